@@ -1,0 +1,117 @@
+/* cli.c - messages, exit codes and progress for the command layer. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void vwarn(const char *fmt, va_list ap)
+{
+	fputs("lifeboat: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	fputs(usage, stderr);
+	exit(EXIT_USAGE);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno)
+		return -EINVAL;
+	switch (*end) {
+	case 0: break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end || v > (~0ULL >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void progress_begin(struct progress *p, const char *what, uint64_t total, int quiet)
+{
+	memset(p, 0, sizeof(*p));
+	p->what = what;
+	p->total = total;
+	p->quiet = quiet;
+	p->tty = isatty(2);
+	p->start = p->last = now();
+}
+
+static void fmt_eta(char *buf, size_t cap, double secs)
+{
+	unsigned long s = secs < 0 ? 0 : (unsigned long)secs;
+
+	snprintf(buf, cap, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+}
+
+void progress_update(struct progress *p, uint64_t done)
+{
+	double t = now(), rate, el;
+	char eta[32];
+
+	if (p->quiet || t - p->last < (p->tty ? 1.0 : 10.0))
+		return;
+	p->last = t;
+	el = t - p->start;
+	rate = el > 0 ? done / el : 0;
+	fmt_eta(eta, sizeof(eta), rate > 0 ? (p->total - done) / rate : 0);
+	fprintf(stderr, "%s%s: %.1f/%.1f MiB (%.0f%%), %.0f MiB/s, ETA %s%s",
+		p->tty ? "\r" : "", p->what, done / 1048576.0, p->total / 1048576.0,
+		p->total ? 100.0 * done / p->total : 100.0, rate / 1048576.0, eta,
+		p->tty ? "\033[K" : "\n");
+	p->drawn = 1;
+}
+
+void progress_end(struct progress *p)
+{
+	if (p->drawn && p->tty)
+		fputc('\n', stderr);
+}

@@ -1,0 +1,37 @@
+/* cli.h - what the command layer shares: messages, exit, progress. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+#include "lib/lb.h"
+
+/* "lifeboat: unable to open 'x': reason" on stderr. */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* warn(), then exit with CODE. */
+void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* Print USAGE to stderr and exit 100. */
+void usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* Parse a size like 4096, 64K, 4M, 1G. Returns 0 or -EINVAL. */
+int parse_size(const char *s, uint64_t *out);
+
+/*
+ * Progress on stderr with bytes, rate and ETA. On a terminal it redraws
+ * one line each second; elsewhere (a serial console, a log) it prints a
+ * line every 10 seconds, because serial lines are slow.
+ */
+struct progress {
+	const char *what;
+	uint64_t total;
+	double start, last;
+	int tty, quiet, drawn;
+};
+
+void progress_begin(struct progress *p, const char *what, uint64_t total, int quiet);
+void progress_update(struct progress *p, uint64_t done);
+void progress_end(struct progress *p);
+
+int cmd_scan(int argc, char **argv);
+
+#endif

@@ -1,0 +1,242 @@
+/* dev.c - read-only source access with an EIO map and a test fault shim. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dev.h"
+
+static int parse_faults(struct dev *d, const char *spec)
+{
+	const char *p = spec;
+
+	while (*p) {
+		char *end;
+		unsigned long long first, last;
+		struct dev_range *n;
+
+		errno = 0;
+		first = strtoull(p, &end, 10);
+		if (end == p || errno)
+			return -EINVAL;
+		last = first;
+		if (*end == '-') {
+			p = end + 1;
+			last = strtoull(p, &end, 10);
+			if (end == p || errno || last < first)
+				return -EINVAL;
+		}
+		if (*end && *end != ',')
+			return -EINVAL;
+		n = realloc(d->faults, (d->nfaults + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		d->faults = n;
+		n[d->nfaults].off = first * DEV_SECTOR;
+		n[d->nfaults].len = (last - first + 1) * DEV_SECTOR;
+		d->nfaults++;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+int dev_open(struct dev *d, const char *path)
+{
+	struct stat st;
+	const char *spec;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (d->fd < 0)
+		return -errno;
+	if (fstat(d->fd, &st) < 0)
+		goto fail_errno;
+	if (S_ISBLK(st.st_mode)) {
+		d->is_blockdev = 1;
+		if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0)
+			goto fail_errno;
+	} else if (S_ISREG(st.st_mode)) {
+		d->size = (uint64_t)st.st_size;
+	} else {
+		err = -ENOTBLK;
+		goto fail;
+	}
+	posix_fadvise(d->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	spec = getenv("LIFEBOAT_FAULT_SECTORS");
+	if (spec && (err = parse_faults(d, spec)) < 0)
+		goto fail;
+	return 0;
+
+fail_errno:
+	err = -errno;
+fail:
+	dev_close(d);
+	return err;
+}
+
+void dev_close(struct dev *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->bad);
+	free(d->faults);
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+}
+
+static int overlaps(const struct dev_range *r, uint64_t off, uint64_t len)
+{
+	return off < r->off + r->len && r->off < off + len;
+}
+
+static int faulty(const struct dev *d, uint64_t off, uint64_t len)
+{
+	for (size_t i = 0; i < d->nfaults; i++)
+		if (overlaps(&d->faults[i], off, len))
+			return 1;
+	return 0;
+}
+
+/* Add [off, off+len) to the sorted, merged bad map. */
+static int record_bad(struct dev *d, uint64_t off, uint64_t len)
+{
+	size_t i = 0;
+
+	while (i < d->nbad && d->bad[i].off + d->bad[i].len < off)
+		i++;
+	if (i < d->nbad && d->bad[i].off <= off + len) {
+		uint64_t end = off + len;
+		struct dev_range *r = &d->bad[i];
+
+		if (r->off + r->len > end)
+			end = r->off + r->len;
+		if (r->off < off)
+			off = r->off;
+		r->off = off;
+		r->len = end - off;
+		/* Swallow following ranges that now touch. */
+		while (i + 1 < d->nbad && d->bad[i + 1].off <= r->off + r->len) {
+			uint64_t e2 = d->bad[i + 1].off + d->bad[i + 1].len;
+
+			if (e2 > r->off + r->len)
+				r->len = e2 - r->off;
+			memmove(&d->bad[i + 1], &d->bad[i + 2],
+				(d->nbad - i - 2) * sizeof(*r));
+			d->nbad--;
+		}
+		return 0;
+	}
+	if (d->nbad == d->bad_alloc) {
+		size_t n = d->bad_alloc ? d->bad_alloc * 2 : 16;
+		struct dev_range *nb = realloc(d->bad, n * sizeof(*nb));
+
+		if (!nb)
+			return -ENOMEM;
+		d->bad = nb;
+		d->bad_alloc = n;
+	}
+	memmove(&d->bad[i + 1], &d->bad[i], (d->nbad - i) * sizeof(*d->bad));
+	d->bad[i].off = off;
+	d->bad[i].len = len;
+	d->nbad++;
+	return 0;
+}
+
+static ssize_t pread_full(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	if (faulty(d, off, len)) {
+		errno = EIO;
+		return -1;
+	}
+	while (done < len) {
+		ssize_t n = pread(d->fd, buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* After a failed large read, go sector by sector and map what is bad. */
+static ssize_t read_by_sector(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done < DEV_SECTOR ? len - done : DEV_SECTOR;
+		ssize_t r = pread_full(d, buf + done, n, off + done);
+
+		if (r < 0) {
+			int err;
+
+			if (errno != EIO)
+				return -errno;
+			memset(buf + done, 0, n);
+			if ((err = record_bad(d, off + done, n)) < 0)
+				return err;
+		}
+		done += n;
+	}
+	return (ssize_t)len;
+}
+
+ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off)
+{
+	size_t want = len;
+	ssize_t n;
+
+	if (off >= d->size) {
+		memset(buf, 0, len);
+		return 0;
+	}
+	if (d->size - off < want)
+		want = (size_t)(d->size - off);
+	n = pread_full(d, buf, want, off);
+	if (n < 0) {
+		if (errno != EIO)
+			return -errno;
+		n = read_by_sector(d, buf, want, off);
+		if (n < 0)
+			return n;
+	}
+	if ((size_t)n < len)
+		memset((uint8_t *)buf + n, 0, len - (size_t)n);
+	return n;
+}
+
+uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < d->nbad; i++) {
+		const struct dev_range *r = &d->bad[i];
+		uint64_t a = r->off > off ? r->off : off;
+		uint64_t b = r->off + r->len < off + len ? r->off + r->len : off + len;
+
+		if (a < b)
+			total += b - a;
+	}
+	return total;
+}
+
+uint64_t dev_bad_total(const struct dev *d)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < d->nbad; i++)
+		total += d->bad[i].len;
+	return total;
+}

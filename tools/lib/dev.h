@@ -1,0 +1,57 @@
+/* dev.h - the one read-only door to an evidence disk or image. */
+#ifndef DEV_H
+#define DEV_H
+
+#include "lb.h"
+
+/*
+ * Every byte Lifeboat reads from a source goes through dev_read(). The
+ * source is opened O_RDONLY and nothing in this module can write to it.
+ *
+ * Unreadable sectors (EIO) do not stop a read: they come back as zeros and
+ * are recorded in the bad map, in the spirit of a ddrescue map. A caller
+ * asks dev_bad_bytes() whether a range it relies on held any of them, so
+ * that nothing read from a bad sector is ever called verified.
+ *
+ * Tests make sectors fail on purpose with the environment variable
+ * LIFEBOAT_FAULT_SECTORS="FIRST[-LAST],..." (512-byte sectors, inclusive),
+ * because an image file alone cannot return EIO.
+ */
+
+#define DEV_SECTOR 512
+
+struct dev_range {
+	uint64_t off, len;
+};
+
+struct dev {
+	int fd;
+	uint64_t size;
+	int is_blockdev;
+	/* Unreadable byte ranges, sorted and merged. */
+	struct dev_range *bad;
+	size_t nbad, bad_alloc;
+	/* Test-only injected faults, in bytes. */
+	struct dev_range *faults;
+	size_t nfaults;
+};
+
+/* Open PATH read-only. Returns 0 or -errno (-EINVAL for a bad fault spec). */
+int dev_open(struct dev *d, const char *path);
+void dev_close(struct dev *d);
+
+/*
+ * Read LEN bytes at OFF into BUF. Bytes past the end of the source and
+ * unreadable sectors read as zero. Returns the number of bytes that came
+ * from the source (LEN, or less at the end), or -errno for a failure that
+ * is not a media error.
+ */
+ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off);
+
+/* How many bytes in [off, off+len) were unreadable. */
+uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len);
+
+/* Total unreadable bytes so far. */
+uint64_t dev_bad_total(const struct dev *d);
+
+#endif

@@ -1,0 +1,159 @@
+/* dirtree.c - rebuild old directory paths from surviving directory entries. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dirtree.h"
+
+void dirtree_init(struct dirtree *t, size_t max_entries)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max_entries;
+}
+
+void dirtree_free(struct dirtree *t)
+{
+	free(t->nodes);
+	memset(t, 0, sizeof(*t));
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_entry(uint64_t vol, uint64_t dir, const char *name, size_t len)
+{
+	uint64_t h = mix(vol ^ mix(dir));
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
+	return mix(h);
+}
+
+static int grow(struct dirtree *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	struct dirtree_node *old = t->nodes, *nodes = calloc(cap, sizeof(*nodes));
+
+	if (!nodes)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct dirtree_node *o = &old[i];
+		size_t j;
+
+		if (!o->name[0])
+			continue;
+		j = hash_entry(o->vol, o->dir, o->name, strlen(o->name)) & (cap - 1);
+		while (nodes[j].name[0])
+			j = (j + 1) & (cap - 1);
+		nodes[j] = *o;
+	}
+	free(old);
+	t->nodes = nodes;
+	t->cap = cap;
+	return 0;
+}
+
+int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
+		const char *name, size_t len, int is_dir)
+{
+	size_t j;
+
+	if (len == 0 || len > 255)
+		return 0;
+	if ((t->n + 1) * 2 > t->cap) {
+		int err = grow(t);
+
+		if (err)
+			return err;
+	}
+	j = hash_entry(vol, dir, name, len) & (t->cap - 1);
+	for (; t->nodes[j].name[0]; j = (j + 1) & (t->cap - 1)) {
+		struct dirtree_node *n = &t->nodes[j];
+
+		if (n->vol == vol && n->dir == dir && !strncmp(n->name, name, len) &&
+		    !n->name[len])
+			return 0;
+	}
+	if (t->max && t->n >= t->max) {
+		t->dropped++;
+		return 0;
+	}
+	t->nodes[j].vol = vol;
+	t->nodes[j].dir = dir;
+	t->nodes[j].ino = ino;
+	t->nodes[j].is_dir = !!is_dir;
+	memcpy(t->nodes[j].name, name, len);
+	t->nodes[j].name[len] = 0;
+	t->n++;
+	return 1;
+}
+
+/* The entry naming directory INO inside its parent (not "." or ".."). */
+static const struct dirtree_node *find_name_of(const struct dirtree *t, uint64_t vol,
+					       uint64_t ino)
+{
+	/* A linear search: paths are only built for reports and for the few
+	 * folders of a mail store, never per message. */
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct dirtree_node *n = &t->nodes[i];
+
+		if (n->name[0] && n->vol == vol && n->ino == ino && n->is_dir &&
+		    strcmp(n->name, ".") && strcmp(n->name, "..") && n->dir != ino)
+			return n;
+	}
+	return NULL;
+}
+
+int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
+		 char *buf, size_t cap)
+{
+	char tmp[4096];
+	size_t len = 0;
+	int depth;
+
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	for (depth = 0; depth < 64; depth++) {
+		const struct dirtree_node *n = find_name_of(t, vol, dir);
+		size_t nl;
+
+		if (!n)
+			break;
+		nl = strlen(n->name);
+		if (len + nl + 1 > sizeof(tmp))
+			return -ENAMETOOLONG;
+		/* Prepend "name/" by building the path reversed in tmp. */
+		memmove(tmp + nl + (len ? 1 : 0), tmp, len);
+		memcpy(tmp, n->name, nl);
+		if (len)
+			tmp[nl] = '/';
+		len += nl + (len ? 1 : 0);
+		dir = n->dir;
+	}
+	if (len + 1 > cap)
+		return -ENAMETOOLONG;
+	memcpy(buf, tmp, len);
+	buf[len] = 0;
+	/* The top was reached if the last directory has a ".." to itself
+	 * (a root) or no known parent entry exists but it holds "." only. */
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct dirtree_node *n = &t->nodes[i];
+
+		if (n->name[0] && n->vol == vol && n->dir == dir && n->ino == dir &&
+		    !strcmp(n->name, ".."))
+			return 1;
+	}
+	return 0;
+}
+
+void dirtree_each(const struct dirtree *t,
+		  void (*fn)(const struct dirtree_node *n, void *arg), void *arg)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->nodes[i].name[0])
+			fn(&t->nodes[i], arg);
+}

@@ -1,0 +1,50 @@
+/* dirtree.h - old directory trees rebuilt from directory entries found on a disk. */
+#ifndef DIRTREE_H
+#define DIRTREE_H
+
+#include "lb.h"
+
+/*
+ * Directory blocks survive a format, but each one only says "in directory
+ * D, name N is inode I". A dirtree collects those facts, keyed by a volume
+ * id (one old filesystem), and answers "what is the path of directory D"
+ * as far up as the surviving blocks reach. Each fact is kept once, so the
+ * same block seen twice (an old copy, a journal copy) counts once.
+ *
+ * Invariant: every stored name is NUL-terminated and at most 255 bytes.
+ */
+
+struct dirtree_node {
+	uint64_t vol, dir, ino;	/* in directory DIR, NAME is inode INO */
+	uint8_t is_dir;
+	char name[256];
+};
+
+struct dirtree {
+	struct dirtree_node *nodes;
+	size_t n, cap;		/* open addressing table of cap slots */
+	size_t max;		/* hard cap on entries kept */
+	size_t dropped;		/* entries refused once max was reached */
+};
+
+void dirtree_init(struct dirtree *t, size_t max_entries);
+void dirtree_free(struct dirtree *t);
+
+/* Record an entry. Returns 1 if new, 0 if already known, -ENOMEM. */
+int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
+		const char *name, size_t name_len, int is_dir);
+
+/*
+ * Write the path of directory DIR of volume VOL into BUF ("a/b/c"), as far
+ * up as it is known. Returns 1 when it reached a root (a directory that is
+ * its own parent, or the top of a known tree), 0 when the top is missing,
+ * or -ENAMETOOLONG.
+ */
+int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
+		 char *buf, size_t cap);
+
+/* Call FN for every stored entry. */
+void dirtree_each(const struct dirtree *t,
+		  void (*fn)(const struct dirtree_node *n, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,86 @@
+/* ext4.h - ext4 on-disk remnants: superblocks, group descriptors, inodes, directory blocks. */
+#ifndef EXT4_H
+#define EXT4_H
+
+#include "lb.h"
+
+/*
+ * The layouts are libext2fs' (struct ext2_super_block, ext4_group_desc,
+ * ext2_inode_large), read in place on a little-endian host. What this
+ * module adds is checking a structure found at an arbitrary offset of a
+ * damaged disk, where nothing says which filesystem it belongs to.
+ *
+ *   superblock  1024 bytes, at byte 1024 of the device (group 0) and at the
+ *               first block of groups 1, 3, 5, 7, 9, 25, 27, 49, ...
+ *               0x38 s_magic (0xEF53), 0x18 s_log_block_size,
+ *               0x5A s_block_group_nr, 0x68 s_uuid[16], 0x108 s_mkfs_time,
+ *               0x3FC s_checksum = crc32c(~0, bytes 0..0x3FB)
+ *   descriptors right after the superblock's block; 32 or s_desc_size bytes
+ *   dir entry   0 inode u32, 4 rec_len u16, 6 name_len u8, 7 file_type u8,
+ *               8 name; a block with metadata_csum ends in a 12-byte tail
+ *               (inode 0, rec_len 12, name_len 0, file_type 0xDE, crc32c)
+ */
+
+struct ext4_sb_info {
+	uint8_t uuid[16];
+	uint32_t block_size;
+	uint64_t blocks;
+	uint32_t blocks_per_group;
+	uint32_t inodes_per_group;
+	uint32_t inodes;
+	uint32_t first_data_block;
+	uint16_t inode_size;
+	uint16_t desc_size;
+	uint16_t group;		/* which group this copy sits in */
+	uint32_t mkfs_time;
+	uint32_t write_time;
+	uint32_t csum_seed;	/* crc32c seed for metadata checksums */
+	int metadata_csum;
+	int csum_ok;		/* 1 checked and good, 0 no checksum in use */
+	char label[17];
+};
+
+/*
+ * Check the 1024 bytes at P as an ext4 superblock. Returns 0 and fills OUT
+ * when it is one with sane geometry and a good checksum (if metadata_csum
+ * is on); -EUCLEAN otherwise.
+ */
+int ext4_sb_check(const uint8_t *p, struct ext4_sb_info *out);
+
+/* Byte offset where group GROUP's superblock copy would be. */
+uint64_t ext4_sb_offset(const struct ext4_sb_info *sb, uint32_t group);
+
+/* Number of block groups. */
+uint32_t ext4_group_count(const struct ext4_sb_info *sb);
+
+/* Byte offset of group GROUP's inode table, from the descriptor table DESCS. */
+uint64_t ext4_inode_table(const struct ext4_sb_info *sb, const uint8_t *descs,
+			  uint32_t group);
+
+/*
+ * Check one on-disk inode of fs SB at P, number INO. Returns 1 when it is an
+ * in-use inode that passes its checksum (or, without metadata_csum, has a
+ * sane mode and link count), 0 when it is empty, -EUCLEAN when garbage.
+ */
+int ext4_inode_check(const struct ext4_sb_info *sb, const uint8_t *p, uint32_t ino);
+
+struct ext4_dirent {
+	uint32_t inode;
+	uint8_t file_type;
+	uint8_t name_len;
+	const char *name;	/* not NUL-terminated */
+};
+
+typedef int (*ext4_dirent_fn)(const struct ext4_dirent *de, void *arg);
+
+/*
+ * Check the BLOCK_SIZE bytes at P as a linear ext4 directory block: every
+ * rec_len in range and aligned, names without NUL or '/', the entries
+ * chaining to exactly the end of the block, at least one live entry.
+ * Calls FN for each live entry (if FN is set). Returns the number of live
+ * entries, or -EUCLEAN when P is not a directory block.
+ */
+int ext4_dirblock_parse(const uint8_t *p, size_t block_size, ext4_dirent_fn fn,
+			void *arg);
+
+#endif

@@ -1,0 +1,67 @@
+/* lb.h - what every Lifeboat source file shares: exit codes, error style. */
+#ifndef LB_H
+#define LB_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Library functions (tools/lib) return 0 or a positive count on success
+ * and a negative errno on failure. They never print and never exit: only
+ * a command's main layer decides to warn or die (git's return error()).
+ * -EUCLEAN means "corrupt on-disk or on-wire data", -EBADMSG "integrity
+ * failure" (a hash or signature that does not match).
+ */
+
+/* Exit codes a script can rely on (docs/exit-codes.md). */
+enum {
+	EXIT_DONE = 0,		/* all done */
+	EXIT_LOSSES = 1,	/* done, with losses that are listed */
+	EXIT_INTEGRITY = 4,	/* an integrity check failed */
+	EXIT_USAGE = 100,	/* bad command line */
+	EXIT_SYSTEM = 111,	/* system or I/O failure */
+};
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "Lifeboat reads little-endian ext4 structures in place: build on a little-endian host"
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static inline uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+#include "banned.h"
+
+#endif

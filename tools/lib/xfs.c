@@ -1,0 +1,201 @@
+/* xfs.c - check XFS structures found at arbitrary offsets of a damaged disk. */
+#include <string.h>
+#include <ext2fs/ext2fs.h>
+
+#include "xfs.h"
+
+#define XFS_SB_MAGIC 0x58465342		/* XFSB */
+#define XFS_DINODE_MAGIC 0x494e		/* IN */
+#define XFS_DIR3_BLOCK_MAGIC 0x58444233	/* XDB3 */
+#define XFS_DIR3_DATA_MAGIC 0x58444433	/* XDD3 */
+#define XFS_SB_VERSION_NUMBITS 0x000f
+#define XFS_SB_FEAT_INCOMPAT_META_UUID (1u << 2)
+
+/* XFS stores ~crc32c(~0, buf with the crc field zeroed), little-endian. */
+static int xfs_crc_ok(const uint8_t *p, size_t len, size_t crc_off)
+{
+	static const uint8_t zero[4];
+	uint32_t c;
+
+	c = ext2fs_crc32c_le(~0u, p, crc_off);
+	c = ext2fs_crc32c_le(c, zero, 4);
+	c = ext2fs_crc32c_le(c, p + crc_off + 4, len - crc_off - 4);
+	return ~c == get_le32(p + crc_off);
+}
+
+static int is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+int xfs_sb_check(const uint8_t *p, size_t len, struct xfs_sb_info *out)
+{
+	uint32_t incompat;
+
+	if (len < 512 || get_be32(p) != XFS_SB_MAGIC)
+		return -EUCLEAN;
+	memset(out, 0, sizeof(*out));
+	out->block_size = get_be32(p + 4);
+	out->blocks = get_be64(p + 8);
+	out->ag_blocks = get_be32(p + 84);
+	out->ag_count = get_be32(p + 88);
+	out->sect_size = get_be16(p + 102);
+	out->inode_size = get_be16(p + 104);
+	out->inopblog = p[123];
+	out->agblklog = p[124];
+	out->v5 = (get_be16(p + 100) & XFS_SB_VERSION_NUMBITS) == 5;
+	memcpy(out->label, p + 108, 12);
+	out->label[12] = 0;
+
+	if (!is_pow2(out->block_size) || out->block_size < 512 || out->block_size > 65536 ||
+	    !is_pow2(out->sect_size) || out->sect_size < 512 || out->sect_size > 32768 ||
+	    !is_pow2(out->inode_size) || out->inode_size < 256 || out->inode_size > 2048 ||
+	    out->ag_blocks < 16 || out->ag_count == 0 ||
+	    out->blocks > (uint64_t)out->ag_blocks * out->ag_count ||
+	    (1u << out->inopblog) != out->block_size / out->inode_size ||
+	    out->agblklog > 31 || (1ULL << out->agblklog) < out->ag_blocks ||
+	    p[192] > 8)
+		return -EUCLEAN;
+	out->dir_block_size = out->block_size << p[192];
+	if (out->v5) {
+		if (out->sect_size > len || !xfs_crc_ok(p, out->sect_size, 224))
+			return -EUCLEAN;
+		incompat = get_be32(p + 216);
+		memcpy(out->uuid, p + ((incompat & XFS_SB_FEAT_INCOMPAT_META_UUID) ? 248 : 32), 16);
+	} else {
+		memcpy(out->uuid, p + 32, 16);
+	}
+	return 0;
+}
+
+uint64_t xfs_inode_offset(const struct xfs_sb_info *sb, uint64_t ino)
+{
+	unsigned agshift = sb->agblklog + sb->inopblog;
+	uint64_t agno = ino >> agshift;
+	uint64_t agbno = (ino >> sb->inopblog) & ((1ULL << sb->agblklog) - 1);
+	uint64_t index = ino & ((1ULL << sb->inopblog) - 1);
+
+	return (agno * sb->ag_blocks + agbno) * sb->block_size + index * sb->inode_size;
+}
+
+int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *out)
+{
+	uint8_t forkoff;
+
+	if (get_be16(p) != XFS_DINODE_MAGIC || p[4] != 3 ||
+	    inode_size < 256 || !xfs_crc_ok(p, inode_size, 100))
+		return -EUCLEAN;
+	memset(out, 0, sizeof(*out));
+	out->mode = get_be16(p + 2);
+	out->format = p[5];
+	out->size = get_be64(p + 56);
+	out->nextents = get_be32(p + 76);
+	out->ino = get_be64(p + 152);
+	memcpy(out->uuid, p + 160, 16);
+	forkoff = p[82];
+	out->fork = p + XFS_DINODE_V3_CORE;
+	out->fork_len = forkoff ? (size_t)forkoff * 8 : inode_size - XFS_DINODE_V3_CORE;
+	if (out->fork_len > inode_size - XFS_DINODE_V3_CORE || out->format > 3)
+		return -EUCLEAN;
+	return 0;
+}
+
+static size_t round8(size_t v)
+{
+	return (v + 7) & ~(size_t)7;
+}
+
+int xfs_dirblock_parse(const uint8_t *p, size_t bs, uint8_t *uuid_out,
+		       xfs_dirent_fn fn, void *arg)
+{
+	uint32_t magic = get_be32(p);
+	size_t off = 64, end = bs;
+	int n = 0;
+
+	if ((magic != XFS_DIR3_BLOCK_MAGIC && magic != XFS_DIR3_DATA_MAGIC) ||
+	    bs < 512 || !xfs_crc_ok(p, bs, 4))
+		return -EUCLEAN;
+	if (magic == XFS_DIR3_BLOCK_MAGIC) {
+		uint64_t count = get_be32(p + bs - 8);
+
+		if (count * 8 + 8 > bs - 64)
+			return -EUCLEAN;
+		end = bs - 8 - (size_t)count * 8;
+	}
+	if (uuid_out)
+		memcpy(uuid_out, p + 24, 16);
+	while (off < end) {
+		const uint8_t *e = p + off;
+		struct xfs_dirent de;
+		size_t len;
+
+		if (end - off < 8)
+			return -EUCLEAN;
+		if (get_be16(e) == 0xFFFF) {
+			len = get_be16(e + 2);
+			if (len < 8 || len % 8 || len > end - off)
+				return -EUCLEAN;
+			off += len;
+			continue;
+		}
+		if (end - off < 16)
+			return -EUCLEAN;
+		de.dir = get_be64(p + 40);
+		de.ino = get_be64(e);
+		de.name_len = e[8];
+		len = round8(8 + 1 + (size_t)de.name_len + 1 + 2);
+		if (de.name_len == 0 || len > end - off)
+			return -EUCLEAN;
+		de.name = (const char *)e + 9;
+		de.ftype = e[9 + de.name_len];
+		if (get_be16(e + len - 2) != off)
+			return -EUCLEAN;
+		if (fn) {
+			int err = fn(&de, arg);
+
+			if (err < 0)
+				return err;
+		}
+		n++;
+		off += len;
+	}
+	return n;
+}
+
+int xfs_shortform_parse(const struct xfs_inode_info *in, xfs_dirent_fn fn, void *arg)
+{
+	const uint8_t *p = in->fork, *end = in->fork + in->fork_len;
+	uint8_t count, i8count;
+	size_t inosz;
+	struct xfs_dirent de = { .dir = in->ino, .ftype = 2, .name_len = 2, .name = ".." };
+	int err;
+
+	if ((in->mode & 0xF000) != 0x4000 || in->format != 1 || in->fork_len < 6)
+		return -EUCLEAN;
+	count = p[0];
+	i8count = p[1];
+	inosz = i8count ? 8 : 4;
+	if (in->size > in->fork_len)
+		return -EUCLEAN;
+	end = in->fork + in->size;
+	p += 2;
+	de.ino = inosz == 8 ? get_be64(p) : get_be32(p);
+	p += inosz;
+	if (fn && (err = fn(&de, arg)) < 0)
+		return err;
+	for (int i = 0; i < count; i++) {
+		if (end - p < 3)
+			return -EUCLEAN;
+		de.name_len = p[0];
+		if (de.name_len == 0 || (size_t)(end - p) < 3 + de.name_len + 1 + inosz)
+			return -EUCLEAN;
+		de.name = (const char *)p + 3;
+		de.ftype = p[3 + de.name_len];
+		p += 3 + de.name_len + 1;
+		de.ino = inosz == 8 ? get_be64(p) : get_be32(p);
+		p += inosz;
+		if (fn && (err = fn(&de, arg)) < 0)
+			return err;
+	}
+	return count;
+}

@@ -1,0 +1,40 @@
+/* lifeboat.c - the lifeboat command: dispatch to one subcommand per file. */
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} cmds[] = {
+	{ "scan", cmd_scan, "report what is on a disk and what remains of earlier filesystems" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: lifeboat COMMAND [ARGS]\n\n"
+	      "Recover Maildir mail from a formatted or damaged disk, read-only.\n\n"
+	      "commands:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\n'lifeboat COMMAND --help' describes one command.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	warn("'%s' is not a lifeboat command", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
