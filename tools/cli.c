@@ -7,28 +7,28 @@
 
 #include "cli.h"
 
-static void vwarn(const char *fmt, va_list ap)
+static void lb_vwarn(const char *fmt, va_list ap)
 {
 	fputs("lifeboat: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
 
-void warn(const char *fmt, ...)
+void lb_warn(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	lb_vwarn(fmt, ap);
 	va_end(ap);
 }
 
-void die(int code, const char *fmt, ...)
+void lb_die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	lb_vwarn(fmt, ap);
 	va_end(ap);
 	exit(code);
 }
@@ -38,7 +38,7 @@ void usage_error(const char *usage, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	lb_vwarn(fmt, ap);
 	va_end(ap);
 	fputs(usage, stderr);
 	exit(EXIT_USAGE);

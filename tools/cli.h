@@ -6,9 +6,9 @@
 #include "lib/lb.h"
 
 /* "lifeboat: unable to open 'x': reason" on stderr. */
-void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* warn(), then exit with CODE. */
-void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void lb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* lb_warn(), then exit with CODE. */
+void lb_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* Print USAGE to stderr and exit 100. */
 void usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	warn("'%s' is not a lifeboat command", argv[1]);
+	lb_warn("'%s' is not a lifeboat command", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

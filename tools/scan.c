@@ -249,6 +249,25 @@ static void scan_xfs_dirblock(struct scan *s, const uint8_t *p, size_t bs)
 	xfs_dirblock_parse(p, bs, uuid, keep_xfs_dirent, &c);
 }
 
+/* Directory block sizes to try: what superblocks said, else 4096. */
+static void scan_xfs_dirblocks_at(struct scan *s, const uint8_t *p, size_t avail,
+				  uint64_t off)
+{
+	uint32_t sizes[4] = { 4096 }, n = 1;
+
+	for (int i = 0; i < s->nxfs && n < ARRAY_SIZE(sizes); i++) {
+		uint32_t sz = s->xfs[i].sb.dir_block_size, j;
+
+		for (j = 0; j < n && sizes[j] != sz; j++)
+			;
+		if (j == n)
+			sizes[n++] = sz;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (off % sizes[i] == 0 && sizes[i] <= avail)
+			scan_xfs_dirblock(s, p, sizes[i]);
+}
+
 static struct xfs_inodes *xino_for(struct scan *s, const uint8_t *uuid)
 {
 	for (int i = 0; i < s->nxino; i++)
@@ -265,7 +284,9 @@ static void scan_xfs_inode(struct scan *s, const uint8_t *p, size_t isize)
 	struct xfs_inode_info in;
 	struct xfs_inodes *xi;
 
-	if (xfs_inode_check(p, isize, &in) < 0 || !(xi = xino_for(s, in.uuid)))
+	/* Free inodes in a chunk keep a good CRC but have mode 0. */
+	if (xfs_inode_check(p, isize, &in) < 0 || in.mode == 0 ||
+	    !(xi = xino_for(s, in.uuid)))
 		return;
 	xi->count++;
 	if ((in.mode & 0xF000) == 0x4000) {
@@ -313,14 +334,14 @@ static void scan_chunk(struct scan *s, const uint8_t *p, size_t len, size_t avai
 			if (ext4_sb_check(q, &sb) == 0)
 				found_ext4_sb(s, &sb, off);
 		}
-		if (q[0] == 'X' && q[1] == 'F' && q[2] == 'S') {
+		if (q[0] == 'X' && q[1] == 'F' && q[2] == 'S' && q[3] == 'B') {
 			struct xfs_sb_info sb;
 
-			if (q[3] == 'B' && xfs_sb_check(q, left, &sb) == 0)
+			if (xfs_sb_check(q, left, &sb) == 0)
 				found_xfs_sb(s, &sb, off);
-			else if (off % 4096 == 0 && left >= 4096 && q[3] == 'D')
-				scan_xfs_dirblock(s, q, 4096);
 		}
+		if (q[0] == 'X' && q[1] == 'D' && q[3] == '3' && (q[2] == 'B' || q[2] == 'D'))
+			scan_xfs_dirblocks_at(s, q, left, off);
 		if (q[0] == 'I' && q[1] == 'N' && q[4] == 3)
 			scan_xfs_inodes_at(s, q, left, off);
 		if (off % 1024 == 0) {
@@ -425,19 +446,22 @@ struct folders {
 	uint64_t names;
 };
 
-static void count_maildir_name(const struct dirtree_node *n, void *arg)
+static void count_maildir_name(const struct dirtree *t, const struct dirtree_node *n,
+			       void *arg)
 {
+	const char *name = dirtree_name(t, n);
 	struct folders *f = arg;
 	struct maildir_name mn;
 	char path[512];
 	int top;
 	size_t i;
 
-	if (n->is_dir || maildir_name_parse(n->name, strlen(n->name), &mn) < 0)
+	if (n->is_dir || maildir_name_parse(name, strlen(name), &mn) < 0)
 		return;
 	f->names++;
 	top = n->dir ? dirtree_path(f->tree, n->vol, n->dir, path, sizeof(path)) : 0;
-	if (top < 0 || !n->dir)
+	/* An empty path: the directory is known only by its entries. */
+	if (top < 0 || !n->dir || !path[0])
 		snprintf(path, sizeof(path), "?");
 	for (i = 0; i < f->n; i++)
 		if (!strcmp(f->v[i].path, path))
@@ -530,8 +554,10 @@ static void report_text(struct scan *s, struct folders *f)
 	printf("mail: %llu message starts, %llu Maildir names\n",
 	       (unsigned long long)s->message_starts, (unsigned long long)f->names);
 	for (size_t i = 0; i < f->n; i++)
-		printf("  %s%s: %llu names\n", f->v[i].complete ? "/" : ".../",
-		       f->v[i].path, (unsigned long long)f->v[i].names);
+		printf("  %s%s: %llu names\n", f->v[i].complete ? "/" :
+		       strcmp(f->v[i].path, "?") ? ".../" : "",
+		       strcmp(f->v[i].path, "?") ? f->v[i].path : "(folder unknown)",
+		       (unsigned long long)f->v[i].names);
 	if (dev_bad_total(&s->dev))
 		printf("unreadable: %llu bytes\n", (unsigned long long)dev_bad_total(&s->dev));
 }
@@ -683,7 +709,7 @@ int cmd_scan(int argc, char **argv)
 	int c, err;
 
 	if (!s)
-		die(EXIT_SYSTEM, "out of memory");
+		lb_die(EXIT_SYSTEM, "out of memory");
 	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': s->json = 1; break;
@@ -696,14 +722,14 @@ int cmd_scan(int argc, char **argv)
 		usage_error(scan_usage, "scan: expected one SOURCE");
 	s->path = argv[optind];
 	if ((err = dev_open(&s->dev, s->path)) < 0)
-		die(EXIT_SYSTEM, "unable to open '%s': %s", s->path, strerror(-err));
+		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", s->path, strerror(-err));
 	dirtree_init(&s->tree, MAX_DIRENTS);
 	probe_current(s);
 	if ((err = read_whole(s)) < 0)
-		die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
 	for (int i = 0; i < s->next4; i++)
 		if ((err = survey_ext4_inodes(s, &s->ext4[i])) < 0)
-			die(EXIT_SYSTEM, "unable to survey inodes: %s", strerror(-err));
+			lb_die(EXIT_SYSTEM, "unable to survey inodes: %s", strerror(-err));
 	mark_current(s);
 	f.tree = &s->tree;
 	dirtree_each(&s->tree, count_maildir_name, &f);
@@ -713,11 +739,11 @@ int cmd_scan(int argc, char **argv)
 	else
 		report_text(s, &f);
 	if (s->tree.dropped)
-		warn("scan: kept the first %u directory entries, %zu more were not counted",
+		lb_warn("scan: kept the first %u directory entries, %zu more were not counted",
 		     MAX_DIRENTS, s->tree.dropped);
 	err = dev_bad_total(&s->dev) ? EXIT_LOSSES : EXIT_DONE;
 	if (dev_bad_total(&s->dev))
-		warn("'%s': %llu bytes were unreadable", s->path,
+		lb_warn("'%s': %llu bytes were unreadable", s->path,
 		     (unsigned long long)dev_bad_total(&s->dev));
 	free(f.v);
 	dirtree_free(&s->tree);

@@ -13,6 +13,7 @@ void dirtree_init(struct dirtree *t, size_t max_entries)
 void dirtree_free(struct dirtree *t)
 {
 	free(t->nodes);
+	free(t->names);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -42,12 +43,13 @@ static int grow(struct dirtree *t)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->cap; i++) {
 		struct dirtree_node *o = &old[i];
+		const char *name = dirtree_name(t, o);
 		size_t j;
 
-		if (!o->name[0])
+		if (!o->name_off)
 			continue;
-		j = hash_entry(o->vol, o->dir, o->name, strlen(o->name)) & (cap - 1);
-		while (nodes[j].name[0])
+		j = hash_entry(o->vol, o->dir, name, strlen(name)) & (cap - 1);
+		while (nodes[j].name_off)
 			j = (j + 1) & (cap - 1);
 		nodes[j] = *o;
 	}
@@ -57,10 +59,34 @@ static int grow(struct dirtree *t)
 	return 0;
 }
 
+/* Copy NAME into the arena; returns its offset, or 0 when out of memory. */
+static uint32_t store_name(struct dirtree *t, const char *name, size_t len)
+{
+	uint32_t off;
+
+	if (t->names_len + len + 2 > t->names_cap) {
+		size_t cap = t->names_cap ? t->names_cap * 2 : 65536;
+		char *n;
+
+		if (cap > UINT32_MAX || !(n = realloc(t->names, cap)))
+			return 0;
+		t->names = n;
+		t->names_cap = cap;
+		if (t->names_len == 0)
+			t->names[t->names_len++] = 0;	/* offset 0 means "empty" */
+	}
+	off = (uint32_t)t->names_len;
+	memcpy(t->names + off, name, len);
+	t->names[off + len] = 0;
+	t->names_len += len + 1;
+	return off;
+}
+
 int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 		const char *name, size_t len, int is_dir)
 {
 	size_t j;
+	uint32_t off;
 
 	if (len == 0 || len > 255)
 		return 0;
@@ -71,25 +97,31 @@ int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 			return err;
 	}
 	j = hash_entry(vol, dir, name, len) & (t->cap - 1);
-	for (; t->nodes[j].name[0]; j = (j + 1) & (t->cap - 1)) {
-		struct dirtree_node *n = &t->nodes[j];
+	for (; t->nodes[j].name_off; j = (j + 1) & (t->cap - 1)) {
+		const struct dirtree_node *n = &t->nodes[j];
+		const char *nn = dirtree_name(t, n);
 
-		if (n->vol == vol && n->dir == dir && !strncmp(n->name, name, len) &&
-		    !n->name[len])
+		if (n->vol == vol && n->dir == dir && !strncmp(nn, name, len) && !nn[len])
 			return 0;
 	}
 	if (t->max && t->n >= t->max) {
 		t->dropped++;
 		return 0;
 	}
+	if (!(off = store_name(t, name, len)))
+		return -ENOMEM;
 	t->nodes[j].vol = vol;
 	t->nodes[j].dir = dir;
 	t->nodes[j].ino = ino;
+	t->nodes[j].name_off = off;
 	t->nodes[j].is_dir = !!is_dir;
-	memcpy(t->nodes[j].name, name, len);
-	t->nodes[j].name[len] = 0;
 	t->n++;
 	return 1;
+}
+
+static int is_dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
 }
 
 /* The entry naming directory INO inside its parent (not "." or ".."). */
@@ -101,8 +133,8 @@ static const struct dirtree_node *find_name_of(const struct dirtree *t, uint64_t
 	for (size_t i = 0; i < t->cap; i++) {
 		const struct dirtree_node *n = &t->nodes[i];
 
-		if (n->name[0] && n->vol == vol && n->ino == ino && n->is_dir &&
-		    strcmp(n->name, ".") && strcmp(n->name, "..") && n->dir != ino)
+		if (n->name_off && n->vol == vol && n->ino == ino && n->is_dir &&
+		    n->dir != ino && !is_dot(dirtree_name(t, n)))
 			return n;
 	}
 	return NULL;
@@ -113,22 +145,23 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 {
 	char tmp[4096];
 	size_t len = 0;
-	int depth;
 
 	if (cap == 0)
 		return -ENAMETOOLONG;
-	for (depth = 0; depth < 64; depth++) {
+	/* Depth is capped, so a loop in damaged metadata ends. */
+	for (int depth = 0; depth < 64; depth++) {
 		const struct dirtree_node *n = find_name_of(t, vol, dir);
+		const char *name;
 		size_t nl;
 
 		if (!n)
 			break;
-		nl = strlen(n->name);
+		name = dirtree_name(t, n);
+		nl = strlen(name);
 		if (len + nl + 1 > sizeof(tmp))
 			return -ENAMETOOLONG;
-		/* Prepend "name/" by building the path reversed in tmp. */
 		memmove(tmp + nl + (len ? 1 : 0), tmp, len);
-		memcpy(tmp, n->name, nl);
+		memcpy(tmp, name, nl);
 		if (len)
 			tmp[nl] = '/';
 		len += nl + (len ? 1 : 0);
@@ -138,22 +171,23 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		return -ENAMETOOLONG;
 	memcpy(buf, tmp, len);
 	buf[len] = 0;
-	/* The top was reached if the last directory has a ".." to itself
-	 * (a root) or no known parent entry exists but it holds "." only. */
+	/* The top was reached if the last directory is a root: its ".." is
+	 * itself. */
 	for (size_t i = 0; i < t->cap; i++) {
 		const struct dirtree_node *n = &t->nodes[i];
 
-		if (n->name[0] && n->vol == vol && n->dir == dir && n->ino == dir &&
-		    !strcmp(n->name, ".."))
+		if (n->name_off && n->vol == vol && n->dir == dir && n->ino == dir &&
+		    !strcmp(dirtree_name(t, n), ".."))
 			return 1;
 	}
 	return 0;
 }
 
 void dirtree_each(const struct dirtree *t,
-		  void (*fn)(const struct dirtree_node *n, void *arg), void *arg)
+		  void (*fn)(const struct dirtree *t, const struct dirtree_node *n, void *arg),
+		  void *arg)
 {
 	for (size_t i = 0; i < t->cap; i++)
-		if (t->nodes[i].name[0])
-			fn(&t->nodes[i], arg);
+		if (t->nodes[i].name_off)
+			fn(t, &t->nodes[i], arg);
 }

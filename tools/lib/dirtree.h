@@ -11,21 +11,32 @@
  * as far up as the surviving blocks reach. Each fact is kept once, so the
  * same block seen twice (an old copy, a journal copy) counts once.
  *
- * Invariant: every stored name is NUL-terminated and at most 255 bytes.
+ * Invariant: names live in one arena, each NUL-terminated and at most 255
+ * bytes; a node's name is names + name_off. A slot with name_off 0 is
+ * empty (the arena starts with one unused byte).
  */
 
 struct dirtree_node {
 	uint64_t vol, dir, ino;	/* in directory DIR, NAME is inode INO */
+	uint32_t name_off;
 	uint8_t is_dir;
-	char name[256];
 };
 
 struct dirtree {
 	struct dirtree_node *nodes;
 	size_t n, cap;		/* open addressing table of cap slots */
+	char *names;		/* the name arena */
+	size_t names_len, names_cap;
 	size_t max;		/* hard cap on entries kept */
 	size_t dropped;		/* entries refused once max was reached */
 };
+
+/* The name of node N. */
+static inline const char *dirtree_name(const struct dirtree *t,
+				       const struct dirtree_node *n)
+{
+	return t->names + n->name_off;
+}
 
 void dirtree_init(struct dirtree *t, size_t max_entries);
 void dirtree_free(struct dirtree *t);
@@ -45,6 +56,7 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 
 /* Call FN for every stored entry. */
 void dirtree_each(const struct dirtree *t,
-		  void (*fn)(const struct dirtree_node *n, void *arg), void *arg);
+		  void (*fn)(const struct dirtree *t, const struct dirtree_node *n, void *arg),
+		  void *arg);
 
 #endif
