@@ -1,0 +1,50 @@
+#!/bin/sh
+# scan on lab disks reformatted across filesystems (ext4 -> XFS, XFS -> ext4)
+# reports the earlier filesystem's superblocks and metadata, finds the
+# Maildir names of the old store, and leaves the image unchanged.
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
+
+for pair in "ext4 xfs" "xfs ext4"; do
+	set -- $pair
+	old=$1 new=$2
+	lab=$("$TOP/tests/lab/get" "$old" crossformat) || fail "lab $old crossformat"
+	before=$(sha256sum <"$lab/disk.img")
+	"$LIFEBOAT" scan -q --json "$lab/disk.img" >"scan-$old.json" || fail "scan exited $?"
+	[ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "scan changed the image"
+	python3 - "$old" "$new" "$lab/truth.json" "scan-$old.json" <<'PY' || fail "$old -> $new report"
+import json, sys
+old, new, truth, report = sys.argv[1:]
+t = json.load(open(truth))
+r = json.load(open(report))
+assert r["current"]["type"] == new, r["current"]
+cur = [fs for fs in r[new] if fs["current"]]
+assert len(cur) == 1, f"the current {new} is not reported: {r[new]}"
+earlier = [fs for fs in r[old] if not fs["current"]]
+assert earlier, f"no earlier {old} found"
+if old == "ext4":
+    # A cross-format leaves backup superblocks and inode tables.
+    assert earlier[0]["superblocks_found"] >= 2, earlier
+    assert earlier[0]["inodes"] > 0, earlier
+else:
+    assert earlier[0]["superblocks_found"] >= 1, earlier
+    old_inodes = [x for x in r["xfs_inodes"] if x["uuid"] == earlier[0]["uuid"]]
+    assert old_inodes and old_inodes[0]["files"] > 0, r["xfs_inodes"]
+
+live = [m for m in t["messages"] if m["state"] == "live"]
+names = r["mail"]["maildir_names"]
+# Every name scan counts must be a name the old store had (live or deleted
+# entries that survive), and most of the live ones must be seen.
+assert names >= 0.5 * len(live), f"{names} names for {len(live)} live messages"
+assert names <= len(t["messages"]) * 1.05 + 10, f"{names} names is more than the store had"
+folders = {f["path"] for f in r["mail"]["folders"]}
+alice = [p for p in folders if "alice/Maildir" in p]
+assert alice, f"no folder of alice: {sorted(folders)}"
+assert r["mail"]["message_starts"] >= 0.5 * sum(m["intact"] for m in live), r["mail"]
+print(f"{old} -> {new}: {earlier[0]['superblocks_found']} old superblocks, "
+      f"{names} Maildir names for {len(live)} live messages, "
+      f"{r['mail']['message_starts']} message starts")
+PY
+done
+echo ok

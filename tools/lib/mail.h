@@ -1,0 +1,36 @@
+/* mail.h - RFC 5322 messages found in raw bytes: header blocks and fields. */
+#ifndef MAIL_H
+#define MAIL_H
+
+#include "lb.h"
+
+/* Header blocks longer than this are not believed to be one. */
+#define MAIL_MAX_HEADER (256u << 10)
+
+/*
+ * If P starts an RFC 5322 header block (optionally after a "From " mbox
+ * line), return its length including the empty line that ends it; 0 if P
+ * does not start one. Never reads at or past END.
+ *
+ * It is judged by structure, not by a list of first lines: a run of
+ * well-formed fields ("Name: value", the name printable ASCII without
+ * spaces or ':'), folded continuation lines, LF or CRLF line ends, no NUL
+ * or other control bytes, then an empty line. It needs two fields or
+ * more, one of them a message-level field (From, Date, Subject, To,
+ * Message-ID, Received, Return-Path, MIME-Version, DKIM-Signature,
+ * Delivered-To, ...), so that a MIME part's own header (Content-Type and
+ * Content-Transfer-Encoding only) is not taken for a message.
+ */
+size_t mail_header_block(const uint8_t *p, const uint8_t *end);
+
+/*
+ * Find field NAME (case-insensitive) in the header block [HDR, HDR_END)
+ * and copy its value, unfolded (CRLF/LF before whitespace removed) and
+ * without leading whitespace, into BUF (NUL-terminated). Returns the value
+ * length, -ENOENT if there is no such field, -ENAMETOOLONG if it did not
+ * fit. INDEX picks the Nth occurrence, counting from 0.
+ */
+ssize_t mail_header_field(const uint8_t *hdr, const uint8_t *hdr_end, const char *name,
+			  int index, char *buf, size_t cap);
+
+#endif
