@@ -1,0 +1,367 @@
+/* remnants.c - one pass over a disk that collects what earlier filesystems left. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail.h"
+#include "remnants.h"
+
+/* Sequential reads of this size keep the disk, not the CPU, the limit. */
+#define CHUNK (4u << 20)
+/* Bytes read past each chunk so that a structure starting near its end is
+ * seen whole: a superblock sector, a directory block, a header block. */
+#define OVERLAP (64u << 10)
+
+void remnants_init(struct remnants *r)
+{
+	memset(r, 0, sizeof(*r));
+	dirtree_init(&r->tree, REMNANTS_MAX_DIRENTS);
+}
+
+void remnants_free(struct remnants *r)
+{
+	dirtree_free(&r->tree);
+	free(r->starts);
+	memset(r, 0, sizeof(*r));
+}
+
+uint64_t remnants_uuid_vol(const uint8_t *u)
+{
+	return get_be64(u) | 2;	/* never REMNANTS_EXT4_VOL */
+}
+
+static void add_copy(uint64_t *copies, unsigned *n, unsigned *more, uint64_t off)
+{
+	if (*n < 64)
+		copies[(*n)++] = off;
+	else
+		(*more)++;
+}
+
+static void found_ext4_sb(struct remnants *r, const struct ext4_sb_info *sb, uint64_t off)
+{
+	struct ext4_fs *fs = NULL;
+
+	/* A copy must sit where its own group number says it does. */
+	if (ext4_sb_offset(sb, sb->group) != off)
+		return;
+	for (int i = 0; i < r->next4; i++)
+		if (!memcmp(r->ext4[i].sb.uuid, sb->uuid, 16) &&
+		    r->ext4[i].sb.mkfs_time == sb->mkfs_time)
+			fs = &r->ext4[i];
+	if (!fs) {
+		if (r->next4 == (int)ARRAY_SIZE(r->ext4))
+			return;
+		fs = &r->ext4[r->next4++];
+		fs->sb = *sb;
+		fs->sb_off = off;
+	} else if (sb->group < fs->sb.group) {
+		fs->sb = *sb;
+		fs->sb_off = off;
+	}
+	add_copy(fs->copies, &fs->ncopies, &fs->more_copies, off);
+}
+
+static void found_xfs_sb(struct remnants *r, struct xfs_sb_info *sb, uint64_t off)
+{
+	struct xfs_fs *fs = NULL;
+	uint64_t ag_bytes = (uint64_t)sb->ag_blocks * sb->block_size;
+
+	/* A copy sits at the start of an AG. */
+	if (off % ag_bytes || off / ag_bytes >= sb->ag_count)
+		return;
+	sb->ag = (uint32_t)(off / ag_bytes);
+	for (int i = 0; i < r->nxfs; i++)
+		if (!memcmp(r->xfs[i].sb.uuid, sb->uuid, 16))
+			fs = &r->xfs[i];
+	if (!fs) {
+		if (r->nxfs == (int)ARRAY_SIZE(r->xfs))
+			return;
+		fs = &r->xfs[r->nxfs++];
+		fs->sb = *sb;
+	} else if (sb->ag < fs->sb.ag) {
+		fs->sb = *sb;
+	}
+	add_copy(fs->copies, &fs->ncopies, &fs->more_copies, off);
+}
+
+struct ext4_block_ctx {
+	struct dirtree *tree;
+	uint64_t dir;		/* the block's own directory, from "." */
+};
+
+static int find_dot(const struct ext4_dirent *de, void *arg)
+{
+	struct ext4_block_ctx *c = arg;
+
+	if (de->name_len == 1 && de->name[0] == '.')
+		c->dir = de->inode;
+	return 0;
+}
+
+static int keep_ext4_dirent(const struct ext4_dirent *de, void *arg)
+{
+	struct ext4_block_ctx *c = arg;
+
+	if (de->name_len == 1 && de->name[0] == '.')
+		return 0;
+	/* ".." names the parent: store it as the parent's entry for us. */
+	return dirtree_add(c->tree, REMNANTS_EXT4_VOL, c->dir, de->inode, de->name,
+			   de->name_len, de->file_type == 2);
+}
+
+static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
+{
+	struct ext4_block_ctx c = { &r->tree, 0 };
+
+	if (ext4_dirblock_parse(p, bs, find_dot, &c) <= 0)
+		return;
+	r->ext4_dirblocks++;
+	/* Entries of a block without "." (a later block of a big directory)
+	 * belong to an unknown directory: they are kept under dir 0. */
+	ext4_dirblock_parse(p, bs, keep_ext4_dirent, &c);
+}
+
+struct xfs_block_ctx {
+	struct dirtree *tree;
+	uint64_t vol;
+};
+
+static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
+{
+	struct xfs_block_ctx *c = arg;
+
+	if (de->name_len == 1 && de->name[0] == '.')
+		return 0;
+	return dirtree_add(c->tree, c->vol, de->dir, de->ino, de->name,
+			   de->name_len, de->ftype == 2);
+}
+
+static void scan_xfs_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
+{
+	uint8_t uuid[16];
+	struct xfs_block_ctx c = { &r->tree, 0 };
+
+	if (xfs_dirblock_parse(p, bs, uuid, NULL, NULL) < 0)
+		return;
+	r->xfs_dirblocks++;
+	c.vol = remnants_uuid_vol(uuid);
+	xfs_dirblock_parse(p, bs, uuid, keep_xfs_dirent, &c);
+}
+
+/* Directory block sizes to try: what superblocks said, else 4096. */
+static void scan_xfs_dirblocks_at(struct remnants *r, const uint8_t *p, size_t avail,
+				  uint64_t off)
+{
+	uint32_t sizes[4] = { 4096 }, n = 1;
+
+	for (int i = 0; i < r->nxfs && n < ARRAY_SIZE(sizes); i++) {
+		uint32_t sz = r->xfs[i].sb.dir_block_size, j;
+
+		for (j = 0; j < n && sizes[j] != sz; j++)
+			;
+		if (j == n)
+			sizes[n++] = sz;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (off % sizes[i] == 0 && sizes[i] <= avail)
+			scan_xfs_dirblock(r, p, sizes[i]);
+}
+
+static struct xfs_inodes *xino_for(struct remnants *r, const uint8_t *uuid)
+{
+	for (int i = 0; i < r->nxino; i++)
+		if (!memcmp(r->xino[i].uuid, uuid, 16))
+			return &r->xino[i];
+	if (r->nxino == (int)ARRAY_SIZE(r->xino))
+		return NULL;
+	memcpy(r->xino[r->nxino].uuid, uuid, 16);
+	return &r->xino[r->nxino++];
+}
+
+static void scan_xfs_inode(struct remnants *r, const uint8_t *p, size_t isize)
+{
+	struct xfs_inode_info in;
+	struct xfs_inodes *xi;
+
+	/* Free inodes in a chunk keep a good CRC but have mode 0. */
+	if (xfs_inode_check(p, isize, &in) < 0 || in.mode == 0 ||
+	    !(xi = xino_for(r, in.uuid)))
+		return;
+	xi->count++;
+	if ((in.mode & 0xF000) == 0x4000) {
+		struct xfs_block_ctx c = { &r->tree, remnants_uuid_vol(in.uuid) };
+
+		xi->dirs++;
+		if (in.format == 1)
+			xfs_shortform_parse(&in, keep_xfs_dirent, &c);
+	} else if ((in.mode & 0xF000) == 0x8000) {
+		xi->files++;
+	}
+}
+
+/* Inode sizes to try at an "IN" magic: what superblocks said, else 512. */
+static void scan_xfs_inodes_at(struct remnants *r, const uint8_t *p, size_t avail, uint64_t off)
+{
+	unsigned sizes[4] = { 512 }, n = 1;
+
+	for (int i = 0; i < r->nxfs && n < ARRAY_SIZE(sizes); i++) {
+		unsigned sz = r->xfs[i].sb.inode_size, j;
+
+		for (j = 0; j < n && sizes[j] != sz; j++)
+			;
+		if (j == n)
+			sizes[n++] = sz;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (off % sizes[i] == 0 && sizes[i] <= avail)
+			scan_xfs_inode(r, p, sizes[i]);
+}
+
+/* A header block that starts inside the previous one's header block is
+ * that one's tail (a long run of Received lines), not a message. */
+static void scan_message_start(struct remnants *r, const uint8_t *p, size_t avail,
+			       uint64_t off)
+{
+	size_t len;
+
+	if (off < r->last_header_end || !(len = mail_header_block(p, p + avail)))
+		return;
+	r->last_header_end = off + len;
+	if (r->nstarts == r->starts_cap) {
+		size_t cap = r->starts_cap ? r->starts_cap * 2 : 1024;
+		uint64_t *v = realloc(r->starts, cap * sizeof(*v));
+
+		if (!v) {
+			r->starts_dropped++;
+			return;
+		}
+		r->starts = v;
+		r->starts_cap = cap;
+	}
+	r->starts[r->nstarts++] = off;
+}
+
+/* Look at every 512-byte position of one chunk. P has LEN bytes of the
+ * chunk plus up to OVERLAP bytes that follow it (AVAIL in all). */
+static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t avail,
+		       uint64_t base)
+{
+	for (size_t i = 0; i < len; i += 512) {
+		const uint8_t *q = p + i;
+		uint64_t off = base + i;
+		size_t left = avail - i;
+
+		if (off % 1024 == 0 && left >= 1024 && get_le16(q + 56) == 0xEF53) {
+			struct ext4_sb_info sb;
+
+			if (ext4_sb_check(q, &sb) == 0)
+				found_ext4_sb(r, &sb, off);
+		}
+		if (q[0] == 'X' && q[1] == 'F' && q[2] == 'S' && q[3] == 'B') {
+			struct xfs_sb_info sb;
+
+			if (xfs_sb_check(q, left, &sb) == 0)
+				found_xfs_sb(r, &sb, off);
+		}
+		if (q[0] == 'X' && q[1] == 'D' && q[3] == '3' && (q[2] == 'B' || q[2] == 'D'))
+			scan_xfs_dirblocks_at(r, q, left, off);
+		if (q[0] == 'I' && q[1] == 'N' && q[4] == 3)
+			scan_xfs_inodes_at(r, q, left, off);
+		if (off % 1024 == 0) {
+			/* A directory block starts with an entry whose inode
+			 * is non-zero and whose rec_len is small and aligned. */
+			uint16_t rl = get_le16(q + 4);
+
+			if (rl >= 12 && rl % 4 == 0 && rl <= 4096) {
+				if (left >= 1024 && rl <= 1024)
+					scan_ext4_dirblock(r, q, 1024);
+				if (off % 4096 == 0 && left >= 4096)
+					scan_ext4_dirblock(r, q, 4096);
+			}
+			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
+				scan_message_start(r, q, left, off);
+		}
+	}
+}
+
+int remnants_scan(struct remnants *r, struct dev *dev,
+		  void (*progress)(void *arg, uint64_t done), void *arg)
+{
+	uint8_t *buf = malloc(CHUNK + OVERLAP);
+	uint64_t off;
+
+	if (!buf)
+		return -ENOMEM;
+	for (off = 0; off < dev->size; off += CHUNK) {
+		ssize_t n = dev_read(dev, buf, CHUNK + OVERLAP, off);
+		size_t len;
+
+		if (n < 0) {
+			free(buf);
+			return (int)n;
+		}
+		len = dev->size - off < CHUNK ? (size_t)(dev->size - off) : CHUNK;
+		scan_chunk(r, buf, len, (size_t)n, off);
+		if (progress)
+			progress(arg, off + len);
+	}
+	free(buf);
+	return 0;
+}
+
+/* Count the in-use, valid inodes of one old ext4 filesystem, group by
+ * group, from the descriptors beside its lowest superblock copy. */
+static int survey_ext4(struct ext4_fs *fs, struct dev *dev)
+{
+	const struct ext4_sb_info *sb = &fs->sb;
+	uint32_t groups = ext4_group_count(sb);
+	uint64_t gdt_off = (fs->sb_off / sb->block_size + 1) * sb->block_size;
+	size_t gdt_len = (size_t)groups * sb->desc_size;
+	size_t it_len = (size_t)sb->inodes_per_group * sb->inode_size;
+	uint8_t *gdt = malloc(gdt_len), *it = malloc(it_len);
+	int err = 0;
+
+	if (!gdt || !it) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if ((err = (int)dev_read(dev, gdt, gdt_len, gdt_off)) < 0)
+		goto out;
+	err = 0;
+	for (uint32_t g = 0; g < groups; g++) {
+		uint64_t at = ext4_inode_table(sb, gdt, g);
+		uint64_t valid = 0;
+
+		if (at == 0 || at + it_len > dev->size)
+			continue;
+		if ((err = (int)dev_read(dev, it, it_len, at)) < 0)
+			goto out;
+		err = 0;
+		fs->groups_read++;
+		for (uint32_t i = 0; i < sb->inodes_per_group; i++) {
+			uint32_t ino = g * sb->inodes_per_group + i + 1;
+
+			if (ext4_inode_check(sb, it + (size_t)i * sb->inode_size, ino) == 1)
+				valid++;
+		}
+		if (valid) {
+			fs->groups_with_inodes++;
+			fs->inodes += valid;
+		}
+	}
+out:
+	free(gdt);
+	free(it);
+	return err;
+}
+
+int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev)
+{
+	for (int i = 0; i < r->next4; i++) {
+		int err = survey_ext4(&r->ext4[i], dev);
+
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* remnants.h - one sequential pass over a disk that collects what earlier filesystems left. */
+#ifndef REMNANTS_H
+#define REMNANTS_H
+
+#include "dev.h"
+#include "dirtree.h"
+#include "ext4.h"
+#include "xfs.h"
+
+/*
+ * remnants_scan() reads the whole source once, in large sequential reads,
+ * and looks at every 512-byte position for ext4 and XFS superblocks, XFS
+ * v3 inodes (short-form directories inside them too), ext4 and XFS
+ * directory blocks, and the starts of mail messages. `lifeboat scan`
+ * reports what it found; `lifeboat carve` recovers from it.
+ */
+
+/* The ext4 dir blocks carry no uuid; their entries share one volume id. */
+#define REMNANTS_EXT4_VOL 1
+/* Cap on directory entries kept, so memory stays bounded on huge disks. */
+#define REMNANTS_MAX_DIRENTS (1u << 20)
+
+struct ext4_fs {
+	struct ext4_sb_info sb;	/* the copy with the lowest group number */
+	uint64_t sb_off;
+	uint64_t copies[64];	/* byte offsets of the copies found */
+	unsigned ncopies, more_copies;
+	int current;		/* set by the caller: what the device holds now */
+	uint32_t groups_read, groups_with_inodes;
+	uint64_t inodes;
+};
+
+struct xfs_fs {
+	struct xfs_sb_info sb;
+	uint64_t copies[64];
+	unsigned ncopies, more_copies;
+	int current;
+};
+
+struct xfs_inodes {
+	uint8_t uuid[16];
+	uint64_t count, dirs, files;
+};
+
+struct remnants {
+	struct ext4_fs ext4[16];
+	int next4;
+	struct xfs_fs xfs[16];
+	int nxfs;
+	struct xfs_inodes xino[16];
+	int nxino;
+	uint64_t ext4_dirblocks, xfs_dirblocks;
+	struct dirtree tree;
+	/* Byte offsets where a message header block starts, ascending. */
+	uint64_t *starts;
+	size_t nstarts, starts_cap, starts_dropped;
+	uint64_t last_header_end;
+};
+
+void remnants_init(struct remnants *r);
+void remnants_free(struct remnants *r);
+
+/*
+ * Read all of DEV and collect. PROGRESS (if set) is called after each
+ * chunk with the bytes done. Returns 0 or -errno.
+ */
+int remnants_scan(struct remnants *r, struct dev *dev,
+		  void (*progress)(void *arg, uint64_t done), void *arg);
+
+/* Count the valid inodes in the inode tables of each ext4 found. */
+int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev);
+
+/* The volume id a filesystem uuid's directory entries are kept under. */
+uint64_t remnants_uuid_vol(const uint8_t *uuid);
+
+#endif
