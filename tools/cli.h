@@ -33,5 +33,6 @@ void progress_update(struct progress *p, uint64_t done);
 void progress_end(struct progress *p);
 
 int cmd_scan(int argc, char **argv);
+int cmd_carve(int argc, char **argv);
 
 #endif

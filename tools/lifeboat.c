@@ -9,6 +9,7 @@ static const struct cmd {
 	const char *summary;
 } cmds[] = {
 	{ "scan", cmd_scan, "report what is on a disk and what remains of earlier filesystems" },
+	{ "carve", cmd_carve, "recover the mail still on a disk, verified, into a directory" },
 };
 
 static void usage(FILE *f)

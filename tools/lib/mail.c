@@ -1,4 +1,6 @@
 /* mail.c - recognise RFC 5322 header blocks in raw bytes and read their fields. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -137,4 +139,65 @@ ssize_t mail_header_field(const uint8_t *hdr, const uint8_t *hdr_end, const char
 		q += len;
 	}
 	return -ENOENT;
+}
+
+static int month_index(const char *m)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+	for (int i = 0; i < 12; i++)
+		if (!strncasecmp(m, months + 3 * i, 3))
+			return i;
+	return -1;
+}
+
+/* Days from 1970-01-01 to Y-M-D in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int mail_date_parse(const char *s, int64_t *out)
+{
+	int day, year, hh, mm, ss = 0, n = 0, mon, sign = 1;
+	char month[4], zone[8] = "";
+	int64_t t;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	/* An optional day name: "Mon, " */
+	if (s[0] && s[1] && s[2] && s[3] == ',')
+		s += 4;
+	if (sscanf(s, " %d %3s %d %d:%d%n", &day, month, &year, &hh, &mm, &n) != 5)
+		return -EINVAL;
+	s += n;
+	if (*s == ':') {
+		if (sscanf(s, ":%d%n", &ss, &n) != 1)
+			return -EINVAL;
+		s += n;
+	}
+	sscanf(s, " %7s", zone);
+	if ((mon = month_index(month)) < 0 || day < 1 || day > 31 || hh > 23 ||
+	    mm > 59 || ss > 60 || year < 0)
+		return -EINVAL;
+	if (year < 50)
+		year += 2000;
+	else if (year < 1000)
+		year += 1900;
+	t = days_from_civil(year, mon + 1, day) * 86400 + hh * 3600 + mm * 60 + ss;
+	if ((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 5) {
+		int z = atoi(zone + 1);
+
+		sign = zone[0] == '-' ? -1 : 1;
+		t -= sign * ((z / 100) * 3600 + (z % 100) * 60);
+	}
+	*out = t;
+	return 0;
 }

@@ -33,4 +33,11 @@ size_t mail_header_block(const uint8_t *p, const uint8_t *end);
 ssize_t mail_header_field(const uint8_t *hdr, const uint8_t *hdr_end, const char *name,
 			  int index, char *buf, size_t cap);
 
+/*
+ * Parse an RFC 5322 date ("Mon, 23 Nov 2026 23:35:22 +0000", the day name
+ * and seconds optional, obsolete two-digit years accepted) into Unix
+ * seconds. Returns 0 or -EINVAL.
+ */
+int mail_date_parse(const char *s, int64_t *out);
+
 #endif

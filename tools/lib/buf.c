@@ -1,0 +1,48 @@
+/* buf.c - a growable byte buffer with a hard maximum. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+int buf_reserve(struct buf *b, size_t extra)
+{
+	size_t want, cap;
+	uint8_t *p;
+
+	if (extra > b->max - b->len)
+		return -EFBIG;
+	want = b->len + extra;
+	if (want <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < want)
+		cap = cap > b->max / 2 ? b->max : cap * 2;
+	if (!(p = realloc(b->p, cap)))
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *data, size_t len)
+{
+	int err = buf_reserve(b, len);
+
+	if (err)
+		return err;
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}

@@ -1,0 +1,27 @@
+/* buf.h - the one growable byte buffer, always with a hard maximum. */
+#ifndef BUF_H
+#define BUF_H
+
+#include "lb.h"
+
+/*
+ * Invariants (after git's strbuf.h): p is NULL or holds cap bytes, of
+ * which the first len are data; len <= cap <= max. No length read from a
+ * disk or the wire can make it grow past max: buf_reserve fails with
+ * -EFBIG instead.
+ */
+struct buf {
+	uint8_t *p;
+	size_t len, cap, max;
+};
+
+#define BUF_INIT(maximum) { NULL, 0, 0, (maximum) }
+
+/* Make room for EXTRA more bytes. Returns 0, -EFBIG or -ENOMEM. */
+int buf_reserve(struct buf *b, size_t extra);
+/* Append LEN bytes. Returns 0, -EFBIG or -ENOMEM. */
+int buf_append(struct buf *b, const void *data, size_t len);
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

@@ -1,0 +1,259 @@
+/* carve.c - find where a message ends, judge its bytes, and classify it. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "carve.h"
+#include "hash.h"
+#include "mail.h"
+
+/* Bytes read at a time while looking for the end. */
+#define STEP (256u << 10)
+
+int size_index_add(struct size_index *s, uint64_t size)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		uint64_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = size;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void size_index_sort(struct size_index *s)
+{
+	qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+}
+
+int size_index_has(const struct size_index *s, uint64_t size)
+{
+	return s && s->n && bsearch(&size, s->v, s->n, sizeof(*s->v), cmp_u64);
+}
+
+void size_index_free(struct size_index *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *carve_class_name(enum carve_class c)
+{
+	return c == CARVE_EXACT ? "exact" : c == CARVE_COMPLETE ? "complete" : "partial";
+}
+
+const char *carve_end_name(enum carve_end e)
+{
+	static const char *const names[] = { "nul", "next", "device", "cap" };
+
+	return names[e];
+}
+
+/*
+ * Read from START until the first NUL, the end of the device, or the cap.
+ * Leaves the bytes before the NUL in BUF and says which end it was.
+ */
+static int read_to_nul(struct dev *dev, uint64_t start, struct buf *buf,
+		       enum carve_end *end)
+{
+	buf_reset(buf);
+	for (;;) {
+		uint64_t off = start + buf->len;
+		size_t want = STEP, got;
+		uint8_t *nul;
+		ssize_t n;
+		int err;
+
+		if (off >= dev->size) {
+			*end = END_DEVICE;
+			return 0;
+		}
+		if (want > buf->max - buf->len)
+			want = buf->max - buf->len;
+		if (want == 0) {
+			*end = END_CAP;
+			return 0;
+		}
+		if ((err = buf_reserve(buf, want)) < 0)
+			return err;
+		if ((n = dev_read(dev, buf->p + buf->len, want, off)) < 0)
+			return (int)n;
+		got = (size_t)n;
+		nul = memchr(buf->p + buf->len, 0, got);
+		if (nul) {
+			buf->len = (size_t)(nul - buf->p);
+			*end = END_NUL;
+			return 0;
+		}
+		buf->len += got;
+		if (got < want) {
+			*end = END_DEVICE;
+			return 0;
+		}
+	}
+}
+
+/* Are the bytes from END to the next 1 KiB boundary of the device zero? A
+ * file's last block is zero past its end; 1 KiB is the smallest block. */
+static int zero_tail(struct dev *dev, uint64_t end)
+{
+	uint8_t tail[1024];
+	size_t n = (size_t)((1024 - end % 1024) % 1024);
+
+	if (n == 0)
+		return 1;
+	if (dev_read(dev, tail, n, end) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (tail[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Is a top-level multipart closed exactly at the end of [P, P+LEN)? Returns
+ * 1 closed (only blank lines after the closing boundary), 0 not closed,
+ * -1 not a multipart.
+ */
+static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len)
+{
+	char ct[1024], boundary[200];
+	const char *b;
+	size_t blen, i;
+
+	if (mail_header_field(p, p + hdr_len, "Content-Type", 0, ct, sizeof(ct)) < 0 ||
+	    strncasecmp(ct, "multipart/", 10))
+		return -1;
+	b = strcasestr(ct, "boundary=");
+	if (!b)
+		return 0;
+	b += 9;
+	if (*b == '"') {
+		const char *e = strchr(++b, '"');
+
+		blen = e ? (size_t)(e - b) : 0;
+	} else {
+		blen = strcspn(b, "; \t");
+	}
+	if (blen == 0 || blen > 70)
+		return 0;
+	/* "\n--" BOUNDARY "--" */
+	boundary[0] = '\n';
+	boundary[1] = boundary[2] = '-';
+	memcpy(boundary + 3, b, blen);
+	boundary[3 + blen] = boundary[4 + blen] = '-';
+	blen += 5;
+	/* The last closing delimiter; after it only blank lines may follow. */
+	for (i = len; i >= hdr_len + blen; i--) {
+		if (p[i - blen] == '\n' && !memcmp(p + i - blen, boundary, blen)) {
+			for (size_t j = i; j < len; j++)
+				if (p[j] != '\r' && p[j] != '\n' && p[j] != ' ' && p[j] != '\t')
+					return 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The delivery time: the date after the last ';' of the first Received:,
+ * else Date:. */
+static int64_t delivery_date(const uint8_t *p, size_t hdr_len)
+{
+	char v[2048];
+	int64_t t;
+	const char *semi;
+
+	if (mail_header_field(p, p + hdr_len, "Received", 0, v, sizeof(v)) >= 0 &&
+	    (semi = strrchr(v, ';')) && mail_date_parse(semi + 1, &t) == 0)
+		return t;
+	if (mail_header_field(p, p + hdr_len, "Date", 0, v, sizeof(v)) >= 0 &&
+	    mail_date_parse(v, &t) == 0)
+		return t;
+	return 0;
+}
+
+/* Judge the first LEN bytes of BUF as a message that ended by END. */
+static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
+		  enum carve_end end, const struct size_index *sizes, struct carved *c)
+{
+	size_t hdr = mail_header_block(p, p + len);
+	int mime;
+
+	memset(c, 0, sizeof(*c));
+	c->off = off;
+	c->len = len;
+	c->end = end;
+	c->cls = CARVE_PARTIAL;
+	if (dev_bad_bytes(dev, off, len))
+		c->proof |= FLAW_UNREADABLE;
+	if (end == END_CAP)
+		c->proof |= FLAW_CAPPED;
+	if (!hdr)
+		return;
+	if (size_index_has(sizes, len))
+		c->proof |= PROOF_SIZE;
+	if (end == END_NUL && zero_tail(dev, off + len))
+		c->proof |= PROOF_TAIL;
+	mime = multipart_closed_at_end(p, len, hdr);
+	if (mime == 1)
+		c->proof |= PROOF_MIME;
+	else if (mime == 0)
+		c->proof |= FLAW_MIME;
+	c->date = delivery_date(p, hdr);
+
+	if (c->proof & (FLAW_UNREADABLE | FLAW_CAPPED | FLAW_DKIM))
+		return;
+	if (c->proof & (PROOF_SIZE | PROOF_DKIM))
+		c->cls = CARVE_EXACT;
+	else if (!(c->proof & FLAW_MIME) &&
+		 ((c->proof & PROOF_TAIL) || (end == END_NEXT && (c->proof & PROOF_MIME))))
+		c->cls = CARVE_COMPLETE;
+}
+
+int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
+		  const struct size_index *sizes, struct buf *buf, struct carved *out)
+{
+	uint64_t start = starts[0];
+	enum carve_end end = END_DEVICE;
+	struct carved whole, cut;
+	size_t inner = 0;
+	int err;
+
+	if ((err = read_to_nul(dev, start, buf, &end)) < 0)
+		return err;
+	while (1 + inner < nstarts && starts[1 + inner] < start + buf->len)
+		inner++;
+	judge(dev, start, buf->p, buf->len, end, sizes, &whole);
+	whole.covers = inner;
+	*out = whole;
+	if (whole.cls != CARVE_EXACT) {
+		/* A start inside the run is either the next message (this one
+		 * ended exactly on a block boundary) or a false start inside
+		 * this one. The first cut that proves exact wins; failing
+		 * that, a complete whole; failing that, the first cut. */
+		for (size_t k = 1; k <= inner; k++) {
+			judge(dev, start, buf->p, (size_t)(starts[k] - start), END_NEXT,
+			      sizes, &cut);
+			cut.covers = k - 1;
+			if (cut.cls == CARVE_EXACT || (k == 1 && whole.cls != CARVE_COMPLETE)) {
+				*out = cut;
+				if (cut.cls == CARVE_EXACT)
+					break;
+			}
+		}
+	}
+	sha256(buf->p, (size_t)out->len, out->sha256);
+	return 0;
+}

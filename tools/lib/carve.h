@@ -1,0 +1,80 @@
+/* carve.h - recover one message from raw device bytes, and say how sure we are. */
+#ifndef CARVE_H
+#define CARVE_H
+
+#include "buf.h"
+#include "dev.h"
+
+/*
+ * A message is carved from the offset where its header block starts.
+ * Its end is found, in order of strength:
+ *   - the first NUL: mail text has none, and the page cache zero-fills a
+ *     file's last block past its end, so the NUL starts the zero tail;
+ *   - the start of the next message, when there is no NUL before it (a
+ *     message whose size is an exact multiple of the block size).
+ * Then oracles judge the bytes (docs/carve.md):
+ *   exact     its size equals a surviving Maildir name's S=, or its DKIM
+ *             body hash matches: the bytes are proven;
+ *   complete  the header block is whole, it ends in a zero tail, and every
+ *             MIME multipart is closed at the end, but nothing proves the
+ *             exact bytes;
+ *   partial   anything else: truncated, gaps, unreadable sectors, a DKIM
+ *             body hash that does not match.
+ */
+
+enum carve_class { CARVE_EXACT, CARVE_COMPLETE, CARVE_PARTIAL };
+
+/* What proved or judged the bytes, as bits. */
+enum {
+	PROOF_SIZE = 1 << 0,	/* size equals a Maildir S= */
+	PROOF_DKIM = 1 << 1,	/* DKIM bh= matches */
+	PROOF_MIME = 1 << 2,	/* multipart closed exactly at the end */
+	PROOF_TAIL = 1 << 3,	/* ends in a zero tail */
+	FLAW_DKIM = 1 << 8,	/* DKIM bh= present and different */
+	FLAW_UNREADABLE = 1 << 9, /* holds unreadable sectors */
+	FLAW_CAPPED = 1 << 10,	/* hit the size cap */
+	FLAW_MIME = 1 << 11,	/* a multipart that is not closed */
+};
+
+enum carve_end { END_NUL, END_NEXT, END_DEVICE, END_CAP };
+
+/* Maildir S= sizes that survive, to be asked "is there a name of size N". */
+struct size_index {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+int size_index_add(struct size_index *s, uint64_t size);
+void size_index_sort(struct size_index *s);
+int size_index_has(const struct size_index *s, uint64_t size);
+void size_index_free(struct size_index *s);
+
+struct carved {
+	uint64_t off, len;	/* where on the device, how long */
+	enum carve_end end;
+	enum carve_class cls;
+	unsigned proof;
+	int64_t date;		/* delivery time from Received:/Date:, or 0 */
+	size_t covers;		/* following starts inside this message */
+	uint8_t sha256[32];
+};
+
+/* Largest message we carve; longer runs are cut here and called partial. */
+#define CARVE_MAX (256u << 20)
+
+/*
+ * Carve the message whose header block starts at STARTS[0] on DEV.
+ * STARTS[1..NSTARTS-1] are the known message starts after it, ascending.
+ * SIZES may be NULL. The chosen bytes are BUF->p[0 .. out->len) (BUF's max
+ * should be CARVE_MAX). out->covers says how many of the following starts
+ * lie inside the message (so are not messages of their own). Returns 0,
+ * or -errno when the device could not be read.
+ */
+int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
+		  const struct size_index *sizes, struct buf *buf, struct carved *out);
+
+/* Class names for manifests and reports: "exact", "complete", "partial". */
+const char *carve_class_name(enum carve_class c);
+const char *carve_end_name(enum carve_end e);
+
+#endif

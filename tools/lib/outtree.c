@@ -1,0 +1,199 @@
+/* outtree.c - safe, atomic writes under one destination directory. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outtree.h"
+
+int path_is_safe(const char *rel)
+{
+	const char *p = rel;
+
+	if (!*p || *p == '/')
+		return 0;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 0 || n > 255 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+				return 0;
+		if (!e)
+			break;
+		p = e + 1;
+		if (!*p)
+			return 0;	/* trailing slash */
+	}
+	return 1;
+}
+
+static int dir_is_empty(int fd)
+{
+	int dup_fd = dup(fd), empty = 1;
+	DIR *d;
+	struct dirent *de;
+
+	if (dup_fd < 0 || !(d = fdopendir(dup_fd))) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* Open (creating) directory NAME under DIRFD, refusing symlinks. */
+static int open_subdir(int dirfd, const char *name)
+{
+	int fd;
+
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int outtree_open(struct outtree *o, const char *dir)
+{
+	int err, meta;
+
+	memset(o, 0, sizeof(*o));
+	o->dirfd = o->tmpfd = -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->dirfd < 0)
+		return -errno;
+	if ((err = dir_is_empty(o->dirfd)) <= 0) {
+		err = err < 0 ? err : -ENOTEMPTY;
+		goto fail;
+	}
+	if ((meta = open_subdir(o->dirfd, ".lifeboat")) < 0) {
+		err = meta;
+		goto fail;
+	}
+	o->tmpfd = open_subdir(meta, "tmp");
+	close(meta);
+	if (o->tmpfd < 0) {
+		err = o->tmpfd;
+		goto fail;
+	}
+	return 0;
+fail:
+	close(o->dirfd);
+	o->dirfd = -1;
+	return err;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
+		int64_t mtime)
+{
+	char tmpname[32], comp[256];
+	const char *p = rel, *slash;
+	int dfd, fd, err;
+
+	if (!path_is_safe(rel))
+		return -EINVAL;
+	/* Walk (and create) the parent directories one component at a time. */
+	dfd = dup(o->dirfd);
+	if (dfd < 0)
+		return -errno;
+	while ((slash = strchr(p, '/'))) {
+		int next;
+
+		memcpy(comp, p, (size_t)(slash - p));
+		comp[slash - p] = 0;
+		next = open_subdir(dfd, comp);
+		close(dfd);
+		if (next < 0)
+			return next;
+		dfd = next;
+		p = slash + 1;
+	}
+	snprintf(tmpname, sizeof(tmpname), "%lu", o->seq++);
+	fd = openat(o->tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = write_all(fd, data, len);
+	if (!err && mtime > 0) {
+		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+
+		if (futimens(fd, ts) < 0)
+			err = -errno;
+	}
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	/* renameat2(RENAME_NOREPLACE): an existing file is never replaced. */
+	if (!err && renameat2(o->tmpfd, tmpname, dfd, p, RENAME_NOREPLACE) < 0)
+		err = -errno;
+	if (err)
+		unlinkat(o->tmpfd, tmpname, 0);
+out:
+	close(dfd);
+	return err;
+}
+
+int outtree_meta_open(struct outtree *o, const char *name)
+{
+	int meta = openat(o->dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd;
+
+	if (meta < 0)
+		return -errno;
+	fd = openat(meta, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fd = -errno;
+	close(meta);
+	return fd;
+}
+
+int outtree_close(struct outtree *o)
+{
+	int err = 0;
+
+	if (o->dirfd >= 0 && syncfs(o->dirfd) < 0)
+		err = -errno;
+	if (o->tmpfd >= 0) {
+		int meta = openat(o->dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		close(o->tmpfd);
+		if (meta >= 0) {
+			unlinkat(meta, "tmp", AT_REMOVEDIR);
+			close(meta);
+		}
+	}
+	if (o->dirfd >= 0)
+		close(o->dirfd);
+	o->dirfd = o->tmpfd = -1;
+	return err;
+}

@@ -1,0 +1,40 @@
+/* outtree.h - write recovered files under one destination directory, and nowhere else. */
+#ifndef OUTTREE_H
+#define OUTTREE_H
+
+#include "lb.h"
+
+/*
+ * Every file Lifeboat writes goes through outtree_put(), which takes a
+ * path relative to the destination and refuses anything that could land
+ * outside it: absolute paths, "." and ".." components, empty components,
+ * control characters. Directories are walked with openat(O_NOFOLLOW), so
+ * a symlink planted in the tree is refused, not followed. A file is
+ * written under .lifeboat/tmp and renamed into place, so a reader never
+ * sees half a file; an existing file is never replaced.
+ */
+
+struct outtree {
+	int dirfd;		/* the destination */
+	int tmpfd;		/* .lifeboat/tmp */
+	unsigned long seq;
+};
+
+/* Is REL a safe relative path? 1 yes, 0 no. */
+int path_is_safe(const char *rel);
+
+/* Create DIR (or use it if it is empty) with its .lifeboat/ area. */
+int outtree_open(struct outtree *o, const char *dir);
+
+/* Write LEN bytes at REL with modification time MTIME (0: leave it).
+ * Returns 0, -EEXIST if REL exists, -EINVAL for an unsafe path, -errno. */
+int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
+		int64_t mtime);
+
+/* Open a file under .lifeboat/ for writing (truncating). Returns an fd. */
+int outtree_meta_open(struct outtree *o, const char *name);
+
+/* Flush everything to stable storage and close. Returns 0 or -errno. */
+int outtree_close(struct outtree *o);
+
+#endif
