@@ -186,6 +186,10 @@ static void report_text(struct scan *s, struct folders *f)
 		printf("%s)\n", fs->ncopies > 12 ? " ..." : "");
 		printf("  inode tables: %llu valid inodes in %u of %u groups read\n",
 		       (unsigned long long)fs->inodes, fs->groups_with_inodes, fs->groups_read);
+		if (fs->nold_seeds)
+			printf("  and %llu inodes of %d earlier filesystem%s, found by their checksum seed\n",
+			       (unsigned long long)fs->old_inodes, fs->nold_seeds,
+			       fs->nold_seeds > 1 ? "s" : "");
 	}
 	for (int i = 0; i < s->r.nxfs; i++) {
 		struct xfs_fs *fs = &s->r.xfs[i];
@@ -273,6 +277,8 @@ static void report_json(struct scan *s, struct folders *f)
 		json_key(&j, "inode_groups_read"); json_u64(&j, fs->groups_read);
 		json_key(&j, "inode_groups_with_inodes"); json_u64(&j, fs->groups_with_inodes);
 		json_key(&j, "inodes"); json_u64(&j, fs->inodes);
+		json_key(&j, "earlier_inodes"); json_u64(&j, fs->old_inodes);
+		json_key(&j, "earlier_seeds"); json_u64(&j, (uint64_t)fs->nold_seeds);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);

@@ -183,6 +183,40 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 	return 0;
 }
 
+int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),
+		  void *arg)
+{
+	struct dirtree_node *old = t->nodes;
+	size_t cap = t->cap;
+	struct dirtree_node *nodes = calloc(cap ? cap : 1, sizeof(*nodes));
+
+	if (!nodes)
+		return -ENOMEM;
+	t->nodes = nodes;
+	t->n = 0;
+	for (size_t i = 0; i < cap; i++) {
+		struct dirtree_node n = old[i];
+		const char *name;
+		size_t j;
+
+		if (!n.name_off)
+			continue;
+		n.dir = map(n.vol, n.dir, arg);
+		name = dirtree_name(t, &n);
+		j = hash_entry(n.vol, n.dir, name, strlen(name)) & (cap - 1);
+		for (; nodes[j].name_off; j = (j + 1) & (cap - 1))
+			if (nodes[j].vol == n.vol && nodes[j].dir == n.dir &&
+			    !strcmp(dirtree_name(t, &nodes[j]), name))
+				break;
+		if (!nodes[j].name_off) {
+			nodes[j] = n;
+			t->n++;
+		}
+	}
+	free(old);
+	return 0;
+}
+
 void dirtree_each(const struct dirtree *t,
 		  void (*fn)(const struct dirtree *t, const struct dirtree_node *n, void *arg),
 		  void *arg)

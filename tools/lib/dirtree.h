@@ -54,6 +54,15 @@ int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		 char *buf, size_t cap);
 
+/*
+ * Give every entry the directory MAP returns for its (vol, dir): for
+ * entries first kept under a stand-in directory id, once the real one is
+ * known. Entries that become duplicates are kept once. Returns 0 or
+ * -ENOMEM.
+ */
+int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),
+		  void *arg);
+
 /* Call FN for every stored entry. */
 void dirtree_each(const struct dirtree *t,
 		  void (*fn)(const struct dirtree *t, const struct dirtree_node *n, void *arg),

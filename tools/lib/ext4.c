@@ -1,8 +1,10 @@
 /* ext4.c - check ext4 structures found at arbitrary offsets of a damaged disk. */
+#include <stdlib.h>
 #include <string.h>
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
 
+#include "dev.h"
 #include "ext4.h"
 
 static uint32_t crc32c(uint32_t crc, const void *p, size_t len)
@@ -191,4 +193,183 @@ int ext4_dirblock_parse(const uint8_t *p, size_t block_size, ext4_dirent_fn fn,
 			return -EUCLEAN;
 	}
 	return live;
+}
+
+uint64_t ext4_inode_size(const uint8_t *p)
+{
+	const struct ext2_inode_large *in = (const void *)p;
+
+	return in->i_size | (uint64_t)in->i_size_high << 32;
+}
+
+uint16_t ext4_inode_mode(const uint8_t *p)
+{
+	return ((const struct ext2_inode_large *)p)->i_mode;
+}
+
+int64_t ext4_inode_mtime(const uint8_t *p)
+{
+	return ((const struct ext2_inode_large *)p)->i_mtime;
+}
+
+#define EXT4_EXT_MAGIC 0xF30A
+#define EXT4_MAX_DEPTH 5
+
+struct extent_walk {
+	const struct ext4_sb_info *sb;
+	struct dev *dev;
+	struct ext4_extent *out;
+	size_t max, n;
+	int budget;		/* blocks we are willing to read */
+};
+
+/* Walk one node (12-byte header, then entries) of LEN bytes. */
+static int walk_node(struct extent_walk *w, const uint8_t *p, size_t len, int want_depth)
+{
+	uint16_t entries = get_le16(p + 2), max = get_le16(p + 4), depth = get_le16(p + 6);
+
+	if (get_le16(p) != EXT4_EXT_MAGIC || depth > EXT4_MAX_DEPTH ||
+	    (want_depth >= 0 && depth != want_depth) ||
+	    max == 0 || entries > max || 12 + (size_t)max * 12 > len)
+		return -EUCLEAN;
+	for (uint16_t i = 0; i < entries; i++) {
+		const uint8_t *e = p + 12 + (size_t)i * 12;
+
+		if (depth == 0) {
+			struct ext4_extent x;
+			uint16_t l = get_le16(e + 4);
+
+			x.logical = get_le32(e);
+			x.len = l > 32768 ? l - 32768u : l;
+			x.phys = (uint64_t)get_le16(e + 6) << 32 | get_le32(e + 8);
+			if (x.len == 0 || x.phys + x.len > w->sb->blocks || x.phys == 0)
+				return -EUCLEAN;
+			if (w->n == w->max)
+				return -EUCLEAN;
+			/* Extents come in logical order; overlap is corruption. */
+			if (w->n && x.logical < w->out[w->n - 1].logical + w->out[w->n - 1].len)
+				return -EUCLEAN;
+			if (l <= 32768)	/* an unwritten extent holds no data */
+				w->out[w->n++] = x;
+		} else {
+			uint64_t leaf = (uint64_t)get_le16(e + 8) << 32 | get_le32(e + 4);
+			uint8_t *blk;
+			int err;
+
+			if (leaf == 0 || leaf >= w->sb->blocks || w->budget-- <= 0)
+				return -EUCLEAN;
+			if (!(blk = malloc(w->sb->block_size)))
+				return -ENOMEM;
+			err = (int)dev_read(w->dev, blk, w->sb->block_size,
+					    leaf * w->sb->block_size);
+			if (err >= 0)
+				err = walk_node(w, blk, w->sb->block_size, depth - 1);
+			free(blk);
+			if (err < 0)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
+		       struct dev *dev, struct ext4_extent *out, size_t max)
+{
+	const struct ext2_inode_large *in = (const void *)p;
+	struct extent_walk w = { sb, dev, out, max, 0, 1024 };
+	int err;
+
+	if (!(in->i_flags & EXT4_EXTENTS_FL) || (in->i_flags & EXT4_INLINE_DATA_FL))
+		return -EUCLEAN;
+	if ((err = walk_node(&w, (const uint8_t *)in->i_block, sizeof(in->i_block), -1)) < 0)
+		return err;
+	return (int)w.n;
+}
+
+/* crc32c (Castagnoli, reflected) table, and for each table entry's top
+ * byte, which index it came from: the top bytes are all different, which
+ * is what lets the CRC run backwards. */
+static uint32_t crc_table[256];
+static uint8_t crc_top_index[256];
+
+static void crc_tables(void)
+{
+	if (crc_table[1])
+		return;
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		crc_table[i] = c;
+		crc_top_index[c >> 24] = (uint8_t)i;
+	}
+}
+
+/* Undo crc = (crc >> 8) ^ T[(crc ^ b) & 0xff] for the bytes of P, last first. */
+static uint32_t crc32c_unwind(uint32_t crc, const uint8_t *p, size_t len)
+{
+	while (len--) {
+		uint8_t idx = crc_top_index[crc >> 24];
+
+		crc = ((crc ^ crc_table[idx]) << 8) | (uint8_t)(idx ^ p[len]);
+	}
+	return crc;
+}
+
+int ext4_inode_seed(const struct ext4_sb_info *sb, const uint8_t *p, uint32_t ino,
+		    uint32_t *seed)
+{
+	const struct ext2_inode_large *in = (const void *)p;
+	uint8_t copy[1024];
+	uint32_t crc, le_ino = ino, gen = in->i_generation;
+
+	if (sb->inode_size <= EXT2_GOOD_OLD_INODE_SIZE || sb->inode_size > sizeof(copy) ||
+	    in->i_extra_isize < 4)
+		return -EINVAL;
+	crc_tables();
+	memcpy(copy, p, sb->inode_size);
+	((struct ext2_inode_large *)copy)->osd2.linux2.l_i_checksum_lo = 0;
+	((struct ext2_inode_large *)copy)->i_checksum_hi = 0;
+	crc = in->osd2.linux2.l_i_checksum_lo | (uint32_t)in->i_checksum_hi << 16;
+	crc = crc32c_unwind(crc, copy, sb->inode_size);
+	crc = crc32c_unwind(crc, (const uint8_t *)&gen, 4);
+	crc = crc32c_unwind(crc, (const uint8_t *)&le_ino, 4);
+	*seed = crc;
+	return 0;
+}
+
+int ext4_dirblock_seed(const uint8_t *p, size_t bs, uint32_t *seed)
+{
+	const uint8_t *tail = p + bs - 12;
+	uint16_t limit, count;
+	size_t t;
+	uint32_t crc;
+
+	crc_tables();
+	/* An htree root: ".", then ".." covering the rest of the block, the
+	 * 8-byte dx_root_info, limit and count, the entries, and the dx_tail
+	 * after limit entries. (The block may still end in the tail it had as
+	 * a linear block: that one is stale.) */
+	if (get_le16(p + 4) == 12 && get_le16(p + 16) == bs - 12) {
+		if (p[0x1d] != 8)
+			return -ENOENT;
+		limit = get_le16(p + 0x20);
+		count = get_le16(p + 0x22);
+		t = 0x20 + (size_t)limit * 8;
+		if (count > limit || t + 8 > bs)
+			return -ENOENT;
+		/* The checksum covers the entries in use, dt_reserved, and
+		 * four zero bytes standing in for dt_checksum itself. */
+		crc = crc32c_unwind(get_le32(p + t + 4), (const uint8_t *)"\0\0\0\0", 4);
+		crc = crc32c_unwind(crc, p + t, 4);
+		*seed = crc32c_unwind(crc, p, 0x20 + (size_t)count * 8);
+		return 0;
+	}
+	/* A linear (or htree leaf) block: a 12-byte tail entry. */
+	if (get_le32(tail) == 0 && get_le16(tail + 4) == 12 && tail[6] == 0 && tail[7] == 0xDE) {
+		*seed = crc32c_unwind(get_le32(tail + 8), p, bs - 12);
+		return 0;
+	}
+	return -ENOENT;
 }

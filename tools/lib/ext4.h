@@ -64,6 +64,65 @@ uint64_t ext4_inode_table(const struct ext4_sb_info *sb, const uint8_t *descs,
  */
 int ext4_inode_check(const struct ext4_sb_info *sb, const uint8_t *p, uint32_t ino);
 
+/* An inode's data, in filesystem blocks. */
+struct ext4_extent {
+	uint64_t logical;	/* first file block */
+	uint64_t phys;		/* first device block */
+	uint32_t len;		/* blocks */
+};
+
+/* Most extents one file may have before we call it hostile. */
+#define EXT4_MAX_EXTENTS 4096
+
+/* What an in-use regular file inode says. */
+struct ext4_file {
+	uint32_t ino;
+	uint16_t mode;
+	uint64_t size;
+	int64_t mtime;
+	uint32_t nextents;
+	struct ext4_extent *extents;	/* sorted by logical block */
+};
+
+struct dev;
+
+/*
+ * Read the extent tree of the inode at P (fs SB, number INO): the root in
+ * i_block, index and leaf blocks read through DEV. Every header must have
+ * the magic, sane counts and a depth that falls by one per level; every
+ * extent must lie inside a filesystem of SB's size. Returns the number of
+ * extents (written to OUT, at most MAX) or -EUCLEAN for a hostile tree.
+ */
+int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
+		       struct dev *dev, struct ext4_extent *out, size_t max);
+
+/* The inode's size in bytes, mode and mtime. */
+uint64_t ext4_inode_size(const uint8_t *p);
+uint16_t ext4_inode_mode(const uint8_t *p);
+int64_t ext4_inode_mtime(const uint8_t *p);
+
+/*
+ * Work out the checksum seed that makes the inode at P (number INO, fs
+ * geometry SB) verify: crc32c can be run backwards from the stored
+ * checksum through the inode's bytes. After a same-geometry reformat every
+ * superblock holds the new seed; a seed that two old inodes agree on is
+ * the old filesystem's. Needs a full 32-bit inode checksum (inodes of 256
+ * bytes or more). Returns 0 and sets *SEED, or -EINVAL.
+ */
+int ext4_inode_seed(const struct ext4_sb_info *sb, const uint8_t *p, uint32_t ino,
+		    uint32_t *seed);
+
+/*
+ * With metadata_csum, each directory block is checksummed with its
+ * directory's own seed, crc32c(crc32c(fs seed, ino), generation): the
+ * tail of a linear block, and the dx_tail of an htree root. Running the
+ * CRC backwards from the stored checksum through the block gives that
+ * seed without knowing the fs seed, so blocks with the same seed belong
+ * to the same directory, and the block holding "." says which one.
+ * Returns 0 and sets *SEED, or -ENOENT when the block has no checksum.
+ */
+int ext4_dirblock_seed(const uint8_t *p, size_t block_size, uint32_t *seed);
+
 struct ext4_dirent {
 	uint32_t inode;
 	uint8_t file_type;

@@ -19,8 +19,11 @@ void remnants_init(struct remnants *r)
 
 void remnants_free(struct remnants *r)
 {
+	for (int i = 0; i < r->next4; i++)
+		free(r->ext4[i].gdt);
 	dirtree_free(&r->tree);
 	free(r->starts);
+	free(r->dir_seeds);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -109,16 +112,59 @@ static int keep_ext4_dirent(const struct ext4_dirent *de, void *arg)
 			   de->name_len, de->file_type == 2);
 }
 
+/* Directory ids for blocks known only by their directory's checksum seed
+ * (an htree leaf has no "."): a bit no inode number has, and the seed. */
+#define SEED_DIR (1ULL << 63)
+
+static int note_dir_seed(struct remnants *r, uint32_t seed, uint64_t ino)
+{
+	for (size_t i = 0; i < r->ndir_seeds; i++)
+		if (r->dir_seeds[i].seed == seed)
+			return 0;
+	if (r->ndir_seeds == r->dir_seeds_cap) {
+		size_t cap = r->dir_seeds_cap ? r->dir_seeds_cap * 2 : 256;
+		void *v = realloc(r->dir_seeds, cap * sizeof(*r->dir_seeds));
+
+		if (!v)
+			return -ENOMEM;
+		r->dir_seeds = v;
+		r->dir_seeds_cap = cap;
+	}
+	r->dir_seeds[r->ndir_seeds].seed = seed;
+	r->dir_seeds[r->ndir_seeds++].ino = ino;
+	return 0;
+}
+
 static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
 {
 	struct ext4_block_ctx c = { &r->tree, 0 };
+	uint32_t seed;
+	int has_seed;
 
 	if (ext4_dirblock_parse(p, bs, find_dot, &c) <= 0)
 		return;
 	r->ext4_dirblocks++;
-	/* Entries of a block without "." (a later block of a big directory)
-	 * belong to an unknown directory: they are kept under dir 0. */
+	has_seed = ext4_dirblock_seed(p, bs, &seed) == 0;
+	if (c.dir && has_seed)
+		note_dir_seed(r, seed, c.dir);
+	/* A block without "." (a later block of a big directory) is kept
+	 * under its directory's seed until the end of the scan maps the
+	 * seed to the directory; without a checksum, under dir 0. */
+	if (!c.dir && has_seed)
+		c.dir = SEED_DIR | seed;
 	ext4_dirblock_parse(p, bs, keep_ext4_dirent, &c);
+}
+
+static uint64_t map_seed_dir(uint64_t vol, uint64_t dir, void *arg)
+{
+	struct remnants *r = arg;
+
+	if (vol != REMNANTS_EXT4_VOL || !(dir & SEED_DIR))
+		return dir;
+	for (size_t i = 0; i < r->ndir_seeds; i++)
+		if (r->dir_seeds[i].seed == (uint32_t)dir)
+			return r->dir_seeds[i].ino;
+	return 0;
 }
 
 struct xfs_block_ctx {
@@ -306,11 +352,56 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 			progress(arg, off + len);
 	}
 	free(buf);
-	return 0;
+	return dirtree_remap(&r->tree, map_seed_dir, r);
 }
 
-/* Count the in-use, valid inodes of one old ext4 filesystem, group by
- * group, from the descriptors beside its lowest superblock copy. */
+/* Votes for checksum seeds: an inode that fails the superblock's seed
+ * names the seed it was written with. */
+struct seed_votes {
+	uint32_t seed[1024];
+	uint32_t votes[1024];
+	int n;
+};
+
+static void vote(struct seed_votes *v, uint32_t seed)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->seed[i] == seed) {
+			v->votes[i]++;
+			return;
+		}
+	if (v->n < (int)ARRAY_SIZE(v->seed)) {
+		v->seed[v->n] = seed;
+		v->votes[v->n++] = 1;
+	}
+}
+
+/* Keep the seeds at least two inodes agree on, most votes first. */
+static void elect_seeds(struct ext4_fs *fs, const struct seed_votes *v)
+{
+	for (int round = 0; round < (int)ARRAY_SIZE(fs->old_seeds); round++) {
+		int best = -1;
+
+		for (int i = 0; i < v->n; i++) {
+			int taken = 0;
+
+			for (int k = 0; k < fs->nold_seeds; k++)
+				taken |= fs->old_seeds[k] == v->seed[i];
+			if (!taken && v->votes[i] >= 2 && v->seed[i] != fs->sb.csum_seed &&
+			    (best < 0 || v->votes[i] > v->votes[best]))
+				best = i;
+		}
+		if (best < 0)
+			return;
+		fs->old_seeds[fs->nold_seeds++] = v->seed[best];
+		fs->old_inodes += v->votes[best];
+	}
+}
+
+/* Count the in-use, valid inodes of one ext4 filesystem, group by group,
+ * from the descriptors beside its lowest superblock copy; and find the
+ * seeds of earlier filesystems whose inodes still sit in the same tables
+ * (a same-geometry reformat puts the new tables where the old ones were). */
 static int survey_ext4(struct ext4_fs *fs, struct dev *dev)
 {
 	const struct ext4_sb_info *sb = &fs->sb;
@@ -318,18 +409,20 @@ static int survey_ext4(struct ext4_fs *fs, struct dev *dev)
 	uint64_t gdt_off = (fs->sb_off / sb->block_size + 1) * sb->block_size;
 	size_t gdt_len = (size_t)groups * sb->desc_size;
 	size_t it_len = (size_t)sb->inodes_per_group * sb->inode_size;
-	uint8_t *gdt = malloc(gdt_len), *it = malloc(it_len);
+	uint8_t *it = malloc(it_len);
+	struct seed_votes *votes = calloc(1, sizeof(*votes));
 	int err = 0;
 
-	if (!gdt || !it) {
+	fs->gdt = malloc(gdt_len);
+	if (!fs->gdt || !it || !votes) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = (int)dev_read(dev, gdt, gdt_len, gdt_off)) < 0)
+	if ((err = (int)dev_read(dev, fs->gdt, gdt_len, gdt_off)) < 0)
 		goto out;
 	err = 0;
 	for (uint32_t g = 0; g < groups; g++) {
-		uint64_t at = ext4_inode_table(sb, gdt, g);
+		uint64_t at = ext4_inode_table(sb, fs->gdt, g);
 		uint64_t valid = 0;
 
 		if (at == 0 || at + it_len > dev->size)
@@ -339,19 +432,24 @@ static int survey_ext4(struct ext4_fs *fs, struct dev *dev)
 		err = 0;
 		fs->groups_read++;
 		for (uint32_t i = 0; i < sb->inodes_per_group; i++) {
-			uint32_t ino = g * sb->inodes_per_group + i + 1;
+			const uint8_t *p = it + (size_t)i * sb->inode_size;
+			uint32_t ino = g * sb->inodes_per_group + i + 1, seed;
+			int ok = ext4_inode_check(sb, p, ino);
 
-			if (ext4_inode_check(sb, it + (size_t)i * sb->inode_size, ino) == 1)
+			if (ok == 1)
 				valid++;
+			else if (ok < 0 && sb->metadata_csum && ext4_inode_seed(sb, p, ino, &seed) == 0)
+				vote(votes, seed);
 		}
 		if (valid) {
 			fs->groups_with_inodes++;
 			fs->inodes += valid;
 		}
 	}
+	elect_seeds(fs, votes);
 out:
-	free(gdt);
 	free(it);
+	free(votes);
 	return err;
 }
 

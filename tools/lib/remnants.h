@@ -27,7 +27,12 @@ struct ext4_fs {
 	unsigned ncopies, more_copies;
 	int current;		/* set by the caller: what the device holds now */
 	uint32_t groups_read, groups_with_inodes;
-	uint64_t inodes;
+	uint64_t inodes;	/* valid with this superblock's seed */
+	uint8_t *gdt;		/* group descriptors, once surveyed */
+	/* Seeds of earlier filesystems whose inodes sit in these tables. */
+	uint32_t old_seeds[3];
+	int nold_seeds;
+	uint64_t old_inodes;	/* inodes that verify with an old seed */
 };
 
 struct xfs_fs {
@@ -51,6 +56,10 @@ struct remnants {
 	int nxino;
 	uint64_t ext4_dirblocks, xfs_dirblocks;
 	struct dirtree tree;
+	/* ext4 directory checksum seeds seen with a "." entry: which
+	 * directory (inode) each one belongs to. */
+	struct { uint32_t seed; uint64_t ino; } *dir_seeds;
+	size_t ndir_seeds, dir_seeds_cap;
 	/* Byte offsets where a message header block starts, ascending. */
 	uint64_t *starts;
 	size_t nstarts, starts_cap, starts_dropped;
@@ -67,7 +76,8 @@ void remnants_free(struct remnants *r);
 int remnants_scan(struct remnants *r, struct dev *dev,
 		  void (*progress)(void *arg, uint64_t done), void *arg);
 
-/* Count the valid inodes in the inode tables of each ext4 found. */
+/* Count the valid inodes in the inode tables of each ext4 found, and find
+ * the checksum seeds of earlier ext4 filesystems in the same tables. */
 int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev);
 
 /* The volume id a filesystem uuid's directory entries are kept under. */
