@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "lib/carve.h"
+#include "lib/ext4.h"
 #include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/maildir.h"
@@ -35,6 +36,7 @@ static const char carve_usage[] =
 
 struct counts {
 	uint64_t by_class[3];
+	uint64_t placed;	/* at their original path */
 	uint64_t orphans, unverified, duplicates, bytes;
 };
 
@@ -45,6 +47,11 @@ struct carve_run {
 	struct outtree out;
 	FILE *manifest;
 	struct counts n;
+	struct buf *buf;
+	/* Device offsets where a placed file starts: the content carver
+	 * skips them. Sorted before use. */
+	uint64_t *claimed;
+	size_t nclaimed, claimed_cap;
 	/* sha256 of every verified message written, to write each once. */
 	uint8_t (*seen)[32];
 	size_t nseen, seen_cap;
@@ -106,7 +113,7 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ PROOF_SIZE, "size" }, { PROOF_DKIM, "dkim" }, { PROOF_MIME, "mime" },
-		{ PROOF_TAIL, "tail" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
+		{ PROOF_TAIL, "tail" }, { PROOF_INODE, "inode" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
 		{ FLAW_CAPPED, "!capped" }, { FLAW_MIME, "!mime" },
 	};
 	size_t len = 0;
@@ -120,37 +127,157 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 		snprintf(buf, cap, "-");
 }
 
-static void write_message(struct carve_run *c, const struct carved *m, const uint8_t *data)
+static void ranges_str(const struct dev_range *r, size_t n, char *buf, size_t cap)
 {
-	char path[256], hex[65], proofs[128];
-	const char *placement;
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n && len + 48 < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%llu+%llu", i ? "," : "",
+					(unsigned long long)r[i].off,
+					(unsigned long long)r[i].len);
+	if (n && len + 48 >= cap)
+		snprintf(buf + len, cap - len, ",...");
+}
+
+/* Write one output file and its manifest line. */
+static void write_output(struct carve_run *c, const struct carved *m, const uint8_t *data,
+			 const char *placement, const char *how, const char *path,
+			 const struct dev_range *ranges, size_t nranges, int64_t mtime)
+{
+	char hex[65], proofs[128], src[4096];
 	int err;
 
-	if (m->cls == CARVE_PARTIAL) {
-		placement = "unverified";
-		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
-		c->n.unverified++;
-	} else {
-		if (seen_before(c, m->sha256)) {
-			c->n.duplicates++;
-			return;
-		}
-		placement = "orphan";
-		snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
-			 (long long)m->date, (unsigned long long)m->off,
-			 (unsigned long long)m->len);
-		c->n.orphans++;
-	}
-	if ((err = outtree_put(&c->out, path, data, (size_t)m->len, m->date)) < 0)
+	if ((err = outtree_put(&c->out, path, data, (size_t)m->len, mtime)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to write '%s': %s", path, strerror(-err));
 	c->n.by_class[m->cls]++;
 	c->n.bytes += m->len;
 	sha256_hex(m->sha256, hex);
 	proofs_str(m->proof, proofs, sizeof(proofs));
-	fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%llu+%llu\t%s\n", hex,
-		(unsigned long long)m->len, carve_class_name(m->cls), placement,
-		carve_end_name(m->end), proofs, (unsigned long long)m->off,
-		(unsigned long long)m->len, path);
+	ranges_str(ranges, nranges, src, sizeof(src));
+	fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\n", hex,
+		(unsigned long long)m->len, carve_class_name(m->cls), placement, how,
+		proofs, src, path);
+}
+
+/* A message found by its content: verified ones to orphans/ (each once),
+ * the rest to unverified/. */
+static void write_carved(struct carve_run *c, const struct carved *m, const uint8_t *data)
+{
+	struct dev_range range = { m->off, m->len };
+	char path[256], how[32];
+
+	snprintf(how, sizeof(how), "content,end=%s", carve_end_name(m->end));
+	if (m->cls == CARVE_PARTIAL) {
+		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
+		c->n.unverified++;
+		write_output(c, m, data, "unverified", how, path, &range, 1, m->date);
+		return;
+	}
+	if (seen_before(c, m->sha256)) {
+		c->n.duplicates++;
+		return;
+	}
+	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
+		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
+	c->n.orphans++;
+	write_output(c, m, data, "orphan", how, path, &range, 1, m->date);
+}
+
+static void claim(struct carve_run *c, uint64_t off)
+{
+	if (c->nclaimed == c->claimed_cap) {
+		size_t cap = c->claimed_cap ? c->claimed_cap * 2 : 1024;
+		uint64_t *v = realloc(c->claimed, cap * sizeof(*v));
+
+		if (!v)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		c->claimed = v;
+		c->claimed_cap = cap;
+	}
+	c->claimed[c->nclaimed++] = off;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int claimed(const struct carve_run *c, uint64_t off)
+{
+	return c->nclaimed && bsearch(&off, c->claimed, c->nclaimed, sizeof(off), cmp_u64);
+}
+
+/* Does PATH hold a user's directory: a component above a "Maildir"? */
+static int has_user_dir(const char *path)
+{
+	const char *m = strstr(path, "Maildir");
+
+	return m && m > path && m[-1] == '/' && (m[7] == '/' || m[7] == 0);
+}
+
+/*
+ * A Maildir name in an old ext4 directory block, whose inode survives:
+ * read the file through the inode's extents and put it back at its path.
+ * Names whose inode is gone or was reused are left to the content carver.
+ */
+static void place_ext4_name(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct carve_run *c = arg;
+	const char *name = dirtree_name(t, n);
+	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
+	static struct dev_range ranges[EXT4_MAX_EXTENTS];
+	struct maildir_name mn;
+	struct ext4_sb_info sb;
+	uint8_t inode[1024];
+	char dir[3072], path[4096];
+	struct carved m;
+	const char *placement;
+	int next, top;
+	size_t nr = 0;
+
+	if (n->vol != REMNANTS_EXT4_VOL || n->is_dir ||
+	    maildir_name_parse(name, strlen(name), &mn) < 0 ||
+	    remnants_ext4_inode(&c->r, &c->dev, n->ino, inode, sizeof(inode), &sb) < 0 ||
+	    (ext4_inode_mode(inode) & 0xF000) != 0x8000 ||
+	    (next = ext4_inode_extents(&sb, inode, &c->dev, ext, ARRAY_SIZE(ext))) <= 0)
+		return;
+	for (int i = 0; i < next; i++) {
+		/* A hole in the file: not a message file as delivered. */
+		if (i && ext[i].logical != ext[i - 1].logical + ext[i - 1].len)
+			return;
+		ranges[nr].off = ext[i].phys * sb.block_size;
+		ranges[nr++].len = (uint64_t)ext[i].len * sb.block_size;
+	}
+	if (carve_file(&c->dev, ranges, nr, ext4_inode_size(inode), mn.size, c->buf, &m) < 0)
+		return;
+	top = n->dir ? dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) : -1;
+	if (top == 1 || (top == 0 && has_user_dir(dir))) {
+		/* The whole path, or enough of it to name the user and the
+		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
+		 * directories above were overwritten). */
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		c->n.placed++;
+		placement = top == 1 ? "placed" : "placed-suffix";
+	} else if (top == 0 && dir[0]) {
+		snprintf(path, sizeof(path), "orphans/paths/%s/%s", dir, name);
+		placement = "orphan";
+	} else {
+		snprintf(path, sizeof(path), "orphans/names/%s", name);
+		placement = "orphan";
+	}
+	if (m.cls == CARVE_PARTIAL) {
+		snprintf(path, sizeof(path), "unverified/%012llx.eml",
+			 (unsigned long long)ranges[0].off);
+		c->n.unverified++;
+	} else {
+		seen_before(c, m.sha256);
+	}
+	write_output(c, &m, c->buf->p, m.cls == CARVE_PARTIAL ? "unverified" : placement,
+		     "ext4-inode", path, ranges, nr, ext4_inode_mtime(inode));
+	claim(c, ranges[0].off);
 }
 
 static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
@@ -164,6 +291,7 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_obj_begin(&j);
 		json_key(&j, "source"); json_str(&j, src);
 		json_key(&j, "candidates"); json_u64(&j, c->r.nstarts);
+		json_key(&j, "placed"); json_u64(&j, c->n.placed);
 		json_key(&j, "exact"); json_u64(&j, c->n.by_class[CARVE_EXACT]);
 		json_key(&j, "complete"); json_u64(&j, c->n.by_class[CARVE_COMPLETE]);
 		json_key(&j, "partial"); json_u64(&j, c->n.by_class[CARVE_PARTIAL]);
@@ -178,6 +306,8 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		return;
 	}
 	fprintf(f, "carved %s: %llu message starts\n", src, (unsigned long long)c->r.nstarts);
+	fprintf(f, "  placed    %llu  (back at their user, folder, name and flags)\n",
+		(unsigned long long)c->n.placed);
 	fprintf(f, "  exact     %llu  (size matches a surviving Maildir S=, or DKIM body hash matches)\n",
 		(unsigned long long)c->n.by_class[CARVE_EXACT]);
 	fprintf(f, "  complete  %llu  (whole and closed, bytes not proven)\n",
@@ -234,7 +364,7 @@ int cmd_carve(int argc, char **argv)
 	if ((fd = outtree_meta_open(&c->out, "manifest.tsv")) < 0 ||
 	    !(c->manifest = fdopen(fd, "w")))
 		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
-	fputs("# sha256\tsize\tclass\tplacement\tend\tproof\tsource\tpath\n", c->manifest);
+	fputs("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tpath\n", c->manifest);
 
 	remnants_init(&c->r);
 	progress_begin(&pr, "carve: scanning", c->dev.size, quiet);
@@ -242,20 +372,27 @@ int cmd_carve(int argc, char **argv)
 	progress_end(&pr);
 	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
+	c->buf = &buf;
 	if (!no_meta) {
 		dirtree_each(&c->r.tree, collect_size, &c->sizes);
 		size_index_sort(&c->sizes);
+		if ((err = remnants_survey_ext4_inodes(&c->r, &c->dev)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
+		dirtree_each(&c->r.tree, place_ext4_name, c);
+		qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_u64);
 	}
 
 	progress_begin(&pr, "carve: recovering", c->dev.size, quiet);
 	for (size_t i = 0; i < c->r.nstarts; i++) {
 		struct carved m;
 
+		if (claimed(c, c->r.starts[i]))
+			continue;
 		err = carve_message(&c->dev, c->r.starts + i, c->r.nstarts - i,
 				    no_meta ? NULL : &c->sizes, &buf, &m);
 		if (err < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
-		write_message(c, &m, buf.p);
+		write_carved(c, &m, buf.p);
 		i += m.covers;
 		progress_update(&pr, c->r.starts[i]);
 	}
@@ -273,6 +410,7 @@ int cmd_carve(int argc, char **argv)
 	remnants_free(&c->r);
 	dev_close(&c->dev);
 	free(c->seen);
+	free(c->claimed);
 	free(c);
 	return err;
 }

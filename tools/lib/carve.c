@@ -222,6 +222,56 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 		c->cls = CARVE_COMPLETE;
 }
 
+int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
+	       uint64_t size, int64_t name_size, struct buf *buf, struct carved *out)
+{
+	uint64_t have = 0;
+	size_t hdr;
+	int err;
+
+	if (name_size >= 0 && (uint64_t)name_size != size)
+		return -ESTALE;
+	if (size > buf->max)
+		return -EFBIG;
+	buf_reset(buf);
+	if ((err = buf_reserve(buf, (size_t)size)) < 0)
+		return err;
+	memset(out, 0, sizeof(*out));
+	out->off = nranges ? ranges[0].off : 0;
+	out->len = size;
+	out->end = END_NUL;
+	out->proof = PROOF_INODE;
+	for (size_t i = 0; i < nranges && have < size; i++) {
+		uint64_t n = ranges[i].len < size - have ? ranges[i].len : size - have;
+		ssize_t got = dev_read(dev, buf->p + have, (size_t)n, ranges[i].off);
+
+		if (got < 0)
+			return (int)got;
+		if (dev_bad_bytes(dev, ranges[i].off, n))
+			out->proof |= FLAW_UNREADABLE;
+		have += n;
+	}
+	buf->len = (size_t)have;
+	out->cls = CARVE_PARTIAL;
+	hdr = mail_header_block(buf->p, buf->p + buf->len);
+	if (have == size && hdr && !memchr(buf->p, 0, buf->len) &&
+	    !(out->proof & FLAW_UNREADABLE)) {
+		int mime = multipart_closed_at_end(buf->p, buf->len, hdr);
+
+		if (name_size >= 0)
+			out->proof |= PROOF_SIZE;
+		if (mime == 1)
+			out->proof |= PROOF_MIME;
+		else if (mime == 0)
+			out->proof |= FLAW_MIME;
+		out->cls = CARVE_EXACT;
+	}
+	if (hdr)
+		out->date = delivery_date(buf->p, hdr);
+	sha256(buf->p, buf->len, out->sha256);
+	return 0;
+}
+
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		  const struct size_index *sizes, struct buf *buf, struct carved *out)
 {

@@ -30,6 +30,7 @@ enum {
 	PROOF_DKIM = 1 << 1,	/* DKIM bh= matches */
 	PROOF_MIME = 1 << 2,	/* multipart closed exactly at the end */
 	PROOF_TAIL = 1 << 3,	/* ends in a zero tail */
+	PROOF_INODE = 1 << 4,	/* read through an inode: its extents and size */
 	FLAW_DKIM = 1 << 8,	/* DKIM bh= present and different */
 	FLAW_UNREADABLE = 1 << 9, /* holds unreadable sectors */
 	FLAW_CAPPED = 1 << 10,	/* hit the size cap */
@@ -72,6 +73,16 @@ struct carved {
  */
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		  const struct size_index *sizes, struct buf *buf, struct carved *out);
+
+/*
+ * Read a file of SIZE bytes from RANGES (device byte ranges in file order,
+ * from an old inode's extents) into BUF and judge it: the inode's size
+ * proves the end, and NAME_SIZE (the S= of the name that pointed at the
+ * inode, or -1) must agree with it. Returns 0, -ESTALE when the sizes
+ * disagree (the inode was reused for another file), or -errno.
+ */
+int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
+	       uint64_t size, int64_t name_size, struct buf *buf, struct carved *out);
 
 /* Class names for manifests and reports: "exact", "complete", "partial". */
 const char *carve_class_name(enum carve_class c);

@@ -10,8 +10,16 @@ void dirtree_init(struct dirtree *t, size_t max_entries)
 	t->max = max_entries;
 }
 
+static void drop_index(struct dirtree *t)
+{
+	free(t->byino);
+	t->byino = NULL;
+	t->byino_cap = 0;
+}
+
 void dirtree_free(struct dirtree *t)
 {
+	drop_index(t);
 	free(t->nodes);
 	free(t->names);
 	memset(t, 0, sizeof(*t));
@@ -90,6 +98,7 @@ int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 
 	if (len == 0 || len > 255)
 		return 0;
+	drop_index(t);
 	if ((t->n + 1) * 2 > t->cap) {
 		int err = grow(t);
 
@@ -124,20 +133,74 @@ static int is_dot(const char *name)
 	return !strcmp(name, ".") || !strcmp(name, "..");
 }
 
+static int names_dir(const struct dirtree *t, const struct dirtree_node *n)
+{
+	return n->name_off && n->is_dir && n->dir != n->ino && !is_dot(dirtree_name(t, n));
+}
+
+int dirtree_index(struct dirtree *t)
+{
+	size_t cap = 1024;
+
+	drop_index(t);
+	while (cap < t->n * 2)
+		cap *= 2;
+	if (!(t->byino = calloc(cap, sizeof(*t->byino))))
+		return -ENOMEM;
+	t->byino_cap = cap;
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct dirtree_node *n = &t->nodes[i];
+		size_t j;
+
+		if (!names_dir(t, n))
+			continue;
+		j = mix(n->vol ^ mix(n->ino)) & (cap - 1);
+		while (t->byino[j])
+			j = (j + 1) & (cap - 1);
+		t->byino[j] = i + 1;
+	}
+	return 0;
+}
+
 /* The entry naming directory INO inside its parent (not "." or ".."). */
 static const struct dirtree_node *find_name_of(const struct dirtree *t, uint64_t vol,
 					       uint64_t ino)
 {
-	/* A linear search: paths are only built for reports and for the few
-	 * folders of a mail store, never per message. */
+	if (t->byino) {
+		size_t j = mix(vol ^ mix(ino)) & (t->byino_cap - 1);
+
+		for (; t->byino[j]; j = (j + 1) & (t->byino_cap - 1)) {
+			const struct dirtree_node *n = &t->nodes[t->byino[j] - 1];
+
+			if (n->vol == vol && n->ino == ino)
+				return n;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; i < t->cap; i++) {
 		const struct dirtree_node *n = &t->nodes[i];
 
-		if (n->name_off && n->vol == vol && n->ino == ino && n->is_dir &&
-		    n->dir != ino && !is_dot(dirtree_name(t, n)))
+		if (n->vol == vol && n->ino == ino && names_dir(t, n))
 			return n;
 	}
 	return NULL;
+}
+
+/* Is there a ".." entry in directory DIR that points at DIR itself? */
+static int is_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
+{
+	size_t j;
+
+	if (!t->cap)
+		return 0;
+	j = hash_entry(vol, dir, "..", 2) & (t->cap - 1);
+	for (; t->nodes[j].name_off; j = (j + 1) & (t->cap - 1)) {
+		const struct dirtree_node *n = &t->nodes[j];
+
+		if (n->vol == vol && n->dir == dir && !strcmp(dirtree_name(t, n), ".."))
+			return n->ino == dir;
+	}
+	return 0;
 }
 
 int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
@@ -173,14 +236,7 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 	buf[len] = 0;
 	/* The top was reached if the last directory is a root: its ".." is
 	 * itself. */
-	for (size_t i = 0; i < t->cap; i++) {
-		const struct dirtree_node *n = &t->nodes[i];
-
-		if (n->name_off && n->vol == vol && n->dir == dir && n->ino == dir &&
-		    !strcmp(dirtree_name(t, n), ".."))
-			return 1;
-	}
-	return 0;
+	return is_root(t, vol, dir);
 }
 
 int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),
@@ -192,6 +248,7 @@ int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir,
 
 	if (!nodes)
 		return -ENOMEM;
+	drop_index(t);
 	t->nodes = nodes;
 	t->n = 0;
 	for (size_t i = 0; i < cap; i++) {

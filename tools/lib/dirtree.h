@@ -29,6 +29,10 @@ struct dirtree {
 	size_t names_len, names_cap;
 	size_t max;		/* hard cap on entries kept */
 	size_t dropped;		/* entries refused once max was reached */
+	/* Index of directory entries by (vol, ino), built by dirtree_index()
+	 * and dropped by any change: slot numbers into nodes, +1 (0 empty). */
+	size_t *byino;
+	size_t byino_cap;
 };
 
 /* The name of node N. */
@@ -44,6 +48,10 @@ void dirtree_free(struct dirtree *t);
 /* Record an entry. Returns 1 if new, 0 if already known, -ENOMEM. */
 int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 		const char *name, size_t name_len, int is_dir);
+
+/* Build the index that makes dirtree_path() fast. Returns 0 or -ENOMEM;
+ * without it dirtree_path() still works, slowly. */
+int dirtree_index(struct dirtree *t);
 
 /*
  * Write the path of directory DIR of volume VOL into BUF ("a/b/c"), as far

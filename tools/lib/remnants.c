@@ -335,6 +335,7 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 {
 	uint8_t *buf = malloc(CHUNK + OVERLAP);
 	uint64_t off;
+	int err;
 
 	if (!buf)
 		return -ENOMEM;
@@ -352,7 +353,8 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 			progress(arg, off + len);
 	}
 	free(buf);
-	return dirtree_remap(&r->tree, map_seed_dir, r);
+	err = dirtree_remap(&r->tree, map_seed_dir, r);
+	return err < 0 ? err : dirtree_index(&r->tree);
 }
 
 /* Votes for checksum seeds: an inode that fails the superblock's seed
@@ -462,4 +464,33 @@ int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev)
 			return err;
 	}
 	return 0;
+}
+
+int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
+			uint8_t *out, size_t cap, struct ext4_sb_info *sb_out)
+{
+	for (int i = 0; i < r->next4; i++) {
+		const struct ext4_fs *fs = &r->ext4[i];
+		struct ext4_sb_info sb = fs->sb;
+		uint64_t group = (ino - 1) / sb.inodes_per_group, at;
+
+		if (!fs->gdt || ino == 0 || group >= ext4_group_count(&sb) ||
+		    sb.inode_size > cap)
+			continue;
+		at = ext4_inode_table(&sb, fs->gdt, (uint32_t)group);
+		at += (ino - 1) % sb.inodes_per_group * sb.inode_size;
+		if (dev_read(dev, out, sb.inode_size, at) != sb.inode_size)
+			continue;
+		/* This filesystem's own seed, then the earlier ones found in
+		 * the same tables. */
+		for (int k = -1; k < fs->nold_seeds; k++) {
+			if (k >= 0)
+				sb.csum_seed = fs->old_seeds[k];
+			if (ext4_inode_check(&sb, out, (uint32_t)ino) == 1) {
+				*sb_out = sb;
+				return i;
+			}
+		}
+	}
+	return -ENOENT;
 }

@@ -80,6 +80,16 @@ int remnants_scan(struct remnants *r, struct dev *dev,
  * the checksum seeds of earlier ext4 filesystems in the same tables. */
 int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev);
 
+/*
+ * Find inode INO in the inode tables of the ext4 filesystems found, valid
+ * with that filesystem's seed or with an earlier one's. Copies the inode
+ * to OUT (CAP bytes) and its filesystem's geometry, with the seed that
+ * verified it, to SB_OUT. Returns the index of the filesystem in
+ * r->ext4, or -ENOENT.
+ */
+int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
+			uint8_t *out, size_t cap, struct ext4_sb_info *sb_out);
+
 /* The volume id a filesystem uuid's directory entries are kept under. */
 uint64_t remnants_uuid_vol(const uint8_t *uuid);
 
