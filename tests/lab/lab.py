@@ -1,0 +1,547 @@
+"""lab.py - build real mail disks, record the truth, damage them the way a format does."""
+
+import email.message
+import email.policy
+import email.utils
+import fcntl
+import glob
+import gzip
+import hashlib
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+LDA = "/usr/lib/dovecot/dovecot-lda"
+MAILUSER = "lbmail"
+USERS = [("example.com", "alice"), ("example.com", "bob"), ("example.com", "carol"),
+         ("example.com", "dave"), ("example.org", "erin")]
+# Dovecot's Maildir++ folders: "Archive.2019" is the nested Archive/2019.
+FOLDERS = ["INBOX", "INBOX", "INBOX", "Sent", "Trash", "Drafts", "Archive", "Archive.2019"]
+FLAGS = ["S", "S", "FS", "RS", "", "S", "DS"]
+SAMPLES = "/usr/lib/python3.11/test/test_email/data"
+BLOCK = 4096
+
+
+def log(*a):
+    print("mklab:", *a, file=sys.stderr, flush=True)
+
+
+def run(*cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+# ---------------------------------------------------------------- material
+
+class Material:
+    """Real text and binaries from this machine, chosen by a seeded RNG."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.samples = []
+        for p in sorted(glob.glob(SAMPLES + "/msg_*.txt")):
+            data = open(p, "rb").read()
+            # Only samples that are a message as a Maildir would hold one.
+            if b"\0" not in data and b"\n\n" in data[:8192]:
+                self.samples.append(data)
+        self.changelogs = sorted(glob.glob("/usr/share/doc/*/changelog.Debian.gz"))
+        self.binaries = sorted(
+            p for p in glob.glob("/usr/lib/x86_64-linux-gnu/*.so*")
+            if os.path.isfile(p) and not os.path.islink(p)
+            and 1024 <= os.path.getsize(p) <= 2 << 20)
+
+    def text(self, size):
+        """About SIZE bytes of a real Debian changelog."""
+        out = b""
+        while len(out) < size:
+            out += gzip.open(self.rng.choice(self.changelogs)).read()
+        text = out[:size].decode("utf-8", "replace")
+        return text.rsplit("\n", 1)[0] + "\n"
+
+    def binary(self, max_size):
+        choices = [p for p in self.binaries if os.path.getsize(p) <= max_size]
+        p = self.rng.choice(choices or self.binaries)
+        return os.path.basename(p), open(p, "rb").read()
+
+
+def new_message(mat, rng, n, first, big=False, body_size=None):
+    """A message of real text with real attachments. FIRST is the header
+    it must start with. With BODY_SIZE: a single text part of about that
+    size, and no attachment."""
+    m = email.message.EmailMessage(policy=email.policy.SMTP.clone(linesep="\n"))
+    sender = f"{rng.choice(['ann', 'joe', 'lists', 'noreply'])}@{rng.choice(['debian.org', 'python.org', 'example.net'])}"
+    when = 1262304000 + rng.randrange(15 * 365 * 86400)
+    headers = {
+        "From": sender,
+        "To": "user@example.com",
+        "Subject": f"lab message {n}: {mat.text(200).splitlines()[0][:60]}",
+        "Date": email.utils.formatdate(when),
+        "Message-ID": f"<lab.{n}.{rng.randrange(1 << 30)}@example.net>",
+        "MIME-Version": "1.0",
+        "X-Mailer": "lab",
+    }
+    if first == "Received":
+        headers = {"Received": f"from mx.example.net by mail.example.com; {email.utils.formatdate(when)}",
+                   **headers}
+    elif first == "Return-Path":
+        headers = {"Return-Path": f"<{sender}>", **headers}
+    elif first in headers:
+        headers = {first: headers[first], **{k: v for k, v in headers.items() if k != first}}
+    for k, v in headers.items():
+        if k not in ("MIME-Version",):
+            m[k] = v
+    body = mat.text(body_size or rng.choice([300, 1500, 6000, 20000]) * (4 if big else 1))
+    if rng.random() < 0.25:
+        m.set_content(body, cte="quoted-printable")
+    else:
+        m.set_content(body)
+    attach = big or (body_size is None and rng.random() < 0.35)
+    if attach:
+        name, data = mat.binary(rng.choice([4 << 10, 64 << 10, 512 << 10, 2 << 20]) if not big else 2 << 20)
+        if big and len(data) < (200 << 10):
+            data = data * ((200 << 10) // len(data) + 1)
+        m.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    raw = m.as_bytes()
+    if first == "Content-Type":
+        # Move the Content-Type field to the top, as some clients write it.
+        hdr, _, rest = raw.partition(b"\n\n")
+        lines = hdr.split(b"\n")
+        fields, cur = [], []
+        for ln in lines:
+            if ln[:1] in (b" ", b"\t") and cur:
+                cur.append(ln)
+            else:
+                if cur:
+                    fields.append(cur)
+                cur = [ln]
+        fields.append(cur)
+        ct = [f for f in fields if f[0].lower().startswith(b"content-type:")]
+        others = [f for f in fields if not f[0].lower().startswith(b"content-type:")]
+        hdr = b"\n".join(b"\n".join(f) for f in ct + others)
+        raw = hdr + b"\n\n" + rest
+    return raw
+
+
+def pad_to(raw, size):
+    """Pad a single-part text message's body to exactly SIZE bytes."""
+    need = size - len(raw)
+    assert need >= 2
+    return raw + b"p" * (need - 1) + b"\n"
+
+
+def dkim_sign(raw, key, canon):
+    import dkim
+    sig = dkim.sign(raw, b"lab", b"example.com", key, canonicalize=canon,
+                    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+    return sig + raw
+
+
+# ---------------------------------------------------------------- delivery
+
+def ensure_mail_user():
+    try:
+        run("id", MAILUSER, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except subprocess.CalledProcessError:
+        run("useradd", "-r", "-M", "-s", "/usr/sbin/nologin", MAILUSER)
+    import pwd
+    pw = pwd.getpwnam(MAILUSER)
+    return pw.pw_uid, pw.pw_gid
+
+
+class Deliverer:
+    """Delivers through the real dovecot-lda, as an unprivileged user."""
+
+    def __init__(self, root):
+        self.root = root
+        self.uid, self.gid = ensure_mail_user()
+        # A directory the mail user can read: the config lives there.
+        self.conf_dir = tempfile.mkdtemp(prefix="lifeboat-lab-conf.")
+        os.chmod(self.conf_dir, 0o755)
+        self.conf = os.path.join(self.conf_dir, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write("mail_location = maildir:~/Maildir\n"
+                    "lda_mailbox_autocreate = yes\n"
+                    "log_path = /dev/stderr\n"
+                    "info_log_path = /dev/null\n"
+                    "ssl = no\n")
+
+    def close(self):
+        shutil.rmtree(self.conf_dir, ignore_errors=True)
+
+    def home(self, domain, user):
+        return os.path.join(self.root, "vmail", domain, user)
+
+    def prepare(self):
+        for domain, user in USERS:
+            h = self.home(domain, user)
+            os.makedirs(h, exist_ok=True)
+            for d in (os.path.join(self.root, "vmail"), os.path.dirname(h), h):
+                os.chown(d, self.uid, self.gid)
+
+    def deliver(self, domain, user, folder, raw):
+        """Deliver RAW; return the path of the file dovecot-lda wrote."""
+        h = self.home(domain, user)
+        fdir = os.path.join(h, "Maildir") if folder == "INBOX" else os.path.join(h, "Maildir", "." + folder)
+        before = set(os.listdir(os.path.join(fdir, "new"))) if os.path.isdir(os.path.join(fdir, "new")) else set()
+        cmd = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
+               "env", "-i", f"HOME={h}", LDA, "-c", self.conf, "-f", "lab@example.net"]
+        if folder != "INBOX":
+            cmd += ["-m", folder]
+        subprocess.run(cmd, input=raw, check=True)
+        after = set(os.listdir(os.path.join(fdir, "new"))) - before
+        assert len(after) == 1, (fdir, after)
+        # Dovecot stores LF line ends: a CRLF message shrinks. Everything
+        # else is stored byte for byte.
+        return os.path.join(fdir, "new", after.pop())
+
+
+# ---------------------------------------------------------------- truth
+
+FS_IOC_FIEMAP = 0xC020660B
+FIEMAP_FLAG_SYNC = 1
+
+
+def fiemap(path):
+    """Physical extents of PATH as [[device_byte_offset, length], ...]."""
+    out = []
+    start = 0
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while True:
+            count = 64
+            req = struct.pack("=QQLLLL", start, 0xFFFFFFFFFFFFFFFF, FIEMAP_FLAG_SYNC, 0, count, 0)
+            req += b"\0" * (56 * count)
+            res = bytearray(req)
+            fcntl.ioctl(fd, FS_IOC_FIEMAP, res)
+            mapped = struct.unpack_from("=L", res, 20)[0]
+            last = False
+            for i in range(mapped):
+                logical, physical, length, _, _, flags = struct.unpack_from(
+                    "=QQQQQL", res, 32 + 56 * i)
+                out.append([physical, length])
+                start = logical + length
+                last = bool(flags & 1)
+            if mapped == 0 or last:
+                break
+    finally:
+        os.close(fd)
+    # Merge physically adjacent extents: the file is contiguous there.
+    merged = []
+    for off, ln in out:
+        if merged and merged[-1][0] + merged[-1][1] == off:
+            merged[-1][1] += ln
+        else:
+            merged.append([off, ln])
+    return merged
+
+
+def describe(root, path, state):
+    data = open(path, "rb").read()
+    rel = os.path.relpath(path, root)
+    parts = rel.split("/")
+    mi = parts.index("Maildir")
+    folder_dir = parts[mi + 1] if parts[mi + 1] not in ("cur", "new", "tmp") else ""
+    name = parts[-1]
+    flags = name.split(":2,", 1)[1] if ":2," in name else ""
+    ext = fiemap(path)
+    first = data.split(b"\n", 1)[0].split(b":", 1)[0].decode("latin-1")
+    return {
+        "path": rel,
+        "user": f"{parts[mi - 1]}@{parts[mi - 2]}",
+        "folder": folder_dir[1:] if folder_dir else "INBOX",
+        "name": name,
+        "flags": flags,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "mtime": int(os.stat(path).st_mtime),
+        "extents": ext,
+        "fragmented": len(ext) > 1,
+        "dkim": data.startswith(b"DKIM-Signature:"),
+        "first_header": first,
+        "block_aligned": len(data) % BLOCK == 0,
+        "tiny_tail": 0 < len(data) % BLOCK < 10,
+        "state": state,
+    }
+
+
+def mark_intact(img, truth):
+    """A message is intact when every byte of it is still where it was."""
+    with open(img, "rb") as f:
+        for m in truth["messages"]:
+            h = hashlib.sha256()
+            left = m["size"]
+            for off, ln in m["extents"]:
+                f.seek(off)
+                chunk = f.read(min(ln, left))
+                h.update(chunk)
+                left -= len(chunk)
+            m["intact"] = left == 0 and h.hexdigest() == m["sha256"]
+
+
+# ---------------------------------------------------------------- images
+
+def mkfs(fs, img, blocksize):
+    if fs == "ext4":
+        cmd = ["mkfs.ext4", "-q", "-F", "-E", "nodiscard"]
+        if blocksize:
+            cmd += ["-b", str(blocksize)]
+        run(*cmd, img)
+    else:
+        cmd = ["mkfs.xfs", "-q", "-f", "-K"]
+        if blocksize:
+            cmd += ["-b", f"size={blocksize}"]
+        run(*cmd, img, stdout=subprocess.DEVNULL)
+
+
+class Mounted:
+    def __init__(self, img, opts=""):
+        self.img, self.opts = img, opts
+        self.dir = tempfile.mkdtemp(prefix="lifeboat-lab-mnt.")
+
+    def __enter__(self):
+        opts = "loop" + ("," + self.opts if self.opts else "")
+        r = subprocess.run(["mount", "-o", opts, self.img, self.dir],
+                           stderr=subprocess.PIPE, text=True)
+        if r.returncode:
+            os.rmdir(self.dir)
+            raise PermissionError(f"unable to mount '{self.img}': {r.stderr.strip()}")
+        return self.dir
+
+    def __exit__(self, *a):
+        run("sync")
+        run("umount", self.dir)
+        os.rmdir(self.dir)
+
+
+def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
+    """A filled, undamaged image with its truth."""
+    rng = random.Random(seed)
+    mat = Material(rng)
+    img = os.path.join(out, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(size_mb << 20)
+    mkfs(fs, img, blocksize)
+    key = subprocess.run(["openssl", "genrsa", "2048"], check=True, capture_output=True).stdout
+    pub = subprocess.run(["openssl", "rsa", "-pubout"], input=key, check=True,
+                         capture_output=True).stdout
+    open(os.path.join(out, "dkim.pub.pem"), "wb").write(pub)
+    deleted = []
+
+    with Mounted(img) as root:
+        d = Deliverer(root)
+        d.prepare()
+        live = []
+
+        def make(i, big=False, size=None):
+            first = rng.choice(["From", "Content-Type", "Return-Path", "Received", "X-Mailer",
+                                "Date", "Subject"])
+            if size:
+                return pad_to(new_message(mat, rng, i, first, body_size=max(64, size - 2048)), size)
+            raw = rng.choice(mat.samples) if i % 7 == 3 and not big else \
+                new_message(mat, rng, i, first, big)
+            if rng.random() < 0.3:
+                raw = dkim_sign(raw, key, rng.choice([(b"relaxed", b"relaxed"),
+                                                      (b"simple", b"simple"),
+                                                      (b"relaxed", b"simple")]))
+            return raw
+
+        def deliver(i, raw, size=None):
+            domain, user = USERS[i % len(USERS)]
+            live.append(d.deliver(domain, user, rng.choice(FOLDERS), raw))
+            if size:
+                assert os.path.getsize(live[-1]) == size, live[-1]
+
+        # Batch 1: ordinary mail, some of exact block multiples, some with a
+        # tiny last block.
+        for i in range(nmsg * 6 // 10):
+            size = None
+            if i % 23 == 5:
+                size = BLOCK * rng.randrange(1, 5)
+            elif i % 29 == 7:
+                size = BLOCK * rng.randrange(1, 4) + rng.randrange(1, 10)
+            deliver(i, make(i, size=size), size)
+        for j in range(big_folder):
+            raw = new_message(mat, rng, 100000 + j, "From")[:1500]
+            raw = raw.rsplit(b"\n", 1)[0] + b"\n"
+            live.append(d.deliver("example.com", "alice", "Lists", raw))
+        run("sync")
+
+        # Users read, flag and answer: Dovecot moves new/NAME to cur/NAME:2,FLAGS.
+        for i, p in enumerate(list(live)):
+            if rng.random() < 0.6:
+                flags = rng.choice(FLAGS)
+                q = os.path.join(os.path.dirname(os.path.dirname(p)), "cur",
+                                 os.path.basename(p) + ":2," + flags)
+                os.rename(p, q)
+                live[i] = q
+        # Users delete mail (every other of a run of small ones, so that the
+        # holes left behind are small).
+        run("sync")
+        keep = []
+        for i, p in enumerate(live):
+            if i % 6 == 1 and os.path.getsize(p) < 64 << 10:
+                deleted.append(describe(root, p, "deleted"))
+                os.unlink(p)
+            else:
+                keep.append(p)
+        live = keep
+        run("sync")
+
+        # Fill the free space with small preallocated files and free every
+        # other one: what is left is 64 KiB holes, as on a spool that has
+        # been full for years, so the next large messages fragment.
+        # (Preallocation writes nothing: the old bytes stay as they were.)
+        fill = os.path.join(root, "filler")
+        os.mkdir(fill)
+        n = 0
+        while True:
+            try:
+                with open(os.path.join(fill, str(n)), "wb") as f:
+                    os.posix_fallocate(f.fileno(), 0, 64 << 10)
+            except OSError:
+                os.unlink(os.path.join(fill, str(n)))
+                break
+            n += 1
+        for k in range(0, n, 2):
+            os.unlink(os.path.join(fill, str(k)))
+        run("sync")
+        for i in range(nmsg * 6 // 10, nmsg):
+            deliver(i, make(i, big=(i % 5 == 0)))
+        run("sync")
+        shutil.rmtree(fill)
+        truth_live = [describe(root, p, "live") for p in live]
+        d.close()
+    truth = {"fs": fs, "seed": seed, "size": size_mb << 20, "block_size": blocksize or 0,
+             "messages": sorted(truth_live + deleted, key=lambda m: (m["state"], m["path"]))}
+    return img, truth
+
+
+def damage(img, fs, mode, blocksize, seed, work):
+    other = "xfs" if fs == "ext4" else "ext4"
+    kind, _, arg = mode.partition(":")
+    if kind == "none":
+        return
+    if kind == "reformat":
+        mkfs(fs, img, blocksize)
+    elif kind == "crossformat":
+        mkfs(other, img, 0)
+    elif kind == "cutshort":
+        pct = int(arg or 50)
+        tmp = os.path.join(work, "formatted.img")
+        run("cp", "--sparse=always", img, tmp)
+        mkfs(fs, tmp, blocksize)
+        upto = os.path.getsize(img) * pct // 100 // BLOCK * BLOCK
+        with open(tmp, "rb") as src, open(img, "r+b") as dst:
+            done = 0
+            while done < upto:
+                buf = src.read(min(1 << 20, upto - done))
+                dst.write(buf)
+                done += len(buf)
+        os.unlink(tmp)
+    elif kind == "zeroprefix":
+        mb = int(arg or 16)
+        with open(img, "r+b") as f:
+            f.write(b"\0" * (mb << 20))
+    elif kind == "wipefs":
+        run("wipefs", "-a", "-q", img)
+    elif kind == "mounted":
+        mkfs(fs, img, blocksize)
+        if fs == "ext4":
+            wait_lazyinit(img)
+        else:
+            with Mounted(img):
+                pass
+    elif kind == "reuse":
+        mkfs(fs, img, blocksize)
+        rng = random.Random(seed + 1)
+        mat = Material(rng)
+        with Mounted(img) as root:
+            d = Deliverer(root)
+            d.prepare()
+            for i in range(30):
+                domain, user = USERS[i % len(USERS)]
+                d.deliver(domain, user, "INBOX", new_message(mat, rng, 200000 + i, "From"))
+            d.close()
+    else:
+        raise SystemExit(f"mklab: unknown damage mode '{mode}'")
+
+
+def wait_lazyinit(img):
+    """Mount the new ext4 once and wait until ext4lazyinit has zeroed every
+    inode table: what happens when someone mounts the new filesystem."""
+    groups = None
+    with Mounted(img, "init_itable=0") as root:
+        dev = subprocess.run(["findmnt", "-n", "-o", "SOURCE", root], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        for _ in range(240):
+            run("sync")
+            out = subprocess.run(["dumpe2fs", dev], capture_output=True, text=True).stdout
+            groups = out.count("\nGroup ")
+            zeroed = out.count("ITABLE_ZEROED")
+            if groups and zeroed >= groups:
+                return
+            time.sleep(0.5)
+    raise SystemExit(f"mklab: ext4lazyinit did not finish ({groups} groups)")
+
+
+# ---------------------------------------------------------------- cache
+
+def sources_hash():
+    h = hashlib.sha256()
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        p = os.path.join(here, name)
+        if os.path.isfile(p) and not name.endswith(".md"):
+            h.update(name.encode() + open(p, "rb").read())
+    return h.hexdigest()[:16]
+
+
+def cached(cache, key, build):
+    """Return cache/KEY, building it with BUILD(tmpdir) once, atomically and
+    under a lock."""
+    os.makedirs(cache, exist_ok=True)
+    final = os.path.join(cache, key)
+    with open(os.path.join(cache, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isdir(final):
+            tmp = tempfile.mkdtemp(prefix=key + ".tmp.", dir=cache)
+            try:
+                build(tmp)
+                os.rename(tmp, final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    return final
+
+
+def get(fs, mode, seed=1, size_mb=400, blocksize=0, nmsg=300, big_folder=0, cache=None):
+    cache = os.path.join(cache or os.environ.get("LIFEBOAT_CACHE", "/var/cache/lifeboat"), "lab")
+    src = sources_hash()
+    base_key = f"base-{fs}-s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}-{src}"
+
+    def build_base_dir(tmp):
+        log(f"building {base_key}")
+        t0 = time.time()
+        _, truth = build_base(tmp, fs, seed, size_mb, blocksize, nmsg, big_folder)
+        json.dump(truth, open(os.path.join(tmp, "truth.json"), "w"), indent=1)
+        log(f"built {base_key} in {time.time() - t0:.0f}s")
+
+    base = cached(cache, base_key, build_base_dir)
+    key = f"{fs}-{mode.replace(':', '_')}-s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}-{src}"
+
+    def build_scenario(tmp):
+        img = os.path.join(tmp, "disk.img")
+        run("cp", "--sparse=always", os.path.join(base, "disk.img"), img)
+        shutil.copy(os.path.join(base, "dkim.pub.pem"), tmp)
+        truth = json.load(open(os.path.join(base, "truth.json")))
+        damage(img, fs, mode, blocksize, seed, tmp)
+        mark_intact(img, truth)
+        truth["damage"] = mode
+        json.dump(truth, open(os.path.join(tmp, "truth.json"), "w"), indent=1)
+
+    return cached(cache, key, build_scenario)
