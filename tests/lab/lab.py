@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -285,6 +286,18 @@ def mark_intact(img, truth):
 
 # ---------------------------------------------------------------- images
 
+FALLOC_FL_KEEP_SIZE = 1
+FALLOC_FL_PUNCH_HOLE = 2
+
+
+def punch_hole(fd, off, length):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+    if libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, length) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
 def mkfs(fs, img, blocksize):
     if fs == "ext4":
         cmd = ["mkfs.ext4", "-q", "-F", "-E", "nodiscard"]
@@ -392,28 +405,22 @@ def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
         live = keep
         run("sync")
 
-        # Fill the free space with small preallocated files and free every
-        # other one: what is left is 64 KiB holes, as on a spool that has
-        # been full for years, so the next large messages fragment.
-        # (Preallocation writes nothing: the old bytes stay as they were.)
+        # Fill the free space with one preallocated file and punch every
+        # other 64 KiB out of it: the free space left is 64 KiB holes, as on
+        # a spool that has been full for years, so the next large messages
+        # fragment. (Preallocating writes nothing: old bytes stay.)
         fill = os.path.join(root, "filler")
-        os.mkdir(fill)
-        n = 0
-        while True:
-            try:
-                with open(os.path.join(fill, str(n)), "wb") as f:
-                    os.posix_fallocate(f.fileno(), 0, 64 << 10)
-            except OSError:
-                os.unlink(os.path.join(fill, str(n)))
-                break
-            n += 1
-        for k in range(0, n, 2):
-            os.unlink(os.path.join(fill, str(k)))
+        st = os.statvfs(root)
+        size = (st.f_bfree * st.f_frsize - (8 << 20)) // (128 << 10) * (128 << 10)
+        with open(fill, "wb") as f:
+            os.posix_fallocate(f.fileno(), 0, size)
+            for off in range(0, size, 128 << 10):
+                punch_hole(f.fileno(), off, 64 << 10)
         run("sync")
         for i in range(nmsg * 6 // 10, nmsg):
             deliver(i, make(i, big=(i % 5 == 0)))
         run("sync")
-        shutil.rmtree(fill)
+        os.unlink(fill)
         truth_live = [describe(root, p, "live") for p in live]
         d.close()
     truth = {"fs": fs, "seed": seed, "size": size_mb << 20, "block_size": blocksize or 0,
@@ -481,7 +488,7 @@ def wait_lazyinit(img):
         for _ in range(240):
             run("sync")
             out = subprocess.run(["dumpe2fs", dev], capture_output=True, text=True).stdout
-            groups = out.count("\nGroup ")
+            groups = len(re.findall(r"^Group \d+:", out, re.M))
             zeroed = out.count("ITABLE_ZEROED")
             if groups and zeroed >= groups:
                 return
