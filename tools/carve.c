@@ -259,7 +259,6 @@ static void place_ext4_name(const struct dirtree *t, const struct dirtree_node *
 		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
 		 * directories above were overwritten). */
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		c->n.placed++;
 		placement = top == 1 ? "placed" : "placed-suffix";
 	} else if (top == 0 && dir[0]) {
 		snprintf(path, sizeof(path), "orphans/paths/%s/%s", dir, name);
@@ -274,6 +273,8 @@ static void place_ext4_name(const struct dirtree *t, const struct dirtree_node *
 		c->n.unverified++;
 	} else {
 		seen_before(c, m.sha256);
+		if (!strncmp(placement, "placed", 6))
+			c->n.placed++;
 	}
 	write_output(c, &m, c->buf->p, m.cls == CARVE_PARTIAL ? "unverified" : placement,
 		     "ext4-inode", path, ranges, nr, ext4_inode_mtime(inode));

@@ -254,9 +254,12 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	buf->len = (size_t)have;
 	out->cls = CARVE_PARTIAL;
 	hdr = mail_header_block(buf->p, buf->p + buf->len);
-	if (have == size && hdr && !memchr(buf->p, 0, buf->len) &&
-	    !(out->proof & FLAW_UNREADABLE)) {
-		int mime = multipart_closed_at_end(buf->p, buf->len, hdr);
+	/* The inode's size is proven by the name's S= (two sources agree), or
+	 * failing a name by a whole header block. Mail has no NUL: a NUL means
+	 * a block was overwritten. */
+	if (have == size && !memchr(buf->p, 0, buf->len) && !(out->proof & FLAW_UNREADABLE) &&
+	    (name_size >= 0 || hdr)) {
+		int mime = hdr ? multipart_closed_at_end(buf->p, buf->len, hdr) : -1;
 
 		if (name_size >= 0)
 			out->proof |= PROOF_SIZE;

@@ -9,10 +9,11 @@
 /* A physical header line longer than this is not a header line. */
 #define MAX_LINE 4096
 
-/* Fields that say "this is a message", not a MIME part. */
+/* Fields that say "this is a message", not a MIME part. MIME-Version is
+ * not one: mail libraries put it on attached parts too. */
 static const char *const message_fields[] = {
 	"from", "date", "subject", "to", "cc", "bcc", "message-id", "received",
-	"return-path", "mime-version", "dkim-signature", "delivered-to",
+	"return-path", "dkim-signature", "delivered-to",
 	"reply-to", "sender", "in-reply-to", "references", "x-original-to",
 	"arc-seal", "authentication-results", "user-agent", "x-mailer",
 };

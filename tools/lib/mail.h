@@ -17,9 +17,9 @@
  * spaces or ':'), folded continuation lines, LF or CRLF line ends, no NUL
  * or other control bytes, then an empty line. It needs two fields or
  * more, one of them a message-level field (From, Date, Subject, To,
- * Message-ID, Received, Return-Path, MIME-Version, DKIM-Signature,
- * Delivered-To, ...), so that a MIME part's own header (Content-Type and
- * Content-Transfer-Encoding only) is not taken for a message.
+ * Message-ID, Received, Return-Path, DKIM-Signature, Delivered-To, ...),
+ * so that a MIME part's own header (Content-Type, Content-Transfer-
+ * Encoding, even MIME-Version) is not taken for a message.
  */
 size_t mail_header_block(const uint8_t *p, const uint8_t *end);
 

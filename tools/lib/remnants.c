@@ -330,6 +330,27 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 	}
 }
 
+/* A file starts on a block boundary. Starts were looked for every 1 KiB,
+ * the smallest ext4 block; when every filesystem found on the disk had
+ * larger blocks, a start between them is inside a file (a MIME part, a
+ * quoted message), not a message of its own. */
+static void keep_block_aligned_starts(struct remnants *r)
+{
+	uint32_t bs = 0;
+	size_t n = 0;
+
+	for (int i = 0; i < r->next4; i++)
+		bs = !bs || r->ext4[i].sb.block_size < bs ? r->ext4[i].sb.block_size : bs;
+	for (int i = 0; i < r->nxfs; i++)
+		bs = !bs || r->xfs[i].sb.block_size < bs ? r->xfs[i].sb.block_size : bs;
+	if (bs <= 1024)
+		return;
+	for (size_t i = 0; i < r->nstarts; i++)
+		if (r->starts[i] % bs == 0)
+			r->starts[n++] = r->starts[i];
+	r->nstarts = n;
+}
+
 int remnants_scan(struct remnants *r, struct dev *dev,
 		  void (*progress)(void *arg, uint64_t done), void *arg)
 {
@@ -353,6 +374,7 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 			progress(arg, off + len);
 	}
 	free(buf);
+	keep_block_aligned_starts(r);
 	err = dirtree_remap(&r->tree, map_seed_dir, r);
 	return err < 0 ? err : dirtree_index(&r->tree);
 }
