@@ -1,4 +1,5 @@
 /* scan.c - lifeboat scan: what is on a disk now, and what remains of earlier filesystems. */
+#define _GNU_SOURCE
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,49 +96,92 @@ struct folder {
 	uint64_t names;
 };
 
+/*
+ * Maildir names counted once per message: a message keeps the base of its
+ * name ("SECS.UNIQUE.HOST") from tmp/ to new/ to cur/, and old copies of
+ * directory blocks (in the journal) show it in each, so the count is of
+ * distinct bases per Maildir folder (the directory above cur/new/tmp).
+ */
 struct folders {
 	const struct dirtree *tree;
+	char **keys;		/* "FOLDER\tBASE", complete paths prefixed '/' */
+	size_t nkeys, keys_cap;
 	struct folder *v;
 	size_t n, cap;
 	uint64_t names;
 };
 
-static void count_maildir_name(const struct dirtree *t, const struct dirtree_node *n,
-			       void *arg)
+static void collect_maildir_name(const struct dirtree *t, const struct dirtree_node *n,
+				 void *arg)
 {
 	const char *name = dirtree_name(t, n);
 	struct folders *f = arg;
 	struct maildir_name mn;
-	char path[512];
+	char path[512], *slash, *key;
 	int top;
-	size_t i;
 
 	if (n->is_dir || maildir_name_parse(name, strlen(name), &mn) < 0)
 		return;
-	f->names++;
 	top = n->dir ? dirtree_path(f->tree, n->vol, n->dir, path, sizeof(path)) : 0;
 	/* An empty path: the directory is known only by its entries. */
 	if (top < 0 || !n->dir || !path[0])
 		snprintf(path, sizeof(path), "?");
-	for (i = 0; i < f->n; i++)
-		if (!strcmp(f->v[i].path, path))
-			break;
-	if (i == f->n) {
-		if (f->n == f->cap) {
-			size_t cap = f->cap ? f->cap * 2 : 32;
-			struct folder *v = realloc(f->v, cap * sizeof(*v));
+	slash = strrchr(path, '/');
+	if (slash && (!strcmp(slash, "/cur") || !strcmp(slash, "/new") || !strcmp(slash, "/tmp")))
+		*slash = 0;
+	if (f->nkeys == f->keys_cap) {
+		size_t cap = f->keys_cap ? f->keys_cap * 2 : 1024;
+		char **v = realloc(f->keys, cap * sizeof(*v));
 
-			if (!v)
-				return;
-			f->v = v;
-			f->cap = cap;
-		}
-		memset(&f->v[i], 0, sizeof(f->v[i]));
-		snprintf(f->v[i].path, sizeof(f->v[i].path), "%s", path);
-		f->v[i].complete = top == 1;
-		f->n++;
+		if (!v)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		f->keys = v;
+		f->keys_cap = cap;
 	}
-	f->v[i].names++;
+	if (asprintf(&key, "%s%s\t%.*s", top == 1 ? "/" : "", path,
+		     (int)strcspn(name, ",:"), name) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	f->keys[f->nkeys++] = key;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void count_folders(struct folders *f)
+{
+	qsort(f->keys, f->nkeys, sizeof(*f->keys), cmp_str);
+	for (size_t i = 0; i < f->nkeys; i++) {
+		const char *k = f->keys[i];
+		size_t plen = strcspn(k, "\t");
+
+		if (i && !strcmp(k, f->keys[i - 1]))
+			continue;
+		f->names++;
+		if (!f->n || strncmp(f->v[f->n - 1].path, k + (k[0] == '/'), plen - (k[0] == '/')) ||
+		    f->v[f->n - 1].path[plen - (k[0] == '/')] ||
+		    f->v[f->n - 1].complete != (k[0] == '/')) {
+			if (f->n == f->cap) {
+				size_t cap = f->cap ? f->cap * 2 : 32;
+				struct folder *v = realloc(f->v, cap * sizeof(*v));
+
+				if (!v)
+					lb_die(EXIT_SYSTEM, "out of memory");
+				f->v = v;
+				f->cap = cap;
+			}
+			memset(&f->v[f->n], 0, sizeof(f->v[0]));
+			snprintf(f->v[f->n].path, sizeof(f->v[0].path), "%.*s",
+				 (int)(plen - (k[0] == '/')), k + (k[0] == '/'));
+			f->v[f->n].complete = k[0] == '/';
+			f->n++;
+		}
+		f->v[f->n - 1].names++;
+	}
+	for (size_t i = 0; i < f->nkeys; i++)
+		free(f->keys[i]);
+	free(f->keys);
 }
 
 static int cmp_folder(const void *a, const void *b)
@@ -211,7 +255,7 @@ static void report_text(struct scan *s, struct folders *f)
 	printf("directory blocks: %llu ext4, %llu xfs, %zu entries\n",
 	       (unsigned long long)s->r.ext4_dirblocks, (unsigned long long)s->r.xfs_dirblocks,
 	       s->r.tree.n);
-	printf("mail: %llu message starts, %llu Maildir names\n",
+	printf("mail: %llu message starts, %llu messages named in Maildir folders\n",
 	       (unsigned long long)s->r.nstarts, (unsigned long long)f->names);
 	for (size_t i = 0; i < f->n; i++)
 		printf("  %s%s: %llu names\n", f->v[i].complete ? "/" :
@@ -395,7 +439,8 @@ int cmd_scan(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
 	mark_current(s);
 	f.tree = &s->r.tree;
-	dirtree_each(&s->r.tree, count_maildir_name, &f);
+	dirtree_each(&s->r.tree, collect_maildir_name, &f);
+	count_folders(&f);
 	qsort(f.v, f.n, sizeof(*f.v), cmp_folder);
 	if (s->json)
 		report_json(s, &f);
