@@ -526,9 +526,17 @@ def cached(cache, key, build):
     return final
 
 
+def prune(cache, src):
+    """Drop what older versions of the lab built."""
+    for name in os.listdir(cache) if os.path.isdir(cache) else []:
+        if not name.startswith(".") and not name.endswith(src) and ".tmp." not in name:
+            shutil.rmtree(os.path.join(cache, name), ignore_errors=True)
+
+
 def get(fs, mode, seed=1, size_mb=400, blocksize=0, nmsg=300, big_folder=0, cache=None):
     cache = os.path.join(cache or os.environ.get("LIFEBOAT_CACHE", "/var/cache/lifeboat"), "lab")
     src = sources_hash()
+    prune(cache, src)
     base_key = f"base-{fs}-s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}-{src}"
 
     def build_base_dir(tmp):
