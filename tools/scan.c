@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <blkid/blkid.h>
 
 #include "cli.h"
 #include "lib/json.h"
@@ -31,58 +30,8 @@ struct scan {
 	struct dev dev;
 	const char *path;
 	int json, quiet;
-	/* What is on the device now, according to libblkid. */
-	char cur_type[32], cur_uuid[64], cur_label[64];
-	struct { uint64_t start, size; char type[64]; } parts[128];
-	int nparts;
 	struct remnants r;
 };
-
-static void probe_current(struct scan *s)
-{
-	blkid_probe pr = blkid_new_probe();
-	const char *v;
-
-	if (!pr)
-		return;
-	if (blkid_probe_set_device(pr, s->dev.fd, 0, 0) < 0)
-		goto out;
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID |
-					  BLKID_SUBLKS_LABEL);
-	blkid_probe_enable_partitions(pr, 1);
-	if (blkid_do_safeprobe(pr) == 0) {
-		if (!blkid_probe_lookup_value(pr, "TYPE", &v, NULL))
-			snprintf(s->cur_type, sizeof(s->cur_type), "%s", v);
-		if (!blkid_probe_lookup_value(pr, "UUID", &v, NULL))
-			snprintf(s->cur_uuid, sizeof(s->cur_uuid), "%s", v);
-		if (!blkid_probe_lookup_value(pr, "LABEL", &v, NULL))
-			snprintf(s->cur_label, sizeof(s->cur_label), "%s", v);
-		if (!blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL))
-			snprintf(s->cur_type, sizeof(s->cur_type), "%s", v);
-	}
-	blkid_partlist pl = blkid_probe_get_partitions(pr);
-	for (int i = 0; pl && i < blkid_partlist_numof_partitions(pl) &&
-	     s->nparts < (int)ARRAY_SIZE(s->parts); i++) {
-		blkid_partition p = blkid_partlist_get_partition(pl, i);
-		const char *t = blkid_partition_get_type_string(p);
-
-		s->parts[s->nparts].start = (uint64_t)blkid_partition_get_start(p) * 512;
-		s->parts[s->nparts].size = (uint64_t)blkid_partition_get_size(p) * 512;
-		snprintf(s->parts[s->nparts].type, sizeof(s->parts[0].type), "%s",
-			 t ? t : "");
-		s->nparts++;
-	}
-out:
-	blkid_free_probe(pr);
-}
-
-static void uuid_str(const uint8_t *u, char *buf)
-{
-	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
-		 u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
 
 static void show_progress(void *arg, uint64_t done)
 {
@@ -203,13 +152,13 @@ static void report_text(struct scan *s, struct folders *f)
 	char u[37], t[40];
 
 	printf("source: %s (%llu bytes)\n", s->path, (unsigned long long)s->dev.size);
-	printf("now: %s%s%s%s%s\n", s->cur_type[0] ? s->cur_type : "no filesystem signature",
-	       s->cur_uuid[0] ? " uuid " : "", s->cur_uuid,
-	       s->cur_label[0] ? " label " : "", s->cur_label);
-	for (int i = 0; i < s->nparts; i++)
+	printf("now: %s%s%s%s%s\n", s->r.now.type[0] ? s->r.now.type : "no filesystem signature",
+	       s->r.now.uuid[0] ? " uuid " : "", s->r.now.uuid,
+	       s->r.now.label[0] ? " label " : "", s->r.now.label);
+	for (int i = 0; i < s->r.now.nparts; i++)
 		printf("  partition %d: start %llu size %llu type %s\n", i + 1,
-		       (unsigned long long)s->parts[i].start,
-		       (unsigned long long)s->parts[i].size, s->parts[i].type);
+		       (unsigned long long)s->r.now.parts[i].start,
+		       (unsigned long long)s->r.now.parts[i].size, s->r.now.parts[i].type);
 	for (int i = 0; i < s->r.next4; i++) {
 		struct ext4_fs *fs = &s->r.ext4[i];
 
@@ -287,16 +236,16 @@ static void report_json(struct scan *s, struct folders *f)
 	json_key(&j, "unreadable_bytes"); json_u64(&j, dev_bad_total(&s->dev));
 	json_key(&j, "current");
 	json_obj_begin(&j);
-	json_key(&j, "type"); json_str(&j, s->cur_type);
-	json_key(&j, "uuid"); json_str(&j, s->cur_uuid);
-	json_key(&j, "label"); json_str(&j, s->cur_label);
+	json_key(&j, "type"); json_str(&j, s->r.now.type);
+	json_key(&j, "uuid"); json_str(&j, s->r.now.uuid);
+	json_key(&j, "label"); json_str(&j, s->r.now.label);
 	json_key(&j, "partitions");
 	json_arr_begin(&j);
-	for (int i = 0; i < s->nparts; i++) {
+	for (int i = 0; i < s->r.now.nparts; i++) {
 		json_obj_begin(&j);
-		json_key(&j, "start"); json_u64(&j, s->parts[i].start);
-		json_key(&j, "size"); json_u64(&j, s->parts[i].size);
-		json_key(&j, "type"); json_str(&j, s->parts[i].type);
+		json_key(&j, "start"); json_u64(&j, s->r.now.parts[i].start);
+		json_key(&j, "size"); json_u64(&j, s->r.now.parts[i].size);
+		json_key(&j, "type"); json_str(&j, s->r.now.parts[i].type);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -385,23 +334,6 @@ static void report_json(struct scan *s, struct folders *f)
 	json_end(&j);
 }
 
-/* The filesystem libblkid sees now is the "current" one. */
-static void mark_current(struct scan *s)
-{
-	char u[37];
-
-	for (int i = 0; i < s->r.next4; i++) {
-		uuid_str(s->r.ext4[i].sb.uuid, u);
-		s->r.ext4[i].current = !strcmp(s->cur_type, "ext4") && !strcmp(u, s->cur_uuid) &&
-				     s->r.ext4[i].copies[0] == 1024;
-	}
-	for (int i = 0; i < s->r.nxfs; i++) {
-		uuid_str(s->r.xfs[i].sb.uuid, u);
-		s->r.xfs[i].current = !strcmp(s->cur_type, "xfs") && !strcmp(u, s->cur_uuid) &&
-				    s->r.xfs[i].copies[0] == 0;
-	}
-}
-
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -431,13 +363,12 @@ int cmd_scan(int argc, char **argv)
 	if ((err = dev_open(&s->dev, s->path)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", s->path, strerror(-err));
 	remnants_init(&s->r);
-	probe_current(s);
 	progress_begin(&pr, "scan", s->dev.size, s->quiet);
 	err = remnants_scan(&s->r, &s->dev, show_progress, &pr);
 	progress_end(&pr);
 	if (err < 0 || (err = remnants_survey_ext4_inodes(&s->r, &s->dev)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
-	mark_current(s);
+	remnants_probe_now(&s->r, &s->dev);
 	f.tree = &s->r.tree;
 	dirtree_each(&s->r.tree, collect_maildir_name, &f);
 	count_folders(&f);

@@ -1,6 +1,9 @@
 /* remnants.c - one pass over a disk that collects what earlier filesystems left. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <blkid/blkid.h>
 
 #include "mail.h"
 #include "remnants.h"
@@ -515,4 +518,86 @@ int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
 		}
 	}
 	return -ENOENT;
+}
+
+void uuid_str(const uint8_t *u, char *buf)
+{
+	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+		 u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+void remnants_probe_now(struct remnants *r, struct dev *dev)
+{
+	blkid_probe pr = blkid_new_probe();
+	blkid_partlist pl;
+	const char *v;
+	char u[37];
+
+	if (!pr)
+		return;
+	if (blkid_probe_set_device(pr, dev->fd, 0, 0) < 0)
+		goto out;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID |
+					  BLKID_SUBLKS_LABEL);
+	blkid_probe_enable_partitions(pr, 1);
+	if (blkid_do_safeprobe(pr) == 0) {
+		if (!blkid_probe_lookup_value(pr, "TYPE", &v, NULL))
+			snprintf(r->now.type, sizeof(r->now.type), "%s", v);
+		if (!blkid_probe_lookup_value(pr, "UUID", &v, NULL))
+			snprintf(r->now.uuid, sizeof(r->now.uuid), "%s", v);
+		if (!blkid_probe_lookup_value(pr, "LABEL", &v, NULL))
+			snprintf(r->now.label, sizeof(r->now.label), "%s", v);
+		if (!blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL))
+			snprintf(r->now.type, sizeof(r->now.type), "%s", v);
+	}
+	pl = blkid_probe_get_partitions(pr);
+	for (int i = 0; pl && i < blkid_partlist_numof_partitions(pl) &&
+	     r->now.nparts < (int)ARRAY_SIZE(r->now.parts); i++) {
+		blkid_partition p = blkid_partlist_get_partition(pl, i);
+		const char *t = blkid_partition_get_type_string(p);
+
+		r->now.parts[r->now.nparts].start = (uint64_t)blkid_partition_get_start(p) * 512;
+		r->now.parts[r->now.nparts].size = (uint64_t)blkid_partition_get_size(p) * 512;
+		snprintf(r->now.parts[r->now.nparts].type, sizeof(r->now.parts[0].type), "%s",
+			 t ? t : "");
+		r->now.nparts++;
+	}
+out:
+	blkid_free_probe(pr);
+	/* The filesystem libblkid sees, at the start of the device, is the
+	 * current one; the others are earlier. */
+	for (int i = 0; i < r->next4; i++) {
+		uuid_str(r->ext4[i].sb.uuid, u);
+		r->ext4[i].current = !strcmp(r->now.type, "ext4") && !strcmp(u, r->now.uuid) &&
+				     r->ext4[i].copies[0] == 1024;
+	}
+	for (int i = 0; i < r->nxfs; i++) {
+		uuid_str(r->xfs[i].sb.uuid, u);
+		r->xfs[i].current = !strcmp(r->now.type, "xfs") && !strcmp(u, r->now.uuid) &&
+				    r->xfs[i].copies[0] == 0;
+	}
+}
+
+int remnants_xfs_inode(const struct remnants *r, struct dev *dev, uint64_t vol, uint64_t ino,
+		       uint8_t *buf, struct xfs_inode_info *in, struct xfs_sb_info *sb_out)
+{
+	const struct xfs_sb_info *sb = NULL;
+
+	/* The geometry of the filesystem the entry came from, else any XFS
+	 * found: a same-geometry reformat leaves the numbering as it was,
+	 * and the inode's own number and uuid confirm it. */
+	for (int i = 0; i < r->nxfs && !sb; i++)
+		if (remnants_uuid_vol(r->xfs[i].sb.uuid) == vol)
+			sb = &r->xfs[i].sb;
+	for (int i = 0; i < r->nxfs && !sb; i++)
+		sb = &r->xfs[i].sb;
+	if (!sb || sb->inode_size > 2048 ||
+	    dev_read(dev, buf, sb->inode_size, xfs_inode_offset(sb, ino)) != sb->inode_size ||
+	    xfs_inode_check(buf, sb->inode_size, in) < 0 || in->ino != ino ||
+	    remnants_uuid_vol(in->uuid) != vol)
+		return -ENOENT;
+	*sb_out = *sb;
+	return 0;
 }

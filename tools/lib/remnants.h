@@ -48,6 +48,12 @@ struct xfs_inodes {
 };
 
 struct remnants {
+	/* What is on the device now, according to libblkid. */
+	struct {
+		char type[32], uuid[64], label[64];
+		struct { uint64_t start, size; char type[64]; } parts[128];
+		int nparts;
+	} now;
 	struct ext4_fs ext4[16];
 	int next4;
 	struct xfs_fs xfs[16];
@@ -89,6 +95,22 @@ int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev);
  */
 int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
 			uint8_t *out, size_t cap, struct ext4_sb_info *sb_out);
+
+/* Ask libblkid what the device holds now, and mark the filesystem it sees
+ * (found at the start of the device with the same uuid) as current. */
+void remnants_probe_now(struct remnants *r, struct dev *dev);
+
+/*
+ * Find XFS inode INO of the filesystem whose directory entries are kept
+ * under volume VOL: read it where the geometry puts it, and accept it only
+ * with a good CRC, its own number and that filesystem's uuid. BUF holds
+ * the inode (2048 bytes at most); IN describes it. Returns 0 or -ENOENT.
+ */
+int remnants_xfs_inode(const struct remnants *r, struct dev *dev, uint64_t vol, uint64_t ino,
+		       uint8_t *buf, struct xfs_inode_info *in, struct xfs_sb_info *sb_out);
+
+/* Format a 16-byte uuid as 36 characters and a NUL into BUF. */
+void uuid_str(const uint8_t *uuid, char *buf);
 
 /* The volume id a filesystem uuid's directory entries are kept under. */
 uint64_t remnants_uuid_vol(const uint8_t *uuid);

@@ -1,7 +1,9 @@
 /* xfs.c - check XFS structures found at arbitrary offsets of a damaged disk. */
+#include <stdlib.h>
 #include <string.h>
 #include <ext2fs/ext2fs.h>
 
+#include "dev.h"
 #include "xfs.h"
 
 #define XFS_SB_MAGIC 0x58465342		/* XFSB */
@@ -198,4 +200,109 @@ int xfs_shortform_parse(const struct xfs_inode_info *in, xfs_dirent_fn fn, void 
 			return err;
 	}
 	return count;
+}
+
+#define XFS_BMAP_CRC_MAGIC 0x424d4133	/* BMA3 */
+#define XFS_BTREE_LBLOCK_CRC_LEN 72
+
+struct bmap_walk {
+	const struct xfs_sb_info *sb;
+	const struct xfs_inode_info *in;
+	struct dev *dev;
+	struct xfs_extent *out;
+	size_t max, n;
+	int budget;		/* btree blocks we are willing to read */
+};
+
+static uint64_t fsblock_to_byte(const struct xfs_sb_info *sb, uint64_t fsb)
+{
+	uint64_t agno = fsb >> sb->agblklog, agbno = fsb & ((1ULL << sb->agblklog) - 1);
+
+	return (agno * sb->ag_blocks + agbno) * sb->block_size;
+}
+
+static int fsblock_ok(const struct xfs_sb_info *sb, uint64_t fsb, uint64_t len)
+{
+	uint64_t agno = fsb >> sb->agblklog, agbno = fsb & ((1ULL << sb->agblklog) - 1);
+
+	return agno < sb->ag_count && agbno + len <= sb->ag_blocks;
+}
+
+static int add_records(struct bmap_walk *w, const uint8_t *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t l0 = get_be64(p + 16 * i), l1 = get_be64(p + 16 * i + 8);
+		struct xfs_extent x;
+		uint64_t start = (l0 & 0x1ff) << 43 | l1 >> 21;
+
+		x.logical = (l0 & ~(1ULL << 63)) >> 9;
+		x.len = (uint32_t)(l1 & ((1u << 21) - 1));
+		if (x.len == 0 || !fsblock_ok(w->sb, start, x.len) || w->n == w->max)
+			return -EUCLEAN;
+		if (w->n && x.logical < w->out[w->n - 1].logical + w->out[w->n - 1].len)
+			return -EUCLEAN;
+		x.byte_off = fsblock_to_byte(w->sb, start);
+		if (!(l0 >> 63))	/* an unwritten extent holds no data */
+			w->out[w->n++] = x;
+	}
+	return 0;
+}
+
+/* Walk the subtree under fs block FSB, which must be at LEVEL. */
+static int walk_bmbt(struct bmap_walk *w, uint64_t fsb, int level)
+{
+	size_t bs = w->sb->block_size;
+	unsigned maxrecs = (unsigned)((bs - XFS_BTREE_LBLOCK_CRC_LEN) / 16), n;
+	uint8_t *b;
+	int err = -EUCLEAN;
+
+	if (w->budget-- <= 0 || !fsblock_ok(w->sb, fsb, 1))
+		return -EUCLEAN;
+	if (!(b = malloc(bs)))
+		return -ENOMEM;
+	if (dev_read(w->dev, b, bs, fsblock_to_byte(w->sb, fsb)) != (ssize_t)bs)
+		goto out;
+	n = get_be16(b + 6);
+	if (get_be32(b) != XFS_BMAP_CRC_MAGIC || get_be16(b + 4) != level ||
+	    !xfs_crc_ok(b, bs, 64) || get_be64(b + 56) != w->in->ino ||
+	    memcmp(b + 40, w->in->uuid, 16) || n > (level ? maxrecs : (bs - 72) / 16))
+		goto out;
+	if (level == 0) {
+		err = add_records(w, b + XFS_BTREE_LBLOCK_CRC_LEN, n);
+	} else {
+		const uint8_t *ptrs = b + XFS_BTREE_LBLOCK_CRC_LEN + (size_t)maxrecs * 8;
+
+		err = 0;
+		for (unsigned i = 0; i < n && !err; i++)
+			err = walk_bmbt(w, get_be64(ptrs + 8 * i), level - 1);
+	}
+out:
+	free(b);
+	return err;
+}
+
+int xfs_inode_extents(const struct xfs_sb_info *sb, const struct xfs_inode_info *in,
+		      struct dev *dev, struct xfs_extent *out, size_t max)
+{
+	struct bmap_walk w = { sb, in, dev, out, max, 0, 4096 };
+	int err;
+
+	if (in->format == 2) {
+		if ((size_t)in->nextents * 16 > in->fork_len)
+			return -EUCLEAN;
+		err = add_records(&w, in->fork, in->nextents);
+	} else if (in->format == 3) {
+		uint16_t level = get_be16(in->fork), n = get_be16(in->fork + 2);
+		size_t maxrecs = (in->fork_len - 4) / 16;
+		const uint8_t *ptrs = in->fork + 4 + maxrecs * 8;
+
+		if (level == 0 || level > 8 || n > maxrecs)
+			return -EUCLEAN;
+		err = 0;
+		for (unsigned i = 0; i < n && !err; i++)
+			err = walk_bmbt(&w, get_be64(ptrs + 8 * i), level - 1);
+	} else {
+		return -EUCLEAN;
+	}
+	return err < 0 ? err : (int)w.n;
 }

@@ -68,6 +68,33 @@ int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *
 /* Where inode INO of fs SB sits, in bytes from the start of the device. */
 uint64_t xfs_inode_offset(const struct xfs_sb_info *sb, uint64_t ino);
 
+/* A run of a file's data, in filesystem blocks. */
+struct xfs_extent {
+	uint64_t logical;	/* first file block */
+	uint64_t byte_off;	/* where it starts on the device */
+	uint32_t len;		/* blocks */
+};
+
+#define XFS_MAX_EXTENTS 4096
+
+struct dev;
+
+/*
+ * The extents of inode IN of fs SB: an extent-format data fork read in
+ * place, or a btree-format one walked through its BMA3 blocks (each
+ * checked: magic, CRC, owner and uuid). Unwritten extents are skipped.
+ * Returns the count (written to OUT, at most MAX) or -EUCLEAN.
+ *
+ *   extent record (16 bytes, big-endian, 128 bits): 1 unwritten flag,
+ *   54 file offset, 52 start block (agno << agblklog | agbno), 21 count
+ *   BMA3 block: 0 magic 4 level u16 6 numrecs u16 8 left 16 right 24 blkno
+ *   32 lsn 40 uuid[16] 56 owner 64 crc 72 records, or keys then pointers
+ *   fork root (bmdr): 0 level u16 2 numrecs u16, keys then pointers, each
+ *   array sized by what fits in the fork
+ */
+int xfs_inode_extents(const struct xfs_sb_info *sb, const struct xfs_inode_info *in,
+		      struct dev *dev, struct xfs_extent *out, size_t max);
+
 struct xfs_dirent {
 	uint64_t dir;		/* owning directory's inode */
 	uint64_t ino;
