@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "lib/carve.h"
 #include "lib/ext4.h"
+#include "lib/xfs.h"
 #include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/maildir.h"
@@ -40,6 +41,19 @@ struct counts {
 	uint64_t orphans, unverified, duplicates, bytes;
 };
 
+/* A Maildir name in an old directory block, to be joined to its inode. */
+struct named {
+	const struct dirtree_node *n;
+	struct maildir_name mn;
+	int rank;		/* higher wins when names share an inode */
+	int used;		/* this message (by name base) is placed */
+};
+
+struct named_list {
+	struct named *v;
+	size_t n, cap;
+};
+
 struct carve_run {
 	struct dev dev;
 	struct remnants r;
@@ -55,6 +69,11 @@ struct carve_run {
 	/* sha256 of every verified message written, to write each once. */
 	uint8_t (*seen)[32];
 	size_t nseen, seen_cap;
+	/* Maildir names found, best-ranked first for each inode; and the
+	 * same names by S= size, for joining content to a name. */
+	struct named_list *names;
+	struct named **by_size;
+	size_t nby_size;
 };
 
 static void show_progress(void *arg, uint64_t done)
@@ -160,30 +179,6 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 		proofs, src, path);
 }
 
-/* A message found by its content: verified ones to orphans/ (each once),
- * the rest to unverified/. */
-static void write_carved(struct carve_run *c, const struct carved *m, const uint8_t *data)
-{
-	struct dev_range range = { m->off, m->len };
-	char path[256], how[32];
-
-	snprintf(how, sizeof(how), "content,end=%s", carve_end_name(m->end));
-	if (m->cls == CARVE_PARTIAL) {
-		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
-		c->n.unverified++;
-		write_output(c, m, data, "unverified", how, path, &range, 1, m->date);
-		return;
-	}
-	if (seen_before(c, m->sha256)) {
-		c->n.duplicates++;
-		return;
-	}
-	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
-		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
-	c->n.orphans++;
-	write_output(c, m, data, "orphan", how, path, &range, 1, m->date);
-}
-
 static void claim(struct carve_run *c, uint64_t off)
 {
 	if (c->nclaimed == c->claimed_cap) {
@@ -219,66 +214,317 @@ static int has_user_dir(const char *path)
 }
 
 /*
- * A Maildir name in an old ext4 directory block, whose inode survives:
- * read the file through the inode's extents and put it back at its path.
- * Names whose inode is gone or was reused are left to the content carver.
+ * Several names can point at one inode: a message moves from tmp/ to new/
+ * to cur/, and its flags change its name, while old copies of directory
+ * blocks (in the journal) keep the earlier names. Messages only move
+ * forward, so cur/ wins over new/ over tmp/, and among cur/ names the one
+ * with more flags (flags are mostly added, rarely taken away).
  */
-static void place_ext4_name(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+static int name_rank(const struct dirtree *t, const struct dirtree_node *n,
+		     const struct maildir_name *mn)
 {
-	struct carve_run *c = arg;
+	char dir[3072];
+	const char *last;
+
+	if (dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) < 0)
+		dir[0] = 0;
+	last = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	return (!strcmp(last, "cur") ? 300 : !strcmp(last, "new") ? 200 : 100) +
+	       (int)strlen(mn->flags);
+}
+
+static void collect_named(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct named_list *l = arg;
 	const char *name = dirtree_name(t, n);
-	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
-	static struct dev_range ranges[EXT4_MAX_EXTENTS];
 	struct maildir_name mn;
+
+	if (n->is_dir || maildir_name_parse(name, strlen(name), &mn) < 0)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		struct named *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].n = n;
+	l->v[l->n].used = 0;
+	l->v[l->n].mn = mn;
+	l->v[l->n++].rank = name_rank(t, n, &mn);
+}
+
+static int cmp_named(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+
+	if (x->n->vol != y->n->vol)
+		return x->n->vol < y->n->vol ? -1 : 1;
+	if (x->n->ino != y->n->ino)
+		return x->n->ino < y->n->ino ? -1 : 1;
+	return y->rank - x->rank;
+}
+
+static struct dev_range file_ranges[EXT4_MAX_EXTENTS > XFS_MAX_EXTENTS ?
+				    EXT4_MAX_EXTENTS : XFS_MAX_EXTENTS];
+
+/* Read ext4 inode INO's extents into file_ranges. Returns the count, or
+ * -1 when there is no usable inode. FORMAT_GEN is set to 1 when the inode
+ * verified with an earlier filesystem's seed. */
+static int ext4_file(struct carve_run *c, uint64_t ino, uint64_t *size, int64_t *mtime,
+		     int *current)
+{
+	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
 	struct ext4_sb_info sb;
 	uint8_t inode[1024];
-	char dir[3072], path[4096];
-	struct carved m;
-	const char *placement;
-	int next, top;
-	size_t nr = 0;
+	int next, fsi;
 
-	if (n->vol != REMNANTS_EXT4_VOL || n->is_dir ||
-	    maildir_name_parse(name, strlen(name), &mn) < 0 ||
-	    remnants_ext4_inode(&c->r, &c->dev, n->ino, inode, sizeof(inode), &sb) < 0 ||
+	if ((fsi = remnants_ext4_inode(&c->r, &c->dev, ino, inode, sizeof(inode), &sb)) < 0 ||
 	    (ext4_inode_mode(inode) & 0xF000) != 0x8000 ||
 	    (next = ext4_inode_extents(&sb, inode, &c->dev, ext, ARRAY_SIZE(ext))) <= 0)
-		return;
+		return -1;
 	for (int i = 0; i < next; i++) {
 		/* A hole in the file: not a message file as delivered. */
 		if (i && ext[i].logical != ext[i - 1].logical + ext[i - 1].len)
-			return;
-		ranges[nr].off = ext[i].phys * sb.block_size;
-		ranges[nr++].len = (uint64_t)ext[i].len * sb.block_size;
+			return -1;
+		file_ranges[i].off = ext[i].phys * sb.block_size;
+		file_ranges[i].len = (uint64_t)ext[i].len * sb.block_size;
 	}
-	if (carve_file(&c->dev, ranges, nr, ext4_inode_size(inode), mn.size, c->buf, &m) < 0)
-		return;
-	top = n->dir ? dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) : -1;
+	*size = ext4_inode_size(inode);
+	*mtime = ext4_inode_mtime(inode);
+	*current = c->r.ext4[fsi].current && sb.csum_seed == c->r.ext4[fsi].sb.csum_seed;
+	return next;
+}
+
+static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *size,
+		    int64_t *mtime, int *current)
+{
+	static struct xfs_extent ext[XFS_MAX_EXTENTS];
+	static uint8_t buf[2048];
+	struct xfs_inode_info in;
+	struct xfs_sb_info sb;
+	int next;
+
+	if (remnants_xfs_inode(&c->r, &c->dev, vol, ino, buf, &in, &sb) < 0 ||
+	    (in.mode & 0xF000) != 0x8000 ||
+	    (next = xfs_inode_extents(&sb, &in, &c->dev, ext, ARRAY_SIZE(ext))) <= 0)
+		return -1;
+	for (int i = 0; i < next; i++) {
+		if (i && ext[i].logical != ext[i - 1].logical + ext[i - 1].len)
+			return -1;
+		file_ranges[i].off = ext[i].byte_off;
+		file_ranges[i].len = (uint64_t)ext[i].len * sb.block_size;
+	}
+	*size = in.size;
+	*mtime = (int64_t)get_be32(buf + 40);
+	*current = 0;
+	for (int i = 0; i < c->r.nxfs; i++)
+		if (c->r.xfs[i].current && !memcmp(c->r.xfs[i].sb.uuid, in.uuid, 16))
+			*current = 1;
+	return next;
+}
+
+/* Was a filesystem made over an earlier one found on this disk? Then the
+ * current filesystem's files were written after the format. */
+static int disk_was_reformatted(const struct carve_run *c)
+{
+	return c->r.next4 + c->r.nxfs > 1;
+}
+
+/*
+ * Where the message named by N goes, and how it is placed: its old path;
+ * or, with the top of the tree gone, the suffix that still names the user
+ * and folder; or orphans/ with what survives. A file of the filesystem
+ * made by the format (CURRENT) goes apart, under current/.
+ */
+static const char *name_path(struct carve_run *c, const struct dirtree *t,
+			     const struct dirtree_node *n, int current, char *path, size_t cap)
+{
+	const char *name = dirtree_name(t, n);
+	char dir[3072];
+	int top = n->dir ? dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) : -1;
+
+	if (current && disk_was_reformatted(c)) {
+		/* Written after the format, to the filesystem now on the disk:
+		 * readable by mounting it, and no part of what was lost. */
+		snprintf(path, cap, "current/%s/%s", top >= 0 && dir[0] ? dir : "unknown", name);
+		return "current";
+	}
 	if (top == 1 || (top == 0 && has_user_dir(dir))) {
 		/* The whole path, or enough of it to name the user and the
 		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
 		 * directories above were overwritten). */
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		placement = top == 1 ? "placed" : "placed-suffix";
-	} else if (top == 0 && dir[0]) {
-		snprintf(path, sizeof(path), "orphans/paths/%s/%s", dir, name);
-		placement = "orphan";
-	} else {
-		snprintf(path, sizeof(path), "orphans/names/%s", name);
-		placement = "orphan";
+		snprintf(path, cap, "%s/%s", dir, name);
+		return top == 1 ? "placed" : "placed-suffix";
 	}
+	if (top == 0 && dir[0])
+		snprintf(path, cap, "orphans/paths/%s/%s", dir, name);
+	else
+		snprintf(path, cap, "orphans/names/%s", name);
+	return "orphan";
+}
+
+/* Put a file read through its inode back at its name's path. Returns 1
+ * when placed, 0 when the inode is gone or belongs to another file. */
+static int place_named(struct carve_run *c, const struct dirtree *t, const struct named *nm)
+{
+	const struct dirtree_node *n = nm->n;
+	const char *placement, *how;
+	char path[4096];
+	uint64_t size;
+	int64_t mtime;
+	struct carved m;
+	int nr, current;
+
+	if (n->vol == REMNANTS_EXT4_VOL) {
+		nr = ext4_file(c, n->ino, &size, &mtime, &current);
+		how = "ext4-inode";
+	} else {
+		nr = xfs_file(c, n->vol, n->ino, &size, &mtime, &current);
+		how = "xfs-inode";
+	}
+	if (nr <= 0 || carve_file(&c->dev, file_ranges, (size_t)nr, size, nm->mn.size,
+				  c->buf, &m) < 0)
+		return 0;
+	placement = name_path(c, t, n, current, path, sizeof(path));
 	if (m.cls == CARVE_PARTIAL) {
-		snprintf(path, sizeof(path), "unverified/%012llx.eml",
-			 (unsigned long long)ranges[0].off);
+		snprintf(path, sizeof(path), "unverified/%012llx.inode.eml",
+			 (unsigned long long)file_ranges[0].off);
+		placement = "unverified";
 		c->n.unverified++;
 	} else {
 		seen_before(c, m.sha256);
 		if (!strncmp(placement, "placed", 6))
 			c->n.placed++;
 	}
-	write_output(c, &m, c->buf->p, m.cls == CARVE_PARTIAL ? "unverified" : placement,
-		     "ext4-inode", path, ranges, nr, ext4_inode_mtime(inode));
-	claim(c, ranges[0].off);
+	write_output(c, &m, c->buf->p, placement, how, path, file_ranges, (size_t)nr, mtime);
+	claim(c, file_ranges[0].off);
+	return 1;
+}
+
+static int same_base(const struct dirtree *t, const struct named *a, const struct named *b)
+{
+	const char *x = dirtree_name(t, a->n), *y = dirtree_name(t, b->n);
+	size_t n = strcspn(x, ",:");
+
+	return n == strcspn(y, ",:") && !strncmp(x, y, n);
+}
+
+/* A message is placed: every name it had (new/, cur/, flags) is used. */
+static void mark_used(struct carve_run *c, const struct named *nm)
+{
+	for (size_t i = 0; i < c->names->n; i++)
+		if (same_base(&c->r.tree, &c->names->v[i], nm))
+			c->names->v[i].used = 1;
+}
+
+/* Join every Maildir name to its surviving inode, one name per inode: the
+ * best-ranked name whose S= agrees with the inode's size (a name of a
+ * deleted message can point at an inode that was reused since). */
+static void place_through_inodes(struct carve_run *c)
+{
+	struct named_list *l = c->names;
+
+	dirtree_each(&c->r.tree, collect_named, l);
+	qsort(l->v, l->n, sizeof(*l->v), cmp_named);
+	for (size_t i = 0, done = 0; i < l->n; i++) {
+		if (i && (l->v[i].n->vol != l->v[i - 1].n->vol || l->v[i].n->ino != l->v[i - 1].n->ino))
+			done = 0;
+		if (!done && !l->v[i].used && place_named(c, &c->r.tree, &l->v[i])) {
+			done = 1;
+			mark_used(c, &l->v[i]);
+		}
+	}
+}
+
+static int cmp_named_size(const void *a, const void *b)
+{
+	const struct named *x = *(struct named *const *)a, *y = *(struct named *const *)b;
+
+	if (x->mn.size != y->mn.size)
+		return x->mn.size < y->mn.size ? -1 : 1;
+	return y->rank - x->rank;
+}
+
+/* Index the names not yet placed by their S= size. */
+static void index_names_by_size(struct carve_run *c)
+{
+	c->by_size = malloc((c->names->n + 1) * sizeof(*c->by_size));
+	if (!c->by_size)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < c->names->n; i++)
+		if (!c->names->v[i].used && c->names->v[i].mn.size >= 0)
+			c->by_size[c->nby_size++] = &c->names->v[i];
+	qsort(c->by_size, c->nby_size, sizeof(*c->by_size), cmp_named_size);
+}
+
+/*
+ * The one unplaced name whose S= is SIZE, or NULL when there is none, or
+ * more than one message of that size (a guess is never presented as a
+ * placement). Names of one message (new/ and cur/) count once.
+ */
+static struct named *join_by_size(struct carve_run *c, uint64_t size)
+{
+	size_t lo = 0, hi = c->nby_size;
+	struct named *found = NULL;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if ((uint64_t)c->by_size[mid]->mn.size < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nby_size && (uint64_t)c->by_size[lo]->mn.size == size; lo++) {
+		struct named *nm = c->by_size[lo];
+
+		if (nm->used)
+			continue;
+		if (found && !same_base(&c->r.tree, found, nm))
+			return NULL;
+		if (!found)
+			found = nm;	/* the best-ranked name of its message */
+	}
+	return found;
+}
+
+/* A message found by its content: verified ones to orphans/ (each once),
+ * the rest to unverified/. */
+static void write_carved(struct carve_run *c, const struct carved *m, const uint8_t *data)
+{
+	struct dev_range range = { m->off, m->len };
+	char path[4096], how[64];
+	struct named *nm;
+
+	snprintf(how, sizeof(how), "content,end=%s", carve_end_name(m->end));
+	if (m->cls == CARVE_PARTIAL) {
+		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
+		c->n.unverified++;
+		write_output(c, m, data, "unverified", how, path, &range, 1, m->date);
+		return;
+	}
+	if (seen_before(c, m->sha256)) {
+		c->n.duplicates++;
+		return;
+	}
+	if (c->by_size && (nm = join_by_size(c, m->len))) {
+		/* Its size is that of exactly one name whose inode is gone. */
+		const char *placement = name_path(c, &c->r.tree, nm->n, 0, path, sizeof(path));
+
+		mark_used(c, nm);
+		if (!strncmp(placement, "placed", 6))
+			c->n.placed++;
+		snprintf(how, sizeof(how), "content,end=%s,name=size", carve_end_name(m->end));
+		write_output(c, m, data, placement, how, path, &range, 1, nm->mn.time);
+		return;
+	}
+	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
+		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
+	c->n.orphans++;
+	write_output(c, m, data, "orphan", how, path, &range, 1, m->date);
 }
 
 static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
@@ -335,6 +581,7 @@ int cmd_carve(int argc, char **argv)
 		{ 0 }
 	};
 	struct carve_run *c = calloc(1, sizeof(*c));
+	struct named_list names = { 0 };
 	struct buf buf = BUF_INIT(CARVE_MAX);
 	const char *src, *dir = NULL;
 	int json = 0, quiet = 0, no_meta = 0, ch, err, fd;
@@ -374,12 +621,15 @@ int cmd_carve(int argc, char **argv)
 	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 	c->buf = &buf;
+	c->names = &names;
 	if (!no_meta) {
 		dirtree_each(&c->r.tree, collect_size, &c->sizes);
 		size_index_sort(&c->sizes);
 		if ((err = remnants_survey_ext4_inodes(&c->r, &c->dev)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
-		dirtree_each(&c->r.tree, place_ext4_name, c);
+		remnants_probe_now(&c->r, &c->dev);
+		place_through_inodes(c);
+		index_names_by_size(c);
 		qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_u64);
 	}
 
@@ -412,6 +662,8 @@ int cmd_carve(int argc, char **argv)
 	dev_close(&c->dev);
 	free(c->seen);
 	free(c->claimed);
+	free(c->by_size);
+	free(names.v);
 	free(c);
 	return err;
 }
