@@ -327,10 +327,18 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 }
 
 /* Was a filesystem made over an earlier one found on this disk? Then the
- * current filesystem's files were written after the format. */
+ * current filesystem's files were written after the format. Signs: more
+ * than one filesystem's superblocks, inodes of an earlier ext4 in the
+ * same tables (an old checksum seed), or XFS inodes of another uuid. */
 static int disk_was_reformatted(const struct carve_run *c)
 {
-	return c->r.next4 + c->r.nxfs > 1;
+	if (c->r.next4 + c->r.nxfs > 1 || c->r.nxino > 1)
+		return 1;
+	for (int i = 0; i < c->r.next4; i++)
+		if (c->r.ext4[i].nold_seeds)
+			return 1;
+	return c->r.nxino == 1 && c->r.nxfs == 1 &&
+	       memcmp(c->r.xino[0].uuid, c->r.xfs[0].sb.uuid, 16);
 }
 
 /*
