@@ -1,0 +1,42 @@
+/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/maildir.h"
+
+int main(int argc, char **argv)
+{
+	FILE *f = argc > 1 ? fopen(argv[1], "r") : NULL;
+	char line[1024];
+	int n = 0, bad = 0;
+
+	if (!f) {
+		fprintf(stderr, "usage: unit-maildir maildir.data\n");
+		return 2;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t'), got[128];
+		struct maildir_name mn;
+
+		if (line[0] == '#' || !tab)
+			continue;
+		*tab++ = 0;
+		tab[strcspn(tab, "\n")] = 0;
+		if (maildir_name_parse(line, strlen(line), &mn) < 0)
+			snprintf(got, sizeof(got), "no");
+		else
+			snprintf(got, sizeof(got), "%" PRId64 " %" PRId64 " %" PRId64 " %d %s",
+				 mn.time, mn.size, mn.vsize, mn.has_info,
+				 mn.flags[0] ? mn.flags : "-");
+		n++;
+		if (strcmp(got, tab)) {
+			printf("FAIL %s: got '%s', want '%s'\n", line, got, tab);
+			bad++;
+		}
+	}
+	fclose(f);
+	printf("%d cases, %d failed\n", n, bad);
+	return bad != 0;
+}
