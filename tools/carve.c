@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lib/buf.h"
 #include "lib/carve.h"
 #include "lib/ext4.h"
 #include "lib/xfs.h"
@@ -181,15 +182,8 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 
 static void claim(struct carve_run *c, uint64_t off)
 {
-	if (c->nclaimed == c->claimed_cap) {
-		size_t cap = c->claimed_cap ? c->claimed_cap * 2 : 1024;
-		uint64_t *v = realloc(c->claimed, cap * sizeof(*v));
-
-		if (!v)
-			lb_die(EXIT_SYSTEM, "out of memory");
-		c->claimed = v;
-		c->claimed_cap = cap;
-	}
+	if (ARRAY_GROW(c->claimed, c->nclaimed, c->claimed_cap) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 	c->claimed[c->nclaimed++] = off;
 }
 
@@ -241,15 +235,8 @@ static void collect_named(const struct dirtree *t, const struct dirtree_node *n,
 
 	if (n->is_dir || maildir_name_parse(name, strlen(name), &mn) < 0)
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct named *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			lb_die(EXIT_SYSTEM, "out of memory");
-		l->v = v;
-		l->cap = cap;
-	}
+	if (ARRAY_GROW(l->v, l->n, l->cap) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 	l->v[l->n].n = n;
 	l->v[l->n].used = 0;
 	l->v[l->n].mn = mn;

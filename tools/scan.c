@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "lib/buf.h"
 #include "lib/json.h"
 #include "lib/maildir.h"
 #include "lib/remnants.h"
@@ -78,15 +79,8 @@ static void collect_maildir_name(const struct dirtree *t, const struct dirtree_n
 	slash = strrchr(path, '/');
 	if (slash && (!strcmp(slash, "/cur") || !strcmp(slash, "/new") || !strcmp(slash, "/tmp")))
 		*slash = 0;
-	if (f->nkeys == f->keys_cap) {
-		size_t cap = f->keys_cap ? f->keys_cap * 2 : 1024;
-		char **v = realloc(f->keys, cap * sizeof(*v));
-
-		if (!v)
-			lb_die(EXIT_SYSTEM, "out of memory");
-		f->keys = v;
-		f->keys_cap = cap;
-	}
+	if (ARRAY_GROW(f->keys, f->nkeys, f->keys_cap) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 	if (asprintf(&key, "%s%s\t%.*s", top == 1 ? "/" : "", path,
 		     (int)strcspn(name, ",:"), name) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -111,15 +105,8 @@ static void count_folders(struct folders *f)
 		if (!f->n || strncmp(f->v[f->n - 1].path, k + (k[0] == '/'), plen - (k[0] == '/')) ||
 		    f->v[f->n - 1].path[plen - (k[0] == '/')] ||
 		    f->v[f->n - 1].complete != (k[0] == '/')) {
-			if (f->n == f->cap) {
-				size_t cap = f->cap ? f->cap * 2 : 32;
-				struct folder *v = realloc(f->v, cap * sizeof(*v));
-
-				if (!v)
-					lb_die(EXIT_SYSTEM, "out of memory");
-				f->v = v;
-				f->cap = cap;
-			}
+			if (ARRAY_GROW(f->v, f->n, f->cap) < 0)
+				lb_die(EXIT_SYSTEM, "out of memory");
 			memset(&f->v[f->n], 0, sizeof(f->v[0]));
 			snprintf(f->v[f->n].path, sizeof(f->v[0].path), "%.*s",
 				 (int)(plen - (k[0] == '/')), k + (k[0] == '/'));

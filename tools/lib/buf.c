@@ -1,4 +1,5 @@
 /* buf.c - a growable byte buffer with a hard maximum. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,4 +46,21 @@ void buf_free(struct buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+}
+
+int array_grow(void **p, size_t *cap, size_t n, size_t elem_size)
+{
+	size_t want;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	want = *cap ? *cap * 2 : 64;
+	while (want <= n)
+		want *= 2;
+	if (want > SIZE_MAX / elem_size || !(q = realloc(*p, want * elem_size)))
+		return -ENOMEM;
+	*p = q;
+	*cap = want;
+	return 0;
 }

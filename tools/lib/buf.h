@@ -24,4 +24,12 @@ int buf_append(struct buf *b, const void *data, size_t len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 
+/*
+ * Make room for element N (so N + 1 elements) in the array at *P whose
+ * capacity is *CAP, doubling (git's ALLOC_GROW). Returns 0 or -ENOMEM;
+ * on failure *P and *CAP are unchanged.
+ */
+int array_grow(void **p, size_t *cap, size_t n, size_t elem_size);
+#define ARRAY_GROW(p, n, cap) array_grow((void **)&(p), &(cap), (n), sizeof(*(p)))
+
 #endif

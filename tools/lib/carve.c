@@ -13,15 +13,8 @@
 
 int size_index_add(struct size_index *s, uint64_t size)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		uint64_t *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (ARRAY_GROW(s->v, s->n, s->cap) < 0)
+		return -ENOMEM;
 	s->v[s->n++] = size;
 	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <blkid/blkid.h>
 
+#include "buf.h"
 #include "mail.h"
 #include "remnants.h"
 
@@ -124,15 +125,8 @@ static int note_dir_seed(struct remnants *r, uint32_t seed, uint64_t ino)
 	for (size_t i = 0; i < r->ndir_seeds; i++)
 		if (r->dir_seeds[i].seed == seed)
 			return 0;
-	if (r->ndir_seeds == r->dir_seeds_cap) {
-		size_t cap = r->dir_seeds_cap ? r->dir_seeds_cap * 2 : 256;
-		void *v = realloc(r->dir_seeds, cap * sizeof(*r->dir_seeds));
-
-		if (!v)
-			return -ENOMEM;
-		r->dir_seeds = v;
-		r->dir_seeds_cap = cap;
-	}
+	if (ARRAY_GROW(r->dir_seeds, r->ndir_seeds, r->dir_seeds_cap) < 0)
+		return -ENOMEM;
 	r->dir_seeds[r->ndir_seeds].seed = seed;
 	r->dir_seeds[r->ndir_seeds++].ino = ino;
 	return 0;
@@ -197,21 +191,34 @@ static void scan_xfs_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
 	xfs_dirblock_parse(p, bs, uuid, keep_xfs_dirent, &c);
 }
 
-/* Directory block sizes to try: what superblocks said, else 4096. */
-static void scan_xfs_dirblocks_at(struct remnants *r, const uint8_t *p, size_t avail,
-				  uint64_t off)
+/* The sizes to try for an XFS structure found by its magic: DFLT, and
+ * each other size the XFS superblocks seen so far give (the directory
+ * block size when DIRBLOCKS, else the inode size). Returns the count. */
+static unsigned xfs_sizes(const struct remnants *r, uint32_t dflt, int dirblocks,
+			  uint32_t sizes[4])
 {
-	uint32_t sizes[4] = { 4096 }, n = 1;
+	unsigned n = 1;
 
-	for (int i = 0; i < r->nxfs && n < ARRAY_SIZE(sizes); i++) {
-		uint32_t sz = r->xfs[i].sb.dir_block_size, j;
+	sizes[0] = dflt;
+	for (int i = 0; i < r->nxfs && n < 4; i++) {
+		uint32_t sz = dirblocks ? r->xfs[i].sb.dir_block_size : r->xfs[i].sb.inode_size;
+		unsigned j;
 
 		for (j = 0; j < n && sizes[j] != sz; j++)
 			;
 		if (j == n)
 			sizes[n++] = sz;
 	}
-	for (uint32_t i = 0; i < n; i++)
+	return n;
+}
+
+static void scan_xfs_dirblocks_at(struct remnants *r, const uint8_t *p, size_t avail,
+				  uint64_t off)
+{
+	uint32_t sizes[4];
+	unsigned n = xfs_sizes(r, 4096, 1, sizes);
+
+	for (unsigned i = 0; i < n; i++)
 		if (off % sizes[i] == 0 && sizes[i] <= avail)
 			scan_xfs_dirblock(r, p, sizes[i]);
 }
@@ -248,19 +255,11 @@ static void scan_xfs_inode(struct remnants *r, const uint8_t *p, size_t isize)
 	}
 }
 
-/* Inode sizes to try at an "IN" magic: what superblocks said, else 512. */
 static void scan_xfs_inodes_at(struct remnants *r, const uint8_t *p, size_t avail, uint64_t off)
 {
-	unsigned sizes[4] = { 512 }, n = 1;
+	uint32_t sizes[4];
+	unsigned n = xfs_sizes(r, 512, 0, sizes);
 
-	for (int i = 0; i < r->nxfs && n < ARRAY_SIZE(sizes); i++) {
-		unsigned sz = r->xfs[i].sb.inode_size, j;
-
-		for (j = 0; j < n && sizes[j] != sz; j++)
-			;
-		if (j == n)
-			sizes[n++] = sz;
-	}
 	for (unsigned i = 0; i < n; i++)
 		if (off % sizes[i] == 0 && sizes[i] <= avail)
 			scan_xfs_inode(r, p, sizes[i]);
@@ -276,16 +275,9 @@ static void scan_message_start(struct remnants *r, const uint8_t *p, size_t avai
 	if (off < r->last_header_end || !(len = mail_header_block(p, p + avail)))
 		return;
 	r->last_header_end = off + len;
-	if (r->nstarts == r->starts_cap) {
-		size_t cap = r->starts_cap ? r->starts_cap * 2 : 1024;
-		uint64_t *v = realloc(r->starts, cap * sizeof(*v));
-
-		if (!v) {
-			r->starts_dropped++;
-			return;
-		}
-		r->starts = v;
-		r->starts_cap = cap;
+	if (ARRAY_GROW(r->starts, r->nstarts, r->starts_cap) < 0) {
+		r->starts_dropped++;
+		return;
 	}
 	r->starts[r->nstarts++] = off;
 }
