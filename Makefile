@@ -59,8 +59,8 @@ bench: deps all
 FUZZ := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Itools/lib -Itools \
-		$< $(LIB_SRC) -o $@ $(LDLIBS)
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
+		-Itools/lib -Itools $< $(LIB_SRC) -o $@ $(LDLIBS)
 
 fuzz: deps $(FUZZ)
 	scripts/fuzz $(FUZZ)
