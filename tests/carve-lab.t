@@ -42,7 +42,7 @@ ext4 zeroprefix:64 1.0 1.0 0
 ext4 wipefs 1.0 1.0 0
 ext4 crossformat 0.8 0.65 6
 ext4 mounted 0.8 0.65 6
-ext4 reuse 0.85 0.0 16
+ext4 reuse 0.75 0.0 6
 xfs none 1.0 1.0 0
 xfs wipefs 1.0 1.0 0
 xfs reformat 0.99 0.0 0
@@ -50,8 +50,8 @@ xfs cutshort:50 0.99 0.0 0
 xfs zeroprefix:64 0.99 0.0 0
 xfs mounted 0.99 0.0 0
 xfs crossformat 0.98 0.0 3
-xfs reuse 0.95 0.0 3
+xfs reuse 0.88 0.0 3
 ext4 reformat 0.75 0.0 10 --no-metadata
-xfs reformat 0.85 0.0 9 --no-metadata
+xfs reformat 0.75 0.0 9 --no-metadata
 EOF2
 echo ok

@@ -75,6 +75,7 @@ struct carve_run {
 	struct named_list *names;
 	struct named **by_size;
 	size_t nby_size;
+	int reformatted;	/* disk_was_reformatted(), once the names are in */
 };
 
 static void show_progress(void *arg, uint64_t done)
@@ -316,14 +317,19 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 /* Was a filesystem made over an earlier one found on this disk? Then the
  * current filesystem's files were written after the format. Signs: more
  * than one filesystem's superblocks, inodes of an earlier ext4 in the
- * same tables (an old checksum seed), or XFS inodes of another uuid. */
+ * same tables (an old checksum seed), XFS inodes of another uuid, or a
+ * Maildir name delivered before the current ext4 was made. */
 static int disk_was_reformatted(const struct carve_run *c)
 {
 	if (c->r.next4 + c->r.nxfs > 1 || c->r.nxino > 1)
 		return 1;
-	for (int i = 0; i < c->r.next4; i++)
+	for (int i = 0; i < c->r.next4; i++) {
 		if (c->r.ext4[i].nold_seeds)
 			return 1;
+		for (size_t k = 0; c->r.ext4[i].current && k < c->names->n; k++)
+			if (c->names->v[k].mn.time < c->r.ext4[i].sb.mkfs_time)
+				return 1;
+	}
 	return c->r.nxino == 1 && c->r.nxfs == 1 &&
 	       memcmp(c->r.xino[0].uuid, c->r.xfs[0].sb.uuid, 16);
 }
@@ -341,7 +347,7 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 	char dir[3072];
 	int top = n->dir ? dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) : -1;
 
-	if (current && disk_was_reformatted(c)) {
+	if (current && c->reformatted) {
 		/* Written after the format, to the filesystem now on the disk:
 		 * readable by mounting it, and no part of what was lost. */
 		snprintf(path, cap, "current/%s/%s", top >= 0 && dir[0] ? dir : "unknown", name);
@@ -424,6 +430,7 @@ static void place_through_inodes(struct carve_run *c)
 
 	dirtree_each(&c->r.tree, collect_named, l);
 	qsort(l->v, l->n, sizeof(*l->v), cmp_named);
+	c->reformatted = disk_was_reformatted(c);
 	for (size_t i = 0, done = 0; i < l->n; i++) {
 		if (i && (l->v[i].n->vol != l->v[i - 1].n->vol || l->v[i].n->ino != l->v[i - 1].n->ino))
 			done = 0;

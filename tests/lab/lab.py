@@ -311,6 +311,17 @@ def mkfs(fs, img, blocksize):
         run(*cmd, img, stdout=subprocess.DEVNULL)
 
 
+def xfs_resblks(mnt, blocks):
+    """Set XFS's reserve pool to BLOCKS; return what it was."""
+    def resblks(*arg):
+        out = subprocess.run(["xfs_io", "-x", "-c", " ".join(("resblks",) + arg), mnt],
+                             check=True, capture_output=True, text=True).stdout
+        return int(re.search(r"reserved blocks = (\d+)", out).group(1))
+    was = resblks()
+    resblks(str(blocks))
+    return was
+
+
 class Mounted:
     def __init__(self, img, opts=""):
         self.img, self.opts = img, opts
@@ -405,22 +416,38 @@ def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
         live = keep
         run("sync")
 
-        # Fill the free space with one preallocated file and punch every
-        # other 64 KiB out of it: the free space left is 64 KiB holes, as on
-        # a spool that has been full for years, so the next large messages
-        # fragment. (Preallocating writes nothing: old bytes stay.)
+        # Fill the free space with preallocated files, then punch every
+        # other 64 KiB out of them: the free space left is 64 KiB holes, as
+        # on a spool that has been full for years, so the next large
+        # messages fragment. The files shrink from 4 MiB to 64 KiB to take
+        # all the space, XFS's reserve pool included, and preallocating
+        # writes nothing: the old bytes stay.
+        resblks = xfs_resblks(root, 0) if fs == "xfs" else None
         fill = os.path.join(root, "filler")
-        st = os.statvfs(root)
-        size = (st.f_bfree * st.f_frsize - (8 << 20)) // (128 << 10) * (128 << 10)
-        with open(fill, "wb") as f:
-            os.posix_fallocate(f.fileno(), 0, size)
-            for off in range(0, size, 128 << 10):
-                punch_hole(f.fileno(), off, 64 << 10)
+        os.mkdir(fill)
+        fillers = []
+        for chunk in (4 << 20, 1 << 20, 128 << 10, 64 << 10):
+            while True:
+                p = os.path.join(fill, str(len(fillers)))
+                try:
+                    with open(p, "wb") as f:
+                        os.posix_fallocate(f.fileno(), 0, chunk)
+                except OSError:
+                    if os.path.exists(p):
+                        os.unlink(p)
+                    break
+                fillers.append((p, chunk))
+        for p, chunk in fillers:
+            with open(p, "r+b") as f:
+                for off in range(0, chunk - (64 << 10), 128 << 10):
+                    punch_hole(f.fileno(), off, 64 << 10)
         run("sync")
         for i in range(nmsg * 6 // 10, nmsg):
             deliver(i, make(i, big=(i % 5 == 0)))
         run("sync")
-        os.unlink(fill)
+        shutil.rmtree(fill)
+        if resblks is not None:
+            xfs_resblks(root, resblks)
         truth_live = [describe(root, p, "live") for p in live]
         d.close()
     truth = {"fs": fs, "seed": seed, "size": size_mb << 20, "block_size": blocksize or 0,
