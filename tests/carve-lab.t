@@ -42,7 +42,7 @@ ext4 zeroprefix:64 1.0 1.0 0
 ext4 wipefs 1.0 1.0 0
 ext4 crossformat 0.8 0.65 6
 ext4 mounted 0.8 0.65 6
-ext4 reuse 0.75 0.0 6
+ext4 reuse 0.9 0.85 2
 xfs none 1.0 1.0 0
 xfs wipefs 1.0 1.0 0
 xfs reformat 0.99 0.0 0

@@ -10,6 +10,7 @@
 #include "lib/ext4.h"
 #include "lib/xfs.h"
 #include "lib/hash.h"
+#include "lib/inuse.h"
 #include "lib/json.h"
 #include "lib/maildir.h"
 #include "lib/outtree.h"
@@ -75,7 +76,9 @@ struct carve_run {
 	struct named_list *names;
 	struct named **by_size;
 	size_t nby_size;
+	const char *src;
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
+	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
 };
 
 static void show_progress(void *arg, uint64_t done)
@@ -135,7 +138,7 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ PROOF_SIZE, "size" }, { PROOF_DKIM, "dkim" }, { PROOF_MIME, "mime" },
 		{ PROOF_TAIL, "tail" }, { PROOF_INODE, "inode" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
-		{ FLAW_CAPPED, "!capped" }, { FLAW_MIME, "!mime" },
+		{ FLAW_CAPPED, "!capped" }, { FLAW_MIME, "!mime" }, { FLAW_REUSED, "!reused" },
 	};
 	size_t len = 0;
 
@@ -317,21 +320,32 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 /* Was a filesystem made over an earlier one found on this disk? Then the
  * current filesystem's files were written after the format. Signs: more
  * than one filesystem's superblocks, inodes of an earlier ext4 in the
- * same tables (an old checksum seed), XFS inodes of another uuid, or a
- * Maildir name delivered before the current ext4 was made. */
+ * same tables (an old checksum seed), or XFS inodes of another uuid.
+ * (Not names older than the filesystem: mail copied to a new server keeps
+ * its old names.) */
 static int disk_was_reformatted(const struct carve_run *c)
 {
 	if (c->r.next4 + c->r.nxfs > 1 || c->r.nxino > 1)
 		return 1;
-	for (int i = 0; i < c->r.next4; i++) {
+	for (int i = 0; i < c->r.next4; i++)
 		if (c->r.ext4[i].nold_seeds)
 			return 1;
-		for (size_t k = 0; c->r.ext4[i].current && k < c->names->n; k++)
-			if (c->names->v[k].mn.time < c->r.ext4[i].sb.mkfs_time)
-				return 1;
-	}
 	return c->r.nxino == 1 && c->r.nxfs == 1 &&
 	       memcmp(c->r.xino[0].uuid, c->r.xfs[0].sb.uuid, 16);
+}
+
+/* Bytes of an earlier filesystem that sit in blocks the new filesystem
+ * uses may have been overwritten since: not verified, whatever their size
+ * says. */
+static void check_reused(struct carve_run *c, struct carved *m,
+			 const struct dev_range *ranges, size_t n)
+{
+	for (size_t i = 0; c->inuse && i < n; i++)
+		if (inuse_any(c->inuse, ranges[i].off, ranges[i].len)) {
+			m->proof |= FLAW_REUSED;
+			m->cls = CARVE_PARTIAL;
+			return;
+		}
 }
 
 /*
@@ -390,6 +404,8 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 				  c->buf, &m) < 0)
 		return 0;
 	placement = name_path(c, t, n, current, path, sizeof(path));
+	if (!current)
+		check_reused(c, &m, file_ranges, (size_t)nr);
 	if (m.cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.inode.eml",
 			 (unsigned long long)file_ranges[0].off);
@@ -431,6 +447,8 @@ static void place_through_inodes(struct carve_run *c)
 	dirtree_each(&c->r.tree, collect_named, l);
 	qsort(l->v, l->n, sizeof(*l->v), cmp_named);
 	c->reformatted = disk_was_reformatted(c);
+	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
+		inuse_open(&c->inuse, c->src);
 	for (size_t i = 0, done = 0; i < l->n; i++) {
 		if (i && (l->v[i].n->vol != l->v[i - 1].n->vol || l->v[i].n->ino != l->v[i - 1].n->ino))
 			done = 0;
@@ -495,13 +513,14 @@ static struct named *join_by_size(struct carve_run *c, uint64_t size)
 
 /* A message found by its content: verified ones to orphans/ (each once),
  * the rest to unverified/. */
-static void write_carved(struct carve_run *c, const struct carved *m, const uint8_t *data)
+static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *data)
 {
 	struct dev_range range = { m->off, m->len };
 	char path[4096], how[64];
 	struct named *nm;
 
 	snprintf(how, sizeof(how), "content,end=%s", carve_end_name(m->end));
+	check_reused(c, m, &range, 1);
 	if (m->cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
 		c->n.unverified++;
@@ -606,6 +625,7 @@ int cmd_carve(int argc, char **argv)
 	if (!dir)
 		usage_error(carve_usage, "carve: --out DIR is required");
 	src = argv[optind];
+	c->src = src;
 	if ((err = dev_open(&c->dev, src)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", src, strerror(-err));
 	if ((err = outtree_open(&c->out, dir)) < 0)
@@ -665,6 +685,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->seen);
 	free(c->claimed);
 	free(c->by_size);
+	inuse_close(c->inuse);
 	free(names.v);
 	free(c);
 	return err;

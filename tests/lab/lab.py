@@ -241,7 +241,8 @@ def fiemap(path):
     return merged
 
 
-def describe(root, path, state):
+def describe(root, path, state, ext):
+    """The truth about one message file; EXT are its extents on the image."""
     data = open(path, "rb").read()
     rel = os.path.relpath(path, root)
     parts = rel.split("/")
@@ -249,7 +250,6 @@ def describe(root, path, state):
     folder_dir = parts[mi + 1] if parts[mi + 1] not in ("cur", "new", "tmp") else ""
     name = parts[-1]
     flags = name.split(":2,", 1)[1] if ":2," in name else ""
-    ext = fiemap(path)
     first = data.split(b"\n", 1)[0].split(b":", 1)[0].decode("latin-1")
     return {
         "path": rel,
@@ -322,24 +322,206 @@ def xfs_resblks(mnt, blocks):
     return was
 
 
+class MountRefused(Exception):
+    pass
+
+
 class Mounted:
+    """A loop mount. LIFEBOAT_LAB_NO_MOUNT=1 acts as if mounts were refused,
+    to test the fallback."""
+
     def __init__(self, img, opts=""):
         self.img, self.opts = img, opts
         self.dir = tempfile.mkdtemp(prefix="lifeboat-lab-mnt.")
 
     def __enter__(self):
         opts = "loop" + ("," + self.opts if self.opts else "")
+        if os.environ.get("LIFEBOAT_LAB_NO_MOUNT"):
+            os.rmdir(self.dir)
+            raise MountRefused("LIFEBOAT_LAB_NO_MOUNT is set")
         r = subprocess.run(["mount", "-o", opts, self.img, self.dir],
                            stderr=subprocess.PIPE, text=True)
         if r.returncode:
             os.rmdir(self.dir)
-            raise PermissionError(f"unable to mount '{self.img}': {r.stderr.strip()}")
+            raise MountRefused(f"unable to mount '{self.img}': {r.stderr.strip()}")
         return self.dir
 
     def __exit__(self, *a):
         run("sync")
         run("umount", self.dir)
         os.rmdir(self.dir)
+
+
+def fill_store(root, fs, rng, mat, key, nmsg, big_folder, on_disk):
+    """Deliver the mail and act as the users would. ON_DISK: ROOT is the
+    mounted image, so deleted messages are recorded with their extents and
+    the last batch goes into fragmented free space."""
+    d = Deliverer(root)
+    d.prepare()
+    live, deleted = [], []
+
+    def make(i, big=False, size=None):
+        first = rng.choice(["From", "Content-Type", "Return-Path", "Received", "X-Mailer",
+                            "Date", "Subject"])
+        if size:
+            return pad_to(new_message(mat, rng, i, first, body_size=max(64, size - 2048)), size)
+        raw = rng.choice(mat.samples) if i % 7 == 3 and not big else \
+            new_message(mat, rng, i, first, big)
+        if rng.random() < 0.3:
+            raw = dkim_sign(raw, key, rng.choice([(b"relaxed", b"relaxed"),
+                                                  (b"simple", b"simple"),
+                                                  (b"relaxed", b"simple")]))
+        return raw
+
+    def deliver(i, raw, size=None):
+        domain, user = USERS[i % len(USERS)]
+        live.append(d.deliver(domain, user, rng.choice(FOLDERS), raw))
+        if size:
+            assert os.path.getsize(live[-1]) == size, live[-1]
+
+    # Batch 1: ordinary mail, some of exact block multiples, some with a
+    # tiny last block.
+    for i in range(nmsg * 6 // 10):
+        size = None
+        if i % 23 == 5:
+            size = BLOCK * rng.randrange(1, 5)
+        elif i % 29 == 7:
+            size = BLOCK * rng.randrange(1, 4) + rng.randrange(1, 10)
+        deliver(i, make(i, size=size), size)
+    for j in range(big_folder):
+        raw = new_message(mat, rng, 100000 + j, "From")[:1500]
+        raw = raw.rsplit(b"\n", 1)[0] + b"\n"
+        live.append(d.deliver("example.com", "alice", "Lists", raw))
+    run("sync")
+
+    # Users read, flag and answer: Dovecot moves new/NAME to cur/NAME:2,FLAGS.
+    for i, p in enumerate(list(live)):
+        if rng.random() < 0.6:
+            flags = rng.choice(FLAGS)
+            q = os.path.join(os.path.dirname(os.path.dirname(p)), "cur",
+                             os.path.basename(p) + ":2," + flags)
+            os.rename(p, q)
+            live[i] = q
+    # Users delete mail (every other of a run of small ones, so that the
+    # holes left behind are small).
+    run("sync")
+    keep = []
+    for i, p in enumerate(live):
+        if i % 6 == 1 and os.path.getsize(p) < 64 << 10:
+            if on_disk:
+                deleted.append(describe(root, p, "deleted", fiemap(p)))
+            os.unlink(p)
+        else:
+            keep.append(p)
+    live = keep
+    run("sync")
+
+    # Batch 2 lands in a fragmented free space where there is a disk.
+    if on_disk:
+        fragment_free_space(root, fs, lambda: [deliver(i, make(i, big=(i % 5 == 0)))
+                                               for i in range(nmsg * 6 // 10, nmsg)])
+    else:
+        for i in range(nmsg * 6 // 10, nmsg):
+            deliver(i, make(i, big=(i % 5 == 0)))
+    d.close()
+    return live, deleted
+
+
+def fragment_free_space(root, fs, deliver_batch):
+    """Fill the free space with preallocated files, punch every other 64
+    KiB out of them, and deliver: the free space left is 64 KiB holes, as on
+    a spool that has been full for years, so large messages fragment. The
+    files shrink from 4 MiB to 64 KiB to take all the space, XFS's reserve
+    pool included, and preallocating writes nothing: the old bytes stay."""
+    resblks = xfs_resblks(root, 0) if fs == "xfs" else None
+    fill = os.path.join(root, "filler")
+    os.mkdir(fill)
+    fillers = []
+    for chunk in (4 << 20, 1 << 20, 128 << 10, 64 << 10):
+        while True:
+            p = os.path.join(fill, str(len(fillers)))
+            try:
+                with open(p, "wb") as f:
+                    os.posix_fallocate(f.fileno(), 0, chunk)
+            except OSError:
+                if os.path.exists(p):
+                    os.unlink(p)
+                break
+            fillers.append((p, chunk))
+    for p, chunk in fillers:
+        with open(p, "r+b") as f:
+            for off in range(0, chunk - (64 << 10), 128 << 10):
+                punch_hole(f.fileno(), off, 64 << 10)
+    run("sync")
+    deliver_batch()
+    run("sync")
+    shutil.rmtree(fill)
+    if resblks is not None:
+        xfs_resblks(root, resblks)
+
+def mkfs_from_tree(fs, img, blocksize, root):
+    """Make the filesystem on IMG with the contents of ROOT, without a mount."""
+    if fs == "ext4":
+        cmd = ["mkfs.ext4", "-q", "-F", "-E", "nodiscard", "-d", root]
+        if blocksize:
+            cmd += ["-b", str(blocksize)]
+        run(*cmd, img)
+        return
+    # mkfs.xfs protofile: a boot line, block and inode counts, then the
+    # root and each entry as "name type-mode uid gid [source]", "$" ending
+    # a directory.
+    lines = ["lifeboat-lab", "0 0"]
+
+    def walk(d, name):
+        st = os.stat(d)
+        lines.append(f"{name} d--{st.st_mode & 0o777:03o} {st.st_uid} {st.st_gid}".strip())
+        for e in sorted(os.listdir(d)):
+            p = os.path.join(d, e)
+            if os.path.isdir(p):
+                walk(p, e)
+            else:
+                st = os.stat(p)
+                lines.append(f"{e} ---{st.st_mode & 0o777:03o} {st.st_uid} {st.st_gid} {p}")
+        lines.append("$")
+
+    walk(root, "")
+    proto = os.path.join(os.path.dirname(img), "proto")
+    open(proto, "w").write("\n".join(lines) + "\n")
+    cmd = ["mkfs.xfs", "-q", "-f", "-K", "-p", proto]
+    if blocksize:
+        cmd += ["-b", f"size={blocksize}"]
+    run(*cmd, img, stdout=subprocess.DEVNULL)
+    os.unlink(proto)
+
+
+def image_extents(fs, img, rel):
+    """Extents of file REL on an unmounted IMG, from debugfs or xfs_db."""
+    if fs == "ext4":
+        head = subprocess.run(["dumpe2fs", "-h", img], capture_output=True, text=True).stdout
+        bs = int(re.search(r"Block size:\s+(\d+)", head).group(1))
+        out = subprocess.run(["debugfs", "-R", f"blocks /{rel}", img], capture_output=True,
+                             text=True).stdout
+        runs = []
+        for b in map(int, out.split()):
+            if runs and runs[-1][0] + runs[-1][1] == b * bs:
+                runs[-1][1] += bs
+            else:
+                runs.append([b * bs, bs])
+        return runs
+    geo = subprocess.run(["xfs_db", "-r", "-c", "sb 0", "-c", "p blocksize agblocks", img],
+                         capture_output=True, text=True).stdout
+    bs = int(re.search(r"blocksize = (\d+)", geo).group(1))
+    agblocks = int(re.search(r"agblocks = (\d+)", geo).group(1))
+    out = subprocess.run(["xfs_db", "-r", "-c", f"path /{rel}", "-c", "bmap", img],
+                         capture_output=True, text=True).stdout
+    runs = []
+    for ag, agbno, count in re.findall(r"\((\d+)/(\d+)\) count (\d+)", out):
+        off = (int(ag) * agblocks + int(agbno)) * bs
+        if runs and runs[-1][0] + runs[-1][1] == off:
+            runs[-1][1] += int(count) * bs
+        else:
+            runs.append([off, int(count) * bs])
+    return runs
 
 
 def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
@@ -354,102 +536,25 @@ def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
     pub = subprocess.run(["openssl", "rsa", "-pubout"], input=key, check=True,
                          capture_output=True).stdout
     open(os.path.join(out, "dkim.pub.pem"), "wb").write(pub)
-    deleted = []
-
-    with Mounted(img) as root:
-        d = Deliverer(root)
-        d.prepare()
-        live = []
-
-        def make(i, big=False, size=None):
-            first = rng.choice(["From", "Content-Type", "Return-Path", "Received", "X-Mailer",
-                                "Date", "Subject"])
-            if size:
-                return pad_to(new_message(mat, rng, i, first, body_size=max(64, size - 2048)), size)
-            raw = rng.choice(mat.samples) if i % 7 == 3 and not big else \
-                new_message(mat, rng, i, first, big)
-            if rng.random() < 0.3:
-                raw = dkim_sign(raw, key, rng.choice([(b"relaxed", b"relaxed"),
-                                                      (b"simple", b"simple"),
-                                                      (b"relaxed", b"simple")]))
-            return raw
-
-        def deliver(i, raw, size=None):
-            domain, user = USERS[i % len(USERS)]
-            live.append(d.deliver(domain, user, rng.choice(FOLDERS), raw))
-            if size:
-                assert os.path.getsize(live[-1]) == size, live[-1]
-
-        # Batch 1: ordinary mail, some of exact block multiples, some with a
-        # tiny last block.
-        for i in range(nmsg * 6 // 10):
-            size = None
-            if i % 23 == 5:
-                size = BLOCK * rng.randrange(1, 5)
-            elif i % 29 == 7:
-                size = BLOCK * rng.randrange(1, 4) + rng.randrange(1, 10)
-            deliver(i, make(i, size=size), size)
-        for j in range(big_folder):
-            raw = new_message(mat, rng, 100000 + j, "From")[:1500]
-            raw = raw.rsplit(b"\n", 1)[0] + b"\n"
-            live.append(d.deliver("example.com", "alice", "Lists", raw))
-        run("sync")
-
-        # Users read, flag and answer: Dovecot moves new/NAME to cur/NAME:2,FLAGS.
-        for i, p in enumerate(list(live)):
-            if rng.random() < 0.6:
-                flags = rng.choice(FLAGS)
-                q = os.path.join(os.path.dirname(os.path.dirname(p)), "cur",
-                                 os.path.basename(p) + ":2," + flags)
-                os.rename(p, q)
-                live[i] = q
-        # Users delete mail (every other of a run of small ones, so that the
-        # holes left behind are small).
-        run("sync")
-        keep = []
-        for i, p in enumerate(live):
-            if i % 6 == 1 and os.path.getsize(p) < 64 << 10:
-                deleted.append(describe(root, p, "deleted"))
-                os.unlink(p)
-            else:
-                keep.append(p)
-        live = keep
-        run("sync")
-
-        # Fill the free space with preallocated files, then punch every
-        # other 64 KiB out of them: the free space left is 64 KiB holes, as
-        # on a spool that has been full for years, so the next large
-        # messages fragment. The files shrink from 4 MiB to 64 KiB to take
-        # all the space, XFS's reserve pool included, and preallocating
-        # writes nothing: the old bytes stay.
-        resblks = xfs_resblks(root, 0) if fs == "xfs" else None
-        fill = os.path.join(root, "filler")
-        os.mkdir(fill)
-        fillers = []
-        for chunk in (4 << 20, 1 << 20, 128 << 10, 64 << 10):
-            while True:
-                p = os.path.join(fill, str(len(fillers)))
-                try:
-                    with open(p, "wb") as f:
-                        os.posix_fallocate(f.fileno(), 0, chunk)
-                except OSError:
-                    if os.path.exists(p):
-                        os.unlink(p)
-                    break
-                fillers.append((p, chunk))
-        for p, chunk in fillers:
-            with open(p, "r+b") as f:
-                for off in range(0, chunk - (64 << 10), 128 << 10):
-                    punch_hole(f.fileno(), off, 64 << 10)
-        run("sync")
-        for i in range(nmsg * 6 // 10, nmsg):
-            deliver(i, make(i, big=(i % 5 == 0)))
-        run("sync")
-        shutil.rmtree(fill)
-        if resblks is not None:
-            xfs_resblks(root, resblks)
-        truth_live = [describe(root, p, "live") for p in live]
-        d.close()
+    try:
+        with Mounted(img) as root:
+            live, deleted = fill_store(root, fs, rng, mat, key, nmsg, big_folder, True)
+            truth_live = [describe(root, p, "live", fiemap(p)) for p in live]
+    except MountRefused as e:
+        # Without loop mounts, build the tree in a staging directory and
+        # make the image from it: no fragmentation, no deleted messages.
+        log(f"loop mounts are not permitted here ({e}); building the image with "
+            f"{'mkfs.ext4 -d' if fs == 'ext4' else 'mkfs.xfs -p protofile'} instead: "
+            f"this disk has no fragmented and no deleted messages")
+        root = tempfile.mkdtemp(prefix="lifeboat-lab-staging.")
+        os.chmod(root, 0o755)
+        try:
+            live, deleted = fill_store(root, fs, rng, mat, key, nmsg, big_folder, False)
+            mkfs_from_tree(fs, img, blocksize, root)
+            truth_live = [describe(root, p, "live", image_extents(fs, img, os.path.relpath(p, root)))
+                          for p in live]
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
     truth = {"fs": fs, "seed": seed, "size": size_mb << 20, "block_size": blocksize or 0,
              "messages": sorted(truth_live + deleted, key=lambda m: (m["state"], m["path"]))}
     return img, truth
@@ -494,7 +599,9 @@ def damage(img, fs, mode, blocksize, seed, work):
         mkfs(fs, img, blocksize)
         rng = random.Random(seed + 1)
         mat = Material(rng)
-        with Mounted(img) as root:
+        # noinit_itable: the new ext4 keeps ext4lazyinit away from the old
+        # inode tables, so this mode differs from `mounted` in one way only.
+        with Mounted(img, "noinit_itable" if fs == "ext4" else "") as root:
             d = Deliverer(root)
             d.prepare()
             for i in range(30):

@@ -35,6 +35,7 @@ enum {
 	FLAW_UNREADABLE = 1 << 9, /* holds unreadable sectors */
 	FLAW_CAPPED = 1 << 10,	/* hit the size cap */
 	FLAW_MIME = 1 << 11,	/* a multipart that is not closed */
+	FLAW_REUSED = 1 << 12,	/* a block the new filesystem has in use */
 };
 
 enum carve_end { END_NUL, END_NEXT, END_DEVICE, END_CAP };

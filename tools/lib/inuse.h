@@ -1,0 +1,26 @@
+/* inuse.h - which blocks the filesystem now on the device uses: bytes there may have been overwritten since the format. */
+#ifndef INUSE_H
+#define INUSE_H
+
+#include "lb.h"
+
+/*
+ * After a format, the new filesystem may have written over old files: its
+ * metadata, and any file stored in it since. An old file whose extents
+ * touch a block the new filesystem has in use cannot be called exact on
+ * its size alone. For an ext4 now on the device, libext2fs opens it
+ * read-only and reads its block bitmaps: that is what the library is for.
+ */
+struct inuse;
+
+/* Open the ext4 filesystem at the start of PATH, read-only. Returns 0,
+ * -ENOENT when there is none, or -EIO. */
+int inuse_open(struct inuse **u, const char *path);
+
+/* Does [OFF, OFF+LEN) touch a block in use (other than an inode table
+ * that was never written)? */
+int inuse_any(const struct inuse *u, uint64_t off, uint64_t len);
+
+void inuse_close(struct inuse *u);
+
+#endif
