@@ -27,9 +27,11 @@ int buf_reserve(struct buf *b, size_t extra)
 
 int buf_append(struct buf *b, const void *data, size_t len)
 {
-	int err = buf_reserve(b, len);
+	int err;
 
-	if (err)
+	if (len == 0)
+		return 0;
+	if ((err = buf_reserve(b, len)))
 		return err;
 	memcpy(b->p + b->len, data, len);
 	b->len += len;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "carve.h"
+#include "dkim.h"
 #include "hash.h"
 #include "mail.h"
 
@@ -177,6 +178,16 @@ static int64_t delivery_date(const uint8_t *p, size_t hdr_len)
 	return 0;
 }
 
+/* What the message's DKIM body hash says, as a proof bit or a flaw bit. */
+static unsigned dkim_proof(const uint8_t *p, size_t len, size_t hdr)
+{
+	switch (dkim_check_body(p, len, hdr)) {
+	case DKIM_MATCH: return PROOF_DKIM;
+	case DKIM_MISMATCH: return FLAW_DKIM;
+	default: return 0;
+	}
+}
+
 /* Judge the first LEN bytes of BUF as a message that ended by END. */
 static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 		  enum carve_end end, const struct size_index *sizes, struct carved *c)
@@ -204,6 +215,7 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 		c->proof |= PROOF_MIME;
 	else if (mime == 0)
 		c->proof |= FLAW_MIME;
+	c->proof |= dkim_proof(p, len, hdr);
 	c->date = delivery_date(p, hdr);
 
 	if (c->proof & (FLAW_UNREADABLE | FLAW_CAPPED | FLAW_DKIM))
@@ -260,7 +272,10 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 			out->proof |= PROOF_MIME;
 		else if (mime == 0)
 			out->proof |= FLAW_MIME;
-		out->cls = CARVE_EXACT;
+		if (hdr)
+			out->proof |= dkim_proof(buf->p, buf->len, hdr);
+		/* A body that is not what was signed is not exact. */
+		out->cls = out->proof & FLAW_DKIM ? CARVE_PARTIAL : CARVE_EXACT;
 	}
 	if (hdr)
 		out->date = delivery_date(buf->p, hdr);

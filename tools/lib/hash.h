@@ -5,6 +5,7 @@
 #include "lb.h"
 
 void sha256(const void *data, size_t len, uint8_t out[32]);
+void sha1_digest(const void *data, size_t len, uint8_t out[20]);
 /* Lower-case hex of a 32-byte digest into HEX (65 bytes). */
 void sha256_hex(const uint8_t digest[32], char hex[65]);
 
