@@ -1,8 +1,9 @@
-/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, Maildir names, ext4 and XFS structures. */
+/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, DKIM, Maildir names, ext4 and XFS structures. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/dkim.h"
 #include "lib/ext4.h"
 #include "lib/mail.h"
 #include "lib/maildir.h"
@@ -31,8 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char value[256];
 
 	hdr = mail_header_block(data, data + size);
-	if (hdr)
+	if (hdr) {
 		mail_header_field(data, data + hdr, "Content-Type", 0, value, sizeof(value));
+		dkim_check_body(data, size, hdr);
+	}
 	maildir_name_parse((const char *)data, size, &mn);
 	/* Fixed-size structures get exactly their size, copied, so that a
 	 * read past the end is an ASan error. */
