@@ -9,8 +9,10 @@
 #include "hash.h"
 #include "mail.h"
 
-/* Bytes read at a time while looking for the end. */
-#define STEP (256u << 10)
+/* Bytes read at a time while looking for the end: small first, since most
+ * messages are, then doubling. */
+#define FIRST_STEP (16u << 10)
+#define MAX_STEP (1u << 20)
 
 int size_index_add(struct size_index *s, uint64_t size)
 {
@@ -62,10 +64,12 @@ const char *carve_end_name(enum carve_end e)
 static int read_to_nul(struct dev *dev, uint64_t start, struct buf *buf,
 		       enum carve_end *end)
 {
+	size_t step = FIRST_STEP;
+
 	buf_reset(buf);
-	for (;;) {
+	for (;; step = step < MAX_STEP ? step * 2 : step) {
 		uint64_t off = start + buf->len;
-		size_t want = STEP, got;
+		size_t want = step, got;
 		uint8_t *nul;
 		ssize_t n;
 		int err;
