@@ -1,4 +1,4 @@
-/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data). */
+/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data), and uidlist headers. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +37,24 @@ int main(int argc, char **argv)
 		}
 	}
 	fclose(f);
+	/* dovecot-uidlist headers end a carved message. */
+	{
+		static const char *const yes[] = { "3 V1795482363 N5 Gb76960\n", "3 V1 N1\n" };
+		static const char *const no[] = { "3 V N5\n", "2 V1 N1\n", "3 V1795482363\n", "Subject: 3 V1 N1" };
+
+		for (size_t i = 0; i < 2; i++, n++)
+			if (!maildir_uidlist_start((const uint8_t *)yes[i],
+						   (const uint8_t *)yes[i] + strlen(yes[i]))) {
+				printf("FAIL uidlist '%s' not recognised\n", yes[i]);
+				bad++;
+			}
+		for (size_t i = 0; i < 4; i++, n++)
+			if (maildir_uidlist_start((const uint8_t *)no[i],
+						  (const uint8_t *)no[i] + strlen(no[i]))) {
+				printf("FAIL '%s' taken for a uidlist\n", no[i]);
+				bad++;
+			}
+	}
 	printf("%d cases, %d failed\n", n, bad);
 	return bad != 0;
 }

@@ -8,6 +8,7 @@
 #include "dkim.h"
 #include "hash.h"
 #include "mail.h"
+#include "maildir.h"
 
 /* Bytes read at a time while looking for the end: small first, since most
  * messages are, then doubling. */
@@ -287,6 +288,20 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	return 0;
 }
 
+/* Cut the run at the first block that starts a dovecot-uidlist. */
+static void cut_at_uidlist(uint64_t start, struct buf *buf, enum carve_end *end)
+{
+	for (uint64_t b = (start / 1024 + 1) * 1024; b < start + buf->len; b += 1024) {
+		const uint8_t *p = buf->p + (b - start);
+
+		if (maildir_uidlist_start(p, buf->p + buf->len)) {
+			buf->len = (size_t)(b - start);
+			*end = END_NEXT;
+			return;
+		}
+	}
+}
+
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		  const struct size_index *sizes, struct buf *buf, struct carved *out)
 {
@@ -298,6 +313,7 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 
 	if ((err = read_to_nul(dev, start, buf, &end)) < 0)
 		return err;
+	cut_at_uidlist(start, buf, &end);
 	while (1 + inner < nstarts && starts[1 + inner] < start + buf->len)
 		inner++;
 	judge(dev, start, buf->p, buf->len, end, sizes, &whole);

@@ -76,3 +76,17 @@ int maildir_name_parse(const char *name, size_t len, struct maildir_name *out)
 	out->flags[nflags] = 0;
 	return 0;
 }
+
+int maildir_uidlist_start(const uint8_t *p, const uint8_t *end)
+{
+	const char *s = (const char *)p, *e = (const char *)end;
+	int64_t v;
+
+	if (e - s < 8 || memcmp(s, "3 V", 3))
+		return 0;
+	s += 3;
+	if (read_num(&s, e, &v) < 0 || e - s < 3 || s[0] != ' ' || s[1] != 'N')
+		return 0;
+	s += 2;
+	return read_num(&s, e, &v) == 0;
+}

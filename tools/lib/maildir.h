@@ -28,4 +28,11 @@ struct maildir_name {
  * a Maildir name, -EINVAL if not. */
 int maildir_name_parse(const char *name, size_t len, struct maildir_name *out);
 
+/*
+ * Does P start a dovecot-uidlist file ("3 V<uidvalidity> N<next uid>", its
+ * version 3 header)? Such a file sits in every Maildir, is text, and so
+ * ends a carved message as surely as the next message's header does.
+ */
+int maildir_uidlist_start(const uint8_t *p, const uint8_t *end);
+
 #endif
