@@ -45,9 +45,9 @@ ext4 reformat - 1.0 1.0 0
 ext4 cutshort:50 - 1.0 1.0 0
 ext4 zeroprefix:64 - 1.0 1.0 0
 ext4 wipefs - 1.0 1.0 0
-ext4 crossformat - 0.8 0.65 6
-ext4 mounted - 0.8 0.65 4
-ext4 reuse - 0.8 0.0 4
+ext4 crossformat - 0.75 0.6 6
+ext4 mounted - 0.75 0.6 4
+ext4 reuse - 0.75 0.0 4
 xfs none - 1.0 1.0 0
 xfs wipefs - 1.0 1.0 0
 xfs reformat - 0.99 0.0 0
@@ -55,9 +55,9 @@ xfs cutshort:50 - 0.99 0.0 0
 xfs zeroprefix:64 - 0.99 0.0 0
 xfs mounted - 0.99 0.0 0
 xfs crossformat - 0.98 0.0 3
-xfs reuse - 0.88 0.0 3
-ext4 reformat - 0.75 0.0 10 --no-metadata
-xfs reformat - 0.75 0.0 9 --no-metadata
+xfs reuse - 0.85 0.0 3
+ext4 reformat - 0.7 0.0 8 --no-metadata
+xfs reformat - 0.7 0.0 8 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 0
 xfs none --big-folder=1500 1.0 1.0 0
 EOF2
