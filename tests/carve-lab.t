@@ -41,19 +41,19 @@ assert listed == files, (sorted(listed ^ files)[:5])
 PY
 done <<'EOF2'
 ext4 none - 1.0 1.0 0
-ext4 reformat - 1.0 1.0 0
-ext4 cutshort:50 - 1.0 1.0 0
-ext4 zeroprefix:64 - 1.0 1.0 0
+ext4 reformat - 1.0 1.0 2
+ext4 cutshort:50 - 1.0 1.0 2
+ext4 zeroprefix:64 - 1.0 1.0 2
 ext4 wipefs - 1.0 1.0 0
 ext4 crossformat - 0.75 0.6 6
 ext4 mounted - 0.75 0.6 4
 ext4 reuse - 0.75 0.0 4
 xfs none - 1.0 1.0 0
 xfs wipefs - 1.0 1.0 0
-xfs reformat - 0.99 0.0 0
-xfs cutshort:50 - 0.99 0.0 0
-xfs zeroprefix:64 - 0.99 0.0 0
-xfs mounted - 0.99 0.0 0
+xfs reformat - 0.99 0.0 2
+xfs cutshort:50 - 0.99 0.0 2
+xfs zeroprefix:64 - 0.99 0.0 2
+xfs mounted - 0.99 0.0 2
 xfs crossformat - 0.98 0.0 3
 xfs reuse - 0.85 0.0 3
 ext4 reformat - 0.7 0.0 8 --no-metadata
