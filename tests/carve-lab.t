@@ -1,11 +1,12 @@
 #!/bin/sh
 # carve on every lab scenario, and on 4 KiB-block ext4 and XFS with a
 # folder of 1500 messages (htree; XFS leaf/node directories): recall,
-# placement and false positives
-# against the ground truth, the image unchanged, and the output's manifest
-# naming every file. The thresholds are what this version measures
-# (docs/carve.md); where they fall short of the goal, the gap is written
-# there too.
+# placement and false positives against the ground truth, the image
+# unchanged, and the output's manifest naming every file. The thresholds
+# are floors under what this version measures (docs/carve.md), with room
+# for the lab's build-to-build variation (a stray false positive where 0
+# is the goal and was measured); where they fall short of the goal,
+# docs/carve.md says so.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
