@@ -40,6 +40,7 @@ static const char carve_usage[] =
 struct counts {
 	uint64_t by_class[3];
 	uint64_t placed;	/* at their original path */
+	uint64_t deleted;	/* known deleted before the damage */
 	uint64_t orphans, unverified, duplicates, bytes;
 };
 
@@ -49,6 +50,7 @@ struct named {
 	struct maildir_name mn;
 	int rank;		/* higher wins when names share an inode */
 	int used;		/* this message (by name base) is placed */
+	int deleted;		/* its inode says it was deleted */
 };
 
 struct named_list {
@@ -233,7 +235,8 @@ static int name_rank(const struct dirtree *t, const struct dirtree_node *n,
 
 static void collect_named(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
-	struct named_list *l = arg;
+	struct carve_run *c = arg;
+	struct named_list *l = c->names;
 	const char *name = dirtree_name(t, n);
 	struct maildir_name mn;
 
@@ -243,6 +246,8 @@ static void collect_named(const struct dirtree *t, const struct dirtree_node *n,
 		lb_die(EXIT_SYSTEM, "out of memory");
 	l->v[l->n].n = n;
 	l->v[l->n].used = 0;
+	l->v[l->n].deleted = n->vol == REMNANTS_EXT4_VOL &&
+			     remnants_ext4_inode_deleted(&c->r, &c->dev, n->ino);
 	l->v[l->n].mn = mn;
 	l->v[l->n++].rank = name_rank(t, n, &mn);
 }
@@ -444,7 +449,7 @@ static void place_through_inodes(struct carve_run *c)
 {
 	struct named_list *l = c->names;
 
-	dirtree_each(&c->r.tree, collect_named, l);
+	dirtree_each(&c->r.tree, collect_named, c);
 	qsort(l->v, l->n, sizeof(*l->v), cmp_named);
 	c->reformatted = disk_was_reformatted(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
@@ -532,12 +537,21 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		return;
 	}
 	if (c->by_size && (nm = join_by_size(c, m->len))) {
-		/* Its size is that of exactly one name whose inode is gone. */
-		const char *placement = name_path(c, &c->r.tree, nm->n, 0, path, sizeof(path));
+		/* Its size is that of exactly one name whose inode is gone,
+		 * or whose inode says it was deleted: then it goes apart. */
+		char where[4000];
+		const char *placement = name_path(c, &c->r.tree, nm->n, 0, where, sizeof(where));
 
 		mark_used(c, nm);
-		if (!strncmp(placement, "placed", 6))
-			c->n.placed++;
+		if (nm->deleted) {
+			placement = "deleted";
+			snprintf(path, sizeof(path), "deleted/%s", where);
+			c->n.deleted++;
+		} else {
+			snprintf(path, sizeof(path), "%s", where);
+			if (!strncmp(placement, "placed", 6))
+				c->n.placed++;
+		}
 		snprintf(how, sizeof(how), "content,end=%s,name=size", carve_end_name(m->end));
 		write_output(c, m, data, placement, how, path, &range, 1, nm->mn.time);
 		return;
@@ -564,6 +578,7 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_key(&j, "complete"); json_u64(&j, c->n.by_class[CARVE_COMPLETE]);
 		json_key(&j, "partial"); json_u64(&j, c->n.by_class[CARVE_PARTIAL]);
 		json_key(&j, "orphans"); json_u64(&j, c->n.orphans);
+		json_key(&j, "deleted"); json_u64(&j, c->n.deleted);
 		json_key(&j, "unverified"); json_u64(&j, c->n.unverified);
 		json_key(&j, "duplicates"); json_u64(&j, c->n.duplicates);
 		json_key(&j, "bytes"); json_u64(&j, c->n.bytes);
@@ -584,6 +599,9 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		(unsigned long long)c->n.by_class[CARVE_PARTIAL]);
 	fprintf(f, "  orphans   %llu  (verified, name lost: orphans/)\n",
 		(unsigned long long)c->n.orphans);
+	if (c->n.deleted)
+		fprintf(f, "  deleted   %llu  (deleted before the damage: deleted/)\n",
+			(unsigned long long)c->n.deleted);
 	if (c->n.duplicates)
 		fprintf(f, "  %llu verified duplicates written once\n",
 			(unsigned long long)c->n.duplicates);

@@ -127,8 +127,9 @@ int ext4_inode_check(const struct ext4_sb_info *sb, const uint8_t *p, uint32_t i
 		if (c != want)
 			return -EUCLEAN;
 	}
+	/* Deleted: its checksum is good, so it is known to be deleted. */
 	if (in->i_links_count == 0 || in->i_dtime)
-		return sb->metadata_csum ? 0 : -EUCLEAN;
+		return sb->metadata_csum ? EXT4_INODE_DELETED : -EUCLEAN;
 	if (fmt != 0x8000 && fmt != 0x4000 && fmt != 0xA000 && fmt != 0x1000 &&
 	    fmt != 0x2000 && fmt != 0x6000 && fmt != 0xC000)
 		return -EUCLEAN;
@@ -141,6 +142,33 @@ static int dir_name_ok(const uint8_t *name, size_t len)
 		if (name[i] == 0 || name[i] == '/')
 			return 0;
 	return 1;
+}
+
+/* Report the entries left in the slack after a live entry: deleting an
+ * entry only grows its neighbour's rec_len over it. (Since Linux 5.13 the
+ * deleted entry's name is wiped, so this finds names only on filesystems
+ * written by older kernels; renames there leave names too.) */
+static int dead_entries(const uint8_t *e, size_t from, size_t to, ext4_dirent_fn fn, void *arg)
+{
+	while (from + 12 <= to) {
+		const uint8_t *d = e + from;
+		uint16_t rl = get_le16(d + 4);
+		uint8_t nl = d[6];
+		size_t need = (8 + (size_t)nl + 3) & ~(size_t)3;
+
+		if (get_le32(d) == 0 || nl == 0 || d[7] > 7 || from + need > to ||
+		    rl < need || rl % 4 || !dir_name_ok(d + 8, nl))
+			return 0;
+		if (fn) {
+			struct ext4_dirent de = { get_le32(d), d[7], nl, (const char *)d + 8, 1 };
+			int err = fn(&de, arg);
+
+			if (err < 0)
+				return err;
+		}
+		from += rl < to - from ? rl : need;
+	}
+	return 0;
 }
 
 int ext4_dirblock_parse(const uint8_t *p, size_t block_size, ext4_dirent_fn fn,
@@ -174,7 +202,7 @@ int ext4_dirblock_parse(const uint8_t *p, size_t block_size, ext4_dirent_fn fn,
 			if ((size_t)name_len + 8 > rec_len || type > 7)
 				return -EUCLEAN;
 			if (ino) {
-				struct ext4_dirent de = { ino, type, name_len, (const char *)e + 8 };
+				struct ext4_dirent de = { ino, type, name_len, (const char *)e + 8, 0 };
 
 				if (name_len == 0 || !dir_name_ok(e + 8, name_len))
 					return -EUCLEAN;
@@ -186,6 +214,13 @@ int ext4_dirblock_parse(const uint8_t *p, size_t block_size, ext4_dirent_fn fn,
 					if (err < 0)
 						return err;
 				}
+			}
+			if (pass == 1) {
+				size_t used = ino ? (8 + (size_t)name_len + 3) & ~(size_t)3 : 0;
+				int err = dead_entries(e, used, rec_len, fn, arg);
+
+				if (err < 0)
+					return err;
 			}
 			off += rec_len;
 		}

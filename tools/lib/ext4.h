@@ -57,10 +57,14 @@ uint32_t ext4_group_count(const struct ext4_sb_info *sb);
 uint64_t ext4_inode_table(const struct ext4_sb_info *sb, const uint8_t *descs,
 			  uint32_t group);
 
+#define EXT4_INODE_DELETED 2
+
 /*
  * Check one on-disk inode of fs SB at P, number INO. Returns 1 when it is an
  * in-use inode that passes its checksum (or, without metadata_csum, has a
- * sane mode and link count), 0 when it is empty, -EUCLEAN when garbage.
+ * sane mode and link count), EXT4_INODE_DELETED when it passes its checksum
+ * but was deleted (no links, a deletion time), 0 when it is empty,
+ * -EUCLEAN when garbage.
  */
 int ext4_inode_check(const struct ext4_sb_info *sb, const uint8_t *p, uint32_t ino);
 
@@ -128,6 +132,7 @@ struct ext4_dirent {
 	uint8_t file_type;
 	uint8_t name_len;
 	const char *name;	/* not NUL-terminated */
+	int dead;		/* left in a live entry's slack: removed or renamed */
 };
 
 typedef int (*ext4_dirent_fn)(const struct ext4_dirent *de, void *arg);
@@ -136,8 +141,9 @@ typedef int (*ext4_dirent_fn)(const struct ext4_dirent *de, void *arg);
  * Check the BLOCK_SIZE bytes at P as a linear ext4 directory block: every
  * rec_len in range and aligned, names without NUL or '/', the entries
  * chaining to exactly the end of the block, at least one live entry.
- * Calls FN for each live entry (if FN is set). Returns the number of live
- * entries, or -EUCLEAN when P is not a directory block.
+ * Calls FN for each live entry, and for each dead one still readable in
+ * the slack after a live entry (dead set), if FN is set. Returns the number
+ * of live entries, or -EUCLEAN when P is not a directory block.
  */
 int ext4_dirblock_parse(const uint8_t *p, size_t block_size, ext4_dirent_fn fn,
 			void *arg);

@@ -100,7 +100,7 @@ static int find_dot(const struct ext4_dirent *de, void *arg)
 {
 	struct ext4_block_ctx *c = arg;
 
-	if (de->name_len == 1 && de->name[0] == '.')
+	if (!de->dead && de->name_len == 1 && de->name[0] == '.')
 		c->dir = de->inode;
 	return 0;
 }
@@ -110,6 +110,9 @@ static int keep_ext4_dirent(const struct ext4_dirent *de, void *arg)
 	struct ext4_block_ctx *c = arg;
 
 	if (de->name_len == 1 && de->name[0] == '.')
+		return 0;
+	/* A dead directory entry is no evidence of the tree: only names. */
+	if (de->dead && de->file_type == 2)
 		return 0;
 	/* ".." names the parent: store it as the parent's entry for us. */
 	return dirtree_add(c->tree, REMNANTS_EXT4_VOL, c->dir, de->inode, de->name,
@@ -483,8 +486,10 @@ int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev)
 	return 0;
 }
 
-int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
-			uint8_t *out, size_t cap, struct ext4_sb_info *sb_out)
+/* Read inode INO of each ext4 found and ask it, with that filesystem's own
+ * seed then the earlier ones, for WANT (1 in use, EXT4_INODE_DELETED). */
+static int find_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino, int want,
+			   uint8_t *out, size_t cap, struct ext4_sb_info *sb_out)
 {
 	for (int i = 0; i < r->next4; i++) {
 		const struct ext4_fs *fs = &r->ext4[i];
@@ -498,18 +503,31 @@ int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
 		at += (ino - 1) % sb.inodes_per_group * sb.inode_size;
 		if (dev_read(dev, out, sb.inode_size, at) != sb.inode_size)
 			continue;
-		/* This filesystem's own seed, then the earlier ones found in
-		 * the same tables. */
 		for (int k = -1; k < fs->nold_seeds; k++) {
 			if (k >= 0)
 				sb.csum_seed = fs->old_seeds[k];
-			if (ext4_inode_check(&sb, out, (uint32_t)ino) == 1) {
-				*sb_out = sb;
+			if (ext4_inode_check(&sb, out, (uint32_t)ino) == want) {
+				if (sb_out)
+					*sb_out = sb;
 				return i;
 			}
 		}
 	}
 	return -ENOENT;
+}
+
+int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
+			uint8_t *out, size_t cap, struct ext4_sb_info *sb_out)
+{
+	return find_ext4_inode(r, dev, ino, 1, out, cap, sb_out);
+}
+
+int remnants_ext4_inode_deleted(const struct remnants *r, struct dev *dev, uint64_t ino)
+{
+	uint8_t buf[1024];
+
+	/* Metadata checksums are what make "deleted" certain. */
+	return find_ext4_inode(r, dev, ino, EXT4_INODE_DELETED, buf, sizeof(buf), NULL) >= 0;
 }
 
 void uuid_str(const uint8_t *u, char *buf)
