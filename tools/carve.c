@@ -692,6 +692,12 @@ int cmd_carve(int argc, char **argv)
 	if (fclose(c->manifest) != 0 || (err = outtree_close(&c->out)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s'", dir);
 	summary(c, src, json, stdout);
+	if (c->r.starts_dropped)
+		lb_warn("carve: out of memory for message starts: %zu not carved",
+			c->r.starts_dropped);
+	if (c->r.tree.dropped)
+		lb_warn("carve: kept the first %u directory entries, %zu more were not used",
+			REMNANTS_MAX_DIRENTS, c->r.tree.dropped);
 	err = dev_bad_total(&c->dev) ? EXIT_LOSSES : EXIT_DONE;
 	if (err)
 		lb_warn("'%s': %llu bytes were unreadable", src,

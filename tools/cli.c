@@ -44,29 +44,6 @@ void usage_error(const char *usage, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno)
-		return -EINVAL;
-	switch (*end) {
-	case 0: break;
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
-	default: return -EINVAL;
-	}
-	if (*end || v > (~0ULL >> shift))
-		return -EINVAL;
-	*out = v << shift;
-	return 0;
-}
-
 static double now(void)
 {
 	struct timespec ts;

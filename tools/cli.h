@@ -13,9 +13,6 @@ void lb_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3),
 void usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
-/* Parse a size like 4096, 64K, 4M, 1G. Returns 0 or -EINVAL. */
-int parse_size(const char *s, uint64_t *out);
-
 /*
  * Progress on stderr with bytes, rate and ETA. On a terminal it redraws
  * one line each second; elsewhere (a serial console, a log) it prints a

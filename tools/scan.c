@@ -364,6 +364,9 @@ int cmd_scan(int argc, char **argv)
 		report_json(s, &f);
 	else
 		report_text(s, &f);
+	if (s->r.starts_dropped)
+		lb_warn("scan: out of memory for message starts: %zu not counted",
+			s->r.starts_dropped);
 	if (s->r.tree.dropped)
 		lb_warn("scan: kept the first %u directory entries, %zu more were not counted",
 			REMNANTS_MAX_DIRENTS, s->r.tree.dropped);

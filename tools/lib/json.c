@@ -86,11 +86,6 @@ void json_u64(struct json *j, uint64_t v)
 	fprintf(j->f, "%" PRIu64, v);
 }
 
-void json_i64(struct json *j, int64_t v)
-{
-	sep(j);
-	fprintf(j->f, "%" PRId64, v);
-}
 
 void json_bool(struct json *j, int v)
 {
@@ -98,11 +93,6 @@ void json_bool(struct json *j, int v)
 	fputs(v ? "true" : "false", j->f);
 }
 
-void json_double(struct json *j, double v)
-{
-	sep(j);
-	fprintf(j->f, "%.6g", v);
-}
 
 void json_end(struct json *j)
 {

@@ -26,9 +26,7 @@ void json_key(struct json *j, const char *key);
 void json_str(struct json *j, const char *s);
 void json_strn(struct json *j, const char *s, size_t len);
 void json_u64(struct json *j, uint64_t v);
-void json_i64(struct json *j, int64_t v);
 void json_bool(struct json *j, int v);
-void json_double(struct json *j, double v);
 /* End the document with a newline. */
 void json_end(struct json *j);
 
