@@ -450,7 +450,8 @@ static void place_through_inodes(struct carve_run *c)
 	struct named_list *l = c->names;
 
 	dirtree_each(&c->r.tree, collect_named, c);
-	qsort(l->v, l->n, sizeof(*l->v), cmp_named);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
 	c->reformatted = disk_was_reformatted(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
@@ -670,7 +671,8 @@ int cmd_carve(int argc, char **argv)
 		remnants_probe_now(&c->r, &c->dev);
 		place_through_inodes(c);
 		index_names_by_size(c);
-		qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_u64);
+		if (c->nclaimed)
+			qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_u64);
 	}
 
 	progress_begin(&pr, "carve: recovering", c->dev.size, quiet);

@@ -94,7 +94,8 @@ static int cmp_str(const void *a, const void *b)
 
 static void count_folders(struct folders *f)
 {
-	qsort(f->keys, f->nkeys, sizeof(*f->keys), cmp_str);
+	if (f->nkeys)
+		qsort(f->keys, f->nkeys, sizeof(*f->keys), cmp_str);
 	for (size_t i = 0; i < f->nkeys; i++) {
 		const char *k = f->keys[i];
 		size_t plen = strcspn(k, "\t");
@@ -359,7 +360,8 @@ int cmd_scan(int argc, char **argv)
 	f.tree = &s->r.tree;
 	dirtree_each(&s->r.tree, collect_maildir_name, &f);
 	count_folders(&f);
-	qsort(f.v, f.n, sizeof(*f.v), cmp_folder);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), cmp_folder);
 	if (s->json)
 		report_json(s, &f);
 	else

@@ -32,7 +32,8 @@ static int cmp_u64(const void *a, const void *b)
 
 void size_index_sort(struct size_index *s)
 {
-	qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
 }
 
 int size_index_has(const struct size_index *s, uint64_t size)
