@@ -1,5 +1,6 @@
 """lab.py - build real mail disks, record the truth, damage them the way a format does."""
 
+import atexit
 import email.message
 import email.policy
 import email.utils
@@ -168,6 +169,8 @@ class Deliverer:
         # A directory the mail user can read: the config lives there.
         self.conf_dir = tempfile.mkdtemp(prefix="lifeboat-lab-conf.")
         os.chmod(self.conf_dir, 0o755)
+        # Gone at exit even when a build fails half-way.
+        atexit.register(shutil.rmtree, self.conf_dir, True)
         self.conf = os.path.join(self.conf_dir, "dovecot.conf")
         with open(self.conf, "w") as f:
             f.write("mail_location = maildir:~/Maildir\n"
