@@ -596,7 +596,7 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 	fprintf(f, "carved %s: %llu message starts\n", src, (unsigned long long)c->r.nstarts);
 	fprintf(f, "  placed    %llu  (back at their user, folder, name and flags)\n",
 		(unsigned long long)c->n.placed);
-	fprintf(f, "  exact     %llu  (proven: the inode size and the name's S= agree, or the size is a surviving S=)\n",
+	fprintf(f, "  exact     %llu  (proven: inode size and name S= agree, a surviving S=, or the DKIM body hash)\n",
 		(unsigned long long)c->n.by_class[CARVE_EXACT]);
 	fprintf(f, "  complete  %llu  (whole and closed, bytes not proven)\n",
 		(unsigned long long)c->n.by_class[CARVE_COMPLETE]);
