@@ -306,11 +306,15 @@ def punch_hole(fd, off, length):
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
 
-def mkfs(fs, img, blocksize):
+def mkfs(fs, img, blocksize, csum=True):
+    """CSUM=False: ext4 without metadata_csum, as filesystems made before
+    e2fsprogs 1.43 are."""
     if fs == "ext4":
         cmd = ["mkfs.ext4", "-q", "-F", "-E", "nodiscard"]
         if blocksize:
             cmd += ["-b", str(blocksize)]
+        if not csum:
+            cmd += ["-O", "^metadata_csum"]
         run(*cmd, img)
     else:
         cmd = ["mkfs.xfs", "-q", "-f", "-K"]
@@ -467,12 +471,14 @@ def fragment_free_space(root, fs, deliver_batch):
     if resblks is not None:
         xfs_resblks(root, resblks)
 
-def mkfs_from_tree(fs, img, blocksize, root):
+def mkfs_from_tree(fs, img, blocksize, root, csum=True):
     """Make the filesystem on IMG with the contents of ROOT, without a mount."""
     if fs == "ext4":
         cmd = ["mkfs.ext4", "-q", "-F", "-E", "nodiscard", "-d", root]
         if blocksize:
             cmd += ["-b", str(blocksize)]
+        if not csum:
+            cmd += ["-O", "^metadata_csum"]
         run(*cmd, img)
         return
     # mkfs.xfs protofile: a boot line, block and inode counts, then the
@@ -532,14 +538,14 @@ def image_extents(fs, img, rel):
     return runs
 
 
-def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
+def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder, csum=True):
     """A filled, undamaged image with its truth."""
     rng = random.Random(seed)
     mat = Material(rng)
     img = os.path.join(out, "disk.img")
     with open(img, "wb") as f:
         f.truncate(size_mb << 20)
-    mkfs(fs, img, blocksize)
+    mkfs(fs, img, blocksize, csum)
     key = subprocess.run(["openssl", "genrsa", "2048"], check=True, capture_output=True).stdout
     pub = subprocess.run(["openssl", "rsa", "-pubout"], input=key, check=True,
                          capture_output=True).stdout
@@ -558,7 +564,7 @@ def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
         os.chmod(root, 0o755)
         try:
             live, deleted = fill_store(root, fs, rng, mat, key, nmsg, big_folder, False)
-            mkfs_from_tree(fs, img, blocksize, root)
+            mkfs_from_tree(fs, img, blocksize, root, csum)
             truth_live = [describe(root, p, "live", image_extents(fs, img, os.path.relpath(p, root)))
                           for p in live]
         finally:
@@ -568,20 +574,20 @@ def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder):
     return img, truth
 
 
-def damage(img, fs, mode, blocksize, seed, work):
+def damage(img, fs, mode, blocksize, seed, work, csum=True):
     other = "xfs" if fs == "ext4" else "ext4"
     kind, _, arg = mode.partition(":")
     if kind == "none":
         return
     if kind == "reformat":
-        mkfs(fs, img, blocksize)
+        mkfs(fs, img, blocksize, csum)
     elif kind == "crossformat":
         mkfs(other, img, 0)
     elif kind == "cutshort":
         pct = int(arg or 50)
         tmp = os.path.join(work, "formatted.img")
         run("cp", "--sparse=always", img, tmp)
-        mkfs(fs, tmp, blocksize)
+        mkfs(fs, tmp, blocksize, csum)
         upto = os.path.getsize(img) * pct // 100 // BLOCK * BLOCK
         with open(tmp, "rb") as src, open(img, "r+b") as dst:
             done = 0
@@ -597,14 +603,14 @@ def damage(img, fs, mode, blocksize, seed, work):
     elif kind == "wipefs":
         run("wipefs", "-a", "-q", img)
     elif kind == "mounted":
-        mkfs(fs, img, blocksize)
+        mkfs(fs, img, blocksize, csum)
         if fs == "ext4":
             wait_lazyinit(img)
         else:
             with Mounted(img):
                 pass
     elif kind == "reuse":
-        mkfs(fs, img, blocksize)
+        mkfs(fs, img, blocksize, csum)
         rng = random.Random(seed + 1)
         mat = Material(rng)
         # noinit_itable: the new ext4 keeps ext4lazyinit away from the old
@@ -624,7 +630,13 @@ def wait_lazyinit(img):
     """Mount the new ext4 once and wait until ext4lazyinit has zeroed every
     inode table: what happens when someone mounts the new filesystem."""
     groups = None
+    head = subprocess.run(["dumpe2fs", "-h", img], capture_output=True, text=True).stdout
+    lazy = "metadata_csum" in head or "uninit_bg" in head
     with Mounted(img, "init_itable=0") as root:
+        if not lazy:
+            # Without group checksums mke2fs zeroed the inode tables
+            # itself: there is nothing left for lazyinit to do.
+            return
         dev = subprocess.run(["findmnt", "-n", "-o", "SOURCE", root], check=True,
                              capture_output=True, text=True).stdout.strip()
         for _ in range(240):
@@ -670,28 +682,30 @@ def prune(cache, src):
             shutil.rmtree(os.path.join(cache, name), ignore_errors=True)
 
 
-def get(fs, mode, seed=1, size_mb=400, blocksize=0, nmsg=300, big_folder=0, cache=None):
+def get(fs, mode, seed=1, size_mb=400, blocksize=0, nmsg=300, big_folder=0, cache=None,
+        csum=True):
     cache = os.path.join(cache or os.environ.get("LIFEBOAT_CACHE", "/var/cache/lifeboat"), "lab")
     src = sources_hash()
     prune(cache, src)
-    base_key = f"base-{fs}-s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}-{src}"
+    opts = f"s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}{'' if csum else '-nocsum'}"
+    base_key = f"base-{fs}-{opts}-{src}"
 
     def build_base_dir(tmp):
         log(f"building {base_key}")
         t0 = time.time()
-        _, truth = build_base(tmp, fs, seed, size_mb, blocksize, nmsg, big_folder)
+        _, truth = build_base(tmp, fs, seed, size_mb, blocksize, nmsg, big_folder, csum)
         json.dump(truth, open(os.path.join(tmp, "truth.json"), "w"), indent=1)
         log(f"built {base_key} in {time.time() - t0:.0f}s")
 
     base = cached(cache, base_key, build_base_dir)
-    key = f"{fs}-{mode.replace(':', '_')}-s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}-{src}"
+    key = f"{fs}-{mode.replace(':', '_')}-{opts}-{src}"
 
     def build_scenario(tmp):
         img = os.path.join(tmp, "disk.img")
         run("cp", "--sparse=always", os.path.join(base, "disk.img"), img)
         shutil.copy(os.path.join(base, "dkim.pub.pem"), tmp)
         truth = json.load(open(os.path.join(base, "truth.json")))
-        damage(img, fs, mode, blocksize, seed, tmp)
+        damage(img, fs, mode, blocksize, seed, tmp, csum)
         mark_intact(img, truth)
         truth["damage"] = mode
         json.dump(truth, open(os.path.join(tmp, "truth.json"), "w"), indent=1)
