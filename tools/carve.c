@@ -70,9 +70,9 @@ struct carve_run {
 	FILE *manifest;
 	struct counts n;
 	struct buf *buf;
-	/* Device offsets where a placed file starts: the content carver
-	 * skips them. Sorted before use. */
-	uint64_t *claimed;
+	/* Device byte ranges of the files read through their inodes: no
+	 * other message can be made of those bytes. Sorted before use. */
+	struct dev_range *claimed;
 	size_t nclaimed, claimed_cap;
 	/* sha256 of every verified message written, to write each once. */
 	uint8_t (*seen)[32];
@@ -145,6 +145,7 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 		{ PROOF_SIZE, "size" }, { PROOF_DKIM, "dkim" }, { PROOF_MIME, "mime" },
 		{ PROOF_TAIL, "tail" }, { PROOF_INODE, "inode" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
 		{ FLAW_CAPPED, "!capped" }, { FLAW_MIME, "!mime" }, { FLAW_REUSED, "!reused" },
+		{ FLAW_CLAIMED, "!claimed" },
 	};
 	size_t len = 0;
 
@@ -190,11 +191,13 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 		proofs, src, path);
 }
 
-static void claim(struct carve_run *c, uint64_t off)
+static void claim(struct carve_run *c, const struct dev_range *r, size_t n)
 {
-	if (ARRAY_GROW(c->claimed, c->nclaimed, c->claimed_cap) < 0)
-		lb_die(EXIT_SYSTEM, "out of memory");
-	c->claimed[c->nclaimed++] = off;
+	for (size_t i = 0; i < n; i++) {
+		if (ARRAY_GROW(c->claimed, c->nclaimed, c->claimed_cap) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		c->claimed[c->nclaimed++] = r[i];
+	}
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -204,9 +207,33 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int claimed(const struct carve_run *c, uint64_t off)
+static int cmp_range(const void *a, const void *b)
 {
-	return c->nclaimed && bsearch(&off, c->claimed, c->nclaimed, sizeof(off), cmp_u64);
+	return cmp_u64(&((const struct dev_range *)a)->off, &((const struct dev_range *)b)->off);
+}
+
+/* Does [OFF, OFF+LEN) share a byte with a file read through its inode?
+ * Files do not overlap, so the range starting last at or before the end
+ * is the one to look at, and a few before it for safety. */
+static int claimed(const struct carve_run *c, uint64_t off, uint64_t len)
+{
+	size_t lo = 0, hi = c->nclaimed;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->claimed[mid].off < off + len)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = 0; k < 8 && lo > 0; k++, lo--) {
+		const struct dev_range *r = &c->claimed[lo - 1];
+
+		if (r->off + r->len > off)
+			return 1;
+	}
+	return 0;
 }
 
 /* Does PATH hold a user's directory: a component above a "Maildir"? */
@@ -237,6 +264,32 @@ static int name_rank(const struct dirtree *t, const struct dirtree_node *n,
 	       (int)strlen(mn->flags);
 }
 
+/*
+ * Was the message this name points at deleted before the damage? Its inode
+ * says so with a good checksum; or its inode now holds a file of another
+ * size: a Maildir file keeps its inode for life (renames keep it), so a
+ * name whose inode went to another file is a deleted message's name.
+ */
+static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
+			    const struct maildir_name *mn)
+{
+	static uint8_t buf[2048];
+	struct ext4_sb_info sb;
+	struct xfs_inode_info in;
+	struct xfs_sb_info xsb;
+
+	if (n->vol == REMNANTS_EXT4_VOL) {
+		if (remnants_ext4_inode_deleted(&c->r, &c->dev, n->ino))
+			return 1;
+		return mn->size >= 0 &&
+		       remnants_ext4_inode(&c->r, &c->dev, n->ino, buf, sizeof(buf), &sb) >= 0 &&
+		       ext4_inode_size(buf) != (uint64_t)mn->size;
+	}
+	/* XFS: a freed inode keeps its CRC but has mode 0. */
+	return mn->size >= 0 && remnants_xfs_inode(&c->r, &c->dev, n->vol, n->ino, buf, &in, &xsb) == 0 &&
+	       (in.mode == 0 || in.size != (uint64_t)mn->size);
+}
+
 static void collect_named(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
 	struct carve_run *c = arg;
@@ -250,8 +303,7 @@ static void collect_named(const struct dirtree *t, const struct dirtree_node *n,
 		lb_die(EXIT_SYSTEM, "out of memory");
 	l->v[l->n].n = n;
 	l->v[l->n].used = 0;
-	l->v[l->n].deleted = n->vol == REMNANTS_EXT4_VOL &&
-			     remnants_ext4_inode_deleted(&c->r, &c->dev, n->ino);
+	l->v[l->n].deleted = name_was_deleted(c, n, &mn);
 	l->v[l->n].mn = mn;
 	l->v[l->n++].rank = name_rank(t, n, &mn);
 }
@@ -426,7 +478,7 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 			c->n.placed++;
 	}
 	write_output(c, &m, c->buf->p, placement, how, path, file_ranges, (size_t)nr, mtime);
-	claim(c, file_ranges[0].off);
+	claim(c, file_ranges, (size_t)nr);
 	return 1;
 }
 
@@ -531,6 +583,12 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 
 	snprintf(how, sizeof(how), "content,end=%s", carve_end_name(m->end));
 	check_reused(c, m, &range, 1);
+	if (claimed(c, m->off, m->len)) {
+		/* Some of these bytes belong to a file read through its inode:
+		 * this run is not one message. */
+		m->proof |= FLAW_CLAIMED;
+		m->cls = CARVE_PARTIAL;
+	}
 	if (m->cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
 		c->n.unverified++;
@@ -676,14 +734,15 @@ int cmd_carve(int argc, char **argv)
 		place_through_inodes(c);
 		index_names_by_size(c);
 		if (c->nclaimed)
-			qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_u64);
+			qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_range);
 	}
 
 	progress_begin(&pr, "carve: recovering", c->dev.size, quiet);
 	for (size_t i = 0; i < c->r.nstarts; i++) {
 		struct carved m;
 
-		if (claimed(c, c->r.starts[i]))
+		/* A start inside a file read through its inode is part of it. */
+		if (claimed(c, c->r.starts[i], 1))
 			continue;
 		err = carve_message(&c->dev, c->r.starts + i, c->r.nstarts - i,
 				    no_meta ? NULL : &c->sizes, &buf, &m);

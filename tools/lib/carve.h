@@ -36,6 +36,7 @@ enum {
 	FLAW_CAPPED = 1 << 10,	/* hit the size cap */
 	FLAW_MIME = 1 << 11,	/* a multipart that is not closed */
 	FLAW_REUSED = 1 << 12,	/* a block the new filesystem has in use */
+	FLAW_CLAIMED = 1 << 13,	/* bytes of a file read through its inode */
 };
 
 enum carve_end { END_NUL, END_NEXT, END_DEVICE, END_CAP };
