@@ -30,10 +30,11 @@ import json, os, sys
 what, recall, placement, fp, out = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 s = json.load(open("score.json"))
 print(f"{what}: intact {s['intact']}, recall {s['recall']}, placement {s['placement']}, "
-      f"false positives {s['false_positives']}")
+      f"false positives {s['false_positives']}, deleted {s['deleted_recovered']} of {s['deleted_intact']}")
 assert s["recall"] >= recall, f"recall {s['recall']} < {recall}; missed {s['missed'][:5]}"
 assert s["placement"] >= placement, f"placement {s['placement']} < {placement}"
 assert s["false_positives"] <= fp, f"{s['false_positives']} false positives > {fp}"
+assert s["live_in_deleted"] == 0, f"{s['live_in_deleted']} live messages put in deleted/"
 # The manifest names every file written, and nothing else.
 rows = [l.rstrip("\n").split("\t") for l in open(f"{out}/.lifeboat/manifest.tsv") if not l.startswith("#")]
 listed = {r[7] for r in rows}
