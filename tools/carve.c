@@ -1,5 +1,6 @@
 /* carve.c - lifeboat carve: recover every surviving message from a damaged disk, verified. */
 #include <getopt.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,12 +16,15 @@
 #include "lib/maildir.h"
 #include "lib/outtree.h"
 #include "lib/remnants.h"
+#include "lib/sender.h"
 
 static const char carve_usage[] =
 "usage: lifeboat carve [--json] [--quiet] [--no-metadata] SOURCE --out DIR\n"
+"       lifeboat carve [...] SOURCE --send HOST:PORT --tls SITE [--job NAME]\n"
 "\n"
 "Recover the mail messages still on SOURCE (a block device or an image\n"
-"file, opened read-only) into DIR, which must be new or empty:\n"
+"file, opened read-only) into DIR, which must be new or empty, or stream\n"
+"them to a receiver ('lifeboat receive'), which writes the same tree:\n"
 "\n"
 "  DIR/PATH        messages put back at their old path (user, folder,\n"
 "                  name and flags), or the part of it that survives\n"
@@ -32,14 +36,19 @@ static const char carve_usage[] =
 "  DIR/.lifeboat/manifest.tsv  every file: sha256, size, class, placement,\n"
 "                  how it was found, what proved it, source bytes\n"
 "\n"
-"  --out DIR        where to write (required)\n"
+"  --out DIR        where to write\n"
+"  --send HOST:PORT send to this receiver instead, over mutually\n"
+"                   authenticated TLS; run again to resume a cut transfer\n"
+"  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
+"  --job NAME       the job's name at the receiver (default: SOURCE's name)\n"
 "  --json           print the summary as JSON\n"
 "  --no-metadata    ignore every filesystem remnant (names, sizes): carve\n"
 "                   from content alone\n"
 "  -q, --quiet      no progress on stderr\n"
 "\n"
-"exit: 0 done, 1 done but sectors were unreadable, 100 usage,\n"
-"111 SOURCE could not be read or DIR could not be written\n";
+"exit: 0 done, 1 done but sectors were unreadable, 4 the receiver\n"
+"refused the stream (authentication or integrity), 100 usage, 111 SOURCE\n"
+"could not be read, DIR could not be written, or the network failed\n";
 
 struct counts {
 	uint64_t by_class[3];
@@ -68,6 +77,8 @@ struct carve_run {
 	struct size_index sizes;
 	struct outtree out;
 	FILE *manifest;
+	struct sender *send;	/* instead of out and manifest */
+	struct archive_member *member;
 	struct counts n;
 	struct buf *buf;
 	/* Device byte ranges of the files read through their inodes: no
@@ -179,13 +190,30 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 	char hex[65], proofs[128], src[4096];
 	int err;
 
-	if ((err = outtree_put(&c->out, path, data, (size_t)m->len, mtime)) < 0)
-		lb_die(EXIT_SYSTEM, "unable to write '%s': %s", path, strerror(-err));
 	c->n.by_class[m->cls]++;
 	c->n.bytes += m->len;
-	sha256_hex(m->sha256, hex);
 	proofs_str(m->proof, proofs, sizeof(proofs));
 	ranges_str(ranges, nranges, src, sizeof(src));
+	if (c->send) {
+		struct archive_member *a = c->member;
+
+		memset(a, 0, sizeof(*a));
+		snprintf(a->path, sizeof(a->path), "%s", path);
+		snprintf(a->cls, sizeof(a->cls), "%s", carve_class_name(m->cls));
+		snprintf(a->placement, sizeof(a->placement), "%s", placement);
+		snprintf(a->how, sizeof(a->how), "%s", how);
+		snprintf(a->proof, sizeof(a->proof), "%s", proofs);
+		snprintf(a->source, sizeof(a->source), "%s", src);
+		memcpy(a->sha256, m->sha256, 32);
+		a->size = m->len;
+		a->mtime = mtime;
+		if (sender_put(c->send, a, data) < 0)
+			lb_die(EXIT_SYSTEM, "carve: %s (run again to resume)", c->send->error);
+		return;
+	}
+	if ((err = outtree_put(&c->out, path, data, (size_t)m->len, mtime)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to write '%s': %s", path, strerror(-err));
+	sha256_hex(m->sha256, hex);
 	fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\n", hex,
 		(unsigned long long)m->len, carve_class_name(m->cls), placement, how,
 		proofs, src, path);
@@ -676,6 +704,9 @@ int cmd_carve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
+		{ "send", required_argument, NULL, 's' },
+		{ "tls", required_argument, NULL, 't' },
+		{ "job", required_argument, NULL, 'J' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-metadata", no_argument, NULL, 'M' },
@@ -685,7 +716,10 @@ int cmd_carve(int argc, char **argv)
 	struct carve_run *c = calloc(1, sizeof(*c));
 	struct named_list names = { 0 };
 	struct buf buf = BUF_INIT(CARVE_MAX);
-	const char *src, *dir = NULL;
+	const char *src, *dir = NULL, *to = NULL, *tlsdir = NULL, *job = NULL;
+	struct tls_site *site = NULL;
+	struct sender sender;
+	char *srccopy = NULL;
 	int json = 0, quiet = 0, no_meta = 0, ch, err, fd;
 	struct progress pr;
 
@@ -694,6 +728,9 @@ int cmd_carve(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "o:jqh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'o': dir = optarg; break;
+		case 's': to = optarg; break;
+		case 't': tlsdir = optarg; break;
+		case 'J': job = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'M': no_meta = 1; break;
@@ -703,19 +740,42 @@ int cmd_carve(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		usage_error(carve_usage, "carve: expected one SOURCE");
-	if (!dir)
-		usage_error(carve_usage, "carve: --out DIR is required");
+	if (!dir == !to || (to && !tlsdir))
+		usage_error(carve_usage, "carve: give --out DIR, or --send HOST:PORT with --tls SITE");
 	src = argv[optind];
 	c->src = src;
+	srccopy = strdup(src);
+	if (!job)
+		job = srccopy ? basename(srccopy) : "";
+	if (to && !name_is_safe(job))
+		usage_error(carve_usage, "carve: '%s' is not a job name: give --job NAME", job);
+	if (tlsdir && (err = tls_site_load(&site, tlsdir, TLS_CLIENT)) < 0)
+		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "carve: %s",
+		       site ? tls_error(site) : "out of memory");
 	if ((err = dev_open(&c->dev, src)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", src, strerror(-err));
-	if ((err = outtree_open(&c->out, dir)) < 0)
-		lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
-		       strerror(-err));
-	if ((fd = outtree_meta_open(&c->out, "manifest.tsv")) < 0 ||
-	    !(c->manifest = fdopen(fd, "w")))
-		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
-	fputs("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tpath\n", c->manifest);
+	if (to) {
+		/* Connect first: a refused sender learns it before a long scan. */
+		if ((err = sender_open(&sender, site, to, job)))
+			lb_die(err > 0 ? err : err == -EACCES || err == -EBADMSG ? EXIT_INTEGRITY
+										 : EXIT_SYSTEM,
+			       "carve: %s", sender.error);
+		c->send = &sender;
+		if (!(c->member = malloc(sizeof(*c->member))))
+			lb_die(EXIT_SYSTEM, "out of memory");
+		if (sender.complete) {
+			fprintf(stderr, "lifeboat: carve: the receiver already holds job %s\n", job);
+			return EXIT_DONE;
+		}
+	} else {
+		if ((err = outtree_open(&c->out, dir, 0)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
+			       strerror(-err));
+		if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 0)) < 0 ||
+		    !(c->manifest = fdopen(fd, "w")))
+			lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
+		fputs("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tpath\n", c->manifest);
+	}
 
 	remnants_init(&c->r);
 	progress_begin(&pr, "carve: scanning", c->dev.size, quiet);
@@ -754,8 +814,18 @@ int cmd_carve(int argc, char **argv)
 	}
 	progress_end(&pr);
 
-	if (fclose(c->manifest) != 0 || (err = outtree_close(&c->out)) < 0)
+	if (c->send) {
+		if ((err = sender_finish(c->send)))
+			lb_die(err > 0 ? err : EXIT_SYSTEM, "carve: %s", c->send->error);
+		fprintf(stderr, "lifeboat: carve: job %s verified by the receiver: %llu messages, "
+			"%llu sent now\n", job, (unsigned long long)c->send->a.files,
+			(unsigned long long)c->send->a.sent_files);
+		sender_close(c->send);
+		tls_site_free(site);
+		free(c->member);
+	} else if (fclose(c->manifest) != 0 || (err = outtree_close(&c->out)) < 0) {
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s'", dir);
+	}
 	summary(c, src, json, stdout);
 	if (c->r.starts_dropped)
 		lb_warn("carve: out of memory for message starts: %zu not carved",
@@ -777,5 +847,6 @@ int cmd_carve(int argc, char **argv)
 	inuse_close(c->inuse);
 	free(names.v);
 	free(c);
+	free(srccopy);
 	return err;
 }

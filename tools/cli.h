@@ -31,5 +31,8 @@ void progress_end(struct progress *p);
 
 int cmd_scan(int argc, char **argv);
 int cmd_carve(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_receive(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

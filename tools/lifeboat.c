@@ -10,6 +10,9 @@ static const struct cmd {
 } cmds[] = {
 	{ "scan", cmd_scan, "report what is on a disk and what remains of earlier filesystems" },
 	{ "carve", cmd_carve, "recover the mail still on a disk, verified, into a directory" },
+	{ "send", cmd_send, "send a carved directory to a receiver over TLS" },
+	{ "receive", cmd_receive, "receive jobs from authenticated senders, verified" },
+	{ "verify", cmd_verify, "re-check a received job: signature and every hash" },
 };
 
 static void usage(FILE *f)

@@ -63,18 +63,37 @@ static int open_subdir(int dirfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-int outtree_open(struct outtree *o, const char *dir)
+/* Remove what an interrupted run left in .lifeboat/tmp. */
+static void clear_tmp(int tmpfd)
+{
+	int fd = dup(tmpfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(tmpfd, de->d_name, 0);
+	closedir(d);
+}
+
+int outtree_open(struct outtree *o, const char *dir, int flags)
 {
 	int err, meta;
 
 	memset(o, 0, sizeof(*o));
 	o->dirfd = o->tmpfd = -1;
+	o->flags = flags;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (o->dirfd < 0)
 		return -errno;
-	if ((err = dir_is_empty(o->dirfd)) <= 0) {
+	if (!(flags & OUTTREE_RESUME) && (err = dir_is_empty(o->dirfd)) <= 0) {
 		err = err < 0 ? err : -ENOTEMPTY;
 		goto fail;
 	}
@@ -88,6 +107,7 @@ int outtree_open(struct outtree *o, const char *dir)
 		err = o->tmpfd;
 		goto fail;
 	}
+	clear_tmp(o->tmpfd);
 	return 0;
 fail:
 	close(o->dirfd);
@@ -113,31 +133,47 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
-		int64_t mtime)
+/* Walk (creating when CREATE) the parent directories of the safe path
+ * REL one component at a time. Returns the parent's fd, *BASE its last
+ * component. */
+static int open_parent(struct outtree *o, const char *rel, int create, const char **base)
 {
-	char tmpname[32], comp[256];
+	char comp[256];
 	const char *p = rel, *slash;
-	int dfd, fd, err;
+	int dfd;
 
 	if (!path_is_safe(rel))
 		return -EINVAL;
-	/* Walk (and create) the parent directories one component at a time. */
-	dfd = dup(o->dirfd);
-	if (dfd < 0)
+	if ((dfd = dup(o->dirfd)) < 0)
 		return -errno;
 	while ((slash = strchr(p, '/'))) {
 		int next;
 
 		memcpy(comp, p, (size_t)(slash - p));
 		comp[slash - p] = 0;
-		next = open_subdir(dfd, comp);
+		if (create)
+			next = open_subdir(dfd, comp);
+		else if ((next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			next = -errno;
 		close(dfd);
 		if (next < 0)
 			return next;
 		dfd = next;
 		p = slash + 1;
 	}
+	*base = p;
+	return dfd;
+}
+
+int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
+		int64_t mtime)
+{
+	char tmpname[32];
+	const char *p;
+	int dfd, fd, err;
+
+	if ((dfd = open_parent(o, rel, 1, &p)) < 0)
+		return dfd;
 	snprintf(tmpname, sizeof(tmpname), "%lu", o->seq++);
 	fd = openat(o->tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -151,6 +187,8 @@ int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len
 		if (futimens(fd, ts) < 0)
 			err = -errno;
 	}
+	if (!err && (o->flags & OUTTREE_DURABLE) && fsync(fd) < 0)
+		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	/* renameat2(RENAME_NOREPLACE): an existing file is never replaced. */
@@ -158,19 +196,65 @@ int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len
 		err = -errno;
 	if (err)
 		unlinkat(o->tmpfd, tmpname, 0);
+	else if ((o->flags & OUTTREE_DURABLE) && fsync(dfd) < 0)
+		err = -errno;
 out:
 	close(dfd);
 	return err;
 }
 
-int outtree_meta_open(struct outtree *o, const char *name)
+int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime)
+{
+	struct stat st;
+	const char *p;
+	int dfd = open_parent(o, rel, 0, &p), fd, err = 0;
+	uint8_t chunk[65536];
+	ssize_t n;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EINVAL;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (mtime)
+		*mtime = st.st_mtim.tv_sec;
+	buf_reset(b);
+	while (!err && (n = read(fd, chunk, sizeof(chunk))) != 0)
+		err = n < 0 ? -errno : buf_append(b, chunk, (size_t)n);
+	close(fd);
+	return err;
+}
+
+int outtree_exists(struct outtree *o, const char *rel)
+{
+	const char *p;
+	int dfd = open_parent(o, rel, 0, &p), ok;
+
+	if (dfd < 0)
+		return 0;
+	ok = faccessat(dfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	close(dfd);
+	return ok;
+}
+
+int outtree_meta_open(struct outtree *o, const char *name, int append)
 {
 	int meta = openat(o->dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int fd;
 
 	if (meta < 0)
 		return -errno;
-	fd = openat(meta, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = openat(meta, name, (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC) |
+		    O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		fd = -errno;
 	close(meta);

@@ -2,7 +2,7 @@
 #ifndef OUTTREE_H
 #define OUTTREE_H
 
-#include "lb.h"
+#include "buf.h"
 
 /*
  * Every file Lifeboat writes goes through outtree_put(), which takes a
@@ -17,22 +17,36 @@
 struct outtree {
 	int dirfd;		/* the destination */
 	int tmpfd;		/* .lifeboat/tmp */
+	int flags;
 	unsigned long seq;
+};
+
+enum {
+	OUTTREE_RESUME = 1,	/* DIR may hold files already (a resumed transfer) */
+	OUTTREE_DURABLE = 2,	/* fsync each file and its directory before returning */
 };
 
 /* Is REL a safe relative path? 1 yes, 0 no. */
 int path_is_safe(const char *rel);
 
-/* Create DIR (or use it if it is empty) with its .lifeboat/ area. */
-int outtree_open(struct outtree *o, const char *dir);
+/* Create DIR (or use it if it is empty, or any DIR with OUTTREE_RESUME)
+ * with its .lifeboat/ area. FLAGS: OUTTREE_*. */
+int outtree_open(struct outtree *o, const char *dir, int flags);
 
 /* Write LEN bytes at REL with modification time MTIME (0: leave it).
  * Returns 0, -EEXIST if REL exists, -EINVAL for an unsafe path, -errno. */
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
 		int64_t mtime);
 
-/* Open a file under .lifeboat/ for writing (truncating). Returns an fd. */
-int outtree_meta_open(struct outtree *o, const char *name);
+/* Read the file at REL into B (reset first), refusing symlinks; its
+ * mtime into *MTIME unless NULL. Needs only o->dirfd. */
+int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime);
+/* Is there a file at REL? 1 yes, 0 no. */
+int outtree_exists(struct outtree *o, const char *rel);
+
+/* Open a file under .lifeboat/ for writing: truncated, or with APPEND
+ * opened for reading and appending. Returns an fd or -errno. */
+int outtree_meta_open(struct outtree *o, const char *name, int append);
 
 /* Flush everything to stable storage and close. Returns 0 or -errno. */
 int outtree_close(struct outtree *o);

@@ -1,0 +1,486 @@
+/* archive.c - write and read the transfer archive: pax tar members, a BagIt manifest, a signature. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"
+#include "hash.h"
+
+#define BLOCK 512
+
+/* ustar header fields: offset and size (POSIX.1-2001, pax). */
+enum {
+	H_NAME = 0, H_MODE = 100, H_UID = 108, H_GID = 116, H_SIZE = 124,
+	H_MTIME = 136, H_CHKSUM = 148, H_TYPE = 156, H_MAGIC = 257,
+	H_VERSION = 263, H_PREFIX = 345,
+};
+
+int name_is_safe(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= JOB_NAME_MAX && name[0] != '.' &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789._-") == n;
+}
+
+/* ---- writing ---- */
+
+void archive_out_init(struct archive_out *a, const char *job,
+		      int (*write)(void *ctx, const void *p, size_t len), void *ctx)
+{
+	memset(a, 0, sizeof(*a));
+	a->write = write;
+	a->ctx = ctx;
+	snprintf(a->job, sizeof(a->job), "%s", job);
+	a->manifest = (struct buf)BUF_INIT(ARCHIVE_MEMBER_MAX);
+	a->out = (struct buf)BUF_INIT(1u << 20);
+}
+
+void archive_out_free(struct archive_out *a)
+{
+	buf_free(&a->manifest);
+	buf_free(&a->out);
+}
+
+static int flush(struct archive_out *a)
+{
+	int err = a->out.len ? a->write(a->ctx, a->out.p, a->out.len) : 0;
+
+	a->out.len = 0;
+	return err;
+}
+
+static int emit(struct archive_out *a, const void *p, size_t len)
+{
+	int err;
+
+	if (a->out.len + len > 65536 && (err = flush(a)) < 0)
+		return err;
+	if (len >= 65536)
+		return a->write(a->ctx, p, len);
+	return buf_append(&a->out, p, len);
+}
+
+static int emit_padding(struct archive_out *a, uint64_t size)
+{
+	static const uint8_t zeros[BLOCK];
+
+	return size % BLOCK ? emit(a, zeros, BLOCK - size % BLOCK) : 0;
+}
+
+static void octal(uint8_t *field, size_t width, uint64_t v)
+{
+	/* width - 1 digits and a NUL */
+	for (size_t i = width - 1; i-- > 0; v >>= 3)
+		field[i] = (uint8_t)('0' + (v & 7));
+	field[width - 1] = 0;
+}
+
+static int emit_header(struct archive_out *a, const char *name, char type, uint64_t size,
+		       int64_t mtime)
+{
+	uint8_t h[BLOCK] = { 0 };
+	unsigned sum = 0;
+	size_t n = strlen(name);
+
+	/* The pax path record holds the real name; this one is for tools
+	 * that know only ustar, cut to fit. */
+	memcpy(h + H_NAME, name, n < 100 ? n : 99);
+	octal(h + H_MODE, 8, type == 'x' ? 0644 : 0444);
+	octal(h + H_UID, 8, 0);
+	octal(h + H_GID, 8, 0);
+	octal(h + H_SIZE, 12, size);
+	octal(h + H_MTIME, 12, mtime > 0 ? (uint64_t)mtime : 0);
+	h[H_TYPE] = (uint8_t)type;
+	memcpy(h + H_MAGIC, "ustar", 6);
+	memcpy(h + H_VERSION, "00", 2);
+	memset(h + H_CHKSUM, ' ', 8);
+	for (int i = 0; i < BLOCK; i++)
+		sum += h[i];
+	octal(h + H_CHKSUM, 7, sum);
+	h[H_CHKSUM + 7] = ' ';
+	return emit(a, h, BLOCK);
+}
+
+/* One pax record "LEN KEY=VALUE\n", where LEN counts itself. */
+static int add_record(struct buf *x, const char *key, const char *val)
+{
+	size_t body = strlen(key) + strlen(val) + 3, len = body + 1;
+	char head[24];
+
+	while (len != body + (size_t)snprintf(head, sizeof(head), "%zu", len))
+		len = body + (size_t)snprintf(head, sizeof(head), "%zu", len);
+	snprintf(head, sizeof(head), "%zu ", len);
+	if (buf_append(x, head, strlen(head)) < 0 || buf_append(x, key, strlen(key)) < 0 ||
+	    buf_append(x, "=", 1) < 0 || buf_append(x, val, strlen(val)) < 0)
+		return -EFBIG;
+	return buf_append(x, "\n", 1);
+}
+
+static int emit_file(struct archive_out *a, const char *name, const void *data, uint64_t size,
+		     int64_t mtime, const struct archive_member *m)
+{
+	struct buf x = BUF_INIT(ARCHIVE_XHDR_MAX);
+	char num[32], hex[65], xname[100];
+	int err;
+
+	err = add_record(&x, "path", name);
+	snprintf(num, sizeof(num), "%lld", (long long)(mtime > 0 ? mtime : 0));
+	err = err ?: add_record(&x, "mtime", num);
+	if (m) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)m->seq);
+		sha256_hex(m->sha256, hex);
+		err = err ?: add_record(&x, "LIFEBOAT.seq", num);
+		err = err ?: add_record(&x, "LIFEBOAT.sha256", hex);
+		err = err ?: add_record(&x, "LIFEBOAT.class", m->cls);
+		err = err ?: add_record(&x, "LIFEBOAT.placement", m->placement);
+		err = err ?: add_record(&x, "LIFEBOAT.how", m->how);
+		err = err ?: add_record(&x, "LIFEBOAT.proof", m->proof);
+		err = err ?: add_record(&x, "LIFEBOAT.source", m->source);
+	}
+	snprintf(xname, sizeof(xname), "%s/PaxHeaders/%llu", a->job,
+		 (unsigned long long)(m ? m->seq : a->seq));
+	err = err ?: emit_header(a, xname, 'x', x.len, mtime);
+	err = err ?: emit(a, x.p, x.len);
+	err = err ?: emit_padding(a, x.len);
+	err = err ?: emit_header(a, name, '0', size, mtime);
+	err = err ?: (size ? emit(a, data, size) : 0);
+	err = err ?: emit_padding(a, size);
+	buf_free(&x);
+	return err;
+}
+
+int archive_put(struct archive_out *a, struct archive_member *m, const void *data)
+{
+	char name[4200], hex[65], line[4200];
+	int err;
+
+	m->seq = a->seq++;
+	sha256_hex(m->sha256, hex);
+	snprintf(line, sizeof(line), "%s  data/%s\n", hex, m->path);
+	if ((err = buf_append(&a->manifest, line, strlen(line))) < 0)
+		return err;
+	a->octets += m->size;
+	a->files++;
+	if (m->seq < a->resume)
+		return 0;
+	snprintf(name, sizeof(name), "%s/data/%s", a->job, m->path);
+	if ((err = emit_file(a, name, data, m->size, m->mtime, m)) < 0)
+		return err;
+	a->sent_files++;
+	a->sent_octets += m->size;
+	return 0;
+}
+
+int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
+{
+	static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+	static const uint8_t end[2 * BLOCK];
+	char name[JOB_NAME_MAX + 64], info[256];
+	uint8_t hash[32], sig[1024];
+	size_t siglen;
+	int err;
+
+	sha256(a->manifest.p, a->manifest.len, hash);
+	if ((err = sign(sign_ctx, hash, sig, sizeof(sig), &siglen)) < 0)
+		return err;
+	snprintf(info, sizeof(info), "Payload-Oxum: %llu.%llu\nLifeboat-Job: %s\n",
+		 (unsigned long long)a->octets, (unsigned long long)a->files, a->job);
+	snprintf(name, sizeof(name), "%s/bagit.txt", a->job);
+	err = emit_file(a, name, bagit, strlen(bagit), 0, NULL);
+	snprintf(name, sizeof(name), "%s/bag-info.txt", a->job);
+	err = err ?: emit_file(a, name, info, strlen(info), 0, NULL);
+	snprintf(name, sizeof(name), "%s/manifest-sha256.txt", a->job);
+	err = err ?: emit_file(a, name, a->manifest.p, a->manifest.len, 0, NULL);
+	snprintf(name, sizeof(name), "%s/manifest-sha256.txt.sig", a->job);
+	err = err ?: emit_file(a, name, sig, siglen, 0, NULL);
+	err = err ?: emit(a, end, sizeof(end));
+	return err ?: flush(a);
+}
+
+/* ---- reading ---- */
+
+static int rbuf_fill(struct rbuf *r)
+{
+	ssize_t n = r->read(r->ctx, r->b, sizeof(r->b));
+
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -EPIPE;
+	r->pos = 0;
+	r->len = (size_t)n;
+	return 0;
+}
+
+int rbuf_exact(struct rbuf *r, void *p, size_t len)
+{
+	uint8_t *o = p;
+	int err;
+
+	while (len) {
+		size_t n;
+
+		if (r->pos == r->len && (err = rbuf_fill(r)) < 0)
+			return err;
+		n = r->len - r->pos < len ? r->len - r->pos : len;
+		if (o) {
+			memcpy(o, r->b + r->pos, n);
+			o += n;
+		}
+		r->pos += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int rbuf_line(struct rbuf *r, char *line, size_t cap)
+{
+	size_t n = 0;
+	int err;
+
+	for (;;) {
+		if (r->pos == r->len && (err = rbuf_fill(r)) < 0)
+			return err;
+		if (r->b[r->pos] == '\n') {
+			r->pos++;
+			line[n] = 0;
+			return 0;
+		}
+		if (n + 1 >= cap || r->b[r->pos] == 0)
+			return -EUCLEAN;
+		line[n++] = (char)r->b[r->pos++];
+	}
+}
+
+static int parse_octal(const uint8_t *f, size_t width, uint64_t *v)
+{
+	size_t i = 0;
+
+	*v = 0;
+	while (i < width && f[i] == ' ')
+		i++;
+	if (i == width || f[i] < '0' || f[i] > '7')
+		return -EUCLEAN;	/* base-256 and empty fields included */
+	for (; i < width && f[i] >= '0' && f[i] <= '7'; i++) {
+		if (*v >> 60)
+			return -EUCLEAN;
+		*v = *v << 3 | (uint64_t)(f[i] - '0');
+	}
+	for (; i < width; i++)
+		if (f[i] != ' ' && f[i] != 0)
+			return -EUCLEAN;
+	return 0;
+}
+
+static int parse_u64(const char *s, size_t len, uint64_t *v)
+{
+	*v = 0;
+	if (!len || len > 19)
+		return -EUCLEAN;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EUCLEAN;
+		*v = *v * 10 + (uint64_t)(s[i] - '0');
+	}
+	return 0;
+}
+
+static int unhex32(const char *s, size_t len, uint8_t out[32])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (len != 64)
+		return -EUCLEAN;
+	for (int i = 0; i < 64; i++) {
+		const char *d = memchr(digits, s[i], 16);
+
+		if (!d || !s[i])
+			return -EUCLEAN;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)((d - digits) << 4);
+		else
+			out[i / 2] |= (uint8_t)(d - digits);
+	}
+	return 0;
+}
+
+/* Copy a value that must hold no NUL into a fixed field, or fail. */
+static int set_text(char *field, size_t cap, const char *v, size_t len)
+{
+	if (len >= cap || memchr(v, 0, len))
+		return -EUCLEAN;
+	memcpy(field, v, len);
+	field[len] = 0;
+	return 0;
+}
+
+int pax_parse_records(const uint8_t *p, size_t len, struct archive_member *m)
+{
+	const uint8_t *end = p + len;
+
+	while (p < end) {
+		const char *rec = (const char *)p, *sp, *eq, *key, *val;
+		size_t rest = (size_t)(end - p), n = 0, klen, vlen;
+		int err = 0;
+
+		for (sp = rec; (size_t)(sp - rec) < rest && *sp >= '0' && *sp <= '9'; sp++)
+			if ((n = n * 10 + (size_t)(*sp - '0')) > rest)
+				return -EUCLEAN;
+		if ((size_t)(sp - rec) >= rest || *sp != ' ' || sp == rec || n > rest ||
+		    n <= (size_t)(sp - rec) + 1 || rec[n - 1] != '\n')
+			return -EUCLEAN;
+		key = sp + 1;
+		eq = memchr(key, '=', (size_t)(rec + n - 1 - key));
+		if (!eq || eq == key)
+			return -EUCLEAN;
+		klen = (size_t)(eq - key);
+		val = eq + 1;
+		vlen = (size_t)(rec + n - 1 - val);
+#define KEY(k) (klen == sizeof(k) - 1 && !memcmp(key, k, klen))
+		if (KEY("path"))
+			err = set_text(m->path, sizeof(m->path), val, vlen);
+		else if (KEY("size"))
+			err = parse_u64(val, vlen, &m->size);
+		else if (KEY("mtime")) {
+			uint64_t t;
+			/* Fractions of a second are allowed and dropped. */
+			size_t whole = memchr(val, '.', vlen) ? (size_t)((const char *)memchr(val, '.', vlen) - val) : vlen;
+
+			err = parse_u64(val, whole, &t);
+			m->mtime = (int64_t)(t & INT64_MAX);
+		} else if (KEY("LIFEBOAT.seq")) {
+			err = parse_u64(val, vlen, &m->seq);
+			m->has_seq = 1;
+		} else if (KEY("LIFEBOAT.sha256")) {
+			err = unhex32(val, vlen, m->sha256);
+			m->has_sha = 1;
+		} else if (KEY("LIFEBOAT.class"))
+			err = set_text(m->cls, sizeof(m->cls), val, vlen);
+		else if (KEY("LIFEBOAT.placement"))
+			err = set_text(m->placement, sizeof(m->placement), val, vlen);
+		else if (KEY("LIFEBOAT.how"))
+			err = set_text(m->how, sizeof(m->how), val, vlen);
+		else if (KEY("LIFEBOAT.proof"))
+			err = set_text(m->proof, sizeof(m->proof), val, vlen);
+		else if (KEY("LIFEBOAT.source"))
+			err = set_text(m->source, sizeof(m->source), val, vlen);
+#undef KEY
+		if (err)
+			return err;
+		p += n;
+	}
+	return 0;
+}
+
+static int is_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static int header_checksum_ok(const uint8_t *h)
+{
+	uint64_t want;
+	unsigned sum = 0;
+
+	if (parse_octal(h + H_CHKSUM, 8, &want) < 0)
+		return 0;
+	for (int i = 0; i < BLOCK; i++)
+		sum += (i >= H_CHKSUM && i < H_CHKSUM + 8) ? ' ' : h[i];
+	return sum == want;
+}
+
+int archive_next(struct rbuf *r, struct archive_member *m)
+{
+	uint8_t h[BLOCK], *x = NULL;
+	int err, have_x = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->size = UINT64_MAX;	/* not given by a pax record */
+	m->mtime = -1;
+	for (;;) {
+		uint64_t size, mtime;
+
+		if ((err = rbuf_exact(r, h, BLOCK)) < 0)
+			return err;
+		if (is_zero(h, BLOCK)) {
+			if (have_x || (err = rbuf_exact(r, h, BLOCK)) < 0)
+				return have_x ? -EUCLEAN : err;
+			return is_zero(h, BLOCK) ? 0 : -EUCLEAN;
+		}
+		if (memcmp(h + H_MAGIC, "ustar", 6) || !header_checksum_ok(h) ||
+		    parse_octal(h + H_SIZE, 12, &size) < 0 || parse_octal(h + H_MTIME, 12, &mtime) < 0)
+			return -EUCLEAN;
+		if (h[H_TYPE] == 'x') {
+			if (have_x || size > ARCHIVE_XHDR_MAX)
+				return -EUCLEAN;
+			if (!(x = malloc(size ? size : 1)))
+				return -ENOMEM;
+			err = rbuf_exact(r, x, size);
+			err = err ?: rbuf_exact(r, NULL, (BLOCK - size % BLOCK) % BLOCK);
+			err = err ?: pax_parse_records(x, size, m);
+			free(x);
+			if (err)
+				return err;
+			have_x = 1;
+			continue;
+		}
+		if (h[H_TYPE] != '0' && h[H_TYPE] != 0)
+			return -EUCLEAN;	/* links, devices, directories, global headers */
+		if (!m->path[0]) {
+			char name[256];
+			size_t pl = strnlen((const char *)h + H_PREFIX, 155);
+			size_t nl = strnlen((const char *)h + H_NAME, 100);
+
+			memcpy(name, h + H_PREFIX, pl);
+			if (pl)
+				name[pl++] = '/';
+			memcpy(name + pl, h + H_NAME, nl);
+			name[pl + nl] = 0;
+			snprintf(m->path, sizeof(m->path), "%s", name);
+		}
+		/* The pax size and mtime override the ustar fields. */
+		if (m->size == UINT64_MAX)
+			m->size = size;
+		if (m->mtime < 0)
+			m->mtime = (int64_t)(mtime & INT64_MAX);
+		if (m->size > ARCHIVE_MEMBER_MAX || !m->path[0])
+			return -EUCLEAN;
+		return 1;
+	}
+}
+
+int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b)
+{
+	int err;
+
+	buf_reset(b);
+	if ((err = buf_reserve(b, m->size ? m->size : 1)) < 0)
+		return err;
+	if ((err = rbuf_exact(r, b->p, m->size)) < 0)
+		return err;
+	b->len = m->size;
+	return rbuf_exact(r, NULL, (BLOCK - m->size % BLOCK) % BLOCK);
+}
+
+int manifest_next(const uint8_t **p, const uint8_t *end, uint8_t sha[32], char *path, size_t cap)
+{
+	const uint8_t *s = *p, *nl;
+	size_t len;
+
+	if (s == end)
+		return 0;
+	nl = memchr(s, '\n', (size_t)(end - s));
+	if (!nl || nl - s < 64 + 2 + 5 || unhex32((const char *)s, 64, sha) < 0 ||
+	    memcmp(s + 64, "  data/", 7))
+		return -EUCLEAN;
+	len = (size_t)(nl - (s + 71));
+	if (set_text(path, cap, (const char *)s + 71, len) < 0)
+		return -EUCLEAN;
+	*p = nl + 1;
+	return 1;
+}

@@ -1,0 +1,97 @@
+/* archive.h - the transfer archive: a pax tar holding a BagIt bag of verified messages, and the protocol lines around it. */
+#ifndef ARCHIVE_H
+#define ARCHIVE_H
+
+#include "buf.h"
+
+/*
+ * docs/transfer.md has the format as tables. In short, a job NAME is sent
+ * as one POSIX pax archive (readable by GNU tar and bsdtar) whose members
+ * are, in order:
+ *
+ *   NAME/data/PATH                one per message, each preceded by a pax
+ *                                 extended header ('x') with path, size,
+ *                                 mtime and LIFEBOAT.seq, .sha256, .class,
+ *                                 .placement, .how, .proof, .source
+ *   NAME/bagit.txt                BagIt declaration
+ *   NAME/bag-info.txt             Payload-Oxum: OCTETS.COUNT
+ *   NAME/manifest-sha256.txt      "SHA256  data/PATH" lines (sha256sum -c)
+ *   NAME/manifest-sha256.txt.sig  the sender's signature over the manifest
+ *                                 (DER, SHA-256; openssl dgst -verify)
+ *
+ * and the two zero blocks that end a tar archive. Over TLS, the archive
+ * is framed by text lines (see archive_hello and friends).
+ */
+
+#define ARCHIVE_MEMBER_MAX (256u << 20)	/* a message or a tag file */
+#define ARCHIVE_XHDR_MAX (64u << 10)	/* one pax extended header */
+#define JOB_NAME_MAX 64
+
+/* A message with its manifest.tsv fields (docs/carve.md). */
+struct archive_member {
+	char path[4096];	/* relative to the bag's data/ */
+	uint64_t size, seq;
+	int64_t mtime;
+	uint8_t sha256[32];
+	char cls[16], placement[32], how[64], proof[128], source[4096];
+	int has_seq, has_sha;
+};
+
+/* Is NAME a job or sender name we accept: 1 to 64 of [A-Za-z0-9._-], not
+ * starting with '.'? */
+int name_is_safe(const char *name);
+
+/* Writing: members go out through WRITE in 64 KiB pieces. Members whose
+ * seq is below RESUME are already on the receiver: they are counted in
+ * the manifest but not sent. */
+struct archive_out {
+	int (*write)(void *ctx, const void *p, size_t len);
+	void *ctx;
+	char job[JOB_NAME_MAX + 1];
+	uint64_t seq, resume;
+	uint64_t octets, files;		/* the whole bag */
+	uint64_t sent_files, sent_octets;	/* this connection */
+	struct buf manifest, out;
+};
+
+void archive_out_init(struct archive_out *a, const char *job,
+		      int (*write)(void *ctx, const void *p, size_t len), void *ctx);
+/* Add message M (its seq is assigned here) with M->size bytes at DATA. */
+int archive_put(struct archive_out *a, struct archive_member *m, const void *data);
+/* Sign the manifest (SIGN gets its SHA-256), write the tag files and the
+ * end of the archive, and flush. */
+typedef int (*archive_sign_fn)(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap,
+			       size_t *len);
+int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx);
+void archive_out_free(struct archive_out *a);
+
+/* Reading, through a buffer over READ (which returns > 0 bytes, 0 at a
+ * clean end, or -errno). */
+struct rbuf {
+	ssize_t (*read)(void *ctx, void *p, size_t len);
+	void *ctx;
+	size_t pos, len;
+	uint8_t b[65536];
+};
+
+/* Read exactly LEN bytes: 0, -EPIPE at an early end, or -errno. */
+int rbuf_exact(struct rbuf *r, void *p, size_t len);
+/* Read one '\n'-ended line of at most CAP - 1 bytes, without the '\n'. */
+int rbuf_line(struct rbuf *r, char *line, size_t cap);
+
+/* The next member's headers: 1 and *M (path is the whole member name),
+ * 0 at the end of the archive, -EUCLEAN for a malformed or unsupported
+ * member (links, devices, global headers), -errno. The member's data
+ * follows: read it with archive_data(). */
+int archive_next(struct rbuf *r, struct archive_member *m);
+/* Read M's data into B (reset first) and skip its padding. */
+int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b);
+
+/* Parse one pax extended header of LEN bytes into M. 0 or -EUCLEAN. */
+int pax_parse_records(const uint8_t *p, size_t len, struct archive_member *m);
+/* Parse one manifest line "HEX  data/PATH" at *P (advanced past it). 1 a
+ * line, 0 at the end, -EUCLEAN. PATH gets the part after "data/". */
+int manifest_next(const uint8_t **p, const uint8_t *end, uint8_t sha[32], char *path,
+		  size_t cap);
+
+#endif

@@ -1,0 +1,114 @@
+/* sender.c - send a job's archive to a receiver over TLS, from where it left off. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sender.h"
+
+static int send_bytes(void *ctx, const void *p, size_t len)
+{
+	return tls_write(ctx, p, len);
+}
+
+static ssize_t recv_bytes(void *ctx, void *p, size_t len)
+{
+	return tls_read(ctx, p, len);
+}
+
+static int sign_manifest(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
+{
+	return tls_sign(ctx, hash, sig, cap, len);
+}
+
+/* Read the receiver's "ERROR CODE TEXT" into s->error; return CODE. */
+static int receiver_error(struct sender *s, const char *line)
+{
+	int code = atoi(line + 6);
+
+	snprintf(s->error, sizeof(s->error), "the receiver refused: %s",
+		 strchr(line + 6, ' ') ? strchr(line + 6, ' ') + 1 : line + 6);
+	return code > 0 && code < 256 ? code : 111;
+}
+
+static int io_error(struct sender *s, int err, const char *what)
+{
+	if (err == -EUCLEAN || err == -EPIPE)
+		snprintf(s->error, sizeof(s->error), "%s: %s", what,
+			 err == -EPIPE ? "the receiver closed the connection" :
+					 "the receiver's answer is malformed");
+	else
+		snprintf(s->error, sizeof(s->error), "%s", tls_error(s->site));
+	return err;
+}
+
+int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job)
+{
+	char host[256], port[16], line[256];
+	unsigned long long seq;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->site = site;
+	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
+		snprintf(s->error, sizeof(s->error), "'%s' is not HOST:PORT", hostport);
+		return -EINVAL;
+	}
+	if (!(s->r = calloc(1, sizeof(*s->r))))
+		return -ENOMEM;
+	if ((err = tls_connect(site, host, port, &s->tls)) < 0)
+		return io_error(s, err, "connect");
+	s->r->read = recv_bytes;
+	s->r->ctx = s->tls;
+	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s\n", job);
+	if ((err = tls_write(s->tls, line, strlen(line))) < 0 ||
+	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)
+		return io_error(s, err, "hello");
+	archive_out_init(&s->a, job, send_bytes, s->tls);
+	if (!strcmp(line, "COMPLETE")) {
+		s->complete = 1;
+		return 0;
+	}
+	if (!strncmp(line, "ERROR ", 6))
+		return receiver_error(s, line);
+	if (sscanf(line, "RESUME %llu", &seq) != 1)
+		return io_error(s, -EUCLEAN, "hello");
+	s->a.resume = seq;
+	return 0;
+}
+
+int sender_put(struct sender *s, struct archive_member *m, const void *data)
+{
+	int err;
+
+	if (s->complete)
+		return 0;
+	if ((err = archive_put(&s->a, m, data)) < 0)
+		return io_error(s, err, "send");
+	return 0;
+}
+
+int sender_finish(struct sender *s)
+{
+	char line[512];
+	int err;
+
+	if (s->complete)
+		return 0;
+	if ((err = archive_finish(&s->a, sign_manifest, s->site)) < 0 ||
+	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)
+		return io_error(s, err, "finish");
+	if (!strncmp(line, "ERROR ", 6))
+		return receiver_error(s, line);
+	if (strncmp(line, "DONE ", 5))
+		return io_error(s, -EUCLEAN, "finish");
+	return 0;
+}
+
+void sender_close(struct sender *s)
+{
+	tls_close(s->tls, 1);
+	archive_out_free(&s->a);
+	free(s->r);
+	s->tls = NULL;
+	s->r = NULL;
+}

@@ -1,0 +1,446 @@
+/* receive.c - lifeboat receive: accept verified mail from authenticated senders, commit it durably, resume where a sender left off. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lib/archive.h"
+#include "lib/hash.h"
+#include "lib/journal.h"
+#include "lib/outtree.h"
+#include "lib/sender.h"
+#include "lib/tls.h"
+
+static const char receive_usage[] =
+"usage: lifeboat receive --tls DIR --listen HOST:PORT --dest DIR [--once] [--quiet]\n"
+"\n"
+"Receive jobs sent by 'lifeboat carve --send' and 'lifeboat send'. Each\n"
+"sender is known by its certificate (CA and pin both checked); a job NAME\n"
+"from sender CN goes to DEST/CN/NAME/, a BagIt bag:\n"
+"\n"
+"  data/PATH               the messages, as carve --out writes them\n"
+"  manifest-sha256.txt     and its .sig: the sender's signed manifest\n"
+"  bag-info.txt, bagit.txt bagit.txt appears last, once the job is complete\n"
+"  lifeboat-manifest.tsv   carve's manifest for the job\n"
+"  sender.pem              the sender's certificate\n"
+"\n"
+"Each message is checked against its SHA-256 before it is committed\n"
+"(tmp, fsync, rename, fsync the directory, journal). A sender that\n"
+"reconnects resumes after the last committed message.\n"
+"\n"
+"  --tls DIR        ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
+"  --listen H:P     address to listen on; port 0 picks one (printed)\n"
+"  --dest DIR       where received jobs go\n"
+"  --once           serve one connection, exit with its status\n"
+"  -q, --quiet      log only failures\n"
+"\n"
+"exit (--once): 0 job complete or resumable, 4 authentication or\n"
+"integrity failure, 100 usage, 111 system or network failure\n";
+
+struct job {
+	struct tls *tls;
+	struct rbuf *r;
+	struct outtree out;
+	struct journal j;
+	const char *sender;
+	char name[JOB_NAME_MAX + 1];
+	uint64_t next_seq, received, duplicates;
+	struct buf data, manifest, sig, info;
+	int quiet;
+};
+
+/* Say ERROR to the sender and log it; return CODE. */
+static int refuse(struct job *jb, int code, const char *fmt, const char *arg)
+{
+	char text[600], line[700];
+
+	snprintf(text, sizeof(text), fmt, arg);
+	snprintf(line, sizeof(line), "ERROR %d %s\n", code, text);
+	if (jb->tls)
+		tls_write(jb->tls, line, strlen(line));
+	lb_warn("receive: %s/%s: %s", jb->sender ? jb->sender : "?",
+		jb->name[0] ? jb->name : "?", text);
+	return code;
+}
+
+/* Exit code for a lost connection or a malformed stream. */
+static int stream_failed(struct job *jb, struct tls_site *site, int err, const char *where)
+{
+	char why[400];
+
+	if (err == -EUCLEAN)
+		return refuse(jb, EXIT_INTEGRITY, "malformed archive at %s", where);
+	snprintf(why, sizeof(why), "%s (the job stays resumable)",
+		 err == -EPIPE ? "the sender closed the connection early" : tls_error(site));
+	jb->tls = NULL;		/* nothing more can be said on it */
+	lb_warn("receive: %s/%s: %s", jb->sender, jb->name, why);
+	return err == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM;
+}
+
+static int field_is_clean(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Commit one message, or recognise it as one already committed. */
+static int commit_message(struct job *jb, struct archive_member *m)
+{
+	const struct journal_entry *e = journal_find(&jb->j, m->path);
+	char rel[4200];
+	uint8_t sha[32];
+	int err;
+
+	sha256(jb->data.p, jb->data.len, sha);
+	if (memcmp(sha, m->sha256, 32))
+		return refuse(jb, EXIT_INTEGRITY, "'%s' does not match its SHA-256: not committed",
+			      m->path);
+	if (e) {
+		if (memcmp(e->sha256, sha, 32))
+			return refuse(jb, EXIT_INTEGRITY,
+				      "'%s' was committed before with other content", m->path);
+		jb->duplicates++;
+		return 0;
+	}
+	snprintf(rel, sizeof(rel), "data/%s", m->path);
+	err = outtree_put(&jb->out, rel, jb->data.p, jb->data.len, m->mtime);
+	if (err == -EEXIST) {
+		/* Renamed into place but not journaled before a crash. */
+		struct buf old = BUF_INIT(ARCHIVE_MEMBER_MAX);
+		uint8_t old_sha[32];
+
+		err = outtree_read(&jb->out, rel, &old, NULL);
+		sha256(old.p, old.len, old_sha);
+		buf_free(&old);
+		if (err < 0 || memcmp(old_sha, sha, 32))
+			return refuse(jb, EXIT_INTEGRITY, "a different file is already at '%s'", rel);
+		jb->duplicates++;
+	} else if (err == -EINVAL) {
+		return refuse(jb, EXIT_INTEGRITY, "unsafe path '%s' refused", m->path);
+	} else if (err < 0) {
+		lb_warn("receive: unable to write '%s': %s", rel, strerror(-err));
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not write '%s'", m->path);
+	} else {
+		jb->received++;
+	}
+	if ((err = journal_append(&jb->j, m)) < 0)
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not write its journal%s", "");
+	jb->next_seq = m->seq + 1;
+	return 0;
+}
+
+/* The sender's manifest must list exactly the committed messages. */
+static int check_manifest(struct job *jb)
+{
+	const uint8_t *p = jb->manifest.p, *end = p + jb->manifest.len;
+	unsigned long long octets, files;
+	char path[4096];
+	uint8_t sha[32];
+	size_t listed = 0;
+	int r;
+
+	while ((r = manifest_next(&p, end, sha, path, sizeof(path))) > 0) {
+		const struct journal_entry *e = journal_find(&jb->j, path);
+
+		if (!e)
+			return refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s', which never arrived", path);
+		if (memcmp(e->sha256, sha, 32))
+			return refuse(jb, EXIT_INTEGRITY, "'%s' differs from the manifest", path);
+		listed++;
+	}
+	if (r < 0)
+		return refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
+	if (listed != jb->j.n)
+		return refuse(jb, EXIT_INTEGRITY, "the job holds messages the manifest does not list%s", "");
+	if (buf_append(&jb->info, "", 1) < 0 ||
+	    sscanf((char *)jb->info.p, "Payload-Oxum: %llu.%llu", &octets, &files) != 2 ||
+	    octets != jb->j.octets || files != jb->j.n)
+		return refuse(jb, EXIT_INTEGRITY, "bag-info.txt's Payload-Oxum does not match%s", "");
+	jb->info.len--;
+	return 0;
+}
+
+/* Write the tag files, bagit.txt last: its presence means "complete". */
+static int complete_job(struct job *jb)
+{
+	static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+	static const char head[] = "# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tpath\n";
+	struct buf tsv = BUF_INIT(1ull << 32);
+	char pem[8192];
+	uint8_t hash[32];
+	int err, len;
+
+	sha256(jb->manifest.p, jb->manifest.len, hash);
+	if (tls_peer_verify(jb->tls, hash, jb->sig.p, jb->sig.len) < 0)
+		return refuse(jb, EXIT_INTEGRITY, "the manifest's signature does not verify%s", "");
+	if ((err = check_manifest(jb)))
+		return err;
+	err = buf_append(&tsv, head, strlen(head));
+	for (size_t i = 0; !err && i < jb->j.n; i++)
+		if (!(err = buf_append(&tsv, jb->j.v[i].tsv, strlen(jb->j.v[i].tsv))))
+			err = buf_append(&tsv, "\n", 1);
+	len = tls_peer_cert_pem(jb->tls, pem, sizeof(pem));
+	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", tsv.p, tsv.len, 0);
+	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, 0));
+	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, 0);
+	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt.sig", jb->sig.p, jb->sig.len, 0);
+	err = err ?: outtree_put(&jb->out, "bag-info.txt", jb->info.p, jb->info.len, 0);
+	err = err ?: outtree_put(&jb->out, "bagit.txt", bagit, strlen(bagit), 0);
+	buf_free(&tsv);
+	if (err < 0) {
+		lb_warn("receive: %s/%s: unable to write the tag files: %s", jb->sender, jb->name,
+			strerror(-err));
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not finish the bag%s", "");
+	}
+	return 0;
+}
+
+/* Read the archive from the resume point to its end. */
+static int read_archive(struct job *jb, struct tls_site *site)
+{
+	struct archive_member *m = malloc(sizeof(*m));
+	size_t plen = strlen(jb->name);
+	int r, code = 0;
+
+	if (!m)
+		return refuse(jb, EXIT_SYSTEM, "out of memory%s", "");
+	while (!code && (r = archive_next(jb->r, m)) > 0) {
+		const char *rel = m->path + plen + 1;
+		struct buf *tag = NULL;
+
+		if (strncmp(m->path, jb->name, plen) || m->path[plen] != '/') {
+			code = refuse(jb, EXIT_INTEGRITY, "member '%s' is outside the job", m->path);
+			break;
+		}
+		if (!strcmp(rel, "manifest-sha256.txt"))
+			tag = &jb->manifest;
+		else if (!strcmp(rel, "manifest-sha256.txt.sig"))
+			tag = &jb->sig;
+		else if (!strcmp(rel, "bag-info.txt"))
+			tag = &jb->info;
+		if (tag || !strcmp(rel, "bagit.txt")) {
+			struct buf skip = BUF_INIT(4096);
+
+			r = archive_data(jb->r, m, tag ? tag : &skip);
+			buf_free(&skip);
+			if (r < 0)
+				code = stream_failed(jb, site, r, m->path);
+			continue;
+		}
+		if (strncmp(rel, "data/", 5) || !path_is_safe(rel + 5)) {
+			code = refuse(jb, EXIT_INTEGRITY, "unsafe or unknown member '%s' refused", m->path);
+			break;
+		}
+		memmove(m->path, rel + 5, strlen(rel + 5) + 1);
+		if (!m->has_seq || !m->has_sha || m->seq < jb->next_seq) {
+			code = refuse(jb, EXIT_INTEGRITY, "member '%s' has no sequence or hash, "
+				      "or is out of order", m->path);
+			break;
+		}
+		if (!field_is_clean(m->cls) || !field_is_clean(m->placement) ||
+		    !field_is_clean(m->how) || !field_is_clean(m->proof) || !field_is_clean(m->source)) {
+			code = refuse(jb, EXIT_INTEGRITY, "member '%s' has control characters", m->path);
+			break;
+		}
+		if ((r = archive_data(jb->r, m, &jb->data)) < 0)
+			code = stream_failed(jb, site, r, m->path);
+		else
+			code = commit_message(jb, m);
+	}
+	if (!code && r < 0)
+		code = stream_failed(jb, site, r, "a member header");
+	free(m);
+	if (code)
+		return code;
+	if (!jb->manifest.len || !jb->sig.len || !jb->info.len)
+		return refuse(jb, EXIT_INTEGRITY, "the archive ended without its signed manifest%s", "");
+	return complete_job(jb);
+}
+
+static ssize_t recv_bytes(void *ctx, void *p, size_t len)
+{
+	return tls_read(ctx, p, len);
+}
+
+/* Serve one connection: handshake, hello, archive, verdict. */
+static int serve(struct tls_site *site, int fd, const char *dest, int quiet)
+{
+	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
+			  .sig = BUF_INIT(4096), .info = BUF_INIT(4096), .quiet = quiet };
+	char line[256], dir[4096], reply[64];
+	int err, code = 0, lockfd = -1, jfd = -1;
+
+	jb.out.dirfd = jb.out.tmpfd = -1;
+	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
+		lb_warn("receive: connection refused: %s", tls_error(site));
+		return err == -EACCES || err == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM;
+	}
+	jb.sender = tls_peer_name(jb.tls);
+	if (!(jb.r = calloc(1, sizeof(*jb.r)))) {
+		code = refuse(&jb, EXIT_SYSTEM, "out of memory%s", "");
+		goto out;
+	}
+	jb.r->read = recv_bytes;
+	jb.r->ctx = jb.tls;
+	if (!name_is_safe(jb.sender)) {
+		code = refuse(&jb, EXIT_INTEGRITY, "the certificate's CN '%s' is not a usable sender name",
+			      jb.sender);
+		goto out;
+	}
+	if ((err = rbuf_line(jb.r, line, sizeof(line))) < 0) {
+		code = stream_failed(&jb, site, err, "the hello");
+		goto out;
+	}
+	if (strncmp(line, "LIFEBOAT/1 JOB ", 15) || !name_is_safe(line + 15)) {
+		code = refuse(&jb, EXIT_INTEGRITY, "bad hello '%.64s'", line);
+		goto out;
+	}
+	snprintf(jb.name, sizeof(jb.name), "%.*s", JOB_NAME_MAX, line + 15);
+
+	/* The sender's own directory, then the job's. */
+	snprintf(dir, sizeof(dir), "%s/%s", dest, jb.sender);
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not create the sender's directory%s", "");
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s/%s", dest, jb.sender, jb.name);
+	if ((err = outtree_open(&jb.out, dir, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0) {
+		lb_warn("receive: unable to use '%s': %s", dir, strerror(-err));
+		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not open the job%s", "");
+		goto out;
+	}
+	lockfd = outtree_meta_open(&jb.out, "lock", 1);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		code = refuse(&jb, EXIT_SYSTEM, "job '%s' is busy on another connection", jb.name);
+		goto out;
+	}
+	if (outtree_exists(&jb.out, "bagit.txt")) {
+		tls_write(jb.tls, "COMPLETE\n", 9);
+		if (!quiet)
+			lb_warn("receive: %s/%s: already complete", jb.sender, jb.name);
+		goto out;
+	}
+	if ((jfd = outtree_meta_open(&jb.out, "journal", 1)) < 0 ||
+	    (err = journal_load(&jb.j, jfd)) < 0) {
+		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not read its journal%s", "");
+		goto out;
+	}
+	jb.next_seq = journal_next_seq(&jb.j);
+	snprintf(reply, sizeof(reply), "RESUME %llu\n", (unsigned long long)jb.next_seq);
+	if ((err = tls_write(jb.tls, reply, strlen(reply))) < 0) {
+		code = stream_failed(&jb, site, err, "the hello");
+		goto out;
+	}
+	if (!(code = read_archive(&jb, site))) {
+		snprintf(reply, sizeof(reply), "DONE %zu %llu\n", jb.j.n,
+			 (unsigned long long)jb.j.octets);
+		tls_write(jb.tls, reply, strlen(reply));
+		if (!quiet)
+			lb_warn("receive: %s/%s: complete: %zu messages, %llu new now, "
+				"%llu sent again", jb.sender, jb.name, jb.j.n,
+				(unsigned long long)jb.received, (unsigned long long)jb.duplicates);
+	}
+out:
+	tls_close(jb.tls, code == 0);
+	journal_free(&jb.j);
+	if (jfd >= 0)
+		close(jfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (jb.out.dirfd >= 0)
+		outtree_close(&jb.out);
+	buf_free(&jb.data);
+	buf_free(&jb.manifest);
+	buf_free(&jb.sig);
+	buf_free(&jb.info);
+	free(jb.r);
+	return code;
+}
+
+int cmd_receive(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tls", required_argument, NULL, 't' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "dest", required_argument, NULL, 'd' },
+		{ "once", no_argument, NULL, '1' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *tlsdir = NULL, *listen_at = NULL, *dest = NULL;
+	char host[256], port[16];
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	struct tls_site *site;
+	int once = 0, quiet = 0, ch, lfd, err;
+
+	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': tlsdir = optarg; break;
+		case 'l': listen_at = optarg; break;
+		case 'd': dest = optarg; break;
+		case '1': once = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(receive_usage, stdout); return EXIT_DONE;
+		default: usage_error(receive_usage, "receive: unknown option");
+		}
+	}
+	if (optind != argc || !tlsdir || !listen_at || !dest)
+		usage_error(receive_usage, "receive: --tls, --listen and --dest are required");
+	if (split_hostport(listen_at, host, sizeof(host), port, sizeof(port)) < 0)
+		usage_error(receive_usage, "receive: '%s' is not HOST:PORT", listen_at);
+	if ((err = tls_site_load(&site, tlsdir, TLS_SERVER)) < 0)
+		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "receive: %s",
+		       site ? tls_error(site) : "out of memory");
+	if (mkdir(dest, 0755) < 0 && errno != EEXIST)
+		lb_die(EXIT_SYSTEM, "unable to create '%s': %s", dest, strerror(errno));
+	if ((lfd = tcp_listen(host[0] ? host : NULL, port)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to listen on '%s': %s", listen_at, strerror(-lfd));
+	if (getsockname(lfd, (struct sockaddr *)&sa, &salen) == 0)
+		lb_warn("receive: listening on %s:%u", host,
+			ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+						       : ((struct sockaddr_in *)&sa)->sin_port));
+	/* Children are reaped by the kernel; a broken pipe is an error
+	 * return, not a signal. */
+	signal(SIGCHLD, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		pid_t pid;
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			lb_die(EXIT_SYSTEM, "accept: %s", strerror(errno));
+		}
+		if (once) {
+			close(lfd);
+			err = serve(site, fd, dest, quiet);
+			tls_site_free(site);
+			return err;
+		}
+		/* One process a connection: a fleet of senders at once, and a
+		 * crash of one cannot touch another's job. */
+		if ((pid = fork()) == 0) {
+			close(lfd);
+			if (tls_site_reseed(site) < 0)
+				_exit(EXIT_SYSTEM);
+			_exit(serve(site, fd, dest, quiet));
+		}
+		if (pid < 0)
+			lb_warn("receive: fork: %s", strerror(errno));
+		close(fd);
+	}
+}

@@ -1,0 +1,197 @@
+/* send.c - lifeboat send: send an already carved tree to a receiver, or write it as an archive file. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lib/hash.h"
+#include "lib/outtree.h"
+#include "lib/sender.h"
+
+static const char send_usage[] =
+"usage: lifeboat send DIR --tls SITE (--to HOST:PORT | --archive FILE) [--job NAME]\n"
+"\n"
+"Send the tree that 'lifeboat carve --out DIR' wrote, every file listed in\n"
+"DIR/.lifeboat/manifest.tsv, to a receiver over mutually authenticated TLS\n"
+"(or into FILE, '-' for stdout, as the same signed pax archive). Each file\n"
+"is checked against its manifest hash first: a file changed since the\n"
+"carve is not sent. A transfer that was cut resumes where the receiver's\n"
+"journal ends; what it already has is not sent again.\n"
+"\n"
+"  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
+"  --to HOST:PORT   the receiver\n"
+"  --archive FILE   write the archive instead\n"
+"  --job NAME       the job's name at the receiver (default: DIR's name)\n"
+"  -q, --quiet      no progress\n"
+"\n"
+"exit: 0 received and verified, 4 authentication or integrity failure,\n"
+"100 usage, 111 system or network failure (run again to resume)\n";
+
+static int copy_field(char *dst, size_t cap, const char *src)
+{
+	return (size_t)snprintf(dst, cap, "%s", src) >= cap ? -EUCLEAN : 0;
+}
+
+/* One manifest.tsv line into M: sha256 size class placement how proof source path. */
+static int parse_manifest_line(char *line, struct archive_member *m, uint8_t sha[32])
+{
+	char *f[8], *save = NULL, hexs[3] = { 0 };
+	int n = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (char *t = strtok_r(line, "\t", &save); t && n < 8; t = strtok_r(NULL, "\t", &save))
+		f[n++] = t;
+	if (n != 8 || strlen(f[0]) != 64)
+		return -EUCLEAN;
+	for (int i = 0; i < 32; i++) {
+		char *end;
+
+		memcpy(hexs, f[0] + 2 * i, 2);
+		sha[i] = (uint8_t)strtoul(hexs, &end, 16);
+		if (*end)
+			return -EUCLEAN;
+	}
+	m->size = strtoull(f[1], NULL, 10);
+	if (copy_field(m->cls, sizeof(m->cls), f[2]) || copy_field(m->placement, sizeof(m->placement), f[3]) ||
+	    copy_field(m->how, sizeof(m->how), f[4]) || copy_field(m->proof, sizeof(m->proof), f[5]) ||
+	    copy_field(m->source, sizeof(m->source), f[6]) || copy_field(m->path, sizeof(m->path), f[7]))
+		return -EUCLEAN;
+	return 0;
+}
+
+static int write_fd(void *ctx, const void *p, size_t len)
+{
+	const char *c = p;
+
+	while (len) {
+		ssize_t n = write(*(int *)ctx, c, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int sign_with(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
+{
+	return tls_sign(ctx, hash, sig, cap, len);
+}
+
+int cmd_send(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tls", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, 'o' },
+		{ "archive", required_argument, NULL, 'a' },
+		{ "job", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *tlsdir = NULL, *to = NULL, *archive = NULL, *job = NULL, *dir;
+	struct outtree src = { .tmpfd = -1 };	/* read-only: only dirfd is used */
+	struct archive_member *m = malloc(sizeof(*m));
+	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct sender s = { 0 };
+	struct archive_out a;
+	struct tls_site *site;
+	char *line = NULL, path[4200], *dircopy;
+	size_t cap = 0;
+	uint64_t files = 0;
+	int ch, err, code = EXIT_DONE, ofd = -1;
+	FILE *manifest;
+
+	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': tlsdir = optarg; break;
+		case 'o': to = optarg; break;
+		case 'a': archive = optarg; break;
+		case 'j': job = optarg; break;
+		case 'q': break;
+		case 'h': fputs(send_usage, stdout); return EXIT_DONE;
+		default: usage_error(send_usage, "send: unknown option");
+		}
+	}
+	if (optind != argc - 1 || !tlsdir || !to == !archive)
+		usage_error(send_usage, "send: DIR, --tls and one of --to or --archive are required");
+	dir = argv[optind];
+	dircopy = strdup(dir);
+	if (!job)
+		job = basename(dircopy);
+	if (!name_is_safe(job))
+		usage_error(send_usage, "send: '%s' is not a job name: give --job NAME", job);
+	if (!m)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	if ((err = tls_site_load(&site, tlsdir, TLS_CLIENT)) < 0)
+		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "send: %s",
+		       site ? tls_error(site) : "out of memory");
+	snprintf(path, sizeof(path), "%s/.lifeboat/manifest.tsv", dir);
+	if ((src.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !(manifest = fopen(path, "r")))
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
+
+	if (archive) {
+		ofd = strcmp(archive, "-") ? open(archive, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : 1;
+		if (ofd < 0)
+			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
+		archive_out_init(&a, job, write_fd, &ofd);
+	} else if ((err = sender_open(&s, site, to, job))) {
+		lb_die(err > 0 ? err : err == -EACCES || err == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM,
+		       "send: %s", s.error);
+	}
+
+	while (getline(&line, &cap, manifest) > 0) {
+		uint8_t want[32];
+
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] == '#')
+			continue;
+		if (parse_manifest_line(line, m, want) < 0)
+			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
+		/* Only what still matches the carve's own hash goes out. */
+		if ((err = outtree_read(&src, m->path, &data, &m->mtime)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path, strerror(-err));
+		sha256(data.p, data.len, m->sha256);
+		if (memcmp(want, m->sha256, 32) || data.len != m->size)
+			lb_die(EXIT_INTEGRITY, "'%s/%s' no longer matches the manifest: nothing more sent",
+			       dir, m->path);
+		err = archive ? archive_put(&a, m, data.p) : sender_put(&s, m, data.p);
+		if (err < 0)
+			lb_die(EXIT_SYSTEM, "send: %s", archive ? strerror(-err) : s.error);
+		files++;
+	}
+	fclose(manifest);
+	if (archive) {
+		if ((err = archive_finish(&a, sign_with, site)) < 0 || (ofd != 1 && close(ofd) < 0))
+			lb_die(EXIT_SYSTEM, "unable to write '%s': %s", archive, strerror(err < 0 ? -err : errno));
+		archive_out_free(&a);
+		fprintf(stderr, "lifeboat: send: %llu messages written to '%s' as job %s\n",
+			(unsigned long long)files, archive, job);
+	} else {
+		if ((code = sender_finish(&s)) != 0) {
+			lb_warn("send: %s", s.error);
+			code = code > 0 ? code : code == -EACCES || code == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM;
+		} else if (s.complete) {
+			fprintf(stderr, "lifeboat: send: the receiver already holds job %s\n", job);
+		} else {
+			fprintf(stderr, "lifeboat: send: job %s verified by the receiver: %llu messages, "
+				"%llu sent now\n", job, (unsigned long long)files,
+				(unsigned long long)s.a.sent_files);
+		}
+		sender_close(&s);
+	}
+	close(src.dirfd);
+	buf_free(&data);
+	free(line);
+	free(m);
+	free(dircopy);
+	tls_site_free(site);
+	return code;
+}

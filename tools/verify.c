@@ -1,0 +1,130 @@
+/* verify.c - lifeboat verify: re-check a received (or extracted) bag: signature, every hash, nothing extra. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lib/archive.h"
+#include "lib/hash.h"
+#include "lib/outtree.h"
+#include "lib/tls.h"
+
+static const char verify_usage[] =
+"usage: lifeboat verify BAG [--cert FILE]\n"
+"\n"
+"Check a job as 'lifeboat receive' stored it (or as 'tar -x' unpacked an\n"
+"archive from 'lifeboat send --archive'): the signature over\n"
+"manifest-sha256.txt with the sender's certificate, the SHA-256 of every\n"
+"file it lists under data/, the Payload-Oxum of bag-info.txt, and that\n"
+"data/ holds nothing else (no extra file, no symlink).\n"
+"\n"
+"  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
+"\n"
+"exit: 0 all good, 4 something does not match (listed), 100 usage,\n"
+"111 the bag could not be read\n";
+
+static size_t data_files, data_odd;
+
+static int count_file(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	if (type == FTW_F && S_ISREG(st->st_mode))
+		data_files++;
+	else if (type != FTW_D)
+		data_odd++;
+	return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cert", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
+		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
+	const char *cert = NULL, *dir;
+	char certbuf[4200], path[4200];
+	unsigned long long octets = 0, files = 0, want_octets, want_files;
+	const uint8_t *p, *end;
+	uint8_t hash[32], want[32];
+	int ch, err, bad = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cert = optarg; break;
+		case 'h': fputs(verify_usage, stdout); return EXIT_DONE;
+		default: usage_error(verify_usage, "verify: unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		usage_error(verify_usage, "verify: expected one BAG");
+	dir = argv[optind];
+	if (!cert) {
+		snprintf(certbuf, sizeof(certbuf), "%s/sender.pem", dir);
+		cert = certbuf;
+	}
+	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", dir, strerror(errno));
+	if ((err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "manifest-sha256.txt.sig", &sig, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "bag-info.txt", &info, NULL)) < 0 ||
+	    (err = buf_append(&info, "", 1)) < 0)
+		lb_die(EXIT_SYSTEM, "'%s' is not a complete bag: %s", dir, strerror(-err));
+
+	sha256(manifest.p, manifest.len, hash);
+	if ((err = tls_cert_verify(cert, hash, sig.p, sig.len)) < 0) {
+		if (err == -EINVAL)
+			lb_die(EXIT_SYSTEM, "unable to read the certificate '%s'", cert);
+		lb_warn("verify: '%s/manifest-sha256.txt': the signature does not verify with '%s'",
+			dir, cert);
+		bad++;
+	}
+	p = manifest.p;
+	end = p + manifest.len;
+	while ((r = manifest_next(&p, end, want, path + 5, sizeof(path) - 5)) > 0) {
+		memcpy(path, "data/", 5);
+		if ((err = outtree_read(&bag, path, &data, NULL)) < 0) {
+			lb_warn("verify: '%s/%s': %s", dir, path, strerror(-err));
+			bad++;
+			continue;
+		}
+		sha256(data.p, data.len, hash);
+		if (memcmp(hash, want, 32)) {
+			lb_warn("verify: '%s/%s' does not match its SHA-256", dir, path);
+			bad++;
+		}
+		octets += data.len;
+		files++;
+	}
+	if (r < 0) {
+		lb_warn("verify: '%s/manifest-sha256.txt' is malformed", dir);
+		bad++;
+	}
+	if (sscanf((char *)info.p, "Payload-Oxum: %llu.%llu", &want_octets, &want_files) != 2 ||
+	    want_octets != octets || want_files != files) {
+		lb_warn("verify: '%s/bag-info.txt': Payload-Oxum does not match the files", dir);
+		bad++;
+	}
+	snprintf(path, sizeof(path), "%s/data", dir);
+	if (nftw(path, count_file, 16, FTW_PHYS) < 0 && files)
+		lb_die(EXIT_SYSTEM, "unable to walk '%s': %s", path, strerror(errno));
+	if (data_files != files || data_odd) {
+		lb_warn("verify: '%s' holds %zu files and %zu other entries the manifest does not list",
+			path, data_files > files ? data_files - (size_t)files : 0, data_odd);
+		bad++;
+	}
+	printf("verify: %s: %llu messages, %llu bytes, %s\n", dir, files, octets,
+	       bad ? "FAILED" : "signature and every hash good");
+	close(bag.dirfd);
+	buf_free(&manifest);
+	buf_free(&sig);
+	buf_free(&info);
+	buf_free(&data);
+	return bad ? EXIT_INTEGRITY : EXIT_DONE;
+}
