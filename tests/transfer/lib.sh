@@ -1,0 +1,41 @@
+# Shared by the transfer tests: a site, a receiver on loopback, a carved lab tree.
+# Sourced by tests/transfer-*.t after they set -eu and define fail().
+
+# Make a site with senders alpha and beta, once per test.
+make_site() {
+	"$TOP/scripts/mkcerts" site alpha beta >/dev/null 2>&1 || fail "mkcerts"
+}
+
+# start_receiver DEST [ARGS...]: start 'lifeboat receive' in its own process
+# group and set $rport and $rpid.
+start_receiver() {
+	dest=$1; shift
+	rm -f recv.log
+	setsid "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest "$dest" "$@" \
+		>/dev/null 2>recv.log &
+	rpid=$!
+	for _ in $(seq 100); do
+		rport=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log)
+		[ -n "$rport" ] && return 0
+		sleep 0.05
+	done
+	cat recv.log
+	fail "the receiver did not start"
+}
+
+# Stop the receiver and every child it forked.
+stop_receiver() {
+	kill -9 "-$rpid" 2>/dev/null || true
+	wait "$rpid" 2>/dev/null || true
+}
+
+# A free TCP port on loopback.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# tree_digest DIR: one sorted line per file (path, sha256, mtime), .lifeboat left out.
+tree_digest() {
+	(cd "$1" && find . -path ./.lifeboat -prune -o -type f -printf '%P %T@\n' | sort |
+		while read -r f t; do echo "$f $(sha256sum <"$f" | cut -c1-64) ${t%.*}"; done)
+}
