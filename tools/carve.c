@@ -207,8 +207,8 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 		memcpy(a->sha256, m->sha256, 32);
 		a->size = m->len;
 		a->mtime = mtime;
-		if (sender_put(c->send, a, data) < 0)
-			lb_die(EXIT_SYSTEM, "carve: %s (run again to resume)", c->send->error);
+		if ((err = sender_put(c->send, a, data)))
+			lb_die(sender_exit_code(err), "carve: %s", c->send->error);
 		return;
 	}
 	if ((err = outtree_put(&c->out, path, data, (size_t)m->len, mtime)) < 0)
@@ -757,9 +757,7 @@ int cmd_carve(int argc, char **argv)
 	if (to) {
 		/* Connect first: a refused sender learns it before a long scan. */
 		if ((err = sender_open(&sender, site, to, job)))
-			lb_die(err > 0 ? err : err == -EACCES || err == -EBADMSG ? EXIT_INTEGRITY
-										 : EXIT_SYSTEM,
-			       "carve: %s", sender.error);
+			lb_die(sender_exit_code(err), "carve: %s", sender.error);
 		c->send = &sender;
 		if (!(c->member = malloc(sizeof(*c->member))))
 			lb_die(EXIT_SYSTEM, "out of memory");
@@ -816,7 +814,7 @@ int cmd_carve(int argc, char **argv)
 
 	if (c->send) {
 		if ((err = sender_finish(c->send)))
-			lb_die(err > 0 ? err : EXIT_SYSTEM, "carve: %s", c->send->error);
+			lb_die(sender_exit_code(err), "carve: %s", c->send->error);
 		fprintf(stderr, "lifeboat: carve: job %s verified by the receiver: %llu messages, "
 			"%llu sent now\n", job, (unsigned long long)c->send->a.files,
 			(unsigned long long)c->send->a.sent_files);

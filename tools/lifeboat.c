@@ -1,4 +1,5 @@
 /* lifeboat.c - the lifeboat command: dispatch to one subcommand per file. */
+#include <signal.h>
 #include <string.h>
 
 #include "cli.h"
@@ -27,6 +28,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* A peer that goes away is an error return (EPIPE), never a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -79,6 +79,9 @@ static int stream_failed(struct job *jb, struct tls_site *site, int err, const c
 
 	if (err == -EUCLEAN)
 		return refuse(jb, EXIT_INTEGRITY, "malformed archive at %s", where);
+	if (err == -ENOTSUP)
+		return refuse(jb, EXIT_INTEGRITY, "a member that is not a regular file "
+			      "(a link, device or directory) was refused, after %s", where);
 	snprintf(why, sizeof(why), "%s (the job stays resumable)",
 		 err == -EPIPE ? "the sender closed the connection early" : tls_error(site));
 	jb->tls = NULL;		/* nothing more can be said on it */
@@ -284,7 +287,10 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet)
 	jb.out.dirfd = jb.out.tmpfd = -1;
 	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
 		lb_warn("receive: connection refused: %s", tls_error(site));
-		return err == -EACCES || err == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM;
+		/* A peer that fails the handshake is not authenticated; only a
+		 * lost or silent connection is a network failure. */
+		return err == -EPIPE || err == -ETIMEDOUT || err == -ENOMEM ? EXIT_SYSTEM
+									    : EXIT_INTEGRITY;
 	}
 	jb.sender = tls_peer_name(jb.tls);
 	if (!(jb.r = calloc(1, sizeof(*jb.r)))) {
@@ -412,10 +418,8 @@ int cmd_receive(int argc, char **argv)
 		lb_warn("receive: listening on %s:%u", host,
 			ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
 						       : ((struct sockaddr_in *)&sa)->sin_port));
-	/* Children are reaped by the kernel; a broken pipe is an error
-	 * return, not a signal. */
+	/* Children are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		pid_t pid;

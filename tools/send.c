@@ -143,8 +143,7 @@ int cmd_send(int argc, char **argv)
 			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
 		archive_out_init(&a, job, write_fd, &ofd);
 	} else if ((err = sender_open(&s, site, to, job))) {
-		lb_die(err > 0 ? err : err == -EACCES || err == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM,
-		       "send: %s", s.error);
+		lb_die(sender_exit_code(err), "send: %s", s.error);
 	}
 
 	while (getline(&line, &cap, manifest) > 0) {
@@ -162,9 +161,10 @@ int cmd_send(int argc, char **argv)
 		if (memcmp(want, m->sha256, 32) || data.len != m->size)
 			lb_die(EXIT_INTEGRITY, "'%s/%s' no longer matches the manifest: nothing more sent",
 			       dir, m->path);
-		err = archive ? archive_put(&a, m, data.p) : sender_put(&s, m, data.p);
-		if (err < 0)
-			lb_die(EXIT_SYSTEM, "send: %s", archive ? strerror(-err) : s.error);
+		if (archive && (err = archive_put(&a, m, data.p)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to write '%s': %s", archive, strerror(-err));
+		if (!archive && (err = sender_put(&s, m, data.p)))
+			lb_die(sender_exit_code(err), "send: %s", s.error);
 		files++;
 	}
 	fclose(manifest);
@@ -177,7 +177,7 @@ int cmd_send(int argc, char **argv)
 	} else {
 		if ((code = sender_finish(&s)) != 0) {
 			lb_warn("send: %s", s.error);
-			code = code > 0 ? code : code == -EACCES || code == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM;
+			code = sender_exit_code(code);
 		} else if (s.complete) {
 			fprintf(stderr, "lifeboat: send: the receiver already holds job %s\n", job);
 		} else {

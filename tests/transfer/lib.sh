@@ -15,7 +15,7 @@ start_receiver() {
 		>/dev/null 2>recv.log &
 	rpid=$!
 	for _ in $(seq 100); do
-		rport=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log)
+		rport=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log 2>/dev/null || true)
 		[ -n "$rport" ] && return 0
 		sleep 0.05
 	done

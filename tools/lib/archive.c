@@ -430,7 +430,7 @@ int archive_next(struct rbuf *r, struct archive_member *m)
 			continue;
 		}
 		if (h[H_TYPE] != '0' && h[H_TYPE] != 0)
-			return -EUCLEAN;	/* links, devices, directories, global headers */
+			return -ENOTSUP;	/* links, devices, directories, global headers */
 		if (!m->path[0]) {
 			char name[256];
 			size_t pl = strnlen((const char *)h + H_PREFIX, 155);

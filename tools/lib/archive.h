@@ -80,8 +80,9 @@ int rbuf_exact(struct rbuf *r, void *p, size_t len);
 int rbuf_line(struct rbuf *r, char *line, size_t cap);
 
 /* The next member's headers: 1 and *M (path is the whole member name),
- * 0 at the end of the archive, -EUCLEAN for a malformed or unsupported
- * member (links, devices, global headers), -errno. The member's data
+ * 0 at the end of the archive, -EUCLEAN for a malformed member, -ENOTSUP
+ * for one that is not a regular file (links, devices, directories,
+ * global headers), -errno. The member's data
  * follows: read it with archive_data(). */
 int archive_next(struct rbuf *r, struct archive_member *m);
 /* Read M's data into B (reset first) and skip its padding. */

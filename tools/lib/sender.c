@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb.h"
 #include "sender.h"
 
 static int send_bytes(void *ctx, const void *p, size_t len)
@@ -82,8 +83,14 @@ int sender_put(struct sender *s, struct archive_member *m, const void *data)
 
 	if (s->complete)
 		return 0;
-	if ((err = archive_put(&s->a, m, data)) < 0)
+	if ((err = archive_put(&s->a, m, data)) < 0) {
+		char line[512];
+
+		/* A receiver that refuses says why before it closes. */
+		if (rbuf_line(s->r, line, sizeof(line)) == 0 && !strncmp(line, "ERROR ", 6))
+			return receiver_error(s, line);
 		return io_error(s, err, "send");
+	}
 	return 0;
 }
 
@@ -111,4 +118,16 @@ void sender_close(struct sender *s)
 	free(s->r);
 	s->tls = NULL;
 	s->r = NULL;
+}
+
+int sender_exit_code(int err)
+{
+	if (err >= 0)
+		return err;
+	switch (err) {
+	case -EACCES: case -EBADMSG: case -ECONNABORTED: case -EPROTO: case -EUCLEAN:
+		return EXIT_INTEGRITY;
+	default:
+		return EXIT_SYSTEM;
+	}
 }

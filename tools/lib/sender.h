@@ -28,12 +28,17 @@ struct sender {
 /* Connect to HOSTPORT and learn where job JOB resumes. 0, the receiver's
  * (positive) exit code when it refused, or -errno; the words in s->error. */
 int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job);
-/* Send message M (skipped when below the resume point). */
+/* Send message M (skipped when below the resume point). 0, the
+ * receiver's exit code when it refused, or -errno. */
 int sender_put(struct sender *s, struct archive_member *m, const void *data);
 /* Send the signed manifest and wait for the receiver's verdict. Returns 0,
  * or the receiver's (positive) exit code with its words in s->error, or
  * -errno. */
 int sender_finish(struct sender *s);
 void sender_close(struct sender *s);
+/* The exit code for a result of sender_open() or sender_finish(): a
+ * receiver's own code, 4 for authentication or integrity (certificate,
+ * pin, alert, altered record, malformed answer), 111 for the network. */
+int sender_exit_code(int err);
 
 #endif
