@@ -271,6 +271,21 @@ static int read_archive(struct job *jb, struct tls_site *site)
 	return complete_job(jb);
 }
 
+/* Take the job's lock. A sender that reconnects after its connection
+ * died can find the old connection's process still holding it for a
+ * moment, until that one reads the end of its stream: wait up to 10 s. */
+static int lock_job(int fd)
+{
+	for (int i = 0; i < 100; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 1;
+		if (errno != EWOULDBLOCK)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
 static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 {
 	return tls_read(ctx, p, len);
@@ -327,10 +342,11 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet)
 		goto out;
 	}
 	lockfd = outtree_meta_open(&jb.out, "lock", 1);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if (lockfd < 0 || !lock_job(lockfd)) {
 		code = refuse(&jb, EXIT_SYSTEM, "job '%s' is busy on another connection", jb.name);
 		goto out;
 	}
+	outtree_clear_tmp(&jb.out);
 	if (outtree_exists(&jb.out, "bagit.txt")) {
 		tls_write(jb.tls, "COMPLETE\n", 9);
 		if (!quiet)
@@ -362,10 +378,10 @@ out:
 	journal_free(&jb.j);
 	if (jfd >= 0)
 		close(jfd);
-	if (lockfd >= 0)
-		close(lockfd);
 	if (jb.out.dirfd >= 0)
 		outtree_close(&jb.out);
+	if (lockfd >= 0)
+		close(lockfd);
 	buf_free(&jb.data);
 	buf_free(&jb.manifest);
 	buf_free(&jb.sig);

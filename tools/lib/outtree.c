@@ -63,10 +63,9 @@ static int open_subdir(int dirfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Remove what an interrupted run left in .lifeboat/tmp. */
-static void clear_tmp(int tmpfd)
+void outtree_clear_tmp(struct outtree *o)
 {
-	int fd = dup(tmpfd);
+	int tmpfd = o->tmpfd, fd = dup(tmpfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 
@@ -107,7 +106,6 @@ int outtree_open(struct outtree *o, const char *dir, int flags)
 		err = o->tmpfd;
 		goto fail;
 	}
-	clear_tmp(o->tmpfd);
 	return 0;
 fail:
 	close(o->dirfd);
@@ -168,13 +166,14 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
 		int64_t mtime)
 {
-	char tmpname[32];
+	char tmpname[48];
 	const char *p;
 	int dfd, fd, err;
 
 	if ((dfd = open_parent(o, rel, 1, &p)) < 0)
 		return dfd;
-	snprintf(tmpname, sizeof(tmpname), "%lu", o->seq++);
+	/* The pid keeps two processes that share a tree apart. */
+	snprintf(tmpname, sizeof(tmpname), "%ld.%lu", (long)getpid(), o->seq++);
 	fd = openat(o->tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = -errno;
@@ -271,10 +270,12 @@ int outtree_close(struct outtree *o)
 		int meta = openat(o->dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		close(o->tmpfd);
-		if (meta >= 0) {
+		/* A tree that others may open too (a receiver's job) keeps
+		 * its tmp/: another process may be writing in it. */
+		if (meta >= 0 && !(o->flags & OUTTREE_RESUME))
 			unlinkat(meta, "tmp", AT_REMOVEDIR);
+		if (meta >= 0)
 			close(meta);
-		}
 	}
 	if (o->dirfd >= 0)
 		close(o->dirfd);

@@ -33,6 +33,10 @@ int path_is_safe(const char *rel);
  * with its .lifeboat/ area. FLAGS: OUTTREE_*. */
 int outtree_open(struct outtree *o, const char *dir, int flags);
 
+/* Remove what an interrupted run left in .lifeboat/tmp. Only for the
+ * tree's one writer: call it after taking a lock when there can be more. */
+void outtree_clear_tmp(struct outtree *o);
+
 /* Write LEN bytes at REL with modification time MTIME (0: leave it).
  * Returns 0, -EEXIST if REL exists, -EINVAL for an unsafe path, -errno. */
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,

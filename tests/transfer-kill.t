@@ -1,0 +1,66 @@
+#!/bin/sh
+# SIGKILL at 100 random points of a transfer, the sender or the receiver
+# (its whole process group), each followed by a restart: every job ends
+# complete, with the same tree as carve --out, each message once in the
+# receiver's journal, nothing lost, nothing duplicated. A tenth of the
+# kills hit carve --send, which re-reads the disk on restart.
+set -eu
+fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
+. "$TOP/tests/transfer/lib.sh"
+trap stop_receiver EXIT
+
+lab=$("$TOP/tests/lab/get" ext4 none) || fail "lab ext4 none"
+make_site
+"$LIFEBOAT" carve -q "$lab/disk.img" --out local >/dev/null || fail "carve"
+tree_digest local >want.txt
+n=$(wc -l <want.txt)
+
+# A job's transfer takes about half a second (most of it fsync); kill
+# points are spread over 0 to 0.7 s, from a fixed seed.
+awk 'BEGIN { srand(7); for (i = 0; i < 100; i++) printf "%.3f %d\n", rand() * 0.7, rand() < 0.5 }' >points
+start_receiver dest
+job=1 kills=0 sender_kills=0 receiver_kills=0 completed=0
+send_job() {
+	if [ $((kills % 10)) = 9 ]; then
+		"$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha \
+			--job "job$job" >/dev/null 2>>send.log
+	else
+		"$LIFEBOAT" send local --to "127.0.0.1:$rport" --tls site/alpha --job "job$job" 2>>send.log
+	fi
+}
+finish_job() {
+	send_job || fail "job$job: the final send exited $?: $(tail -n 3 send.log)"
+	bag=dest/alpha/job$job
+	[ -f "$bag/bagit.txt" ] || fail "job$job is not complete"
+	tree_digest "$bag/data" >got.txt
+	cmp -s want.txt got.txt || { diff want.txt got.txt | head; fail "job$job: the tree differs"; }
+	dups=$(cut -f9 "$bag/.lifeboat/journal" | sort | uniq -d | wc -l)
+	[ "$dups" = 0 ] || fail "job$job: $dups messages journaled twice"
+	[ "$(wc -l <"$bag/.lifeboat/journal")" = "$n" ] || fail "job$job: journal has $(wc -l <"$bag/.lifeboat/journal") lines for $n messages"
+	"$LIFEBOAT" verify "$bag" >/dev/null || fail "job$job: verify"
+	completed=$((completed + 1))
+}
+while read -r delay victim; do
+	[ -e "dest/alpha/job$job/bagit.txt" ] && { finish_job; job=$((job + 1)); }
+	if [ $((kills % 10)) = 9 ]; then delay=$(echo "$delay" | awk '{ print $1 * 4 }'); fi
+	send_job &
+	spid=$!
+	sleep "$delay"
+	if [ "$victim" = 1 ]; then
+		kill -9 "$spid" 2>/dev/null || true
+		# carve --send is a child of the subshell: kill what it started too
+		pkill -9 -P "$spid" 2>/dev/null || true
+		pkill -9 -f "job$job\$" 2>/dev/null || true
+		sender_kills=$((sender_kills + 1))
+	else
+		stop_receiver
+		receiver_kills=$((receiver_kills + 1))
+	fi
+	wait "$spid" 2>/dev/null || true
+	[ "$victim" = 1 ] || start_receiver dest
+	kills=$((kills + 1))
+	# Every five kills, let a job finish.
+	[ $((kills % 5)) = 0 ] && { finish_job; job=$((job + 1)); }
+done <points
+echo "$kills kills ($sender_kills sender, $receiver_kills receiver) over $completed jobs of $n messages each: each job complete, every message once"
