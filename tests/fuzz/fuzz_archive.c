@@ -1,0 +1,60 @@
+/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire: pax members, the BagIt manifest, journal lines. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/archive.h"
+#include "lib/journal.h"
+
+struct mem {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* Hand out the input a few bytes at a time, as a network would. */
+static ssize_t mem_read(void *ctx, void *p, size_t len)
+{
+	struct mem *m = ctx;
+	size_t n = len < m->len ? len : m->len;
+
+	if (n > 7)
+		n = n / 2 + 1;
+	memcpy(p, m->p, n);
+	m->p += n;
+	m->len -= n;
+	return (ssize_t)n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct rbuf r;
+	struct mem m = { data, size };
+	struct archive_member am;
+	struct buf b = BUF_INIT(1 << 20);
+	const uint8_t *p = data;
+	uint8_t sha[32];
+	char path[4096], line[256];
+	struct journal_entry e;
+	char *copy;
+
+	/* The archive, as receive reads it: a hello line, then members. */
+	memset(&r, 0, sizeof(r));
+	r.read = mem_read;
+	r.ctx = &m;
+	if (rbuf_line(&r, line, sizeof(line)) == 0)
+		while (archive_next(&r, &am) > 0 && archive_data(&r, &am, &b) == 0)
+			;
+	buf_free(&b);
+
+	memset(&am, 0, sizeof(am));
+	pax_parse_records(data, size, &am);
+	while (manifest_next(&p, data + size, sha, path, sizeof(path)) > 0)
+		;
+	if ((copy = malloc(size + 1))) {
+		memcpy(copy, data, size);
+		copy[size] = 0;
+		journal_parse(copy, &e);
+		free(copy);
+	}
+	return 0;
+}
