@@ -5,6 +5,7 @@
 #   make demo     install what is missing, run the main job on a lab disk
 #   make bench    benchmarks, written to docs/benchmarks.md
 #   make fuzz     libFuzzer harnesses for the parsers (clang)
+#   make image    the boot image: build/image/bzImage and initramfs.cpio.gz
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -56,6 +57,9 @@ demo: deps all
 bench: deps all
 	scripts/bench
 
+image: deps all
+	scripts/image
+
 FUZZ := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
@@ -68,4 +72,4 @@ fuzz: deps $(FUZZ)
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check demo bench fuzz clean
+.PHONY: all deps check demo bench fuzz image clean

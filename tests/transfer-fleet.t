@@ -1,0 +1,55 @@
+#!/bin/sh
+# One receiver, a fleet: 32 senders at once on loopback, each with its own
+# certificate, each sending its own job. Every job ends complete under its
+# sender's directory, with exactly what that sender sent: nothing lost,
+# nothing mixed between senders.
+set -eu
+fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
+. "$TOP/tests/transfer/lib.sh"
+trap stop_receiver EXIT
+
+lab=$("$TOP/tests/lab/get" ext4 none) || fail "lab ext4 none"
+senders=$(seq -f 's%02g' 1 32)
+# shellcheck disable=SC2086
+"$TOP/scripts/mkcerts" site $senders >/dev/null 2>&1 || fail "mkcerts"
+"$LIFEBOAT" carve -q "$lab/disk.img" --out local >/dev/null || fail "carve"
+
+# Each sender sends a different slice of the carve (10 messages from its
+# own offset), so that a message filed under the wrong sender shows.
+i=0
+for s in $senders; do
+	mkdir -p "tree-$s/.lifeboat"
+	head -n 1 local/.lifeboat/manifest.tsv >"tree-$s/.lifeboat/manifest.tsv"
+	grep -v '^#' local/.lifeboat/manifest.tsv | tail -n +$((i * 8 + 1)) | head -n 10 \
+		>>"tree-$s/.lifeboat/manifest.tsv"
+	cut -f8 "tree-$s/.lifeboat/manifest.tsv" | tail -n +2 | while read -r p; do
+		mkdir -p "tree-$s/$(dirname "$p")" && cp -p "local/$p" "tree-$s/$p"
+	done
+	i=$((i + 1))
+done
+
+start_receiver dest
+start=$(date +%s.%N)
+pids=
+for s in $senders; do
+	"$LIFEBOAT" send "tree-$s" --to "127.0.0.1:$rport" --tls "site/$s" --job fleet \
+		>"send-$s.log" 2>&1 &
+	pids="$pids $!"
+done
+failed=0
+for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+[ "$failed" = 0 ] || fail "$failed senders failed: $(cat send-*.log | grep -v verified | head -n 3)"
+bytes=0
+for s in $senders; do
+	bag=dest/$s/fleet
+	[ -f "$bag/bagit.txt" ] || fail "$s: the job is not complete"
+	tree_digest "tree-$s" >want.txt
+	tree_digest "$bag/data" >got.txt
+	cmp -s want.txt got.txt || fail "$s: received something other than it sent"
+	"$LIFEBOAT" verify "$bag" >/dev/null || fail "$s: verify"
+	bytes=$((bytes + $(du -sb "$bag/data" | cut -f1)))
+done
+[ "$(ls dest | wc -l)" = 32 ] || fail "dest holds $(ls dest | wc -l) sender directories"
+echo "32 senders at once: every job complete and its own, $bytes bytes in $secs s"
