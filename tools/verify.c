@@ -38,33 +38,21 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
-int cmd_verify(int argc, char **argv)
+/* Check the bag DIR (see the usage above). Returns how many checks
+ * failed, each warned about, with its message and byte counts in *FILES
+ * and *OCTETS; dies when the bag cannot be read at all. */
+int verify_bag(const char *dir, const char *cert, unsigned long long *files_out,
+	       unsigned long long *octets_out)
 {
-	static const struct option opts[] = {
-		{ "cert", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
 		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
-	const char *cert = NULL, *dir;
 	char certbuf[4200], path[4200];
 	unsigned long long octets = 0, files = 0, want_octets, want_files;
 	const uint8_t *p, *end;
 	uint8_t hash[32], want[32];
-	int ch, err, bad = 0, r;
+	int err, bad = 0, r;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': cert = optarg; break;
-		case 'h': fputs(verify_usage, stdout); return EXIT_DONE;
-		default: usage_error(verify_usage, "verify: unknown option");
-		}
-	}
-	if (optind != argc - 1)
-		usage_error(verify_usage, "verify: expected one BAG");
-	dir = argv[optind];
 	if (!cert) {
 		snprintf(certbuf, sizeof(certbuf), "%s/sender.pem", dir);
 		cert = certbuf;
@@ -112,6 +100,7 @@ int cmd_verify(int argc, char **argv)
 		bad++;
 	}
 	snprintf(path, sizeof(path), "%s/data", dir);
+	data_files = data_odd = 0;
 	if (nftw(path, count_file, 16, FTW_PHYS) < 0 && files)
 		lb_die(EXIT_SYSTEM, "unable to walk '%s': %s", path, strerror(errno));
 	if (data_files != files || data_odd) {
@@ -119,12 +108,38 @@ int cmd_verify(int argc, char **argv)
 			path, data_files > files ? data_files - (size_t)files : 0, data_odd);
 		bad++;
 	}
-	printf("verify: %s: %llu messages, %llu bytes, %s\n", dir, files, octets,
-	       bad ? "FAILED" : "signature and every hash good");
 	close(bag.dirfd);
 	buf_free(&manifest);
 	buf_free(&sig);
 	buf_free(&info);
 	buf_free(&data);
+	*files_out = files;
+	*octets_out = octets;
+	return bad;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cert", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *cert = NULL;
+	unsigned long long files, octets;
+	int ch, bad;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cert = optarg; break;
+		case 'h': fputs(verify_usage, stdout); return EXIT_DONE;
+		default: usage_error(verify_usage, "verify: unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		usage_error(verify_usage, "verify: expected one BAG");
+	bad = verify_bag(argv[optind], cert, &files, &octets);
+	printf("verify: %s: %llu messages, %llu bytes, %s\n", argv[optind], files, octets,
+	       bad ? "FAILED" : "signature and every hash good");
 	return bad ? EXIT_INTEGRITY : EXIT_DONE;
 }

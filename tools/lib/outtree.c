@@ -52,13 +52,18 @@ static int dir_is_empty(int fd)
 	return empty;
 }
 
-/* Open (creating) directory NAME under DIRFD, refusing symlinks. */
-static int open_subdir(int dirfd, const char *name)
+/* Open (creating) directory NAME under DIRFD, refusing symlinks. A new
+ * directory of a tree with an owner (O may be NULL) is 0700 and theirs. */
+static int open_subdir(struct outtree *o, int dirfd, const char *name)
 {
-	int fd;
+	int fd, owned = o && o->uid != (uid_t)-1;
 
-	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+	if (mkdirat(dirfd, name, owned ? 0700 : 0755) == 0) {
+		if (owned && fchownat(dirfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	} else if (errno != EEXIST) {
 		return -errno;
+	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
@@ -87,6 +92,8 @@ int outtree_open(struct outtree *o, const char *dir, int flags)
 	memset(o, 0, sizeof(*o));
 	o->dirfd = o->tmpfd = -1;
 	o->flags = flags;
+	o->uid = (uid_t)-1;
+	o->gid = (gid_t)-1;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -96,11 +103,11 @@ int outtree_open(struct outtree *o, const char *dir, int flags)
 		err = err < 0 ? err : -ENOTEMPTY;
 		goto fail;
 	}
-	if ((meta = open_subdir(o->dirfd, ".lifeboat")) < 0) {
+	if ((meta = open_subdir(NULL, o->dirfd, ".lifeboat")) < 0) {
 		err = meta;
 		goto fail;
 	}
-	o->tmpfd = open_subdir(meta, "tmp");
+	o->tmpfd = open_subdir(NULL, meta, "tmp");
 	close(meta);
 	if (o->tmpfd < 0) {
 		err = o->tmpfd;
@@ -150,7 +157,7 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 		memcpy(comp, p, (size_t)(slash - p));
 		comp[slash - p] = 0;
 		if (create)
-			next = open_subdir(dfd, comp);
+			next = open_subdir(o, dfd, comp);
 		else if ((next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			next = -errno;
 		close(dfd);
@@ -180,6 +187,8 @@ int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len
 		goto out;
 	}
 	err = write_all(fd, data, len);
+	if (!err && o->uid != (uid_t)-1 && (fchmod(fd, 0600) < 0 || fchown(fd, o->uid, o->gid) < 0))
+		err = -errno;
 	if (!err && mtime > 0) {
 		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
 
@@ -200,6 +209,21 @@ int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len
 out:
 	close(dfd);
 	return err;
+}
+
+int outtree_mkdir(struct outtree *o, const char *rel)
+{
+	char path[4200];
+	const char *base;
+	int fd;
+
+	/* open_parent() makes every directory above a path's last part. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/x", rel) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if ((fd = open_parent(o, path, 1, &base)) < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime)

@@ -19,6 +19,8 @@ struct outtree {
 	int tmpfd;		/* .lifeboat/tmp */
 	int flags;
 	unsigned long seq;
+	uid_t uid;		/* with an owner (not -1), new directories are */
+	gid_t gid;		/* 0700 and files 0600, and theirs */
 };
 
 enum {
@@ -41,6 +43,9 @@ void outtree_clear_tmp(struct outtree *o);
  * Returns 0, -EEXIST if REL exists, -EINVAL for an unsafe path, -errno. */
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
 		int64_t mtime);
+
+/* Make the directory REL and those above it. 0 or -errno. */
+int outtree_mkdir(struct outtree *o, const char *rel);
 
 /* Read the file at REL into B (reset first), refusing symlinks; its
  * mtime into *MTIME unless NULL. Needs only o->dirfd. */

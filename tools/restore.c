@@ -1,0 +1,262 @@
+/* restore.c - lifeboat restore: put a received job's placed mail into a mail store, Dovecot-ready, without duplicates. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lib/hash.h"
+#include "lib/journal.h"
+#include "lib/outtree.h"
+
+static const char restore_usage[] =
+"usage: lifeboat restore BAG --to STORE [--owner USER|UID:GID] [--cert FILE]\n"
+"\n"
+"Verify the job BAG as 'lifeboat receive' stored it (signature and every\n"
+"hash, as 'lifeboat verify'), then write each message that carve placed\n"
+"into STORE/DOMAIN/USER/Maildir/..., under its original folder, name and\n"
+"flags, with its delivery time as mtime, so that Dovecot serves it as it\n"
+"was. STORE may hold mail already: a message whose name or content is\n"
+"already in its folder is not written again, and nothing is replaced.\n"
+"Orphans, deleted and unverified material stay in the bag.\n"
+"\n"
+"  --to STORE       the mail store (Dovecot: mail_location =\n"
+"                   maildir:STORE/%d/%n/Maildir)\n"
+"  --owner USER     new files 0600 and directories 0700, owned by USER\n"
+"                   or UID:GID (the vmail user); default: the caller\n"
+"  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
+"\n"
+"exit: 0 done, 1 done but a message conflicts with different content\n"
+"already in STORE (listed, left alone), 4 the bag does not verify, 100 usage,\n"
+"111 STORE could not be written\n";
+
+struct restore_counts {
+	unsigned long long written, already, conflicts, left;
+};
+
+/* STORE path for a placed message: DOMAIN/USER/Maildir/REST, from a
+ * carve path that ends in .../DOMAIN/USER/Maildir/REST. */
+static int store_path(const char *path, char *out, size_t cap)
+{
+	const char *m = strstr(path, "/Maildir/"), *user, *domain;
+
+	if (!m || m == path)
+		return -EINVAL;
+	for (user = m; user > path && user[-1] != '/'; user--)
+		;
+	if (user == path)
+		return -EINVAL;
+	for (domain = user - 1; domain > path && domain[-1] != '/'; domain--)
+		;
+	if ((size_t)snprintf(out, cap, "%s", domain) >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Does the folder holding REL (its cur/ and new/) have this message
+ * already: the same unique name (before ":2,"), or the same content?
+ * 1 the same, 0 no, -EEXIST the same name with other content. */
+static int already_there(struct outtree *store, const char *rel, const uint8_t sha[32])
+{
+	char dir[4200], *slash, base[512], path[4800];
+	const char *name = strrchr(rel, '/') + 1;
+	size_t blen = strcspn(name, ":");
+	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "%s", rel);
+	slash = strrchr(dir, '/');
+	*slash = 0;
+	slash = strrchr(dir, '/');	/* .../Maildir[/.Folder]/cur */
+	if (!slash || blen >= sizeof(base))
+		return 0;
+	*slash = 0;
+	memcpy(base, name, blen);
+	base[blen] = 0;
+	for (int sub = 0; sub < 2 && !found; sub++) {
+		static const char *subs[] = { "cur", "new" };
+		char lsdir[4300];
+		struct dirent *de;
+		DIR *d;
+		int fd;
+
+		snprintf(lsdir, sizeof(lsdir), "%s/%s", dir, subs[sub]);
+		fd = openat(store->dirfd, lsdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || !(d = fdopendir(fd))) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while (!found && (de = readdir(d))) {
+			uint8_t have[32];
+			int same_name = !strncmp(de->d_name, base, blen) &&
+					(de->d_name[blen] == 0 || de->d_name[blen] == ':');
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", lsdir, de->d_name);
+			if (outtree_read(store, path, &b, NULL) < 0)
+				continue;
+			sha256(b.p, b.len, have);
+			if (!memcmp(have, sha, 32))
+				found = 1;
+			else if (same_name)
+				found = -EEXIST;
+		}
+		closedir(d);
+	}
+	buf_free(&b);
+	return found;
+}
+
+/* Make the Maildir folder's cur/, new/ and tmp/, and the user's own. */
+static int make_folder(struct outtree *store, const char *rel)
+{
+	char dir[4200], sub[4300], *slash;
+	const char *m = strstr(rel, "/Maildir/");
+	int err = 0;
+
+	snprintf(dir, sizeof(dir), "%s", rel);
+	if ((slash = strrchr(dir, '/')))
+		*slash = 0;
+	if ((slash = strrchr(dir, '/')))
+		*slash = 0;
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		static const char *subs[] = { "cur", "new", "tmp" };
+
+		if (pass == 1)	/* the user's INBOX: .../Maildir */
+			snprintf(dir, sizeof(dir), "%.*s/Maildir", (int)(m - rel), rel);
+		for (int i = 0; i < 3 && !err; i++) {
+			snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
+			err = outtree_mkdir(store, sub);
+		}
+	}
+	return err;
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *to = NULL, *owner = NULL, *cert = NULL, *bag;
+	struct outtree src = { .tmpfd = -1 };	/* read-only: only dirfd is used */
+	struct outtree store;
+	struct restore_counts n = { 0 };
+	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	unsigned long long files, octets;
+	char *line = NULL, path[4200], rel[4200], tsv[4200];
+	size_t cap = 0;
+	int ch, err;
+	FILE *f;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': to = optarg; break;
+		case 'o': owner = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'h': fputs(restore_usage, stdout); return EXIT_DONE;
+		default: usage_error(restore_usage, "restore: unknown option");
+		}
+	}
+	if (optind != argc - 1 || !to)
+		usage_error(restore_usage, "restore: BAG and --to STORE are required");
+	bag = argv[optind];
+
+	/* 1. Nothing is restored from a bag that does not verify. */
+	if (verify_bag(bag, cert, &files, &octets))
+		lb_die(EXIT_INTEGRITY, "restore: '%s' does not verify: nothing restored", bag);
+	/* 2. The store, with the owner's modes. */
+	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to use '%s' as the store: %s", to, strerror(-err));
+	if (owner) {
+		unsigned uid, gid;
+		char c;
+		struct passwd *pw;
+
+		/* UID:GID needs no user database (the boot image has none). */
+		if (sscanf(owner, "%u:%u%c", &uid, &gid, &c) == 2) {
+			store.uid = uid;
+			store.gid = gid;
+		} else if ((pw = getpwnam(owner))) {
+			store.uid = pw->pw_uid;
+			store.gid = pw->pw_gid;
+		} else {
+			usage_error(restore_usage, "restore: no user '%s'", owner);
+		}
+	}
+	if ((src.dirfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", bag, strerror(errno));
+	snprintf(path, sizeof(path), "%s/lifeboat-manifest.tsv", bag);
+	if (!(f = fopen(path, "r")))
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
+
+	/* 3. Each placed message, verified again as it is read. */
+	while (getline(&line, &cap, f) > 0) {
+		struct journal_entry e;
+		const char *cls, *placement;
+		uint8_t sha[32];
+		int64_t mtime;
+		int there;
+
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] == '#')
+			continue;
+		/* The journal's line shape, without its SEQ. */
+		snprintf(tsv, sizeof(tsv), "0\t%s", line);
+		if (journal_parse(tsv, &e) < 0)
+			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
+		cls = strchr(e.tsv, '\t') + 1;
+		cls = strchr(cls, '\t') + 1;
+		placement = strchr(cls, '\t') + 1;
+		/* "placed" (the whole path) or "placed-suffix" (from a folder up). */
+		if (strncmp(placement, "placed", 6) || !strncmp(cls, "partial\t", 8) ||
+		    store_path(e.path, rel, sizeof(rel)) < 0) {
+			n.left++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "data/%s", e.path);
+		if ((err = outtree_read(&src, path, &data, &mtime)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", bag, path, strerror(-err));
+		sha256(data.p, data.len, sha);
+		if (memcmp(sha, e.sha256, 32))
+			lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
+		if ((there = already_there(&store, rel, sha)) == 1) {
+			n.already++;
+			continue;
+		}
+		if (there == -EEXIST) {
+			lb_warn("restore: '%s/%s': a message of that name with other content is "
+				"already there: left alone", to, rel);
+			n.conflicts++;
+			continue;
+		}
+		if ((err = make_folder(&store, rel)) < 0 ||
+		    (err = outtree_put(&store, rel, data.p, data.len, mtime)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to write '%s/%s': %s", to, rel, strerror(-err));
+		n.written++;
+	}
+	fclose(f);
+	close(src.dirfd);
+	if ((err = outtree_close(&store)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to finish writing '%s': %s", to, strerror(-err));
+	/* The store is Dovecot's: leave none of our bookkeeping in it. */
+	snprintf(path, sizeof(path), "%s/.lifeboat/tmp", to);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/.lifeboat", to);
+	rmdir(path);
+	printf("restore: %s -> %s: %llu messages written, %llu already there, "
+	       "%llu conflicts left alone, %llu not placed (left in the bag)\n",
+	       bag, to, n.written, n.already, n.conflicts, n.left);
+	buf_free(&data);
+	free(line);
+	return n.conflicts ? EXIT_LOSSES : EXIT_DONE;
+}
