@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "lib/hash.h"
-#include "lib/journal.h"
+#include "lib/archive.h"
 #include "lib/outtree.h"
 
 static const char restore_usage[] =
@@ -153,7 +153,8 @@ int cmd_restore(int argc, char **argv)
 	struct restore_counts n = { 0 };
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	unsigned long long files, octets;
-	char *line = NULL, path[4200], rel[4200], tsv[4200];
+	struct archive_member *m = malloc(sizeof(*m));
+	char *line = NULL, path[4200], rel[4200];
 	size_t cap = 0;
 	int ch, err;
 	FILE *f;
@@ -170,6 +171,8 @@ int cmd_restore(int argc, char **argv)
 	if (optind != argc - 1 || !to)
 		usage_error(restore_usage, "restore: BAG and --to STORE are required");
 	bag = argv[optind];
+	if (!m)
+		lb_die(EXIT_SYSTEM, "out of memory");
 
 	/* 1. Nothing is restored from a bag that does not verify. */
 	if (verify_bag(bag, cert, &files, &octets))
@@ -201,8 +204,6 @@ int cmd_restore(int argc, char **argv)
 
 	/* 3. Each placed message, verified again as it is read. */
 	while (getline(&line, &cap, f) > 0) {
-		struct journal_entry e;
-		const char *cls, *placement;
 		uint8_t sha[32];
 		int64_t mtime;
 		int there;
@@ -210,24 +211,19 @@ int cmd_restore(int argc, char **argv)
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] == '#')
 			continue;
-		/* The journal's line shape, without its SEQ. */
-		snprintf(tsv, sizeof(tsv), "0\t%s", line);
-		if (journal_parse(tsv, &e) < 0)
+		if (member_from_tsv(line, m) < 0)
 			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
-		cls = strchr(e.tsv, '\t') + 1;
-		cls = strchr(cls, '\t') + 1;
-		placement = strchr(cls, '\t') + 1;
 		/* "placed" (the whole path) or "placed-suffix" (from a folder up). */
-		if (strncmp(placement, "placed", 6) || !strncmp(cls, "partial\t", 8) ||
-		    store_path(e.path, rel, sizeof(rel)) < 0) {
+		if (strncmp(m->placement, "placed", 6) || !strcmp(m->cls, "partial") ||
+		    store_path(m->path, rel, sizeof(rel)) < 0) {
 			n.left++;
 			continue;
 		}
-		snprintf(path, sizeof(path), "data/%s", e.path);
+		snprintf(path, sizeof(path), "data/%s", m->path);
 		if ((err = outtree_read(&src, path, &data, &mtime)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", bag, path, strerror(-err));
 		sha256(data.p, data.len, sha);
-		if (memcmp(sha, e.sha256, 32))
+		if (memcmp(sha, m->sha256, 32))
 			lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
 		if ((there = already_there(&store, rel, sha)) == 1) {
 			n.already++;
@@ -258,5 +254,6 @@ int cmd_restore(int argc, char **argv)
 	       bag, to, n.written, n.already, n.conflicts, n.left);
 	buf_free(&data);
 	free(line);
+	free(m);
 	return n.conflicts ? EXIT_LOSSES : EXIT_DONE;
 }

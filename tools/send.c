@@ -30,38 +30,6 @@ static const char send_usage[] =
 "exit: 0 received and verified, 4 authentication or integrity failure,\n"
 "100 usage, 111 system or network failure (run again to resume)\n";
 
-static int copy_field(char *dst, size_t cap, const char *src)
-{
-	return (size_t)snprintf(dst, cap, "%s", src) >= cap ? -EUCLEAN : 0;
-}
-
-/* One manifest.tsv line into M: sha256 size class placement how proof source path. */
-static int parse_manifest_line(char *line, struct archive_member *m, uint8_t sha[32])
-{
-	char *f[8], *save = NULL, hexs[3] = { 0 };
-	int n = 0;
-
-	memset(m, 0, sizeof(*m));
-	for (char *t = strtok_r(line, "\t", &save); t && n < 8; t = strtok_r(NULL, "\t", &save))
-		f[n++] = t;
-	if (n != 8 || strlen(f[0]) != 64)
-		return -EUCLEAN;
-	for (int i = 0; i < 32; i++) {
-		char *end;
-
-		memcpy(hexs, f[0] + 2 * i, 2);
-		sha[i] = (uint8_t)strtoul(hexs, &end, 16);
-		if (*end)
-			return -EUCLEAN;
-	}
-	m->size = strtoull(f[1], NULL, 10);
-	if (copy_field(m->cls, sizeof(m->cls), f[2]) || copy_field(m->placement, sizeof(m->placement), f[3]) ||
-	    copy_field(m->how, sizeof(m->how), f[4]) || copy_field(m->proof, sizeof(m->proof), f[5]) ||
-	    copy_field(m->source, sizeof(m->source), f[6]) || copy_field(m->path, sizeof(m->path), f[7]))
-		return -EUCLEAN;
-	return 0;
-}
-
 static int write_fd(void *ctx, const void *p, size_t len)
 {
 	const char *c = p;
@@ -152,8 +120,9 @@ int cmd_send(int argc, char **argv)
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] == '#')
 			continue;
-		if (parse_manifest_line(line, m, want) < 0)
+		if (member_from_tsv(line, m) < 0)
 			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
+		memcpy(want, m->sha256, 32);
 		/* Only what still matches the carve's own hash goes out. */
 		if ((err = outtree_read(&src, m->path, &data, &m->mtime)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path, strerror(-err));

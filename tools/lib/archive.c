@@ -24,6 +24,38 @@ int name_is_safe(const char *name)
 			    "0123456789._-") == n;
 }
 
+static int unhex32(const char *s, size_t len, uint8_t out[32]);
+static int set_text(char *field, size_t cap, const char *v, size_t len);
+
+int member_from_tsv(const char *line, struct archive_member *m)
+{
+	struct { char *p; size_t cap; } text[] = {
+		{ m->cls, sizeof(m->cls) }, { m->placement, sizeof(m->placement) },
+		{ m->how, sizeof(m->how) }, { m->proof, sizeof(m->proof) },
+		{ m->source, sizeof(m->source) }, { m->path, sizeof(m->path) },
+	};
+	const char *f = line, *tab;
+	char *end;
+
+	memset(m, 0, sizeof(*m));
+	if (!(tab = strchr(f, '\t')) || unhex32(f, (size_t)(tab - f), m->sha256) < 0)
+		return -EUCLEAN;
+	f = tab + 1;
+	m->size = strtoull(f, &end, 10);
+	if (end == f || *end != '\t')
+		return -EUCLEAN;
+	f = end + 1;
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++) {
+		size_t len = (tab = strchr(f, '\t')) ? (size_t)(tab - f) : strlen(f);
+
+		if ((tab == NULL) != (i == ARRAY_SIZE(text) - 1) || set_text(text[i].p, text[i].cap, f, len) < 0)
+			return -EUCLEAN;
+		f += len + 1;
+	}
+	m->has_sha = 1;
+	return m->path[0] ? 0 : -EUCLEAN;
+}
+
 /* ---- writing ---- */
 
 void archive_out_init(struct archive_out *a, const char *job,

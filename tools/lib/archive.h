@@ -37,6 +37,10 @@ struct archive_member {
 	int has_seq, has_sha;
 };
 
+/* Parse one line of carve's manifest.tsv (sha256 size class placement how
+ * proof source path, tab-separated, without '\n') into M. 0 or -EUCLEAN. */
+int member_from_tsv(const char *line, struct archive_member *m);
+
 /* Is NAME a job or sender name we accept: 1 to 64 of [A-Za-z0-9._-], not
  * starting with '.'? */
 int name_is_safe(const char *name);
