@@ -1,4 +1,4 @@
-/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire: pax members, the BagIt manifest, journal lines. */
+/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire (pax members, the BagIt manifest) and the lines it keeps (journal, manifest.tsv). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(copy, data, size);
 		copy[size] = 0;
 		journal_parse(copy, &e);
+		member_from_tsv(copy, &am);
 		free(copy);
 	}
 	return 0;
