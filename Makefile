@@ -54,7 +54,7 @@ check: deps
 demo: deps all
 	scripts/demo
 
-bench: deps all $(B)/bench/cipher
+bench: deps all $(B)/bench/cipher $(B)/test/unit-hash
 	scripts/bench
 
 # The mbedtls cipher limit that make bench compares the transfer with.
