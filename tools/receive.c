@@ -54,6 +54,7 @@ struct job {
 	const char *sender;
 	char name[JOB_NAME_MAX + 1];
 	uint64_t next_seq, received, duplicates;
+	int dead;		/* the connection failed: nothing more can be said on it */
 	struct buf data, manifest, sig, info;
 	int quiet;
 };
@@ -65,7 +66,7 @@ static int refuse(struct job *jb, int code, const char *fmt, const char *arg)
 
 	snprintf(text, sizeof(text), fmt, arg);
 	snprintf(line, sizeof(line), "ERROR %d %s\n", code, text);
-	if (jb->tls)
+	if (!jb->dead)
 		tls_write(jb->tls, line, strlen(line));
 	lb_warn("receive: %s/%s: %s", jb->sender ? jb->sender : "?",
 		jb->name[0] ? jb->name : "?", text);
@@ -84,7 +85,7 @@ static int stream_failed(struct job *jb, struct tls_site *site, int err, const c
 			      "(a link, device or directory) was refused, after %s", where);
 	snprintf(why, sizeof(why), "%s (the job stays resumable)",
 		 err == -EPIPE ? "the sender closed the connection early" : tls_error(site));
-	jb->tls = NULL;		/* nothing more can be said on it */
+	jb->dead = 1;
 	lb_warn("receive: %s/%s: %s", jb->sender, jb->name, why);
 	return err == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM;
 }
@@ -374,7 +375,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet)
 				(unsigned long long)jb.received, (unsigned long long)jb.duplicates);
 	}
 out:
-	tls_close(jb.tls, code == 0);
+	tls_close(jb.tls, code == 0 && !jb.dead);
 	journal_free(&jb.j);
 	if (jfd >= 0)
 		close(jfd);
