@@ -6,6 +6,7 @@
 #   make bench    benchmarks, written to docs/benchmarks.md
 #   make fuzz     libFuzzer harnesses for the parsers (clang)
 #   make image    the boot image: build/image/bzImage and initramfs.cpio.gz
+#   make site SITE=DIR   a sender's credentials (scripts/mkcerts) as a second initrd
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -65,6 +66,10 @@ $(B)/bench/cipher: tests/bench/cipher.c
 image: deps all
 	scripts/image
 
+site: image
+	@test -n "$(SITE)" || { echo "make site SITE=DIR (a sender directory made by scripts/mkcerts)"; exit 100; }
+	scripts/site $(SITE)
+
 FUZZ := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
@@ -77,4 +82,4 @@ fuzz: deps $(FUZZ)
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check demo bench fuzz image clean
+.PHONY: all deps check demo bench fuzz image site clean

@@ -1,0 +1,67 @@
+#!/bin/sh
+# The whole day in qemu (TCG): the boot image, with a site overlay as a
+# second initrd, boots a server whose disk was reformatted, gets an address
+# by DHCP, write-blocks the disk, carves it unattended and streams the mail
+# over TLS to a receiver, then powers off. The receiver's bag verifies and
+# equals a carve of the same disk on the host; the disk is unchanged. qemu
+# and the receiver run in a network namespace of their own: the guest
+# reaches the receiver through qemu's user-mode network (10.0.2.2 is the
+# namespace's loopback), and no traffic leaves it.
+set -eu
+fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: needs root for the lab and a network namespace"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 is not installed"; exit 77; }
+[ -f /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: linux-source-6.1 is not installed"; exit 77; }
+ns=lifeboat-boot-$$
+ip netns add "$ns" 2>/dev/null || { echo "skip: network namespaces are not available here"; exit 77; }
+rpid=
+cleanup() {
+	[ -z "$rpid" ] || kill -9 "$rpid" 2>/dev/null || true
+	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns exec "$ns" ip link set lo up
+. "$TOP/tests/transfer/lib.sh"
+
+lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
+cp --sparse=always "$lab/disk.img" disk.img
+before=$(sha256sum <disk.img)
+"$TOP/scripts/mkcerts" site box1 >/dev/null 2>&1 || fail "mkcerts"
+"$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
+"$TOP/scripts/site" site/box1 site.cpio.gz >/dev/null || fail "scripts/site"
+cat "$BUILD/image/initramfs.cpio.gz" site.cpio.gz >initrd
+zcat "$BUILD/image/initramfs.cpio.gz" | cpio -t 2>/dev/null | grep -q 'key.pem' && fail "the public image holds a key"
+
+ip netns exec "$ns" "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest recv \
+	--once >/dev/null 2>recv.log &
+rpid=$!
+for _ in $(seq 100); do
+	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log 2>/dev/null || true)
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+[ -n "$port" ] || fail "the receiver did not start"
+
+start=$(date +%s)
+ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
+	-kernel "$BUILD/image/bzImage" -initrd initrd \
+	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.end=poweroff" \
+	-drive file=disk.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
+	-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
+secs=$(( $(date +%s) - start ))
+grep -E "lifeboat: (write-blocked: vda|eth0|job done)" serial.log
+grep -q "lifeboat: write-blocked: vda (ro=1)" serial.log || fail "vda was not write-blocked"
+grep -q "lifeboat: eth0: 10.0.2.15/24 (DHCP)" serial.log || fail "no DHCP address: $(grep eth0 serial.log)"
+grep -q "lifeboat: job done (exit 0)" serial.log || fail "the job failed: $(tail -n 15 serial.log)"
+wait "$rpid" || fail "the receiver exited $?"
+rpid=
+bag=recv/box1/box1-vda
+[ -f "$bag/bagit.txt" ] || fail "the job is not complete at the receiver"
+"$LIFEBOAT" verify "$bag" || fail "verify"
+"$LIFEBOAT" carve -q disk.img --out local >/dev/null || fail "carve on the host"
+tree_digest local >want.txt
+tree_digest "$bag/data" >got.txt
+cmp -s want.txt got.txt || fail "the bag differs from a carve on the host"
+[ "$(sha256sum <disk.img)" = "$before" ] || fail "the disk changed"
+echo "booted, carved and sent $(wc -l <got.txt) messages in $secs s (TCG); disk unchanged"
