@@ -2,7 +2,7 @@
 # carve --send to a receiver on loopback: the received tree and manifest
 # equal a local carve --out of the same disk; the bag passes lifeboat
 # verify, sha256sum -c and openssl dgst -verify, and verify fails when a
-# byte or a file is changed; a second run sends nothing; each sender gets
+# byte or a file is changed; the kept evidence copy extracts to the same; a second run sends nothing; each sender gets
 # its own directory; send --archive writes a pax archive GNU tar extracts.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -17,7 +17,7 @@ before=$(sha256sum <"$lab/disk.img")
 n=$(grep -vc '^#' local/.lifeboat/manifest.tsv)
 [ "$n" -gt 250 ] || fail "only $n messages carved"
 
-start_receiver recv
+start_receiver recv --keep-archive
 "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job lab \
 	>/dev/null 2>send.log || fail "carve --send exited $?: $(cat send.log)"
 bag=recv/alpha/lab
@@ -35,6 +35,14 @@ echo "received $n messages, same tree and manifest as carve --out"
 openssl x509 -in "$bag/sender.pem" -pubkey -noout >pub.pem
 openssl dgst -sha256 -verify pub.pem -signature "$bag/manifest-sha256.txt.sig" \
 	"$bag/manifest-sha256.txt" || fail "openssl does not verify the signature"
+
+# The evidence copy: the archive as received, which tar reads without us.
+[ "$(ls "$bag/archive")" = part-000.tar ] || fail "evidence copy: $(ls "$bag/archive")"
+mkdir evidence
+tar --pax-option='delete=LIFEBOAT.*' -xf "$bag/archive/part-000.tar" -C evidence || fail "tar of the evidence copy"
+"$LIFEBOAT" verify evidence/lab --cert "$bag/sender.pem" >/dev/null || fail "verify of the evidence copy"
+tree_digest evidence/lab/data >evidence.txt
+cmp -s want.txt evidence.txt || fail "the evidence copy differs"
 
 # verify has teeth: one changed byte, one extra file, a changed manifest.
 cp -a "$bag" altered

@@ -21,7 +21,8 @@
 #include "lib/tls.h"
 
 static const char receive_usage[] =
-"usage: lifeboat receive --tls DIR --listen HOST:PORT --dest DIR [--once] [--quiet]\n"
+"usage: lifeboat receive --tls DIR --listen HOST:PORT --dest DIR [--keep-archive]\n"
+"                        [--once] [--quiet]\n"
 "\n"
 "Receive jobs sent by 'lifeboat carve --send' and 'lifeboat send'. Each\n"
 "sender is known by its certificate (CA and pin both checked); a job NAME\n"
@@ -40,6 +41,8 @@ static const char receive_usage[] =
 "  --tls DIR        ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --listen H:P     address to listen on; port 0 picks one (printed)\n"
 "  --dest DIR       where received jobs go\n"
+"  --keep-archive   also keep each connection's archive bytes as received,\n"
+"                   as the evidence copy: JOB/archive/part-NNN.tar\n"
 "  --once           serve one connection, exit with its status\n"
 "  -q, --quiet      log only failures\n"
 "\n"
@@ -54,6 +57,7 @@ struct job {
 	const char *sender;
 	char name[JOB_NAME_MAX + 1];
 	uint64_t next_seq, received, duplicates;
+	int keepfd;		/* the evidence copy of the archive, or -1 */
 	int dead;		/* the connection failed: nothing more can be said on it */
 	struct buf data, manifest, sig, info;
 	int quiet;
@@ -289,18 +293,54 @@ static int lock_job(int fd)
 
 static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 {
-	return tls_read(ctx, p, len);
+	struct job *jb = ctx;
+	ssize_t n = tls_read(jb->tls, p, len);
+
+	/* The evidence copy gets the bytes exactly as they came. */
+	if (n > 0 && jb->keepfd >= 0 && write(jb->keepfd, p, (size_t)n) != n) {
+		lb_warn("receive: %s/%s: unable to write the evidence copy: %s", jb->sender,
+			jb->name, strerror(errno));
+		close(jb->keepfd);
+		jb->keepfd = -1;
+	}
+	return n;
+}
+
+/* Keep this connection's archive, as received, in the job's archive/
+ * directory as part-NNN.tar (a resumed job has several parts). */
+static int keep_archive(struct job *jb)
+{
+	char name[64];
+	int dfd, fd = -1;
+
+	if (outtree_mkdir(&jb->out, "archive") < 0 ||
+	    (dfd = openat(jb->out.dirfd, "archive", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	for (int i = 0; fd < 0 && i < 1000; i++) {
+		snprintf(name, sizeof(name), "part-%03d.tar", i);
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	close(dfd);
+	/* What the hello's read brought of the archive is already buffered. */
+	if (fd >= 0 && write(fd, jb->r->b + jb->r->pos, jb->r->len - jb->r->pos) !=
+		       (ssize_t)(jb->r->len - jb->r->pos)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 /* Serve one connection: handshake, hello, archive, verdict. */
-static int serve(struct tls_site *site, int fd, const char *dest, int quiet)
+static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep)
 {
 	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
 			  .sig = BUF_INIT(4096), .info = BUF_INIT(4096), .quiet = quiet };
 	char line[256], dir[4096], reply[64];
 	int err, code = 0, lockfd = -1, jfd = -1;
 
-	jb.out.dirfd = jb.out.tmpfd = -1;
+	jb.out.dirfd = jb.out.tmpfd = jb.keepfd = -1;
 	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
 		lb_warn("receive: connection refused: %s", tls_error(site));
 		/* A peer that fails the handshake is not authenticated; only a
@@ -314,7 +354,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet)
 		goto out;
 	}
 	jb.r->read = recv_bytes;
-	jb.r->ctx = jb.tls;
+	jb.r->ctx = &jb;
 	if (!name_is_safe(jb.sender)) {
 		code = refuse(&jb, EXIT_INTEGRITY, "the certificate's CN '%s' is not a usable sender name",
 			      jb.sender);
@@ -365,6 +405,10 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet)
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
 	}
+	if (keep && (jb.keepfd = keep_archive(&jb)) < 0) {
+		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not keep the archive%s", "");
+		goto out;
+	}
 	if (!(code = read_archive(&jb, site))) {
 		snprintf(reply, sizeof(reply), "DONE %zu %llu\n", jb.j.n,
 			 (unsigned long long)jb.j.octets);
@@ -379,6 +423,8 @@ out:
 	journal_free(&jb.j);
 	if (jfd >= 0)
 		close(jfd);
+	if (jb.keepfd >= 0 && (fsync(jb.keepfd) < 0 || close(jb.keepfd) < 0))
+		lb_warn("receive: %s/%s: unable to write the evidence copy", jb.sender, jb.name);
 	if (jb.out.dirfd >= 0)
 		outtree_close(&jb.out);
 	if (lockfd >= 0)
@@ -398,6 +444,7 @@ int cmd_receive(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "dest", required_argument, NULL, 'd' },
 		{ "once", no_argument, NULL, '1' },
+		{ "keep-archive", no_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -407,7 +454,7 @@ int cmd_receive(int argc, char **argv)
 	struct sockaddr_storage sa;
 	socklen_t salen = sizeof(sa);
 	struct tls_site *site;
-	int once = 0, quiet = 0, ch, lfd, err;
+	int once = 0, quiet = 0, keep = 0, ch, lfd, err;
 
 	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -415,6 +462,7 @@ int cmd_receive(int argc, char **argv)
 		case 'l': listen_at = optarg; break;
 		case 'd': dest = optarg; break;
 		case '1': once = 1; break;
+		case 'k': keep = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(receive_usage, stdout); return EXIT_DONE;
 		default: usage_error(receive_usage, "receive: unknown option");
@@ -448,7 +496,7 @@ int cmd_receive(int argc, char **argv)
 		}
 		if (once) {
 			close(lfd);
-			err = serve(site, fd, dest, quiet);
+			err = serve(site, fd, dest, quiet, keep);
 			tls_site_free(site);
 			return err;
 		}
@@ -458,7 +506,7 @@ int cmd_receive(int argc, char **argv)
 			close(lfd);
 			if (tls_site_reseed(site) < 0)
 				_exit(EXIT_SYSTEM);
-			_exit(serve(site, fd, dest, quiet));
+			_exit(serve(site, fd, dest, quiet, keep));
 		}
 		if (pid < 0)
 			lb_warn("receive: fork: %s", strerror(errno));
