@@ -2,7 +2,8 @@
 # carve --send to a receiver on loopback: the received tree and manifest
 # equal a local carve --out of the same disk; the bag passes lifeboat
 # verify, sha256sum -c and openssl dgst -verify, and verify fails when a
-# byte or a file is changed; the kept evidence copy extracts to the same; a second run sends nothing; each sender gets
+# byte or a file is changed; the kept evidence copy extracts to the same;
+# a completion cut short before bagit.txt is finished by the next send; a second run sends nothing; each sender gets
 # its own directory; send --archive writes a pax archive GNU tar extracts.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -63,6 +64,14 @@ set +e; "$LIFEBOAT" verify altered >v3.log 2>&1; rc=$?; set -e
 grep -q "already holds" again.log || fail "second send: $(cat again.log)"
 tree_digest "$bag/data" >got2.txt
 cmp -s got.txt got2.txt || fail "the second send changed the tree"
+
+# A receiver that died while finishing the bag (its tag files written, not
+# yet bagit.txt): the next send sends no message and completes the job.
+rm "$bag/bagit.txt"
+"$LIFEBOAT" send local --tls site/alpha --to "127.0.0.1:$rport" --job lab 2>finish.log ||
+	fail "send after an unfinished completion exited $?: $(cat finish.log) $(tail -n 2 recv.log)"
+grep -q "$n messages, 0 sent now" finish.log || fail "finish: $(cat finish.log)"
+[ -f "$bag/bagit.txt" ] && "$LIFEBOAT" verify "$bag" >/dev/null || fail "the job was not completed again"
 
 # Another sender, same job name: its own directory.
 "$LIFEBOAT" send local --tls site/beta --to "127.0.0.1:$rport" --job lab 2>beta.log ||

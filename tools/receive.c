@@ -179,6 +179,12 @@ static int check_manifest(struct job *jb)
 	return 0;
 }
 
+/* Written by complete_job(), before bagit.txt. */
+static const char *const tag_files[] = {
+	"lifeboat-manifest.tsv", "sender.pem", "manifest-sha256.txt",
+	"manifest-sha256.txt.sig", "bag-info.txt",
+};
+
 /* Write the tag files, bagit.txt last: its presence means "complete". */
 static int complete_job(struct job *jb)
 {
@@ -199,6 +205,10 @@ static int complete_job(struct job *jb)
 		if (!(err = buf_append(&tsv, jb->j.v[i].tsv, strlen(jb->j.v[i].tsv))))
 			err = buf_append(&tsv, "\n", 1);
 	len = tls_peer_cert_pem(jb->tls, pem, sizeof(pem));
+	/* A completion cut short (a crash before bagit.txt) left some of
+	 * these: they are ours to write again. */
+	for (size_t i = 0; !err && i < ARRAY_SIZE(tag_files); i++)
+		err = outtree_remove(&jb->out, tag_files[i]);
 	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", tsv.p, tsv.len, 0);
 	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, 0));
 	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, 0);

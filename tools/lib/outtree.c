@@ -211,6 +211,19 @@ out:
 	return err;
 }
 
+int outtree_remove(struct outtree *o, const char *rel)
+{
+	const char *base;
+	int dfd = open_parent(o, rel, 0, &base), err = 0;
+
+	if (dfd < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
 int outtree_mkdir(struct outtree *o, const char *rel)
 {
 	char path[4200];

@@ -44,6 +44,9 @@ void outtree_clear_tmp(struct outtree *o);
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
 		int64_t mtime);
 
+/* Remove the file at REL, if there is one. 0 or -errno. */
+int outtree_remove(struct outtree *o, const char *rel);
+
 /* Make the directory REL and those above it. 0 or -errno. */
 int outtree_mkdir(struct outtree *o, const char *rel);
 
