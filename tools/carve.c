@@ -398,7 +398,7 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 		file_ranges[i].len = (uint64_t)ext[i].len * sb.block_size;
 	}
 	*size = in.size;
-	*mtime = (int64_t)get_be32(buf + 40);
+	*mtime = xfs_inode_mtime(buf);
 	*current = 0;
 	for (int i = 0; i < c->r.nxfs; i++)
 		if (c->r.xfs[i].current && !memcmp(c->r.xfs[i].sb.uuid, in.uuid, 16))

@@ -306,3 +306,12 @@ int xfs_inode_extents(const struct xfs_sb_info *sb, const struct xfs_inode_info 
 	}
 	return err < 0 ? err : (int)w.n;
 }
+
+int64_t xfs_inode_mtime(const uint8_t *p)
+{
+	uint64_t t = get_be64(p + 40);		/* di_mtime */
+
+	if (get_be64(p + 120) & (1ull << 3))	/* di_flags2 & XFS_DIFLAG2_BIGTIME */
+		return (int64_t)(t / 1000000000u) - 2147483648LL;
+	return (int32_t)(t >> 32);
+}

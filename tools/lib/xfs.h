@@ -65,6 +65,11 @@ struct xfs_inode_info {
 /* Check INODE_SIZE bytes at P as a v3 inode with a good CRC. */
 int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *out);
 
+/* A checked v3 inode's modification time, in seconds since 1970: the
+ * legacy signed 32-bit seconds, or with the bigtime flag (di_flags2 bit 3,
+ * the mkfs.xfs default since xfsprogs 5.15) nanoseconds since 1901-12-13. */
+int64_t xfs_inode_mtime(const uint8_t *p);
+
 /* Where inode INO of fs SB sits, in bytes from the start of the device. */
 uint64_t xfs_inode_offset(const struct xfs_sb_info *sb, uint64_t ino);
 
