@@ -5,8 +5,10 @@
 #   make demo     install what is missing, run the main job on a lab disk
 #   make bench    benchmarks, written to docs/benchmarks.md
 #   make fuzz     libFuzzer harnesses for the parsers (clang)
-#   make image    the boot image: build/image/bzImage and initramfs.cpio.gz
-#   make site SITE=DIR   a sender's credentials (scripts/mkcerts) as a second initrd
+#   make image    the boot image: build/image/bzImage, initramfs.cpio.gz, and the
+#                 media (lifeboat.iso, lifeboat.img, lifeboat.efi, pxe/)
+#   make site SITE=DIR   a sender's credentials (scripts/mkcerts) as a second
+#                 initrd, and media that load it in build/image/site/
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -65,10 +67,12 @@ $(B)/bench/cipher: tests/bench/cipher.c
 
 image: deps all
 	scripts/image
+	scripts/media
 
 site: image
 	@test -n "$(SITE)" || { echo "make site SITE=DIR (a sender directory made by scripts/mkcerts)"; exit 100; }
 	scripts/site $(SITE)
+	scripts/media build/image/site.cpio.gz
 
 FUZZ := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole day in qemu (TCG): the boot image, with a site overlay as a
-# second initrd, boots a server whose disk was reformatted, gets an address
-# by DHCP, write-blocks the disk, carves it unattended and streams the mail
+# second initrd and the receiver's pin on the kernel command line, boots
+# a server whose disk was reformatted, gets an address by DHCP,
+# write-blocks the disk, carves it unattended and streams the mail
 # over TLS to a receiver, then powers off. The receiver's bag verifies and
 # equals a carve of the same disk on the host; the disk is unchanged. qemu
 # and the receiver run in a network namespace of their own: the guest
@@ -29,6 +30,11 @@ cp --sparse=always "$lab/disk.img" disk.img
 before=$(sha256sum <disk.img)
 "$TOP/scripts/mkcerts" site box1 >/dev/null 2>&1 || fail "mkcerts"
 "$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
+# The overlay carries a wrong receiver pin; the right one comes from the
+# kernel command line (lifeboat.pin=), so the transfer works only if /init
+# honours it.
+pin=$(cut -c1-64 site/box1/pins)
+echo 0000000000000000000000000000000000000000000000000000000000000000 >site/box1/pins
 "$TOP/scripts/site" site/box1 site.cpio.gz >/dev/null || fail "scripts/site"
 cat "$BUILD/image/initramfs.cpio.gz" site.cpio.gz >initrd
 zcat "$BUILD/image/initramfs.cpio.gz" | cpio -t 2>/dev/null | grep -q 'key.pem' && fail "the public image holds a key"
@@ -46,7 +52,7 @@ done
 start=$(date +%s)
 ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd initrd \
-	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.end=poweroff" \
+	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.pin=$pin lifeboat.end=poweroff" \
 	-drive file=disk.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
 	-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
 secs=$(( $(date +%s) - start ))

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Every boot medium boots in qemu (TCG) to /init's "ready" line on the
+# serial console: the kernel and initramfs directly, the hybrid ISO as a CD and as a USB stick under BIOS
+# (SeaBIOS, ISOLINUX), the GPT USB image under BIOS (gptmbr, SYSLINUX) and
+# under UEFI (OVMF, the unified kernel image), the ISO as a CD under UEFI,
+# PXELINUX over TFTP, and iPXE fetching its script, kernel and initramfs
+# over HTTP. The network boots run in a network namespace of their own:
+# qemu's user-mode network serves TFTP itself, and the HTTP server listens
+# on the namespace's loopback (10.0.2.2 to the guest).
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: needs root for a network namespace"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 is not installed"; exit 77; }
+[ -f /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: linux-source-6.1 is not installed"; exit 77; }
+ovmf=/usr/share/OVMF/OVMF_CODE_4M.fd
+[ -f "$ovmf" ] || { echo "skip: OVMF (package ovmf) is not installed"; exit 77; }
+ns=lifeboat-media-$$
+ip netns add "$ns" 2>/dev/null || { echo "skip: network namespaces are not available here"; exit 77; }
+cleanup() {
+	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns exec "$ns" ip link set lo up
+
+"$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
+"$TOP/scripts/media" >media.log 2>&1 || { cat media.log; fail "scripts/media"; }
+cat media.log
+img=$BUILD/image
+
+# The ISO is an ISO 9660 file system with both El Torito images, and an MBR
+# and GPT for USB; the USB image has one EFI system partition.
+xorriso -indev "$img/lifeboat.iso" -report_el_torito plain 2>/dev/null >eltorito.txt
+grep -q "El Torito boot img :   1  BIOS" eltorito.txt || fail "no BIOS El Torito image: $(cat eltorito.txt)"
+grep -q "El Torito boot img :   2  UEFI" eltorito.txt || fail "no UEFI El Torito image: $(cat eltorito.txt)"
+sfdisk -d "$img/lifeboat.img" | grep -q "type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B.*LegacyBIOSBootable" ||
+	fail "the USB image has no legacy-bootable EFI system partition"
+# The public media hold no key: no key.pem in the initrds of PXE and of the
+# unified image.
+objcopy -O binary --only-section=.initrd "$img/lifeboat.efi" uki-initrd
+for f in uki-initrd "$img/pxe/initramfs.cpio.gz"; do
+	zcat "$f" | cpio -t 2>/dev/null >files.txt
+	grep -q '^bin/lifeboat$' files.txt || fail "$f: not our initramfs"
+	if grep -q 'key.pem' files.txt; then fail "$f holds a key"; fi
+done
+
+console() { "$TOP/tests/boot/console.py" "$@"; }
+qemu() { echo qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -monitor none -serial stdio; }
+# ISOLINUX, SYSLINUX and PXELINUX wait 5 s at their boot: prompt; the test types Enter.
+bios_prompt="expect:boot: send:\r"
+ready="expect:lifeboat:\\sready\\safter"
+uefi() { cp /usr/share/OVMF/OVMF_VARS_4M.fd vars.fd
+	echo -drive if=pflash,format=raw,readonly=on,file=$ovmf -drive if=pflash,format=raw,file=vars.fd; }
+usb() { echo -device qemu-xhci -drive if=none,id=stick,format=raw,readonly=on,file=$1 -device usb-storage,drive=stick,bootindex=0; }
+
+# medium NAME STEP... -- QEMU ARGS: boot, and print the seconds from qemu's
+# start to /init's ready line, and the kernel's uptime at that line.
+medium() {
+	name=$1; shift
+	console --timeout 300 --log "$name.log" "$@" >"$name.steps" || { cat "$name.steps"; fail "$name"; }
+	wall=$(tail -n 1 "$name.steps" | sed 's/.* after //')
+	up=$(grep -ao 'lifeboat: ready after [0-9.]* s' "$name.log" | sed 's/.*after //')
+	echo "$name: ready $wall after qemu started, $up after the kernel started"
+}
+
+# shellcheck disable=SC2046,SC2086
+medium direct $ready -- $(qemu) -nic none -kernel "$img/bzImage" -initrd "$img/initramfs.cpio.gz" \
+	-append "console=ttyS0,115200"
+# shellcheck disable=SC2046,SC2086
+medium bios-cd $bios_prompt $ready -- $(qemu) -nic none -cdrom "$img/lifeboat.iso" -boot d
+# shellcheck disable=SC2046,SC2086
+medium bios-usb-iso $bios_prompt $ready -- $(qemu) -nic none $(usb "$img/lifeboat.iso")
+# shellcheck disable=SC2046,SC2086
+medium bios-usb-img $bios_prompt $ready -- $(qemu) -nic none $(usb "$img/lifeboat.img")
+# shellcheck disable=SC2046,SC2086
+medium uefi-usb-img $ready -- $(qemu) -nic none $(uefi) $(usb "$img/lifeboat.img")
+# shellcheck disable=SC2046,SC2086
+medium uefi-cd $ready -- $(qemu) -nic none $(uefi) -cdrom "$img/lifeboat.iso"
+# shellcheck disable=SC2046,SC2086
+medium pxe-tftp $bios_prompt $ready -- ip netns exec "$ns" $(qemu) \
+	-nic user,model=e1000,tftp="$img/pxe",bootfile=pxelinux.0 -boot n
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ip netns exec "$ns" python3 -m http.server --bind 127.0.0.1 --directory "$img/pxe" "$port" >http.log 2>&1 &
+for _ in $(seq 50); do grep -q "Serving HTTP" http.log 2>/dev/null && break; sleep 0.1; done
+# shellcheck disable=SC2046,SC2086
+medium ipxe-http $ready -- ip netns exec "$ns" $(qemu) \
+	-nic user,model=e1000,bootfile="http://10.0.2.2:$port/boot.ipxe" -boot n
+grep -q '"GET /boot.ipxe' http.log || fail "iPXE did not fetch its script over HTTP"
+grep -q '"GET /initramfs.cpio.gz' http.log || fail "iPXE did not fetch the initramfs over HTTP"
+echo ok
