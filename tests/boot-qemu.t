@@ -57,4 +57,20 @@ echo "boot, scan job and poweroff in $secs s (TCG)"
 
 boot "lifeboat.rw=vda lifeboat.job=scan lifeboat.disks=vda lifeboat.end=poweroff" || fail "qemu exited $?"
 grep -q "lifeboat: writable by request: vda (ro=0)" serial.log || fail "lifeboat.rw=vda: $(grep vda serial.log)"
+
+# lifeboat.console_lock: after the job, no menu and no shell on the console,
+# whatever is typed. The same boot without it gets the menu (the control).
+for lock in "lifeboat.console_lock" ""; do
+	if [ -n "$lock" ]; then last="absent:6:choice:|# $"; else last="expect:choice: "; fi
+	"$TOP/tests/boot/console.py" --timeout 300 --log console.log \
+		"expect:job done" "send:\r4\r" "$last" -- \
+		qemu-system-x86_64 -accel tcg -m 512 -smp 1 -no-reboot \
+		-kernel "$img/bzImage" -initrd "$img/initramfs.cpio.gz" \
+		-append "console=ttyS0 quiet lifeboat.job=scan lifeboat.disks=vda $lock" \
+		-drive file=disk.img,format=raw,if=virtio,readonly=on \
+		-nic none -display none -monitor none -serial stdio >steps.txt ||
+		fail "console_lock='$lock': $(cat steps.txt)"
+done
+grep -q "console locked" console.log && fail "the control boot was locked"
+echo "console_lock: no menu and no shell; without it, the menu"
 echo ok

@@ -3,8 +3,10 @@
 # equal a local carve --out of the same disk; the bag passes lifeboat
 # verify, sha256sum -c and openssl dgst -verify, and verify fails when a
 # byte or a file is changed; the kept evidence copy extracts to the same;
-# a completion cut short before bagit.txt is finished by the next send; a second run sends nothing; each sender gets
-# its own directory; send --archive writes a pax archive GNU tar extracts.
+# the sender's progress is logged by the receiver; a completion cut short
+# before bagit.txt is finished by the next send; a second run sends
+# nothing; each sender gets its own directory; send --archive writes a pax
+# archive GNU tar extracts.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -30,6 +32,10 @@ grep -v '^#' local/.lifeboat/manifest.tsv | sort >want.tsv
 grep -v '^#' "$bag/lifeboat-manifest.tsv" | sort >got.tsv
 cmp -s want.tsv got.tsv || fail "received manifest differs from carve's"
 echo "received $n messages, same tree and manifest as carve --out"
+# The sender's progress reached the receiver, for both passes.
+grep -E "receive: alpha/lab: carve: scanning [0-9.]+ of 0.4 GiB \([0-9]+%\)" recv.log ||
+	fail "no scan progress at the receiver: $(cat recv.log)"
+grep -q "receive: alpha/lab: carve: recovering" recv.log || fail "no recovery progress at the receiver"
 
 "$LIFEBOAT" verify "$bag" || fail "verify exited $?"
 (cd "$bag" && sha256sum -c --quiet manifest-sha256.txt) || fail "sha256sum -c"
@@ -40,7 +46,11 @@ openssl dgst -sha256 -verify pub.pem -signature "$bag/manifest-sha256.txt.sig" \
 # The evidence copy: the archive as received, which tar reads without us.
 [ "$(ls "$bag/archive")" = part-000.tar ] || fail "evidence copy: $(ls "$bag/archive")"
 mkdir evidence
-tar --pax-option='delete=LIFEBOAT.*' -xf "$bag/archive/part-000.tar" -C evidence || fail "tar of the evidence copy"
+tar --pax-option='delete=LIFEBOAT.*' -xf "$bag/archive/part-000.tar" -C evidence 2>tar.err ||
+	fail "tar of the evidence copy: $(cat tar.err)"
+[ ! -s tar.err ] || fail "tar warned: $(cat tar.err)"
+grep -aq "LIFEBOAT.progress=0 [0-9]* carve: recovering" "$bag/archive/part-000.tar" ||
+	fail "no progress records in the evidence copy"
 "$LIFEBOAT" verify evidence/lab --cert "$bag/sender.pem" >/dev/null || fail "verify of the evidence copy"
 tree_digest evidence/lab/data >evidence.txt
 cmp -s want.txt evidence.txt || fail "the evidence copy differs"

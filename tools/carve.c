@@ -103,6 +103,27 @@ static void show_progress(void *arg, uint64_t done)
 	progress_update(arg, done);
 }
 
+/* carve --send: each phase's progress goes to the receiver too. */
+static void send_progress(struct progress *p, uint64_t done)
+{
+	struct sender *s = p->hook_ctx;
+	int err = sender_progress(s, p->what, done, p->total);
+
+	if (err)
+		lb_die(sender_exit_code(err), "carve: %s", s->error);
+}
+
+/* Progress for a pass over the disk, to the receiver as well when sending. */
+static void begin_phase(struct carve_run *c, struct progress *pr, const char *what, int quiet)
+{
+	progress_begin(pr, what, c->dev.size, quiet);
+	if (c->send) {
+		pr->hook = send_progress;
+		pr->hook_ctx = c->send;
+		send_progress(pr, 0);
+	}
+}
+
 static void collect_size(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
 	struct maildir_name mn;
@@ -776,7 +797,7 @@ int cmd_carve(int argc, char **argv)
 	}
 
 	remnants_init(&c->r);
-	progress_begin(&pr, "carve: scanning", c->dev.size, quiet);
+	begin_phase(c, &pr, "carve: scanning", quiet);
 	err = remnants_scan(&c->r, &c->dev, show_progress, &pr);
 	progress_end(&pr);
 	if (err < 0)
@@ -795,7 +816,7 @@ int cmd_carve(int argc, char **argv)
 			qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_range);
 	}
 
-	progress_begin(&pr, "carve: recovering", c->dev.size, quiet);
+	begin_phase(c, &pr, "carve: recovering", quiet);
 	for (size_t i = 0; i < c->r.nstarts; i++) {
 		struct carved m;
 

@@ -16,13 +16,17 @@ void usage_error(const char *usage, const char *fmt, ...)
 /*
  * Progress on stderr with bytes, rate and ETA. On a terminal it redraws
  * one line each second; elsewhere (a serial console, a log) it prints a
- * line every 10 seconds, because serial lines are slow.
+ * line every 10 seconds, because serial lines are slow. A HOOK, when set
+ * after progress_begin(), sees every update (carve --send passes them on
+ * to the receiver).
  */
 struct progress {
 	const char *what;
 	uint64_t total;
 	double start, last;
 	int tty, quiet, drawn;
+	void (*hook)(struct progress *p, uint64_t done);
+	void *hook_ctx;
 };
 
 void progress_begin(struct progress *p, const char *what, uint64_t total, int quiet);

@@ -224,6 +224,19 @@ static int complete_job(struct job *jb)
 	return 0;
 }
 
+/* Log a sender's progress record "DONE TOTAL PHASE". */
+static void show_progress(const struct job *jb, const char *rec)
+{
+	unsigned long long done, total;
+	int at;
+
+	if (sscanf(rec, "%llu %llu %n", &done, &total, &at) != 2 || !field_is_clean(rec) ||
+	    done > total)
+		return;
+	lb_warn("receive: %s/%s: %s %.1f of %.1f GiB (%.0f%%)", jb->sender, jb->name, rec + at,
+		done / 1073741824.0, total / 1073741824.0, total ? 100.0 * done / total : 100.0);
+}
+
 /* Read the archive from the resume point to its end. */
 static int read_archive(struct job *jb, struct tls_site *site)
 {
@@ -237,6 +250,10 @@ static int read_archive(struct job *jb, struct tls_site *site)
 		const char *rel = m->path + plen + 1;
 		struct buf *tag = NULL;
 
+		if (r == ARCHIVE_GLOBAL) {
+			show_progress(jb, m->progress);
+			continue;
+		}
 		if (strncmp(m->path, jb->name, plen) || m->path[plen] != '/') {
 			code = refuse(jb, EXIT_INTEGRITY, "member '%s' is outside the job", m->path);
 			break;

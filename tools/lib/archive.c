@@ -205,6 +205,23 @@ int archive_put(struct archive_out *a, struct archive_member *m, const void *dat
 	return 0;
 }
 
+int archive_progress(struct archive_out *a, const char *phase, uint64_t done, uint64_t total)
+{
+	struct buf x = BUF_INIT(ARCHIVE_XHDR_MAX);
+	char val[128], name[JOB_NAME_MAX + 32];
+	int err;
+
+	snprintf(val, sizeof(val), "%llu %llu %s", (unsigned long long)done,
+		 (unsigned long long)total, phase);
+	snprintf(name, sizeof(name), "%s/PaxHeaders/progress", a->job);
+	err = add_record(&x, "LIFEBOAT.progress", val);
+	err = err ?: emit_header(a, name, 'g', x.len, 0);
+	err = err ?: emit(a, x.p, x.len);
+	err = err ?: emit_padding(a, x.len);
+	buf_free(&x);
+	return err ?: flush(a);
+}
+
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 {
 	static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
@@ -398,6 +415,8 @@ int pax_parse_records(const uint8_t *p, size_t len, struct archive_member *m)
 			err = set_text(m->proof, sizeof(m->proof), val, vlen);
 		else if (KEY("LIFEBOAT.source"))
 			err = set_text(m->source, sizeof(m->source), val, vlen);
+		else if (KEY("LIFEBOAT.progress"))
+			err = set_text(m->progress, sizeof(m->progress), val, vlen);
 #undef KEY
 		if (err)
 			return err;
@@ -447,7 +466,7 @@ int archive_next(struct rbuf *r, struct archive_member *m)
 		if (memcmp(h + H_MAGIC, "ustar", 6) || !header_checksum_ok(h) ||
 		    parse_octal(h + H_SIZE, 12, &size) < 0 || parse_octal(h + H_MTIME, 12, &mtime) < 0)
 			return -EUCLEAN;
-		if (h[H_TYPE] == 'x') {
+		if (h[H_TYPE] == 'x' || h[H_TYPE] == 'g') {
 			if (have_x || size > ARCHIVE_XHDR_MAX)
 				return -EUCLEAN;
 			if (!(x = malloc(size ? size : 1)))
@@ -458,11 +477,16 @@ int archive_next(struct rbuf *r, struct archive_member *m)
 			free(x);
 			if (err)
 				return err;
+			if (h[H_TYPE] == 'g') {
+				m->path[0] = 0;
+				m->size = 0;
+				return ARCHIVE_GLOBAL;
+			}
 			have_x = 1;
 			continue;
 		}
 		if (h[H_TYPE] != '0' && h[H_TYPE] != 0)
-			return -ENOTSUP;	/* links, devices, directories, global headers */
+			return -ENOTSUP;	/* links, devices, directories */
 		if (!m->path[0]) {
 			char name[256];
 			size_t pl = strnlen((const char *)h + H_PREFIX, 155);

@@ -19,8 +19,11 @@
  *   NAME/manifest-sha256.txt.sig  the sender's signature over the manifest
  *                                 (DER, SHA-256; openssl dgst -verify)
  *
- * and the two zero blocks that end a tar archive. Over TLS, the archive
- * is framed by text lines (see archive_hello and friends).
+ * and the two zero blocks that end a tar archive. Between members, a pax
+ * global header ('g') with one record, LIFEBOAT.progress="DONE TOTAL
+ * PHASE", says how far the sender is (tar takes it as a no-op); it also
+ * keeps a long disk scan's connection alive. Over TLS, the archive is
+ * framed by text lines (sender.h).
  */
 
 #define ARCHIVE_MEMBER_MAX (256u << 20)	/* a message or a tag file */
@@ -34,6 +37,7 @@ struct archive_member {
 	int64_t mtime;
 	uint8_t sha256[32];
 	char cls[16], placement[32], how[64], proof[128], source[4096];
+	char progress[128];	/* LIFEBOAT.progress of a global header */
 	int has_seq, has_sha;
 };
 
@@ -62,6 +66,9 @@ void archive_out_init(struct archive_out *a, const char *job,
 		      int (*write)(void *ctx, const void *p, size_t len), void *ctx);
 /* Add message M (its seq is assigned here) with M->size bytes at DATA. */
 int archive_put(struct archive_out *a, struct archive_member *m, const void *data);
+/* Write a progress record: DONE of TOTAL in PHASE (printable, no '\n'),
+ * and flush. */
+int archive_progress(struct archive_out *a, const char *phase, uint64_t done, uint64_t total);
 /* Sign the manifest (SIGN gets its SHA-256), write the tag files and the
  * end of the archive, and flush. */
 typedef int (*archive_sign_fn)(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap,
@@ -84,10 +91,12 @@ int rbuf_exact(struct rbuf *r, void *p, size_t len);
 int rbuf_line(struct rbuf *r, char *line, size_t cap);
 
 /* The next member's headers: 1 and *M (path is the whole member name),
- * 0 at the end of the archive, -EUCLEAN for a malformed member, -ENOTSUP
- * for one that is not a regular file (links, devices, directories,
- * global headers), -errno. The member's data
- * follows: read it with archive_data(). */
+ * ARCHIVE_GLOBAL for a pax global header (M->progress is its progress
+ * record, if any; it has no data), 0 at the end of the archive, -EUCLEAN
+ * for a malformed member, -ENOTSUP for one that is not a regular file
+ * (links, devices, directories), -errno. A member's data follows: read it
+ * with archive_data(). */
+#define ARCHIVE_GLOBAL 2
 int archive_next(struct rbuf *r, struct archive_member *m);
 /* Read M's data into B (reset first) and skip its padding. */
 int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lb.h"
 #include "sender.h"
@@ -40,6 +41,17 @@ static int io_error(struct sender *s, int err, const char *what)
 	else
 		snprintf(s->error, sizeof(s->error), "%s", tls_error(s->site));
 	return err;
+}
+
+/* A failed write: the receiver's refusal if it said one, else the error. */
+static int send_failed(struct sender *s, int err)
+{
+	char line[512];
+
+	/* A receiver that refuses says why before it closes. */
+	if (rbuf_line(s->r, line, sizeof(line)) == 0 && !strncmp(line, "ERROR ", 6))
+		return receiver_error(s, line);
+	return io_error(s, err, "send");
 }
 
 int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job)
@@ -83,14 +95,25 @@ int sender_put(struct sender *s, struct archive_member *m, const void *data)
 
 	if (s->complete)
 		return 0;
-	if ((err = archive_put(&s->a, m, data)) < 0) {
-		char line[512];
+	if ((err = archive_put(&s->a, m, data)) < 0)
+		return send_failed(s, err);
+	return 0;
+}
 
-		/* A receiver that refuses says why before it closes. */
-		if (rbuf_line(s->r, line, sizeof(line)) == 0 && !strncmp(line, "ERROR ", 6))
-			return receiver_error(s, line);
-		return io_error(s, err, "send");
-	}
+int sender_progress(struct sender *s, const char *phase, uint64_t done, uint64_t total)
+{
+	struct timespec ts;
+	double now;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (s->complete || (!strcmp(phase, s->phase) && now - s->progress_at < SENDER_PROGRESS_EVERY))
+		return 0;
+	snprintf(s->phase, sizeof(s->phase), "%s", phase);
+	s->progress_at = now;
+	if ((err = archive_progress(&s->a, phase, done, total)) < 0)
+		return send_failed(s, err);
 	return 0;
 }
 

@@ -22,8 +22,15 @@ struct sender {
 	struct archive_out a;
 	struct rbuf *r;
 	int complete;		/* the receiver had the whole job already */
+	char phase[64];		/* of the last progress record sent */
+	double progress_at;	/* when it was sent (CLOCK_MONOTONIC seconds) */
 	char error[400];
 };
+
+/* A progress record goes out at a new phase, and then at most this often;
+ * it also keeps the connection alive through a long disk scan (the
+ * receiver gives up on a connection silent for 300 s). */
+#define SENDER_PROGRESS_EVERY 30
 
 /* Connect to HOSTPORT and learn where job JOB resumes. 0, the receiver's
  * (positive) exit code when it refused, or -errno; the words in s->error. */
@@ -31,6 +38,11 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 /* Send message M (skipped when below the resume point). 0, the
  * receiver's exit code when it refused, or -errno. */
 int sender_put(struct sender *s, struct archive_member *m, const void *data);
+/* Tell the receiver how far the sender is: DONE of TOTAL bytes in PHASE
+ * (e.g. "carve: scanning"), at a new phase and every
+ * SENDER_PROGRESS_EVERY seconds; other calls return at once. 0 or as
+ * sender_put(). */
+int sender_progress(struct sender *s, const char *phase, uint64_t done, uint64_t total);
 /* Send the signed manifest and wait for the receiver's verdict. Returns 0,
  * or the receiver's (positive) exit code with its words in s->error, or
  * -errno. */
