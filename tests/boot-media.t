@@ -6,7 +6,8 @@
 # PXELINUX over TFTP, and iPXE fetching its script, kernel and initramfs
 # over HTTP. The network boots run in a network namespace of their own:
 # qemu's user-mode network serves TFTP itself, and the HTTP server listens
-# on the namespace's loopback (10.0.2.2 to the guest).
+# on the namespace's loopback (10.0.2.2 to the guest). A USB stick made
+# with a site overlay boots with the sender's credentials in place.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for a network namespace"; exit 77; }
@@ -58,8 +59,10 @@ usb() { echo -device qemu-xhci -drive if=none,id=stick,format=raw,readonly=on,fi
 medium() {
 	name=$1; shift
 	console --timeout 300 --log "$name.log" "$@" >"$name.steps" || { cat "$name.steps"; fail "$name"; }
-	wall=$(tail -n 1 "$name.steps" | sed 's/.* after //')
-	up=$(grep -ao 'lifeboat: ready after [0-9.]* s' "$name.log" | sed 's/.*after //')
+	wall=$(grep -a 'sready' "$name.steps" | sed 's/.* after //')
+	up=$(grep -ao 'ready after [0-9.]* s' "$name.log" | sed 's/.*after //')
+	# (kernel messages can cut into the line on the serial console)
+	[ -n "$up" ] || up="? s"
 	echo "$name: ready $wall after qemu started, $up after the kernel started"
 }
 
@@ -86,6 +89,15 @@ for _ in $(seq 50); do grep -q "Serving HTTP" http.log 2>/dev/null && break; sle
 # shellcheck disable=SC2046,SC2086
 medium ipxe-http $ready -- ip netns exec "$ns" $(qemu) \
 	-nic user,model=e1000,bootfile="http://10.0.2.2:$port/boot.ipxe" -boot n
+# Media made with a site overlay load it: the UEFI USB stick's unified
+# image carries both initrds, and the shell finds the sender's key.
+"$TOP/scripts/mkcerts" site box1 >/dev/null 2>&1 || fail "mkcerts"
+"$TOP/scripts/site" site/box1 site.cpio.gz >/dev/null || fail "scripts/site"
+"$TOP/scripts/media" site.cpio.gz >/dev/null 2>&1 || fail "scripts/media with a site"
+# shellcheck disable=SC2046,SC2086
+medium uefi-usb-site $ready "expect:choice:" "send:4\r" "send:ls /etc/lifeboat/site\r" \
+	"expect:key.pem" -- $(qemu) -nic none $(uefi) $(usb "$img/site/lifeboat.img")
+
 grep -q '"GET /boot.ipxe' http.log || fail "iPXE did not fetch its script over HTTP"
 grep -q '"GET /initramfs.cpio.gz' http.log || fail "iPXE did not fetch the initramfs over HTTP"
 echo ok
