@@ -38,6 +38,7 @@ int cmd_carve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_receive(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 
 /* verify.c: check a received bag; the number of failed checks. */

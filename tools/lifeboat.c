@@ -14,6 +14,7 @@ static const struct cmd {
 	{ "send", cmd_send, "send a carved directory to a receiver over TLS" },
 	{ "receive", cmd_receive, "receive jobs from authenticated senders, verified" },
 	{ "verify", cmd_verify, "re-check a received job: signature and every hash" },
+	{ "pull", cmd_pull, "fetch a complete job back from a receiver, verified, for a restore" },
 	{ "restore", cmd_restore, "put a received job's mail into a mail store for Dovecot" },
 };
 

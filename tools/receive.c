@@ -22,7 +22,7 @@
 
 static const char receive_usage[] =
 "usage: lifeboat receive --tls DIR --listen HOST:PORT --dest DIR [--keep-archive]\n"
-"                        [--once] [--quiet]\n"
+"                        [--serve CN[,CN...]] [--once] [--quiet]\n"
 "\n"
 "Receive jobs sent by 'lifeboat carve --send' and 'lifeboat send'. Each\n"
 "sender is known by its certificate (CA and pin both checked); a job NAME\n"
@@ -43,6 +43,8 @@ static const char receive_usage[] =
 "  --dest DIR       where received jobs go\n"
 "  --keep-archive   also keep each connection's archive bytes as received,\n"
 "                   as the evidence copy: JOB/archive/part-NNN.tar\n"
+"  --serve CN,...   let these certificates (by CN) pull complete jobs back\n"
+"                   for a restore ('lifeboat pull'); nobody may by default\n"
 "  --once           serve one connection, exit with its status\n"
 "  -q, --quiet      log only failures\n"
 "\n"
@@ -359,8 +361,91 @@ static int keep_archive(struct job *jb)
 	return fd;
 }
 
+static int send_bytes(void *ctx, const void *p, size_t len)
+{
+	return tls_write(ctx, p, len);
+}
+
+/* Is NAME in the comma-separated LIST? */
+static int listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strcspn(p, ",") == n && !strncmp(p, name, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* A restore pulls the complete job WHAT ("SENDER/JOB") back: "SENDING",
+ * then the bag's tag files and its messages as an archive (archive.h).
+ * The puller checks every hash and the sender's signature itself. */
+static int serve_pull(struct job *jb, const char *dest, const char *what, const char *pullers)
+{
+	static const char *const tags[] = { "bagit.txt", "bag-info.txt", "manifest-sha256.txt",
+		"manifest-sha256.txt.sig", "sender.pem", "lifeboat-manifest.tsv" };
+	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
+	struct archive_out a;
+	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	char sender[JOB_NAME_MAX + 1], dir[4096], path[4200];
+	const char *slash = strchr(what, '/');
+	const uint8_t *p, *end;
+	uint8_t sha[32];
+	int64_t mtime;
+	int err = 0, r, code = 0;
+
+	if (!listed(pullers, jb->sender))
+		return refuse(jb, EXIT_INTEGRITY, "'%s' may not pull jobs (receive --serve)", jb->sender);
+	if (!slash || slash - what > JOB_NAME_MAX)
+		return refuse(jb, EXIT_USAGE, "'%.64s' is not SENDER/JOB", what);
+	snprintf(sender, sizeof(sender), "%.*s", (int)(slash - what), what);
+	snprintf(jb->name, sizeof(jb->name), "%.*s", JOB_NAME_MAX, slash + 1);
+	if (!name_is_safe(sender) || !name_is_safe(slash + 1))
+		return refuse(jb, EXIT_USAGE, "'%.64s' is not SENDER/JOB", what);
+	snprintf(dir, sizeof(dir), "%s/%s/%s", dest, sender, jb->name);
+	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    !outtree_exists(&bag, "bagit.txt")) {
+		if (bag.dirfd >= 0)
+			close(bag.dirfd);
+		return refuse(jb, EXIT_USAGE, "no complete job '%.130s' here", what);
+	}
+	if ((err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0)
+		goto out;
+	archive_out_init(&a, jb->name, send_bytes, jb->tls);
+	if ((err = tls_write(jb->tls, "SENDING\n", 8)) < 0)
+		goto done;
+	for (size_t i = 0; !err && i < sizeof(tags) / sizeof(*tags); i++) {
+		if ((err = outtree_read(&bag, tags[i], &jb->data, &mtime)) == 0)
+			err = archive_put_file(&a, tags[i], jb->data.p, jb->data.len, mtime);
+	}
+	p = manifest.p;
+	end = p + manifest.len;
+	while (!err && (r = manifest_next(&p, end, sha, path + 5, sizeof(path) - 5)) > 0) {
+		memcpy(path, "data/", 5);
+		if ((err = outtree_read(&bag, path, &jb->data, &mtime)) == 0)
+			err = archive_put_file(&a, path, jb->data.p, jb->data.len, mtime);
+	}
+	err = err ?: archive_end(&a);
+done:
+	if (!err && !jb->quiet)
+		lb_warn("receive: %s pulled %s/%s: %llu files", jb->sender, sender, jb->name,
+			(unsigned long long)a.seq);
+	archive_out_free(&a);
+out:
+	if (err < 0) {
+		lb_warn("receive: %s pulling %s: %s", jb->sender, what, strerror(-err));
+		code = EXIT_SYSTEM;
+		jb->dead = 1;
+	}
+	buf_free(&manifest);
+	close(bag.dirfd);
+	return code;
+}
+
 /* Serve one connection: handshake, hello, archive, verdict. */
-static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep)
+static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep,
+		 const char *pullers)
 {
 	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
 			  .sig = BUF_INIT(4096), .info = BUF_INIT(4096), .quiet = quiet };
@@ -389,6 +474,10 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	}
 	if ((err = rbuf_line(jb.r, line, sizeof(line))) < 0) {
 		code = stream_failed(&jb, site, err, "the hello");
+		goto out;
+	}
+	if (!strncmp(line, "LIFEBOAT/1 PULL ", 16)) {
+		code = serve_pull(&jb, dest, line + 16, pullers);
 		goto out;
 	}
 	if (strncmp(line, "LIFEBOAT/1 JOB ", 15) || !name_is_safe(line + 15)) {
@@ -472,11 +561,12 @@ int cmd_receive(int argc, char **argv)
 		{ "dest", required_argument, NULL, 'd' },
 		{ "once", no_argument, NULL, '1' },
 		{ "keep-archive", no_argument, NULL, 'k' },
+		{ "serve", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *tlsdir = NULL, *listen_at = NULL, *dest = NULL;
+	const char *tlsdir = NULL, *listen_at = NULL, *dest = NULL, *pullers = NULL;
 	char host[256], port[16];
 	struct sockaddr_storage sa;
 	socklen_t salen = sizeof(sa);
@@ -490,6 +580,7 @@ int cmd_receive(int argc, char **argv)
 		case 'd': dest = optarg; break;
 		case '1': once = 1; break;
 		case 'k': keep = 1; break;
+		case 's': pullers = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(receive_usage, stdout); return EXIT_DONE;
 		default: usage_error(receive_usage, "receive: unknown option");
@@ -523,7 +614,7 @@ int cmd_receive(int argc, char **argv)
 		}
 		if (once) {
 			close(lfd);
-			err = serve(site, fd, dest, quiet, keep);
+			err = serve(site, fd, dest, quiet, keep, pullers);
 			tls_site_free(site);
 			return err;
 		}
@@ -533,7 +624,7 @@ int cmd_receive(int argc, char **argv)
 			close(lfd);
 			if (tls_site_reseed(site) < 0)
 				_exit(EXIT_SYSTEM);
-			_exit(serve(site, fd, dest, quiet, keep));
+			_exit(serve(site, fd, dest, quiet, keep, pullers));
 		}
 		if (pid < 0)
 			lb_warn("receive: fork: %s", strerror(errno));

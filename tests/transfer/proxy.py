@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""proxy.py LISTEN_PORT TARGET_PORT MODE - a TCP proxy on 127.0.0.1 that damages the sender's stream.
+"""proxy.py LISTEN_PORT TARGET_PORT MODE - a TCP proxy on 127.0.0.1 that damages one direction of a stream.
 
-MODE: pass | flip:N (invert the byte at offset N of the client-to-server
-stream) | cut:N (close both sides after N client bytes). Serves one
-connection, prints "ready" once listening.
+MODE: pass | flip:N (invert the byte at offset N) | cut:N (close both sides
+after N bytes), applied to the client-to-server stream, or to the
+server-to-client stream with a "down:" prefix (down:flip:N, down:cut:N).
+Serves one connection, prints "ready" once listening.
 """
 import socket
 import sys
 import threading
 
 listen_port, target_port, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-kind, _, arg = mode.partition(":")
+down = mode.startswith("down:")
+kind, _, arg = mode.removeprefix("down:").partition(":")
 at = int(arg) if arg else -1
 
 srv = socket.socket()
@@ -22,35 +24,37 @@ client, _ = srv.accept()
 server = socket.create_connection(("127.0.0.1", target_port))
 
 
-def back():
+def pump(src, dst, damaged):
+    """Copy src to dst, damaging the stream if asked; then close dst's
+    writing side (both sides entirely after a cut)."""
+    seen = 0
     try:
-        while (data := server.recv(65536)):
-            client.sendall(data)
+        while (data := src.recv(65536)):
+            if damaged and kind == "flip" and seen <= at < seen + len(data):
+                b = bytearray(data)
+                b[at - seen] ^= 0xFF
+                data = bytes(b)
+            if damaged and kind == "cut" and seen + len(data) >= at:
+                dst.sendall(data[: at - seen])
+                for s in (server, client):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                return
+            dst.sendall(data)
+            seen += len(data)
     except OSError:
         pass
     try:
-        client.shutdown(socket.SHUT_WR)
+        dst.shutdown(socket.SHUT_WR)
     except OSError:
         pass
 
 
-threading.Thread(target=back, daemon=True).start()
-seen = 0
-try:
-    while (data := client.recv(65536)):
-        if kind == "flip" and seen <= at < seen + len(data):
-            b = bytearray(data)
-            b[at - seen] ^= 0xFF
-            data = bytes(b)
-        if kind == "cut" and seen + len(data) >= at:
-            server.sendall(data[: at - seen])
-            break
-        server.sendall(data)
-        seen += len(data)
-finally:
-    for s in (server, client):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        s.close()
+back = threading.Thread(target=pump, args=(server, client, down), daemon=True)
+back.start()
+pump(client, server, not down)
+back.join(timeout=30)
+for s in (server, client):
+    s.close()

@@ -205,6 +205,24 @@ int archive_put(struct archive_out *a, struct archive_member *m, const void *dat
 	return 0;
 }
 
+int archive_put_file(struct archive_out *a, const char *rel, const void *data, uint64_t size,
+		     int64_t mtime)
+{
+	char name[4200];
+
+	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
+	a->seq++;	/* names the extended header */
+	return emit_file(a, name, data, size, mtime, NULL);
+}
+
+int archive_end(struct archive_out *a)
+{
+	static const uint8_t end[2 * BLOCK];
+	int err = emit(a, end, sizeof(end));
+
+	return err ?: flush(a);
+}
+
 int archive_progress(struct archive_out *a, const char *phase, uint64_t done, uint64_t total)
 {
 	struct buf x = BUF_INIT(ARCHIVE_XHDR_MAX);
@@ -225,7 +243,6 @@ int archive_progress(struct archive_out *a, const char *phase, uint64_t done, ui
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 {
 	static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-	static const uint8_t end[2 * BLOCK];
 	char name[JOB_NAME_MAX + 64], info[256];
 	uint8_t hash[32], sig[1024];
 	size_t siglen;
@@ -244,8 +261,7 @@ int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 	err = err ?: emit_file(a, name, a->manifest.p, a->manifest.len, 0, NULL);
 	snprintf(name, sizeof(name), "%s/manifest-sha256.txt.sig", a->job);
 	err = err ?: emit_file(a, name, sig, siglen, 0, NULL);
-	err = err ?: emit(a, end, sizeof(end));
-	return err ?: flush(a);
+	return err ?: archive_end(a);
 }
 
 /* ---- reading ---- */

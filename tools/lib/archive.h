@@ -66,6 +66,12 @@ void archive_out_init(struct archive_out *a, const char *job,
 		      int (*write)(void *ctx, const void *p, size_t len), void *ctx);
 /* Add message M (its seq is assigned here) with M->size bytes at DATA. */
 int archive_put(struct archive_out *a, struct archive_member *m, const void *data);
+/* Add a plain file JOB/REL (a bag's tag file or data/PATH, as a receiver
+ * serves a stored bag back for a restore), then end the archive with
+ * archive_end(). */
+int archive_put_file(struct archive_out *a, const char *rel, const void *data, uint64_t size,
+		     int64_t mtime);
+int archive_end(struct archive_out *a);
 /* Write a progress record: DONE of TOTAL in PHASE (printable, no '\n'),
  * and flush. */
 int archive_progress(struct archive_out *a, const char *phase, uint64_t done, uint64_t total);

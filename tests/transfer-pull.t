@@ -1,0 +1,72 @@
+#!/bin/sh
+# lifeboat pull: a restore host (its own certificate, named in receive
+# --serve) fetches a complete job back over TLS; the pulled bag equals the
+# receiver's, file for file, and verifies. Refused: a certificate not named
+# in --serve, a job that is not there, a wrong pin. A stream cut on its way
+# down fails and the same pull run again completes; a flipped byte fails
+# as an integrity error; a bag altered at the receiver does not verify.
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
+. "$TOP/tests/transfer/lib.sh"
+trap stop_receiver EXIT
+
+lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
+"$TOP/scripts/mkcerts" site alpha restore1 >/dev/null 2>&1 || fail "mkcerts"
+start_receiver recv --serve restore1,other
+"$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job lab \
+	>/dev/null 2>send.log || fail "carve --send exited $?: $(cat send.log)"
+bag=recv/alpha/lab
+[ -f "$bag/bagit.txt" ] || fail "the job is not complete"
+
+"$LIFEBOAT" pull "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to pulled >pull.out ||
+	fail "pull exited $?: $(cat pull.out) $(tail -n 3 recv.log)"
+cat pull.out
+grep -q "signature and every hash good" pull.out || fail "pull did not say it verified"
+tree_digest "$bag/data" >want.txt
+tree_digest pulled/data >got.txt
+cmp -s want.txt got.txt || { diff want.txt got.txt | head; fail "the pulled bag differs"; }
+for f in bagit.txt bag-info.txt manifest-sha256.txt manifest-sha256.txt.sig sender.pem lifeboat-manifest.tsv; do
+	cmp -s "$bag/$f" "pulled/$f" || fail "pulled $f differs"
+done
+"$LIFEBOAT" verify pulled >/dev/null || fail "verify of the pulled bag"
+echo "pulled $(wc -l <got.txt) messages: the same bag, verified"
+
+# expect CODE WORDS -- PULL ARGS: a pull that fails with CODE, saying WORDS.
+expect() {
+	code=$1 words=$2; shift 3
+	rc=0
+	"$LIFEBOAT" pull "$@" >/dev/null 2>err.txt || rc=$?
+	[ "$rc" = "$code" ] || fail "pull $*: exit $rc, wanted $code: $(cat err.txt)"
+	grep -q "$words" err.txt || fail "pull $*: '$(cat err.txt)' does not say '$words'"
+	echo "refused ($rc): $(cat err.txt)"
+}
+expect 4 "may not pull" -- "127.0.0.1:$rport" --tls site/alpha --job alpha/lab --to x1
+expect 100 "no complete job" -- "127.0.0.1:$rport" --tls site/restore1 --job alpha/nosuch --to x2
+cp -r site/restore1 wrongpin
+echo 0000000000000000000000000000000000000000000000000000000000000000 >wrongpin/pins
+expect 4 "pin" -- "127.0.0.1:$rport" --tls wrongpin --job alpha/lab --to x3
+[ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] || fail "a refused pull wrote something"
+
+# Through a proxy that damages the stream on its way down.
+proxy() {
+	pport=$(free_port)
+	python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" "$1" >proxy.log 2>&1 &
+	for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
+}
+proxy down:cut:2000000
+expect 111 "run again" -- "127.0.0.1:$pport" --tls site/restore1 --job alpha/lab --to again
+n=$(find again/data -type f | wc -l)
+"$LIFEBOAT" pull "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to again >/dev/null ||
+	fail "the second pull exited $?"
+tree_digest again/data >again.txt
+cmp -s want.txt again.txt || fail "the resumed pull differs"
+echo "cut after $n files, completed by a second run"
+proxy down:flip:1500000
+expect 4 "pull" -- "127.0.0.1:$pport" --tls site/restore1 --job alpha/lab --to flipped
+
+# A bag altered where it is stored is not passed off as verified.
+f=$(find "$bag/data" -type f | sort | head -n 1)
+printf 'X' | dd of="$f" bs=1 seek=10 conv=notrunc status=none
+expect 4 "does not verify" -- "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to altered
+echo ok

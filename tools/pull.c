@@ -1,0 +1,147 @@
+/* pull.c - lifeboat pull: fetch a complete job back from a receiver over TLS, for a restore, and verify it. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lib/archive.h"
+#include "lib/outtree.h"
+#include "lib/tls.h"
+
+static const char pull_usage[] =
+"usage: lifeboat pull HOST:PORT --tls SITE --job SENDER/JOB --to DIR [--quiet]\n"
+"\n"
+"Fetch job JOB of sender SENDER from a receiver ('lifeboat receive --serve'\n"
+"must name this certificate's CN) over mutually authenticated TLS, into DIR\n"
+"as the bag the receiver holds, then check it as 'lifeboat verify' does:\n"
+"the sender's signature and every hash. Then 'lifeboat restore DIR'. Files\n"
+"are committed atomically; a pull that was cut can be run again into the\n"
+"same DIR, and keeps what it already has.\n"
+"\n"
+"  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
+"  --job SENDER/JOB the job, as the receiver files it (DEST/SENDER/JOB)\n"
+"  --to DIR         where the bag goes\n"
+"  -q, --quiet      no summary\n"
+"\n"
+"exit: 0 pulled and verified, 4 authentication or integrity failure,\n"
+"100 usage (or no such job), 111 system or network failure\n";
+
+static ssize_t recv_bytes(void *ctx, void *p, size_t len)
+{
+	return tls_read(ctx, p, len);
+}
+
+/* Read the archive into BAG: each member JOB/REL to REL; dies on a failure. */
+static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struct tls_site *site)
+{
+	struct archive_member *m = malloc(sizeof(*m));
+	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	size_t jl = strlen(job);
+	int got, err = 0;
+
+	if (!m)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	while ((got = archive_next(r, m)) > 0) {
+		const char *rel = m->path + jl + 1;
+
+		if (got == ARCHIVE_GLOBAL)
+			continue;
+		if (strncmp(m->path, job, jl) || m->path[jl] != '/' || !path_is_safe(rel))
+			lb_die(EXIT_INTEGRITY, "pull: unsafe member '%s' refused", m->path);
+		if ((err = archive_data(r, m, &data)) < 0)
+			break;
+		if (outtree_exists(bag, rel))
+			continue;	/* from a pull that was cut; verified below */
+		if ((err = outtree_put(bag, rel, data.p, data.len, m->mtime)) < 0)
+			lb_die(EXIT_SYSTEM, "pull: unable to write '%s': %s", rel, strerror(-err));
+	}
+	if (got < 0 || err < 0) {
+		err = got < 0 ? got : err;
+		if (err == -EUCLEAN || err == -ENOTSUP || err == -EBADMSG)
+			lb_die(EXIT_INTEGRITY, "pull: the stream is damaged: %s",
+			       err == -EBADMSG ? tls_error(site) : "malformed archive");
+		lb_die(EXIT_SYSTEM, "pull: the stream broke: %s (run again to go on)",
+		       err == -EPIPE ? "the receiver closed the connection" : tls_error(site));
+	}
+	buf_free(&data);
+	free(m);
+}
+
+int cmd_pull(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tls", required_argument, NULL, 't' },
+		{ "job", required_argument, NULL, 'j' },
+		{ "to", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *tlsdir = NULL, *what = NULL, *to = NULL, *slash;
+	char host[256], port[16], line[512];
+	unsigned long long files, octets;
+	struct tls_site *site;
+	struct tls *tls;
+	struct outtree bag;
+	struct rbuf *r = calloc(1, sizeof(*r));
+	int quiet = 0, ch, err;
+
+	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': tlsdir = optarg; break;
+		case 'j': what = optarg; break;
+		case 'o': to = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(pull_usage, stdout); return EXIT_DONE;
+		default: usage_error(pull_usage, "pull: unknown option");
+		}
+	}
+	if (optind != argc - 1 || !tlsdir || !what || !to)
+		usage_error(pull_usage, "pull: HOST:PORT, --tls, --job and --to are required");
+	slash = strchr(what, '/');
+	if (!slash || slash - what > JOB_NAME_MAX || !name_is_safe(slash + 1))
+		usage_error(pull_usage, "pull: '%s' is not SENDER/JOB", what);
+	if (split_hostport(argv[optind], host, sizeof(host), port, sizeof(port)) < 0)
+		usage_error(pull_usage, "pull: '%s' is not HOST:PORT", argv[optind]);
+	if (!r)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	if ((err = tls_site_load(&site, tlsdir, TLS_CLIENT)) < 0)
+		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "pull: %s",
+		       site ? tls_error(site) : "out of memory");
+	if ((err = tls_connect(site, host, port, &tls)) < 0)
+		lb_die(err == -EPIPE || err == -ETIMEDOUT || err == -ECONNREFUSED || err == -ENOMEM ?
+		       EXIT_SYSTEM : EXIT_INTEGRITY, "pull: %s", tls_error(site));
+	r->read = recv_bytes;
+	r->ctx = tls;
+	snprintf(line, sizeof(line), "LIFEBOAT/1 PULL %s\n", what);
+	if ((err = tls_write(tls, line, strlen(line))) < 0 ||
+	    (err = rbuf_line(r, line, sizeof(line))) < 0)
+		lb_die(EXIT_SYSTEM, "pull: %s", err == -EPIPE ? "the receiver closed the connection"
+								: tls_error(site));
+	if (!strncmp(line, "ERROR ", 6)) {
+		int code = atoi(line + 6);
+
+		lb_die(code > 0 && code < 256 ? code : EXIT_SYSTEM, "pull: the receiver refused: %s",
+		       strchr(line + 6, ' ') ? strchr(line + 6, ' ') + 1 : line + 6);
+	}
+	if (strcmp(line, "SENDING"))
+		lb_die(EXIT_INTEGRITY, "pull: the receiver's answer is malformed");
+	if ((err = outtree_open(&bag, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to use '%s': %s", to, strerror(-err));
+	outtree_clear_tmp(&bag);
+	read_bag(r, &bag, slash + 1, site);
+	tls_close(tls, 1);
+	if ((err = outtree_close(&bag)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to finish writing '%s': %s", to, strerror(-err));
+	tls_site_free(site);
+	free(r);
+
+	/* What came over the wire is checked like any bag: the sender's
+	 * signature over the manifest, every hash, nothing extra. */
+	if (verify_bag(to, NULL, &files, &octets))
+		lb_die(EXIT_INTEGRITY, "pull: '%s' does not verify", to);
+	if (!quiet)
+		printf("pull: %s -> %s: %llu messages, %llu bytes, signature and every hash good\n",
+		       what, to, files, octets);
+	return EXIT_DONE;
+}
