@@ -1,0 +1,94 @@
+#!/bin/sh
+# The restore job in qemu (TCG): fresh hardware boots the image with a
+# restore host's credentials (site overlay) and an unattended restore job
+# on the kernel command line: it partitions the one disk it may write
+# (lifeboat.rw=), formats it (ext4, then XFS), pulls a received job from the
+# receiver over TLS, verifies it, and writes the Maildirs, owned by the
+# mail user. On the host, that disk's file system is then served by a real
+# Dovecot: every intact live message of the lab disk in its user and
+# folder, with its flags and INTERNALDATE (tests/lab/imapcheck). Without
+# lifeboat.rw= the same job refuses to touch the disk. qemu and the
+# receiver run in a network namespace of their own.
+set -eu
+fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: needs root for the lab, a network namespace and loop devices"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 is not installed"; exit 77; }
+[ -f /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: linux-source-6.1 is not installed"; exit 77; }
+[ -x /usr/sbin/dovecot ] || { echo "skip: dovecot is not installed"; exit 77; }
+ns=lifeboat-restore-$$
+ip netns add "$ns" 2>/dev/null || { echo "skip: network namespaces are not available here"; exit 77; }
+loop=
+cleanup() {
+	umount mnt 2>/dev/null || true
+	[ -z "$loop" ] || losetup -d "$loop" 2>/dev/null || true
+	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns exec "$ns" ip link set lo up
+
+lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
+"$TOP/scripts/mkcerts" site box1 restore1 >/dev/null 2>&1 || fail "mkcerts"
+"$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
+"$TOP/scripts/site" site/restore1 site.cpio.gz >/dev/null || fail "scripts/site"
+cat "$BUILD/image/initramfs.cpio.gz" site.cpio.gz >initrd
+owner="$(id -u lbmail):$(id -g lbmail)" || fail "no user lbmail (made by the lab)"
+
+# The receiver holds the job that the rescue box sent.
+ip netns exec "$ns" setsid "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest recv \
+	--serve restore1 >/dev/null 2>recv.log &
+for _ in $(seq 100); do
+	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log 2>/dev/null || true)
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+[ -n "$port" ] || fail "the receiver did not start"
+ip netns exec "$ns" "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$port" --tls site/box1 \
+	--job mail1-sda >/dev/null 2>send.log || fail "carve --send: $(cat send.log)"
+
+# boot APPEND: a machine with one blank disk and user-mode networking.
+boot() {
+	ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
+		-kernel "$BUILD/image/bzImage" -initrd initrd \
+		-append "console=ttyS0 quiet lifeboat.job=restore lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.bag=box1/mail1-sda lifeboat.owner=$owner lifeboat.end=poweroff $1" \
+		-drive file=target.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
+		-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
+}
+
+# Not named writable: the job refuses, the disk stays blank.
+truncate -s 1G target.img
+boot ""
+grep -q "vda is write-blocked: name it in lifeboat.rw=" serial.log || fail "restore without lifeboat.rw=: $(tail -n 8 serial.log)"
+grep -q "job done (exit 100)" serial.log || fail "restore without lifeboat.rw= did not fail"
+[ -z "$(tr -d '\0' <target.img | head -c 1)" ] || fail "a write-blocked disk was written"
+echo "without lifeboat.rw=vda: refused, the disk untouched"
+
+mkdir mnt
+for fs in ext4 xfs; do
+	rm -f target.img
+	truncate -s 1G target.img
+	start=$(date +%s)
+	boot "lifeboat.rw=vda lifeboat.fs=$fs"
+	secs=$(( $(date +%s) - start ))
+	grep -E "^(restore|pull): " serial.log
+	grep -q "job done (exit 0)" serial.log || fail "$fs: the restore job failed: $(tail -n 15 serial.log)"
+	sfdisk -d target.img | grep -q "^label: gpt" || fail "$fs: no GPT on the disk"
+	# The partition by its offset (partition scanning of loop devices is
+	# not available everywhere).
+	start=$(sfdisk -d target.img | sed -n 's/^target.img1 : start= *\([0-9]*\),.*/\1/p')
+	[ -n "$start" ] || fail "$fs: no partition 1: $(sfdisk -d target.img)"
+	loop=$(losetup -f --show -r -o $((start * 512)) target.img) ||
+		{ echo "skip: loop devices are not available here"; exit 77; }
+	[ "$(blkid -p -o value -s TYPE "$loop")" = "$fs" ] || fail "$fs: the partition is $(blkid -p "$loop")"
+	mount -o ro "$loop" mnt
+	"$TOP/tests/lab/imapcheck" "$lab/truth.json" mnt/vmail >imap.log ||
+		{ tail -n 10 imap.log; fail "$fs: Dovecot does not serve the restored disk as it was"; }
+	f=$(find mnt/vmail -type f | head -n 1)
+	[ "$(stat -c '%U %a' "$f")" = "lbmail 600" ] || fail "$fs: owner and mode: $(stat -c '%U %a' "$f")"
+	[ -f mnt/lifeboat/mail1-sda/bagit.txt ] || fail "$fs: the bag is not kept on the disk"
+	echo "$fs: $(tail -n 1 imap.log) (boot, partition, format, pull, restore, power-off in $secs s, TCG)"
+	umount mnt
+	losetup -d "$loop"
+	loop=
+done
+echo ok
