@@ -33,7 +33,7 @@ grep -v '^#' "$bag/lifeboat-manifest.tsv" | sort >got.tsv
 cmp -s want.tsv got.tsv || fail "received manifest differs from carve's"
 echo "received $n messages, same tree and manifest as carve --out"
 # The sender's progress reached the receiver, for both passes.
-grep -E "receive: alpha/lab: carve: scanning [0-9.]+ of 0.4 GiB \([0-9]+%\)" recv.log ||
+grep -E "receive: alpha/lab: carve: scanning [0-9.]+ of 400.0 MiB \([0-9]+%\)" recv.log ||
 	fail "no scan progress at the receiver: $(cat recv.log)"
 grep -q "receive: alpha/lab: carve: recovering" recv.log || fail "no recovery progress at the receiver"
 
@@ -88,6 +88,7 @@ grep -q "$n messages, 0 sent now" finish.log || fail "finish: $(cat finish.log)"
 	fail "send as beta exited $?: $(cat beta.log)"
 tree_digest recv/beta/lab/data >beta.txt
 cmp -s want.txt beta.txt || fail "beta's tree differs"
+grep -Eq "receive: beta/lab: send [0-9.]+ of [0-9.]+ MiB \([0-9]+%\)" recv.log || fail "send's progress did not reach the receiver"
 
 # The same archive as a file: GNU tar extracts the bag, verify checks it.
 "$LIFEBOAT" send local --tls site/beta --archive job.tar --job arch 2>arch.log || fail "send --archive"

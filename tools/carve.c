@@ -103,24 +103,14 @@ static void show_progress(void *arg, uint64_t done)
 	progress_update(arg, done);
 }
 
-/* carve --send: each phase's progress goes to the receiver too. */
-static void send_progress(struct progress *p, uint64_t done)
-{
-	struct sender *s = p->hook_ctx;
-	int err = sender_progress(s, p->what, done, p->total);
-
-	if (err)
-		lb_die(sender_exit_code(err), "carve: %s", s->error);
-}
-
 /* Progress for a pass over the disk, to the receiver as well when sending. */
 static void begin_phase(struct carve_run *c, struct progress *pr, const char *what, int quiet)
 {
 	progress_begin(pr, what, c->dev.size, quiet);
 	if (c->send) {
-		pr->hook = send_progress;
+		pr->hook = progress_to_receiver;
 		pr->hook_ctx = c->send;
-		send_progress(pr, 0);
+		progress_to_receiver(pr, 0);
 	}
 }
 

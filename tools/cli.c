@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lib/sender.h"
 
 static void lb_vwarn(const char *fmt, va_list ap)
 {
@@ -82,10 +83,11 @@ void progress_update(struct progress *p, uint64_t done)
 	el = t - p->start;
 	rate = el > 0 ? done / el : 0;
 	fmt_eta(eta, sizeof(eta), rate > 0 ? (p->total - done) / rate : 0);
-	fprintf(stderr, "%s%s: %.1f/%.1f MiB (%.0f%%), %.0f MiB/s, ETA %s%s",
-		p->tty ? "\r" : "", p->what, done / 1048576.0, p->total / 1048576.0,
-		p->total ? 100.0 * done / p->total : 100.0, rate / 1048576.0, eta,
-		p->tty ? "\033[K" : "\n");
+	fprintf(stderr, "%s%s: %.1f/%.1f MiB (%.0f%%)", p->tty ? "\r" : "", p->what,
+		done / 1048576.0, p->total / 1048576.0, p->total ? 100.0 * done / p->total : 100.0);
+	if (p->items)
+		fprintf(stderr, ", %llu messages", (unsigned long long)p->items);
+	fprintf(stderr, ", %.0f MiB/s, ETA %s%s", rate / 1048576.0, eta, p->tty ? "\033[K" : "\n");
 	p->drawn = 1;
 }
 
@@ -93,4 +95,13 @@ void progress_end(struct progress *p)
 {
 	if (p->drawn && p->tty)
 		fputc('\n', stderr);
+}
+
+void progress_to_receiver(struct progress *p, uint64_t done)
+{
+	struct sender *s = p->hook_ctx;
+	int err = sender_progress(s, p->what, done, p->total);
+
+	if (err)
+		lb_die(sender_exit_code(err), "%s", s->error);
 }

@@ -25,6 +25,7 @@ struct progress {
 	uint64_t total;
 	double start, last;
 	int tty, quiet, drawn;
+	uint64_t items;		/* messages so far, shown when not 0 */
 	void (*hook)(struct progress *p, uint64_t done);
 	void *hook_ctx;
 };
@@ -32,6 +33,9 @@ struct progress {
 void progress_begin(struct progress *p, const char *what, uint64_t total, int quiet);
 void progress_update(struct progress *p, uint64_t done);
 void progress_end(struct progress *p);
+/* A hook that passes each update on to the receiver: HOOK_CTX is a struct
+ * sender; a failure to send ends the command with the sender's exit code. */
+void progress_to_receiver(struct progress *p, uint64_t done);
 
 int cmd_scan(int argc, char **argv);
 int cmd_carve(int argc, char **argv);

@@ -21,7 +21,7 @@ static const char pull_usage[] =
 "  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --job SENDER/JOB the job, as the receiver files it (DEST/SENDER/JOB)\n"
 "  --to DIR         where the bag goes\n"
-"  -q, --quiet      no summary\n"
+"  -q, --quiet      no progress and no summary\n"
 "\n"
 "exit: 0 pulled and verified, 4 authentication or integrity failure,\n"
 "100 usage (or no such job), 111 system or network failure\n";
@@ -31,9 +31,14 @@ static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 	return tls_read(ctx, p, len);
 }
 
-/* Read the archive into BAG: each member JOB/REL to REL; dies on a failure. */
-static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struct tls_site *site)
+/* Read the archive into BAG: each member JOB/REL to REL; dies on a
+ * failure. bag-info.txt comes first: its Payload-Oxum sizes the progress. */
+static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struct tls_site *site,
+		     int quiet)
 {
+	struct progress pr;
+	unsigned long long octets = 0, count;
+	uint64_t done = 0;
 	struct archive_member *m = malloc(sizeof(*m));
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	size_t jl = strlen(job);
@@ -50,11 +55,24 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 			lb_die(EXIT_INTEGRITY, "pull: unsafe member '%s' refused", m->path);
 		if ((err = archive_data(r, m, &data)) < 0)
 			break;
+		if (!strcmp(rel, "bag-info.txt") && buf_append(&data, "", 1) == 0 &&
+		    strstr((char *)data.p, "Payload-Oxum: ")) {
+			sscanf(strstr((char *)data.p, "Payload-Oxum: ") + 14, "%llu.%llu", &octets, &count);
+			data.len--;
+			progress_begin(&pr, "pull", octets, quiet);
+		}
+		if (!strncmp(rel, "data/", 5) && octets) {
+			done += data.len;
+			pr.items++;
+			progress_update(&pr, done);
+		}
 		if (outtree_exists(bag, rel))
 			continue;	/* from a pull that was cut; verified below */
 		if ((err = outtree_put(bag, rel, data.p, data.len, m->mtime)) < 0)
 			lb_die(EXIT_SYSTEM, "pull: unable to write '%s': %s", rel, strerror(-err));
 	}
+	if (octets)
+		progress_end(&pr);
 	if (got < 0 || err < 0) {
 		err = got < 0 ? got : err;
 		if (err == -EUCLEAN || err == -ENOTSUP || err == -EBADMSG)
@@ -129,7 +147,7 @@ int cmd_pull(int argc, char **argv)
 	if ((err = outtree_open(&bag, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to use '%s': %s", to, strerror(-err));
 	outtree_clear_tmp(&bag);
-	read_bag(r, &bag, slash + 1, site);
+	read_bag(r, &bag, slash + 1, site, quiet);
 	tls_close(tls, 1);
 	if ((err = outtree_close(&bag)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s': %s", to, strerror(-err));

@@ -235,8 +235,11 @@ static void show_progress(const struct job *jb, const char *rec)
 	if (sscanf(rec, "%llu %llu %n", &done, &total, &at) != 2 || !field_is_clean(rec) ||
 	    done > total)
 		return;
-	lb_warn("receive: %s/%s: %s %.1f of %.1f GiB (%.0f%%)", jb->sender, jb->name, rec + at,
-		done / 1073741824.0, total / 1073741824.0, total ? 100.0 * done / total : 100.0);
+	double unit = total >= (10ull << 30) ? 1073741824.0 : 1048576.0;
+
+	lb_warn("receive: %s/%s: %s %.1f of %.1f %s (%.0f%%)", jb->sender, jb->name, rec + at,
+		done / unit, total / unit, unit > 1048576.0 ? "GiB" : "MiB",
+		total ? 100.0 * done / total : 100.0);
 }
 
 /* Read the archive from the resume point to its end. */

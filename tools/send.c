@@ -72,8 +72,9 @@ int cmd_send(int argc, char **argv)
 	struct tls_site *site;
 	char *line = NULL, path[4200], *dircopy;
 	size_t cap = 0;
-	uint64_t files = 0;
-	int ch, err, code = EXIT_DONE, ofd = -1;
+	uint64_t files = 0, octets = 0, total = 0;
+	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0;
+	struct progress pr;
 	FILE *manifest;
 
 	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -82,7 +83,7 @@ int cmd_send(int argc, char **argv)
 		case 'o': to = optarg; break;
 		case 'a': archive = optarg; break;
 		case 'j': job = optarg; break;
-		case 'q': break;
+		case 'q': quiet = 1; break;
 		case 'h': fputs(send_usage, stdout); return EXIT_DONE;
 		default: usage_error(send_usage, "send: unknown option");
 		}
@@ -114,6 +115,19 @@ int cmd_send(int argc, char **argv)
 		lb_die(sender_exit_code(err), "send: %s", s.error);
 	}
 
+	/* The whole job's size, for the progress and its ETA. */
+	while (getline(&line, &cap, manifest) > 0) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] != '#' && member_from_tsv(line, m) == 0)
+			total += m->size;
+	}
+	rewind(manifest);
+	progress_begin(&pr, "send", total, quiet);
+	if (!archive) {
+		pr.hook = progress_to_receiver;
+		pr.hook_ctx = &s;
+	}
+
 	while (getline(&line, &cap, manifest) > 0) {
 		uint8_t want[32];
 
@@ -135,7 +149,11 @@ int cmd_send(int argc, char **argv)
 		if (!archive && (err = sender_put(&s, m, data.p)))
 			lb_die(sender_exit_code(err), "send: %s", s.error);
 		files++;
+		octets += m->size;
+		pr.items = files;
+		progress_update(&pr, octets);
 	}
+	progress_end(&pr);
 	fclose(manifest);
 	if (archive) {
 		if ((err = archive_finish(&a, sign_with, site)) < 0 || (ofd != 1 && close(ofd) < 0))
