@@ -4,9 +4,10 @@
 # whose journal needs recovery, so that even a read-only mount would write
 # to it. At the console the test uses the menu (list disks, then a shell)
 # and tries to write: dd onto each disk and a plain mount of the dirty one
-# must fail; a ro,noload mount works. It scans and carves both disks into
-# RAM; the carve of the lab disk finds as many files as the same carve on
-# the host. Both disks' sha256 are unchanged.
+# must fail; a ro,noload mount works; md arrays would start read-only.
+# It scans and carves both disks into RAM; the carve of the lab disk finds
+# as many files as the same carve on the host. Both disks' sha256 are
+# unchanged.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for the lab and a loop mount"; exit 77; }
@@ -51,6 +52,7 @@ run() {
 	printf '%s\n' "expect:lifeboat: ready after" "expect:choice: " 'send:1\r' \
 		"expect:[0-9] +sda\r?\n" "expect:choice: " 'send:4\r'
 	run "blockdev --getro /dev/sda >/tmp/ro && blockdev --getro /dev/vda >>/tmp/ro && test \$(grep -c 1 /tmp/ro) = 2" ro 0
+	run "grep -qx 1 /sys/module/md_mod/parameters/start_ro" md-start-ro 0
 	run "dd if=/dev/zero of=/dev/sda bs=4096 count=1 conv=notrunc" dd-sda '[1-9][0-9]*'
 	run "dd if=/dev/zero of=/dev/vda bs=4096 count=1 conv=notrunc" dd-vda '[1-9][0-9]*'
 	run "mount /dev/vda /mnt" plain-mount '[1-9][0-9]*'
