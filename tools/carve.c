@@ -13,6 +13,7 @@
 #include "lib/hash.h"
 #include "lib/inuse.h"
 #include "lib/json.h"
+#include "lib/summary.h"
 #include "lib/maildir.h"
 #include "lib/outtree.h"
 #include "lib/remnants.h"
@@ -71,6 +72,12 @@ struct named_list {
 	size_t n, cap;
 };
 
+/* The per-user columns: the three classes (in enum carve_class order),
+ * then where the messages went. */
+enum { SUM_PLACED = 3, SUM_ORPHANED, SUM_DELETED };
+static const char *const user_cols[] = { "exact", "complete", "partial", "placed", "orphaned",
+					  "deleted" };
+
 struct carve_run {
 	struct dev dev;
 	struct remnants r;
@@ -80,6 +87,7 @@ struct carve_run {
 	struct sender *send;	/* instead of out and manifest */
 	struct archive_member *member;
 	struct counts n;
+	struct summary users;	/* the same counts per user and folder */
 	struct buf *buf;
 	/* Device byte ranges of the files read through their inodes: no
 	 * other message can be made of those bytes. Sorted before use. */
@@ -203,6 +211,11 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 
 	c->n.by_class[m->cls]++;
 	c->n.bytes += m->len;
+	if (summary_count(&c->users, path, m->cls) < 0 ||
+	    summary_count(&c->users, path, !strncmp(placement, "placed", 6) ? SUM_PLACED :
+				!strcmp(placement, "orphan") ? SUM_ORPHANED :
+				!strcmp(placement, "deleted") ? SUM_DELETED : -1) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 	proofs_str(m->proof, proofs, sizeof(proofs));
 	ranges_str(ranges, nranges, src, sizeof(src));
 	if (c->send) {
@@ -686,6 +699,7 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_key(&j, "bytes"); json_u64(&j, c->n.bytes);
 		json_key(&j, "maildir_sizes_known"); json_u64(&j, c->sizes.n);
 		json_key(&j, "unreadable_bytes"); json_u64(&j, bad);
+		json_key(&j, "users"); summary_json(&c->users, &j);
 		json_obj_end(&j);
 		json_end(&j);
 		return;
@@ -709,6 +723,8 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 			(unsigned long long)c->n.duplicates);
 	if (bad)
 		fprintf(f, "  unreadable: %llu bytes\n", (unsigned long long)bad);
+	fprintf(f, "per user and folder (orphans/ and unverified/ have no user):\n");
+	summary_print(&c->users, f);
 }
 
 int cmd_carve(int argc, char **argv)
@@ -787,6 +803,7 @@ int cmd_carve(int argc, char **argv)
 	}
 
 	remnants_init(&c->r);
+	summary_init(&c->users, user_cols, ARRAY_SIZE(user_cols));
 	begin_phase(c, &pr, "carve: scanning", quiet);
 	err = remnants_scan(&c->r, &c->dev, show_progress, &pr);
 	progress_end(&pr);
