@@ -256,6 +256,8 @@ int cmd_restore(int argc, char **argv)
 	uid_t uid0 = (uid_t)-1;
 	gid_t gid0 = (gid_t)-1;
 	struct summary users;
+	struct progress pr;
+	uint64_t done = 0;
 	int json = 0;
 	struct outtree src = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct outtree store;
@@ -309,6 +311,7 @@ int cmd_restore(int argc, char **argv)
 	if (mapfile)
 		check_owners(f, m, map, nmap, uid0 != (uid_t)-1, mapfile);
 	/* 4. Each placed message, verified again as it is read. */
+	progress_begin(&pr, "restore", octets, 0);
 	while (getline(&line, &cap, f) > 0) {
 		char user[256], folder[256];
 		const struct owner *o;
@@ -321,6 +324,9 @@ int cmd_restore(int argc, char **argv)
 			continue;
 		if (member_from_tsv(line, m) < 0)
 			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
+		done += m->size;
+		pr.items = n.written;
+		progress_update(&pr, done);
 		summary_where(m->path, user, sizeof(user), folder, sizeof(folder));
 		/* "placed" (the whole path) or "placed-suffix" (from a folder up). */
 		if (strncmp(m->placement, "placed", 6) || !strcmp(m->cls, "partial") ||
@@ -370,6 +376,7 @@ int cmd_restore(int argc, char **argv)
 		if (summary_count(&users, m->path, COL_WRITTEN) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 	}
+	progress_end(&pr);
 	fclose(f);
 	close(src.dirfd);
 	if ((err = outtree_close(&store)) < 0)
