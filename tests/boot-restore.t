@@ -7,7 +7,8 @@
 # mail user. On the host, that disk's file system is then served by a real
 # Dovecot: every intact live message of the lab disk in its user and
 # folder, with its flags and INTERNALDATE (tests/lab/imapcheck). Without
-# lifeboat.rw= the same job refuses to touch the disk. qemu and the
+# lifeboat.rw= the same job refuses to touch the disk. The console menu's
+# restore does the same once the disk's name is typed twice. qemu and the
 # receiver run in a network namespace of their own.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
@@ -63,15 +64,45 @@ grep -q "job done (exit 100)" serial.log || fail "restore without lifeboat.rw= d
 [ -z "$(tr -d '\0' <target.img | head -c 1)" ] || fail "a write-blocked disk was written"
 echo "without lifeboat.rw=vda: refused, the disk untouched"
 
-mkdir mnt
-for fs in ext4 xfs; do
+# The console menu's restore (no job on the command line: a UEFI stick's
+# command line is fixed): the disk must be named twice before it is
+# made writable and erased.
+menu() {
 	rm -f target.img
 	truncate -s 1G target.img
+	{
+		printf '%s\n' "expect:choice: " 'send:5\r' "expect:erase \(e.g. sda\): " 'send:vda\r' \
+			"expect:ext4 or xfs\): " 'send:ext4\r' "expect:HOST:PORT: " "send:10.0.2.2:$port\\r" \
+			"expect:SENDER/JOB\): " 'send:box1/mail1-sda\r' "expect:UID:GID: " "send:$owner\\r" \
+			"expect:type its name again to go on: " "send:$1\\r"
+		if [ "$1" = vda ]; then echo "expect:restore: done"; else echo "expect:nothing written"; fi
+		printf '%s\n' "expect:choice: " 'send:4\r' 'send:poweroff -f\r' exit
+	} >steps
+	ip netns exec "$ns" "$TOP/tests/boot/console.py" --timeout 900 --log serial.log --steps steps -- \
+		qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
+		-kernel "$BUILD/image/bzImage" -initrd initrd -append "console=ttyS0 quiet" \
+		-drive file=target.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
+		-display none -monitor none -serial stdio >steps.out || fail "menu restore ($1): $(cat steps.out)"
+}
+menu sda
+[ -z "$(tr -d '\0' <target.img | head -c 1)" ] || fail "an unconfirmed menu restore wrote the disk"
+echo "menu restore, not confirmed: the disk untouched"
+
+mkdir mnt
+for fs in ext4 xfs menu; do
 	start=$(date +%s)
-	boot "lifeboat.rw=vda lifeboat.fs=$fs"
+	label=$fs
+	if [ $fs = menu ]; then
+		menu vda
+		fs=ext4 label="ext4 by the menu"
+	else
+		rm -f target.img
+		truncate -s 1G target.img
+		boot "lifeboat.rw=vda lifeboat.fs=$fs"
+		grep -q "job done (exit 0)" serial.log || fail "$fs: the restore job failed: $(tail -n 15 serial.log)"
+	fi
 	secs=$(( $(date +%s) - start ))
-	grep -E "^(restore|pull): " serial.log
-	grep -q "job done (exit 0)" serial.log || fail "$fs: the restore job failed: $(tail -n 15 serial.log)"
+	grep -aE "^(restore|pull): " serial.log
 	sfdisk -d target.img | grep -q "^label: gpt" || fail "$fs: no GPT on the disk"
 	# The partition by its offset (partition scanning of loop devices is
 	# not available everywhere).
@@ -86,7 +117,7 @@ for fs in ext4 xfs; do
 	f=$(find mnt/vmail -type f | head -n 1)
 	[ "$(stat -c '%U %a' "$f")" = "lbmail 600" ] || fail "$fs: owner and mode: $(stat -c '%U %a' "$f")"
 	[ -f mnt/lifeboat/mail1-sda/bagit.txt ] || fail "$fs: the bag is not kept on the disk"
-	echo "$fs: $(tail -n 1 imap.log) (boot, partition, format, pull, restore, power-off in $secs s, TCG)"
+	echo "$label: $(tail -n 1 imap.log) (boot, partition, format, pull, restore, power-off in $secs s, TCG)"
 	umount mnt
 	losetup -d "$loop"
 	loop=
