@@ -8,7 +8,8 @@
 # Dovecot: every intact live message of the lab disk in its user and
 # folder, with its flags and INTERNALDATE (tests/lab/imapcheck). Without
 # lifeboat.rw= the same job refuses to touch the disk. The console menu's
-# restore does the same once the disk's name is typed twice. qemu and the
+# restore does the same once the disk's name is typed twice; so does the
+# job with the received tree on a USB disk instead of the network. qemu and the
 # receiver run in a network namespace of their own.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
@@ -47,12 +48,20 @@ done
 ip netns exec "$ns" "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$port" --tls site/box1 \
 	--job mail1-sda >/dev/null 2>send.log || fail "carve --send: $(cat send.log)"
 
-# boot APPEND: a machine with one blank disk and user-mode networking.
+# The same job on a USB disk (a copy of the receiver's tree), for a restore
+# with no network.
+mkdir usbtree
+cp -a recv/box1 usbtree/
+mkfs.ext4 -q -d usbtree usb.img 256M
+
+# boot APPEND [QEMU ARGS]: a machine with one blank disk and user-mode networking.
 boot() {
+	append=$1
+	shift
 	ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 		-kernel "$BUILD/image/bzImage" -initrd initrd \
-		-append "console=ttyS0 quiet lifeboat.job=restore lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.bag=box1/mail1-sda lifeboat.owner=$owner lifeboat.end=poweroff $1" \
-		-drive file=target.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
+		-append "console=ttyS0 quiet lifeboat.job=restore lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.bag=box1/mail1-sda lifeboat.owner=$owner lifeboat.end=poweroff $append" \
+		-drive file=target.img,format=raw,if=virtio -nic user,model=virtio-net-pci "$@" \
 		-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
 }
 
@@ -89,12 +98,21 @@ menu sda
 echo "menu restore, not confirmed: the disk untouched"
 
 mkdir mnt
-for fs in ext4 xfs menu; do
+for fs in ext4 xfs menu usb; do
 	start=$(date +%s)
 	label=$fs
 	if [ $fs = menu ]; then
 		menu vda
 		fs=ext4 label="ext4 by the menu"
+	elif [ $fs = usb ]; then
+		rm -f target.img
+		truncate -s 1G target.img
+		usb_before=$(sha256sum <usb.img)
+		boot "lifeboat.rw=vda lifeboat.fs=ext4 lifeboat.send=/dev/vdb" -drive file=usb.img,format=raw,if=virtio
+		grep -q "job done (exit 0)" serial.log || fail "usb: the restore job failed: $(tail -n 15 serial.log)"
+		grep -q "restore: copying box1/mail1-sda from /dev/vdb" serial.log || fail "usb: not restored from the USB disk"
+		[ "$(sha256sum <usb.img)" = "$usb_before" ] || fail "usb: the USB disk changed"
+		fs=ext4 label="ext4 from a USB disk"
 	else
 		rm -f target.img
 		truncate -s 1G target.img
