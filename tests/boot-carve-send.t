@@ -42,12 +42,8 @@ zcat "$BUILD/image/initramfs.cpio.gz" | cpio -t 2>/dev/null | grep -q 'key.pem' 
 ip netns exec "$ns" "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest recv \
 	--once >/dev/null 2>recv.log &
 rpid=$!
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log 2>/dev/null || true)
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || fail "the receiver did not start"
+wait_listening recv.log
+port=$rport
 
 start=$(date +%s)
 ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \

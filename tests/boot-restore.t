@@ -28,6 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 ip netns exec "$ns" ip link set lo up
+. "$TOP/tests/transfer/lib.sh"
 
 lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 "$TOP/scripts/mkcerts" site box1 restore1 >/dev/null 2>&1 || fail "mkcerts"
@@ -39,12 +40,8 @@ owner="$(id -u lbmail):$(id -g lbmail)" || fail "no user lbmail (made by the lab
 # The receiver holds the job that the rescue box sent.
 ip netns exec "$ns" setsid "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest recv \
 	--serve restore1 >/dev/null 2>recv.log &
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log 2>/dev/null || true)
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || fail "the receiver did not start"
+wait_listening recv.log
+port=$rport
 ip netns exec "$ns" "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$port" --tls site/box1 \
 	--job mail1-sda >/dev/null 2>send.log || fail "carve --send: $(cat send.log)"
 

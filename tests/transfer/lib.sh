@@ -14,12 +14,18 @@ start_receiver() {
 	setsid "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest "$dest" "$@" \
 		>/dev/null 2>recv.log &
 	rpid=$!
+	wait_listening recv.log
+}
+
+# wait_listening LOG: wait for a receiver started with 2>LOG to say its
+# port, and set $rport.
+wait_listening() {
 	for _ in $(seq 100); do
-		rport=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' recv.log 2>/dev/null || true)
+		rport=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1" 2>/dev/null || true)
 		[ -n "$rport" ] && return 0
 		sleep 0.05
 	done
-	cat recv.log
+	cat "$1"
 	fail "the receiver did not start"
 }
 
