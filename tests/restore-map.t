@@ -1,79 +1,175 @@
 #!/bin/sh
-# restore --map: each mail user's Maildir gets the owner the map gives it
-# (by DOMAIN/USER, by USER, or '*'), the domain directories stay --owner's;
-# the per-user and per-folder counts (--json) equal the files in the store;
-# a second restore counts them as already there; a malformed map, or one
-# that leaves a user without an owner, restores nothing (exit 100). carve's
-# own summary has the same rows, per user and folder.
+# The reports per user and folder, and restore --map. carve's table (--json
+# "users") equals what its manifest says, counted here per user and folder
+# by a regular expression of our own, for a disk with deleted messages and
+# one with orphans. restore --map gives each mail user's Maildir the owner
+# the map names (by DOMAIN/USER, by USER, or '*', else --owner's) and the
+# domain directories --owner's; its rows equal the files find counts in the
+# store and the messages the manifest leaves in the bag, and its written
+# rows equal carve's placed rows; run again, it counts them as already
+# there, and a conflict in its row. Malformed maps, and one that leaves a
+# user without an owner, restore nothing (exit 100).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
 . "$TOP/tests/transfer/lib.sh"
 trap stop_receiver EXIT
 
-lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
+# where.py CHECK FILES...: where() is the rule of docs/carve.md ("The
+# summary") written again, as a regular expression; each check compares a
+# run's rows with what it counts from the manifest, the store or the text.
+cat >where.py <<'PY'
+import collections, json, re, sys
+USER = re.compile(r"^(?:.*/)?([^/]+/[^/]+)/Maildir/(?:\.([^/]+)/)?(?:cur|new|tmp)/[^/]+$")
+
+def where(path):
+    top = path.split("/")[0]
+    m = USER.match(path[len("deleted/"):] if top == "deleted" else path)
+    if top in ("orphans", "unverified", "current") or not m:
+        return ("(no user)", top)
+    return (m.group(1), m.group(2) or "INBOX")
+
+def manifest(bag_or_dir):
+    for line in open(bag_or_dir):
+        if not line.startswith("#"):
+            f = line.rstrip("\n").split("\t")
+            yield {"class": f[2], "placement": f[3], "path": f[7]}
+
+def rows(report, cols):
+    return {(r["user"], r["folder"]): tuple(r[c] for c in cols) for r in report["users"]}
+
+def check_carve(report, tsv):
+    cols = ("exact", "complete", "partial", "placed", "orphaned", "deleted")
+    want = collections.defaultdict(lambda: [0] * 6)
+    for m in manifest(tsv):
+        row = want[where(m["path"])]
+        row[cols.index(m["class"])] += 1
+        place = {"placed": 3, "placed-suffix": 3, "orphan": 4, "deleted": 5}.get(m["placement"])
+        if place:
+            row[place] += 1
+    want = {k: tuple(v) for k, v in want.items()}
+    if rows(report, cols) != want:
+        sys.exit(f"carve's rows {rows(report, cols)}\nthe manifest's {want}")
+    for c, total in zip(cols, ("exact", "complete", "partial", "placed", "orphans", "deleted")):
+        if sum(v[cols.index(c)] for v in want.values()) != report[total]:
+            sys.exit(f"the {c} column does not add up to {total}")
+    return want
+
+cmd = sys.argv[1]
+if cmd == "carve":
+    want = check_carve(json.load(open(sys.argv[2])), sys.argv[3])
+    used = [c for i, c in enumerate(("orphaned", "deleted")) if any(v[4 + i] for v in want.values())]
+    print(f"carve: {len(want)} rows equal the manifest's; {' and '.join(used) or 'none'} counted")
+    if sys.argv[4] not in used:
+        sys.exit(f"this disk was to have {sys.argv[4]} messages")
+elif cmd == "restore":
+    # restore.json carve.json manifest files-in-store [already.json]
+    r, c = (json.load(open(f)) for f in sys.argv[2:4])
+    cols = ("written", "already", "conflicts", "left")
+    store = collections.Counter(where(p.strip()) for p in open(sys.argv[5]))
+    left = collections.Counter(where(m["path"]) for m in manifest(sys.argv[4])
+                               if not m["placement"].startswith("placed"))
+    got = rows(r, cols)
+    want = {k: (store[k], 0, 0, left[k]) for k in set(store) | set(left)}
+    if got != want:
+        sys.exit(f"restore's rows {got}\nthe store and manifest's {want}")
+    if sum(store.values()) != r["written"] or sum(left.values()) != r["left"]:
+        sys.exit("the rows do not add up to the totals")
+    placed = {k: v[3] for k, v in rows(c, ("exact", "complete", "partial", "placed")).items() if v[3]}
+    if placed != {k: v[0] for k, v in got.items() if v[0]}:
+        sys.exit("carve's placed rows differ from the restore's written rows")
+    print(f"restore: {len(got)} rows equal the store ({r['written']} files) and the bag")
+elif cmd == "text":
+    # The text table a run printed equals its --json rows.
+    report = json.load(open(sys.argv[3]))
+    lines = open(sys.argv[2]).read().split("per user and folder:\n")[1].splitlines()
+    cols = lines[0].split()[2:]
+    text = {}
+    for line in lines[1:]:
+        f = line.replace("(no user)", "(no-user)").split()
+        text[(f[0].replace("(no-user)", "(no user)"), f[1])] = tuple(int(n) for n in f[2:])
+    if text != rows(report, cols) or not text:
+        sys.exit(f"the text table {text}\nthe JSON {rows(report, cols)}")
+    print(f"{sys.argv[2]}: the text table equals the JSON, {len(text)} rows")
+PY
+
+# A disk with deleted messages, through a receiver (restore takes a bag);
+# and one reformatted, where they stay orphans.
+lab=$("$TOP/tests/lab/get" ext4 none) || fail "lab ext4 none"
 make_site
 start_receiver recv
 "$LIFEBOAT" carve -q --json "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job lab \
 	>carve.json 2>send.log || fail "carve --send: $(cat send.log)"
 bag=recv/alpha/lab
+python3 where.py carve carve.json "$bag/lifeboat-manifest.tsv" deleted || fail "carve's rows"
+lab2=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
+"$LIFEBOAT" carve -q --json "$lab2/disk.img" --out carved >carve2.json || fail "carve exited $?"
+python3 where.py carve carve2.json carved/.lifeboat/manifest.tsv orphaned || fail "carve's rows"
+"$LIFEBOAT" carve -q "$lab2/disk.img" --out carved2 >carve2.txt
+python3 where.py text carve2.txt carve2.json || fail "carve's text table"
 
-# Refused maps write nothing.
-printf 'example.com/alice\n' >bad.map
-rc=0; "$LIFEBOAT" restore "$bag" --to store --map bad.map >out 2>err || rc=$?
-[ $rc = 100 ] || fail "a malformed map: exit $rc: $(cat err)"
+# Refused maps write nothing (each has a '*' line, so that only the bad
+# line can be the reason).
+for bad in 'example.com/alice' 'bob 2002:2002 extra' 'vmail/example.com/alice 2001:2001' \
+	   'bob nosuchuser' 'bob -1:-1' 'bob 2002:2002\nbob 2003:2003'; do
+	printf '%b\n* 2000:2000\n' "$bad" >bad.map
+	rc=0; "$LIFEBOAT" restore "$bag" --to store --map bad.map >out 2>err || rc=$?
+	[ $rc = 100 ] && grep -q "bad.map" err || fail "the map '$bad': exit $rc: $(cat err)"
+done
 printf 'example.com/alice 2001:2001\n' >partial.map
 rc=0; "$LIFEBOAT" restore "$bag" --to store --map partial.map >out 2>err || rc=$?
 [ $rc = 100 ] && grep -q "no owner for example.com/" err || fail "a map without most users: exit $rc: $(cat err)"
 [ ! -e store ] || [ -z "$(find store -type f)" ] || fail "a refused map restored something"
+echo "refused: 6 malformed maps and one without most users, nothing written"
 
 cat >owners.map <<'EOF'
 # mail user     owner
-example.com/alice 2001:2001
+example.com/alice 2001:2001   # by DOMAIN/USER
 bob 2002:2002
 * 2000:2000
 EOF
 "$LIFEBOAT" restore "$bag" --to store --map owners.map --owner 1999:1999 --json >restore.json ||
 	fail "restore --map exited $?"
-owner_of_tree() { find "$1" -mindepth 1 -printf '%u:%g\n' | sort -u | tr '\n' ' '; }
-[ "$(owner_of_tree store/example.com/alice)" = "2001:2001 " ] || fail "alice: $(owner_of_tree store/example.com/alice)"
-[ "$(owner_of_tree store/example.com/bob)" = "2002:2002 " ] || fail "bob: $(owner_of_tree store/example.com/bob)"
-[ "$(owner_of_tree store/example.com/carol)" = "2000:2000 " ] || fail "carol: $(owner_of_tree store/example.com/carol)"
-[ "$(stat -c %u:%g store/example.com)" = 1999:1999 ] || fail "the domain directory: $(stat -c %u:%g store/example.com)"
+owners() { find "$1" -mindepth 1 -printf '%u:%g\n' | sort -u | tr '\n' ' '; }
+[ "$(owners store/example.com/alice)" = "2001:2001 " ] || fail "alice: $(owners store/example.com/alice)"
+[ "$(owners store/example.com/bob)" = "2002:2002 " ] || fail "bob: $(owners store/example.com/bob)"
+[ "$(owners store/example.com/carol)" = "2000:2000 " ] || fail "carol: $(owners store/example.com/carol)"
+[ "$(stat -c %u:%g store/example.com store/example.org | sort -u)" = 1999:1999 ] ||
+	fail "the domain directories: $(stat -c %u:%g store/example.com store/example.org)"
 [ "$(stat -c %u:%g store/example.com/alice)" = 2001:2001 ] || fail "alice's directory"
-echo "owners: alice 2001, bob 2002, carol by '*', example.com by --owner"
+echo "owners: alice 2001, bob 2002, carol by '*', the domains by --owner"
+(cd store && find . -type f -printf '%P\n') >files
+python3 where.py restore restore.json carve.json "$bag/lifeboat-manifest.tsv" files ||
+	fail "the per-user counts do not match the store"
 
-# Each row's count is what the store holds in that user's folder.
-python3 - restore.json carve.json <<'PY' || fail "the per-user counts do not match the store"
-import json, os, sys
-r = json.load(open(sys.argv[1]))
-total = 0
-for row in r["users"]:
-    if row["written"] == 0:
-        continue
-    folder = "" if row["folder"] == "INBOX" else "." + row["folder"]
-    d = os.path.join("store", row["user"], "Maildir", folder)
-    n = sum(len(os.listdir(os.path.join(d, s))) for s in ("cur", "new"))
-    if n != row["written"]:
-        sys.exit(f"{row['user']} {row['folder']}: {row['written']} counted, {n} in the store")
-    total += n
-if total != r["written"] or total == 0:
-    sys.exit(f"rows sum to {total}, written {r['written']}")
-left = sum(row["left"] for row in r["users"])
-if left != r["left"]:
-    sys.exit(f"left: rows {left}, total {r['left']}")
-c = json.load(open(sys.argv[2]))
-placed = {(u["user"], u["folder"]): u["placed"] for u in c["users"] if u["placed"]}
-restored = {(u["user"], u["folder"]): u["written"] for u in r["users"] if u["written"]}
-if placed != restored:
-    sys.exit(f"carve's placed rows differ from the restore's: {placed} {restored}")
-print(f"{len(restored)} user folders, {total} messages: every row matches the store and carve's summary")
-PY
-"$LIFEBOAT" restore "$bag" --to store --map owners.map --owner 1999:1999 --json >again.json ||
-	fail "second restore exited $?"
-python3 -c '
+# Without '*', the users the map does not name get --owner's.
+printf 'example.com/alice 2001:2001\n' >alice.map
+"$LIFEBOAT" restore "$bag" --to store2 --map alice.map --owner 1999:1999 >/dev/null ||
+	fail "restore --map --owner exited $?"
+[ "$(owners store2/example.com/alice)" = "2001:2001 " ] || fail "alice: $(owners store2/example.com/alice)"
+for u in example.com/bob example.com/carol example.com/dave example.org/erin; do
+	[ "$(owners store2/$u)" = "1999:1999 " ] || fail "$u: $(owners store2/$u)"
+done
+echo "owners: alice 2001, everyone else --owner's"
+
+# Again, with a conflict in bob's Sent: counted in its row. A third run
+# prints the same as a text table.
+f=$(find store/example.com/bob/Maildir/.Sent/cur -type f | head -n 1)
+echo "other content" >"$f"
+rc=0; "$LIFEBOAT" restore "$bag" --to store --map owners.map --owner 1999:1999 --json >again.json \
+	2>again.err || rc=$?
+[ $rc = 1 ] || fail "the second restore exited $rc: $(cat again.err)"
+python3 - restore.json again.json <<'PY' || fail "the second restore's rows: $(cat again.json)"
 import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-sys.exit(not (b["written"] == 0 and [r["already"] for r in b["users"]] == [r["written"] for r in a["users"]]))
-' restore.json again.json || fail "the second restore's rows: $(cat again.json)"
+first, again = (json.load(open(f)) for f in sys.argv[1:])
+want = {(r["user"], r["folder"]): (0, r["written"], 0, r["left"]) for r in first["users"]}
+_, already, _, left = want[("example.com/bob", "Sent")]
+want[("example.com/bob", "Sent")] = (0, already - 1, 1, left)
+got = {(r["user"], r["folder"]): (r["written"], r["already"], r["conflicts"], r["left"]) for r in again["users"]}
+sys.exit(got != want and f"{got}\n{want}")
+PY
+rc=0; "$LIFEBOAT" restore "$bag" --to store --map owners.map --owner 1999:1999 >again.txt 2>again.err || rc=$?
+[ $rc = 1 ] || fail "the third restore exited $rc: $(cat again.err)"
+python3 where.py text again.txt again.json || fail "restore's text table"
+echo "again: every message already there, the conflict in bob's Sent"
 echo ok

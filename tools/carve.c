@@ -37,12 +37,15 @@ static const char carve_usage[] =
 "  DIR/.lifeboat/manifest.tsv  every file: sha256, size, class, placement,\n"
 "                  how it was found, what proved it, source bytes\n"
 "\n"
+"It ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
+"messages exact, complete, partial, placed, orphaned and deleted.\n"
+"\n"
 "  --out DIR        where to write\n"
 "  --send HOST:PORT send to this receiver instead, over mutually\n"
 "                   authenticated TLS; run again to resume a cut transfer\n"
 "  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --job NAME       the job's name at the receiver (default: SOURCE's name)\n"
-"  --json           print the summary as JSON\n"
+"  --json           print the summary as JSON, the table as \"users\"\n"
 "  --no-metadata    ignore every filesystem remnant (names, sizes): carve\n"
 "                   from content alone\n"
 "  -q, --quiet      no progress on stderr\n"
@@ -201,6 +204,16 @@ static void ranges_str(const struct dev_range *r, size_t n, char *buf, size_t ca
 		snprintf(buf + len, cap - len, ",...");
 }
 
+/* The per-user column for a placement: placed, orphaned, deleted or none. */
+static int placement_col(const char *placement)
+{
+	if (!strncmp(placement, "placed", 6))
+		return SUM_PLACED;
+	if (!strcmp(placement, "orphan"))
+		return SUM_ORPHANED;
+	return strcmp(placement, "deleted") ? -1 : SUM_DELETED;
+}
+
 /* Write one output file and its manifest line. */
 static void write_output(struct carve_run *c, const struct carved *m, const uint8_t *data,
 			 const char *placement, const char *how, const char *path,
@@ -212,9 +225,7 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 	c->n.by_class[m->cls]++;
 	c->n.bytes += m->len;
 	if (summary_count(&c->users, path, m->cls) < 0 ||
-	    summary_count(&c->users, path, !strncmp(placement, "placed", 6) ? SUM_PLACED :
-				!strcmp(placement, "orphan") ? SUM_ORPHANED :
-				!strcmp(placement, "deleted") ? SUM_DELETED : -1) < 0)
+	    summary_count(&c->users, path, placement_col(placement)) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
 	proofs_str(m->proof, proofs, sizeof(proofs));
 	ranges_str(ranges, nranges, src, sizeof(src));
@@ -723,7 +734,7 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 			(unsigned long long)c->n.duplicates);
 	if (bad)
 		fprintf(f, "  unreadable: %llu bytes\n", (unsigned long long)bad);
-	fprintf(f, "per user and folder (orphans/ and unverified/ have no user):\n");
+	fprintf(f, "per user and folder:\n");
 	summary_print(&c->users, f);
 }
 
@@ -872,6 +883,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->by_size);
 	inuse_close(c->inuse);
 	free(names.v);
+	summary_free(&c->users);
 	free(c);
 	free(srccopy);
 	return err;

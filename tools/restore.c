@@ -25,30 +25,30 @@ static const char restore_usage[] =
 "was. STORE may hold mail already: a message whose name or content is\n"
 "already in its folder is not written again, and nothing is replaced.\n"
 "Orphans, deleted and unverified material stay in the bag. It ends with\n"
-"the counts per user and folder.\n"
+"the totals and a table per user (DOMAIN/USER) and folder: messages\n"
+"written, already there, conflicts, and left in the bag.\n"
 "\n"
 "  --to STORE       the mail store (Dovecot: mail_location =\n"
 "                   maildir:STORE/%d/%n/Maildir)\n"
 "  --owner USER     new files 0600 and directories 0700, owned by USER\n"
-"                   or UID:GID (the vmail user); default: the caller\n"
-"  --map FILE       an owner per mail user: lines 'DOMAIN/USER OWNER',\n"
-"                   'USER OWNER' or '* OWNER' (OWNER as for --owner); the\n"
-"                   directories above a user's own stay --owner's\n"
+"                   (a name in /etc/passwd) or UID:GID (the vmail\n"
+"                   user); default: the caller\n"
+"  --map FILE       an owner per mail user (real users): lines\n"
+"                   'DOMAIN/USER OWNER', 'USER OWNER' or '* OWNER', OWNER\n"
+"                   as for --owner; DOMAIN/ stays --owner's. A malformed\n"
+"                   map, or a user with no owner, restores nothing\n"
 "  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
-"  --json           the counts as JSON\n"
+"  --json           the report as JSON, the table as \"users\"\n"
 "\n"
 "exit: 0 done, 1 done but a message conflicts with different content\n"
-"already in STORE (listed, left alone), 4 the bag does not verify, 100 usage,\n"
-"111 STORE could not be written\n";
+"already in STORE (listed, left alone), 4 the bag does not verify, 100 usage\n"
+"(a bad --map among them), 111 STORE could not be written\n";
 
-struct restore_counts {
-	unsigned long long written, already, conflicts, left;
-};
-
-/* The per-user columns. */
+/* The per-user columns, and the totals. */
 enum { COL_WRITTEN, COL_ALREADY, COL_CONFLICTS, COL_LEFT };
 static const char *const user_cols[] = { "written", "already", "conflicts", "left" };
 
+/* A line of the --map FILE, which is kept sorted by WHO. */
 struct owner {
 	char who[256];		/* DOMAIN/USER, USER, or * */
 	uid_t uid;
@@ -58,64 +58,93 @@ struct owner {
 /* OWNER as USER or UID:GID. 0 or -1. */
 static int parse_owner(const char *owner, uid_t *uid, gid_t *gid)
 {
+	FILE *f;
+	struct passwd *pw;
 	unsigned u, g;
 	char c;
-	struct passwd *pw;
 
-	/* UID:GID needs no user database (the boot image has none). */
+	/* UID:GID needs no user database (the boot image has none). -1 is
+	 * no owner to chown(). */
 	if (sscanf(owner, "%u:%u%c", &u, &g, &c) == 2) {
 		*uid = u;
 		*gid = g;
-	} else if ((pw = getpwnam(owner))) {
+		return u == (unsigned)-1 || g == (unsigned)-1 ? -1 : 0;
+	}
+	/* A name from /etc/passwd itself: getpwnam() in a static binary
+	 * loads the host's NSS modules, and libnss_systemd crashes it. */
+	if (!(f = fopen("/etc/passwd", "r")))
+		return -1;
+	while ((pw = fgetpwent(f)) && strcmp(pw->pw_name, owner))
+		;
+	if (pw) {
 		*uid = pw->pw_uid;
 		*gid = pw->pw_gid;
-	} else {
-		return -1;
 	}
-	return 0;
+	fclose(f);
+	return pw ? 0 : -1;
 }
 
-/* Read the --map FILE; dies with a usage error on a bad line. */
+static int cmp_owner(const void *a, const void *b)
+{
+	return strcmp(((const struct owner *)a)->who, ((const struct owner *)b)->who);
+}
+
+/* Read the --map FILE: lines "WHO OWNER", '#' to the end of a line is a
+ * comment. Dies with a usage error on anything else, before any writing. */
 static size_t read_map(const char *file, struct owner **out)
 {
 	FILE *f = fopen(file, "r");
-	char line[600], who[300], owner[300], extra;
-	size_t n = 0, cap = 0, no = 0;
+	char *line = NULL, *save, *who, *owner;
+	size_t n = 0, cap = 0, lcap = 0, no = 0;
 
 	if (!f)
 		lb_die(EXIT_USAGE, "restore: unable to read the map '%s': %s", file, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &lcap, f) > 0) {
 		no++;
-		if (line[strspn(line, " \t")] == '#' || line[strspn(line, " \t\n")] == 0)
+		line[strcspn(line, "#")] = 0;
+		if (!(who = strtok_r(line, " \t\r\n", &save)))
 			continue;
+		owner = strtok_r(NULL, " \t\r\n", &save);
+		/* WHO is "*", USER or DOMAIN/USER: one slash at most, inside. */
+		if (!owner || strtok_r(NULL, " \t\r\n", &save) || strlen(who) >= sizeof((*out)->who) ||
+		    who[0] == '/' || who[strlen(who) - 1] == '/' || strchr(who, '/') != strrchr(who, '/'))
+			lb_die(EXIT_USAGE, "restore: '%s' line %zu: not 'DOMAIN/USER OWNER', "
+			       "'USER OWNER' or '* OWNER'", file, no);
 		if (ARRAY_GROW(*out, n, cap) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
-		if (sscanf(line, "%299s %299s %c", who, owner, &extra) != 2 || strlen(who) >= 256 ||
-		    parse_owner(owner, &(*out)[n].uid, &(*out)[n].gid) < 0)
-			lb_die(EXIT_USAGE, "restore: '%s' line %zu: not 'USER OWNER' with a known owner",
-			       file, no);
+		if (parse_owner(owner, &(*out)[n].uid, &(*out)[n].gid) < 0)
+			lb_die(EXIT_USAGE, "restore: '%s' line %zu: '%s' is neither a user in "
+			       "/etc/passwd nor UID:GID", file, no, owner);
 		snprintf((*out)[n++].who, sizeof((*out)->who), "%s", who);
 	}
+	free(line);
 	fclose(f);
+	qsort(*out, n, sizeof(**out), cmp_owner);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp((*out)[i - 1].who, (*out)[i].who))
+			lb_die(EXIT_USAGE, "restore: '%s' names '%s' twice", file, (*out)[i].who);
 	return n;
 }
 
-/* The owner of USER (DOMAIN/USER) by the map: its own line, its local
- * part's, or '*'. NULL when none. */
-static const struct owner *owner_of(const struct owner *map, size_t n, const char *user)
+static const struct owner *map_find(const struct owner *map, size_t n, const char *who)
 {
-	const char *local = strrchr(user, '/') ? strrchr(user, '/') + 1 : user;
-	const struct owner *star = NULL, *part = NULL;
+	struct owner key;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(map[i].who, user))
-			return &map[i];
-		if (!strcmp(map[i].who, local))
-			part = &map[i];
-		if (!strcmp(map[i].who, "*"))
-			star = &map[i];
-	}
-	return part ? part : star;
+	snprintf(key.who, sizeof(key.who), "%s", who);
+	return n ? bsearch(&key, map, n, sizeof(*map), cmp_owner) : NULL;
+}
+
+/* The owner by the map of the message at REL (DOMAIN/USER/Maildir/...):
+ * its DOMAIN/USER line, its USER line, or '*'. NULL when none. */
+static const struct owner *owner_of(const struct owner *map, size_t n, const char *rel)
+{
+	char user[512];
+	const struct owner *o;
+
+	snprintf(user, sizeof(user), "%.*s", (int)(strstr(rel, "/Maildir/") - rel), rel);
+	if ((o = map_find(map, n, user)) || (o = map_find(map, n, strchr(user, '/') + 1)))
+		return o;
+	return map_find(map, n, "*");
 }
 
 /* STORE path for a placed message: DOMAIN/USER/Maildir/REST, from a
@@ -218,25 +247,56 @@ static int make_folder(struct outtree *store, const char *rel)
 	return err;
 }
 
-/* Die, before anything is written, when a user of a placed message in the
- * manifest F has no owner by the map and there is no default. */
-static void check_owners(FILE *f, struct archive_member *m, const struct owner *map, size_t nmap,
-			 int have_default, const char *mapfile)
+/* Does the manifest line M restore, and where (REL)? Only what carve
+ * placed ("placed", or "placed-suffix" from the domain down) and verified. */
+static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
-	char *line = NULL, user[256], folder[256];
+	return !strncmp(m->placement, "placed", 6) && strcmp(m->cls, "partial") &&
+	       store_path(m->path, rel, cap) == 0;
+}
+
+/* Die, before anything is written, when a user with mail to restore in
+ * the manifest F has no owner by the map (and there is no --owner). */
+static void check_owners(FILE *f, struct archive_member *m, const struct owner *map, size_t nmap,
+			 const char *mapfile)
+{
+	char *line = NULL, rel[4200];
 	size_t cap = 0;
 
 	while (getline(&line, &cap, f) > 0) {
 		line[strcspn(line, "\n")] = 0;
-		if (line[0] == '#' || member_from_tsv(line, m) < 0 || strncmp(m->placement, "placed", 6))
+		if (line[0] == '#' || member_from_tsv(line, m) < 0 || !restorable(m, rel, sizeof(rel)))
 			continue;
-		summary_where(m->path, user, sizeof(user), folder, sizeof(folder));
-		if (!owner_of(map, nmap, user) && !have_default)
-			lb_die(EXIT_USAGE, "restore: '%s' names no owner for %s (add it, a '*' line, "
-			       "or --owner): nothing restored", mapfile, user);
+		if (!owner_of(map, nmap, rel))
+			lb_die(EXIT_USAGE, "restore: '%s' names no owner for %.*s (add it, a '*' line, "
+			       "or --owner): nothing restored", mapfile,
+			       (int)(strstr(rel, "/Maildir/") - rel), rel);
 	}
 	free(line);
 	rewind(f);
+}
+
+/* Write one message at REL. The domain's directory is OWNER0's (--owner),
+ * the user's own directories and mail O's when the map names one. */
+static void write_message(struct outtree *store, const char *to, const char *rel,
+			  const struct buf *data, int64_t mtime, const struct owner *o,
+			  const struct owner *owner0)
+{
+	char domain[256];
+	int err;
+
+	snprintf(domain, sizeof(domain), "%.*s", (int)strcspn(rel, "/"), rel);
+	store->uid = owner0->uid;
+	store->gid = owner0->gid;
+	if ((err = outtree_mkdir(store, domain)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to create '%s/%s': %s", to, domain, strerror(-err));
+	if (o) {
+		store->uid = o->uid;
+		store->gid = o->gid;
+	}
+	if ((err = make_folder(store, rel)) < 0 ||
+	    (err = outtree_put(store, rel, data->p, data->len, mtime)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to write '%s/%s': %s", to, rel, strerror(-err));
 }
 
 int cmd_restore(int argc, char **argv)
@@ -244,24 +304,22 @@ int cmd_restore(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "owner", required_argument, NULL, 'o' },
-		{ "cert", required_argument, NULL, 'c' },
 		{ "map", required_argument, NULL, 'm' },
+		{ "cert", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *to = NULL, *owner = NULL, *cert = NULL, *mapfile = NULL, *bag;
-	struct owner *map = NULL;
+	struct owner owner0 = { .uid = (uid_t)-1, .gid = (gid_t)-1 }, *map = NULL;
 	size_t nmap = 0;
-	uid_t uid0 = (uid_t)-1;
-	gid_t gid0 = (gid_t)-1;
 	struct summary users;
 	struct progress pr;
 	uint64_t done = 0;
 	int json = 0;
 	struct outtree src = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct outtree store;
-	struct restore_counts n = { 0 };
+	unsigned long long n[ARRAY_SIZE(user_cols)] = { 0 };
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	unsigned long long files, octets;
 	struct archive_member *m = malloc(sizeof(*m));
@@ -274,8 +332,8 @@ int cmd_restore(int argc, char **argv)
 		switch (ch) {
 		case 't': to = optarg; break;
 		case 'o': owner = optarg; break;
-		case 'c': cert = optarg; break;
 		case 'm': mapfile = optarg; break;
+		case 'c': cert = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(restore_usage, stdout); return EXIT_DONE;
 		default: usage_error(restore_usage, "restore: unknown option");
@@ -286,7 +344,7 @@ int cmd_restore(int argc, char **argv)
 	bag = argv[optind];
 	if (!m)
 		lb_die(EXIT_SYSTEM, "out of memory");
-	if (owner && parse_owner(owner, &uid0, &gid0) < 0)
+	if (owner && parse_owner(owner, &owner0.uid, &owner0.gid) < 0)
 		usage_error(restore_usage, "restore: no user '%s'", owner);
 	if (mapfile)
 		nmap = read_map(mapfile, &map);
@@ -295,29 +353,24 @@ int cmd_restore(int argc, char **argv)
 	/* 1. Nothing is restored from a bag that does not verify. */
 	if (verify_bag(bag, cert, &files, &octets))
 		lb_die(EXIT_INTEGRITY, "restore: '%s' does not verify: nothing restored", bag);
-	/* 2. The store, with the owner's modes. */
+	/* 2. The store. */
 	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to use '%s' as the store: %s", to, strerror(-err));
-	store.uid = uid0;
-	store.gid = gid0;
 	if ((src.dirfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", bag, strerror(errno));
 	snprintf(path, sizeof(path), "%s/lifeboat-manifest.tsv", bag);
 	if (!(f = fopen(path, "r")))
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
 
-	/* 3. With a map, every user must have an owner before anything is
-	 * written. */
-	if (mapfile)
-		check_owners(f, m, map, nmap, uid0 != (uid_t)-1, mapfile);
+	/* 3. With a map, every user has an owner before anything is written. */
+	if (mapfile && owner0.uid == (uid_t)-1)
+		check_owners(f, m, map, nmap, mapfile);
 	/* 4. Each placed message, verified again as it is read. */
 	progress_begin(&pr, "restore", octets, 0);
 	while (getline(&line, &cap, f) > 0) {
-		char user[256], folder[256];
-		const struct owner *o;
 		uint8_t sha[32];
 		int64_t mtime;
-		int there;
+		int col = COL_LEFT, there;
 
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] == '#')
@@ -325,55 +378,30 @@ int cmd_restore(int argc, char **argv)
 		if (member_from_tsv(line, m) < 0)
 			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
 		done += m->size;
-		pr.items = n.written;
+		pr.items = n[COL_WRITTEN];
 		progress_update(&pr, done);
-		summary_where(m->path, user, sizeof(user), folder, sizeof(folder));
-		/* "placed" (the whole path) or "placed-suffix" (from a folder up). */
-		if (strncmp(m->placement, "placed", 6) || !strcmp(m->cls, "partial") ||
-		    store_path(m->path, rel, sizeof(rel)) < 0) {
-			if (summary_count(&users, m->path, COL_LEFT) < 0)
-				lb_die(EXIT_SYSTEM, "out of memory");
-			n.left++;
-			continue;
-		}
-		o = owner_of(map, nmap, user);
-		snprintf(path, sizeof(path), "data/%s", m->path);
-		if ((err = outtree_read(&src, path, &data, &mtime)) < 0)
-			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", bag, path, strerror(-err));
-		sha256(data.p, data.len, sha);
-		if (memcmp(sha, m->sha256, 32))
-			lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
-		if ((there = already_there(&store, rel, sha)) == 1) {
-			n.already++;
-			summary_count(&users, m->path, COL_ALREADY);
-			continue;
-		}
-		if (there == -EEXIST) {
-			lb_warn("restore: '%s/%s': a message of that name with other content is "
-				"already there: left alone", to, rel);
-			n.conflicts++;
-			summary_count(&users, m->path, COL_CONFLICTS);
-			continue;
-		}
-		if (o) {
-			/* The domain's directory stays --owner's; the user's own
-			 * directories and mail are the user's. */
-			char domain[256];
-
-			snprintf(domain, sizeof(domain), "%.*s", (int)strcspn(rel, "/"), rel);
-			store.uid = uid0;
-			store.gid = gid0;
-			if ((err = outtree_mkdir(&store, domain)) < 0)
-				lb_die(EXIT_SYSTEM, "unable to create '%s/%s': %s", to, domain,
+		if (restorable(m, rel, sizeof(rel))) {
+			snprintf(path, sizeof(path), "data/%s", m->path);
+			if ((err = outtree_read(&src, path, &data, &mtime)) < 0)
+				lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", bag, path,
 				       strerror(-err));
-			store.uid = o->uid;
-			store.gid = o->gid;
+			sha256(data.p, data.len, sha);
+			if (memcmp(sha, m->sha256, 32))
+				lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
+			if ((there = already_there(&store, rel, sha)) == 1) {
+				col = COL_ALREADY;
+			} else if (there == -EEXIST) {
+				lb_warn("restore: '%s/%s': a message of that name with other content "
+					"is already there: left alone", to, rel);
+				col = COL_CONFLICTS;
+			} else {
+				write_message(&store, to, rel, &data, mtime, owner_of(map, nmap, rel),
+					      &owner0);
+				col = COL_WRITTEN;
+			}
 		}
-		if ((err = make_folder(&store, rel)) < 0 ||
-		    (err = outtree_put(&store, rel, data.p, data.len, mtime)) < 0)
-			lb_die(EXIT_SYSTEM, "unable to write '%s/%s': %s", to, rel, strerror(-err));
-		n.written++;
-		if (summary_count(&users, m->path, COL_WRITTEN) < 0)
+		n[col]++;
+		if (summary_count(&users, m->path, col) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 	}
 	progress_end(&pr);
@@ -393,17 +421,18 @@ int cmd_restore(int argc, char **argv)
 		json_obj_begin(&j);
 		json_key(&j, "bag"); json_str(&j, bag);
 		json_key(&j, "store"); json_str(&j, to);
-		json_key(&j, "written"); json_u64(&j, n.written);
-		json_key(&j, "already"); json_u64(&j, n.already);
-		json_key(&j, "conflicts"); json_u64(&j, n.conflicts);
-		json_key(&j, "left"); json_u64(&j, n.left);
+		for (size_t c = 0; c < ARRAY_SIZE(user_cols); c++) {
+			json_key(&j, user_cols[c]);
+			json_u64(&j, n[c]);
+		}
 		json_key(&j, "users"); summary_json(&users, &j);
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
 		printf("restore: %s -> %s: %llu messages written, %llu already there, "
 		       "%llu conflicts left alone, %llu not placed (left in the bag)\n",
-		       bag, to, n.written, n.already, n.conflicts, n.left);
+		       bag, to, n[COL_WRITTEN], n[COL_ALREADY], n[COL_CONFLICTS], n[COL_LEFT]);
+		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}
 	summary_free(&users);
@@ -411,5 +440,5 @@ int cmd_restore(int argc, char **argv)
 	buf_free(&data);
 	free(line);
 	free(m);
-	return n.conflicts ? EXIT_LOSSES : EXIT_DONE;
+	return n[COL_CONFLICTS] ? EXIT_LOSSES : EXIT_DONE;
 }

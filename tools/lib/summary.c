@@ -1,9 +1,9 @@
 /* summary.c - counts per user and folder, for the report that ends a carve or a restore. */
-#include <errno.h>
+#define _GNU_SOURCE
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "summary.h"
 
 void summary_init(struct summary *s, const char *const *cols, int ncols)
@@ -21,95 +21,142 @@ static void copy(char *out, size_t cap, const char *p, size_t len)
 	out[len] = 0;
 }
 
-void summary_where(const char *path, char *user, size_t ucap, char *folder, size_t fcap)
+static int under(const char *path, const char *top)
 {
-	const char *m = strstr(path, "/Maildir/"), *u, *d, *f;
+	size_t n = strlen(top);
 
-	copy(folder, fcap, "", 0);
-	if (!strncmp(path, "orphans/", 8) || !strncmp(path, "unverified/", 11) || !m || m == path) {
-		copy(user, ucap, path, strcspn(path, "/"));
-		return;
-	}
-	for (u = m; u > path && u[-1] != '/'; u--)
-		;
-	d = u;
-	if (u > path)
-		for (d = u - 1; d > path && d[-1] != '/'; d--)
-			;
-	copy(user, ucap, d, (size_t)(m - d));
-	f = m + 9;
-	if (*f == '.' && strchr(f, '/'))
-		copy(folder, fcap, f + 1, strcspn(f + 1, "/"));
-	else
-		copy(folder, fcap, "INBOX", 5);
+	return !strncmp(path, top, n) && path[n] == '/';
 }
 
+void summary_where(const char *path, char *user, size_t ucap, char *folder, size_t fcap)
+{
+	const char *m, *u, *f, *name, *sub;
+
+	if (under(path, "deleted"))
+		path += 8;
+	m = strstr(path, "/Maildir/");
+	/* Orphans and unverified material have lost their user; current/
+	 * holds the filesystem the format made, not the lost one. */
+	if (!m || under(path, "orphans") || under(path, "unverified") || under(path, "current")) {
+		copy(user, ucap, "", 0);
+		copy(folder, fcap, path, strcspn(path, "/"));
+		return;
+	}
+	/* DOMAIN/USER: the two directories above Maildir, or the one left. */
+	u = m;
+	for (int up = 0; up < 2 && u > path; up++)
+		for (u--; u > path && u[-1] != '/'; u--)
+			;
+	copy(user, ucap, u, (size_t)(m - u));
+	/* The folder is what lies between Maildir/ and cur/, new/ or tmp/. */
+	f = m + 9;
+	name = strrchr(f, '/');
+	for (sub = name; sub && sub > f && sub[-1] != '/'; sub--)
+		;
+	if (!sub || sub == f) {
+		copy(folder, fcap, "INBOX", 5);
+		return;
+	}
+	if (*f == '.')	/* Maildir++ */
+		f++;
+	copy(folder, fcap, f, (size_t)(sub - 1 - f));
+}
+
+/* By user, then folder; the rows with no user last. */
 static int cmp_row(const void *a, const void *b)
 {
 	const struct summary_row *x = a, *y = b;
-	int c = strcmp(x->user, y->user);
+	int c = !x->user[0] - !y->user[0];
 
+	if (!c)
+		c = strcmp(x->user, y->user);
 	return c ? c : strcmp(x->folder, y->folder);
 }
 
 int summary_count(struct summary *s, const char *path, int col)
 {
-	char user[256], folder[256];
-	struct summary_row *r = NULL;
+	struct summary_row key, *r, **found;
 
-	summary_where(path, user, sizeof(user), folder, sizeof(folder));
-	/* The last row is the likeliest: messages come folder by folder. */
-	for (size_t i = s->nrows; i-- > 0 && !r;)
-		if (!strcmp(s->rows[i].user, user) && !strcmp(s->rows[i].folder, folder))
-			r = &s->rows[i];
-	if (!r) {
-		if (ARRAY_GROW(s->rows, s->nrows, s->cap) < 0)
+	summary_where(path, key.user, sizeof(key.user), key.folder, sizeof(key.folder));
+	if (!(found = tfind(&key, &s->root, cmp_row))) {
+		if (!(r = calloc(1, sizeof(*r))))
 			return -ENOMEM;
-		r = &s->rows[s->nrows++];
-		memset(r, 0, sizeof(*r));
-		copy(r->user, sizeof(r->user), user, strlen(user));
-		copy(r->folder, sizeof(r->folder), folder, strlen(folder));
+		memcpy(r->user, key.user, sizeof(r->user));
+		memcpy(r->folder, key.folder, sizeof(r->folder));
+		if (!(found = tsearch(r, &s->root, cmp_row))) {
+			free(r);
+			return -ENOMEM;
+		}
 	}
 	if (col >= 0 && col < s->ncols)
-		r->n[col]++;
+		(*found)->n[col]++;
 	return 0;
 }
 
-void summary_print(struct summary *s, FILE *f)
+struct walk {
+	const struct summary *s;
+	FILE *f;
+	struct json *j;
+};
+
+static const char *user_label(const struct summary_row *r)
 {
-	qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row);
+	return r->user[0] ? r->user : SUMMARY_NO_USER;
+}
+
+/* twalk_r() visits an inner node three times; the second is in order. */
+static void print_row(const void *node, VISIT v, void *arg)
+{
+	const struct summary_row *r = *(const struct summary_row *const *)node;
+	const struct walk *w = arg;
+
+	if (v != postorder && v != leaf)
+		return;
+	fprintf(w->f, "  %-28s %-16s", user_label(r), r->folder);
+	for (int c = 0; c < w->s->ncols; c++)
+		fprintf(w->f, " %9llu", (unsigned long long)r->n[c]);
+	fputc('\n', w->f);
+}
+
+void summary_print(const struct summary *s, FILE *f)
+{
+	struct walk w = { s, f, NULL };
+
 	fprintf(f, "  %-28s %-16s", "user", "folder");
 	for (int c = 0; c < s->ncols; c++)
 		fprintf(f, " %9s", s->cols[c]);
 	fputc('\n', f);
-	for (size_t i = 0; i < s->nrows; i++) {
-		fprintf(f, "  %-28s %-16s", s->rows[i].user, s->rows[i].folder);
-		for (int c = 0; c < s->ncols; c++)
-			fprintf(f, " %9llu", (unsigned long long)s->rows[i].n[c]);
-		fputc('\n', f);
-	}
+	twalk_r(s->root, print_row, &w);
 }
 
-void summary_json(struct summary *s, struct json *j)
+static void json_row(const void *node, VISIT v, void *arg)
 {
-	qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row);
-	json_arr_begin(j);
-	for (size_t i = 0; i < s->nrows; i++) {
-		json_obj_begin(j);
-		json_key(j, "user"); json_str(j, s->rows[i].user);
-		json_key(j, "folder"); json_str(j, s->rows[i].folder);
-		for (int c = 0; c < s->ncols; c++) {
-			json_key(j, s->cols[c]);
-			json_u64(j, s->rows[i].n[c]);
-		}
-		json_obj_end(j);
+	const struct summary_row *r = *(const struct summary_row *const *)node;
+	const struct walk *w = arg;
+
+	if (v != postorder && v != leaf)
+		return;
+	json_obj_begin(w->j);
+	json_key(w->j, "user"); json_str(w->j, user_label(r));
+	json_key(w->j, "folder"); json_str(w->j, r->folder);
+	for (int c = 0; c < w->s->ncols; c++) {
+		json_key(w->j, w->s->cols[c]);
+		json_u64(w->j, r->n[c]);
 	}
+	json_obj_end(w->j);
+}
+
+void summary_json(const struct summary *s, struct json *j)
+{
+	struct walk w = { s, NULL, j };
+
+	json_arr_begin(j);
+	twalk_r(s->root, json_row, &w);
 	json_arr_end(j);
 }
 
 void summary_free(struct summary *s)
 {
-	free(s->rows);
-	s->rows = NULL;
-	s->nrows = s->cap = 0;
+	tdestroy(s->root, free);
+	s->root = NULL;
 }

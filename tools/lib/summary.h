@@ -8,35 +8,44 @@
 #include "json.h"
 
 #define SUMMARY_COLS 6
+/* The user shown for messages that belong to nobody's Maildir. */
+#define SUMMARY_NO_USER "(no user)"
 
 /*
  * A table with one row per (user, folder) and up to SUMMARY_COLS named
- * columns of counts. The user and folder come from a message's path: the
- * two directories above "Maildir" (DOMAIN/USER) and the Maildir++ folder
- * below it (".Sent" is Sent, none is INBOX). Paths under orphans/ and
- * unverified/ have no user and count in rows of those names; deleted/
- * keeps the user and folder it was deleted from.
+ * columns of counts, kept in a search tree so that a disk of a million
+ * messages and ten thousand users costs a few comparisons a message.
+ *
+ * The user and folder come from a message's path, as summary_where()
+ * reads it: the two directories above "Maildir" (DOMAIN/USER, or the one
+ * that survives), and the folder below it (".Sent" is Sent, none is
+ * INBOX). deleted/ keeps the user and folder it was deleted from.
+ * orphans/, unverified/, current/ and any path without a Maildir have no
+ * user: their row is SUMMARY_NO_USER with the top directory as folder,
+ * and comes after the users' rows.
  */
 struct summary_row {
-	char user[256], folder[256];
+	char user[256];		/* "" for no user */
+	char folder[256];
 	uint64_t n[SUMMARY_COLS];
 };
 
 struct summary {
 	const char *const *cols;
 	int ncols;
-	struct summary_row *rows;
-	size_t nrows, cap;
+	void *root;		/* tsearch(3) tree of struct summary_row */
 };
 
 void summary_init(struct summary *s, const char *const *cols, int ncols);
-/* Count one in column COL for the message at PATH. 0 or -ENOMEM. */
+/* Count one in column COL (none when COL is -1) for the message at PATH,
+ * making its row if needed. 0 or -ENOMEM. */
 int summary_count(struct summary *s, const char *path, int col);
-/* The user and folder of PATH, as summary_count() files it. */
+/* The user ("" for none) and folder that PATH counts under. */
 void summary_where(const char *path, char *user, size_t ucap, char *folder, size_t fcap);
-/* Rows sorted by user and folder: a text table to F, or a JSON array. */
-void summary_print(struct summary *s, FILE *f);
-void summary_json(struct summary *s, struct json *j);
+/* The rows by user and folder: a text table to F, or a JSON array of
+ * objects {"user", "folder", and a key per column}. */
+void summary_print(const struct summary *s, FILE *f);
+void summary_json(const struct summary *s, struct json *j);
 void summary_free(struct summary *s);
 
 #endif
