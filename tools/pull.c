@@ -51,8 +51,9 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 
 		if (got == ARCHIVE_GLOBAL)
 			continue;
-		if (strncmp(m->path, job, jl) || m->path[jl] != '/' || !path_is_safe(rel))
-			lb_die(EXIT_INTEGRITY, "pull: unsafe member '%s' refused", m->path);
+		if (strncmp(m->path, job, jl) || m->path[jl] != '/' || !path_is_safe(rel) ||
+		    !bag_file_is_known(rel))
+			lb_die(EXIT_INTEGRITY, "pull: unsafe or unknown member '%s' refused", m->path);
 		if ((err = archive_data(r, m, &data)) < 0)
 			break;
 		if (!strcmp(rel, "bag-info.txt") && buf_append(&data, "", 1) == 0 &&

@@ -181,12 +181,6 @@ static int check_manifest(struct job *jb)
 	return 0;
 }
 
-/* Written by complete_job(), before bagit.txt. */
-static const char *const tag_files[] = {
-	"lifeboat-manifest.tsv", "sender.pem", "manifest-sha256.txt",
-	"manifest-sha256.txt.sig", "bag-info.txt",
-};
-
 /* Write the tag files, bagit.txt last: its presence means "complete". */
 static int complete_job(struct job *jb)
 {
@@ -208,9 +202,10 @@ static int complete_job(struct job *jb)
 			err = buf_append(&tsv, "\n", 1);
 	len = tls_peer_cert_pem(jb->tls, pem, sizeof(pem));
 	/* A completion cut short (a crash before bagit.txt) left some of
-	 * these: they are ours to write again. */
-	for (size_t i = 0; !err && i < ARRAY_SIZE(tag_files); i++)
-		err = outtree_remove(&jb->out, tag_files[i]);
+	 * the tag files: they are ours to write again (bagit.txt is not
+	 * there, or the job would have been complete at the hello). */
+	for (int i = 0; !err && i < BAG_TAG_FILES; i++)
+		err = outtree_remove(&jb->out, bag_tag_files[i]);
 	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", tsv.p, tsv.len, 0);
 	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, 0));
 	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, 0);
@@ -386,8 +381,6 @@ static int listed(const char *list, const char *name)
  * The puller checks every hash and the sender's signature itself. */
 static int serve_pull(struct job *jb, const char *dest, const char *what, const char *pullers)
 {
-	static const char *const tags[] = { "bagit.txt", "bag-info.txt", "manifest-sha256.txt",
-		"manifest-sha256.txt.sig", "sender.pem", "lifeboat-manifest.tsv" };
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct archive_out a;
 	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX);
@@ -418,9 +411,9 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 	archive_out_init(&a, jb->name, send_bytes, jb->tls);
 	if ((err = tls_write(jb->tls, "SENDING\n", 8)) < 0)
 		goto done;
-	for (size_t i = 0; !err && i < sizeof(tags) / sizeof(*tags); i++) {
-		if ((err = outtree_read(&bag, tags[i], &jb->data, &mtime)) == 0)
-			err = archive_put_file(&a, tags[i], jb->data.p, jb->data.len, mtime);
+	for (int i = 0; !err && i < BAG_TAG_FILES; i++) {
+		if ((err = outtree_read(&bag, bag_tag_files[i], &jb->data, &mtime)) == 0)
+			err = archive_put_file(&a, bag_tag_files[i], jb->data.p, jb->data.len, mtime);
 	}
 	p = manifest.p;
 	end = p + manifest.len;

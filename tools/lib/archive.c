@@ -205,6 +205,18 @@ int archive_put(struct archive_out *a, struct archive_member *m, const void *dat
 	return 0;
 }
 
+const char *const bag_tag_files[BAG_TAG_FILES] = { "bagit.txt", "bag-info.txt",
+	"manifest-sha256.txt", "manifest-sha256.txt.sig", "sender.pem", "lifeboat-manifest.tsv" };
+
+/* Is REL one of a bag's tag files, or under data/? */
+int bag_file_is_known(const char *rel)
+{
+	for (int i = 0; i < BAG_TAG_FILES; i++)
+		if (!strcmp(rel, bag_tag_files[i]))
+			return 1;
+	return !strncmp(rel, "data/", 5);
+}
+
 int archive_put_file(struct archive_out *a, const char *rel, const void *data, uint64_t size,
 		     int64_t mtime)
 {

@@ -66,6 +66,12 @@ void archive_out_init(struct archive_out *a, const char *job,
 		      int (*write)(void *ctx, const void *p, size_t len), void *ctx);
 /* Add message M (its seq is assigned here) with M->size bytes at DATA. */
 int archive_put(struct archive_out *a, struct archive_member *m, const void *data);
+/* A stored bag's files besides data/ (receive writes them, a pull gets
+ * them first, in this order). */
+#define BAG_TAG_FILES 6
+extern const char *const bag_tag_files[BAG_TAG_FILES];
+int bag_file_is_known(const char *rel);
+
 /* Add a plain file JOB/REL (a bag's tag file or data/PATH, as a receiver
  * serves a stored bag back for a restore), then end the archive with
  * archive_end(). */
