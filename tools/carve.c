@@ -847,6 +847,8 @@ int cmd_carve(int argc, char **argv)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 		write_carved(c, &m, buf.p);
 		i += m.covers;
+		pr.items = c->n.by_class[CARVE_EXACT] + c->n.by_class[CARVE_COMPLETE] +
+			   c->n.by_class[CARVE_PARTIAL];
 		progress_update(&pr, c->r.starts[i]);
 	}
 	progress_end(&pr);

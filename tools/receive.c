@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -59,6 +60,9 @@ struct job {
 	const char *sender;
 	char name[JOB_NAME_MAX + 1];
 	uint64_t next_seq, received, duplicates;
+	char phase[64];		/* the sender's progress: its phase, and where and */
+	uint64_t phase_done;	/* when (phase_at, CLOCK_MONOTONIC) this connection */
+	double phase_at;	/* first heard of it, for a rate and an ETA */
 	int keepfd;		/* the evidence copy of the archive, or -1 */
 	int dead;		/* the connection failed: nothing more can be said on it */
 	struct buf data, manifest, sig, info;
@@ -221,20 +225,36 @@ static int complete_job(struct job *jb)
 	return 0;
 }
 
-/* Log a sender's progress record "DONE TOTAL PHASE". */
-static void show_progress(const struct job *jb, const char *rec)
+/* Log a sender's progress record "DONE TOTAL PHASE", with the messages
+ * committed so far and, from the second record of a phase on, an ETA. */
+static void show_progress(struct job *jb, const char *rec)
 {
 	unsigned long long done, total;
+	struct timespec ts;
+	double now, unit, rate;
+	char eta[32] = "";
 	int at;
 
 	if (sscanf(rec, "%llu %llu %n", &done, &total, &at) != 2 || !field_is_clean(rec) ||
 	    done > total)
 		return;
-	double unit = total >= (10ull << 30) ? 1073741824.0 : 1048576.0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (strcmp(jb->phase, rec + at)) {
+		snprintf(jb->phase, sizeof(jb->phase), "%s", rec + at);
+		jb->phase_done = done;
+		jb->phase_at = now;
+	} else if (now > jb->phase_at && done > jb->phase_done) {
+		unsigned long s;
 
-	lb_warn("receive: %s/%s: %s %.1f of %.1f %s (%.0f%%)", jb->sender, jb->name, rec + at,
-		done / unit, total / unit, unit > 1048576.0 ? "GiB" : "MiB",
-		total ? 100.0 * done / total : 100.0);
+		rate = (done - jb->phase_done) / (now - jb->phase_at);
+		s = (unsigned long)((total - done) / rate);
+		snprintf(eta, sizeof(eta), ", ETA %lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+	}
+	unit = total >= (10ull << 30) ? 1073741824.0 : 1048576.0;
+	lb_warn("receive: %s/%s: %s %.1f of %.1f %s (%.0f%%), %llu messages%s", jb->sender,
+		jb->name, rec + at, done / unit, total / unit, unit > 1048576.0 ? "GiB" : "MiB",
+		total ? 100.0 * done / total : 100.0, (unsigned long long)jb->j.n, eta);
 }
 
 /* Read the archive from the resume point to its end. */
