@@ -11,18 +11,15 @@
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for the lab and a network namespace"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 is not installed"; exit 77; }
-[ -f /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: linux-source-6.1 is not installed"; exit 77; }
-ns=lifeboat-boot-$$
-ip netns add "$ns" 2>/dev/null || { echo "skip: network namespaces are not available here"; exit 77; }
+. "$TOP/tests/boot/lib.sh"
+need_qemu
+netns_up lifeboat-boot
 rpid=
 cleanup() {
 	[ -z "$rpid" ] || kill -9 "$rpid" 2>/dev/null || true
-	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-	ip netns del "$ns" 2>/dev/null || true
+	netns_down
 }
 trap cleanup EXIT
-ip netns exec "$ns" ip link set lo up
 . "$TOP/tests/transfer/lib.sh"
 
 lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"

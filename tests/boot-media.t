@@ -11,18 +11,12 @@
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for a network namespace"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 is not installed"; exit 77; }
-[ -f /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: linux-source-6.1 is not installed"; exit 77; }
+. "$TOP/tests/boot/lib.sh"
+need_qemu
 ovmf=/usr/share/OVMF/OVMF_CODE_4M.fd
 [ -f "$ovmf" ] || { echo "skip: OVMF (package ovmf) is not installed"; exit 77; }
-ns=lifeboat-media-$$
-ip netns add "$ns" 2>/dev/null || { echo "skip: network namespaces are not available here"; exit 77; }
-cleanup() {
-	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-	ip netns del "$ns" 2>/dev/null || true
-}
-trap cleanup EXIT
-ip netns exec "$ns" ip link set lo up
+netns_up lifeboat-media
+trap netns_down EXIT
 
 "$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
 "$TOP/scripts/media" >media.log 2>&1 || { cat media.log; fail "scripts/media"; }

@@ -7,8 +7,8 @@
 # that did not make it into the .config.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 is not installed"; exit 77; }
-[ -f /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: linux-source-6.1 is not installed"; exit 77; }
+. "$TOP/tests/boot/lib.sh"
+need_qemu
 
 "$TOP/scripts/image" >image.log 2>&1 || { cat image.log; fail "scripts/image"; }
 cat image.log

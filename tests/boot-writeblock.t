@@ -11,8 +11,8 @@
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for the lab and a loop mount"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 is not installed"; exit 77; }
-[ -f /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: linux-source-6.1 is not installed"; exit 77; }
+. "$TOP/tests/boot/lib.sh"
+need_qemu
 
 # A dirty ext4: copied while mounted, after writes, so its superblock says
 # needs_recovery and its journal holds transactions.
