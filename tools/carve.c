@@ -816,6 +816,7 @@ int cmd_carve(int argc, char **argv)
 	remnants_init(&c->r);
 	summary_init(&c->users, user_cols, ARRAY_SIZE(user_cols));
 	begin_phase(c, &pr, "carve: scanning", quiet);
+	pr.count = &c->r.nstarts;	/* messages found so far */
 	err = remnants_scan(&c->r, &c->dev, show_progress, &pr);
 	progress_end(&pr);
 	if (err < 0)

@@ -75,6 +75,8 @@ void progress_update(struct progress *p, uint64_t done)
 	double t = now(), rate, el;
 	char eta[32];
 
+	if (p->count)
+		p->items = *p->count;
 	if (p->hook)
 		p->hook(p, done);
 	if (p->quiet || t - p->last < (p->tty ? 1.0 : 10.0))

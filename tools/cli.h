@@ -26,6 +26,7 @@ struct progress {
 	double start, last;
 	int tty, quiet, drawn;
 	uint64_t items;		/* messages so far, shown when not 0 */
+	const size_t *count;	/* or read them from here at each update */
 	void (*hook)(struct progress *p, uint64_t done);
 	void *hook_ctx;
 };

@@ -352,6 +352,7 @@ int cmd_scan(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", s->path, strerror(-err));
 	remnants_init(&s->r);
 	progress_begin(&pr, "scan", s->dev.size, s->quiet);
+	pr.count = &s->r.nstarts;	/* messages found so far */
 	err = remnants_scan(&s->r, &s->dev, show_progress, &pr);
 	progress_end(&pr);
 	if (err < 0 || (err = remnants_survey_ext4_inodes(&s->r, &s->dev)) < 0)
