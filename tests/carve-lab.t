@@ -13,9 +13,11 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
 [ -e /dev/loop-control ] || { echo "skip: no loop devices here"; exit 77; }
 
-# fs damage lab_options min_recall min_placement max_false_positives [carve options]
+# fs damage lab_options min_recall min_placement min_user_placement max_false_positives [carve options]
+# (user placement: at the right user, folder, name and flags where the
+# domain's directory name was lost with the first inode chunk)
 # (lab options joined by commas, "-" for none)
-while read -r fs damage labopts recall placement fp opts; do
+while read -r fs damage labopts recall placement uplacement fp opts; do
 	[ "$labopts" = - ] && labopts=
 	# shellcheck disable=SC2046
 	lab=$("$TOP/tests/lab/get" "$fs" "$damage" $(echo "$labopts" | tr , ' '))
@@ -25,14 +27,17 @@ while read -r fs damage labopts recall placement fp opts; do
 	"$LIFEBOAT" carve -q $opts "$lab/disk.img" --out "$out" >/dev/null || fail "carve $fs $damage exited $?"
 	[ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "carve changed the image"
 	"$TOP/tests/lab/score" --json "$lab/truth.json" "$out" >score.json
-	python3 - "$fs $damage $labopts$opts" "$recall" "$placement" "$fp" "$out" <<'PY' || fail "$fs $damage $labopts$opts"
+	python3 - "$fs $damage $labopts$opts" "$recall" "$placement" "$uplacement" "$fp" "$out" <<'PY' || fail "$fs $damage $labopts$opts"
 import json, os, sys
-what, recall, placement, fp, out = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+what, out = sys.argv[1], sys.argv[6]
+recall, placement, uplacement, fp = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 s = json.load(open("score.json"))
 print(f"{what}: intact {s['intact']}, recall {s['recall']}, placement {s['placement']}, "
+      f"at the user {s['placement_user']}, "
       f"false positives {s['false_positives']}, deleted {s['deleted_recovered']} of {s['deleted_intact']}")
 assert s["recall"] >= recall, f"recall {s['recall']} < {recall}; missed {s['missed'][:5]}"
 assert s["placement"] >= placement, f"placement {s['placement']} < {placement}"
+assert s["placement_user"] >= uplacement, f"user placement {s['placement_user']} < {uplacement}"
 assert s["false_positives"] <= fp, f"{s['false_positives']} false positives > {fp}"
 assert s["live_in_deleted"] == 0, f"{s['live_in_deleted']} live messages put in deleted/"
 # The manifest names every file written, and nothing else.
@@ -43,26 +48,26 @@ files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) f
 assert listed == files, (sorted(listed ^ files)[:5])
 PY
 done <<'EOF2'
-ext4 none - 1.0 1.0 0
-ext4 reformat - 1.0 1.0 2
-ext4 cutshort:50 - 1.0 1.0 2
-ext4 zeroprefix:64 - 1.0 1.0 2
-ext4 wipefs - 1.0 1.0 0
-ext4 crossformat - 0.75 0.6 6
-ext4 mounted - 0.75 0.6 4
-ext4 reuse - 0.75 0.0 4
-xfs none - 1.0 1.0 0
-xfs wipefs - 1.0 1.0 0
-xfs reformat - 0.99 0.0 2
-xfs cutshort:50 - 0.99 0.0 2
-xfs zeroprefix:64 - 0.99 0.0 2
-xfs mounted - 0.99 0.0 2
-xfs crossformat - 0.98 0.0 3
-xfs reuse - 0.85 0.0 3
-ext4 reformat - 0.7 0.0 8 --no-metadata
-xfs reformat - 0.7 0.0 8 --no-metadata
-ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 0
-xfs none --big-folder=1500 1.0 1.0 0
-ext4 reformat --no-csum 0.75 0.25 4
+ext4 none - 1.0 1.0 1.0 0
+ext4 reformat - 1.0 1.0 1.0 2
+ext4 cutshort:50 - 1.0 1.0 1.0 2
+ext4 zeroprefix:64 - 1.0 1.0 1.0 2
+ext4 wipefs - 1.0 1.0 1.0 0
+ext4 crossformat - 0.75 0.6 0.6 6
+ext4 mounted - 0.75 0.6 0.6 4
+ext4 reuse - 0.75 0.0 0.0 4
+xfs none - 1.0 1.0 1.0 0
+xfs wipefs - 1.0 1.0 1.0 0
+xfs reformat - 0.99 0.0 0.65 2
+xfs cutshort:50 - 0.99 0.0 0.65 2
+xfs zeroprefix:64 - 0.99 0.0 0.25 2
+xfs mounted - 0.99 0.0 0.65 2
+xfs crossformat - 0.98 0.0 0.25 3
+xfs reuse - 0.85 0.0 0.0 3
+ext4 reformat - 0.7 0.0 0.0 8 --no-metadata
+xfs reformat - 0.7 0.0 0.0 8 --no-metadata
+ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0
+xfs none --big-folder=1500 1.0 1.0 1.0 0
+ext4 reformat --no-csum 0.75 0.25 0.25 4
 EOF2
 echo ok

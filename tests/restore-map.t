@@ -8,7 +8,9 @@
 # store and the messages the manifest leaves in the bag, and its written
 # rows equal carve's placed rows; run again, it counts them as already
 # there, and a conflict in its row. Malformed maps, and one that leaves a
-# user without an owner, restore nothing (exit 100).
+# user without an owner, restore nothing (exit 100). After an XFS reformat,
+# where the domains' names are lost, carve's USER/Maildir mail is restored
+# at STORE/USER/Maildir, every placed message of it, and restore says so.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -20,14 +22,14 @@ trap stop_receiver EXIT
 # run's rows with what it counts from the manifest, the store or the text.
 cat >where.py <<'PY'
 import collections, json, re, sys
-USER = re.compile(r"^(?:.*/)?([^/]+/[^/]+)/Maildir/(?:\.([^/]+)/)?(?:cur|new|tmp)/[^/]+$")
+USER = re.compile(r"^(?:(?:.*/)?([^/]+/[^/]+)|([^/]+))/Maildir/(?:\.([^/]+)/)?(?:cur|new|tmp)/[^/]+$")
 
 def where(path):
     top = path.split("/")[0]
     m = USER.match(path[len("deleted/"):] if top == "deleted" else path)
     if top in ("orphans", "unverified", "current") or not m:
         return ("(no user)", top)
-    return (m.group(1), m.group(2) or "INBOX")
+    return (m.group(1) or m.group(2), m.group(3) or "INBOX")
 
 def manifest(bag_or_dir):
     for line in open(bag_or_dir):
@@ -44,7 +46,8 @@ def check_carve(report, tsv):
     for m in manifest(tsv):
         row = want[where(m["path"])]
         row[cols.index(m["class"])] += 1
-        place = {"placed": 3, "placed-suffix": 3, "orphan": 4, "deleted": 5}.get(m["placement"])
+        place = {"placed": 3, "placed-suffix": 3, "placed-inferred": 3, "orphan": 4,
+                 "deleted": 5}.get(m["placement"])
         if place:
             row[place] += 1
     want = {k: tuple(v) for k, v in want.items()}
@@ -172,4 +175,19 @@ rc=0; "$LIFEBOAT" restore "$bag" --to store --map owners.map --owner 1999:1999 >
 [ $rc = 1 ] || fail "the third restore exited $rc: $(cat again.err)"
 python3 where.py text again.txt again.json || fail "restore's text table"
 echo "again: every message already there, the conflict in bob's Sent"
+
+lab3=$("$TOP/tests/lab/get" xfs reformat) || fail "lab xfs reformat"
+"$LIFEBOAT" carve -q --json "$lab3/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job xfs \
+	>carve3.json 2>send3.log || fail "carve --send of the XFS disk: $(cat send3.log)"
+bag3=recv/alpha/xfs
+python3 where.py carve carve3.json "$bag3/lifeboat-manifest.tsv" orphaned || fail "carve's rows (XFS)"
+grep -q '	placed-inferred	' "$bag3/lifeboat-manifest.tsv" || fail "no placed-inferred message"
+"$LIFEBOAT" restore "$bag3" --to store3 --owner 1999:1999 --json >restore3.json 2>restore3.err ||
+	fail "restore of the XFS disk exited $?: $(cat restore3.err)"
+grep -q "domain above some users was lost" restore3.err || fail "restore did not say: $(cat restore3.err)"
+[ -d store3/bob/Maildir/cur ] && [ "$(owners store3/bob)" = "1999:1999 " ] ||
+	fail "bob's mail is not at store3/bob/Maildir: $(ls store3)"
+(cd store3 && find . -type f -printf '%P\n') >files3
+python3 where.py restore restore3.json carve3.json "$bag3/lifeboat-manifest.tsv" files3 ||
+	fail "the per-user counts of the XFS restore do not match the store"
 echo ok

@@ -106,6 +106,7 @@ struct carve_run {
 	size_t nby_size;
 	const char *src;
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
+	char root_name[256];	/* what Maildir roots here are called, or "" */
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
 };
 
@@ -224,6 +225,12 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 
 	c->n.by_class[m->cls]++;
 	c->n.bytes += m->len;
+	switch (placement_col(placement)) {
+	case SUM_PLACED: c->n.placed++; break;
+	case SUM_ORPHANED: c->n.orphans++; break;
+	case SUM_DELETED: c->n.deleted++; break;
+	default: c->n.unverified += !strcmp(placement, "unverified");
+	}
 	if (summary_count(&c->users, path, m->cls) < 0 ||
 	    summary_count(&c->users, path, placement_col(placement)) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -472,17 +479,101 @@ static void check_reused(struct carve_run *c, struct carved *m,
 		}
 }
 
+/* Is DIR a Maildir root (not a Maildir++ folder): it holds cur/ and no
+ * maildirfolder file? */
+static int is_maildir_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
+{
+	const struct dirtree_node *cur = dirtree_lookup(t, vol, dir, "cur");
+
+	return cur && cur->is_dir && !dirtree_lookup(t, vol, dir, "maildirfolder");
+}
+
+struct root_names {
+	char name[8][256];
+	unsigned count[8], n;
+};
+
+static void count_root_name(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct root_names *r = arg;
+	const struct dirtree_node *parent;
+	const char *name;
+	unsigned i;
+
+	if (!n->is_dir || strcmp(dirtree_name(t, n), "cur") || !is_maildir_root(t, n->vol, n->dir))
+		return;
+	/* The root's own name, from the entry in its parent. */
+	if (!(parent = dirtree_lookup(t, n->vol, n->dir, "..")) || parent->ino == n->dir)
+		return;
+	for (size_t j = 0; j < t->cap; j++) {
+		const struct dirtree_node *e = &t->nodes[j];
+
+		if (!e->name_off || e->vol != n->vol || e->dir != parent->ino || e->ino != n->dir)
+			continue;
+		name = dirtree_name(t, e);
+		for (i = 0; i < r->n && strcmp(r->name[i], name); i++)
+			;
+		if (i == r->n) {
+			if (r->n == ARRAY_SIZE(r->name))
+				return;
+			snprintf(r->name[r->n++], sizeof(r->name[0]), "%s", name);
+		}
+		r->count[i]++;
+		return;
+	}
+}
+
+/* What the Maildir roots whose names survive are called, when they all
+ * agree ("Maildir"), for naming a root whose own entry is lost. */
+static void learn_root_name(struct carve_run *c)
+{
+	struct root_names r = { .n = 0 };
+
+	dirtree_each(&c->r.tree, count_root_name, &r);
+	c->root_name[0] = 0;
+	if (r.n == 1)
+		snprintf(c->root_name, sizeof(c->root_name), "%s", r.name[0]);
+}
+
+struct fill_ctx {
+	struct carve_run *c;
+	const char *name;	/* the message's Maildir name */
+};
+
+/*
+ * A directory whose own entry is lost, named from what it holds (a
+ * dirtree_fill_fn): the message's directory, under a Maildir whose
+ * listing is gone, is cur/ when the name carries Maildir info (":2,")
+ * and new/ when not; a Maildir root is called what the other roots on
+ * the disk are called. A Maildir++ folder's name is not guessed.
+ */
+static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint64_t dir,
+				     int depth, void *arg)
+{
+	struct fill_ctx *f = arg;
+
+	if (depth == 0)
+		return strstr(f->name, ":2,") ? "cur" : "new";
+	if (f->c->root_name[0] && is_maildir_root(t, vol, dir))
+		return f->c->root_name;
+	return NULL;
+}
+
 /*
  * Where the message named by N goes, and how it is placed: its old path;
  * or, with the top of the tree gone, the suffix that still names the user
- * and folder; or orphans/ with what survives. A file of the filesystem
- * made by the format (CURRENT) goes apart, under current/.
+ * and folder ("placed-inferred" when a lost directory name in it was
+ * told from what the directory holds); or orphans/ with what survives. A
+ * file of the filesystem made by the format (CURRENT) goes apart, under
+ * current/.
  */
 static const char *name_path(struct carve_run *c, const struct dirtree *t,
 			     const struct dirtree_node *n, int current, char *path, size_t cap)
 {
 	const char *name = dirtree_name(t, n);
+	struct fill_ctx f = { c, name };
 	char dir[3072];
+	int filled = 0;
 	int top = n->dir ? dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) : -1;
 
 	if (current && c->reformatted) {
@@ -491,12 +582,22 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 		snprintf(path, cap, "current/%s/%s", top >= 0 && dir[0] ? dir : "unknown", name);
 		return "current";
 	}
+	if (top == 0 && !has_user_dir(dir)) {
+		char more[3072];
+		int fills = 0;
+
+		if (dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), fill_maildir_name,
+					&f, &fills) >= 0 && has_user_dir(more)) {
+			memcpy(dir, more, sizeof(dir));
+			filled = fills;
+		}
+	}
 	if (top == 1 || (top == 0 && has_user_dir(dir))) {
 		/* The whole path, or enough of it to name the user and the
 		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
 		 * directories above were overwritten). */
 		snprintf(path, cap, "%s/%s", dir, name);
-		return top == 1 ? "placed" : "placed-suffix";
+		return top == 1 ? "placed" : filled ? "placed-inferred" : "placed-suffix";
 	}
 	if (top == 0 && dir[0])
 		snprintf(path, cap, "orphans/paths/%s/%s", dir, name);
@@ -534,11 +635,8 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 		snprintf(path, sizeof(path), "unverified/%012llx.inode.eml",
 			 (unsigned long long)file_ranges[0].off);
 		placement = "unverified";
-		c->n.unverified++;
 	} else {
 		seen_before(c, m.sha256);
-		if (!strncmp(placement, "placed", 6))
-			c->n.placed++;
 	}
 	write_output(c, &m, c->buf->p, placement, how, path, file_ranges, (size_t)nr, mtime);
 	claim(c, file_ranges, (size_t)nr);
@@ -572,6 +670,7 @@ static void place_through_inodes(struct carve_run *c)
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
 	c->reformatted = disk_was_reformatted(c);
+	learn_root_name(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
 	for (size_t i = 0, done = 0; i < l->n; i++) {
@@ -654,7 +753,6 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 	}
 	if (m->cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
-		c->n.unverified++;
 		write_output(c, m, data, "unverified", how, path, &range, 1, m->date);
 		return;
 	}
@@ -672,11 +770,8 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		if (nm->deleted) {
 			placement = "deleted";
 			snprintf(path, sizeof(path), "deleted/%s", where);
-			c->n.deleted++;
 		} else {
 			snprintf(path, sizeof(path), "%s", where);
-			if (!strncmp(placement, "placed", 6))
-				c->n.placed++;
 		}
 		snprintf(how, sizeof(how), "content,end=%s,name=size", carve_end_name(m->end));
 		write_output(c, m, data, placement, how, path, &range, 1, nm->mn.time);
@@ -684,7 +779,6 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 	}
 	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
 		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
-	c->n.orphans++;
 	write_output(c, m, data, "orphan", how, path, &range, 1, m->date);
 }
 

@@ -134,21 +134,24 @@ static const struct owner *map_find(const struct owner *map, size_t n, const cha
 	return n ? bsearch(&key, map, n, sizeof(*map), cmp_owner) : NULL;
 }
 
-/* The owner by the map of the message at REL (DOMAIN/USER/Maildir/...):
+/* The owner by the map of the message at REL ([DOMAIN/]USER/Maildir/...):
  * its DOMAIN/USER line, its USER line, or '*'. NULL when none. */
 static const struct owner *owner_of(const struct owner *map, size_t n, const char *rel)
 {
 	char user[512];
+	const char *slash;
 	const struct owner *o;
 
 	snprintf(user, sizeof(user), "%.*s", (int)(strstr(rel, "/Maildir/") - rel), rel);
-	if ((o = map_find(map, n, user)) || (o = map_find(map, n, strchr(user, '/') + 1)))
+	slash = strchr(user, '/');
+	if ((o = map_find(map, n, user)) || (slash && (o = map_find(map, n, slash + 1))))
 		return o;
 	return map_find(map, n, "*");
 }
 
 /* STORE path for a placed message: DOMAIN/USER/Maildir/REST, from a
- * carve path that ends in .../DOMAIN/USER/Maildir/REST. */
+ * carve path that ends in .../DOMAIN/USER/Maildir/REST; or USER/Maildir/REST
+ * where carve found the user but the domain's name was lost. */
 static int store_path(const char *path, char *out, size_t cap)
 {
 	const char *m = strstr(path, "/Maildir/"), *user, *domain;
@@ -157,10 +160,10 @@ static int store_path(const char *path, char *out, size_t cap)
 		return -EINVAL;
 	for (user = m; user > path && user[-1] != '/'; user--)
 		;
-	if (user == path)
-		return -EINVAL;
-	for (domain = user - 1; domain > path && domain[-1] != '/'; domain--)
-		;
+	domain = user;
+	if (user > path)
+		for (domain = user - 1; domain > path && domain[-1] != '/'; domain--)
+			;
 	if ((size_t)snprintf(out, cap, "%s", domain) >= cap)
 		return -ENAMETOOLONG;
 	return 0;
@@ -248,7 +251,8 @@ static int make_folder(struct outtree *store, const char *rel)
 }
 
 /* Does the manifest line M restore, and where (REL)? Only what carve
- * placed ("placed", or "placed-suffix" from the domain down) and verified. */
+ * placed ("placed"; "placed-suffix" or "placed-inferred" from the user or
+ * the domain down) and verified. */
 static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
 	return !strncmp(m->placement, "placed", 6) && strcmp(m->cls, "partial") &&
@@ -282,14 +286,24 @@ static void write_message(struct outtree *store, const char *to, const char *rel
 			  const struct buf *data, int64_t mtime, const struct owner *o,
 			  const struct owner *owner0)
 {
+	static int told;
 	char domain[256];
+	size_t top = strcspn(rel, "/");
 	int err;
 
-	snprintf(domain, sizeof(domain), "%.*s", (int)strcspn(rel, "/"), rel);
 	store->uid = owner0->uid;
 	store->gid = owner0->gid;
-	if ((err = outtree_mkdir(store, domain)) < 0)
-		lb_die(EXIT_SYSTEM, "unable to create '%s/%s': %s", to, domain, strerror(-err));
+	if (strncmp(rel + top, "/Maildir/", 9)) {
+		/* DOMAIN/USER/Maildir: the domain directory is --owner's. */
+		snprintf(domain, sizeof(domain), "%.*s", (int)top, rel);
+		if ((err = outtree_mkdir(store, domain)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to create '%s/%s': %s", to, domain,
+			       strerror(-err));
+	} else if (!told++) {
+		lb_warn("restore: the name of the domain above some users was lost "
+			"(%.*s is one): their mail is in %s/USER/Maildir, to move under "
+			"its domain", (int)top, rel, to);
+	}
 	if (o) {
 		store->uid = o->uid;
 		store->gid = o->gid;

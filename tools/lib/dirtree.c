@@ -186,25 +186,33 @@ static const struct dirtree_node *find_name_of(const struct dirtree *t, uint64_t
 	return NULL;
 }
 
-/* Is there a ".." entry in directory DIR that points at DIR itself? */
-static int is_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
+const struct dirtree_node *dirtree_lookup(const struct dirtree *t, uint64_t vol, uint64_t dir,
+					  const char *name)
 {
 	size_t j;
 
 	if (!t->cap)
-		return 0;
-	j = hash_entry(vol, dir, "..", 2) & (t->cap - 1);
+		return NULL;
+	j = hash_entry(vol, dir, name, strlen(name)) & (t->cap - 1);
 	for (; t->nodes[j].name_off; j = (j + 1) & (t->cap - 1)) {
 		const struct dirtree_node *n = &t->nodes[j];
 
-		if (n->vol == vol && n->dir == dir && !strcmp(dirtree_name(t, n), ".."))
-			return n->ino == dir;
+		if (n->vol == vol && n->dir == dir && !strcmp(dirtree_name(t, n), name))
+			return n;
 	}
-	return 0;
+	return NULL;
 }
 
-int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
-		 char *buf, size_t cap)
+/* Is there a ".." entry in directory DIR that points at DIR itself? */
+static int is_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
+{
+	const struct dirtree_node *n = dirtree_lookup(t, vol, dir, "..");
+
+	return n && n->ino == dir;
+}
+
+int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
+			char *buf, size_t cap, dirtree_fill_fn fill, void *arg, int *filled)
 {
 	char tmp[4096];
 	size_t len = 0;
@@ -213,13 +221,21 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		return -ENAMETOOLONG;
 	/* Depth is capped, so a loop in damaged metadata ends. */
 	for (int depth = 0; depth < 64; depth++) {
-		const struct dirtree_node *n = find_name_of(t, vol, dir);
+		const struct dirtree_node *n = find_name_of(t, vol, dir), *up;
 		const char *name;
 		size_t nl;
 
-		if (!n)
+		if (n) {
+			name = dirtree_name(t, n);
+			dir = n->dir;
+		} else if (fill && (up = dirtree_lookup(t, vol, dir, "..")) && up->ino != dir &&
+			   (name = fill(t, vol, dir, depth, arg))) {
+			dir = up->ino;
+			if (filled)
+				(*filled)++;
+		} else {
 			break;
-		name = dirtree_name(t, n);
+		}
 		nl = strlen(name);
 		if (len + nl + 1 > sizeof(tmp))
 			return -ENAMETOOLONG;
@@ -228,7 +244,6 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		if (len)
 			tmp[nl] = '/';
 		len += nl + (len ? 1 : 0);
-		dir = n->dir;
 	}
 	if (len + 1 > cap)
 		return -ENAMETOOLONG;
@@ -237,6 +252,12 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 	/* The top was reached if the last directory is a root: its ".." is
 	 * itself. */
 	return is_root(t, vol, dir);
+}
+
+int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
+		 char *buf, size_t cap)
+{
+	return dirtree_path_filled(t, vol, dir, buf, cap, NULL, NULL, NULL);
 }
 
 int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),

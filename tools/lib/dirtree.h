@@ -62,6 +62,21 @@ int dirtree_index(struct dirtree *t);
 int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		 char *buf, size_t cap);
 
+/* The entry NAME in directory DIR of volume VOL (".." too), or NULL. */
+const struct dirtree_node *dirtree_lookup(const struct dirtree *t, uint64_t vol, uint64_t dir,
+					  const char *name);
+
+/*
+ * Like dirtree_path(), but where a directory's own entry is lost and its
+ * ".." survives, FILL may name it from what the directory holds: DEPTH is
+ * 0 for DIR itself. A NULL from FILL ends the path there. *FILLED (when
+ * not NULL) counts the names FILL gave.
+ */
+typedef const char *(*dirtree_fill_fn)(const struct dirtree *t, uint64_t vol, uint64_t dir,
+				       int depth, void *arg);
+int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
+			char *buf, size_t cap, dirtree_fill_fn fill, void *arg, int *filled);
+
 /*
  * Give every entry the directory MAP returns for its (vol, dir): for
  * entries first kept under a stand-in directory id, once the real one is
