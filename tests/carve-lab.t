@@ -64,8 +64,8 @@ xfs zeroprefix:64 - 0.99 0.0 0.25 2
 xfs mounted - 0.99 0.0 0.65 2
 xfs crossformat - 0.98 0.0 0.25 3
 xfs reuse - 0.85 0.0 0.0 3
-ext4 reformat - 0.7 0.0 0.0 8 --no-metadata
-xfs reformat - 0.7 0.0 0.0 8 --no-metadata
+ext4 reformat - 0.78 0.0 0.0 1 --no-metadata
+xfs reformat - 0.78 0.0 0.0 1 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0
 xfs none --big-folder=1500 1.0 1.0 1.0 0
 ext4 reformat --no-csum 0.75 0.25 0.25 4

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "carve.h"
+#include "ext4.h"
 #include "dkim.h"
 #include "hash.h"
 #include "mail.h"
@@ -194,9 +195,11 @@ static unsigned dkim_proof(const uint8_t *p, size_t len, size_t hdr)
 	}
 }
 
-/* Judge the first LEN bytes of BUF as a message that ended by END. */
+/* Judge the first LEN bytes of BUF as a message that ended by END, with
+ * GIVEN proof bits the caller knows from outside (PROOF_NEXT). */
 static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
-		  enum carve_end end, const struct size_index *sizes, struct carved *c)
+		  enum carve_end end, const struct size_index *sizes, unsigned given,
+		  struct carved *c)
 {
 	size_t hdr = mail_header_block(p, p + len);
 	int mime;
@@ -206,6 +209,7 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 	c->len = len;
 	c->end = end;
 	c->cls = CARVE_PARTIAL;
+	c->proof = given;
 	if (dev_bad_bytes(dev, off, len))
 		c->proof |= FLAW_UNREADABLE;
 	if (end == END_CAP)
@@ -229,7 +233,8 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 	if (c->proof & (PROOF_SIZE | PROOF_DKIM))
 		c->cls = CARVE_EXACT;
 	else if (!(c->proof & FLAW_MIME) &&
-		 ((c->proof & PROOF_TAIL) || (end == END_NEXT && (c->proof & PROOF_MIME))))
+		 ((c->proof & PROOF_TAIL) ||
+		  (end == END_NEXT && (c->proof & (PROOF_MIME | PROOF_NEXT)))))
 		c->cls = CARVE_COMPLETE;
 }
 
@@ -289,18 +294,77 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	return 0;
 }
 
-/* Cut the run at the first block that starts a dovecot-uidlist. */
-static void cut_at_uidlist(uint64_t start, struct buf *buf, enum carve_end *end)
+/* Cut the run at the first block that starts a file of another kind: a
+ * dovecot-uidlist (the other text file of every Maildir, often written
+ * into a freed block right after a message); or, in the block where the
+ * run ends, ext4 metadata whose first bytes can pass for text before a
+ * NUL (an extent tree block's magic, 0A F3; a directory block's "."
+ * entry, after its inode number). */
+static void cut_at_other_file(struct dev *dev, uint64_t start, struct buf *buf,
+			      enum carve_end *end)
 {
-	for (uint64_t b = (start / 1024 + 1) * 1024; b < start + buf->len; b += 1024) {
-		const uint8_t *p = buf->p + (b - start);
+	uint64_t stop = start + buf->len, last = buf->len ? (stop - 1) / 1024 * 1024 : start;
+	uint8_t head[12];
 
-		if (maildir_uidlist_start(p, buf->p + buf->len)) {
+	for (uint64_t b = (start / 1024 + 1) * 1024; b < stop; b += 1024)
+		if (maildir_uidlist_start(buf->p + (b - start), buf->p + buf->len)) {
 			buf->len = (size_t)(b - start);
 			*end = END_NEXT;
 			return;
 		}
+	if (last > start && *end == END_NUL &&
+	    dev_read(dev, head, sizeof(head), last) == sizeof(head) &&
+	    (ext4_extent_block_start(head) || ext4_dirblock_start(head))) {
+		buf->len = (size_t)(last - start);
+		*end = END_NEXT;
 	}
+}
+
+/* Does the header block of the message at P name a stored message: a
+ * Message-ID or a Received field, which headers quoted inside a body (a
+ * forward in a reply) do not carry? */
+static int stored_header(const uint8_t *p, size_t len)
+{
+	size_t hdr = mail_header_block(p, p + len);
+	char v[8];
+
+	return hdr && (mail_header_field(p, p + hdr, "Message-ID", 0, v, sizeof(v)) != -ENOENT ||
+		       mail_header_field(p, p + hdr, "Received", 0, v, sizeof(v)) != -ENOENT);
+}
+
+/* Is the K-th start of the run in BUF (of STARTS from START) a message by
+ * itself, up to the start after it or to the run's END: proven exact, or
+ * complete with the header of a stored message? */
+static int start_proven(struct dev *dev, const uint64_t *starts, size_t k, size_t inner,
+			const struct buf *buf, enum carve_end end, const struct size_index *sizes)
+{
+	uint64_t start = starts[0], from = starts[k] - start;
+	uint64_t to = k < inner ? starts[k + 1] - start : buf->len;
+	struct carved rest;
+
+	judge(dev, starts[k], buf->p + from, (size_t)(to - from), k < inner ? END_NEXT : end,
+	      sizes, 0, &rest);
+	return rest.cls == CARVE_EXACT ||
+	       (rest.cls == CARVE_COMPLETE && stored_header(buf->p + from, (size_t)(to - from)));
+}
+
+/* Where in the run of BUF (from START) a block of something else begins:
+ * the 1 KiB boundary before the first byte no message holds (a C0 control
+ * other than tab, the line breaks, form feed and the escape of ISO-2022
+ * text; or DEL), after the run's first block. 0 when there is none. */
+static size_t binary_block(uint64_t start, const struct buf *buf)
+{
+	for (size_t i = 0; i < buf->len; i++) {
+		uint8_t ch = buf->p[i];
+		uint64_t b;
+
+		if (ch >= 0x20 ? ch != 0x7f : ch == '\t' || ch == '\n' || ch == '\v' ||
+					      ch == '\f' || ch == '\r' || ch == 033)
+			continue;
+		b = (start + i) / 1024 * 1024;
+		return b > start ? (size_t)(b - start) : 0;
+	}
+	return 0;
 }
 
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
@@ -309,27 +373,45 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 	uint64_t start = starts[0];
 	enum carve_end end = END_DEVICE;
 	struct carved whole, cut;
-	size_t inner = 0;
+	size_t inner = 0, bin;
 	int err;
 
 	if ((err = read_to_nul(dev, start, buf, &end)) < 0)
 		return err;
-	cut_at_uidlist(start, buf, &end);
+	cut_at_other_file(dev, start, buf, &end);
+	judge(dev, start, buf->p, buf->len, end, sizes, 0, &whole);
+	if (whole.cls == CARVE_PARTIAL && (bin = binary_block(start, buf))) {
+		/* Bytes that are not mail follow a block boundary: the message
+		 * ended there (block-aligned, or cut short by an overwrite),
+		 * and the block after it is another file's. */
+		buf->len = bin;
+		end = END_NEXT;
+		judge(dev, start, buf->p, buf->len, end, sizes, 0, &whole);
+	}
 	while (1 + inner < nstarts && starts[1 + inner] < start + buf->len)
 		inner++;
-	judge(dev, start, buf->p, buf->len, end, sizes, &whole);
 	whole.covers = inner;
 	*out = whole;
 	if (whole.cls != CARVE_EXACT) {
 		/* A start inside the run is either the next message (this one
 		 * ended exactly on a block boundary) or a false start inside
 		 * this one. The first cut that proves exact wins; failing
-		 * that, a complete whole; failing that, the first cut. */
+		 * that, a complete whole, unless a start inside it is a
+		 * message proven by itself (then the whole is two messages,
+		 * and the cut before it ends where a proven message starts);
+		 * failing that, the first cut. A whole whose multipart closes
+		 * at its end keeps what it holds (a forwarded message). */
+		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);
+
 		for (size_t k = 1; k <= inner; k++) {
-			judge(dev, start, buf->p, (size_t)(starts[k] - start), END_NEXT,
-			      sizes, &cut);
+			unsigned given = !mime_whole && start_proven(dev, starts, k, inner, buf, end,
+								      sizes) ? PROOF_NEXT : 0;
+
+			judge(dev, start, buf->p, (size_t)(starts[k] - start), END_NEXT, sizes,
+			      given, &cut);
 			cut.covers = k - 1;
-			if (cut.cls == CARVE_EXACT || (k == 1 && whole.cls != CARVE_COMPLETE)) {
+			if (cut.cls == CARVE_EXACT ||
+			    (k == 1 && (whole.cls != CARVE_COMPLETE || given))) {
 				*out = cut;
 				if (cut.cls == CARVE_EXACT)
 					break;

@@ -31,6 +31,7 @@ enum {
 	PROOF_MIME = 1 << 2,	/* multipart closed exactly at the end */
 	PROOF_TAIL = 1 << 3,	/* ends in a zero tail */
 	PROOF_INODE = 1 << 4,	/* read through an inode: its extents and size */
+	PROOF_NEXT = 1 << 5,	/* ends where a proven message starts */
 	FLAW_DKIM = 1 << 8,	/* DKIM bh= present and different */
 	FLAW_UNREADABLE = 1 << 9, /* holds unreadable sectors */
 	FLAW_CAPPED = 1 << 10,	/* hit the size cap */

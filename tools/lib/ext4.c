@@ -250,6 +250,20 @@ int64_t ext4_inode_mtime(const uint8_t *p)
 #define EXT4_EXT_MAGIC 0xF30A
 #define EXT4_MAX_DEPTH 5
 
+int ext4_extent_block_start(const uint8_t p[12])
+{
+	uint16_t entries = get_le16(p + 2), max = get_le16(p + 4), depth = get_le16(p + 6);
+
+	return get_le16(p) == EXT4_EXT_MAGIC && depth <= EXT4_MAX_DEPTH && entries <= max &&
+	       (max == (1024 - 12) / 12 || max == (2048 - 12) / 12 || max == (4096 - 12) / 12 ||
+		max == (65536 - 12) / 12);
+}
+
+int ext4_dirblock_start(const uint8_t p[12])
+{
+	return get_le32(p) != 0 && get_le16(p + 4) == 12 && p[6] == 1 && p[7] == 2 && p[8] == '.';
+}
+
 struct extent_walk {
 	const struct ext4_sb_info *sb;
 	struct dev *dev;

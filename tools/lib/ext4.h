@@ -101,6 +101,13 @@ int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
 		       struct dev *dev, struct ext4_extent *out, size_t max);
 
 /* The inode's size in bytes, mode and mtime. */
+/* Do the 12 bytes at P start an extent tree block (index or leaf) of a
+ * 1, 2, 4 or 64 KiB block: magic, depth, and as many entries as fit? */
+int ext4_extent_block_start(const uint8_t p[12]);
+
+/* Do the 12 bytes at P start a directory's first block (its "." entry)? */
+int ext4_dirblock_start(const uint8_t p[12]);
+
 uint64_t ext4_inode_size(const uint8_t *p);
 uint16_t ext4_inode_mode(const uint8_t *p);
 int64_t ext4_inode_mtime(const uint8_t *p);
