@@ -53,9 +53,9 @@ ext4 reformat - 1.0 1.0 1.0 2
 ext4 cutshort:50 - 1.0 1.0 1.0 2
 ext4 zeroprefix:64 - 1.0 1.0 1.0 2
 ext4 wipefs - 1.0 1.0 1.0 0
-ext4 crossformat - 0.75 0.6 0.6 6
-ext4 mounted - 0.75 0.6 0.6 4
-ext4 reuse - 0.75 0.0 0.0 4
+ext4 crossformat - 0.75 0.6 0.6 3
+ext4 mounted - 0.75 0.6 0.6 2
+ext4 reuse - 0.75 0.0 0.0 2
 xfs none - 1.0 1.0 1.0 0
 xfs wipefs - 1.0 1.0 1.0 0
 xfs reformat - 0.99 0.0 0.65 2
