@@ -282,6 +282,23 @@ static int cmp_range(const void *a, const void *b)
 	return cmp_u64(&((const struct dev_range *)a)->off, &((const struct dev_range *)b)->off);
 }
 
+/* Claim N ranges in the sorted list, during the content pass. */
+static void claim_sorted(struct carve_run *c, const struct dev_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t at = c->nclaimed;
+
+		if (ARRAY_GROW(c->claimed, c->nclaimed, c->claimed_cap) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		while (at > 0 && c->claimed[at - 1].off > r[i].off)
+			at--;
+		memmove(c->claimed + at + 1, c->claimed + at,
+			(c->nclaimed - at) * sizeof(*c->claimed));
+		c->claimed[at] = r[i];
+		c->nclaimed++;
+	}
+}
+
 /* Does [OFF, OFF+LEN) share a byte with a file read through its inode?
  * Files do not overlap, so the range starting last at or before the end
  * is the one to look at, and a few before it for safety. */
@@ -304,6 +321,12 @@ static int claimed(const struct carve_run *c, uint64_t off, uint64_t len)
 			return 1;
 	}
 	return 0;
+}
+
+/* carve_reassemble()'s test: is the block at OFF another file's? */
+static int taken(void *arg, uint64_t off)
+{
+	return claimed(arg, off, 1024);
 }
 
 /* Does PATH hold a user's directory: a component above a "Maildir"? */
@@ -737,23 +760,26 @@ static struct named *join_by_size(struct carve_run *c, uint64_t size)
 
 /* A message found by its content: verified ones to orphans/ (each once),
  * the rest to unverified/. */
-static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *data)
+static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *data,
+			 const struct dev_range *ranges, size_t n)
 {
-	struct dev_range range = { m->off, m->len };
 	char path[4096], how[64];
 	struct named *nm;
 
 	snprintf(how, sizeof(how), "content,end=%s", carve_end_name(m->end));
-	check_reused(c, m, &range, 1);
-	if (claimed(c, m->off, m->len)) {
-		/* Some of these bytes belong to a file read through its inode:
-		 * this run is not one message. */
-		m->proof |= FLAW_CLAIMED;
-		m->cls = CARVE_PARTIAL;
-	}
+	if (n > 1)
+		snprintf(how + strlen(how), sizeof(how) - strlen(how), ",pieces=%zu", n);
+	check_reused(c, m, ranges, n);
+	for (size_t i = 0; i < n; i++)
+		if (claimed(c, ranges[i].off, ranges[i].len)) {
+			/* Some of these bytes belong to a file read through its
+			 * inode: this run is not one message. */
+			m->proof |= FLAW_CLAIMED;
+			m->cls = CARVE_PARTIAL;
+		}
 	if (m->cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
-		write_output(c, m, data, "unverified", how, path, &range, 1, m->date);
+		write_output(c, m, data, "unverified", how, path, ranges, n, m->date);
 		return;
 	}
 	if (seen_before(c, m->sha256)) {
@@ -773,13 +799,13 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		} else {
 			snprintf(path, sizeof(path), "%s", where);
 		}
-		snprintf(how, sizeof(how), "content,end=%s,name=size", carve_end_name(m->end));
-		write_output(c, m, data, placement, how, path, &range, 1, nm->mn.time);
+		snprintf(how + strlen(how), sizeof(how) - strlen(how), ",name=size");
+		write_output(c, m, data, placement, how, path, ranges, n, nm->mn.time);
 		return;
 	}
 	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
 		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
-	write_output(c, m, data, "orphan", how, path, &range, 1, m->date);
+	write_output(c, m, data, "orphan", how, path, ranges, n, m->date);
 }
 
 static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
@@ -854,6 +880,7 @@ int cmd_carve(int argc, char **argv)
 	char *srccopy = NULL;
 	int json = 0, quiet = 0, no_meta = 0, ch, err, fd;
 	struct progress pr;
+	struct carve_pieces cands;
 
 	if (!c)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -930,17 +957,30 @@ int cmd_carve(int argc, char **argv)
 	}
 
 	begin_phase(c, &pr, "carve: recovering", quiet);
+	cands = (struct carve_pieces){ c->r.pieces, c->r.piece_line, c->r.npieces };
 	for (size_t i = 0; i < c->r.nstarts; i++) {
+		static struct dev_range pieces[REASSEMBLE_PIECES];
+		size_t npieces = 1;
 		struct carved m;
 
-		/* A start inside a file read through its inode is part of it. */
+		/* A start inside a file read through its inode, or inside a
+		 * piece of a reassembled message, is part of it. */
 		if (claimed(c, c->r.starts[i], 1))
 			continue;
 		err = carve_message(&c->dev, c->r.starts + i, c->r.nstarts - i,
 				    no_meta ? NULL : &c->sizes, &buf, &m);
 		if (err < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
-		write_carved(c, &m, buf.p);
+		pieces[0] = (struct dev_range){ m.off, m.len };
+		if (m.cls == CARVE_PARTIAL &&
+		    (err = carve_reassemble(&c->dev, c->r.starts, c->r.nstarts, &cands,
+					    no_meta ? NULL : &c->sizes, taken, c, &buf, &m,
+					    pieces, &npieces)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
+		write_carved(c, &m, buf.p, pieces, npieces);
+		/* The later pieces are this message's: no start in them is
+		 * one of its own. */
+		claim_sorted(c, pieces + 1, npieces - 1);
 		i += m.covers;
 		pr.items = c->n.by_class[CARVE_EXACT] + c->n.by_class[CARVE_COMPLETE] +
 			   c->n.by_class[CARVE_PARTIAL];

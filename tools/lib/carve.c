@@ -61,17 +61,16 @@ const char *carve_end_name(enum carve_end e)
 }
 
 /*
- * Read from START until the first NUL, the end of the device, or the cap.
- * Leaves the bytes before the NUL in BUF and says which end it was.
+ * Read from START until the first NUL, the end of the device, or the cap,
+ * appending to BUF: the bytes before the NUL. Says which end it was.
  */
 static int read_to_nul(struct dev *dev, uint64_t start, struct buf *buf,
 		       enum carve_end *end)
 {
-	size_t step = FIRST_STEP;
+	size_t step = FIRST_STEP, base = buf->len;
 
-	buf_reset(buf);
 	for (;; step = step < MAX_STEP ? step * 2 : step) {
-		uint64_t off = start + buf->len;
+		uint64_t off = start + (buf->len - base);
 		size_t want = step, got;
 		uint8_t *nul;
 		ssize_t n;
@@ -300,24 +299,24 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
  * run ends, ext4 metadata whose first bytes can pass for text before a
  * NUL (an extent tree block's magic, 0A F3; a directory block's "."
  * entry, after its inode number). */
-static void cut_at_other_file(struct dev *dev, uint64_t start, struct buf *buf,
-			      enum carve_end *end)
+static size_t cut_at_other_file(struct dev *dev, uint64_t start, const uint8_t *p, size_t len,
+				enum carve_end *end)
 {
-	uint64_t stop = start + buf->len, last = buf->len ? (stop - 1) / 1024 * 1024 : start;
+	uint64_t stop = start + len, last = len ? (stop - 1) / 1024 * 1024 : start;
 	uint8_t head[12];
 
 	for (uint64_t b = (start / 1024 + 1) * 1024; b < stop; b += 1024)
-		if (maildir_uidlist_start(buf->p + (b - start), buf->p + buf->len)) {
-			buf->len = (size_t)(b - start);
+		if (maildir_uidlist_start(p + (b - start), p + len)) {
 			*end = END_NEXT;
-			return;
+			return (size_t)(b - start);
 		}
 	if (last > start && *end == END_NUL &&
 	    dev_read(dev, head, sizeof(head), last) == sizeof(head) &&
 	    (ext4_extent_block_start(head) || ext4_dirblock_start(head))) {
-		buf->len = (size_t)(last - start);
 		*end = END_NEXT;
+		return (size_t)(last - start);
 	}
+	return len;
 }
 
 /* Does the header block of the message at P name a stored message: a
@@ -348,23 +347,30 @@ static int start_proven(struct dev *dev, const uint64_t *starts, size_t k, size_
 	       (rest.cls == CARVE_COMPLETE && stored_header(buf->p + from, (size_t)(to - from)));
 }
 
-/* Where in the run of BUF (from START) a block of something else begins:
- * the 1 KiB boundary before the first byte no message holds (a C0 control
- * other than tab, the line breaks, form feed and the escape of ISO-2022
- * text; or DEL), after the run's first block. 0 when there is none. */
-static size_t binary_block(uint64_t start, const struct buf *buf)
+/* How many of the LEN bytes at P come before a byte no message holds (a
+ * C0 control other than tab, the line breaks, form feed and the escape of
+ * ISO-2022 text; or DEL). */
+static size_t text_len(const uint8_t *p, size_t len)
 {
-	for (size_t i = 0; i < buf->len; i++) {
-		uint8_t ch = buf->p[i];
-		uint64_t b;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t ch = p[i];
 
-		if (ch >= 0x20 ? ch != 0x7f : ch == '\t' || ch == '\n' || ch == '\v' ||
-					      ch == '\f' || ch == '\r' || ch == 033)
-			continue;
-		b = (start + i) / 1024 * 1024;
-		return b > start ? (size_t)(b - start) : 0;
+		if (ch >= 0x20 ? ch == 0x7f : !(ch == '\t' || ch == '\n' || ch == '\v' ||
+						ch == '\f' || ch == '\r' || ch == 033))
+			return i;
 	}
-	return 0;
+	return len;
+}
+
+/* Where in the run P of LEN bytes (from START) a block of something else
+ * begins: the 1 KiB boundary before the first byte no message holds,
+ * after the run's first block. 0 when there is none. */
+static size_t binary_block(uint64_t start, const uint8_t *p, size_t len)
+{
+	size_t i = text_len(p, len);
+	uint64_t b = (start + i) / 1024 * 1024;
+
+	return i < len && b > start ? (size_t)(b - start) : 0;
 }
 
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
@@ -376,11 +382,12 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 	size_t inner = 0, bin;
 	int err;
 
+	buf_reset(buf);
 	if ((err = read_to_nul(dev, start, buf, &end)) < 0)
 		return err;
-	cut_at_other_file(dev, start, buf, &end);
+	buf->len = cut_at_other_file(dev, start, buf->p, buf->len, &end);
 	judge(dev, start, buf->p, buf->len, end, sizes, 0, &whole);
-	if (whole.cls == CARVE_PARTIAL && (bin = binary_block(start, buf))) {
+	if (whole.cls == CARVE_PARTIAL && (bin = binary_block(start, buf->p, buf->len))) {
 		/* Bytes that are not mail follow a block boundary: the message
 		 * ended there (block-aligned, or cut short by an overwrite),
 		 * and the block after it is another file's. */
@@ -420,4 +427,213 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 	}
 	sha256(buf->p, (size_t)out->len, out->sha256);
 	return 0;
+}
+
+/* The base64 rhythm of the run P of LEN bytes: the length L of its last
+ * three whole lines, when they agree and hold only base64 characters, and
+ * how many characters of the next line it already has (*PARTIAL). 0 when
+ * it has none. */
+static size_t b64_rhythm(const uint8_t *p, size_t len, size_t *partial)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	size_t end = len, line = 0;
+
+	while (end > 0 && p[end - 1] != '\n')
+		end--;
+	if (end == 0)
+		return 0;
+	*partial = len - end;
+	for (int k = 0; k < 3; k++) {
+		size_t e = end - 1, b = e, l;
+
+		while (b > 0 && p[b - 1] != '\n')
+			b--;
+		l = e - b - (e > b && p[e - 1] == '\r');
+		if (l < 40 || l > 200 || (line && l != line))
+			return 0;
+		for (size_t i = b; i < b + l; i++)
+			if (!memchr(b64, p[i], sizeof(b64) - 1))
+				return 0;
+		line = l;
+		if (b == 0)
+			return k == 2 ? line : 0;
+		end = b;
+	}
+	return *partial <= line ? line : 0;
+}
+
+struct reassembly {
+	struct dev *dev;
+	const uint64_t *starts;
+	size_t nstarts;
+	const struct carve_pieces *cands;
+	const struct size_index *sizes;
+	int (*taken)(void *arg, uint64_t off);
+	void *arg;
+	struct buf *buf;
+	struct dev_range *pieces;
+	size_t n;
+	int jumps;		/* pieces not found right after the one before */
+	int signed_;		/* the header block has a DKIM-Signature */
+	int budget;		/* pieces we are still willing to read */
+	struct carved *out;
+};
+
+static int in_chain(const struct reassembly *a, uint64_t off)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (off >= a->pieces[i].off && off < a->pieces[i].off + a->pieces[i].len)
+			return 1;
+	return 0;
+}
+
+/* Index of the first of A's STARTS (or, with CANDS, piece starts) at or
+ * after OFF. */
+static size_t first_at(const uint64_t *v, size_t n, uint64_t off)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int extend(struct reassembly *a);
+
+/* Append the piece at OFF to the chain and go on from it. 1 when the
+ * whole proves exact, 0 when not (the chain as it was), or -errno. A
+ * chain with jumps proves only by its DKIM body hash: pieces of one size
+ * from several messages can add up to another's S=. */
+static int try_piece(struct reassembly *a, uint64_t off, int jump)
+{
+	struct buf *buf = a->buf;
+	size_t base = buf->len;
+	enum carve_end end;
+	struct carved whole;
+	int err, last;
+
+	if (a->budget-- <= 0)
+		return 0;
+	if ((err = read_to_nul(a->dev, off, buf, &end)) < 0)
+		return err;
+	buf->len = base + cut_at_other_file(a->dev, off, buf->p + base, buf->len - base, &end);
+	if (end == END_DEVICE || end == END_CAP || buf->len == base ||
+	    dev_bad_bytes(a->dev, off, buf->len - base)) {
+		buf->len = base;
+		return 0;
+	}
+	a->pieces[a->n].off = off;
+	a->pieces[a->n++].len = buf->len - base;
+	a->jumps += jump;
+	/* A piece that ends inside its block ends the file (its tail is
+	 * zero): the whole is judged there. One that ends on a boundary goes
+	 * on (so a file whose end is block-aligned is not reassembled). */
+	last = (off + (buf->len - base)) % 1024 != 0;
+	if (!last && (err = extend(a)) != 0)
+		return err;
+	/* Only a DKIM signature, or a name's S= for a chain without jumps,
+	 * can prove it: judge (and hash) only what might. */
+	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->len)))) {
+		judge(a->dev, a->pieces[0].off, buf->p, buf->len, END_NUL, a->sizes, 0, &whole);
+		whole.proof &= ~(unsigned)PROOF_TAIL;	/* judged at the first piece's end */
+		if (whole.cls == CARVE_EXACT &&
+		    ((whole.proof & PROOF_DKIM) ||
+		     ((whole.proof & PROOF_SIZE) && !a->jumps && !(whole.proof & FLAW_MIME)))) {
+			whole.covers = a->out->covers;
+			sha256(buf->p, buf->len, whole.sha256);
+			*a->out = whole;
+			return 1;
+		}
+	}
+	a->jumps -= jump;
+	a->n--;
+	buf->len = base;
+	return 0;
+}
+
+/* The pieces that may follow the chain: the first piece start after its
+ * end within REASSEMBLE_WINDOW with no message start between (a
+ * fragmented file's next extent, past a gap); and, for a message with a
+ * DKIM signature whose chain ends inside base64, every piece start whose
+ * first line completes the chain's last line, nearest first, forward or
+ * back. */
+static int extend(struct reassembly *a)
+{
+	const struct carve_pieces *c = a->cands;
+	const struct dev_range *tail = &a->pieces[a->n - 1];
+	uint64_t end = tail->off + tail->len, near = 0;
+	size_t partial = 0, line, fwd, back, looked = 0, s;
+	int err;
+
+	if (a->n == REASSEMBLE_PIECES)
+		return 0;
+	line = b64_rhythm(a->buf->p, a->buf->len, &partial);
+	fwd = first_at(c->off, c->n, end);
+	s = first_at(a->starts, a->nstarts, end);
+	for (size_t i = fwd; i < c->n && c->off[i] < end + REASSEMBLE_WINDOW; i++) {
+		if (s < a->nstarts && a->starts[s] < c->off[i])
+			break;	/* another message comes first */
+		if (a->taken && a->taken(a->arg, c->off[i]))
+			continue;
+		near = c->off[i];
+		if (!in_chain(a, near) && (!line || c->line[i] == line - partial) &&
+		    (err = try_piece(a, near, 0)) != 0)
+			return err;
+		break;
+	}
+	if (!line || !a->signed_)
+		return 0;
+	back = fwd;
+	while ((fwd < c->n || back > 0) && looked++ < REASSEMBLE_LOOK && a->budget > 0) {
+		size_t i;
+
+		if (back == 0 || (fwd < c->n && c->off[fwd] - end <= end - c->off[back - 1]))
+			i = fwd++;
+		else
+			i = --back;
+		if (c->line[i] != line - partial || c->off[i] == near || in_chain(a, c->off[i]) ||
+		    (a->taken && a->taken(a->arg, c->off[i])))
+			continue;
+		if ((err = try_piece(a, c->off[i], 1)) != 0)
+			return err;
+	}
+	return 0;
+}
+
+int carve_reassemble(struct dev *dev, const uint64_t *starts, size_t nstarts,
+		     const struct carve_pieces *cands, const struct size_index *sizes,
+		     int (*taken)(void *arg, uint64_t off), void *arg, struct buf *buf,
+		     struct carved *m, struct dev_range *pieces, size_t *npieces)
+{
+	struct reassembly a = { .dev = dev, .starts = starts, .nstarts = nstarts,
+				.cands = cands, .sizes = sizes, .taken = taken, .arg = arg,
+				.buf = buf, .pieces = pieces, .n = 1,
+				.budget = REASSEMBLE_BUDGET, .out = m };
+	size_t hdr;
+	char v[8];
+	int found;
+
+	*npieces = 1;
+	pieces[0].off = m->off;
+	pieces[0].len = m->len;
+	if (m->cls != CARVE_PARTIAL || (m->end != END_NUL && m->end != END_NEXT) ||
+	    (m->off + m->len) % 1024 || (m->proof & (FLAW_UNREADABLE | FLAW_CAPPED)) ||
+	    !(hdr = mail_header_block(buf->p, buf->p + m->len)))
+		return 0;
+	a.signed_ = mail_header_field(buf->p, buf->p + hdr, "DKIM-Signature", 0, v,
+				      sizeof(v)) != -ENOENT;
+	buf->len = (size_t)m->len;
+	if ((found = extend(&a)) <= 0) {
+		buf->len = (size_t)m->len;
+		return found;
+	}
+	*npieces = a.n;
+	return 1;
 }

@@ -87,6 +87,42 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	       uint64_t size, int64_t name_size, struct buf *buf, struct carved *out);
 
+/* How far past a piece's end its nearest follower is looked for; how
+ * many pieces a message may have; how many pieces one reassembly may read
+ * and how many piece starts each step may look at. */
+#define REASSEMBLE_WINDOW (1u << 20)
+#define REASSEMBLE_PIECES 64
+#define REASSEMBLE_BUDGET 64
+#define REASSEMBLE_LOOK 4096
+
+/*
+ * A message carve_message() left partial (M, its bytes in BUF) whose run
+ * ended on a block boundary may go on in other extents of a fragmented
+ * file. Follow it: the next piece is the nearest block within
+ * REASSEMBLE_WINDOW after the chain's end that holds text, is not TAKEN
+ * (bytes known to be another file's) and does not start a stored
+ * message; and, where the chain ends inside base64 lines, any of CANDS
+ * (known piece starts, ascending) whose first line completes the chain's
+ * last line to the same length, nearest first. Pieces are read as runs
+ * and tried depth first. The chain is kept only when the whole proves
+ * exact: its DKIM body hash, or a surviving S= size at a piece that ends
+ * the file (inside its block). Then M and BUF hold the whole, PIECES[0 ..
+ * *NPIECES) its device ranges, and it returns 1. Else 0 (M and BUF as
+ * they were), or -errno.
+ */
+/* Where pieces of fragmented files may start (text after a block holding
+ * a NUL), ascending, each with its first line's length (0 if none). */
+struct carve_pieces {
+	const uint64_t *off;
+	const uint16_t *line;
+	size_t n;
+};
+
+int carve_reassemble(struct dev *dev, const uint64_t *starts, size_t nstarts,
+		     const struct carve_pieces *cands, const struct size_index *sizes,
+		     int (*taken)(void *arg, uint64_t off), void *arg, struct buf *buf,
+		     struct carved *m, struct dev_range *pieces, size_t *npieces);
+
 /* Class names for manifests and reports: "exact", "complete", "partial". */
 const char *carve_class_name(enum carve_class c);
 const char *carve_end_name(enum carve_end e);

@@ -27,6 +27,8 @@ void remnants_free(struct remnants *r)
 		free(r->ext4[i].gdt);
 	dirtree_free(&r->tree);
 	free(r->starts);
+	free(r->pieces);
+	free(r->piece_line);
 	free(r->dir_seeds);
 	memset(r, 0, sizeof(*r));
 }
@@ -285,6 +287,33 @@ static void scan_message_start(struct remnants *r, const uint8_t *p, size_t avai
 	r->starts[r->nstarts++] = off;
 }
 
+/* Text after a block with a NUL, that starts no message: a candidate for
+ * the next piece of a fragmented message. The first 64 bytes must be
+ * printable ASCII or line breaks (base64, quoted-printable, headers of a
+ * MIME part, plain text). */
+static void scan_piece_start(struct remnants *r, const uint8_t *q, size_t left, uint64_t off)
+{
+	size_t n = left < 1024 ? left : 1024;
+	int after_nul = r->prev_block_nul;
+
+	r->prev_block_nul = memchr(q, 0, n) != NULL;
+	if (!after_nul || n < 64 || (r->nstarts && r->starts[r->nstarts - 1] == off))
+		return;
+	const uint8_t *nl;
+	size_t line = 0;
+
+	for (size_t i = 0; i < 64; i++)
+		if ((q[i] < 0x20 || q[i] > 0x7e) && q[i] != '\n' && q[i] != '\r' && q[i] != '\t')
+			return;
+	if ((nl = memchr(q, '\n', n < 1024 ? n : 1024)))
+		line = (size_t)(nl - q) - (nl > q && nl[-1] == '\r');
+	if (ARRAY_GROW(r->pieces, r->npieces, r->pieces_cap) < 0 ||
+	    ARRAY_GROW(r->piece_line, r->npieces, r->piece_line_cap) < 0)
+		return;
+	r->piece_line[r->npieces] = (uint16_t)line;
+	r->pieces[r->npieces++] = off;
+}
+
 /* Look at every 512-byte position of one chunk. P has LEN bytes of the
  * chunk plus up to OVERLAP bytes that follow it (AVAIL in all). */
 static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t avail,
@@ -324,6 +353,7 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
 				scan_message_start(r, q, left, off);
+			scan_piece_start(r, q, left, off);
 		}
 	}
 }
@@ -347,6 +377,13 @@ static void keep_block_aligned_starts(struct remnants *r)
 		if (r->starts[i] % bs == 0)
 			r->starts[n++] = r->starts[i];
 	r->nstarts = n;
+	n = 0;
+	for (size_t i = 0; i < r->npieces; i++)
+		if (r->pieces[i] % bs == 0) {
+			r->piece_line[n] = r->piece_line[i];
+			r->pieces[n++] = r->pieces[i];
+		}
+	r->npieces = n;
 }
 
 int remnants_scan(struct remnants *r, struct dev *dev,

@@ -70,6 +70,13 @@ struct remnants {
 	uint64_t *starts;
 	size_t nstarts, starts_cap, starts_dropped;
 	uint64_t last_header_end;
+	/* Byte offsets, ascending, where text that is no header block starts
+	 * after a block holding a NUL (a gap, another file's tail): where a
+	 * piece of a fragmented message may go on. */
+	uint64_t *pieces;
+	uint16_t *piece_line;	/* each one's first line length, 0 if none */
+	size_t npieces, pieces_cap, piece_line_cap;
+	int prev_block_nul;	/* the last 1 KiB block seen held a NUL */
 };
 
 void remnants_init(struct remnants *r);

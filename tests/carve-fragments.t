@@ -1,0 +1,81 @@
+#!/bin/sh
+# Fragmented messages carved from content alone (--no-metadata), on a raw
+# image of 4 KiB blocks: a DKIM-signed message with a base64 attachment in
+# four pieces, the second right after the first (past a zero gap), the
+# third 2 MiB away (past the window for a near piece), the fourth right
+# after it; and, nearer than the third, a decoy that continues the base64
+# lines as well but holds other bytes. It must come back byte-exact,
+# proven by its body hash, from exactly its four pieces in order; the
+# decoy must be in no verified file. An unsigned fragmented message has
+# nothing to prove its pieces: it must not come back verified.
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+
+/usr/bin/python3 - <<'PY' || fail "building the image"
+import dkim, hashlib, json, os, random, subprocess
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+B, P = 4096, 16384
+key = subprocess.run(["openssl", "genrsa", "2048"], capture_output=True, check=True).stdout
+rnd = random.Random(7)
+
+def message(subject, sign):
+    m = MIMEMultipart()
+    for k, v in (("From", "ann@example.net"), ("To", "bob@example.com"), ("Subject", subject),
+                 ("Date", "Mon, 23 Nov 2026 10:00:00 +0000"), ("Message-ID", f"<{subject}@example.net>")):
+        m[k] = v
+    m.attach(MIMEText("the attachment follows\n"))
+    m.attach(MIMEApplication(bytes(rnd.getrandbits(8) for _ in range(40 << 10)), Name="data.bin"))
+    raw = m.as_bytes()
+    if sign:
+        raw = dkim.sign(raw, b"lab", b"example.com", key, canonicalize=(b"relaxed", b"simple")) + raw
+    return raw
+
+signed, unsigned = message("signed", True), message("unsigned", False)
+pieces = [signed[i:i + P] for i in range(0, len(signed), P)]
+assert len(pieces) == 4 and len(pieces[3]) % B, [len(p) for p in pieces]
+# The decoy: the third piece with other base64 characters, same lines.
+decoy = bytearray(pieces[2])
+for i in range(200, len(decoy) - 200, 97):
+    if chr(decoy[i]).isalnum():
+        decoy[i] = ord("A") if decoy[i] != ord("A") else ord("B")
+img = bytearray(4 << 20)
+def put(off, data):
+    img[off:off + len(data)] = data
+put(2 * B, pieces[0])
+put(7 * B, pieces[1])
+put(12 * B, bytes(decoy))
+put(2 << 20, pieces[2])
+put((2 << 20) + P + B, pieces[3])
+# The unsigned one, in two pieces past a zero gap.
+put(3 << 20, unsigned[:P])
+put((3 << 20) + P + B, unsigned[P:])
+open("disk.img", "wb").write(img)
+json.dump({"signed": hashlib.sha256(signed).hexdigest(),
+           "unsigned": hashlib.sha256(unsigned).hexdigest(),
+           "ranges": f"{2 * B}+{P},{7 * B}+{P},{2 << 20}+{P},{(2 << 20) + P + B}+{len(pieces[3])}",
+           "decoy": [12 * B, 12 * B + P]}, open("want.json", "w"))
+PY
+"$LIFEBOAT" carve -q --no-metadata disk.img --out out >/dev/null || fail "carve exited $?"
+python3 - <<'PY' || fail "reassembly"
+import hashlib, json, os
+want = json.load(open("want.json"))
+rows = [l.rstrip("\n").split("\t") for l in open("out/.lifeboat/manifest.tsv") if not l.startswith("#")]
+verified = [r for r in rows if r[2] in ("exact", "complete")]
+by_hash = {r[0]: r for r in verified}
+r = by_hash.get(want["signed"])
+assert r, f"the signed message is not back verified: {[x[:7] for x in rows]}"
+assert r[2] == "exact" and "dkim" in r[5] and "pieces=4" in r[4], r
+assert r[6] == want["ranges"], f"pieces {r[6]}, want {want['ranges']}"
+assert want["unsigned"] not in by_hash, "the unsigned fragmented message passed as verified"
+lo, hi = want["decoy"]
+for x in verified:
+    for rng in x[6].split(","):
+        off, n = map(int, rng.split("+"))
+        assert off + n <= lo or off >= hi, f"the decoy is in {x[7]}"
+for x in rows:
+    assert hashlib.sha256(open(os.path.join("out", x[7]), "rb").read()).hexdigest() == x[0], x
+print(f"signed: exact from {r[6]}; unsigned and decoy in no verified file ({len(verified)} verified)")
+PY
+echo ok
