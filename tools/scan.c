@@ -180,7 +180,10 @@ static void report_text(struct scan *s, struct folders *f)
 		       fs->current ? " (current)" : " (earlier)", fs->sb.block_size,
 		       (unsigned long long)fs->sb.blocks, fs->sb.ag_count,
 		       fs->sb.v5 ? "v5 (CRC)" : "v4");
-		printf("  superblocks: %u found\n", fs->ncopies + fs->more_copies);
+		if (fs->inferred)
+			printf("  superblocks: none found; geometry from where its inodes sit\n");
+		else
+			printf("  superblocks: %u found\n", fs->ncopies + fs->more_copies);
 	}
 	for (int i = 0; i < s->r.nxino; i++) {
 		uuid_str(s->r.xino[i].uuid, u);
@@ -279,6 +282,7 @@ static void report_json(struct scan *s, struct folders *f)
 		json_key(&j, "v5"); json_bool(&j, fs->sb.v5);
 		json_copies(&j, fs->copies, fs->ncopies);
 		json_key(&j, "superblocks_found"); json_u64(&j, fs->ncopies + fs->more_copies);
+		json_key(&j, "geometry_from_inodes"); json_bool(&j, fs->inferred);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);

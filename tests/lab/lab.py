@@ -602,6 +602,14 @@ def damage(img, fs, mode, blocksize, seed, work, csum=True):
             f.write(b"\0" * (mb << 20))
     elif kind == "wipefs":
         run("wipefs", "-a", "-q", img)
+    elif kind == "nosb":
+        # Every superblock copy zeroed, the primary and each backup: the
+        # geometry must come from what else survives.
+        offsets, size = superblock_offsets(img, fs)
+        with open(img, "r+b") as f:
+            for off in offsets:
+                f.seek(off)
+                f.write(b"\0" * size)
     elif kind == "mounted":
         mkfs(fs, img, blocksize, csum)
         if fs == "ext4":
@@ -624,6 +632,19 @@ def damage(img, fs, mode, blocksize, seed, work, csum=True):
             d.close()
     else:
         raise SystemExit(f"mklab: unknown damage mode '{mode}'")
+
+
+def superblock_offsets(img, fs):
+    """Byte offsets of every superblock copy on IMG, and a copy's size."""
+    if fs == "xfs":
+        with open(img, "rb") as f:
+            sb = f.read(512)
+        bs, agblocks, agcount = (int.from_bytes(sb[o:o + 4], "big") for o in (4, 84, 88))
+        return [ag * agblocks * bs for ag in range(agcount)], 512
+    out = subprocess.run(["dumpe2fs", img], capture_output=True, text=True, check=True).stdout
+    bs = int(re.search(r"^Block size:\s+(\d+)", out, re.M).group(1))
+    blocks = [int(b) for b in re.findall(r"superblock at (\d+)", out)]
+    return [b * bs + (1024 if b == 0 else 0) for b in blocks], 1024
 
 
 def wait_lazyinit(img):

@@ -239,7 +239,7 @@ static struct xfs_inodes *xino_for(struct remnants *r, const uint8_t *uuid)
 	return &r->xino[r->nxino++];
 }
 
-static void scan_xfs_inode(struct remnants *r, const uint8_t *p, size_t isize)
+static void scan_xfs_inode(struct remnants *r, const uint8_t *p, size_t isize, uint64_t off)
 {
 	struct xfs_inode_info in;
 	struct xfs_inodes *xi;
@@ -249,6 +249,12 @@ static void scan_xfs_inode(struct remnants *r, const uint8_t *p, size_t isize)
 	    !(xi = xino_for(r, in.uuid)))
 		return;
 	xi->count++;
+	if (xi->nsamples < ARRAY_SIZE(xi->sample) &&
+	    (!xi->nsamples || in.ino >> 12 != xi->sample[xi->nsamples - 1].ino >> 12)) {
+		xi->sample[xi->nsamples].ino = in.ino;
+		xi->sample[xi->nsamples++].off = off;
+		xi->inode_size = (uint16_t)isize;
+	}
 	if ((in.mode & 0xF000) == 0x4000) {
 		struct xfs_block_ctx c = { &r->tree, remnants_uuid_vol(in.uuid) };
 
@@ -267,7 +273,7 @@ static void scan_xfs_inodes_at(struct remnants *r, const uint8_t *p, size_t avai
 
 	for (unsigned i = 0; i < n; i++)
 		if (off % sizes[i] == 0 && sizes[i] <= avail)
-			scan_xfs_inode(r, p, sizes[i]);
+			scan_xfs_inode(r, p, sizes[i], off);
 }
 
 /* A header block that starts inside the previous one's header block is
@@ -386,6 +392,126 @@ static void keep_block_aligned_starts(struct remnants *r)
 	r->npieces = n;
 }
 
+/* Is OFF one of R's message starts? */
+static int is_start(const struct remnants *r, uint64_t off)
+{
+	size_t lo = 0, hi = r->nstarts;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->starts[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nstarts && r->starts[lo] == off;
+}
+
+/* XFS's sb_agblklog for AGBLOCKS: the bits that number its blocks. */
+static unsigned log2_ceil(uint64_t v)
+{
+	unsigned n = 0;
+
+	while (n < 64 && (1ULL << n) < v)
+		n++;
+	return n;
+}
+
+/* How many of XI's sampled file inodes, read with geometry SB, have a
+ * first extent that starts a message. */
+static int files_at_starts(const struct remnants *r, struct dev *dev,
+			   const struct xfs_inodes *xi, const struct xfs_sb_info *sb)
+{
+	static struct xfs_extent ext[XFS_MAX_EXTENTS];
+	uint8_t buf[2048];
+	int hits = 0;
+
+	for (unsigned i = 0; i < xi->nsamples; i++) {
+		struct xfs_inode_info in;
+
+		if (dev_read(dev, buf, xi->inode_size, xi->sample[i].off) != xi->inode_size ||
+		    xfs_inode_check(buf, xi->inode_size, &in) < 0 || (in.mode & 0xF000) != 0x8000 ||
+		    xfs_inode_extents(sb, &in, dev, ext, ARRAY_SIZE(ext)) <= 0)
+			continue;
+		hits += ext[0].logical == 0 && is_start(r, ext[0].byte_off);
+	}
+	return hits;
+}
+
+/*
+ * The geometry of an XFS whose superblocks are all gone, from where its
+ * inodes sit. An inode number is AG << (agblklog + inopblog) | the inode's
+ * place in its AG, and its place times the inode size is its offset in the
+ * AG: so the samples give that shift and the AG's size in bytes, and the
+ * block size is the one under which files' first extents land on message
+ * starts. Nothing is added unless exactly one shift fits every sample,
+ * with samples in two AGs at least.
+ */
+static void infer_xfs_geometry(struct remnants *r, struct dev *dev, const struct xfs_inodes *xi)
+{
+	uint64_t agbytes = 0;
+	unsigned shift = 0, fits = 0, isize = xi->inode_size;
+	struct xfs_sb_info best = { .block_size = 0 };
+	int best_hits = -1;
+
+	if (xi->nsamples < 2 || !isize || r->nxfs == (int)ARRAY_SIZE(r->xfs))
+		return;
+	for (unsigned t = 8; t <= 40; t++) {
+		uint64_t a = 0;
+		unsigned i, higher = 0;
+
+		for (i = 0; i < xi->nsamples; i++) {
+			uint64_t k = xi->sample[i].ino >> t;
+			uint64_t base = (xi->sample[i].ino & ((1ULL << t) - 1)) * isize;
+			uint64_t off = xi->sample[i].off;
+
+			if (off < base || (k == 0 && off != base) ||
+			    (k && ((off - base) % k || (a && (off - base) / k != a))))
+				break;
+			if (k) {
+				a = (off - base) / k;
+				higher++;
+			}
+		}
+		if (i == xi->nsamples && higher) {
+			fits++;
+			shift = t;
+			agbytes = a;
+		}
+	}
+	if (fits != 1)
+		return;
+	for (uint32_t bs = isize; bs <= 65536; bs *= 2) {
+		struct xfs_sb_info sb = { .block_size = bs, .inode_size = (uint16_t)isize,
+					  .sect_size = 512, .dir_block_size = bs, .v5 = 1 };
+		unsigned inopblog = 0;
+		uint64_t agblocks = agbytes / bs;
+		int hits;
+
+		while ((isize << inopblog) < bs)
+			inopblog++;
+		if (agbytes % bs || inopblog >= shift || agblocks < 2 || agblocks > UINT32_MAX ||
+		    log2_ceil(agblocks) != shift - inopblog)
+			continue;
+		memcpy(sb.uuid, xi->uuid, 16);
+		sb.inopblog = (uint8_t)inopblog;
+		sb.agblklog = (uint8_t)(shift - inopblog);
+		sb.ag_blocks = (uint32_t)agblocks;
+		sb.blocks = dev->size / bs;
+		sb.ag_count = (uint32_t)((sb.blocks + agblocks - 1) / agblocks);
+		if ((hits = files_at_starts(r, dev, xi, &sb)) > best_hits) {
+			best = sb;
+			best_hits = hits;
+		}
+	}
+	if (best_hits <= 0)
+		return;
+	r->xfs[r->nxfs].sb = best;
+	r->xfs[r->nxfs].inferred = 1;
+	r->nxfs++;
+}
+
 int remnants_scan(struct remnants *r, struct dev *dev,
 		  void (*progress)(void *arg, uint64_t done), void *arg)
 {
@@ -410,6 +536,14 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 	}
 	free(buf);
 	keep_block_aligned_starts(r);
+	for (int i = 0; i < r->nxino; i++) {
+		int known = 0;
+
+		for (int j = 0; j < r->nxfs; j++)
+			known |= !memcmp(r->xfs[j].sb.uuid, r->xino[i].uuid, 16);
+		if (!known)
+			infer_xfs_geometry(r, dev, &r->xino[i]);
+	}
 	err = dirtree_remap(&r->tree, map_seed_dir, r);
 	return err < 0 ? err : dirtree_index(&r->tree);
 }

@@ -40,11 +40,17 @@ struct xfs_fs {
 	uint64_t copies[64];
 	unsigned ncopies, more_copies;
 	int current;
+	int inferred;		/* no superblock: geometry from its inodes */
 };
 
 struct xfs_inodes {
 	uint8_t uuid[16];
 	uint64_t count, dirs, files;
+	/* Where some of them sit (one per 4096 inode numbers, the first
+	 * few), for the geometry when every superblock is gone. */
+	struct { uint64_t ino, off; } sample[32];
+	unsigned nsamples;
+	uint16_t inode_size;
 };
 
 struct remnants {
