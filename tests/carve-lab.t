@@ -63,7 +63,7 @@ xfs nosb - 1.0 1.0 1.0 0
 ext4 nosb - 0.8 0.7 0.7 3
 xfs reformat - 0.99 0.0 0.65 2
 xfs cutshort:50 - 0.99 0.0 0.65 2
-xfs zeroprefix:64 - 0.99 0.0 0.25 2
+xfs zeroprefix:64 - 0.95 0.0 0.25 2
 xfs mounted - 0.99 0.0 0.65 2
 xfs crossformat - 0.98 0.0 0.25 3
 xfs reuse - 0.85 0.0 0.0 3

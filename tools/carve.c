@@ -357,11 +357,21 @@ static int name_rank(const struct dirtree *t, const struct dirtree_node *n,
 	       (int)strlen(mn->flags);
 }
 
+/* Is an ext4 inode read with geometry and seed SB from filesystem FSI one
+ * of the filesystem the format made? Then it says nothing of the files
+ * of the earlier one, whose names these are. */
+static int of_new_fs(const struct carve_run *c, int fsi, const struct ext4_sb_info *sb)
+{
+	return c->reformatted && c->r.ext4[fsi].current &&
+	       sb->csum_seed == c->r.ext4[fsi].sb.csum_seed;
+}
+
 /*
  * Was the message this name points at deleted before the damage? Its inode
  * says so with a good checksum; or its inode now holds a file of another
  * size: a Maildir file keeps its inode for life (renames keep it), so a
- * name whose inode went to another file is a deleted message's name.
+ * name whose inode went to another file is a deleted message's name. An
+ * inode of the filesystem the format made is no evidence either way.
  */
 static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 			    const struct maildir_name *mn)
@@ -370,13 +380,14 @@ static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 	struct ext4_sb_info sb;
 	struct xfs_inode_info in;
 	struct xfs_sb_info xsb;
+	int fsi;
 
 	if (n->vol == REMNANTS_EXT4_VOL) {
-		if (remnants_ext4_inode_deleted(&c->r, &c->dev, n->ino))
-			return 1;
+		if ((fsi = remnants_ext4_inode_deleted(&c->r, &c->dev, n->ino, &sb)) >= 0)
+			return !of_new_fs(c, fsi, &sb);
 		return mn->size >= 0 &&
-		       remnants_ext4_inode(&c->r, &c->dev, n->ino, buf, sizeof(buf), &sb) >= 0 &&
-		       ext4_inode_size(buf) != (uint64_t)mn->size;
+		       (fsi = remnants_ext4_inode(&c->r, &c->dev, n->ino, buf, sizeof(buf), &sb)) >= 0 &&
+		       !of_new_fs(c, fsi, &sb) && ext4_inode_size(buf) != (uint64_t)mn->size;
 	}
 	/* XFS: a freed inode keeps its CRC but has mode 0. */
 	return mn->size >= 0 && remnants_xfs_inode(&c->r, &c->dev, n->vol, n->ino, buf, &in, &xsb) == 0 &&
@@ -439,7 +450,7 @@ static int ext4_file(struct carve_run *c, uint64_t ino, uint64_t *size, int64_t 
 	}
 	*size = ext4_inode_size(inode);
 	*mtime = ext4_inode_mtime(inode);
-	*current = c->r.ext4[fsi].current && sb.csum_seed == c->r.ext4[fsi].sb.csum_seed;
+	*current = of_new_fs(c, fsi, &sb);
 	return next;
 }
 
@@ -689,10 +700,10 @@ static void place_through_inodes(struct carve_run *c)
 {
 	struct named_list *l = c->names;
 
+	c->reformatted = disk_was_reformatted(c);
 	dirtree_each(&c->r.tree, collect_named, c);
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
-	c->reformatted = disk_was_reformatted(c);
 	learn_root_name(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
@@ -786,7 +797,7 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		c->n.duplicates++;
 		return;
 	}
-	if (c->by_size && (nm = join_by_size(c, m->len))) {
+	if (c->by_size && m->len % 1024 && (nm = join_by_size(c, m->len))) {
 		/* Its size is that of exactly one name whose inode is gone,
 		 * or whose inode says it was deleted: then it goes apart. */
 		char where[4000];

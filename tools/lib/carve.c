@@ -215,7 +215,10 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 		c->proof |= FLAW_CAPPED;
 	if (!hdr)
 		return;
-	if (size_index_has(sizes, len))
+	/* A run cut on a block boundary (the next block another file's) has
+	 * a block-multiple length whatever the message's was: such a length
+	 * proves nothing by itself. */
+	if (len % 1024 && size_index_has(sizes, len))
 		c->proof |= PROOF_SIZE;
 	if (end == END_NUL && zero_tail(dev, off + len))
 		c->proof |= PROOF_TAIL;
@@ -232,8 +235,7 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 	if (c->proof & (PROOF_SIZE | PROOF_DKIM))
 		c->cls = CARVE_EXACT;
 	else if (!(c->proof & FLAW_MIME) &&
-		 ((c->proof & PROOF_TAIL) ||
-		  (end == END_NEXT && (c->proof & (PROOF_MIME | PROOF_NEXT)))))
+		 ((c->proof & PROOF_TAIL) || (end == END_NEXT && (c->proof & PROOF_MIME))))
 		c->cls = CARVE_COMPLETE;
 }
 
@@ -404,8 +406,9 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		 * ended exactly on a block boundary) or a false start inside
 		 * this one. The first cut that proves exact wins; failing
 		 * that, a complete whole, unless a start inside it is a
-		 * message proven by itself (then the whole is two messages,
-		 * and the cut before it ends where a proven message starts);
+		 * message proven by itself (then the whole is two messages:
+		 * the part before it is cut off, but stays unproven, since a
+		 * message cut short by an overwrite looks the same);
 		 * failing that, the first cut. A whole whose multipart closes
 		 * at its end keeps what it holds (a forwarded message). */
 		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);

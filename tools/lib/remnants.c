@@ -693,12 +693,13 @@ int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
 	return find_ext4_inode(r, dev, ino, 1, out, cap, sb_out);
 }
 
-int remnants_ext4_inode_deleted(const struct remnants *r, struct dev *dev, uint64_t ino)
+int remnants_ext4_inode_deleted(const struct remnants *r, struct dev *dev, uint64_t ino,
+				struct ext4_sb_info *sb_out)
 {
 	uint8_t buf[1024];
 
 	/* Metadata checksums are what make "deleted" certain. */
-	return find_ext4_inode(r, dev, ino, EXT4_INODE_DELETED, buf, sizeof(buf), NULL) >= 0;
+	return find_ext4_inode(r, dev, ino, EXT4_INODE_DELETED, buf, sizeof(buf), sb_out);
 }
 
 void uuid_str(const uint8_t *u, char *buf)

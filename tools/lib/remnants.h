@@ -110,8 +110,11 @@ int remnants_ext4_inode(const struct remnants *r, struct dev *dev, uint64_t ino,
 			uint8_t *out, size_t cap, struct ext4_sb_info *sb_out);
 
 /* Is inode INO, in some ext4 found, a deleted inode with a good checksum?
- * Then the names that point at it were deleted before the damage. */
-int remnants_ext4_inode_deleted(const struct remnants *r, struct dev *dev, uint64_t ino);
+ * Then the names that point at it were deleted before the damage. Returns
+ * the index of that ext4 (and its geometry, with the seed that verified,
+ * in *SB_OUT), or -ENOENT. */
+int remnants_ext4_inode_deleted(const struct remnants *r, struct dev *dev, uint64_t ino,
+				struct ext4_sb_info *sb_out);
 
 /* Ask libblkid what the device holds now, and mark the filesystem it sees
  * (found at the start of the device with the same uuid) as current. */
