@@ -1,6 +1,7 @@
 #!/bin/sh
-# carve on every lab scenario (nosb: every superblock zeroed; XFS's
-# geometry then comes from its inodes, ext4's is not inferred yet), on 4 KiB-block ext4 and XFS with a folder
+# carve on every lab scenario (nosb: every superblock zeroed; the geometry
+# then comes from XFS's inodes or ext4's group descriptors), on 4 KiB-block
+# ext4 and XFS with a folder
 # of 1500 messages (htree; XFS leaf/node directories), and on ext4 without
 # metadata_csum (mke2fs then zeroes the inode tables itself): recall,
 # placement and false positives against the ground truth, the image
@@ -60,7 +61,7 @@ ext4 reuse - 0.75 0.0 0.0 2
 xfs none - 1.0 1.0 1.0 0
 xfs wipefs - 1.0 1.0 1.0 0
 xfs nosb - 1.0 1.0 1.0 0
-ext4 nosb - 0.8 0.7 0.7 3
+ext4 nosb - 1.0 1.0 1.0 0
 xfs reformat - 0.99 0.0 0.65 2
 xfs cutshort:50 - 0.99 0.0 0.65 2
 xfs zeroprefix:64 - 0.95 0.0 0.25 2

@@ -152,19 +152,27 @@ static void report_text(struct scan *s, struct folders *f)
 
 		uuid_str(fs->sb.uuid, u);
 		fmt_time(fs->sb.mkfs_time, t, sizeof(t));
-		printf("ext4 %s%s: made %s, %u-byte blocks, %llu blocks, %u groups%s\n",
-		       u, fs->current ? " (current)" : " (earlier)", t, fs->sb.block_size,
-		       (unsigned long long)fs->sb.blocks, ext4_group_count(&fs->sb),
-		       fs->sb.metadata_csum ? ", metadata_csum" : "");
-		printf("  superblocks: %u found (groups", fs->ncopies + fs->more_copies);
-		for (unsigned c = 0; c < fs->ncopies && c < 12; c++) {
-			uint64_t off = fs->copies[c];
-			uint32_t g = off == 1024 ? 0 : (uint32_t)((off / fs->sb.block_size -
-				     fs->sb.first_data_block) / fs->sb.blocks_per_group);
+		if (fs->inferred) {
+			printf("ext4 (uuid unknown, earlier): %u-byte blocks, %u groups%s\n"
+			       "  superblocks: none found; geometry from group descriptors at %llu\n",
+			       fs->sb.block_size, ext4_group_count(&fs->sb),
+			       fs->sb.metadata_csum ? ", metadata_csum" : "",
+			       (unsigned long long)(fs->sb_off + fs->sb.block_size));
+		} else {
+			printf("ext4 %s%s: made %s, %u-byte blocks, %llu blocks, %u groups%s\n",
+			       u, fs->current ? " (current)" : " (earlier)", t, fs->sb.block_size,
+			       (unsigned long long)fs->sb.blocks, ext4_group_count(&fs->sb),
+			       fs->sb.metadata_csum ? ", metadata_csum" : "");
+			printf("  superblocks: %u found (groups", fs->ncopies + fs->more_copies);
+			for (unsigned c = 0; c < fs->ncopies && c < 12; c++) {
+				uint64_t off = fs->copies[c];
+				uint32_t g = off == 1024 ? 0 : (uint32_t)((off / fs->sb.block_size -
+					     fs->sb.first_data_block) / fs->sb.blocks_per_group);
 
-			printf(" %u", g);
+				printf(" %u", g);
+			}
+			printf("%s)\n", fs->ncopies > 12 ? " ..." : "");
 		}
-		printf("%s)\n", fs->ncopies > 12 ? " ..." : "");
 		printf("  inode tables: %llu valid inodes in %u of %u groups read\n",
 		       (unsigned long long)fs->inodes, fs->groups_with_inodes, fs->groups_read);
 		if (fs->nold_seeds)
@@ -258,6 +266,7 @@ static void report_json(struct scan *s, struct folders *f)
 		json_key(&j, "metadata_csum"); json_bool(&j, fs->sb.metadata_csum);
 		json_copies(&j, fs->copies, fs->ncopies);
 		json_key(&j, "superblocks_found"); json_u64(&j, fs->ncopies + fs->more_copies);
+		json_key(&j, "geometry_from_descriptors"); json_bool(&j, fs->inferred);
 		json_key(&j, "inode_groups_read"); json_u64(&j, fs->groups_read);
 		json_key(&j, "inode_groups_with_inodes"); json_u64(&j, fs->groups_with_inodes);
 		json_key(&j, "inodes"); json_u64(&j, fs->inodes);

@@ -82,6 +82,34 @@ uint64_t ext4_sb_offset(const struct ext4_sb_info *sb, uint32_t group)
 	return group == 0 ? 1024 : block * sb->block_size;
 }
 
+int ext4_gdt_guess(const uint8_t *p, size_t len, uint16_t *desc_size)
+{
+	for (uint16_t d = 64; d >= 32; d -= 32) {
+		uint32_t it[4], stride;
+		int g;
+
+		if (len < 4u * d)
+			continue;
+		for (g = 0; g < 4; g++) {
+			const uint8_t *e = p + (size_t)g * d;
+			uint32_t bb = get_le32(e), ib = get_le32(e + 4);
+
+			it[g] = get_le32(e + 8);
+			if (!bb || bb >= ib || ib >= it[g] || get_le16(e + 0x12) > 7 ||
+			    (d == 64 && (get_le32(e + 0x20) || get_le32(e + 0x24) || get_le32(e + 0x28))))
+				break;
+		}
+		if (g < 4)
+			continue;
+		stride = it[1] - it[0];
+		if (it[1] > it[0] && it[2] - it[1] == stride && it[3] - it[2] == stride) {
+			*desc_size = d;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 uint64_t ext4_inode_table(const struct ext4_sb_info *sb, const uint8_t *descs,
 			  uint32_t group)
 {

@@ -101,6 +101,15 @@ int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
 		       struct dev *dev, struct ext4_extent *out, size_t max);
 
 /* The inode's size in bytes, mode and mtime. */
+/*
+ * Do the LEN bytes at P start a block of group descriptors: four in a row
+ * (64 or 32 bytes each, *DESC_SIZE) whose block bitmap, inode bitmap and
+ * inode table come in that order, with inode tables an equal stride apart
+ * (flex_bg packs them)? For finding the geometry when every superblock is
+ * gone.
+ */
+int ext4_gdt_guess(const uint8_t *p, size_t len, uint16_t *desc_size);
+
 /* Do the 12 bytes at P start an extent tree block (index or leaf) of a
  * 1, 2, 4 or 64 KiB block: magic, depth, and as many entries as fit? */
 int ext4_extent_block_start(const uint8_t p[12]);

@@ -359,6 +359,9 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
 				scan_message_start(r, q, left, off);
+			if (r->ngdt < (int)ARRAY_SIZE(r->gdt) &&
+			    ext4_gdt_guess(q, left, &r->gdt[r->ngdt].desc_size))
+				r->gdt[r->ngdt++].off = off;
 			scan_piece_start(r, q, left, off);
 		}
 	}
@@ -406,6 +409,65 @@ static int is_start(const struct remnants *r, uint64_t off)
 			hi = mid;
 	}
 	return lo < r->nstarts && r->starts[lo] == off;
+}
+
+/*
+ * The geometry of an ext4 whose superblocks are all gone, from a block of
+ * group descriptors at GDT (which sits in the block after a superblock's:
+ * the block size follows from where), and its inodes: group 0's table
+ * holds the root directory (inode 2) and lost+found (inode 11). With
+ * metadata_csum the seed is run back from the root's checksum and must
+ * verify lost+found too; without, both must be sane directories. The
+ * inode table's stride, times the block size, over the inode size, is the
+ * inodes per group.
+ */
+static int infer_ext4_at(struct remnants *r, struct dev *dev, uint64_t gdt, uint16_t desc_size)
+{
+	static const uint16_t isizes[] = { 256, 128, 512, 1024 };
+	uint8_t d[128], root[1024], lf[1024];
+
+	if (dev_read(dev, d, 2u * desc_size, gdt) != 2 * desc_size)
+		return 0;
+	for (uint32_t bs = 1024; bs <= 65536; bs *= 2) {
+		uint32_t fdb = bs == 1024, stride = get_le32(d + desc_size + 8) - get_le32(d + 8);
+		uint64_t table = (uint64_t)get_le32(d + 8) * bs;
+
+		/* The descriptors follow a superblock's block: group 0's, or a
+		 * backup's at the start of a group of 8 * bs blocks. */
+		if (gdt % bs || gdt / bs < 1 + fdb || (gdt / bs - 1 - fdb) % (8ULL * bs))
+			continue;
+		for (unsigned k = 0; k < ARRAY_SIZE(isizes); k++) {
+			struct ext4_sb_info sb = { .block_size = bs, .first_data_block = fdb,
+						   .blocks_per_group = 8 * bs, .inode_size = isizes[k],
+						   .desc_size = desc_size };
+			uint32_t seed;
+
+			if ((uint64_t)stride * bs % isizes[k] ||
+			    dev_read(dev, root, isizes[k], table + isizes[k]) != isizes[k] ||
+			    dev_read(dev, lf, isizes[k], table + 10u * isizes[k]) != isizes[k])
+				continue;
+			sb.inodes_per_group = (uint32_t)((uint64_t)stride * bs / isizes[k]);
+			sb.blocks = dev->size / bs;
+			sb.inodes = sb.inodes_per_group * ext4_group_count(&sb);
+			sb.metadata_csum = ext4_inode_seed(&sb, root, 2, &seed) == 0;
+			if (sb.metadata_csum) {
+				sb.metadata_csum = 1;
+				sb.csum_seed = seed;
+			}
+			if (ext4_inode_check(&sb, root, 2) != 1 || ext4_inode_check(&sb, lf, 11) != 1 ||
+			    (ext4_inode_mode(root) & 0xF000) != 0x4000 ||
+			    (ext4_inode_mode(lf) & 0xF000) != 0x4000)
+				continue;
+			if (r->next4 == (int)ARRAY_SIZE(r->ext4))
+				return 0;
+			r->ext4[r->next4].sb = sb;
+			r->ext4[r->next4].sb_off = gdt - bs;
+			r->ext4[r->next4].inferred = 1;
+			r->next4++;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* XFS's sb_agblklog for AGBLOCKS: the bits that number its blocks. */
@@ -536,6 +598,8 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 	}
 	free(buf);
 	keep_block_aligned_starts(r);
+	for (int i = 0; !r->next4 && i < r->ngdt; i++)
+		infer_ext4_at(r, dev, r->gdt[i].off, r->gdt[i].desc_size);
 	for (int i = 0; i < r->nxino; i++) {
 		int known = 0;
 

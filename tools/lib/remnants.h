@@ -26,6 +26,7 @@ struct ext4_fs {
 	uint64_t copies[64];	/* byte offsets of the copies found */
 	unsigned ncopies, more_copies;
 	int current;		/* set by the caller: what the device holds now */
+	int inferred;		/* no superblock: geometry from its descriptors */
 	uint32_t groups_read, groups_with_inodes;
 	uint64_t inodes;	/* valid with this superblock's seed */
 	uint8_t *gdt;		/* group descriptors, once surveyed */
@@ -83,6 +84,10 @@ struct remnants {
 	uint16_t *piece_line;	/* each one's first line length, 0 if none */
 	size_t npieces, pieces_cap, piece_line_cap;
 	int prev_block_nul;	/* the last 1 KiB block seen held a NUL */
+	/* Blocks that look like ext4 group descriptors (the first few), for
+	 * the geometry when every ext4 superblock is gone. */
+	struct { uint64_t off; uint16_t desc_size; } gdt[16];
+	int ngdt;
 };
 
 void remnants_init(struct remnants *r);
