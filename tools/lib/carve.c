@@ -123,15 +123,16 @@ static int zero_tail(struct dev *dev, uint64_t end)
 }
 
 /*
- * Is a top-level multipart closed exactly at the end of [P, P+LEN)? Returns
- * 1 closed (only blank lines after the closing boundary), 0 not closed,
- * -1 not a multipart.
+ * The closing delimiter of the top-level multipart whose header block is
+ * P[0 .. HDR_LEN): "\n--BOUNDARY--" into OUT (80 bytes). Returns its
+ * length, 0 when the multipart names no usable boundary, or -1 when the
+ * message is not a multipart.
  */
-static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len)
+static int closing_delimiter(const uint8_t *p, size_t hdr_len, char out[80])
 {
-	char ct[1024], boundary[200];
+	char ct[1024];
 	const char *b;
-	size_t blen, i;
+	size_t blen;
 
 	if (mail_header_field(p, p + hdr_len, "Content-Type", 0, ct, sizeof(ct)) < 0 ||
 	    strncasecmp(ct, "multipart/", 10))
@@ -149,15 +150,19 @@ static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len)
 	}
 	if (blen == 0 || blen > 70)
 		return 0;
-	/* "\n--" BOUNDARY "--" */
-	boundary[0] = '\n';
-	boundary[1] = boundary[2] = '-';
-	memcpy(boundary + 3, b, blen);
-	boundary[3 + blen] = boundary[4 + blen] = '-';
-	blen += 5;
-	/* The last closing delimiter; after it only blank lines may follow. */
-	for (i = len; i >= hdr_len + blen; i--) {
-		if (p[i - blen] == '\n' && !memcmp(p + i - blen, boundary, blen)) {
+	out[0] = '\n';
+	out[1] = out[2] = '-';
+	memcpy(out + 3, b, blen);
+	out[3 + blen] = out[4 + blen] = '-';
+	return (int)blen + 5;
+}
+
+/* Is the last DELIM in [P+FROM, P+LEN) followed by blank lines only? */
+static int closed_at_end(const uint8_t *p, size_t from, size_t len, const char *delim,
+			 size_t dlen)
+{
+	for (size_t i = len; i >= from + dlen; i--) {
+		if (p[i - dlen] == '\n' && !memcmp(p + i - dlen, delim, dlen)) {
 			for (size_t j = i; j < len; j++)
 				if (p[j] != '\r' && p[j] != '\n' && p[j] != ' ' && p[j] != '\t')
 					return 0;
@@ -165,6 +170,19 @@ static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Is a top-level multipart closed exactly at the end of [P, P+LEN)? Returns
+ * 1 closed (only blank lines after the closing boundary), 0 not closed,
+ * -1 not a multipart.
+ */
+static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len)
+{
+	char delim[80];
+	int dlen = closing_delimiter(p, hdr_len, delim);
+
+	return dlen <= 0 ? dlen : closed_at_end(p, hdr_len, len, delim, (size_t)dlen);
 }
 
 /* The delivery time: the date after the last ';' of the first Received:,
@@ -479,6 +497,8 @@ struct reassembly {
 	size_t n;
 	int jumps;		/* pieces not found right after the one before */
 	int signed_;		/* the header block has a DKIM-Signature */
+	char delim[80];		/* a multipart's closing delimiter */
+	int dlen;		/* its length; 0 none, -1 not a multipart */
 	int budget;		/* pieces we are still willing to read */
 	struct carved *out;
 };
@@ -542,8 +562,11 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 	if (!last && (err = extend(a)) != 0)
 		return err;
 	/* Only a DKIM signature, or a name's S= for a chain without jumps,
-	 * can prove it: judge (and hash) only what might. */
-	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->len)))) {
+	 * can prove it, and a multipart must close in its last piece: judge
+	 * (and hash) only what might. */
+	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->len))) &&
+	    (a->dlen < 0 || (a->dlen > 0 && closed_at_end(buf->p, base > 80 ? base - 80 : 0,
+							   buf->len, a->delim, (size_t)a->dlen)))) {
 		judge(a->dev, a->pieces[0].off, buf->p, buf->len, END_NUL, a->sizes, 0, &whole);
 		whole.proof &= ~(unsigned)PROOF_TAIL;	/* judged at the first piece's end */
 		if (whole.cls == CARVE_EXACT &&
@@ -632,6 +655,7 @@ int carve_reassemble(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		return 0;
 	a.signed_ = mail_header_field(buf->p, buf->p + hdr, "DKIM-Signature", 0, v,
 				      sizeof(v)) != -ENOENT;
+	a.dlen = closing_delimiter(buf->p, hdr, a.delim);
 	buf->len = (size_t)m->len;
 	if ((found = extend(&a)) <= 0) {
 		buf->len = (size_t)m->len;

@@ -92,7 +92,7 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
  * and how many piece starts each step may look at. */
 #define REASSEMBLE_WINDOW (1u << 20)
 #define REASSEMBLE_PIECES 64
-#define REASSEMBLE_BUDGET 64
+#define REASSEMBLE_BUDGET 32
 #define REASSEMBLE_LOOK 4096
 
 /*
