@@ -221,18 +221,18 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 			 const struct dev_range *ranges, size_t nranges, int64_t mtime)
 {
 	char hex[65], proofs[128], src[4096];
-	int err;
+	int err, col = placement_col(placement);
 
 	c->n.by_class[m->cls]++;
 	c->n.bytes += m->len;
-	switch (placement_col(placement)) {
+	switch (col) {
 	case SUM_PLACED: c->n.placed++; break;
 	case SUM_ORPHANED: c->n.orphans++; break;
 	case SUM_DELETED: c->n.deleted++; break;
 	default: c->n.unverified += !strcmp(placement, "unverified");
 	}
 	if (summary_count(&c->users, path, m->cls) < 0 ||
-	    summary_count(&c->users, path, placement_col(placement)) < 0)
+	    summary_count(&c->users, path, col) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
 	proofs_str(m->proof, proofs, sizeof(proofs));
 	ranges_str(ranges, nranges, src, sizeof(src));
@@ -530,31 +530,25 @@ struct root_names {
 static void count_root_name(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
 	struct root_names *r = arg;
-	const struct dirtree_node *parent;
+	const struct dirtree_node *parent, *e;
 	const char *name;
 	unsigned i;
 
 	if (!n->is_dir || strcmp(dirtree_name(t, n), "cur") || !is_maildir_root(t, n->vol, n->dir))
 		return;
 	/* The root's own name, from the entry in its parent. */
-	if (!(parent = dirtree_lookup(t, n->vol, n->dir, "..")) || parent->ino == n->dir)
+	if (!(parent = dirtree_lookup(t, n->vol, n->dir, "..")) || parent->ino == n->dir ||
+	    !(e = dirtree_name_of(t, n->vol, n->dir)) || e->dir != parent->ino)
 		return;
-	for (size_t j = 0; j < t->cap; j++) {
-		const struct dirtree_node *e = &t->nodes[j];
-
-		if (!e->name_off || e->vol != n->vol || e->dir != parent->ino || e->ino != n->dir)
-			continue;
-		name = dirtree_name(t, e);
-		for (i = 0; i < r->n && strcmp(r->name[i], name); i++)
-			;
-		if (i == r->n) {
-			if (r->n == ARRAY_SIZE(r->name))
-				return;
-			snprintf(r->name[r->n++], sizeof(r->name[0]), "%s", name);
-		}
-		r->count[i]++;
-		return;
+	name = dirtree_name(t, e);
+	for (i = 0; i < r->n && strcmp(r->name[i], name); i++)
+		;
+	if (i == r->n) {
+		if (r->n == ARRAY_SIZE(r->name))
+			return;
+		snprintf(r->name[r->n++], sizeof(r->name[0]), "%s", name);
 	}
+	r->count[i]++;
 }
 
 /* What the Maildir roots whose names survive are called, when they all

@@ -50,6 +50,21 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+size_t u64_lower_bound(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int array_grow(void **p, size_t *cap, size_t n, size_t elem_size)
 {
 	size_t want;

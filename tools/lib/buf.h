@@ -30,6 +30,9 @@ void buf_free(struct buf *b);
  * on failure *P and *CAP are unchanged.
  */
 int array_grow(void **p, size_t *cap, size_t n, size_t elem_size);
+/* The index of the first of the N ascending values at V that is >= X. */
+size_t u64_lower_bound(const uint64_t *v, size_t n, uint64_t x);
+
 #define ARRAY_GROW(p, n, cap) array_grow((void **)&(p), &(cap), (n), sizeof(*(p)))
 
 #endif

@@ -511,23 +511,6 @@ static int in_chain(const struct reassembly *a, uint64_t off)
 	return 0;
 }
 
-/* Index of the first of A's STARTS (or, with CANDS, piece starts) at or
- * after OFF. */
-static size_t first_at(const uint64_t *v, size_t n, uint64_t off)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (v[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static int extend(struct reassembly *a);
 
 /* Append the piece at OFF to the chain and go on from it. 1 when the
@@ -601,8 +584,8 @@ static int extend(struct reassembly *a)
 	if (a->n == REASSEMBLE_PIECES)
 		return 0;
 	line = b64_rhythm(a->buf->p, a->buf->len, &partial);
-	fwd = first_at(c->off, c->n, end);
-	s = first_at(a->starts, a->nstarts, end);
+	fwd = u64_lower_bound(c->off, c->n, end);
+	s = u64_lower_bound(a->starts, a->nstarts, end);
 	for (size_t i = fwd; i < c->n && c->off[i] < end + REASSEMBLE_WINDOW; i++) {
 		if (s < a->nstarts && a->starts[s] < c->off[i])
 			break;	/* another message comes first */

@@ -162,9 +162,7 @@ int dirtree_index(struct dirtree *t)
 	return 0;
 }
 
-/* The entry naming directory INO inside its parent (not "." or ".."). */
-static const struct dirtree_node *find_name_of(const struct dirtree *t, uint64_t vol,
-					       uint64_t ino)
+const struct dirtree_node *dirtree_name_of(const struct dirtree *t, uint64_t vol, uint64_t ino)
 {
 	if (t->byino) {
 		size_t j = mix(vol ^ mix(ino)) & (t->byino_cap - 1);
@@ -221,7 +219,7 @@ int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		return -ENAMETOOLONG;
 	/* Depth is capped, so a loop in damaged metadata ends. */
 	for (int depth = 0; depth < 64; depth++) {
-		const struct dirtree_node *n = find_name_of(t, vol, dir), *up;
+		const struct dirtree_node *n = dirtree_name_of(t, vol, dir), *up;
 		const char *name;
 		size_t nl;
 

@@ -62,6 +62,10 @@ int dirtree_index(struct dirtree *t);
 int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		 char *buf, size_t cap);
 
+/* The entry naming directory INO of volume VOL inside its parent (not "."
+ * or ".."), or NULL. Fast once dirtree_index() has run. */
+const struct dirtree_node *dirtree_name_of(const struct dirtree *t, uint64_t vol, uint64_t ino);
+
 /* The entry NAME in directory DIR of volume VOL (".." too), or NULL. */
 const struct dirtree_node *dirtree_lookup(const struct dirtree *t, uint64_t vol, uint64_t dir,
 					  const char *name);

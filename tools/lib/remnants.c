@@ -299,19 +299,17 @@ static void scan_message_start(struct remnants *r, const uint8_t *p, size_t avai
  * MIME part, plain text). */
 static void scan_piece_start(struct remnants *r, const uint8_t *q, size_t left, uint64_t off)
 {
-	size_t n = left < 1024 ? left : 1024;
+	size_t n = left < 1024 ? left : 1024, line = 0;
 	int after_nul = r->prev_block_nul;
+	const uint8_t *nl;
 
 	r->prev_block_nul = memchr(q, 0, n) != NULL;
 	if (!after_nul || n < 64 || (r->nstarts && r->starts[r->nstarts - 1] == off))
 		return;
-	const uint8_t *nl;
-	size_t line = 0;
-
 	for (size_t i = 0; i < 64; i++)
 		if ((q[i] < 0x20 || q[i] > 0x7e) && q[i] != '\n' && q[i] != '\r' && q[i] != '\t')
 			return;
-	if ((nl = memchr(q, '\n', n < 1024 ? n : 1024)))
+	if ((nl = memchr(q, '\n', n)))
 		line = (size_t)(nl - q) - (nl > q && nl[-1] == '\r');
 	if (ARRAY_GROW(r->pieces, r->npieces, r->pieces_cap) < 0 ||
 	    ARRAY_GROW(r->piece_line, r->npieces, r->piece_line_cap) < 0)
@@ -398,17 +396,9 @@ static void keep_block_aligned_starts(struct remnants *r)
 /* Is OFF one of R's message starts? */
 static int is_start(const struct remnants *r, uint64_t off)
 {
-	size_t lo = 0, hi = r->nstarts;
+	size_t i = u64_lower_bound(r->starts, r->nstarts, off);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (r->starts[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < r->nstarts && r->starts[lo] == off;
+	return i < r->nstarts && r->starts[i] == off;
 }
 
 /*
@@ -449,11 +439,8 @@ static int infer_ext4_at(struct remnants *r, struct dev *dev, uint64_t gdt, uint
 			sb.inodes_per_group = (uint32_t)((uint64_t)stride * bs / isizes[k]);
 			sb.blocks = dev->size / bs;
 			sb.inodes = sb.inodes_per_group * ext4_group_count(&sb);
-			sb.metadata_csum = ext4_inode_seed(&sb, root, 2, &seed) == 0;
-			if (sb.metadata_csum) {
-				sb.metadata_csum = 1;
+			if ((sb.metadata_csum = ext4_inode_seed(&sb, root, 2, &seed) == 0))
 				sb.csum_seed = seed;
-			}
 			if (ext4_inode_check(&sb, root, 2) != 1 || ext4_inode_check(&sb, lf, 11) != 1 ||
 			    (ext4_inode_mode(root) & 0xF000) != 0x4000 ||
 			    (ext4_inode_mode(lf) & 0xF000) != 0x4000)
