@@ -22,7 +22,10 @@ bag=recv/alpha/lab
 
 "$LIFEBOAT" restore "$bag" --to store --owner lbmail >restore.log || fail "restore exited $?"
 cat restore.log
-grep -q "274 messages written" restore.log || fail "restore: $(cat restore.log)"
+# Every placed message is written (how many depends on the lab's build).
+n=$(grep -v '^#' "$bag/lifeboat-manifest.tsv" | cut -f4 | grep -c '^placed')
+[ "$n" -gt 250 ] || fail "only $n messages placed"
+grep -q "^restore: .* $n messages written" restore.log || fail "restore: $(cat restore.log)"
 "$TOP/tests/lab/imapcheck" "$lab/truth.json" store >imap.log ||
 	{ tail -n 10 imap.log; fail "Dovecot does not serve the restored store as it was"; }
 tail -n 1 imap.log
@@ -33,7 +36,7 @@ f=$(find store -type f | head -n 1)
 	fail "material that is not placed mail is in the store"
 
 "$LIFEBOAT" restore "$bag" --to store --owner lbmail >again.log || fail "second restore exited $?"
-grep -q "0 messages written, 274 already there" again.log || fail "second restore: $(cat again.log)"
+grep -q "0 messages written, $n already there" again.log || fail "second restore: $(cat again.log)"
 
 # Dovecot moved a message to cur/ and flagged it since: still the same message.
 m=$(find store -path '*/Maildir/new/*' | sort | head -n 1)
@@ -43,9 +46,9 @@ c=$(find store -path '*/Maildir/cur/*' | sort | tail -n 1)
 echo "not the original" >"$c"
 set +e; "$LIFEBOAT" restore "$bag" --to store --owner lbmail >merge.log 2>merge.err; rc=$?; set -e
 [ $rc = 1 ] || fail "merge restore exited $rc"
-grep -q "0 messages written, 273 already there, 1 conflicts" merge.log || fail "merge: $(cat merge.log)"
+grep -q "0 messages written, $((n - 1)) already there, 1 conflicts" merge.log || fail "merge: $(cat merge.log)"
 [ "$(cat "$c")" = "not the original" ] || fail "a conflicting file was replaced"
-[ "$(find store -type f | wc -l)" = 274 ] || fail "the merge wrote duplicates"
+[ "$(find store -type f | wc -l)" = "$n" ] || fail "the merge wrote duplicates"
 
 # A bag that does not verify restores nothing.
 cp -a "$bag" bad

@@ -210,12 +210,12 @@ static int complete_job(struct job *jb)
 	 * there, or the job would have been complete at the hello). */
 	for (int i = 0; !err && i < BAG_TAG_FILES; i++)
 		err = outtree_remove(&jb->out, bag_tag_files[i]);
-	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", tsv.p, tsv.len, 0);
-	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, 0));
-	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, 0);
-	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt.sig", jb->sig.p, jb->sig.len, 0);
-	err = err ?: outtree_put(&jb->out, "bag-info.txt", jb->info.p, jb->info.len, 0);
-	err = err ?: outtree_put(&jb->out, "bagit.txt", bagit, strlen(bagit), 0);
+	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", tsv.p, tsv.len, -1);
+	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, -1));
+	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, -1);
+	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt.sig", jb->sig.p, jb->sig.len, -1);
+	err = err ?: outtree_put(&jb->out, "bag-info.txt", jb->info.p, jb->info.len, -1);
+	err = err ?: outtree_put(&jb->out, "bagit.txt", bagit, strlen(bagit), -1);
 	buf_free(&tsv);
 	if (err < 0) {
 		lb_warn("receive: %s/%s: unable to write the tag files: %s", jb->sender, jb->name,

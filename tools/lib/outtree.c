@@ -189,7 +189,7 @@ int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len
 	err = write_all(fd, data, len);
 	if (!err && o->uid != (uid_t)-1 && (fchmod(fd, 0600) < 0 || fchown(fd, o->uid, o->gid) < 0))
 		err = -errno;
-	if (!err && mtime > 0) {
+	if (!err && mtime >= 0) {
 		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
 
 		if (futimens(fd, ts) < 0)

@@ -39,7 +39,9 @@ int outtree_open(struct outtree *o, const char *dir, int flags);
  * tree's one writer: call it after taking a lock when there can be more. */
 void outtree_clear_tmp(struct outtree *o);
 
-/* Write LEN bytes at REL with modification time MTIME (0: leave it).
+/* Write LEN bytes at REL with modification time MTIME (-1: leave it; a
+ * message of unknown date gets 0, the epoch, so that two writes of the
+ * same tree are the same).
  * Returns 0, -EEXIST if REL exists, -EINVAL for an unsafe path, -errno. */
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
 		int64_t mtime);
