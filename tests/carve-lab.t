@@ -9,7 +9,10 @@
 # are floors under what this version measures (docs/carve.md), with room
 # for the lab's build-to-build variation (a stray false positive where 0
 # is the goal and was measured); where they fall short of the goal,
-# docs/carve.md says so.
+# docs/carve.md says so. (--no-metadata on ext4: the lab's two copies of a
+# bounce whose multipart names no usable boundary, from Python's test mail,
+# with a "Received:" of the returned message on a block boundary, come out
+# as two false positives on some lab builds.)
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -68,7 +71,7 @@ xfs zeroprefix:64 - 0.95 0.0 0.25 2
 xfs mounted - 0.99 0.0 0.65 2
 xfs crossformat - 0.98 0.0 0.25 3
 xfs reuse - 0.85 0.0 0.0 3
-ext4 reformat - 0.78 0.0 0.0 1 --no-metadata
+ext4 reformat - 0.78 0.0 0.0 2 --no-metadata
 xfs reformat - 0.78 0.0 0.0 1 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0
 xfs none --big-folder=1500 1.0 1.0 1.0 0

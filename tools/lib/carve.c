@@ -137,16 +137,27 @@ static int closing_delimiter(const uint8_t *p, size_t hdr_len, char out[80])
 	if (mail_header_field(p, p + hdr_len, "Content-Type", 0, ct, sizeof(ct)) < 0 ||
 	    strncasecmp(ct, "multipart/", 10))
 		return -1;
-	b = strcasestr(ct, "boundary=");
-	if (!b)
-		return 0;
-	b += 9;
-	if (*b == '"') {
-		const char *e = strchr(++b, '"');
+	if ((b = strcasestr(ct, "boundary*="))) {
+		/* RFC 2231: CHARSET'LANGUAGE'VALUE, percent-encoded where needed
+		 * (such a boundary is not decoded: none is usable then). */
+		b += 10 + (b[10] == '"');
+		b = strchr(b, '\'') ? strchr(strchr(b, '\'') + 1, '\'') : NULL;
+		if (!b)
+			return 0;
+		blen = strcspn(++b, "\"; \t");
+		if (memchr(b, '%', blen))
+			return 0;
+	} else if ((b = strcasestr(ct, "boundary="))) {
+		b += 9;
+		if (*b == '"') {
+			const char *e = strchr(++b, '"');
 
-		blen = e ? (size_t)(e - b) : 0;
+			blen = e ? (size_t)(e - b) : 0;
+		} else {
+			blen = strcspn(b, "; \t");
+		}
 	} else {
-		blen = strcspn(b, "; \t");
+		return 0;
 	}
 	if (blen == 0 || blen > 70)
 		return 0;
@@ -351,20 +362,38 @@ static int stored_header(const uint8_t *p, size_t len)
 		       mail_header_field(p, p + hdr, "Received", 0, v, sizeof(v)) != -ENOENT);
 }
 
+/* The first of the run's starts after the K-th (of STARTS, up to INNER)
+ * that lies past the K-th's header block: a header block that crosses a
+ * block boundary looks like a message starting there. INNER + 1 when none. */
+static size_t start_after_header(const uint64_t *starts, size_t k, size_t inner,
+				 const struct buf *buf)
+{
+	uint64_t from = starts[k] - starts[0];
+	size_t hdr = mail_header_block(buf->p + from, buf->p + buf->len), j = k + 1;
+
+	while (j <= inner && starts[j] - starts[k] < hdr)
+		j++;
+	return j;
+}
+
 /* Is the K-th start of the run in BUF (of STARTS from START) a message by
  * itself, up to the start after it or to the run's END: proven exact, or
- * complete with the header of a stored message? */
+ * complete with the header of a stored message, or complete from a block
+ * boundary (where files begin: a header block quoted inside a body sits
+ * there once in 1024 times)? */
 static int start_proven(struct dev *dev, const uint64_t *starts, size_t k, size_t inner,
 			const struct buf *buf, enum carve_end end, const struct size_index *sizes)
 {
+	size_t next = start_after_header(starts, k, inner, buf);
 	uint64_t start = starts[0], from = starts[k] - start;
-	uint64_t to = k < inner ? starts[k + 1] - start : buf->len;
+	uint64_t to = next <= inner ? starts[next] - start : buf->len;
 	struct carved rest;
 
-	judge(dev, starts[k], buf->p + from, (size_t)(to - from), k < inner ? END_NEXT : end,
+	judge(dev, starts[k], buf->p + from, (size_t)(to - from), next <= inner ? END_NEXT : end,
 	      sizes, 0, &rest);
 	return rest.cls == CARVE_EXACT ||
-	       (rest.cls == CARVE_COMPLETE && stored_header(buf->p + from, (size_t)(to - from)));
+	       (rest.cls == CARVE_COMPLETE && (starts[k] % 1024 == 0 ||
+					       stored_header(buf->p + from, (size_t)(to - from))));
 }
 
 /* How many of the LEN bytes at P come before a byte no message holds (a
@@ -428,10 +457,12 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		 * the part before it is cut off, but stays unproven, since a
 		 * message cut short by an overwrite looks the same);
 		 * failing that, the first cut. A whole whose multipart closes
-		 * at its end keeps what it holds (a forwarded message). */
+		 * at its end keeps what it holds (a forwarded message). A
+		 * start inside a header block is none. */
 		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);
+		size_t first = start_after_header(starts, 0, inner, buf);
 
-		for (size_t k = 1; k <= inner; k++) {
+		for (size_t k = first; k <= inner; k++) {
 			unsigned given = !mime_whole && start_proven(dev, starts, k, inner, buf, end,
 								      sizes) ? PROOF_NEXT : 0;
 
@@ -439,7 +470,7 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 			      given, &cut);
 			cut.covers = k - 1;
 			if (cut.cls == CARVE_EXACT ||
-			    (k == 1 && (whole.cls != CARVE_COMPLETE || given))) {
+			    (k == first && (whole.cls != CARVE_COMPLETE || given))) {
 				*out = cut;
 				if (cut.cls == CARVE_EXACT)
 					break;
