@@ -5,8 +5,9 @@
 # byte or a file is changed; the kept evidence copy extracts to the same;
 # the sender's progress is logged by the receiver; a completion cut short
 # before bagit.txt is finished by the next send; a second run sends
-# nothing; each sender gets its own directory; send --archive writes a pax
-# archive GNU tar extracts.
+# nothing; each sender gets its own directory; the archive goes zstd
+# compressed unless --no-compress; send --archive writes a pax archive GNU
+# tar extracts.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -89,6 +90,18 @@ grep -q "$n messages, 0 sent now" finish.log || fail "finish: $(cat finish.log)"
 tree_digest recv/beta/lab/data >beta.txt
 cmp -s want.txt beta.txt || fail "beta's tree differs"
 grep -Eq "receive: beta/lab: send [0-9.]+ of [0-9.]+ MiB \([0-9]+%\)" recv.log || fail "send's progress did not reach the receiver"
+
+# The archive went zstd-compressed inside the TLS (mail shrinks); with
+# --no-compress it goes as it is, to the same tree.
+set -- $(sed -n 's/.*, \([0-9.]*\) MiB of archive sent as \([0-9.]*\) MiB (zstd)$/\1 \2/p' send.log)
+[ $# = 2 ] && awk -v a="$1" -v w="$2" 'BEGIN { exit !(w * 2 < a) }' ||
+	fail "carve --send did not compress the archive to less than half: $(cat send.log)"
+echo "compressed: $1 MiB of archive sent as $2 MiB"
+"$LIFEBOAT" send local --tls site/beta --to "127.0.0.1:$rport" --job plain --no-compress 2>plain.log ||
+	fail "send --no-compress exited $?: $(cat plain.log)"
+grep -q zstd plain.log && fail "--no-compress compressed: $(cat plain.log)"
+tree_digest recv/beta/plain/data >plain.txt
+cmp -s want.txt plain.txt || fail "the tree sent with --no-compress differs"
 
 # The same archive as a file: GNU tar extracts the bag, verify checks it.
 "$LIFEBOAT" send local --tls site/beta --archive job.tar --job arch 2>arch.log || fail "send --archive"

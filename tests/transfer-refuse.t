@@ -3,7 +3,8 @@
 # destination holds nothing unverified: a wrong CA, a wrong pin (either
 # end), no client certificate, plaintext, an expired certificate, a proxy
 # that flips a byte or cuts the stream (then a resume completes the job),
-# and archive members that try to leave the destination. Interop: the
+# a compressed stream that is not zstd, and archive members that try to
+# leave the destination. Interop: the
 # receiver against openssl s_client, the sender against openssl s_server,
 # with the right and the wrong credentials.
 set -eu
@@ -116,6 +117,12 @@ for name, args in [("dotdot", ("j/data/../../../escaped",)),
     with tarfile.open(f"{name}.tar", "w", format=tarfile.PAX_FORMAT) as t:
         member(t, *args)
 PY
+# A compressed stream that is not zstd, from an authenticated sender.
+zstd_garbage_client() {
+	(printf 'LIFEBOAT/1 JOB j zstd\n'; sleep 0.5; head -c 4096 /dev/urandom; sleep 1) |
+		s_client -cert site/alpha/cert.pem -key site/alpha/key.pem
+}
+expect_refusal zstd-garbage 4 "malformed archive" any -- zstd_garbage_client
 for evil in dotdot absolute symlink; do
 	expect_refusal "$evil" 4 "refused\|outside the job" any -- evil_client "$evil"
 	[ ! -e escaped ] && [ ! -e /tmp/escaped-abs ] && [ ! -e ../escaped ] || fail "$evil: a file escaped"

@@ -22,6 +22,7 @@
 static const char carve_usage[] =
 "usage: lifeboat carve [--json] [--quiet] [--no-metadata] SOURCE --out DIR\n"
 "       lifeboat carve [...] SOURCE --send HOST:PORT --tls SITE [--job NAME]\n"
+"                      [--no-compress]\n"
 "\n"
 "Recover the mail messages still on SOURCE (a block device or an image\n"
 "file, opened read-only) into DIR, which must be new or empty, or stream\n"
@@ -45,6 +46,8 @@ static const char carve_usage[] =
 "                   authenticated TLS; run again to resume a cut transfer\n"
 "  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --job NAME       the job's name at the receiver (default: SOURCE's name)\n"
+"  --no-compress    send the archive as it is (by default it goes zstd\n"
+"                   compressed inside the TLS, where the receiver agrees)\n"
 "  --json           print the summary as JSON, the table as \"users\"\n"
 "  --no-metadata    ignore every filesystem remnant (names, sizes): carve\n"
 "                   from content alone\n"
@@ -873,6 +876,7 @@ int cmd_carve(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-metadata", no_argument, NULL, 'M' },
+		{ "no-compress", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -883,7 +887,7 @@ int cmd_carve(int argc, char **argv)
 	struct tls_site *site = NULL;
 	struct sender sender;
 	char *srccopy = NULL;
-	int json = 0, quiet = 0, no_meta = 0, ch, err, fd;
+	int json = 0, quiet = 0, no_meta = 0, compress = 1, ch, err, fd;
 	struct progress pr;
 	struct carve_pieces cands;
 
@@ -898,6 +902,7 @@ int cmd_carve(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'M': no_meta = 1; break;
+		case 'C': compress = 0; break;
 		case 'h': fputs(carve_usage, stdout); return EXIT_DONE;
 		default: usage_error(carve_usage, "carve: unknown option");
 		}
@@ -920,7 +925,7 @@ int cmd_carve(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", src, strerror(-err));
 	if (to) {
 		/* Connect first: a refused sender learns it before a long scan. */
-		if ((err = sender_open(&sender, site, to, job)))
+		if ((err = sender_open(&sender, site, to, job, compress)))
 			lb_die(sender_exit_code(err), "carve: %s", sender.error);
 		c->send = &sender;
 		if (!(c->member = malloc(sizeof(*c->member))))
@@ -994,11 +999,14 @@ int cmd_carve(int argc, char **argv)
 	progress_end(&pr);
 
 	if (c->send) {
+		char wire[100];
+
 		if ((err = sender_finish(c->send)))
 			lb_die(sender_exit_code(err), "carve: %s", c->send->error);
 		fprintf(stderr, "lifeboat: carve: job %s verified by the receiver: %llu messages, "
-			"%llu sent now\n", job, (unsigned long long)c->send->a.files,
-			(unsigned long long)c->send->a.sent_files);
+			"%llu sent now%s\n", job, (unsigned long long)c->send->a.files,
+			(unsigned long long)c->send->a.sent_files,
+			sender_wire(c->send, wire, sizeof(wire)));
 		sender_close(c->send);
 		tls_site_free(site);
 		free(c->member);

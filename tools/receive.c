@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "lib/archive.h"
+#include "lib/compress.h"
 #include "lib/hash.h"
 #include "lib/journal.h"
 #include "lib/outtree.h"
@@ -55,6 +56,7 @@ static const char receive_usage[] =
 struct job {
 	struct tls *tls;
 	struct rbuf *r;
+	struct zin *z;		/* the archive's decompressor, where agreed */
 	struct outtree out;
 	struct journal j;
 	const char *sender;
@@ -338,10 +340,15 @@ static int lock_job(int fd)
 	return 0;
 }
 
+static ssize_t tls_bytes(void *ctx, void *p, size_t len)
+{
+	return tls_read(ctx, p, len);
+}
+
 static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 {
 	struct job *jb = ctx;
-	ssize_t n = tls_read(jb->tls, p, len);
+	ssize_t n = jb->z ? zin_read(jb->z, p, len) : tls_read(jb->tls, p, len);
 
 	/* The evidence copy gets the bytes exactly as they came. */
 	if (n > 0 && jb->keepfd >= 0 && write(jb->keepfd, p, (size_t)n) != n) {
@@ -466,7 +473,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
 			  .sig = BUF_INIT(4096), .info = BUF_INIT(4096), .quiet = quiet };
 	char line[256], dir[4096], reply[64];
-	int err, code = 0, lockfd = -1, jfd = -1;
+	int err, code = 0, lockfd = -1, jfd = -1, zstd;
 
 	jb.out.dirfd = jb.out.tmpfd = jb.keepfd = -1;
 	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
@@ -496,6 +503,9 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = serve_pull(&jb, dest, line + 16, pullers);
 		goto out;
 	}
+	/* "LIFEBOAT/1 JOB NAME", and " zstd" where the sender compresses. */
+	if ((zstd = strlen(line) > 20 && !strcmp(line + strlen(line) - 5, " zstd")))
+		line[strlen(line) - 5] = 0;
 	if (strncmp(line, "LIFEBOAT/1 JOB ", 15) || !name_is_safe(line + 15)) {
 		code = refuse(&jb, EXIT_INTEGRITY, "bad hello '%.64s'", line);
 		goto out;
@@ -532,7 +542,13 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		goto out;
 	}
 	jb.next_seq = journal_next_seq(&jb.j);
-	snprintf(reply, sizeof(reply), "RESUME %llu\n", (unsigned long long)jb.next_seq);
+	/* The sender waits for this answer: nothing of the archive is buffered yet. */
+	if (zstd && (!(jb.z = malloc(sizeof(*jb.z))) || zin_init(jb.z, tls_bytes, jb.tls) < 0)) {
+		code = refuse(&jb, EXIT_SYSTEM, "out of memory%s", "");
+		goto out;
+	}
+	snprintf(reply, sizeof(reply), "RESUME %llu%s\n", (unsigned long long)jb.next_seq,
+		 zstd ? " zstd" : "");
 	if ((err = tls_write(jb.tls, reply, strlen(reply))) < 0) {
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
@@ -565,6 +581,9 @@ out:
 	buf_free(&jb.manifest);
 	buf_free(&jb.sig);
 	buf_free(&jb.info);
+	if (jb.z)
+		zin_free(jb.z);
+	free(jb.z);
 	free(jb.r);
 	return code;
 }

@@ -13,6 +13,7 @@
 
 static const char send_usage[] =
 "usage: lifeboat send DIR --tls SITE (--to HOST:PORT | --archive FILE) [--job NAME]\n"
+"                     [--no-compress]\n"
 "\n"
 "Send the tree that 'lifeboat carve --out DIR' wrote, every file listed in\n"
 "DIR/.lifeboat/manifest.tsv, to a receiver over mutually authenticated TLS\n"
@@ -25,6 +26,8 @@ static const char send_usage[] =
 "  --to HOST:PORT   the receiver\n"
 "  --archive FILE   write the archive instead\n"
 "  --job NAME       the job's name at the receiver (default: DIR's name)\n"
+"  --no-compress    send the archive as it is (by default it goes zstd\n"
+"                   compressed inside the TLS, where the receiver agrees)\n"
 "  -q, --quiet      no progress\n"
 "\n"
 "exit: 0 received and verified, 4 authentication or integrity failure,\n"
@@ -60,6 +63,7 @@ int cmd_send(int argc, char **argv)
 		{ "archive", required_argument, NULL, 'a' },
 		{ "job", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-compress", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -73,7 +77,7 @@ int cmd_send(int argc, char **argv)
 	char *line = NULL, path[4200], *dircopy;
 	size_t cap = 0;
 	uint64_t files = 0, octets = 0, total = 0;
-	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0;
+	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0, compress = 1;
 	struct progress pr;
 	FILE *manifest;
 
@@ -84,6 +88,7 @@ int cmd_send(int argc, char **argv)
 		case 'a': archive = optarg; break;
 		case 'j': job = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'C': compress = 0; break;
 		case 'h': fputs(send_usage, stdout); return EXIT_DONE;
 		default: usage_error(send_usage, "send: unknown option");
 		}
@@ -111,7 +116,7 @@ int cmd_send(int argc, char **argv)
 		if (ofd < 0)
 			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
 		archive_out_init(&a, job, write_fd, &ofd);
-	} else if ((err = sender_open(&s, site, to, job))) {
+	} else if ((err = sender_open(&s, site, to, job, compress))) {
 		lb_die(sender_exit_code(err), "send: %s", s.error);
 	}
 
@@ -169,8 +174,8 @@ int cmd_send(int argc, char **argv)
 			fprintf(stderr, "lifeboat: send: the receiver already holds job %s\n", job);
 		} else {
 			fprintf(stderr, "lifeboat: send: job %s verified by the receiver: %llu messages, "
-				"%llu sent now\n", job, (unsigned long long)files,
-				(unsigned long long)s.a.sent_files);
+				"%llu sent now%s\n", job, (unsigned long long)files,
+				(unsigned long long)s.a.sent_files, sender_wire(&s, path, sizeof(path)));
 		}
 		sender_close(&s);
 	}

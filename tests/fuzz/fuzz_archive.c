@@ -1,9 +1,10 @@
-/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire (pax members, the BagIt manifest) and the lines it keeps (journal, manifest.tsv). */
+/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire (pax members, plain or zstd, the BagIt manifest) and the lines it keeps (journal, manifest.tsv). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/archive.h"
+#include "lib/compress.h"
 #include "lib/journal.h"
 
 struct mem {
@@ -28,6 +29,7 @@ static ssize_t mem_read(void *ctx, void *p, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rbuf r;
+	static struct zin z;
 	struct mem m = { data, size };
 	struct archive_member am;
 	struct buf b = BUF_INIT(1 << 20);
@@ -44,6 +46,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rbuf_line(&r, line, sizeof(line)) == 0)
 		while (archive_next(&r, &am) > 0 && archive_data(&r, &am, &b) == 0)
 			;
+
+	/* The same, compressed: members read through the decompressor. */
+	m = (struct mem){ data, size };
+	if (zin_init(&z, mem_read, &m) == 0) {
+		memset(&r, 0, sizeof(r));
+		r.read = zin_read;
+		r.ctx = &z;
+		while (archive_next(&r, &am) > 0 && archive_data(&r, &am, &b) == 0)
+			;
+		zin_free(&z);
+	}
 	buf_free(&b);
 
 	memset(&am, 0, sizeof(am));

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compress.h"
 #include "lb.h"
 #include "sender.h"
 
@@ -54,9 +55,10 @@ static int send_failed(struct sender *s, int err)
 	return io_error(s, err, "send");
 }
 
-int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job)
+int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
+		int compress)
 {
-	char host[256], port[16], line[256];
+	char host[256], port[16], line[256], with[16] = "";
 	unsigned long long seq;
 	int err;
 
@@ -72,7 +74,7 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 		return io_error(s, err, "connect");
 	s->r->read = recv_bytes;
 	s->r->ctx = s->tls;
-	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s\n", job);
+	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s%s\n", job, compress ? " zstd" : "");
 	if ((err = tls_write(s->tls, line, strlen(line))) < 0 ||
 	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)
 		return io_error(s, err, "hello");
@@ -83,10 +85,26 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 	}
 	if (!strncmp(line, "ERROR ", 6))
 		return receiver_error(s, line);
-	if (sscanf(line, "RESUME %llu", &seq) != 1)
+	if (sscanf(line, "RESUME %llu %15s", &seq, with) < 1)
 		return io_error(s, -EUCLEAN, "hello");
 	s->a.resume = seq;
+	/* The receiver says whether it takes the archive compressed. */
+	if (!strcmp(with, "zstd") && compress) {
+		if (!(s->z = malloc(sizeof(*s->z))) || zout_init(s->z, send_bytes, s->tls) < 0)
+			return -ENOMEM;
+		s->a.write = zout_write;
+		s->a.ctx = s->z;
+	} else if (with[0]) {
+		return io_error(s, -EUCLEAN, "hello");
+	}
 	return 0;
+}
+
+/* Let the receiver have everything written so far (compressed data waits
+ * in the compressor otherwise). */
+static int flush(struct sender *s)
+{
+	return s->z ? zout_flush(s->z) : 0;
 }
 
 int sender_put(struct sender *s, struct archive_member *m, const void *data)
@@ -112,7 +130,7 @@ int sender_progress(struct sender *s, const char *phase, uint64_t done, uint64_t
 		return 0;
 	snprintf(s->phase, sizeof(s->phase), "%s", phase);
 	s->progress_at = now;
-	if ((err = archive_progress(&s->a, phase, done, total)) < 0)
+	if ((err = archive_progress(&s->a, phase, done, total)) < 0 || (err = flush(s)) < 0)
 		return send_failed(s, err);
 	return 0;
 }
@@ -124,7 +142,7 @@ int sender_finish(struct sender *s)
 
 	if (s->complete)
 		return 0;
-	if ((err = archive_finish(&s->a, sign_manifest, s->site)) < 0 ||
+	if ((err = archive_finish(&s->a, sign_manifest, s->site)) < 0 || (err = flush(s)) < 0 ||
 	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)
 		return io_error(s, err, "finish");
 	if (!strncmp(line, "ERROR ", 6))
@@ -134,13 +152,26 @@ int sender_finish(struct sender *s)
 	return 0;
 }
 
+const char *sender_wire(const struct sender *s, char *out, size_t len)
+{
+	if (!s->z)
+		return "";
+	snprintf(out, len, ", %.1f MiB of archive sent as %.1f MiB (zstd)",
+		 s->z->in / 1048576.0, s->z->out / 1048576.0);
+	return out;
+}
+
 void sender_close(struct sender *s)
 {
 	tls_close(s->tls, 1);
 	archive_out_free(&s->a);
+	if (s->z)
+		zout_free(s->z);
+	free(s->z);
 	free(s->r);
 	s->tls = NULL;
 	s->r = NULL;
+	s->z = NULL;
 }
 
 int sender_exit_code(int err)

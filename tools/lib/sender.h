@@ -8,11 +8,13 @@
 /*
  * The protocol (docs/transfer.md), after the TLS handshake:
  *
- *   sender:   LIFEBOAT/1 JOB NAME\n
- *   receiver: RESUME SEQ\n         send the members from SEQ on
+ *   sender:   LIFEBOAT/1 JOB NAME[ zstd]\n
+ *   receiver: RESUME SEQ[ zstd]\n  send the members from SEQ on (compressed
+ *                                  with zstd when both said so)
  *             COMPLETE\n           the receiver holds the whole job already
  *             ERROR CODE TEXT\n    refused (CODE is an exit code)
- *   sender:   the archive (archive.h), members below SEQ left out
+ *   sender:   the archive (archive.h), members below SEQ left out, as
+ *             zstd frames where agreed (compress.h)
  *   receiver: DONE FILES OCTETS\n  verified and committed, or ERROR
  */
 
@@ -21,6 +23,7 @@ struct sender {
 	struct tls *tls;
 	struct archive_out a;
 	struct rbuf *r;
+	struct zout *z;		/* the archive's compressor, where agreed */
 	int complete;		/* the receiver had the whole job already */
 	char phase[64];		/* of the last progress record sent */
 	double progress_at;	/* when it was sent (CLOCK_MONOTONIC seconds) */
@@ -32,9 +35,11 @@ struct sender {
  * receiver gives up on a connection silent for 300 s). */
 #define SENDER_PROGRESS_EVERY 30
 
-/* Connect to HOSTPORT and learn where job JOB resumes. 0, the receiver's
- * (positive) exit code when it refused, or -errno; the words in s->error. */
-int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job);
+/* Connect to HOSTPORT and learn where job JOB resumes; with COMPRESS, ask
+ * to send the archive compressed. 0, the receiver's (positive) exit code
+ * when it refused, or -errno; the words in s->error. */
+int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
+		int compress);
 /* Send message M (skipped when below the resume point). 0, the
  * receiver's exit code when it refused, or -errno. */
 int sender_put(struct sender *s, struct archive_member *m, const void *data);
@@ -47,6 +52,9 @@ int sender_progress(struct sender *s, const char *phase, uint64_t done, uint64_t
  * or the receiver's (positive) exit code with its words in s->error, or
  * -errno. */
 int sender_finish(struct sender *s);
+/* ", X MiB of archive sent as Y MiB (zstd)" where the archive went
+ * compressed, else "": for the sender's last words. */
+const char *sender_wire(const struct sender *s, char *out, size_t len);
 void sender_close(struct sender *s);
 /* The exit code for a result of sender_open() or sender_finish(): a
  * receiver's own code, 4 for authentication or integrity (certificate,
