@@ -26,11 +26,6 @@ static const char pull_usage[] =
 "exit: 0 pulled and verified, 4 authentication or integrity failure,\n"
 "100 usage (or no such job), 111 system or network failure\n";
 
-static ssize_t recv_bytes(void *ctx, void *p, size_t len)
-{
-	return tls_read(ctx, p, len);
-}
-
 /* Read the archive into BAG: each member JOB/REL to REL; dies on a
  * failure. bag-info.txt comes first: its Payload-Oxum sizes the progress. */
 static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struct tls_site *site,
@@ -130,7 +125,7 @@ int cmd_pull(int argc, char **argv)
 	if ((err = tls_connect(site, host, port, &tls)) < 0)
 		lb_die(err == -EPIPE || err == -ETIMEDOUT || err == -ECONNREFUSED || err == -ENOMEM ?
 		       EXIT_SYSTEM : EXIT_INTEGRITY, "pull: %s", tls_error(site));
-	r->read = recv_bytes;
+	r->read = tls_reader;
 	r->ctx = tls;
 	snprintf(line, sizeof(line), "LIFEBOAT/1 PULL %s\n", what);
 	if ((err = tls_write(tls, line, strlen(line))) < 0 ||

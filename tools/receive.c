@@ -340,11 +340,6 @@ static int lock_job(int fd)
 	return 0;
 }
 
-static ssize_t tls_bytes(void *ctx, void *p, size_t len)
-{
-	return tls_read(ctx, p, len);
-}
-
 static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 {
 	struct job *jb = ctx;
@@ -384,11 +379,6 @@ static int keep_archive(struct job *jb)
 		fd = -1;
 	}
 	return fd;
-}
-
-static int send_bytes(void *ctx, const void *p, size_t len)
-{
-	return tls_write(ctx, p, len);
 }
 
 /* Is NAME in the comma-separated LIST? */
@@ -435,7 +425,7 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 	}
 	if ((err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0)
 		goto out;
-	archive_out_init(&a, jb->name, send_bytes, jb->tls);
+	archive_out_init(&a, jb->name, tls_writer, jb->tls);
 	if ((err = tls_write(jb->tls, "SENDING\n", 8)) < 0)
 		goto done;
 	for (int i = 0; !err && i < BAG_TAG_FILES; i++) {
@@ -543,7 +533,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	}
 	jb.next_seq = journal_next_seq(&jb.j);
 	/* The sender waits for this answer: nothing of the archive is buffered yet. */
-	if (zstd && (!(jb.z = malloc(sizeof(*jb.z))) || zin_init(jb.z, tls_bytes, jb.tls) < 0)) {
+	if (zstd && (!(jb.z = malloc(sizeof(*jb.z))) || zin_init(jb.z, tls_reader, jb.tls) < 0)) {
 		code = refuse(&jb, EXIT_SYSTEM, "out of memory%s", "");
 		goto out;
 	}

@@ -8,16 +8,6 @@
 #include "lb.h"
 #include "sender.h"
 
-static int send_bytes(void *ctx, const void *p, size_t len)
-{
-	return tls_write(ctx, p, len);
-}
-
-static ssize_t recv_bytes(void *ctx, void *p, size_t len)
-{
-	return tls_read(ctx, p, len);
-}
-
 static int sign_manifest(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
 {
 	return tls_sign(ctx, hash, sig, cap, len);
@@ -72,13 +62,13 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 		return -ENOMEM;
 	if ((err = tls_connect(site, host, port, &s->tls)) < 0)
 		return io_error(s, err, "connect");
-	s->r->read = recv_bytes;
+	s->r->read = tls_reader;
 	s->r->ctx = s->tls;
 	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s%s\n", job, compress ? " zstd" : "");
 	if ((err = tls_write(s->tls, line, strlen(line))) < 0 ||
 	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)
 		return io_error(s, err, "hello");
-	archive_out_init(&s->a, job, send_bytes, s->tls);
+	archive_out_init(&s->a, job, tls_writer, s->tls);
 	if (!strcmp(line, "COMPLETE")) {
 		s->complete = 1;
 		return 0;
@@ -90,7 +80,7 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 	s->a.resume = seq;
 	/* The receiver says whether it takes the archive compressed. */
 	if (!strcmp(with, "zstd") && compress) {
-		if (!(s->z = malloc(sizeof(*s->z))) || zout_init(s->z, send_bytes, s->tls) < 0)
+		if (!(s->z = malloc(sizeof(*s->z))) || zout_init(s->z, tls_writer, s->tls) < 0)
 			return -ENOMEM;
 		s->a.write = zout_write;
 		s->a.ctx = s->z;

@@ -423,6 +423,16 @@ int tls_write(struct tls *t, const void *p, size_t len)
 	return 0;
 }
 
+ssize_t tls_reader(void *ctx, void *p, size_t len)
+{
+	return tls_read(ctx, p, len);
+}
+
+int tls_writer(void *ctx, const void *p, size_t len)
+{
+	return tls_write(ctx, p, len);
+}
+
 void tls_close(struct tls *t, int send_notify)
 {
 	if (!t)

@@ -47,6 +47,10 @@ int tls_accept(struct tls_site *s, int fd, struct tls **out);
 /* Read up to LEN bytes: > 0 bytes read, 0 at the peer's close_notify, < 0 error. */
 ssize_t tls_read(struct tls *t, void *p, size_t len);
 int tls_write(struct tls *t, const void *p, size_t len);
+/* The same two as the read and write callbacks of a stream (rbuf, archive,
+ * compress): CTX is the struct tls. */
+ssize_t tls_reader(void *ctx, void *p, size_t len);
+int tls_writer(void *ctx, const void *p, size_t len);
 /* Send close_notify (when SEND_NOTIFY), close and free. */
 void tls_close(struct tls *t, int send_notify);
 
