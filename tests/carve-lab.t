@@ -20,7 +20,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # fs damage lab_options min_recall min_placement min_user_placement max_false_positives [carve options]
 # (user placement: at the right user, folder, name and flags where the
-# domain's directory name was lost with the first inode chunk)
+# domain's directory name was lost with the first inode chunk; folders
+# whose names went with it are named by Dovecot's list index, through the
+# GUID in each folder's dovecot-uidlist)
 # (lab options joined by commas, "-" for none)
 while read -r fs damage labopts recall placement uplacement fp opts; do
 	[ "$labopts" = - ] && labopts=
@@ -65,11 +67,11 @@ xfs none - 1.0 1.0 1.0 0
 xfs wipefs - 1.0 1.0 1.0 0
 xfs nosb - 1.0 1.0 1.0 0
 ext4 nosb - 1.0 1.0 1.0 0
-xfs reformat - 0.99 0.0 0.65 2
-xfs cutshort:50 - 0.99 0.0 0.65 2
+xfs reformat - 0.99 0.0 0.95 2
+xfs cutshort:50 - 0.99 0.0 0.95 2
 xfs zeroprefix:64 - 0.95 0.0 0.25 2
-xfs mounted - 0.99 0.0 0.65 2
-xfs crossformat - 0.98 0.0 0.25 3
+xfs mounted - 0.99 0.0 0.95 2
+xfs crossformat - 0.98 0.0 0.95 3
 xfs reuse - 0.85 0.0 0.0 3
 ext4 reformat - 0.78 0.0 0.0 2 --no-metadata
 xfs reformat - 0.78 0.0 0.0 1 --no-metadata

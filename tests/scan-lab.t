@@ -1,7 +1,8 @@
 #!/bin/sh
 # scan on lab disks reformatted across filesystems (ext4 -> XFS, XFS -> ext4)
 # reports the earlier filesystem's superblocks and metadata, finds the
-# Maildir names of the old store, and leaves the image unchanged.
+# Maildir names of the old store and the folder names in Dovecot's list
+# indexes, and leaves the image unchanged.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -54,6 +55,11 @@ for p, f in folders.items():
         want = sum(1 for m in t["messages"] if m["path"].rsplit("/", 2)[0].endswith(p))
         assert f["names"] <= want, f"{p}: {f['names']} names, the store had {want}"
 assert r["mail"]["message_starts"] >= 0.5 * sum(m["intact"] for m in live), r["mail"]
+# Dovecot's list indexes name each folder once by its GUID: some survive,
+# and never more names than the store had folders besides INBOX.
+folders_had = {m["path"].split("/Maildir/")[0] + "/" + m["path"].split("/Maildir/")[1].split("/")[0]
+               for m in t["messages"] if m["path"].split("/Maildir/")[1].startswith(".")}
+assert 0 < r["folder_names"] <= len(folders_had), (r["folder_names"], sorted(folders_had))
 print(f"{old} -> {new}: {earlier[0]['superblocks_found']} old superblocks, "
       f"{names} Maildir names for {len(live)} live messages, "
       f"{r['mail']['message_starts']} message starts")

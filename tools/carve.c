@@ -110,6 +110,10 @@ struct carve_run {
 	const char *src;
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
+	/* Maildir++ folders whose directory's GUID (in its dovecot-uidlist)
+	 * a list index names: sorted by (vol, dir). */
+	struct folder_dir { uint64_t vol, dir; const char *name; } *folder_dirs;
+	size_t nfolder_dirs, folder_dirs_cap;
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
 };
 
@@ -566,6 +570,70 @@ static void learn_root_name(struct carve_run *c)
 		snprintf(c->root_name, sizeof(c->root_name), "%s", r.name[0]);
 }
 
+/* Read the start of regular file INO of volume VOL through its inode. */
+static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
+			       uint8_t *buf, size_t cap)
+{
+	uint64_t size;
+	int64_t mtime;
+	int current, nr;
+
+	nr = vol == REMNANTS_EXT4_VOL ? ext4_file(c, ino, &size, &mtime, &current)
+				      : xfs_file(c, vol, ino, &size, &mtime, &current);
+	if (nr <= 0)
+		return -ENOENT;
+	if (size < cap)
+		cap = (size_t)size;
+	if (file_ranges[0].len < cap)
+		cap = (size_t)file_ranges[0].len;
+	return dev_read(&c->dev, buf, cap, file_ranges[0].off);
+}
+
+/* A folder's dovecot-uidlist gives its GUID: the name a list index gives
+ * that GUID is the folder's directory name. */
+static void learn_folder_dir(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct carve_run *c = arg;
+	uint8_t head[512], guid[16];
+	const char *name;
+	ssize_t len;
+
+	if (n->is_dir || strcmp(dirtree_name(t, n), "dovecot-uidlist") ||
+	    (len = read_file_start(c, n->vol, n->ino, head, sizeof(head))) <= 0 ||
+	    maildir_uidlist_guid(head, (size_t)len, guid) < 0 ||
+	    !(name = folders_lookup(&c->r.folders, guid)))
+		return;
+	if (ARRAY_GROW(c->folder_dirs, c->nfolder_dirs, c->folder_dirs_cap) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	c->folder_dirs[c->nfolder_dirs++] = (struct folder_dir){ n->vol, n->dir, name };
+}
+
+static int cmp_folder_dir(const void *a, const void *b)
+{
+	const struct folder_dir *x = a, *y = b;
+
+	if (x->vol != y->vol)
+		return x->vol < y->vol ? -1 : 1;
+	return x->dir < y->dir ? -1 : x->dir > y->dir;
+}
+
+static void learn_folder_names(struct carve_run *c)
+{
+	if (!c->r.folders.n)
+		return;
+	dirtree_each(&c->r.tree, learn_folder_dir, c);
+	qsort(c->folder_dirs, c->nfolder_dirs, sizeof(*c->folder_dirs), cmp_folder_dir);
+}
+
+/* The name a list index gives directory DIR through its GUID, or NULL. */
+static const char *folder_name(const struct carve_run *c, uint64_t vol, uint64_t dir)
+{
+	struct folder_dir key = { vol, dir, NULL }, *f;
+
+	f = bsearch(&key, c->folder_dirs, c->nfolder_dirs, sizeof(key), cmp_folder_dir);
+	return f ? f->name : NULL;
+}
+
 struct fill_ctx {
 	struct carve_run *c;
 	const char *name;	/* the message's Maildir name */
@@ -576,7 +644,8 @@ struct fill_ctx {
  * dirtree_fill_fn): the message's directory, under a Maildir whose
  * listing is gone, is cur/ when the name carries Maildir info (":2,")
  * and new/ when not; a Maildir root is called what the other roots on
- * the disk are called. A Maildir++ folder's name is not guessed.
+ * the disk are called; a Maildir++ folder is called what a list index
+ * calls its GUID. A folder's name is never guessed.
  */
 static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint64_t dir,
 				     int depth, void *arg)
@@ -585,9 +654,9 @@ static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint
 
 	if (depth == 0)
 		return strstr(f->name, ":2,") ? "cur" : "new";
-	if (f->c->root_name[0] && is_maildir_root(t, vol, dir))
-		return f->c->root_name;
-	return NULL;
+	if (is_maildir_root(t, vol, dir))
+		return f->c->root_name[0] ? f->c->root_name : NULL;
+	return folder_name(f->c, vol, dir);
 }
 
 /*
@@ -702,6 +771,7 @@ static void place_through_inodes(struct carve_run *c)
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
 	learn_root_name(c);
+	learn_folder_names(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
 	for (size_t i = 0, done = 0; i < l->n; i++) {
@@ -1031,6 +1101,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->seen);
 	free(c->claimed);
 	free(c->by_size);
+	free(c->folder_dirs);
 	inuse_close(c->inuse);
 	free(names.v);
 	summary_free(&c->users);

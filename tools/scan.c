@@ -52,7 +52,7 @@ struct folder {
  * directory blocks (in the journal) show it in each, so the count is of
  * distinct bases per Maildir folder (the directory above cur/new/tmp).
  */
-struct folders {
+struct folder_counts {
 	const struct dirtree *tree;
 	char **keys;		/* "FOLDER\tBASE", complete paths prefixed '/' */
 	size_t nkeys, keys_cap;
@@ -65,7 +65,7 @@ static void collect_maildir_name(const struct dirtree *t, const struct dirtree_n
 				 void *arg)
 {
 	const char *name = dirtree_name(t, n);
-	struct folders *f = arg;
+	struct folder_counts *f = arg;
 	struct maildir_name mn;
 	char path[512], *slash, *key;
 	int top;
@@ -92,7 +92,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void count_folders(struct folders *f)
+static void count_folders(struct folder_counts *f)
 {
 	if (f->nkeys)
 		qsort(f->keys, f->nkeys, sizeof(*f->keys), cmp_str);
@@ -135,7 +135,7 @@ static void fmt_time(uint32_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-static void report_text(struct scan *s, struct folders *f)
+static void report_text(struct scan *s, struct folder_counts *f)
 {
 	char u[37], t[40];
 
@@ -203,6 +203,7 @@ static void report_text(struct scan *s, struct folders *f)
 	printf("directory blocks: %llu ext4, %llu xfs, %zu entries\n",
 	       (unsigned long long)s->r.ext4_dirblocks, (unsigned long long)s->r.xfs_dirblocks,
 	       s->r.tree.n);
+	printf("dovecot list indexes: %zu folder names by GUID\n", s->r.folders.n);
 	printf("mail: %llu message starts, %llu messages named in Maildir folders\n",
 	       (unsigned long long)s->r.nstarts, (unsigned long long)f->names);
 	for (size_t i = 0; i < f->n; i++)
@@ -223,7 +224,7 @@ static void json_copies(struct json *j, const uint64_t *c, unsigned n)
 	json_arr_end(j);
 }
 
-static void report_json(struct scan *s, struct folders *f)
+static void report_json(struct scan *s, struct folder_counts *f)
 {
 	struct json j;
 	char u[37];
@@ -315,6 +316,7 @@ static void report_json(struct scan *s, struct folders *f)
 	json_key(&j, "xfs"); json_u64(&j, s->r.xfs_dirblocks);
 	json_key(&j, "entries"); json_u64(&j, s->r.tree.n);
 	json_obj_end(&j);
+	json_key(&j, "folder_names"); json_u64(&j, s->r.folders.n);
 
 	json_key(&j, "mail");
 	json_obj_begin(&j);
@@ -344,7 +346,7 @@ int cmd_scan(int argc, char **argv)
 		{ 0 }
 	};
 	struct scan *s = calloc(1, sizeof(*s));
-	struct folders f = { 0 };
+	struct folder_counts f = { 0 };
 	struct progress pr;
 	int c, err;
 

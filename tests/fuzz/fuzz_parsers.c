@@ -1,4 +1,4 @@
-/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, DKIM, Maildir names, ext4 and XFS structures. */
+/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, DKIM, Maildir names, Dovecot's uidlist headers and list indexes, ext4 and XFS structures. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,11 @@ static int count_xfs(const struct xfs_dirent *de, void *arg)
 	return 0;
 }
 
+static void count_folder(const uint8_t guid[16], const char *dir, void *arg)
+{
+	(*(size_t *)arg) += strlen(dir) + guid[0];
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct maildir_name mn;
@@ -29,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xfs_inode_info in;
 	size_t names = 0, hdr;
 	uint32_t seed;
+	uint8_t guid[16];
 	char value[256];
 
 	hdr = mail_header_block(data, data + size);
@@ -37,6 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dkim_check_body(data, size, hdr);
 	}
 	maildir_name_parse((const char *)data, size, &mn);
+	if (maildir_uidlist_guid(data, size, guid) == 0)
+		names += guid[0];
+	maildir_list_index(data, size, count_folder, &names);
 	/* Fixed-size structures get exactly their size, copied, so that a
 	 * read past the end is an ASan error. */
 	if (size >= 1024) {

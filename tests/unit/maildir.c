@@ -1,10 +1,100 @@
-/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data), and uidlist headers. */
+/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data), uidlist headers, and a list index Dovecot wrote (tests/unit/maildir/). */
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/maildir.h"
+
+struct got {
+	char dirs[16][64];
+	char guids[16][33];
+	int n;
+};
+
+static void keep(const uint8_t guid[16], const char *dir, void *arg)
+{
+	struct got *g = arg;
+
+	if (g->n == 16)
+		return;
+	snprintf(g->dirs[g->n], sizeof(g->dirs[0]), "%s", dir);
+	for (int i = 0; i < 16; i++)
+		snprintf(g->guids[g->n] + 2 * i, 3, "%02x", guid[i]);
+	g->n++;
+}
+
+/*
+ * dovecot.list.index from a lab Maildir (Dovecot 2.3, folders Sent,
+ * Archive, Archive/2019, Drafts, Trash): each folder with the GUID its
+ * dovecot-uidlist holds, INBOX left out; cut short, nothing; a parent
+ * loop drops the folders in it and keeps the rest.
+ */
+static int check_list_index(const char *dir)
+{
+	static const char *const want[][2] = {
+		{ ".Sent", "2eb4293548d8116b1228000083ecc375" },
+		{ ".Archive", "d9ed582e4cd8116b5d28000083ecc375" },
+		{ ".Archive.2019", "b26c35144ad8116b2b28000083ecc375" },
+		{ ".Drafts", "3c434e304ad8116b3528000083ecc375" },
+		{ ".Trash", "f212742d4bd8116b4928000083ecc375" },
+	};
+	uint8_t p[4096], guid[16];
+	char path[4096];
+	struct got g = { .n = 0 };
+	size_t len;
+	int bad = 0, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/maildir/dovecot.list.index", dir);
+	if (!(f = fopen(path, "rb"))) {
+		printf("FAIL cannot open %s\n", path);
+		return 1;
+	}
+	len = fread(p, 1, sizeof(p), f);
+	fclose(f);
+	if (maildir_list_index_size(p, len) != len) {
+		printf("FAIL list index size %zu, file %zu\n", maildir_list_index_size(p, len), len);
+		bad++;
+	}
+	n = maildir_list_index(p, len, keep, &g);
+	if (n != 5 || g.n != 5) {
+		printf("FAIL list index gave %d folders, want 5\n", n);
+		bad++;
+	}
+	for (int i = 0; i < g.n && i < 5; i++)
+		if (strcmp(g.dirs[i], want[i][0]) || strcmp(g.guids[i], want[i][1])) {
+			printf("FAIL folder %d: %s %s, want %s %s\n", i, g.dirs[i], g.guids[i],
+			       want[i][0], want[i][1]);
+			bad++;
+		}
+	if (maildir_list_index(p, len - 1, keep, &g) != -EINVAL) {
+		printf("FAIL a list index cut short was read\n");
+		bad++;
+	}
+	/* Archive (uid 3) made a child of its own child 2019 (uid 4). */
+	for (size_t r = get_le32(p + 4); r + get_le32(p + 8) <= len; r += get_le32(p + 8))
+		if (get_le32(p + r) == 3)
+			memcpy(p + r + 0x10 + 4, "\4\0\0\0", 4);
+	g.n = 0;
+	if ((n = maildir_list_index(p, len, keep, &g)) != 3) {
+		printf("FAIL a parent loop gave %d folders, want 3\n", n);
+		bad++;
+	}
+	/* The GUID in a uidlist header, wherever the field is. */
+	if (maildir_uidlist_guid((const uint8_t *)"3 V1 N2 G2eb4293548d8116b1228000083ecc375\n1 :x\n",
+				 48, guid) || guid[0] != 0x2e || guid[15] != 0x75) {
+		printf("FAIL uidlist GUID not read\n");
+		bad++;
+	}
+	if (!maildir_uidlist_guid((const uint8_t *)"3 V1 N2 G2eb4293548d8116b\n", 26, guid) ||
+	    !maildir_uidlist_guid((const uint8_t *)"3 V1 N2\nG2eb4293548d8116b1228000083ecc375", 41, guid)) {
+		printf("FAIL a short GUID or one past the header line was read\n");
+		bad++;
+	}
+	return bad;
+}
 
 int main(int argc, char **argv)
 {
@@ -54,6 +144,13 @@ int main(int argc, char **argv)
 				printf("FAIL '%s' taken for a uidlist\n", no[i]);
 				bad++;
 			}
+	}
+	{
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%s", argv[1]);
+		bad += check_list_index(dirname(dir));
+		n += 8;
 	}
 	printf("%d cases, %d failed\n", n, bad);
 	return bad != 0;

@@ -1,4 +1,5 @@
-/* maildir.c - parse Dovecot Maildir file names. */
+/* maildir.c - parse Dovecot Maildir file names, uidlist headers and mailbox list indexes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "maildir.h"
@@ -89,4 +90,225 @@ int maildir_uidlist_start(const uint8_t *p, const uint8_t *end)
 		return 0;
 	s += 2;
 	return read_num(&s, e, &v) == 0;
+}
+
+static int hex_val(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16])
+{
+	const uint8_t *nl = memchr(p, '\n', len), *end = nl ? nl : p + len;
+
+	if (!maildir_uidlist_start(p, end))
+		return -EINVAL;
+	/* Fields after the version are separated by single spaces. */
+	for (const uint8_t *f = p; f < end; f++) {
+		if (f[0] != ' ' || end - f < 34 || f[1] != 'G' ||
+		    (end - f > 34 && f[34] != ' '))
+			continue;
+		for (int i = 0; i < 16; i++) {
+			int hi = hex_val(f[2 + 2 * i]), lo = hex_val(f[3 + 2 * i]);
+
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			guid[i] = (uint8_t)(hi << 4 | lo);
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Bounds that keep a hostile list index cheap to parse: a real one holds
+ * a user's folders, a few KiB. */
+#define LIST_INDEX_MAX (64u << 10)
+#define LIST_INDEX_DEPTH 16
+
+size_t maildir_list_index_size(const uint8_t *p, size_t len)
+{
+	uint32_t base, hdr, rec, count;
+
+	if (len < 40 || p[0] != 7 || !(p[12] & 1))	/* 1: little-endian */
+		return 0;
+	base = get_le16(p + 2);
+	hdr = get_le32(p + 4);
+	rec = get_le32(p + 8);
+	count = get_le32(p + 32);
+	if (base < 40 || base % 8 || hdr < base || hdr > LIST_INDEX_MAX || rec < 8 ||
+	    rec > 1024 || count > LIST_INDEX_MAX / rec || hdr + count * rec > LIST_INDEX_MAX)
+		return 0;
+	return hdr + count * rec;
+}
+
+struct list_name {
+	uint32_t id;
+	const char *name;	/* NUL-terminated inside the index */
+};
+
+struct list_rec {
+	uint32_t uid, name_id, parent;
+	const uint8_t *guid;
+	int usable;		/* selectable, with a GUID */
+};
+
+static int cmp_name(const void *a, const void *b)
+{
+	uint32_t x = ((const struct list_name *)a)->id, y = ((const struct list_name *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	uint32_t x = ((const struct list_rec *)a)->uid, y = ((const struct list_rec *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Read the "list" header: { u32 id, name NUL } after a flag byte. */
+static int list_names(const uint8_t *d, size_t size, struct list_name **out, size_t *n)
+{
+	size_t cap = size / 5 + 1, k = 0;
+	struct list_name *v = malloc(cap * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t pos = 1; pos + 5 <= size && k < cap; ) {
+		uint32_t id = get_le32(d + pos);
+		const uint8_t *nul = memchr(d + pos + 4, 0, size - pos - 4);
+
+		if (!id || !nul)
+			break;
+		v[k].id = id;
+		v[k++].name = (const char *)d + pos + 4;
+		pos = (size_t)(nul - d) + 1;
+	}
+	qsort(v, k, sizeof(*v), cmp_name);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/* One level of a folder name as Dovecot keeps it, usable in a Maildir++
+ * directory name: printable ASCII (mUTF-7 is), no '/' or '.'. */
+static int level_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < ' ' || s[i] > '~' || s[i] == '/' || s[i] == '.')
+			return 0;
+	return 1;
+}
+
+/* The Maildir++ directory of record R: ".A.B", from the root down. */
+static int folder_dir(const struct list_rec *recs, size_t nrec, const struct list_name *names,
+		      size_t nnames, const struct list_rec *r, char *out, size_t cap)
+{
+	const char *level[LIST_INDEX_DEPTH];
+	size_t nl = 0, len = 0;
+
+	while (r) {
+		struct list_name key = { .id = r->name_id }, *nm;
+		struct list_rec rkey = { .uid = r->parent };
+
+		if (nl == LIST_INDEX_DEPTH ||
+		    !(nm = bsearch(&key, names, nnames, sizeof(*names), cmp_name)) ||
+		    !level_ok(nm->name))
+			return -EINVAL;
+		level[nl++] = nm->name;
+		r = r->parent ? bsearch(&rkey, recs, nrec, sizeof(*recs), cmp_rec) : NULL;
+		if (rkey.uid && !r)
+			return -EINVAL;	/* a parent not in the index */
+	}
+	if (!strcmp(level[nl - 1], "INBOX"))
+		return -EINVAL;	/* INBOX is the Maildir's root, not a folder */
+	for (size_t i = nl; i-- > 0; ) {
+		size_t k = strlen(level[i]);
+
+		if (len + k + 2 > cap)
+			return -EINVAL;
+		out[len++] = '.';
+		memcpy(out + len, level[i], k);
+		len += k;
+	}
+	out[len] = 0;
+	return 0;
+}
+
+int maildir_list_index(const uint8_t *p, size_t len,
+		       void (*fn)(const uint8_t guid[16], const char *dir, void *arg), void *arg)
+{
+	size_t size = maildir_list_index_size(p, len), nnames = 0, nrec, given = 0;
+	uint32_t hdr, rec_size, off;
+	const uint8_t *list = NULL;
+	uint32_t list_size = 0, list_off = 0;
+	struct list_name *names = NULL;
+	struct list_rec *recs;
+	int err;
+
+	if (!size || size > len)
+		return -EINVAL;
+	hdr = get_le32(p + 4);
+	rec_size = get_le32(p + 8);
+	nrec = get_le32(p + 32);
+	/* Extension headers: { u32 header size, u32 reset id, u16 record
+	 * offset, u16 record size, u16 align, u16 name size }, the name and
+	 * then the header, each padded to 8 bytes. */
+	for (off = get_le16(p + 2); off + 16 <= hdr; ) {
+		uint32_t hsize = get_le32(p + off), nsize = get_le16(p + off + 14);
+		uint32_t data = off + 16 + ((nsize + 7) & ~7u);
+
+		if (data > hdr || hsize > hdr - data)
+			return -EINVAL;
+		if (nsize == 4 && !memcmp(p + off + 16, "list", 4)) {
+			list = p + data;
+			list_size = hsize;
+			list_off = get_le16(p + off + 8);
+			if (get_le16(p + off + 10) < 24 || list_off + 24 > rec_size)
+				return -EINVAL;
+		}
+		off = data + ((hsize + 7) & ~7u);
+	}
+	if (!list)
+		return -EINVAL;
+	if (!(recs = calloc(nrec + 1, sizeof(*recs))))
+		return -ENOMEM;
+	if ((err = list_names(list, list_size, &names, &nnames)) < 0) {
+		free(recs);
+		return err;
+	}
+	for (size_t i = 0; i < nrec; i++) {
+		const uint8_t *r = p + hdr + i * rec_size, *lr = r + list_off;
+		static const uint8_t zero[16];
+
+		recs[i].uid = get_le32(r);
+		recs[i].name_id = get_le32(lr);
+		recs[i].parent = get_le32(lr + 4);
+		recs[i].guid = lr + 8;
+		/* Flags: 4 nonexistent, 8 corrupted name, 0x10 \NoSelect. */
+		recs[i].usable = !(r[4] & 0x1c) && memcmp(lr + 8, zero, 16);
+	}
+	qsort(recs, nrec, sizeof(*recs), cmp_rec);
+	for (size_t i = 0; i < nrec; i++) {
+		char dir[256];
+
+		if (recs[i].usable &&
+		    folder_dir(recs, nrec, names, nnames, &recs[i], dir, sizeof(dir)) == 0) {
+			fn(recs[i].guid, dir, arg);
+			given++;
+		}
+	}
+	free(names);
+	free(recs);
+	return (int)given;
 }

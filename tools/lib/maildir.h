@@ -1,4 +1,4 @@
-/* maildir.h - Dovecot Maildir file names: delivery time, sizes and flags. */
+/* maildir.h - Dovecot Maildir file names, and the files Dovecot keeps beside them. */
 #ifndef MAILDIR_H
 #define MAILDIR_H
 
@@ -34,5 +34,39 @@ int maildir_name_parse(const char *name, size_t len, struct maildir_name *out);
  * ends a carved message as surely as the next message's header does.
  */
 int maildir_uidlist_start(const uint8_t *p, const uint8_t *end);
+
+/* The mailbox GUID ("G" and 32 hex digits) in the dovecot-uidlist header
+ * line at P (LEN bytes). Returns 0, or -EINVAL when there is none. */
+int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16]);
+
+/*
+ * Dovecot's mailbox list index (dovecot.list.index, in a Maildir's root)
+ * names every folder of the user and records its GUID, which the folder's
+ * own dovecot-uidlist repeats. So where a format lost the directory that
+ * named a Maildir++ folder, the GUID still joins the folder to its name.
+ *
+ * The file is a Dovecot mail index, little-endian: a base header (major
+ * version 7, its own size at offset 2, the whole header's size at 4, the
+ * record size at 8, compatibility flags at 12, the record count at 32),
+ * extension headers up to the header's end, then one record per mailbox.
+ * The "list" extension's header maps name ids to one level's name each
+ * (a flag byte, then { u32 id, name NUL } until id 0); its record part is
+ * { u32 name id, u32 parent's uid, GUID[16], u32 uidvalidity }.
+ */
+
+/* What a list index needs to be parsed whole, from its first bytes (the
+ * header and every record), or 0 when P starts no list index. */
+size_t maildir_list_index_size(const uint8_t *p, size_t len);
+
+/*
+ * Call FN for every selectable folder in the list index at P (LEN bytes)
+ * but INBOX, with its GUID and its Maildir++ directory name (".Archive.2019":
+ * a dot before each level). A folder with a name that would not make a
+ * plain directory name ('/', '.', control bytes) is skipped, not guessed.
+ * Returns the count of folders given to FN, or -EINVAL when P is no list
+ * index or is cut short.
+ */
+int maildir_list_index(const uint8_t *p, size_t len,
+		       void (*fn)(const uint8_t guid[16], const char *dir, void *arg), void *arg);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "mail.h"
+#include "maildir.h"
 #include "remnants.h"
 
 /* Sequential reads of this size keep the disk, not the CPU, the limit. */
@@ -19,6 +20,7 @@ void remnants_init(struct remnants *r)
 {
 	memset(r, 0, sizeof(*r));
 	dirtree_init(&r->tree, REMNANTS_MAX_DIRENTS);
+	folders_init(&r->folders, REMNANTS_MAX_FOLDERS);
 }
 
 void remnants_free(struct remnants *r)
@@ -26,6 +28,7 @@ void remnants_free(struct remnants *r)
 	for (int i = 0; i < r->next4; i++)
 		free(r->ext4[i].gdt);
 	dirtree_free(&r->tree);
+	folders_free(&r->folders);
 	free(r->starts);
 	free(r->pieces);
 	free(r->piece_line);
@@ -318,6 +321,24 @@ static void scan_piece_start(struct remnants *r, const uint8_t *q, size_t left, 
 	r->pieces[r->npieces++] = off;
 }
 
+static void keep_folder(const uint8_t guid[16], const char *dir, void *arg)
+{
+	struct remnants *r = arg;
+
+	if (folders_add(&r->folders, guid, dir) < 0)
+		r->folders.dropped++;
+}
+
+/* A Dovecot list index (a file, so it starts a block): its folders' names
+ * by GUID. One larger than the overlap past a chunk is not read. */
+static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail)
+{
+	size_t size = maildir_list_index_size(p, avail);
+
+	if (size && size <= avail)
+		maildir_list_index(p, size, keep_folder, r);
+}
+
 /* Look at every 512-byte position of one chunk. P has LEN bytes of the
  * chunk plus up to OVERLAP bytes that follow it (AVAIL in all). */
 static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t avail,
@@ -344,6 +365,8 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			scan_xfs_dirblocks_at(r, q, left, off);
 		if (q[0] == 'I' && q[1] == 'N' && q[4] == 3)
 			scan_xfs_inodes_at(r, q, left, off);
+		if (q[0] == 7 && left >= 40 && q[12] & 1)
+			scan_list_index(r, q, left);
 		if (off % 1024 == 0) {
 			/* A directory block starts with an entry whose inode
 			 * is non-zero and whose rec_len is small and aligned. */
@@ -585,6 +608,7 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 	}
 	free(buf);
 	keep_block_aligned_starts(r);
+	folders_sort(&r->folders);
 	for (int i = 0; !r->next4 && i < r->ngdt; i++)
 		infer_ext4_at(r, dev, r->gdt[i].off, r->gdt[i].desc_size);
 	for (int i = 0; i < r->nxino; i++) {

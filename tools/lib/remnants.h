@@ -5,13 +5,15 @@
 #include "dev.h"
 #include "dirtree.h"
 #include "ext4.h"
+#include "folders.h"
 #include "xfs.h"
 
 /*
  * remnants_scan() reads the whole source once, in large sequential reads,
  * and looks at every 512-byte position for ext4 and XFS superblocks, XFS
  * v3 inodes (short-form directories inside them too), ext4 and XFS
- * directory blocks, and the starts of mail messages. `lifeboat scan`
+ * directory blocks, Dovecot's mailbox list indexes (folder names by
+ * GUID), and the starts of mail messages. `lifeboat scan`
  * reports what it found; `lifeboat carve` recovers from it.
  */
 
@@ -19,6 +21,8 @@
 #define REMNANTS_EXT4_VOL 1
 /* Cap on directory entries kept, so memory stays bounded on huge disks. */
 #define REMNANTS_MAX_DIRENTS (1u << 20)
+/* The same for (folder GUID, name) pairs from list indexes. */
+#define REMNANTS_MAX_FOLDERS (1u << 20)
 
 struct ext4_fs {
 	struct ext4_sb_info sb;	/* the copy with the lowest group number */
@@ -69,6 +73,7 @@ struct remnants {
 	int nxino;
 	uint64_t ext4_dirblocks, xfs_dirblocks;
 	struct dirtree tree;
+	struct folders folders;	/* Maildir++ folder names by GUID */
 	/* ext4 directory checksum seeds seen with a "." entry: which
 	 * directory (inode) each one belongs to. */
 	struct { uint32_t seed; uint64_t ino; } *dir_seeds;
