@@ -18,7 +18,7 @@ printf 'not a message of the store\n' >junk
 printf 'From: a\nSubject: 7\n\nseven, overwritten\n' >m7
 printf 'From: a\nSubject: 8\n\neight\n' >m8
 # m1 placed at its full path; m2 placed at the user/folder suffix (top lost);
-# m3 under the wrong flags (recovered, not placed); m4 an orphan; m5 only in
+# m3 under the wrong flags (recovered, not placed: misplaced); m4 an orphan; m5 only in
 # unverified/ (not recovered); m6 deleted and found under deleted/; m8 at
 # USER/Maildir/... with the domain lost (placed at its user only).
 cp m1 'out/vmail/example.com/alice/Maildir/cur/1.A.h,S=1:2,S'
@@ -53,7 +53,7 @@ PY
 python3 - <<'PY' || fail "wrong numbers: $(cat score.json)"
 import json
 s = json.load(open("score.json"))
-want = {"live": 7, "intact": 6, "recovered": 5, "placed": 2, "placed_user": 3, "false_positives": 1,
+want = {"live": 7, "intact": 6, "recovered": 5, "placed": 2, "placed_user": 3, "false_positives": 1, "misplaced": 1,
         "deleted_intact": 1, "deleted_recovered": 1, "live_in_deleted": 0}
 for k, v in want.items():
     assert s[k] == v, (k, s[k], v)

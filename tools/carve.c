@@ -805,12 +805,26 @@ static void index_names_by_size(struct carve_run *c)
 	qsort(c->by_size, c->nby_size, sizeof(*c->by_size), cmp_named_size);
 }
 
+/* Dovecot's virtual size (a name's W=): the size with every bare LF made
+ * CRLF. */
+static uint64_t virtual_size(const uint8_t *p, size_t len)
+{
+	uint64_t v = len;
+
+	for (const uint8_t *q = p; (q = memchr(q, '\n', len - (size_t)(q - p))); q++)
+		if (q == p || q[-1] != '\r')
+			v++;
+	return v;
+}
+
 /*
- * The one unplaced name whose S= is SIZE, or NULL when there is none, or
- * more than one message of that size (a guess is never presented as a
- * placement). Names of one message (new/ and cur/) count once.
+ * The one unplaced name whose S= is SIZE and whose W= (where it has one)
+ * is VSIZE, or NULL when there is none, or more than one message with
+ * those sizes (a guess is never presented as a placement). Two messages
+ * of one size mostly differ in their count of lines, so W= tells them
+ * apart. Names of one message (new/ and cur/) count once.
  */
-static struct named *join_by_size(struct carve_run *c, uint64_t size)
+static struct named *join_by_size(struct carve_run *c, uint64_t size, uint64_t vsize)
 {
 	size_t lo = 0, hi = c->nby_size;
 	struct named *found = NULL;
@@ -826,7 +840,7 @@ static struct named *join_by_size(struct carve_run *c, uint64_t size)
 	for (; lo < c->nby_size && (uint64_t)c->by_size[lo]->mn.size == size; lo++) {
 		struct named *nm = c->by_size[lo];
 
-		if (nm->used)
+		if (nm->used || (nm->mn.vsize >= 0 && (uint64_t)nm->mn.vsize != vsize))
 			continue;
 		if (found && !same_base(&c->r.tree, found, nm))
 			return NULL;
@@ -864,8 +878,8 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		c->n.duplicates++;
 		return;
 	}
-	if (c->by_size && m->len % 1024 && (nm = join_by_size(c, m->len))) {
-		/* Its size is that of exactly one name whose inode is gone,
+	if (c->by_size && m->len % 1024 && (nm = join_by_size(c, m->len, virtual_size(data, m->len)))) {
+		/* Its sizes are those of exactly one name whose inode is gone,
 		 * or whose inode says it was deleted: then it goes apart. */
 		char where[4000];
 		const char *placement = name_path(c, &c->r.tree, nm->n, 0, where, sizeof(where));

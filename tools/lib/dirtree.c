@@ -213,16 +213,23 @@ int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
 			char *buf, size_t cap, dirtree_fill_fn fill, void *arg, int *filled)
 {
 	char tmp[4096];
+	uint64_t seen[64];
 	size_t len = 0;
 
 	if (cap == 0)
 		return -ENAMETOOLONG;
-	/* Depth is capped, so a loop in damaged metadata ends. */
+	buf[0] = 0;
+	/* Depth is capped; a directory met twice is a loop, made of entries
+	 * from different times (an inode number reused): no path at all. */
 	for (int depth = 0; depth < 64; depth++) {
 		const struct dirtree_node *n = dirtree_name_of(t, vol, dir), *up;
 		const char *name;
 		size_t nl;
 
+		for (int i = 0; i < depth; i++)
+			if (seen[i] == dir)
+				return -ELOOP;
+		seen[depth] = dir;
 		if (n) {
 			name = dirtree_name(t, n);
 			dir = n->dir;

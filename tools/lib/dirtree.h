@@ -57,7 +57,8 @@ int dirtree_index(struct dirtree *t);
  * Write the path of directory DIR of volume VOL into BUF ("a/b/c"), as far
  * up as it is known. Returns 1 when it reached a root (a directory that is
  * its own parent, or the top of a known tree), 0 when the top is missing,
- * or -ENAMETOOLONG.
+ * -ELOOP when the entries lead round in a loop (entries from different
+ * times, an inode number reused: BUF is then empty), or -ENAMETOOLONG.
  */
 int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		 char *buf, size_t cap);

@@ -160,6 +160,22 @@ static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
 	ext4_dirblock_parse(p, bs, keep_ext4_dirent, &c);
 }
 
+/*
+ * Do the 4 KiB at P hold four 1 KiB directory blocks, each whole? Then
+ * they also parse as one 4 KiB block (without checksums nothing tells the
+ * two apart), whose "." would wrongly claim the other three blocks'
+ * entries, of other directories. A real 4 KiB block seldom has entries
+ * ending on all three 1 KiB boundaries; if one does, its entries are read
+ * as 1 KiB blocks: fewer names, never a wrong directory.
+ */
+static int four_dirblocks(const uint8_t *p)
+{
+	for (int k = 0; k < 4; k++)
+		if (ext4_dirblock_parse(p + k * 1024, 1024, NULL, NULL) < 0)
+			return 0;
+	return 1;
+}
+
 static uint64_t map_seed_dir(uint64_t vol, uint64_t dir, void *arg)
 {
 	struct remnants *r = arg;
@@ -375,7 +391,7 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			if (rl >= 12 && rl % 4 == 0 && rl <= 4096) {
 				if (left >= 1024 && rl <= 1024)
 					scan_ext4_dirblock(r, q, 1024);
-				if (off % 4096 == 0 && left >= 4096)
+				if (off % 4096 == 0 && left >= 4096 && !four_dirblocks(q))
 					scan_ext4_dirblock(r, q, 4096);
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
