@@ -853,12 +853,12 @@ static struct named *join_by_size(struct carve_run *c, uint64_t size, uint64_t v
 /* A message found by its content: verified ones to orphans/ (each once),
  * the rest to unverified/. */
 static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *data,
-			 const struct dev_range *ranges, size_t n)
+			 const struct dev_range *ranges, size_t n, const char *found)
 {
 	char path[4096], how[64];
 	struct named *nm;
 
-	snprintf(how, sizeof(how), "content,end=%s", carve_end_name(m->end));
+	snprintf(how, sizeof(how), "%s,end=%s", found, carve_end_name(m->end));
 	if (n > 1)
 		snprintf(how + strlen(how), sizeof(how) - strlen(how), ",pieces=%zu", n);
 	check_reused(c, m, ranges, n);
@@ -898,6 +898,61 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
 		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
 	write_output(c, m, data, "orphan", how, path, ranges, n, m->date);
+}
+
+/* Is OFF where a message's header block starts? */
+static int is_message_start(const struct carve_run *c, uint64_t off)
+{
+	return bsearch(&off, c->r.starts, c->r.nstarts, sizeof(off), cmp_u64) != NULL;
+}
+
+/* The geometry of the earlier ext4, for blocks of it found on their own
+ * (after a same-geometry reformat the current one's is the same). */
+static const struct ext4_sb_info *old_ext4(const struct carve_run *c)
+{
+	for (int i = 0; i < c->r.next4; i++)
+		if (!c->r.ext4[i].current)
+			return &c->r.ext4[i].sb;
+	return c->r.next4 ? &c->r.ext4[0].sb : NULL;
+}
+
+/*
+ * Files whose extents outlive their inode. A file of more than four
+ * extents keeps them in a leaf block; once the inode tables are zeroed
+ * (lazyinit after a mount, or mke2fs without group checksums), a leaf
+ * whose first extent starts a message still gives that message's every
+ * piece, however far apart. Each is judged like a carved message and
+ * joined to a name by its sizes (how: ext4-leaf).
+ */
+static void place_through_leaves(struct carve_run *c)
+{
+	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
+	const struct ext4_sb_info *sb = old_ext4(c);
+	static uint8_t blk[65536];
+	struct carved m;
+
+	for (size_t i = 0; sb && sb->block_size <= sizeof(blk) && i < c->r.nleaves; i++) {
+		int n, whole = 1;
+
+		if (dev_read(&c->dev, blk, sb->block_size, c->r.leaves[i]) < 0 ||
+		    (n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) < 2)
+			continue;
+		for (int k = 0; k < n; k++) {
+			/* A hole in the file: not a message file as delivered. */
+			if (ext[k].logical != (k ? ext[k - 1].logical + ext[k - 1].len : 0))
+				whole = 0;
+			file_ranges[k].off = ext[k].phys * sb->block_size;
+			file_ranges[k].len = (uint64_t)ext[k].len * sb->block_size;
+			if (claimed(c, file_ranges[k].off, file_ranges[k].len))
+				whole = 0;	/* read through an inode already */
+		}
+		if (!whole || !is_message_start(c, file_ranges[0].off) ||
+		    carve_extents(&c->dev, file_ranges, (size_t)n, &c->sizes, c->buf, &m) < 0 ||
+		    m.cls == CARVE_PARTIAL)
+			continue;
+		write_carved(c, &m, c->buf->p, file_ranges, (size_t)n, "ext4-leaf");
+		claim_sorted(c, file_ranges, (size_t)n);
+	}
 }
 
 static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
@@ -1048,6 +1103,7 @@ int cmd_carve(int argc, char **argv)
 		index_names_by_size(c);
 		if (c->nclaimed)
 			qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_range);
+		place_through_leaves(c);
 	}
 
 	begin_phase(c, &pr, "carve: recovering", quiet);
@@ -1071,7 +1127,7 @@ int cmd_carve(int argc, char **argv)
 					    no_meta ? NULL : &c->sizes, taken, c, &buf, &m,
 					    pieces, &npieces)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
-		write_carved(c, &m, buf.p, pieces, npieces);
+		write_carved(c, &m, buf.p, pieces, npieces, "content");
 		/* The later pieces are this message's: no start in them is
 		 * one of its own. */
 		claim_sorted(c, pieces + 1, npieces - 1);

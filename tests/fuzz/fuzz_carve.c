@@ -1,4 +1,4 @@
-/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled. */
+/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, and each ext4 extent leaf found read as a file. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "lib/carve.h"
 #include "lib/dev.h"
+#include "lib/ext4.h"
 #include "lib/remnants.h"
 
 /*
@@ -19,6 +20,29 @@
  * surviving S= too, so that the size oracle is reached.
  */
 #define BLOCK 1024
+
+/* Each extent leaf found, read as a file of a 1 KiB-block ext4 the size
+ * of the device. */
+static void read_leaves(struct dev *d, const struct remnants *r, const struct size_index *sizes,
+			struct buf *buf, uint64_t blocks)
+{
+	static struct ext4_extent ext[512];
+	static struct dev_range ranges[512];
+	struct ext4_sb_info sb = { .block_size = BLOCK, .blocks = blocks };
+	uint8_t blk[BLOCK];
+	struct carved m;
+
+	for (size_t i = 0; i < r->nleaves; i++) {
+		int n;
+
+		if (dev_read(d, blk, BLOCK, r->leaves[i]) < 0 ||
+		    (n = ext4_extent_leaf(&sb, blk, ext, ARRAY_SIZE(ext))) <= 0)
+			continue;
+		for (int k = 0; k < n; k++)
+			ranges[k] = (struct dev_range){ ext[k].phys * BLOCK, (uint64_t)ext[k].len * BLOCK };
+		carve_extents(d, ranges, (size_t)n, sizes, buf, &m);
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -58,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							 NULL, &buf, &m, pieces, &n);
 				i += m.covers;
 			}
+			read_leaves(&d, &r, &sizes, &buf, size / BLOCK);
 		}
 		dev_close(&d);
 	}

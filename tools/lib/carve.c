@@ -223,23 +223,31 @@ static unsigned dkim_proof(const uint8_t *p, size_t len, size_t hdr)
 	}
 }
 
-/* Judge the first LEN bytes of BUF as a message that ended by END, with
- * GIVEN proof bits the caller knows from outside (PROOF_NEXT). */
-static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
-		  enum carve_end end, const struct size_index *sizes, unsigned given,
-		  struct carved *c)
+/* Judge the LEN bytes at P, read from the device ranges R (NR of them,
+ * in file order), as a message that ended by END, with GIVEN proof bits
+ * the caller knows from outside (PROOF_NEXT). */
+static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
+			 const uint8_t *p, size_t len, enum carve_end end,
+			 const struct size_index *sizes, unsigned given, struct carved *c)
 {
 	size_t hdr = mail_header_block(p, p + len);
+	uint64_t left = len, end_off = r[0].off + len;
 	int mime;
 
 	memset(c, 0, sizeof(*c));
-	c->off = off;
+	c->off = r[0].off;
 	c->len = len;
 	c->end = end;
 	c->cls = CARVE_PARTIAL;
 	c->proof = given;
-	if (dev_bad_bytes(dev, off, len))
-		c->proof |= FLAW_UNREADABLE;
+	for (size_t i = 0; i < nr && left; i++) {
+		uint64_t n = r[i].len < left ? r[i].len : left;
+
+		if (dev_bad_bytes(dev, r[i].off, n))
+			c->proof |= FLAW_UNREADABLE;
+		end_off = r[i].off + n;
+		left -= n;
+	}
 	if (end == END_CAP)
 		c->proof |= FLAW_CAPPED;
 	if (!hdr)
@@ -249,7 +257,7 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 	 * proves nothing by itself. */
 	if (len % 1024 && size_index_has(sizes, len))
 		c->proof |= PROOF_SIZE;
-	if (end == END_NUL && zero_tail(dev, off + len))
+	if (end == END_NUL && zero_tail(dev, end_off))
 		c->proof |= PROOF_TAIL;
 	mime = multipart_closed_at_end(p, len, hdr);
 	if (mime == 1)
@@ -266,6 +274,54 @@ static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
 	else if (!(c->proof & FLAW_MIME) &&
 		 ((c->proof & PROOF_TAIL) || (end == END_NEXT && (c->proof & PROOF_MIME))))
 		c->cls = CARVE_COMPLETE;
+}
+
+/* judge_ranges() for bytes read from one run of the device at OFF. */
+static void judge(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
+		  enum carve_end end, const struct size_index *sizes, unsigned given,
+		  struct carved *c)
+{
+	struct dev_range one = { off, len };
+
+	judge_ranges(dev, &one, 1, p, len, end, sizes, given, c);
+}
+
+int carve_extents(struct dev *dev, const struct dev_range *ranges, size_t nranges,
+		  const struct size_index *sizes, struct buf *buf, struct carved *out)
+{
+	uint64_t total = 0, last_from;
+	const uint8_t *nul;
+	size_t len;
+	int err;
+
+	for (size_t i = 0; i < nranges; i++)
+		total += ranges[i].len;
+	if (!nranges || total > buf->max)
+		return -EFBIG;
+	buf_reset(buf);
+	if ((err = buf_reserve(buf, (size_t)total)) < 0)
+		return err;
+	for (size_t i = 0; i < nranges; i++) {
+		ssize_t got = dev_read(dev, buf->p + buf->len, (size_t)ranges[i].len, ranges[i].off);
+
+		if (got < 0)
+			return (int)got;
+		buf->len += (size_t)got;
+	}
+	/* The file ends at its zero tail, inside its last block; a NUL
+	 * anywhere before is another file's bytes: not this file as it was. */
+	last_from = total - ranges[nranges - 1].len;
+	len = (nul = memchr(buf->p, 0, buf->len)) ? (size_t)(nul - buf->p) : buf->len;
+	if (len < last_from)
+		return -ENOENT;
+	for (size_t i = len; i < buf->len; i++)
+		if (buf->p[i])
+			return -ENOENT;
+	buf->len = len;
+	judge_ranges(dev, ranges, nranges, buf->p, len, len < total ? END_NUL : END_NEXT, sizes,
+		     0, out);
+	sha256(buf->p, len, out->sha256);
+	return 0;
 }
 
 int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,

@@ -110,6 +110,18 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
  * *NPIECES) its device ranges, and it returns 1. Else 0 (M and BUF as
  * they were), or -errno.
  */
+/*
+ * Read a file whose extents survive without its inode (an ext4 extent
+ * leaf found on its own): RANGES, whole blocks in file order. It ends at
+ * the first NUL, which must start the zero tail of its last block, or at
+ * the end of that block; then it is judged like a carved message (a
+ * block-aligned end proves nothing by itself). Returns 0 (OUT and BUF
+ * hold it), -ENOENT when the bytes are not one whole file, -EFBIG, or
+ * -errno.
+ */
+int carve_extents(struct dev *dev, const struct dev_range *ranges, size_t nranges,
+		  const struct size_index *sizes, struct buf *buf, struct carved *out);
+
 /* Where pieces of fragmented files may start (text after a block holding
  * a NUL), ascending, each with its first line's length (0 if none). */
 struct carve_pieces {

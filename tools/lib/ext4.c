@@ -363,6 +363,17 @@ int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
 	return (int)w.n;
 }
 
+int ext4_extent_leaf(const struct ext4_sb_info *sb, const uint8_t *p,
+		     struct ext4_extent *out, size_t max)
+{
+	struct extent_walk w = { sb, NULL, out, max, 0, 0 };
+	int err;
+
+	if ((err = walk_node(&w, p, sb->block_size, 0)) < 0)
+		return err;
+	return (int)w.n;
+}
+
 /* crc32c (Castagnoli, reflected) table, and for each table entry's top
  * byte, which index it came from: the top bytes are all different, which
  * is what lets the CRC run backwards. */

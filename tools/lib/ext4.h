@@ -100,7 +100,15 @@ struct dev;
 int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
 		       struct dev *dev, struct ext4_extent *out, size_t max);
 
-/* The inode's size in bytes, mode and mtime. */
+/*
+ * Read the extent leaf block at P (SB's block size), found with no inode
+ * pointing at it (the inode tables were zeroed): the same checks as in a
+ * tree. Returns the number of extents written to OUT (at most MAX), or
+ * -EUCLEAN.
+ */
+int ext4_extent_leaf(const struct ext4_sb_info *sb, const uint8_t *p,
+		     struct ext4_extent *out, size_t max);
+
 /*
  * Do the LEN bytes at P start a block of group descriptors: four in a row
  * (64 or 32 bytes each, *DESC_SIZE) whose block bitmap, inode bitmap and
@@ -117,6 +125,7 @@ int ext4_extent_block_start(const uint8_t p[12]);
 /* Do the 12 bytes at P start a directory's first block (its "." entry)? */
 int ext4_dirblock_start(const uint8_t p[12]);
 
+/* The inode's size in bytes, mode and mtime. */
 uint64_t ext4_inode_size(const uint8_t *p);
 uint16_t ext4_inode_mode(const uint8_t *p);
 int64_t ext4_inode_mtime(const uint8_t *p);

@@ -30,6 +30,7 @@ void remnants_free(struct remnants *r)
 	dirtree_free(&r->tree);
 	folders_free(&r->folders);
 	free(r->starts);
+	free(r->leaves);
 	free(r->pieces);
 	free(r->piece_line);
 	free(r->dir_seeds);
@@ -355,6 +356,13 @@ static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail)
 		maildir_list_index(p, size, keep_folder, r);
 }
 
+static void keep_leaf(struct remnants *r, uint64_t off)
+{
+	if (r->nleaves < REMNANTS_MAX_LEAVES &&
+	    ARRAY_GROW(r->leaves, r->nleaves, r->leaves_cap) == 0)
+		r->leaves[r->nleaves++] = off;
+}
+
 /* Look at every 512-byte position of one chunk. P has LEN bytes of the
  * chunk plus up to OVERLAP bytes that follow it (AVAIL in all). */
 static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t avail,
@@ -396,6 +404,9 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
 				scan_message_start(r, q, left, off);
+			if (ext4_extent_block_start(q) && get_le16(q + 6) == 0 &&
+			    get_le16(q + 2) > 0 && get_le32(q + 12) == 0)
+				keep_leaf(r, off);
 			if (r->ngdt < (int)ARRAY_SIZE(r->gdt) &&
 			    ext4_gdt_guess(q, left, &r->gdt[r->ngdt].desc_size))
 				r->gdt[r->ngdt++].off = off;

@@ -12,7 +12,7 @@
  * remnants_scan() reads the whole source once, in large sequential reads,
  * and looks at every 512-byte position for ext4 and XFS superblocks, XFS
  * v3 inodes (short-form directories inside them too), ext4 and XFS
- * directory blocks, Dovecot's mailbox list indexes (folder names by
+ * directory blocks, ext4 extent leaves, Dovecot's mailbox list indexes (folder names by
  * GUID), and the starts of mail messages. `lifeboat scan`
  * reports what it found; `lifeboat carve` recovers from it.
  */
@@ -21,6 +21,8 @@
 #define REMNANTS_EXT4_VOL 1
 /* Cap on directory entries kept, so memory stays bounded on huge disks. */
 #define REMNANTS_MAX_DIRENTS (1u << 20)
+/* The same for ext4 extent leaves found on their own. */
+#define REMNANTS_MAX_LEAVES (1u << 20)
 /* The same for (folder GUID, name) pairs from list indexes. */
 #define REMNANTS_MAX_FOLDERS (1u << 20)
 
@@ -89,6 +91,12 @@ struct remnants {
 	uint16_t *piece_line;	/* each one's first line length, 0 if none */
 	size_t npieces, pieces_cap, piece_line_cap;
 	int prev_block_nul;	/* the last 1 KiB block seen held a NUL */
+	/* Byte offsets, ascending, of blocks that look like the first ext4
+	 * extent leaf of a file (depth 0, first extent at file block 0): a
+	 * file of more than four extents keeps its extents there, outside
+	 * its inode, so they outlive a zeroed inode table. */
+	uint64_t *leaves;
+	size_t nleaves, leaves_cap;
 	/* Blocks that look like ext4 group descriptors (the first few), for
 	 * the geometry when every ext4 superblock is gone. */
 	struct { uint64_t off; uint16_t desc_size; } gdt[16];
