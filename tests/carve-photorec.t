@@ -5,7 +5,10 @@
 # exactly on a block boundary with the next message right behind it
 # (proved by its DKIM body hash), a message whose last block holds five
 # bytes, and two messages in adjacent blocks. Each must come back
-# byte-exact and verified, and nothing else may be presented as verified.
+# byte-exact and verified, and nothing else may be presented as verified:
+# not the returned message inside a bounce whose multipart names no usable
+# boundary, which starts a header block on a block boundary and ends with
+# the bounce's closing delimiter (as in Python's test mail).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -43,10 +46,21 @@ msgs = {
     "tiny-tail": pad(msg(b"Content-Type"), B + 5),
     "adjacent": msg(b"From", b"in the block after the tiny tail\n"),
 }
+head = (b"From: MAILER-DAEMON@example.net\nTo: ann@example.net\nSubject: Returned mail\n"
+        b"Date: Mon, 23 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/report; report-type=delivery-status;\n\tbo\n\n"
+        b"--XYZ.123\nContent-Type: text/plain\n\nToo many hops.\n"
+        b"--XYZ.123\nContent-Type: text/rfc822-headers\n\n")
+head += b"X" * (B - len(head) - 1) + b"\n"
+bounce = head + (b"Received: from a.example.net by b.example.net; Mon, 23 Nov 2026 09:00:00 +0000\n"
+                 b"From: bob@example.com\nTo: carl@example.org\nSubject: hello\n"
+                 b"Message-ID: <r@example.com>\n\n--XYZ.123--\n")
 img = bytearray()
-layout = ["from-first", "content-type-first", "block-aligned", "after-aligned", "tiny-tail", "adjacent"]
+layout = ["from-first", "content-type-first", "block-aligned", "after-aligned", "tiny-tail", "adjacent",
+          "bounce"]
+msgs_all = dict(msgs, bounce=bounce)
 for name in layout:
-    m = msgs[name]
+    m = msgs_all[name]
     img += m
     if len(img) % B:
         img += b"\0" * (B - len(img) % B)

@@ -1,5 +1,6 @@
 /* carve.c - find where a message ends, judge its bytes, and classify it. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -183,17 +184,41 @@ static int closed_at_end(const uint8_t *p, size_t from, size_t len, const char *
 	return 0;
 }
 
+/* Is the last line of [P+FROM, P+LEN) that is not blank a MIME closing
+ * delimiter ("--" BOUNDARY "--", the boundary holding a letter or digit,
+ * so that a rule of dashes is none)? */
+static int ends_in_closing_delimiter(const uint8_t *p, size_t from, size_t len)
+{
+	size_t e = len, b;
+	int alnum = 0;
+
+	while (e > from && (p[e - 1] == '\n' || p[e - 1] == '\r' || p[e - 1] == ' ' ||
+			    p[e - 1] == '\t'))
+		e--;
+	for (b = e; b > from && p[b - 1] != '\n'; b--)
+		;
+	if (e - b < 5 || e - b > 74 || memcmp(p + b, "--", 2) || memcmp(p + e - 2, "--", 2))
+		return 0;
+	for (size_t i = b + 2; i < e - 2; i++)
+		alnum |= isalnum(p[i]);
+	return alnum;
+}
+
 /*
  * Is a top-level multipart closed exactly at the end of [P, P+LEN)? Returns
  * 1 closed (only blank lines after the closing boundary), 0 not closed,
- * -1 not a multipart.
+ * -1 not a multipart. A message that is no multipart but ends with a
+ * closing delimiter is the tail of an enclosing one (a message returned
+ * inside a bounce, from a start in the middle of it): 0.
  */
 static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len)
 {
 	char delim[80];
 	int dlen = closing_delimiter(p, hdr_len, delim);
 
-	return dlen <= 0 ? dlen : closed_at_end(p, hdr_len, len, delim, (size_t)dlen);
+	if (dlen < 0)
+		return ends_in_closing_delimiter(p, hdr_len, len) ? 0 : -1;
+	return dlen == 0 ? 0 : closed_at_end(p, hdr_len, len, delim, (size_t)dlen);
 }
 
 /* The delivery time: the date after the last ';' of the first Received:,
