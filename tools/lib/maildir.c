@@ -92,17 +92,6 @@ int maildir_uidlist_start(const uint8_t *p, const uint8_t *end)
 	return read_num(&s, e, &v) == 0;
 }
 
-static int hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16])
 {
 	const uint8_t *nl = memchr(p, '\n', len), *end = nl ? nl : p + len;
@@ -115,7 +104,7 @@ int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16])
 		    (end - f > 34 && f[34] != ' '))
 			continue;
 		for (int i = 0; i < 16; i++) {
-			int hi = hex_val(f[2 + 2 * i]), lo = hex_val(f[3 + 2 * i]);
+			int hi = hex_digit(f[2 + 2 * i]), lo = hex_digit(f[3 + 2 * i]);
 
 			if (hi < 0 || lo < 0)
 				return -EINVAL;

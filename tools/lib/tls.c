@@ -71,17 +71,6 @@ const char *tls_error(const struct tls_site *s)
 	return s->error;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One pin a line: 64 hex digits, then anything (a name); '#' starts a comment. */
 static int load_pins(struct tls_site *s, const char *path)
 {
@@ -102,7 +91,7 @@ static int load_pins(struct tls_site *s, const char *path)
 		if (*p == '#' || *p == '\n' || !*p)
 			continue;
 		for (i = 0; i < 32; i++) {
-			int hi = hexval(p[2 * i]), lo = hi < 0 ? -1 : hexval(p[2 * i + 1]);
+			int hi = hex_digit(p[2 * i]), lo = hi < 0 ? -1 : hex_digit(p[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				break;
