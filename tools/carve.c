@@ -433,6 +433,20 @@ static int cmp_named(const void *a, const void *b)
 static struct dev_range file_ranges[EXT4_MAX_EXTENTS > XFS_MAX_EXTENTS ?
 				    EXT4_MAX_EXTENTS : XFS_MAX_EXTENTS];
 
+/* Put N ext4 extents of BLOCK_SIZE blocks into file_ranges as device
+ * bytes. Returns N, or -1 for a file with a hole (not a message file as
+ * delivered). */
+static int ext4_ranges(const struct ext4_extent *ext, int n, uint32_t block_size)
+{
+	for (int i = 0; i < n; i++) {
+		if (i && ext[i].logical != ext[i - 1].logical + ext[i - 1].len)
+			return -1;
+		file_ranges[i].off = ext[i].phys * block_size;
+		file_ranges[i].len = (uint64_t)ext[i].len * block_size;
+	}
+	return n;
+}
+
 /* Read ext4 inode INO's extents into file_ranges. Returns the count, or
  * -1 when there is no usable inode. FORMAT_GEN is set to 1 when the inode
  * verified with an earlier filesystem's seed. */
@@ -446,15 +460,9 @@ static int ext4_file(struct carve_run *c, uint64_t ino, uint64_t *size, int64_t 
 
 	if ((fsi = remnants_ext4_inode(&c->r, &c->dev, ino, inode, sizeof(inode), &sb)) < 0 ||
 	    (ext4_inode_mode(inode) & 0xF000) != 0x8000 ||
-	    (next = ext4_inode_extents(&sb, inode, &c->dev, ext, ARRAY_SIZE(ext))) <= 0)
+	    (next = ext4_inode_extents(&sb, inode, &c->dev, ext, ARRAY_SIZE(ext))) <= 0 ||
+	    ext4_ranges(ext, next, sb.block_size) < 0)
 		return -1;
-	for (int i = 0; i < next; i++) {
-		/* A hole in the file: not a message file as delivered. */
-		if (i && ext[i].logical != ext[i - 1].logical + ext[i - 1].len)
-			return -1;
-		file_ranges[i].off = ext[i].phys * sb.block_size;
-		file_ranges[i].len = (uint64_t)ext[i].len * sb.block_size;
-	}
 	*size = ext4_inode_size(inode);
 	*mtime = ext4_inode_mtime(inode);
 	*current = of_new_fs(c, fsi, &sb);
@@ -590,7 +598,8 @@ static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
 }
 
 /* A folder's dovecot-uidlist gives its GUID: the name a list index gives
- * that GUID is the folder's directory name. */
+ * that GUID is the folder's directory name. Only folders whose own entry
+ * is lost need it (fill_maildir_name is asked for no other). */
 static void learn_folder_dir(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
 	struct carve_run *c = arg;
@@ -599,6 +608,7 @@ static void learn_folder_dir(const struct dirtree *t, const struct dirtree_node 
 	ssize_t len;
 
 	if (n->is_dir || strcmp(dirtree_name(t, n), "dovecot-uidlist") ||
+	    dirtree_name_of(t, n->vol, n->dir) ||
 	    (len = read_file_start(c, n->vol, n->ino, head, sizeof(head))) <= 0 ||
 	    maildir_uidlist_guid(head, (size_t)len, guid) < 0 ||
 	    !(name = folders_lookup(&c->r.folders, guid)))
@@ -935,17 +945,12 @@ static void place_through_leaves(struct carve_run *c)
 		int n, whole = 1;
 
 		if (dev_read(&c->dev, blk, sb->block_size, c->r.leaves[i]) < 0 ||
-		    (n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) < 2)
+		    (n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) < 2 ||
+		    ext[0].logical != 0 || ext4_ranges(ext, n, sb->block_size) < 0)
 			continue;
-		for (int k = 0; k < n; k++) {
-			/* A hole in the file: not a message file as delivered. */
-			if (ext[k].logical != (k ? ext[k - 1].logical + ext[k - 1].len : 0))
-				whole = 0;
-			file_ranges[k].off = ext[k].phys * sb->block_size;
-			file_ranges[k].len = (uint64_t)ext[k].len * sb->block_size;
+		for (int k = 0; k < n; k++)
 			if (claimed(c, file_ranges[k].off, file_ranges[k].len))
 				whole = 0;	/* read through an inode already */
-		}
 		if (!whole || !is_message_start(c, file_ranges[0].off) ||
 		    carve_extents(&c->dev, file_ranges, (size_t)n, &c->sizes, c->buf, &m) < 0 ||
 		    m.cls == CARVE_PARTIAL)
