@@ -3,11 +3,13 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "lib/buf.h"
 #include "lib/carve.h"
+#include "lib/checkpoint.h"
 #include "lib/ext4.h"
 #include "lib/xfs.h"
 #include "lib/hash.h"
@@ -22,7 +24,7 @@
 static const char carve_usage[] =
 "usage: lifeboat carve [--json] [--quiet] [--no-metadata] SOURCE --out DIR\n"
 "       lifeboat carve [...] SOURCE --send HOST:PORT --tls SITE [--job NAME]\n"
-"                      [--no-compress]\n"
+"                      [--no-compress] [--checkpoint SECONDS]\n"
 "\n"
 "Recover the mail messages still on SOURCE (a block device or an image\n"
 "file, opened read-only) into DIR, which must be new or empty, or stream\n"
@@ -48,6 +50,9 @@ static const char carve_usage[] =
 "  --job NAME       the job's name at the receiver (default: SOURCE's name)\n"
 "  --no-compress    send the archive as it is (by default it goes zstd\n"
 "                   compressed inside the TLS, where the receiver agrees)\n"
+"  --checkpoint S   during the disk scan, send the receiver how far it got\n"
+"                   every S seconds (default 300; 0: after every 4 MiB), so\n"
+"                   that a run again after a cut goes on from there\n"
 "  --json           print the summary as JSON, the table as \"users\"\n"
 "  --no-metadata    ignore every filesystem remnant (names, sizes): carve\n"
 "                   from content alone\n"
@@ -91,6 +96,9 @@ struct carve_run {
 	struct outtree out;
 	FILE *manifest;
 	struct sender *send;	/* instead of out and manifest */
+	struct tls_site *site;	/* the sender's credentials, to sign checkpoints */
+	struct progress *pr;	/* of the disk scan */
+	double checkpoint_every, checkpoint_at;	/* seconds; < 0: no more */
 	struct archive_member *member;
 	struct counts n;
 	struct summary users;	/* the same counts per user and folder */
@@ -117,9 +125,74 @@ struct carve_run {
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
 };
 
-static void show_progress(void *arg, uint64_t done)
+static double now_seconds(void)
 {
-	progress_update(arg, done);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int sign_own(void *site, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
+{
+	return tls_sign(site, hash, sig, cap, len);
+}
+
+static int verify_own(void *cert, const uint8_t hash[32], const uint8_t *sig, size_t len)
+{
+	return tls_cert_verify(cert, hash, sig, len);
+}
+
+/* Send the receiver the scan as it stands (checkpoint.h). A scan too big
+ * for one goes on without: a restart then reads the disk again. */
+static void send_checkpoint(struct carve_run *c)
+{
+	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	int err = checkpoint_save(&c->r, &c->dev, sign_own, c->site, &b);
+
+	if (err < 0) {
+		lb_warn("carve: no scan checkpoint from here on (%s): a run again after a cut "
+			"reads the disk again", err == -EFBIG ? "the scan state is over 256 MiB"
+							      : strerror(-err));
+		c->checkpoint_every = -1;
+	} else if ((err = sender_checkpoint(c->send, b.p, b.len))) {
+		lb_die(sender_exit_code(err), "carve: %s", c->send->error);
+	}
+	c->checkpoint_at = now_seconds();
+	buf_free(&b);
+}
+
+/* After each chunk of the scan: progress, and, when sending, a checkpoint
+ * every --checkpoint seconds and at the end. */
+static void scan_progress(void *arg, uint64_t done)
+{
+	struct carve_run *c = arg;
+
+	progress_update(c->pr, done);
+	if (c->send && c->checkpoint_every >= 0 &&
+	    (done == c->dev.size || now_seconds() - c->checkpoint_at >= c->checkpoint_every))
+		send_checkpoint(c);
+}
+
+/* Go on from the receiver's checkpoint where this binary made it, for
+ * this disk, under this sender's key; otherwise scan from the start. */
+static void resume_scan(struct carve_run *c, const char *tlsdir, int quiet)
+{
+	const struct buf *b = &c->send->checkpoint;
+	char cert[4200];
+	int err;
+
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tlsdir);
+	err = checkpoint_load(&c->r, &c->dev, b->p, b->len, verify_own, cert);
+	if (!err && !quiet)
+		fprintf(stderr, "lifeboat: carve: the disk scan goes on at %.1f of %.1f MiB, "
+			"from the receiver's checkpoint\n", c->r.scanned / 1048576.0,
+			c->dev.size / 1048576.0);
+	if (err)
+		lb_warn("carve: the receiver's scan checkpoint is not used (%s): scanning from "
+			"the start", err == -EBADMSG ? "its signature is not this sender's" :
+				     err == -ESTALE ? "another lifeboat binary or another disk made it" :
+				     err == -EUCLEAN ? "it is malformed" : strerror(-err));
 }
 
 /* Progress for a pass over the disk, to the receiver as well when sending. */
@@ -1021,6 +1094,7 @@ int cmd_carve(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-metadata", no_argument, NULL, 'M' },
 		{ "no-compress", no_argument, NULL, 'C' },
+		{ "checkpoint", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1031,12 +1105,15 @@ int cmd_carve(int argc, char **argv)
 	struct tls_site *site = NULL;
 	struct sender sender;
 	char *srccopy = NULL;
-	int json = 0, quiet = 0, no_meta = 0, compress = 1, ch, err, fd;
+	int json = 0, quiet = 0, no_meta = 0, ch, err, fd;
+	unsigned flags = SENDER_ZSTD | SENDER_CHECKPOINT;
+	char *end;
 	struct progress pr;
 	struct carve_pieces cands;
 
 	if (!c)
 		lb_die(EXIT_SYSTEM, "out of memory");
+	c->checkpoint_every = 300;
 	while ((ch = getopt_long(argc, argv, "o:jqh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'o': dir = optarg; break;
@@ -1046,7 +1123,12 @@ int cmd_carve(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'M': no_meta = 1; break;
-		case 'C': compress = 0; break;
+		case 'C': flags &= ~SENDER_ZSTD; break;
+		case 'K':
+			c->checkpoint_every = strtod(optarg, &end);
+			if (end == optarg || *end || !(c->checkpoint_every >= 0))
+				usage_error(carve_usage, "carve: --checkpoint takes SECONDS");
+			break;
 		case 'h': fputs(carve_usage, stdout); return EXIT_DONE;
 		default: usage_error(carve_usage, "carve: unknown option");
 		}
@@ -1069,9 +1151,10 @@ int cmd_carve(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", src, strerror(-err));
 	if (to) {
 		/* Connect first: a refused sender learns it before a long scan. */
-		if ((err = sender_open(&sender, site, to, job, compress)))
+		if ((err = sender_open(&sender, site, to, job, flags)))
 			lb_die(sender_exit_code(err), "carve: %s", sender.error);
 		c->send = &sender;
+		c->site = site;
 		if (!(c->member = malloc(sizeof(*c->member))))
 			lb_die(EXIT_SYSTEM, "out of memory");
 		if (sender.complete) {
@@ -1090,9 +1173,13 @@ int cmd_carve(int argc, char **argv)
 
 	remnants_init(&c->r);
 	summary_init(&c->users, user_cols, ARRAY_SIZE(user_cols));
+	if (c->send && c->send->checkpoint.len)
+		resume_scan(c, tlsdir, quiet);
 	begin_phase(c, &pr, "carve: scanning", quiet);
 	pr.count = &c->r.nstarts;	/* messages found so far */
-	err = remnants_scan(&c->r, &c->dev, show_progress, &pr);
+	c->pr = &pr;
+	c->checkpoint_at = now_seconds();
+	err = remnants_scan(&c->r, &c->dev, scan_progress, c);
 	progress_end(&pr);
 	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));

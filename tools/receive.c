@@ -53,6 +53,9 @@ static const char receive_usage[] =
 "exit (--once): 0 job complete or resumable, 4 authentication or\n"
 "integrity failure, 100 usage, 111 system or network failure\n";
 
+/* Where a job keeps its sender's last scan checkpoint (checkpoint.h). */
+#define CHECKPOINT_FILE ".lifeboat/checkpoint"
+
 struct job {
 	struct tls *tls;
 	struct rbuf *r;
@@ -218,6 +221,7 @@ static int complete_job(struct job *jb)
 	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt.sig", jb->sig.p, jb->sig.len, -1);
 	err = err ?: outtree_put(&jb->out, "bag-info.txt", jb->info.p, jb->info.len, -1);
 	err = err ?: outtree_put(&jb->out, "bagit.txt", bagit, strlen(bagit), -1);
+	err = err ?: outtree_remove(&jb->out, CHECKPOINT_FILE);
 	buf_free(&tsv);
 	if (err < 0) {
 		lb_warn("receive: %s/%s: unable to write the tag files: %s", jb->sender, jb->name,
@@ -286,6 +290,19 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			tag = &jb->sig;
 		else if (!strcmp(rel, "bag-info.txt"))
 			tag = &jb->info;
+		if (!strcmp(rel, ARCHIVE_CHECKPOINT)) {
+			/* The sender's scan so far, for its next connection:
+			 * the latest replaces the last (a crash in between
+			 * loses it, and the sender scans from the start). */
+			if ((r = archive_data(jb->r, m, &jb->data)) < 0)
+				code = stream_failed(jb, site, r, m->path);
+			else if ((r = outtree_remove(&jb->out, CHECKPOINT_FILE)) < 0 ||
+				 (r = outtree_put(&jb->out, CHECKPOINT_FILE, jb->data.p, jb->data.len,
+						  -1)) < 0)
+				lb_warn("receive: %s/%s: unable to keep the scan checkpoint: %s",
+					jb->sender, jb->name, strerror(-r));
+			continue;
+		}
 		if (tag || !strcmp(rel, "bagit.txt")) {
 			struct buf skip = BUF_INIT(4096);
 
@@ -462,8 +479,9 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 {
 	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
 			  .sig = BUF_INIT(4096), .info = BUF_INIT(4096), .quiet = quiet };
-	char line[256], dir[4096], reply[64];
-	int err, code = 0, lockfd = -1, jfd = -1, zstd;
+	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	char line[256], dir[4096], reply[96], *word;
+	int err, code = 0, lockfd = -1, jfd = -1, zstd = 0, wants_checkpoint = 0;
 
 	jb.out.dirfd = jb.out.tmpfd = jb.keepfd = -1;
 	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
@@ -493,9 +511,17 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = serve_pull(&jb, dest, line + 16, pullers);
 		goto out;
 	}
-	/* "LIFEBOAT/1 JOB NAME", and " zstd" where the sender compresses. */
-	if ((zstd = strlen(line) > 20 && !strcmp(line + strlen(line) - 5, " zstd")))
-		line[strlen(line) - 5] = 0;
+	/* "LIFEBOAT/1 JOB NAME", then " zstd" where the sender compresses
+	 * and " checkpoint" where it wants its scan checkpoint back. */
+	for (word = strrchr(line, ' '); word && word > line + 15; word = strrchr(line, ' ')) {
+		if (!strcmp(word, " zstd") && !zstd)
+			zstd = 1;
+		else if (!strcmp(word, " checkpoint") && !wants_checkpoint)
+			wants_checkpoint = 1;
+		else
+			break;
+		*word = 0;
+	}
 	if (strncmp(line, "LIFEBOAT/1 JOB ", 15) || !name_is_safe(line + 15)) {
 		code = refuse(&jb, EXIT_INTEGRITY, "bad hello '%.64s'", line);
 		goto out;
@@ -537,9 +563,12 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = refuse(&jb, EXIT_SYSTEM, "out of memory%s", "");
 		goto out;
 	}
-	snprintf(reply, sizeof(reply), "RESUME %llu%s\n", (unsigned long long)jb.next_seq,
-		 zstd ? " zstd" : "");
-	if ((err = tls_write(jb.tls, reply, strlen(reply))) < 0) {
+	if (wants_checkpoint && outtree_read(&jb.out, CHECKPOINT_FILE, &checkpoint, NULL) < 0)
+		buf_reset(&checkpoint);
+	snprintf(reply, sizeof(reply), "RESUME %llu%s%s%.0zu\n", (unsigned long long)jb.next_seq,
+		 zstd ? " zstd" : "", checkpoint.len ? " checkpoint " : "", checkpoint.len);
+	if ((err = tls_write(jb.tls, reply, strlen(reply))) < 0 ||
+	    (checkpoint.len && (err = tls_write(jb.tls, checkpoint.p, checkpoint.len)) < 0)) {
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
 	}
@@ -571,6 +600,7 @@ out:
 	buf_free(&jb.manifest);
 	buf_free(&jb.sig);
 	buf_free(&jb.info);
+	buf_free(&checkpoint);
 	if (jb.z)
 		zin_free(jb.z);
 	free(jb.z);

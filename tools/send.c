@@ -77,7 +77,8 @@ int cmd_send(int argc, char **argv)
 	char *line = NULL, path[4200], *dircopy;
 	size_t cap = 0;
 	uint64_t files = 0, octets = 0, total = 0;
-	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0, compress = 1;
+	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0;
+	unsigned flags = SENDER_ZSTD;
 	struct progress pr;
 	FILE *manifest;
 
@@ -88,7 +89,7 @@ int cmd_send(int argc, char **argv)
 		case 'a': archive = optarg; break;
 		case 'j': job = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'C': compress = 0; break;
+		case 'C': flags = 0; break;
 		case 'h': fputs(send_usage, stdout); return EXIT_DONE;
 		default: usage_error(send_usage, "send: unknown option");
 		}
@@ -116,7 +117,7 @@ int cmd_send(int argc, char **argv)
 		if (ofd < 0)
 			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
 		archive_out_init(&a, job, write_fd, &ofd);
-	} else if ((err = sender_open(&s, site, to, job, compress))) {
+	} else if ((err = sender_open(&s, site, to, job, flags))) {
 		lb_die(sender_exit_code(err), "send: %s", s.error);
 	}
 

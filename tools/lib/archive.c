@@ -227,6 +227,14 @@ int archive_put_file(struct archive_out *a, const char *rel, const void *data, u
 	return emit_file(a, name, data, size, mtime, NULL);
 }
 
+int archive_put_checkpoint(struct archive_out *a, const void *data, uint64_t size)
+{
+	char name[JOB_NAME_MAX + 32];
+
+	snprintf(name, sizeof(name), "%s/%s", a->job, ARCHIVE_CHECKPOINT);
+	return emit_file(a, name, data, size, 0, NULL) ?: flush(a);
+}
+
 int archive_end(struct archive_out *a)
 {
 	static const uint8_t end[2 * BLOCK];

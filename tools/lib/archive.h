@@ -19,7 +19,9 @@
  *   NAME/manifest-sha256.txt.sig  the sender's signature over the manifest
  *                                 (DER, SHA-256; openssl dgst -verify)
  *
- * and the two zero blocks that end a tar archive. Between members, a pax
+ * and the two zero blocks that end a tar archive. During a carve's disk
+ * scan, NAME/lifeboat-checkpoint may come between members: no part of the
+ * bag (archive_put_checkpoint). Between members, a pax
  * global header ('g') with one record, LIFEBOAT.progress="DONE TOTAL
  * PHASE", says how far the sender is (tar takes it as a no-op); it also
  * keeps a long disk scan's connection alive. Over TLS, the archive is
@@ -78,6 +80,12 @@ int bag_file_is_known(const char *rel);
 int archive_put_file(struct archive_out *a, const char *rel, const void *data, uint64_t size,
 		     int64_t mtime);
 int archive_end(struct archive_out *a);
+/* Add the scan checkpoint (checkpoint.h) as member JOB/lifeboat-checkpoint,
+ * and flush. It is no part of the bag and takes no sequence number (when
+ * it goes out depends on time, the numbers must not): the receiver keeps
+ * the latest and hands it back when the sender reconnects. */
+#define ARCHIVE_CHECKPOINT "lifeboat-checkpoint"
+int archive_put_checkpoint(struct archive_out *a, const void *data, uint64_t size);
 /* Write a progress record: DONE of TOTAL in PHASE (printable, no '\n'),
  * and flush. */
 int archive_progress(struct archive_out *a, const char *phase, uint64_t done, uint64_t total);

@@ -102,8 +102,7 @@ static int faulty(const struct dev *d, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Add [off, off+len) to the sorted, merged bad map. */
-static int record_bad(struct dev *d, uint64_t off, uint64_t len)
+int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len)
 {
 	size_t i = 0;
 
@@ -185,7 +184,7 @@ static ssize_t read_by_sector(struct dev *d, uint8_t *buf, size_t len, uint64_t 
 			if (errno != EIO)
 				return -errno;
 			memset(buf + done, 0, n);
-			if ((err = record_bad(d, off + done, n)) < 0)
+			if ((err = dev_mark_bad(d, off + done, n)) < 0)
 				return err;
 		}
 		done += n;

@@ -51,6 +51,10 @@ ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off);
 /* How many bytes in [off, off+len) were unreadable. */
 uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len);
 
+/* Add [OFF, OFF+LEN) to the bad map: what an earlier run of a resumed
+ * scan found unreadable (checkpoint.h). 0 or -ENOMEM. */
+int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len);
+
 /* Total unreadable bytes so far. */
 uint64_t dev_bad_total(const struct dev *d);
 

@@ -10,8 +10,7 @@
 #include "maildir.h"
 #include "remnants.h"
 
-/* Sequential reads of this size keep the disk, not the CPU, the limit. */
-#define CHUNK (4u << 20)
+#define CHUNK REMNANTS_CHUNK
 /* Bytes read past each chunk so that a structure starting near its end is
  * seen whole: a superblock sector, a directory block, a header block. */
 #define OVERLAP (64u << 10)
@@ -620,7 +619,8 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 
 	if (!buf)
 		return -ENOMEM;
-	for (off = 0; off < dev->size; off += CHUNK) {
+	/* A scan resumed from a checkpoint goes on where that one stopped. */
+	for (off = r->scanned; off < dev->size; off += CHUNK) {
 		ssize_t n = dev_read(dev, buf, CHUNK + OVERLAP, off);
 		size_t len;
 
@@ -630,6 +630,7 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 		}
 		len = dev->size - off < CHUNK ? (size_t)(dev->size - off) : CHUNK;
 		scan_chunk(r, buf, len, (size_t)n, off);
+		r->scanned = off + len;
 		if (progress)
 			progress(arg, off + len);
 	}

@@ -17,6 +17,8 @@
  * reports what it found; `lifeboat carve` recovers from it.
  */
 
+/* Sequential reads of this size keep the disk, not the CPU, the limit. */
+#define REMNANTS_CHUNK (4u << 20)
 /* The ext4 dir blocks carry no uuid; their entries share one volume id. */
 #define REMNANTS_EXT4_VOL 1
 /* Cap on directory entries kept, so memory stays bounded on huge disks. */
@@ -101,14 +103,20 @@ struct remnants {
 	 * the geometry when every ext4 superblock is gone. */
 	struct { uint64_t off; uint16_t desc_size; } gdt[16];
 	int ngdt;
+	/* Bytes of the device scanned so far: 0, a multiple of
+	 * REMNANTS_CHUNK, or the device's size once the pass is over. The
+	 * progress callback sees everything above as of that position, which
+	 * is what a checkpoint (checkpoint.h) keeps. */
+	uint64_t scanned;
 };
 
 void remnants_init(struct remnants *r);
 void remnants_free(struct remnants *r);
 
 /*
- * Read all of DEV and collect. PROGRESS (if set) is called after each
- * chunk with the bytes done. Returns 0 or -errno.
+ * Read all of DEV from r->scanned on (0, or where a checkpoint left off)
+ * and collect. PROGRESS (if set) is called after each chunk with the
+ * bytes done. Returns 0 or -errno.
  */
 int remnants_scan(struct remnants *r, struct dev *dev,
 		  void (*progress)(void *arg, uint64_t done), void *arg);

@@ -45,15 +45,44 @@ static int send_failed(struct sender *s, int err)
 	return io_error(s, err, "send");
 }
 
-int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
-		int compress)
+/* The words after "RESUME SEQ": " zstd" where the archive goes
+ * compressed, " checkpoint LEN" with LEN bytes after the line. Only what
+ * the sender asked for may come back. */
+static int resume_words(struct sender *s, const char *w, unsigned flags, int *zstd)
 {
-	char host[256], port[16], line[256], with[16] = "";
+	unsigned long long len;
+	int n;
+
+	while (*w) {
+		if (!strncmp(w, " zstd", 5) && (flags & SENDER_ZSTD) && !*zstd) {
+			*zstd = 1;
+			w += 5;
+		} else if (sscanf(w, " checkpoint %llu%n", &len, &n) == 1 &&
+			   (flags & SENDER_CHECKPOINT) && !s->checkpoint.len && len &&
+			   len <= ARCHIVE_MEMBER_MAX) {
+			int err = buf_reserve(&s->checkpoint, (size_t)len);
+
+			if (err < 0 || (err = rbuf_exact(s->r, s->checkpoint.p, (size_t)len)) < 0)
+				return err;
+			s->checkpoint.len = (size_t)len;
+			w += n;
+		} else {
+			return -EUCLEAN;
+		}
+	}
+	return 0;
+}
+
+int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
+		unsigned flags)
+{
+	char host[256], port[16], line[256];
 	unsigned long long seq;
-	int err;
+	int err, zstd = 0, at;
 
 	memset(s, 0, sizeof(*s));
 	s->site = site;
+	s->checkpoint = (struct buf)BUF_INIT(ARCHIVE_MEMBER_MAX);
 	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(s->error, sizeof(s->error), "'%s' is not HOST:PORT", hostport);
 		return -EINVAL;
@@ -64,7 +93,8 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 		return io_error(s, err, "connect");
 	s->r->read = tls_reader;
 	s->r->ctx = s->tls;
-	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s%s\n", job, compress ? " zstd" : "");
+	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s%s%s\n", job,
+		 flags & SENDER_ZSTD ? " zstd" : "", flags & SENDER_CHECKPOINT ? " checkpoint" : "");
 	if ((err = tls_write(s->tls, line, strlen(line))) < 0 ||
 	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)
 		return io_error(s, err, "hello");
@@ -75,17 +105,17 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 	}
 	if (!strncmp(line, "ERROR ", 6))
 		return receiver_error(s, line);
-	if (sscanf(line, "RESUME %llu %15s", &seq, with) < 1)
+	if (sscanf(line, "RESUME %llu%n", &seq, &at) < 1)
 		return io_error(s, -EUCLEAN, "hello");
 	s->a.resume = seq;
+	if ((err = resume_words(s, line + at, flags, &zstd)) < 0)
+		return io_error(s, err, "hello");
 	/* The receiver says whether it takes the archive compressed. */
-	if (!strcmp(with, "zstd") && compress) {
+	if (zstd) {
 		if (!(s->z = malloc(sizeof(*s->z))) || zout_init(s->z, tls_writer, s->tls) < 0)
 			return -ENOMEM;
 		s->a.write = zout_write;
 		s->a.ctx = s->z;
-	} else if (with[0]) {
-		return io_error(s, -EUCLEAN, "hello");
 	}
 	return 0;
 }
@@ -125,6 +155,17 @@ int sender_progress(struct sender *s, const char *phase, uint64_t done, uint64_t
 	return 0;
 }
 
+int sender_checkpoint(struct sender *s, const void *p, size_t len)
+{
+	int err;
+
+	if (s->complete)
+		return 0;
+	if ((err = archive_put_checkpoint(&s->a, p, len)) < 0 || (err = flush(s)) < 0)
+		return send_failed(s, err);
+	return 0;
+}
+
 int sender_finish(struct sender *s)
 {
 	char line[512];
@@ -159,6 +200,7 @@ void sender_close(struct sender *s)
 		zout_free(s->z);
 	free(s->z);
 	free(s->r);
+	buf_free(&s->checkpoint);
 	s->tls = NULL;
 	s->r = NULL;
 	s->z = NULL;

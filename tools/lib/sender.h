@@ -8,9 +8,11 @@
 /*
  * The protocol (docs/transfer.md), after the TLS handshake:
  *
- *   sender:   LIFEBOAT/1 JOB NAME[ zstd]\n
- *   receiver: RESUME SEQ[ zstd]\n  send the members from SEQ on (compressed
- *                                  with zstd when both said so)
+ *   sender:   LIFEBOAT/1 JOB NAME[ zstd][ checkpoint]\n
+ *   receiver: RESUME SEQ[ zstd][ checkpoint LEN]\n
+ *                                  send the members from SEQ on (compressed
+ *                                  with zstd when both said so); LEN bytes
+ *                                  of the last scan checkpoint follow
  *             COMPLETE\n           the receiver holds the whole job already
  *             ERROR CODE TEXT\n    refused (CODE is an exit code)
  *   sender:   the archive (archive.h), members below SEQ left out, as
@@ -24,6 +26,7 @@ struct sender {
 	struct archive_out a;
 	struct rbuf *r;
 	struct zout *z;		/* the archive's compressor, where agreed */
+	struct buf checkpoint;	/* the receiver's scan checkpoint, if it had one */
 	int complete;		/* the receiver had the whole job already */
 	char phase[64];		/* of the last progress record sent */
 	double progress_at;	/* when it was sent (CLOCK_MONOTONIC seconds) */
@@ -35,11 +38,19 @@ struct sender {
  * receiver gives up on a connection silent for 300 s). */
 #define SENDER_PROGRESS_EVERY 30
 
-/* Connect to HOSTPORT and learn where job JOB resumes; with COMPRESS, ask
- * to send the archive compressed. 0, the receiver's (positive) exit code
- * when it refused, or -errno; the words in s->error. */
+enum {
+	SENDER_ZSTD = 1,	/* send the archive compressed, if the receiver will */
+	SENDER_CHECKPOINT = 2,	/* a carve: get the scan checkpoint back */
+};
+
+/* Connect to HOSTPORT and learn where job JOB resumes. FLAGS: SENDER_*.
+ * 0, the receiver's (positive) exit code when it refused, or -errno; the
+ * words in s->error. */
 int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
-		int compress);
+		unsigned flags);
+/* Send the scan checkpoint (checkpoint.h) of LEN bytes at P. 0 or as
+ * sender_put(). */
+int sender_checkpoint(struct sender *s, const void *p, size_t len);
 /* Send message M (skipped when below the resume point). 0, the
  * receiver's exit code when it refused, or -errno. */
 int sender_put(struct sender *s, struct archive_member *m, const void *data);

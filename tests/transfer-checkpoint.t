@@ -1,0 +1,96 @@
+#!/bin/sh
+# carve --send resumes the disk scan where the receiver's checkpoint says,
+# not from the start: cut during the scan, it goes on part way; cut after
+# it, it reads nothing again. Either way the job ends equal to carve --out.
+# A checkpoint with a changed byte, or one made for another disk, is not
+# used: the scan starts over and the result is the same.
+set -eu
+fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
+. "$TOP/tests/transfer/lib.sh"
+trap 'stop_receiver; kill $ppid 2>/dev/null || true' EXIT
+ppid=
+
+lab=$("$TOP/tests/lab/get" ext4 none) || fail "lab ext4 none"
+other=$("$TOP/tests/lab/get" xfs none) || fail "lab xfs none"
+make_site
+"$LIFEBOAT" carve -q "$lab/disk.img" --out local >/dev/null || fail "carve --out"
+tree_digest local >want.txt
+start_receiver dest
+
+# carve_send JOB [ARGS...]: carve the lab disk to the receiver as JOB.
+carve_send() {
+	job=$1; shift
+	"$LIFEBOAT" carve "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job "$job" \
+		--no-compress --checkpoint 0 "$@" >/dev/null 2>send.log
+}
+
+# cut_send JOB BYTES: the same through a proxy that cuts the stream after
+# BYTES; the sender must fail.
+cut_send() {
+	pport=$(free_port)
+	python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" "cut:$2" >proxy.log &
+	ppid=$!
+	for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
+	if "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$pport" --tls site/alpha \
+		--job "$1" --no-compress --checkpoint 0 >/dev/null 2>&1; then
+		fail "$1: a stream cut after $2 bytes did not fail the sender"
+	fi
+	wait "$ppid" 2>/dev/null || true
+	# The receiver's connection is over once it says so; then its files are still.
+	for _ in $(seq 100); do grep -q "alpha/$1: .*stays resumable" recv.log && break; sleep 0.05; done
+	[ -s "dest/alpha/$1/.lifeboat/checkpoint" ] || fail "$1: the receiver kept no checkpoint"
+}
+
+# same_as_local JOB: complete, the tree of carve --out, verify passes, and
+# the checkpoint is gone.
+same_as_local() {
+	bag=dest/alpha/$1
+	[ -f "$bag/bagit.txt" ] || fail "$1 is not complete"
+	tree_digest "$bag/data" >got.txt
+	cmp -s want.txt got.txt || { diff want.txt got.txt | head; fail "$1: the tree differs from carve --out"; }
+	"$LIFEBOAT" verify "$bag" >/dev/null || fail "$1: verify"
+	[ ! -e "$bag/.lifeboat/checkpoint" ] || fail "$1: the checkpoint outlived the job"
+}
+
+# Cut during the scan (each 4 MiB scanned sends a checkpoint of a few
+# hundred KiB, so 1 MB in is early in the 400 MiB scan).
+cut_send mid 1000000
+carve_send mid || fail "mid: the resumed carve exited $?: $(cat send.log)"
+at=$(sed -n 's/.*disk scan goes on at \([0-9.]*\) of 400.0 MiB.*/\1/p' send.log)
+[ -n "$at" ] || fail "mid: the scan did not go on from the checkpoint: $(cat send.log)"
+awk -v a="$at" 'BEGIN { exit !(a > 0 && a < 400) }' || fail "mid: went on at $at MiB, not part way"
+same_as_local mid
+
+# Cut after the scan, during the messages: nothing of the disk is scanned again.
+cut_send late 30000000
+carve_send late || fail "late: the resumed carve exited $?: $(cat send.log)"
+grep -q 'disk scan goes on at 400.0 of 400.0 MiB' send.log ||
+	fail "late: the scan was not skipped: $(cat send.log)"
+same_as_local late
+
+# A changed byte: the signature fails, the scan starts over.
+cut_send flipped 1000000
+ck=dest/alpha/flipped/.lifeboat/checkpoint
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1; open(sys.argv[1], "wb").write(b)' "$ck"
+carve_send flipped || fail "flipped: exited $?: $(cat send.log)"
+grep -q "checkpoint is not used (its signature is not this sender's)" send.log ||
+	fail "flipped: a changed checkpoint was not refused: $(cat send.log)"
+! grep -q 'disk scan goes on' send.log || fail "flipped: went on from a changed checkpoint"
+same_as_local flipped
+
+# Another disk's checkpoint (signed by this sender): not used.
+"$LIFEBOAT" carve -q "$other/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job xfsjob \
+	--no-compress --checkpoint 0 >/dev/null 2>&1 &
+cpid=$!
+for _ in $(seq 100); do [ -s dest/alpha/xfsjob/.lifeboat/checkpoint ] && break; sleep 0.05; done
+kill -9 "$cpid" 2>/dev/null || true
+wait "$cpid" 2>/dev/null || true
+[ -s dest/alpha/xfsjob/.lifeboat/checkpoint ] || fail "the XFS job left no checkpoint"
+cut_send moved 1000000
+cp dest/alpha/xfsjob/.lifeboat/checkpoint dest/alpha/moved/.lifeboat/checkpoint
+carve_send moved || fail "moved: exited $?: $(cat send.log)"
+grep -q 'checkpoint is not used (another lifeboat binary or another disk made it)' send.log ||
+	fail "moved: another disk's checkpoint was not refused: $(cat send.log)"
+same_as_local moved
+echo "scan resumed part way at $at MiB and after the scan; a changed or foreign checkpoint refused; each job equal to carve --out"
