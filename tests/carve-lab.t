@@ -40,13 +40,15 @@ recall, placement, uplacement, fp = float(sys.argv[2]), float(sys.argv[3]), floa
 s = json.load(open("score.json"))
 print(f"{what}: intact {s['intact']}, recall {s['recall']}, placement {s['placement']}, "
       f"at the user {s['placement_user']}, "
-      f"false positives {s['false_positives']}, misplaced {s['misplaced']}, deleted {s['deleted_recovered']} of {s['deleted_intact']}")
+      f"false positives {s['false_positives']}, misplaced {s['misplaced']}, domains mixed {s['domains_mixed']}, "
+      f"deleted {s['deleted_recovered']} of {s['deleted_intact']}")
 assert s["recall"] >= recall, f"recall {s['recall']} < {recall}; missed {s['missed'][:5]}"
 assert s["placement"] >= placement, f"placement {s['placement']} < {placement}"
 assert s["placement_user"] >= uplacement, f"user placement {s['placement_user']} < {uplacement}"
 assert s["false_positives"] <= fp, f"{s['false_positives']} false positives > {fp}"
 assert s["live_in_deleted"] == 0, f"{s['live_in_deleted']} live messages put in deleted/"
 assert s["misplaced"] == 0, f"{s['misplaced']} messages placed at another user, folder or name"
+assert s["domains_mixed"] == 0, f"{s['domains_mixed']} directories hold the users of two domains"
 # The manifest names every file written, and nothing else.
 rows = [l.rstrip("\n").split("\t") for l in open(f"{out}/.lifeboat/manifest.tsv") if not l.startswith("#")]
 listed = {r[7] for r in rows}

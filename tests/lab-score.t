@@ -2,12 +2,13 @@
 # The scorer counts what it should: a hand-made truth and output tree with a
 # placed, a misplaced, an orphaned, an unverified, a missing and a deleted
 # message, one placed at its user with the domain's name lost, and a false
-# positive.
+# positive; and two domains' users in one directory.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
 mkdir -p out/vmail/example.com/alice/Maildir/cur out/example.com/bob/Maildir/.Sent/cur \
-	out/orphans/cur out/unverified out/deleted out/.lifeboat out/dave/Maildir/.Trash/cur
+	out/orphans/cur out/unverified out/deleted out/.lifeboat out/dave/Maildir/.Trash/cur \
+	out/erin/Maildir/cur
 printf 'From: a\nSubject: 1\n\none\n' >m1
 printf 'From: a\nSubject: 2\n\ntwo\n' >m2
 printf 'From: a\nSubject: 3\n\nthree\n' >m3
@@ -17,10 +18,13 @@ printf 'From: a\nSubject: 6\n\nsix, deleted\n' >m6
 printf 'not a message of the store\n' >junk
 printf 'From: a\nSubject: 7\n\nseven, overwritten\n' >m7
 printf 'From: a\nSubject: 8\n\neight\n' >m8
+printf 'From: a\nSubject: 9\n\nnine\n' >m9
 # m1 placed at its full path; m2 placed at the user/folder suffix (top lost);
 # m3 under the wrong flags (recovered, not placed: misplaced); m4 an orphan; m5 only in
 # unverified/ (not recovered); m6 deleted and found under deleted/; m8 at
-# USER/Maildir/... with the domain lost (placed at its user only).
+# USER/Maildir/... with the domain lost (placed at its user only); m9 the
+# same for a user of another domain: two domains' users in one namespace
+# (domains_mixed).
 cp m1 'out/vmail/example.com/alice/Maildir/cur/1.A.h,S=1:2,S'
 cp m2 'out/example.com/bob/Maildir/.Sent/cur/2.B.h,S=2:2,RS'
 cp m3 'out/vmail/example.com/alice/Maildir/cur/3.C.h,S=3:2,'
@@ -28,6 +32,7 @@ cp m4 'out/orphans/cur/4.L0.lifeboat,S=4:2,'
 cp m5 out/unverified/5.eml
 cp m6 out/deleted/6.eml
 cp m8 'out/dave/Maildir/.Trash/cur/8.H.h,S=8:2,S'
+cp m9 'out/erin/Maildir/cur/9.I.h,S=9:2,S'
 cp junk out/orphans/cur/junk
 cp junk out/unverified/junk
 cp junk out/.lifeboat/manifest.tsv
@@ -46,6 +51,7 @@ t = {"messages": [
     m("vmail/example.com/carol/Maildir/new/7.G.h,S=7", "m7", intact=False),
     m("vmail/example.com/alice/Maildir/cur/6.F.h,S=6:2,S", "m6", state="deleted"),
     m("vmail/example.org/dave/Maildir/.Trash/cur/8.H.h,S=8:2,S", "m8"),
+    m("vmail/example.com/erin/Maildir/cur/9.I.h,S=9:2,S", "m9"),
 ]}
 json.dump(t, open("truth.json", "w"))
 PY
@@ -53,11 +59,12 @@ PY
 python3 - <<'PY' || fail "wrong numbers: $(cat score.json)"
 import json
 s = json.load(open("score.json"))
-want = {"live": 7, "intact": 6, "recovered": 5, "placed": 2, "placed_user": 3, "false_positives": 1, "misplaced": 1,
+want = {"live": 8, "intact": 7, "recovered": 6, "placed": 2, "placed_user": 4, "false_positives": 1, "misplaced": 1,
+        "domains_mixed": 1,
         "deleted_intact": 1, "deleted_recovered": 1, "live_in_deleted": 0}
 for k, v in want.items():
     assert s[k] == v, (k, s[k], v)
-assert s["recall"] == 0.8333 and s["placement"] == 0.3333 and s["placement_user"] == 0.5, s
+assert s["recall"] == 0.8571 and s["placement"] == 0.2857 and s["placement_user"] == 0.5714, s
 assert s["missed"] == ["vmail/example.com/alice/Maildir/new/5.E.h,S=5"], s["missed"]
 PY
 echo ok

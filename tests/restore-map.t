@@ -9,8 +9,9 @@
 # rows equal carve's placed rows; run again, it counts them as already
 # there, and a conflict in its row. Malformed maps, and one that leaves a
 # user without an owner, restore nothing (exit 100). After an XFS reformat,
-# where the domains' names are lost, carve's USER/Maildir mail is restored
-# at STORE/USER/Maildir, every placed message of it, and restore says so.
+# where the domains' names are lost, carve's lost-ID/USER/Maildir mail (one
+# lost-ID per domain) is restored at STORE/lost-ID/USER/Maildir, every
+# placed message of it, and restore says so.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -185,8 +186,12 @@ grep -q '	placed-inferred	' "$bag3/lifeboat-manifest.tsv" || fail "no placed-inf
 "$LIFEBOAT" restore "$bag3" --to store3 --owner 1999:1999 --json >restore3.json 2>restore3.err ||
 	fail "restore of the XFS disk exited $?: $(cat restore3.err)"
 grep -q "domain above some users was lost" restore3.err || fail "restore did not say: $(cat restore3.err)"
-[ -d store3/bob/Maildir/cur ] && [ "$(owners store3/bob)" = "1999:1999 " ] ||
-	fail "bob's mail is not at store3/bob/Maildir: $(ls store3)"
+bob3=$(cd store3 && echo lost-*/bob)
+[ -d "store3/$bob3/Maildir/cur" ] && [ "$(owners "store3/$bob3")" = "1999:1999 " ] ||
+	fail "bob's mail is not at store3/lost-ID/bob/Maildir: $(ls store3)"
+# The lab's two domains: two lost-IDs, bob's and erin's apart.
+[ "$(ls store3 | grep -c '^lost-[0-9]*$')" = 2 ] && [ ! -d "store3/${bob3%/bob}/erin" ] ||
+	fail "the users of the two domains are not under two lost-IDs: $(cd store3 && echo */*)"
 (cd store3 && find . -type f -printf '%P\n') >files3
 python3 where.py restore restore3.json carve3.json "$bag3/lifeboat-manifest.tsv" files3 ||
 	fail "the per-user counts of the XFS restore do not match the store"

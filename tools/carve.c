@@ -742,6 +742,15 @@ static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint
 	return folder_name(f->c, vol, dir);
 }
 
+/* Does PATH start at the user's directory ("alice/Maildir/..."), with no
+ * domain above it? */
+static int starts_at_user(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	return slash && !strncmp(slash, "/Maildir", 8) && (slash[8] == '/' || !slash[8]);
+}
+
 /*
  * Where the message named by N goes, and how it is placed: its old path;
  * or, with the top of the tree gone, the suffix that still names the user
@@ -749,15 +758,20 @@ static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint
  * told from what the directory holds); or orphans/ with what survives. A
  * file of the filesystem made by the format (CURRENT) goes apart, under
  * current/.
+ *
+ * Where the suffix starts at the user, the directory above (a domain,
+ * mostly) is named lost-ID after its old inode number: two users of one
+ * name in two domains (postmaster@ is in every one) stay apart, and the
+ * users of one lost domain stay together.
  */
 static const char *name_path(struct carve_run *c, const struct dirtree *t,
 			     const struct dirtree_node *n, int current, char *path, size_t cap)
 {
 	const char *name = dirtree_name(t, n);
 	struct fill_ctx f = { c, name };
-	char dir[3072];
-	int filled = 0;
-	int top = n->dir ? dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) : -1;
+	struct dirtree_walk w = { 0 }, filled = { fill_maildir_name, &f, 0, 0 };
+	char dir[3072], more[3072];
+	int top = n->dir ? dirtree_path_filled(t, n->vol, n->dir, dir, sizeof(dir), &w) : -1;
 
 	if (current && c->reformatted) {
 		/* Written after the format, to the filesystem now on the disk:
@@ -765,22 +779,21 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 		snprintf(path, cap, "current/%s/%s", top >= 0 && dir[0] ? dir : "unknown", name);
 		return "current";
 	}
-	if (top == 0 && !has_user_dir(dir)) {
-		char more[3072];
-		int fills = 0;
-
-		if (dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), fill_maildir_name,
-					&f, &fills) >= 0 && has_user_dir(more)) {
-			memcpy(dir, more, sizeof(dir));
-			filled = fills;
-		}
+	if (top == 0 && !has_user_dir(dir) &&
+	    dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), &filled) >= 0 &&
+	    has_user_dir(more)) {
+		memcpy(dir, more, sizeof(dir));
+		w = filled;
 	}
 	if (top == 1 || (top == 0 && has_user_dir(dir))) {
 		/* The whole path, or enough of it to name the user and the
 		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
 		 * directories above were overwritten). */
-		snprintf(path, cap, "%s/%s", dir, name);
-		return top == 1 ? "placed" : filled ? "placed-inferred" : "placed-suffix";
+		if (top == 0 && starts_at_user(dir))
+			snprintf(path, cap, "lost-%llu/%s/%s", (unsigned long long)w.top, dir, name);
+		else
+			snprintf(path, cap, "%s/%s", dir, name);
+		return top == 1 ? "placed" : w.filled ? "placed-inferred" : "placed-suffix";
 	}
 	if (top == 0 && dir[0])
 		snprintf(path, cap, "orphans/paths/%s/%s", dir, name);

@@ -150,8 +150,9 @@ static const struct owner *owner_of(const struct owner *map, size_t n, const cha
 }
 
 /* STORE path for a placed message: DOMAIN/USER/Maildir/REST, from a
- * carve path that ends in .../DOMAIN/USER/Maildir/REST; or USER/Maildir/REST
- * where carve found the user but the domain's name was lost. */
+ * carve path that ends in .../DOMAIN/USER/Maildir/REST (DOMAIN is lost-ID
+ * where carve found the users but not their domain's name); or
+ * USER/Maildir/REST where nothing was above the user. */
 static int store_path(const char *path, char *out, size_t cap)
 {
 	const char *m = strstr(path, "/Maildir/"), *user, *domain;
@@ -299,10 +300,14 @@ static void write_message(struct outtree *store, const char *to, const char *rel
 		if ((err = outtree_mkdir(store, domain)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to create '%s/%s': %s", to, domain,
 			       strerror(-err));
+		if (!strncmp(domain, "lost-", 5) && !told++)
+			lb_warn("restore: the name of the domain above some users was lost: "
+				"their mail is in %s/lost-ID/USER/Maildir (%s is one; ID is the "
+				"old directory's inode number), to rename to the domain", to,
+				domain);
 	} else if (!told++) {
-		lb_warn("restore: the name of the domain above some users was lost "
-			"(%.*s is one): their mail is in %s/USER/Maildir, to move under "
-			"its domain", (int)top, rel, to);
+		lb_warn("restore: no domain above some users (%.*s is one): their mail is in "
+			"%s/USER/Maildir", (int)top, rel, to);
 	}
 	if (o) {
 		store->uid = o->uid;

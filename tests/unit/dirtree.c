@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof(line), f)) {
 		char *arg = strchr(line, '\t'), *want;
 		unsigned long long dir, ino;
-		int is_dir, top, fills = 0;
+		struct dirtree_walk w;
+		int is_dir, top;
 
 		if (line[0] == '#' || !arg)
 			continue;
@@ -53,11 +54,10 @@ int main(int argc, char **argv)
 		}
 		*want++ = 0;
 		n++;
-		if (!strcmp(line, "path"))
-			top = dirtree_path(&t, 1, dir, path, sizeof(path));
-		else
-			top = dirtree_path_filled(&t, 1, dir, path, sizeof(path), fill_number, NULL, &fills);
-		snprintf(got, sizeof(got), "%d %d %s", top, fills, path);
+		w = (struct dirtree_walk){ !strcmp(line, "filled") ? fill_number : NULL, NULL, 0, 0 };
+		top = dirtree_path_filled(&t, 1, dir, path, sizeof(path), &w);
+		snprintf(got, sizeof(got), "%d %d %llu %s", top, w.filled,
+			 (unsigned long long)w.top, path);
 		if (strcmp(got, want)) {
 			printf("FAIL %s %s: got '%s', want '%s'\n", line, arg, got, want);
 			bad++;

@@ -210,7 +210,7 @@ static int is_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
 }
 
 int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
-			char *buf, size_t cap, dirtree_fill_fn fill, void *arg, int *filled)
+			char *buf, size_t cap, struct dirtree_walk *w)
 {
 	char tmp[4096];
 	uint64_t seen[64];
@@ -233,11 +233,10 @@ int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		if (n) {
 			name = dirtree_name(t, n);
 			dir = n->dir;
-		} else if (fill && (up = dirtree_lookup(t, vol, dir, "..")) && up->ino != dir &&
-			   (name = fill(t, vol, dir, depth, arg))) {
+		} else if (w->fill && (up = dirtree_lookup(t, vol, dir, "..")) && up->ino != dir &&
+			   (name = w->fill(t, vol, dir, depth, w->arg))) {
 			dir = up->ino;
-			if (filled)
-				(*filled)++;
+			w->filled++;
 		} else {
 			break;
 		}
@@ -254,6 +253,7 @@ int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		return -ENAMETOOLONG;
 	memcpy(buf, tmp, len);
 	buf[len] = 0;
+	w->top = dir;
 	/* The top was reached if the last directory is a root: its ".." is
 	 * itself. */
 	return is_root(t, vol, dir);
@@ -262,7 +262,9 @@ int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
 int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 		 char *buf, size_t cap)
 {
-	return dirtree_path_filled(t, vol, dir, buf, cap, NULL, NULL, NULL);
+	struct dirtree_walk w = { 0 };
+
+	return dirtree_path_filled(t, vol, dir, buf, cap, &w);
 }
 
 int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),

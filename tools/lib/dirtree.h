@@ -73,14 +73,21 @@ const struct dirtree_node *dirtree_lookup(const struct dirtree *t, uint64_t vol,
 
 /*
  * Like dirtree_path(), but where a directory's own entry is lost and its
- * ".." survives, FILL may name it from what the directory holds: DEPTH is
- * 0 for DIR itself. A NULL from FILL ends the path there. *FILLED (when
- * not NULL) counts the names FILL gave.
+ * ".." survives, W->fill (when set) may name it from what the directory
+ * holds: DEPTH is 0 for DIR itself. A NULL from FILL ends the path there.
+ * W->filled counts the names FILL gave, and W->top is the directory the
+ * path starts in: the root, or the one whose name is lost.
  */
 typedef const char *(*dirtree_fill_fn)(const struct dirtree *t, uint64_t vol, uint64_t dir,
 				       int depth, void *arg);
+struct dirtree_walk {
+	dirtree_fill_fn fill;
+	void *arg;
+	int filled;		/* out */
+	uint64_t top;		/* out */
+};
 int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
-			char *buf, size_t cap, dirtree_fill_fn fill, void *arg, int *filled);
+			char *buf, size_t cap, struct dirtree_walk *w);
 
 /*
  * Give every entry the directory MAP returns for its (vol, dir): for
