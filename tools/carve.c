@@ -118,6 +118,7 @@ struct carve_run {
 	const char *src;
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
+	int lost_ids;		/* some paths start at a lost-ID directory */
 	/* Maildir++ folders whose directory's GUID (in its dovecot-uidlist)
 	 * a list index names: sorted by (vol, dir). */
 	struct folder_dir { uint64_t vol, dir; const char *name; } *folder_dirs;
@@ -789,10 +790,12 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 		/* The whole path, or enough of it to name the user and the
 		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
 		 * directories above were overwritten). */
-		if (top == 0 && starts_at_user(dir))
+		if (top == 0 && starts_at_user(dir)) {
 			snprintf(path, cap, "lost-%llu/%s/%s", (unsigned long long)w.top, dir, name);
-		else
+			c->lost_ids = 1;
+		} else {
 			snprintf(path, cap, "%s/%s", dir, name);
+		}
 		return top == 1 ? "placed" : w.filled ? "placed-inferred" : "placed-suffix";
 	}
 	if (top == 0 && dir[0])
@@ -1094,6 +1097,9 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		fprintf(f, "  unreadable: %llu bytes\n", (unsigned long long)bad);
 	fprintf(f, "per user and folder:\n");
 	summary_print(&c->users, f);
+	if (c->lost_ids)
+		fprintf(f, "lost-ID: the directory above these users (their domain's, mostly), whose "
+			"name is lost; ID is its old inode number\n");
 }
 
 int cmd_carve(int argc, char **argv)
