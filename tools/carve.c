@@ -124,6 +124,16 @@ struct carve_run {
 	struct folder_dir { uint64_t vol, dir; const char *name; } *folder_dirs;
 	size_t nfolder_dirs, folder_dirs_cap;
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
+	/* Verified messages whose sizes several unplaced files share, held
+	 * until all content is carved (place_held). */
+	struct held {
+		struct carved m;
+		uint64_t vsize;
+		struct dev_range r[REASSEMBLE_PIECES];
+		size_t nr;
+		char how[64];
+	} *held;
+	size_t nheld, held_cap;
 };
 
 static double now_seconds(void)
@@ -917,16 +927,14 @@ static uint64_t virtual_size(const uint8_t *p, size_t len)
 }
 
 /*
- * The one unplaced name whose S= is SIZE and whose W= (where it has one)
- * is VSIZE, or NULL when there is none, or more than one message with
- * those sizes (a guess is never presented as a placement). Two messages
- * of one size mostly differ in their count of lines, so W= tells them
- * apart. Names of one message (new/ and cur/) count once.
+ * The unplaced files whose name's S= is SIZE and W= (where it has one) is
+ * VSIZE: each one's best-ranked name into OUT (the first CAP). Names of
+ * one message (new/ and cur/) count once. Returns how many.
  */
-static struct named *join_by_size(struct carve_run *c, uint64_t size, uint64_t vsize)
+static size_t unplaced_files(struct carve_run *c, uint64_t size, uint64_t vsize,
+			     struct named **out, size_t cap)
 {
-	size_t lo = 0, hi = c->nby_size;
-	struct named *found = NULL;
+	size_t lo = 0, hi = c->nby_size, n = 0;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -938,24 +946,76 @@ static struct named *join_by_size(struct carve_run *c, uint64_t size, uint64_t v
 	}
 	for (; lo < c->nby_size && (uint64_t)c->by_size[lo]->mn.size == size; lo++) {
 		struct named *nm = c->by_size[lo];
+		size_t k = 0, kept = n < cap ? n : cap;
 
 		if (nm->used || (nm->mn.vsize >= 0 && (uint64_t)nm->mn.vsize != vsize))
 			continue;
-		if (found && !same_base(&c->r.tree, found, nm))
-			return NULL;
-		if (!found)
-			found = nm;	/* the best-ranked name of its message */
+		while (k < kept && !same_base(&c->r.tree, out[k], nm))
+			k++;
+		if (k < kept)
+			continue;	/* another name of a message kept */
+		if (n < cap)
+			out[n] = nm;	/* the best-ranked name of its message */
+		n++;
 	}
-	return found;
+	return n;
 }
 
-/* A message found by its content: verified ones to orphans/ (each once),
- * the rest to unverified/. */
+/* Write verified message M (DATA, from RANGES) at name NM's path: under
+ * deleted/ when its inode says it was deleted. */
+static void place_by_name(struct carve_run *c, struct carved *m, const uint8_t *data,
+			  const struct dev_range *ranges, size_t n, const char *how,
+			  const struct named *nm)
+{
+	char where[4000], path[4096];
+	const char *placement = name_path(c, &c->r.tree, nm->n, 0, where, sizeof(where));
+
+	mark_used(c, nm);
+	if (nm->deleted) {
+		placement = "deleted";
+		snprintf(path, sizeof(path), "deleted/%s", where);
+	} else {
+		snprintf(path, sizeof(path), "%s", where);
+	}
+	write_output(c, m, data, placement, how, path, ranges, n, nm->mn.time);
+}
+
+static void write_orphan(struct carve_run *c, struct carved *m, const uint8_t *data,
+			 const struct dev_range *ranges, size_t n, const char *how)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
+		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
+	write_output(c, m, data, "orphan", how, path, ranges, n, m->date);
+}
+
+/* Keep verified message M for place_held(). */
+static void hold(struct carve_run *c, const struct carved *m, uint64_t vsize,
+		 const struct dev_range *ranges, size_t n, const char *how)
+{
+	struct held *h;
+
+	if (ARRAY_GROW(c->held, c->nheld, c->held_cap) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	h = &c->held[c->nheld++];
+	h->m = *m;
+	h->vsize = vsize;
+	h->nr = n;
+	memcpy(h->r, ranges, n * sizeof(*ranges));
+	snprintf(h->how, sizeof(h->how), "%s", how);
+}
+
+/* A message found by its content: verified ones to a name whose sizes are
+ * theirs alone, or to orphans/ (each once); the rest to unverified/. One
+ * whose sizes several unplaced files share waits for place_held(). */
 static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *data,
 			 const struct dev_range *ranges, size_t n, const char *found)
 {
 	char path[4096], how[64];
-	struct named *nm;
+	struct named *files[2];
+	uint64_t vsize;
+	size_t nfiles = 0;
 
 	snprintf(how, sizeof(how), "%s,end=%s", found, carve_end_name(m->end));
 	if (n > 1)
@@ -973,30 +1033,95 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		write_output(c, m, data, "unverified", how, path, ranges, n, m->date);
 		return;
 	}
+	vsize = virtual_size(data, m->len);
+	if (c->by_size && m->len % 1024)
+		nfiles = unplaced_files(c, m->len, vsize, files, ARRAY_SIZE(files));
+	if (nfiles > 1) {
+		hold(c, m, vsize, ranges, n, how);
+		return;
+	}
 	if (seen_before(c, m->sha256)) {
 		c->n.duplicates++;
 		return;
 	}
-	if (c->by_size && m->len % 1024 && (nm = join_by_size(c, m->len, virtual_size(data, m->len)))) {
+	if (nfiles == 1) {
 		/* Its sizes are those of exactly one name whose inode is gone,
 		 * or whose inode says it was deleted: then it goes apart. */
-		char where[4000];
-		const char *placement = name_path(c, &c->r.tree, nm->n, 0, where, sizeof(where));
-
-		mark_used(c, nm);
-		if (nm->deleted) {
-			placement = "deleted";
-			snprintf(path, sizeof(path), "deleted/%s", where);
-		} else {
-			snprintf(path, sizeof(path), "%s", where);
-		}
 		snprintf(how + strlen(how), sizeof(how) - strlen(how), ",name=size");
-		write_output(c, m, data, placement, how, path, ranges, n, nm->mn.time);
+		place_by_name(c, m, data, ranges, n, how, files[0]);
 		return;
 	}
-	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
-		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
-	write_output(c, m, data, "orphan", how, path, ranges, n, m->date);
+	write_orphan(c, m, data, ranges, n, how);
+}
+
+static int cmp_held(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+	int d = memcmp(x->m.sha256, y->m.sha256, 32);
+
+	return d ? d : x->m.off < y->m.off ? -1 : x->m.off > y->m.off;
+}
+
+/* Read a held message's bytes again into c->buf. */
+static const uint8_t *read_held(struct carve_run *c, const struct held *h)
+{
+	size_t at = 0;
+
+	buf_reset(c->buf);
+	if (buf_reserve(c->buf, h->m.len) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < h->nr; i++) {
+		size_t len = (size_t)h->r[i].len;
+
+		if (at + len > h->m.len)
+			len = h->m.len - at;
+		if (dev_read(&c->dev, c->buf->p + at, len, h->r[i].off) < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s'", c->src);
+		at += len;
+	}
+	return c->buf->p;
+}
+
+/*
+ * The held messages, once all content is carved. Where K unplaced files
+ * share a message's S= and W=, and exactly K copies of one content were
+ * found with those sizes (and no other content), every file gets a copy:
+ * the bytes are the same whichever copy goes where (how: name=copies).
+ * Anything else is an orphan, each content once.
+ */
+static void place_held(struct carve_run *c)
+{
+	struct named *files[REASSEMBLE_PIECES];
+
+	qsort(c->held, c->nheld, sizeof(*c->held), cmp_held);
+	for (size_t i = 0, j; i < c->nheld; i = j) {
+		struct held *h = &c->held[i];
+		size_t nfiles = unplaced_files(c, h->m.len, h->vsize, files, ARRAY_SIZE(files));
+		int alone = 1, seen = seen_before(c, h->m.sha256);
+
+		for (j = i + 1; j < c->nheld && !memcmp(c->held[j].m.sha256, h->m.sha256, 32); j++)
+			;
+		for (size_t k = 0; k < c->nheld; k++)
+			if (c->held[k].m.len == h->m.len && c->held[k].vsize == h->vsize &&
+			    memcmp(c->held[k].m.sha256, h->m.sha256, 32))
+				alone = 0;
+		if (alone && nfiles == j - i && nfiles <= ARRAY_SIZE(files)) {
+			for (size_t k = 0; k < nfiles; k++) {
+				struct held *copy = &c->held[i + k];
+
+				snprintf(copy->how + strlen(copy->how),
+					 sizeof(copy->how) - strlen(copy->how), ",name=copies");
+				place_by_name(c, &copy->m, read_held(c, copy), copy->r, copy->nr,
+					      copy->how, files[k]);
+			}
+			continue;
+		}
+		if (!seen)
+			write_orphan(c, &h->m, read_held(c, h), h->r, h->nr, h->how);
+		else
+			c->n.duplicates++;
+		c->n.duplicates += j - i - 1;
+	}
 }
 
 /* Is OFF where a message's header block starts? */
@@ -1247,6 +1372,7 @@ int cmd_carve(int argc, char **argv)
 			   c->n.by_class[CARVE_PARTIAL];
 		progress_update(&pr, c->r.starts[i]);
 	}
+	place_held(c);
 	progress_end(&pr);
 
 	if (c->send) {
@@ -1283,6 +1409,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->claimed);
 	free(c->by_size);
 	free(c->folder_dirs);
+	free(c->held);
 	inuse_close(c->inuse);
 	free(names.v);
 	summary_free(&c->users);
