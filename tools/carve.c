@@ -753,15 +753,6 @@ static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint
 	return folder_name(f->c, vol, dir);
 }
 
-/* Does PATH start at the user's directory ("alice/Maildir/..."), with no
- * domain above it? */
-static int starts_at_user(const char *path)
-{
-	const char *slash = strchr(path, '/');
-
-	return slash && !strncmp(slash, "/Maildir", 8) && (slash[8] == '/' || !slash[8]);
-}
-
 /*
  * Where the message named by N goes, and how it is placed: its old path;
  * or, with the top of the tree gone, the suffix that still names the user
@@ -770,10 +761,11 @@ static int starts_at_user(const char *path)
  * file of the filesystem made by the format (CURRENT) goes apart, under
  * current/.
  *
- * Where the suffix starts at the user, the directory above (a domain,
- * mostly) is named lost-ID after its old inode number: two users of one
- * name in two domains (postmaster@ is in every one) stay apart, and the
- * users of one lost domain stay together.
+ * Where the top is gone, the directory whose name is lost is called
+ * lost-ID after its old inode number: two users of one name in two
+ * domains (postmaster@ is in every one) stay apart, and so do two users'
+ * folders whose user is lost, while what one directory held stays
+ * together.
  */
 static const char *name_path(struct carve_run *c, const struct dirtree *t,
 			     const struct dirtree_node *n, int current, char *path, size_t cap)
@@ -800,16 +792,17 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 		/* The whole path, or enough of it to name the user and the
 		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
 		 * directories above were overwritten). */
-		if (top == 0 && starts_at_user(dir)) {
-			snprintf(path, cap, "lost-%llu/%s/%s", (unsigned long long)w.top, dir, name);
-			c->lost_ids = 1;
-		} else {
+		if (top == 1) {
 			snprintf(path, cap, "%s/%s", dir, name);
+			return "placed";
 		}
-		return top == 1 ? "placed" : w.filled ? "placed-inferred" : "placed-suffix";
+		snprintf(path, cap, "lost-%llu/%s/%s", (unsigned long long)w.top, dir, name);
+		c->lost_ids = 1;
+		return w.filled ? "placed-inferred" : "placed-suffix";
 	}
 	if (top == 0 && dir[0])
-		snprintf(path, cap, "orphans/paths/%s/%s", dir, name);
+		snprintf(path, cap, "orphans/paths/lost-%llu/%s/%s", (unsigned long long)w.top, dir,
+			 name);
 	else
 		snprintf(path, cap, "orphans/names/%s", name);
 	return "orphan";
@@ -1220,11 +1213,11 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 			(unsigned long long)c->n.duplicates);
 	if (bad)
 		fprintf(f, "  unreadable: %llu bytes\n", (unsigned long long)bad);
+	if (c->lost_ids)
+		fprintf(f, "  lost-ID   a directory whose name is lost (a domain's, mostly), by its "
+			"old inode number\n");
 	fprintf(f, "per user and folder:\n");
 	summary_print(&c->users, f);
-	if (c->lost_ids)
-		fprintf(f, "lost-ID: the directory above these users (their domain's, mostly), whose "
-			"name is lost; ID is its old inode number\n");
 }
 
 int cmd_carve(int argc, char **argv)
