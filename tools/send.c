@@ -143,13 +143,19 @@ int cmd_send(int argc, char **argv)
 		if (member_from_tsv(line, m) < 0)
 			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
 		memcpy(want, m->sha256, 32);
-		/* Only what still matches the carve's own hash goes out. */
-		if ((err = outtree_read(&src, m->path, &data, &m->mtime)) < 0)
+		/* What the receiver holds already only goes in the manifest:
+		 * a resumed send reads nothing of it. Only what still matches
+		 * the carve's own hash goes out. */
+		if (!archive && (s.complete || files < s.a.resume)) {
+			data.len = 0;
+		} else if ((err = outtree_read(&src, m->path, &data, &m->mtime)) < 0) {
 			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path, strerror(-err));
-		sha256(data.p, data.len, m->sha256);
-		if (memcmp(want, m->sha256, 32) || data.len != m->size)
-			lb_die(EXIT_INTEGRITY, "'%s/%s' no longer matches the manifest: nothing more sent",
-			       dir, m->path);
+		} else {
+			sha256(data.p, data.len, m->sha256);
+			if (memcmp(want, m->sha256, 32) || data.len != m->size)
+				lb_die(EXIT_INTEGRITY, "'%s/%s' no longer matches the manifest: "
+				       "nothing more sent", dir, m->path);
+		}
 		if (archive && (err = archive_put(&a, m, data.p)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to write '%s': %s", archive, strerror(-err));
 		if (!archive && (err = sender_put(&s, m, data.p)))

@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,9 @@ struct tls {
 	mbedtls_ssl_context ssl;
 	mbedtls_net_context net;
 	char peer[128];
+	/* Bytes read from the socket ahead of mbedtls (recv_ahead). */
+	unsigned char in[65536];
+	size_t in_pos, in_len;
 };
 
 /* ChaCha20-Poly1305 first: mbedtls' AES has no AES-NI GCM fast path on
@@ -297,6 +301,51 @@ static void peer_cn(struct tls *t)
 		}
 }
 
+/*
+ * The socket's reads for mbedtls. mbedtls asks for each record's 5-byte
+ * header, then for its body: read straight from the socket, that is two
+ * recv() and two select() a record. Here one recv() takes what the socket
+ * holds, up to 64 KiB (four full records), and a poll() runs only when it
+ * holds nothing: a peer silent for TIMEOUT_MS is a timeout.
+ */
+static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_ms)
+{
+	struct tls *t = ctx;
+	size_t n;
+
+	if (t->in_pos == t->in_len) {
+		ssize_t got = recv(t->net.fd, t->in, sizeof(t->in), MSG_DONTWAIT);
+
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = t->net.fd, .events = POLLIN };
+			int ready = poll(&pfd, 1, timeout_ms ? (int)timeout_ms : -1);
+
+			if (ready == 0)
+				return MBEDTLS_ERR_SSL_TIMEOUT;
+			got = ready < 0 ? -1 : recv(t->net.fd, t->in, sizeof(t->in), 0);
+		}
+		if (got < 0)
+			return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_READ :
+			       errno == ECONNRESET || errno == EPIPE ? MBEDTLS_ERR_NET_CONN_RESET :
+								      MBEDTLS_ERR_NET_RECV_FAILED;
+		if (got == 0)
+			return 0;	/* the peer closed the connection */
+		t->in_pos = 0;
+		t->in_len = (size_t)got;
+	}
+	n = t->in_len - t->in_pos < len ? t->in_len - t->in_pos : len;
+	memcpy(p, t->in + t->in_pos, n);
+	t->in_pos += n;
+	return (int)n;
+}
+
+static int send_net(void *ctx, const unsigned char *p, size_t len)
+{
+	struct tls *t = ctx;
+
+	return mbedtls_net_send(&t->net, p, len);
+}
+
 /* Steps shared by both ends once a socket is connected. */
 static int handshake(struct tls *t)
 {
@@ -311,7 +360,7 @@ static int handshake(struct tls *t)
 	 * often reached by an address. */
 	if (s->role == TLS_CLIENT && (ret = mbedtls_ssl_set_hostname(&t->ssl, NULL)))
 		return tls_fail(t, ret, "TLS setup");
-	mbedtls_ssl_set_bio(&t->ssl, &t->net, mbedtls_net_send, NULL, mbedtls_net_recv_timeout);
+	mbedtls_ssl_set_bio(&t->ssl, t, send_net, NULL, recv_ahead);
 	s->pin_failed = 0;
 	while ((ret = mbedtls_ssl_handshake(&t->ssl)))
 		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE)
