@@ -3,7 +3,8 @@
 # not from the start: cut during the scan, it goes on part way; cut after
 # it, it reads nothing again. Either way the job ends equal to carve --out.
 # A checkpoint with a changed byte, or one made for another disk, is not
-# used: the scan starts over and the result is the same.
+# used: the scan starts over and the result is the same. Unreadable
+# sectors found before a checkpoint are still reported after it.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -68,6 +69,20 @@ carve_send late || fail "late: the resumed carve exited $?: $(cat send.log)"
 grep -q 'disk scan goes on at 400.0 of 400.0 MiB' send.log ||
 	fail "late: the scan was not skipped: $(cat send.log)"
 same_as_local late
+
+# Unreadable sectors met before the checkpoint still count after it: the
+# resumed carve reports them and exits 1, as one uninterrupted carve does.
+export LIFEBOAT_FAULT_SECTORS=100-107
+cut_send faulty 1000000
+set +e
+carve_send faulty
+rc=$?
+set -e
+unset LIFEBOAT_FAULT_SECTORS
+[ $rc = 1 ] || fail "faulty: the resumed carve exited $rc, not 1: $(cat send.log)"
+grep -q 'disk scan goes on at' send.log || fail "faulty: no resume: $(cat send.log)"
+grep -q '4096 bytes were unreadable' send.log ||
+	fail "faulty: the sectors unreadable before the checkpoint were forgotten: $(cat send.log)"
 
 # A changed byte: the signature fails, the scan starts over.
 cut_send flipped 1000000
