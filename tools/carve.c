@@ -1058,20 +1058,11 @@ static int cmp_held(const void *a, const void *b)
 /* Read a held message's bytes again into c->buf. */
 static const uint8_t *read_held(struct carve_run *c, const struct held *h)
 {
-	size_t at = 0;
-
 	buf_reset(c->buf);
 	if (buf_reserve(c->buf, h->m.len) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
-	for (size_t i = 0; i < h->nr; i++) {
-		size_t len = (size_t)h->r[i].len;
-
-		if (at + len > h->m.len)
-			len = h->m.len - at;
-		if (dev_read(&c->dev, c->buf->p + at, len, h->r[i].off) < 0)
-			lb_die(EXIT_SYSTEM, "unable to read '%s'", c->src);
-		at += len;
-	}
+	if (dev_read_ranges(&c->dev, h->r, h->nr, h->m.len, c->buf->p) < 0)
+		lb_die(EXIT_SYSTEM, "unable to read '%s'", c->src);
 	return c->buf->p;
 }
 

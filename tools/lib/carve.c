@@ -317,6 +317,7 @@ int carve_extents(struct dev *dev, const struct dev_range *ranges, size_t nrange
 	uint64_t total = 0, last_from;
 	const uint8_t *nul;
 	size_t len;
+	ssize_t got;
 	int err;
 
 	for (size_t i = 0; i < nranges; i++)
@@ -326,13 +327,9 @@ int carve_extents(struct dev *dev, const struct dev_range *ranges, size_t nrange
 	buf_reset(buf);
 	if ((err = buf_reserve(buf, (size_t)total)) < 0)
 		return err;
-	for (size_t i = 0; i < nranges; i++) {
-		ssize_t got = dev_read(dev, buf->p + buf->len, (size_t)ranges[i].len, ranges[i].off);
-
-		if (got < 0)
-			return (int)got;
-		buf->len += (size_t)got;
-	}
+	if ((got = dev_read_ranges(dev, ranges, nranges, total, buf->p)) < 0)
+		return (int)got;
+	buf->len = (size_t)got;
 	/* The file ends at its zero tail, inside its last block; a NUL
 	 * anywhere before is another file's bytes: not this file as it was. */
 	last_from = total - ranges[nranges - 1].len;

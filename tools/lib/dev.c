@@ -216,6 +216,23 @@ ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off)
 	return n;
 }
 
+ssize_t dev_read_ranges(struct dev *d, const struct dev_range *r, size_t n, uint64_t size,
+			void *out)
+{
+	uint8_t *o = out;
+	uint64_t have = 0;
+
+	for (size_t i = 0; i < n && have < size; i++) {
+		uint64_t want = r[i].len < size - have ? r[i].len : size - have;
+		ssize_t got = dev_read(d, o + have, (size_t)want, r[i].off);
+
+		if (got < 0)
+			return got;
+		have += (uint64_t)got;
+	}
+	return (ssize_t)have;
+}
+
 uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len)
 {
 	uint64_t total = 0;

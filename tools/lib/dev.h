@@ -48,6 +48,12 @@ void dev_close(struct dev *d);
  */
 ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off);
 
+/* Read the first SIZE bytes of a file laid out in the N device byte
+ * RANGES R (in file order) into OUT. Returns the bytes read (less than
+ * SIZE where the ranges or the source end first), or -errno. */
+ssize_t dev_read_ranges(struct dev *d, const struct dev_range *r, size_t n, uint64_t size,
+			void *out);
+
 /* How many bytes in [off, off+len) were unreadable. */
 uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len);
 
