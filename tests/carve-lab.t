@@ -38,6 +38,16 @@ import json, os, sys
 what, out = sys.argv[1], sys.argv[6]
 recall, placement, uplacement, fp = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 s = json.load(open("score.json"))
+rows = [l.rstrip("\n").split("\t") for l in open(f"{out}/.lifeboat/manifest.tsv") if not l.startswith("#")]
+# How the placed files were placed (issues 4 and 5 ask for it per scenario).
+placed = [r[4] for r in rows if r[3].startswith("placed")]
+by = {"inode": sum(h.endswith("-inode") for h in placed),
+      "leaf": sum(h.startswith("ext4-leaf") and "name=" in h for h in placed),
+      "size": sum(h.startswith("content") and "name=size" in h for h in placed),
+      "copies": sum("name=copies" in h for h in placed)}
+assert sum(by.values()) == len(placed), (by, len(placed))
+print(f"{what}: placed {len(placed)} files: {by['inode']} through inodes, {by['leaf']} through "
+      f"extent leaves, {by['size']} joined by S=/W=, {by['copies']} as identical copies")
 print(f"{what}: intact {s['intact']}, recall {s['recall']}, placement {s['placement']}, "
       f"at the user {s['placement_user']}, "
       f"false positives {s['false_positives']}, misplaced {s['misplaced']}, domains mixed {s['domains_mixed']}, "
@@ -50,7 +60,6 @@ assert s["live_in_deleted"] == 0, f"{s['live_in_deleted']} live messages put in 
 assert s["misplaced"] == 0, f"{s['misplaced']} messages placed at another user, folder or name"
 assert s["domains_mixed"] == 0, f"{s['domains_mixed']} directories hold the users of two domains"
 # The manifest names every file written, and nothing else.
-rows = [l.rstrip("\n").split("\t") for l in open(f"{out}/.lifeboat/manifest.tsv") if not l.startswith("#")]
 listed = {r[7] for r in rows}
 files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs
          if ".lifeboat" not in d}
