@@ -51,7 +51,8 @@ print(f"{what}: placed {len(placed)} files: {by['inode']} through inodes, {by['l
 print(f"{what}: intact {s['intact']}, recall {s['recall']}, placement {s['placement']}, "
       f"at the user {s['placement_user']}, "
       f"false positives {s['false_positives']}, misplaced {s['misplaced']}, domains mixed {s['domains_mixed']}, "
-      f"deleted {s['deleted_recovered']} of {s['deleted_intact']}")
+      f"deleted {s['deleted_recovered']} of {s['deleted_intact']}, "
+      f"fragmented {s['fragmented_recovered']} of {s['fragmented']}")
 assert s["recall"] >= recall, f"recall {s['recall']} < {recall}; missed {s['missed'][:5]}"
 assert s["placement"] >= placement, f"placement {s['placement']} < {placement}"
 assert s["placement_user"] >= uplacement, f"user placement {s['placement_user']} < {uplacement}"

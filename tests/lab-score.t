@@ -53,6 +53,7 @@ t = {"messages": [
     m("vmail/example.org/dave/Maildir/.Trash/cur/8.H.h,S=8:2,S", "m8"),
     m("vmail/example.com/erin/Maildir/cur/9.I.h,S=9:2,S", "m9"),
 ]}
+t["messages"][1]["fragmented"] = t["messages"][4]["fragmented"] = True  # m2 found, m5 not
 json.dump(t, open("truth.json", "w"))
 PY
 "$TOP/tests/lab/score" --json truth.json out >score.json || fail "score exited $?"
@@ -60,7 +61,7 @@ python3 - <<'PY' || fail "wrong numbers: $(cat score.json)"
 import json
 s = json.load(open("score.json"))
 want = {"live": 8, "intact": 7, "recovered": 6, "placed": 2, "placed_user": 4, "false_positives": 1, "misplaced": 1,
-        "domains_mixed": 1,
+        "domains_mixed": 1, "fragmented": 2, "fragmented_recovered": 1,
         "deleted_intact": 1, "deleted_recovered": 1, "live_in_deleted": 0}
 for k, v in want.items():
     assert s[k] == v, (k, s[k], v)
