@@ -572,6 +572,10 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
 	}
+	if (!quiet && (jb.next_seq || checkpoint.len))
+		lb_warn("receive: %s/%s: resumes after %llu messages%s", jb.sender, jb.name,
+			(unsigned long long)jb.next_seq,
+			checkpoint.len ? ", its disk scan from the checkpoint kept here" : "");
 	if (keep && (jb.keepfd = keep_archive(&jb)) < 0) {
 		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not keep the archive%s", "");
 		goto out;
