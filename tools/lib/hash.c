@@ -56,23 +56,22 @@ static void sha256_blocks_ni(uint32_t state[8], const uint8_t *p, size_t n)
 	__m128i cdgh = _mm_blend_epi16(hgfe, cdab, 0xF0);
 
 	for (; n--; p += 64) {
-		__m128i save_abef = abef, save_cdgh = cdgh, w[4], cur, wk;
+		__m128i save_abef = abef, save_cdgh = cdgh, m[16], wk;
 
+		/* Intel's order: each group's msg1 as soon as its words exist,
+		 * the next group's msg2 between this group's two rnds2. */
+#pragma GCC unroll 16
 		for (int g = 0; g < 16; g++) {
-			if (g < 4) {
-				cur = w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
-			} else {
-				/* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time */
-				cur = _mm_add_epi32(_mm_sha256msg1_epu32(w[0], w[1]), _mm_alignr_epi8(w[3], w[2], 4));
-				cur = _mm_sha256msg2_epu32(cur, w[3]);
-				w[0] = w[1];
-				w[1] = w[2];
-				w[2] = w[3];
-				w[3] = cur;
-			}
-			wk = _mm_add_epi32(cur, _mm_loadu_si128((const __m128i *)(K256 + 4 * g)));
+			if (g < 4)
+				m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+			wk = _mm_add_epi32(m[g], _mm_loadu_si128((const __m128i *)(K256 + 4 * g)));
 			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+			if (g >= 3 && g < 15)
+				m[g + 1] = _mm_sha256msg2_epu32(_mm_add_epi32(m[g + 1],
+						_mm_alignr_epi8(m[g], m[g - 1], 4)), m[g]);
 			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+			if (g >= 1 && g < 13)
+				m[g + 3] = _mm_sha256msg1_epu32(m[g - 1], m[g]);
 		}
 		abef = _mm_add_epi32(abef, save_abef);
 		cdgh = _mm_add_epi32(cdgh, save_cdgh);
