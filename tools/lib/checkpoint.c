@@ -13,13 +13,20 @@ static const char magic[8] = "LBSCAN1\n";
 #define SAMPLE_SIZE 4096
 
 /* SHA-256 of the running binary: a checkpoint only means something to
- * the code that wrote it. */
+ * the code that wrote it. Read once a process: a checkpoint goes out
+ * every few minutes (every 4 MiB scanned with --checkpoint 0). */
 static int binary_hash(uint8_t out[32])
 {
+	static uint8_t known[32];
+	static int have;
 	struct buf b = BUF_INIT(256u << 20);
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), err = 0;
+	int fd, err = 0;
 
-	if (fd < 0)
+	if (have) {
+		memcpy(out, known, 32);
+		return 0;
+	}
+	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
 	for (;;) {
 		ssize_t n;
@@ -33,8 +40,11 @@ static int binary_hash(uint8_t out[32])
 		b.len += (size_t)n;
 	}
 	close(fd);
-	if (!err)
-		sha256(b.p, b.len, out);
+	if (!err) {
+		sha256(b.p, b.len, known);
+		memcpy(out, known, 32);
+		have = 1;
+	}
 	buf_free(&b);
 	return err;
 }
