@@ -55,6 +55,7 @@ static int is_wsp(uint8_t c)
 static int canonicalise(const uint8_t *body, size_t len, int relaxed, struct buf *out)
 {
 	size_t i = 0, keep;
+	uint8_t *o;
 	int err;
 
 	while (i < len) {
@@ -63,6 +64,10 @@ static int canonicalise(const uint8_t *body, size_t len, int relaxed, struct buf
 
 		if (le > i && body[le - 1] == '\r')
 			le--;
+		/* A line never grows but by its CRLF; a last line without its line end is given one. */
+		if ((err = buf_reserve(out, le - i + 2)) < 0)
+			return err;
+		o = out->p + out->len;
 		if (relaxed) {
 			size_t e = le;
 			int in_wsp = 0;
@@ -74,18 +79,18 @@ static int canonicalise(const uint8_t *body, size_t len, int relaxed, struct buf
 					in_wsp = 1;
 					continue;
 				}
-				if (in_wsp && (err = buf_append(out, " ", 1)) < 0)
-					return err;
+				if (in_wsp)
+					*o++ = ' ';
 				in_wsp = 0;
-				if ((err = buf_append(out, body + k, 1)) < 0)
-					return err;
+				*o++ = body[k];
 			}
-		} else if ((err = buf_append(out, body + i, le - i)) < 0) {
-			return err;
+		} else {
+			memcpy(o, body + i, le - i);
+			o += le - i;
 		}
-		/* A last line without its line end is given one. */
-		if ((err = buf_append(out, "\r\n", 2)) < 0)
-			return err;
+		*o++ = '\r';
+		*o++ = '\n';
+		out->len = (size_t)(o - out->p);
 		i = nl ? end + 1 : len;
 	}
 	keep = out->len;
