@@ -73,7 +73,7 @@ ext4 cutshort:50 - 1.0 1.0 1.0 0
 ext4 zeroprefix:64 - 1.0 1.0 1.0 0
 ext4 wipefs - 1.0 1.0 1.0 0
 ext4 crossformat - 0.75 0.6 0.6 1
-ext4 mounted - 0.92 0.93 0.93 1
+ext4 mounted - 0.97 0.97 0.97 0
 ext4 reuse - 0.75 0.0 0.0 1
 xfs none - 1.0 1.0 1.0 0
 xfs wipefs - 1.0 1.0 1.0 0
@@ -89,6 +89,6 @@ ext4 reformat - 0.78 0.0 0.0 1 --no-metadata
 xfs reformat - 0.78 0.0 0.0 1 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0
 xfs none --big-folder=1500 1.0 1.0 1.0 0
-ext4 reformat --no-csum 0.93 0.96 0.96 0
+ext4 reformat --no-csum 0.99 0.98 0.98 0
 EOF2
 echo ok

@@ -223,7 +223,7 @@ static void collect_size(const struct dirtree *t, const struct dirtree_node *n, 
 	const char *name = dirtree_name(t, n);
 
 	if (!n->is_dir && maildir_name_parse(name, strlen(name), &mn) == 0 && mn.size >= 0)
-		size_index_add(arg, (uint64_t)mn.size);
+		size_index_add(arg, (uint64_t)mn.size, mn.vsize);
 }
 
 /* An open-addressing set of digests, so that each verified message is
@@ -907,22 +907,12 @@ static void index_names_by_size(struct carve_run *c)
 	qsort(c->by_size, c->nby_size, sizeof(*c->by_size), cmp_named_size);
 }
 
-/* Dovecot's virtual size (a name's W=): the size with every bare LF made
- * CRLF. */
-static uint64_t virtual_size(const uint8_t *p, size_t len)
-{
-	uint64_t v = len;
-
-	for (const uint8_t *q = p; (q = memchr(q, '\n', len - (size_t)(q - p))); q++)
-		if (q == p || q[-1] != '\r')
-			v++;
-	return v;
-}
-
 /*
  * The unplaced files whose name's S= is SIZE and W= (where it has one) is
- * VSIZE: each one's best-ranked name into OUT (the first CAP). Names of
- * one message (new/ and cur/) count once. Returns how many.
+ * VSIZE: each one's best-ranked name into OUT (the first CAP). A
+ * block-multiple SIZE (that of any run cut at a block boundary) needs the
+ * W= too. Names of one message (new/ and cur/) count once. Returns how
+ * many.
  */
 static size_t unplaced_files(struct carve_run *c, uint64_t size, uint64_t vsize,
 			     struct named **out, size_t cap)
@@ -941,7 +931,7 @@ static size_t unplaced_files(struct carve_run *c, uint64_t size, uint64_t vsize,
 		struct named *nm = c->by_size[lo];
 		size_t k = 0, kept = n < cap ? n : cap;
 
-		if (nm->used || (nm->mn.vsize >= 0 && (uint64_t)nm->mn.vsize != vsize))
+		if (nm->used || (nm->mn.vsize >= 0 ? (uint64_t)nm->mn.vsize != vsize : size % 1024 == 0))
 			continue;
 		while (k < kept && !same_base(&c->r.tree, out[k], nm))
 			k++;
@@ -1026,8 +1016,8 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		write_output(c, m, data, "unverified", how, path, ranges, n, m->date);
 		return;
 	}
-	vsize = virtual_size(data, m->len);
-	if (c->by_size && m->len % 1024)
+	vsize = maildir_vsize(data, m->len);
+	if (c->by_size)
 		nfiles = unplaced_files(c, m->len, vsize, files, ARRAY_SIZE(files));
 	if (nfiles > 1) {
 		hold(c, m, vsize, ranges, n, how);

@@ -1,4 +1,4 @@
-/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data), uidlist headers, and a list index Dovecot wrote (tests/unit/maildir/). */
+/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data), W= sizes, uidlist headers, and a list index Dovecot wrote (tests/unit/maildir/). */
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -142,6 +142,19 @@ int main(int argc, char **argv)
 			if (maildir_uidlist_start((const uint8_t *)no[i],
 						  (const uint8_t *)no[i] + strlen(no[i]))) {
 				printf("FAIL '%s' taken for a uidlist\n", no[i]);
+				bad++;
+			}
+	}
+	/* W=: the size with every bare LF counted as CRLF. */
+	{
+		static const struct { const char *p; uint64_t vsize; } w[] = {
+			{ "", 0 }, { "\n", 2 }, { "\r\n", 2 }, { "a\nb\r\nc\n", 9 }, { "\n\n", 4 }, { "abc", 3 },
+		};
+
+		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++, n++)
+			if (maildir_vsize((const uint8_t *)w[i].p, strlen(w[i].p)) != w[i].vsize) {
+				printf("FAIL vsize of case %zu: %" PRIu64 ", want %" PRIu64 "\n", i,
+				       maildir_vsize((const uint8_t *)w[i].p, strlen(w[i].p)), w[i].vsize);
 				bad++;
 			}
 	}

@@ -17,30 +17,52 @@
 #define FIRST_STEP (16u << 10)
 #define MAX_STEP (1u << 20)
 
-int size_index_add(struct size_index *s, uint64_t size)
+int size_index_add(struct size_index *s, uint64_t size, int64_t vsize)
 {
 	if (ARRAY_GROW(s->v, s->n, s->cap) < 0)
 		return -ENOMEM;
-	s->v[s->n++] = size;
+	s->v[s->n].size = size;
+	s->v[s->n++].vsize = vsize;
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_name_size(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	const struct name_size *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->vsize < y->vsize ? -1 : x->vsize > y->vsize;
 }
 
 void size_index_sort(struct size_index *s)
 {
 	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+		qsort(s->v, s->n, sizeof(*s->v), cmp_name_size);
 }
 
-int size_index_has(const struct size_index *s, uint64_t size)
+int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len)
 {
-	return s && s->n && bsearch(&size, s->v, s->n, sizeof(*s->v), cmp_u64);
+	size_t lo = 0, hi = s ? s->n : 0;
+	int64_t vsize;
+
+	while (lo < hi) {	/* the first entry of size LEN or more */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].size < len)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!s || lo == s->n || s->v[lo].size != len)
+		return 0;
+	if (len % 1024)
+		return 1;
+	vsize = (int64_t)maildir_vsize(p, (size_t)len);
+	for (; lo < s->n && s->v[lo].size == len; lo++)
+		if (s->v[lo].vsize == vsize)
+			return 1;
+	return 0;
 }
 
 void size_index_free(struct size_index *s)
@@ -277,10 +299,7 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 		c->proof |= FLAW_CAPPED;
 	if (!hdr)
 		return;
-	/* A run cut on a block boundary (the next block another file's) has
-	 * a block-multiple length whatever the message's was: such a length
-	 * proves nothing by itself. */
-	if (len % 1024 && size_index_has(sizes, len))
+	if (size_index_has(sizes, p, len))
 		c->proof |= PROOF_SIZE;
 	if (end == END_NUL && zero_tail(dev, end_off))
 		c->proof |= PROOF_TAIL;
@@ -656,7 +675,7 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 	/* Only a DKIM signature, or a name's S= for a chain without jumps,
 	 * can prove it, and a multipart must close in its last piece: judge
 	 * (and hash) only what might. */
-	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->len))) &&
+	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->p, buf->len))) &&
 	    (a->dlen < 0 || (a->dlen > 0 && closed_at_end(buf->p, base > 80 ? base - 80 : 0,
 							   buf->len, a->delim, (size_t)a->dlen)))) {
 		judge(a->dev, a->pieces[0].off, buf->p, buf->len, END_NUL, a->sizes, 0, &whole);

@@ -42,15 +42,19 @@ enum {
 
 enum carve_end { END_NUL, END_NEXT, END_DEVICE, END_CAP };
 
-/* Maildir S= sizes that survive, to be asked "is there a name of size N". */
+/* The S= and W= of the Maildir names that survive, to be asked "do these
+ * bytes have a name's size". */
 struct size_index {
-	uint64_t *v;
+	struct name_size { uint64_t size; int64_t vsize; } *v;	/* vsize -1: no W= */
 	size_t n, cap;
 };
 
-int size_index_add(struct size_index *s, uint64_t size);
+int size_index_add(struct size_index *s, uint64_t size, int64_t vsize);
 void size_index_sort(struct size_index *s);
-int size_index_has(const struct size_index *s, uint64_t size);
+/* Whether a name's S= is LEN, the length of P. A block-multiple length
+ * (which a run cut at a block boundary has anyway) must have the name's
+ * W= too: P's size with CRLF line ends. */
+int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len);
 void size_index_free(struct size_index *s);
 
 struct carved {

@@ -301,3 +301,13 @@ int maildir_list_index(const uint8_t *p, size_t len,
 	free(recs);
 	return (int)given;
 }
+
+uint64_t maildir_vsize(const uint8_t *p, size_t len)
+{
+	uint64_t v = len;
+
+	for (const uint8_t *q = p; (q = memchr(q, '\n', len - (size_t)(q - p))); q++)
+		if (q == p || q[-1] != '\r')
+			v++;
+	return v;
+}

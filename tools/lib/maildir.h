@@ -27,6 +27,9 @@ struct maildir_name {
 /* Parse NAME (LEN bytes, need not be NUL-terminated). Returns 0 if it is
  * a Maildir name, -EINVAL if not. */
 int maildir_name_parse(const char *name, size_t len, struct maildir_name *out);
+/* Dovecot's virtual size (a name's W=) of the LEN bytes at P: their size
+ * with every bare LF made CRLF. */
+uint64_t maildir_vsize(const uint8_t *p, size_t len);
 
 /*
  * Does P start a dovecot-uidlist file ("3 V<uidvalidity> N<next uid>", its
