@@ -16,8 +16,9 @@
 /*
  * The input is the device, in 1 KiB blocks (a run of a message, pieces
  * after zero gaps, superblocks, inodes and directory blocks, as the
- * mutations make them). Its first four bytes, taken as a size, are one
- * surviving S= too, so that the size oracle is reached.
+ * mutations make them). Its first three bytes, taken as a size, are one
+ * surviving S= too, and the fourth that name's W= less its S=, so that
+ * the size oracle is reached.
  */
 #define BLOCK 1024
 
@@ -50,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct size_index sizes = { 0 };
 	struct buf buf = BUF_INIT(CARVE_MAX);
 	struct remnants r;
+	uint64_t s_size;
 	char path[64];
 	struct dev d;
 	int fd;
@@ -64,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	size_index_add(&sizes, (uint64_t)data[0] << 8 | data[1] | (uint64_t)data[2] << 16);
+	s_size = (uint64_t)data[0] << 8 | data[1] | (uint64_t)data[2] << 16;
+	size_index_add(&sizes, s_size, (int64_t)(s_size + data[3]));
 	size_index_sort(&sizes);
 	remnants_init(&r);
 	if (dev_open(&d, path) == 0) {
