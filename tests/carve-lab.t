@@ -17,13 +17,14 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
 [ -e /dev/loop-control ] || { echo "skip: no loop devices here"; exit 77; }
 
-# fs damage lab_options min_recall min_placement min_user_placement max_false_positives [carve options]
+# fs damage lab_options min_recall min_placement min_user_placement max_false_positives
+#   min_fragmented (the share of intact fragmented messages reassembled) [carve options]
 # (user placement: at the right user, folder, name and flags where the
 # domain's directory name was lost with the first inode chunk; folders
 # whose names went with it are named by Dovecot's list index, through the
 # GUID in each folder's dovecot-uidlist)
 # (lab options joined by commas, "-" for none)
-while read -r fs damage labopts recall placement uplacement fp opts; do
+while read -r fs damage labopts recall placement uplacement fp frag opts; do
 	[ "$labopts" = - ] && labopts=
 	# shellcheck disable=SC2046
 	lab=$("$TOP/tests/lab/get" "$fs" "$damage" $(echo "$labopts" | tr , ' '))
@@ -33,10 +34,11 @@ while read -r fs damage labopts recall placement uplacement fp opts; do
 	"$LIFEBOAT" carve -q $opts "$lab/disk.img" --out "$out" >/dev/null || fail "carve $fs $damage exited $?"
 	[ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "carve changed the image"
 	"$TOP/tests/lab/score" --json "$lab/truth.json" "$out" >score.json
-	python3 - "$fs $damage $labopts$opts" "$recall" "$placement" "$uplacement" "$fp" "$out" <<'PY' || fail "$fs $damage $labopts$opts"
+	python3 - "$fs $damage $labopts$opts" "$recall" "$placement" "$uplacement" "$fp" "$out" "$frag" <<'PY' || fail "$fs $damage $labopts$opts"
 import json, os, sys
 what, out = sys.argv[1], sys.argv[6]
 recall, placement, uplacement, fp = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+frag = float(sys.argv[7])
 s = json.load(open("score.json"))
 rows = [l.rstrip("\n").split("\t") for l in open(f"{out}/.lifeboat/manifest.tsv") if not l.startswith("#")]
 # How the placed files were placed (issues 4 and 5 ask for it per scenario).
@@ -56,6 +58,8 @@ print(f"{what}: intact {s['intact']}, recall {s['recall']}, placement {s['placem
 assert s["recall"] >= recall, f"recall {s['recall']} < {recall}; missed {s['missed'][:5]}"
 assert s["placement"] >= placement, f"placement {s['placement']} < {placement}"
 assert s["placement_user"] >= uplacement, f"user placement {s['placement_user']} < {uplacement}"
+assert s["fragmented_recovered"] >= frag * s["fragmented"], \
+    f"fragmented {s['fragmented_recovered']} of {s['fragmented']} < {frag}"
 assert s["false_positives"] <= fp, f"{s['false_positives']} false positives > {fp}"
 assert s["live_in_deleted"] == 0, f"{s['live_in_deleted']} live messages put in deleted/"
 assert s["misplaced"] == 0, f"{s['misplaced']} messages placed at another user, folder or name"
@@ -67,28 +71,28 @@ files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) f
 assert listed == files, (sorted(listed ^ files)[:5])
 PY
 done <<'EOF2'
-ext4 none - 1.0 1.0 1.0 0
-ext4 reformat - 1.0 1.0 1.0 0
-ext4 cutshort:50 - 1.0 1.0 1.0 0
-ext4 zeroprefix:64 - 1.0 1.0 1.0 0
-ext4 wipefs - 1.0 1.0 1.0 0
-ext4 crossformat - 0.75 0.6 0.6 1
-ext4 mounted - 0.97 0.97 0.97 0
-ext4 reuse - 0.75 0.0 0.0 1
-xfs none - 1.0 1.0 1.0 0
-xfs wipefs - 1.0 1.0 1.0 0
-xfs nosb - 1.0 1.0 1.0 0
-ext4 nosb - 1.0 1.0 1.0 0
-xfs reformat - 0.99 0.0 0.95 0
-xfs cutshort:50 - 0.99 0.0 0.95 0
-xfs zeroprefix:64 - 0.95 0.0 0.25 0
-xfs mounted - 0.99 0.0 0.95 1
-xfs crossformat - 0.98 0.0 0.95 1
-xfs reuse - 0.85 0.0 0.0 1
-ext4 reformat - 0.78 0.0 0.0 1 --no-metadata
-xfs reformat - 0.78 0.0 0.0 1 --no-metadata
-ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0
-xfs none --big-folder=1500 1.0 1.0 1.0 0
-ext4 reformat --no-csum 0.99 0.98 0.98 0
+ext4 none - 1.0 1.0 1.0 0 1.0
+ext4 reformat - 1.0 1.0 1.0 0 1.0
+ext4 cutshort:50 - 1.0 1.0 1.0 0 1.0
+ext4 zeroprefix:64 - 1.0 1.0 1.0 0 1.0
+ext4 wipefs - 1.0 1.0 1.0 0 1.0
+ext4 crossformat - 0.75 0.6 0.6 1 0.5
+ext4 mounted - 0.97 0.96 0.96 0 1.0
+ext4 reuse - 0.75 0.0 0.0 1 0.5
+xfs none - 1.0 1.0 1.0 0 1.0
+xfs wipefs - 1.0 1.0 1.0 0 1.0
+xfs nosb - 1.0 1.0 1.0 0 1.0
+ext4 nosb - 1.0 1.0 1.0 0 1.0
+xfs reformat - 0.99 0.0 0.97 0 1.0
+xfs cutshort:50 - 0.99 0.0 0.97 0 1.0
+xfs zeroprefix:64 - 0.97 0.0 0.28 0 0.9
+xfs mounted - 0.99 0.0 0.97 0 1.0
+xfs crossformat - 0.98 0.0 0.95 1 0.9
+xfs reuse - 0.85 0.0 0.0 1 0.5
+ext4 reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
+xfs reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
+ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0
+xfs none --big-folder=1500 1.0 1.0 1.0 0 1.0
+ext4 reformat --no-csum 0.99 0.98 0.98 0 1.0
 EOF2
 echo ok

@@ -41,7 +41,7 @@ void size_index_sort(struct size_index *s)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_name_size);
 }
 
-int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len)
+static int has_size(const struct size_index *s, const uint8_t *p, uint64_t len, int want_w)
 {
 	size_t lo = 0, hi = s ? s->n : 0;
 	int64_t vsize;
@@ -56,13 +56,23 @@ int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len)
 	}
 	if (!s || lo == s->n || s->v[lo].size != len)
 		return 0;
-	if (len % 1024)
+	if (!want_w)
 		return 1;
 	vsize = (int64_t)maildir_vsize(p, (size_t)len);
 	for (; lo < s->n && s->v[lo].size == len; lo++)
 		if (s->v[lo].vsize == vsize)
 			return 1;
 	return 0;
+}
+
+int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len)
+{
+	return has_size(s, p, len, len % 1024 == 0);
+}
+
+int size_index_has_both(const struct size_index *s, const uint8_t *p, uint64_t len)
+{
+	return has_size(s, p, len, 1);
 }
 
 void size_index_free(struct size_index *s)
@@ -642,16 +652,18 @@ static int in_chain(const struct reassembly *a, uint64_t off)
 static int extend(struct reassembly *a);
 
 /* Append the piece at OFF to the chain and go on from it. 1 when the
- * whole proves exact, 0 when not (the chain as it was), or -errno. A
- * chain with jumps proves only by its DKIM body hash: pieces of one size
- * from several messages can add up to another's S=. */
+ * whole proves exact, 0 when not (the chain as it was), or -errno. Pieces
+ * of one size from several messages can add up to another's S=, so a
+ * chain with jumps proves by its DKIM body hash, or, for a multipart, by
+ * a name's S= and W= (its count of lines) both with its own closing
+ * delimiter at the end. */
 static int try_piece(struct reassembly *a, uint64_t off, int jump)
 {
 	struct buf *buf = a->buf;
 	size_t base = buf->len;
 	enum carve_end end;
 	struct carved whole;
-	int err, last;
+	int err, last, by_size;
 
 	if (a->budget-- <= 0)
 		return 0;
@@ -672,17 +684,18 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 	last = (off + (buf->len - base)) % 1024 != 0;
 	if (!last && (err = extend(a)) != 0)
 		return err;
-	/* Only a DKIM signature, or a name's S= for a chain without jumps,
-	 * can prove it, and a multipart must close in its last piece: judge
-	 * (and hash) only what might. */
-	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->p, buf->len))) &&
+	/* Only a DKIM signature or a name's sizes can prove it, and a
+	 * multipart must close in its last piece: judge (and hash) only
+	 * what might. */
+	by_size = last && (a->jumps ? a->dlen > 0 && size_index_has_both(a->sizes, buf->p, buf->len)
+				    : size_index_has(a->sizes, buf->p, buf->len));
+	if (last && (a->signed_ || by_size) &&
 	    (a->dlen < 0 || (a->dlen > 0 && closed_at_end(buf->p, base > 80 ? base - 80 : 0,
 							   buf->len, a->delim, (size_t)a->dlen)))) {
 		judge(a->dev, a->pieces[0].off, buf->p, buf->len, END_NUL, a->sizes, 0, &whole);
 		whole.proof &= ~(unsigned)PROOF_TAIL;	/* judged at the first piece's end */
 		if (whole.cls == CARVE_EXACT &&
-		    ((whole.proof & PROOF_DKIM) ||
-		     ((whole.proof & PROOF_SIZE) && !a->jumps && !(whole.proof & FLAW_MIME)))) {
+		    ((whole.proof & PROOF_DKIM) || (by_size && !(whole.proof & FLAW_MIME)))) {
 			whole.covers = a->out->covers;
 			sha256(buf->p, buf->len, whole.sha256);
 			*a->out = whole;
@@ -698,7 +711,8 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 /* The pieces that may follow the chain: the first piece start after its
  * end within REASSEMBLE_WINDOW with no message start between (a
  * fragmented file's next extent, past a gap); and, for a message with a
- * DKIM signature whose chain ends inside base64, every piece start whose
+ * DKIM signature or a multipart (which can prove a chain with jumps, see
+ * try_piece) whose chain ends inside base64, every piece start whose
  * first line completes the chain's last line, nearest first, forward or
  * back. */
 static int extend(struct reassembly *a)
@@ -725,7 +739,7 @@ static int extend(struct reassembly *a)
 			return err;
 		break;
 	}
-	if (!line || !a->signed_)
+	if (!line || !(a->signed_ || a->dlen > 0))
 		return 0;
 	back = fwd;
 	while ((fwd < c->n || back > 0) && looked++ < REASSEMBLE_LOOK && a->budget > 0) {

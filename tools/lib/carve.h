@@ -53,8 +53,10 @@ int size_index_add(struct size_index *s, uint64_t size, int64_t vsize);
 void size_index_sort(struct size_index *s);
 /* Whether a name's S= is LEN, the length of P. A block-multiple length
  * (which a run cut at a block boundary has anyway) must have the name's
- * W= too: P's size with CRLF line ends. */
+ * W= too: P's size with CRLF line ends. size_index_has_both() always
+ * wants both. */
 int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len);
+int size_index_has_both(const struct size_index *s, const uint8_t *p, uint64_t len);
 void size_index_free(struct size_index *s);
 
 struct carved {

@@ -286,6 +286,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	for (uint64_t i = 0; !err && i < *nbad; i++)
 		err = dev_mark_bad(dev, bad[i].off, bad[i].len);
 	if (err) {
+		r->next4 = 0;	/* unchecked, and every gdt pointer is cleared above */
 		remnants_free(r);
 		remnants_init(r);
 	}
