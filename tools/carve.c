@@ -1037,6 +1037,34 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 	write_orphan(c, m, data, ranges, n, how);
 }
 
+/*
+ * The text at each piece start (after a block holding a NUL) that no
+ * message took, read as a whole file: one with no mail header comes back
+ * when its length and its count of lines are the S= and W= of a name not
+ * yet placed (how: text). Such a name is how we know it was mail.
+ */
+static void carve_headless(struct carve_run *c)
+{
+	uint64_t longest = c->sizes.n ? c->sizes.v[c->sizes.n - 1].size : 0;
+
+	for (size_t i = 0; i < c->r.npieces && longest; i++) {
+		uint64_t off = c->r.pieces[i];
+		struct dev_range r;
+		struct carved m;
+		int found;
+
+		if (claimed(c, off, 1024))
+			continue;
+		found = carve_text_file(&c->dev, off, longest, &c->sizes, c->buf, &m);
+		if (found < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", c->src, strerror(-found));
+		if (!found || !unplaced_files(c, m.len, maildir_vsize(c->buf->p, m.len), NULL, 0))
+			continue;
+		r = (struct dev_range){ m.off, m.len };
+		write_carved(c, &m, c->buf->p, &r, 1, "text");
+	}
+}
+
 static int cmp_held(const void *a, const void *b)
 {
 	const struct held *x = a, *y = b;
@@ -1346,6 +1374,8 @@ int cmd_carve(int argc, char **argv)
 			   c->n.by_class[CARVE_PARTIAL];
 		progress_update(&pr, c->r.starts[i]);
 	}
+	if (!no_meta)
+		carve_headless(c);
 	place_held(c);
 	progress_end(&pr);
 

@@ -758,6 +758,34 @@ static int extend(struct reassembly *a)
 	return 0;
 }
 
+int carve_text_file(struct dev *dev, uint64_t off, uint64_t max, const struct size_index *sizes,
+		    struct buf *buf, struct carved *out)
+{
+	size_t cap = buf->max;
+	enum carve_end end;
+	int err;
+
+	buf_reset(buf);
+	/* Never read past the longest name's size: more matches none. */
+	buf->max = max < cap ? (size_t)max + 1 : cap;
+	err = read_to_nul(dev, off, buf, &end);
+	buf->max = cap;
+	if (err < 0)
+		return err;
+	buf->len = cut_at_other_file(dev, off, buf->p, buf->len, &end);
+	if (end != END_NUL || !buf->len || dev_bad_bytes(dev, off, buf->len) ||
+	    !zero_tail(dev, off + buf->len) || !size_index_has_both(sizes, buf->p, buf->len))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->off = off;
+	out->len = buf->len;
+	out->end = END_NUL;
+	out->cls = CARVE_EXACT;
+	out->proof = PROOF_SIZE | PROOF_TAIL;
+	sha256(buf->p, buf->len, out->sha256);
+	return 1;
+}
+
 int carve_reassemble(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		     const struct carve_pieces *cands, const struct size_index *sizes,
 		     int (*taken)(void *arg, uint64_t off), void *arg, struct buf *buf,

@@ -136,6 +136,16 @@ struct carve_pieces {
 	size_t n;
 };
 
+/*
+ * A file with no mail header (a digest's body, a client's broken save) is
+ * found by its name alone: read the text at piece OFF to its zero tail, at
+ * most MAX bytes, into BUF. 1 and OUT judged exact when its length and its
+ * count of lines are a surviving name's S= and W= (both), 0 when not, or
+ * -errno.
+ */
+int carve_text_file(struct dev *dev, uint64_t off, uint64_t max, const struct size_index *sizes,
+		    struct buf *buf, struct carved *out);
+
 int carve_reassemble(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		     const struct carve_pieces *cands, const struct size_index *sizes,
 		     int (*taken)(void *arg, uint64_t off), void *arg, struct buf *buf,

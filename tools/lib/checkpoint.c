@@ -192,6 +192,9 @@ static int sane(const struct remnants *r, const struct dev *dev)
 	    r->scanned > dev->size ||
 	    (r->scanned % REMNANTS_CHUNK && r->scanned != dev->size))
 		return 0;
+	for (int i = 0; i < r->ngdt; i++)
+		if (r->gdt[i].desc_size != 32 && r->gdt[i].desc_size != 64)
+			return 0;
 	for (int i = 0; i < 16; i++)
 		if (r->ext4[i].ncopies > 64 || r->ext4[i].nold_seeds < 0 ||
 		    r->ext4[i].nold_seeds > 3 || r->xfs[i].ncopies > 64 || r->xino[i].nsamples > 32)
