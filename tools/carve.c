@@ -67,6 +67,8 @@ struct counts {
 	uint64_t placed;	/* at their original path */
 	uint64_t deleted;	/* known deleted before the damage */
 	uint64_t orphans, unverified, duplicates, bytes;
+	uint64_t refused;	/* inodes with a hostile extent tree or size */
+	uint64_t loops;		/* names in directories that lead round in a loop */
 };
 
 /* A Maildir name in an old directory block, to be joined to its inode. */
@@ -462,7 +464,8 @@ static int of_new_fs(const struct carve_run *c, int fsi, const struct ext4_sb_in
  * says so with a good checksum; or its inode now holds a file of another
  * size: a Maildir file keeps its inode for life (renames keep it), so a
  * name whose inode went to another file is a deleted message's name. An
- * inode of the filesystem the format made is no evidence either way.
+ * inode of the filesystem the format made, or one whose size is past the
+ * disk (not sane), is no evidence either way.
  */
 static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 			    const struct maildir_name *mn)
@@ -478,11 +481,12 @@ static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 			return !of_new_fs(c, fsi, &sb);
 		return mn->size >= 0 &&
 		       (fsi = remnants_ext4_inode(&c->r, &c->dev, n->ino, buf, sizeof(buf), &sb)) >= 0 &&
-		       !of_new_fs(c, fsi, &sb) && ext4_inode_size(buf) != (uint64_t)mn->size;
+		       !of_new_fs(c, fsi, &sb) && ext4_inode_size(buf) != (uint64_t)mn->size &&
+		       ext4_inode_size(buf) <= c->dev.size;
 	}
 	/* XFS: a freed inode keeps its CRC but has mode 0. */
 	return mn->size >= 0 && remnants_xfs_inode(&c->r, &c->dev, n->vol, n->ino, buf, &in, &xsb) == 0 &&
-	       (in.mode == 0 || in.size != (uint64_t)mn->size);
+	       (in.mode == 0 || (in.size != (uint64_t)mn->size && in.size <= c->dev.size));
 }
 
 static void collect_named(const struct dirtree *t, const struct dirtree_node *n, void *arg)
@@ -531,9 +535,9 @@ static int ext4_ranges(const struct ext4_extent *ext, int n, uint32_t block_size
 	return n;
 }
 
-/* Read ext4 inode INO's extents into file_ranges. Returns the count, or
- * -1 when there is no usable inode. FORMAT_GEN is set to 1 when the inode
- * verified with an earlier filesystem's seed. */
+/* Read ext4 inode INO's extents into file_ranges. Returns the count,
+ * -ENOENT when there is no usable inode, or -EUCLEAN when its extent tree
+ * is not sane. CURRENT is set when the inode is the new filesystem's. */
 static int ext4_file(struct carve_run *c, uint64_t ino, uint64_t *size, int64_t *mtime,
 		     int *current)
 {
@@ -543,10 +547,12 @@ static int ext4_file(struct carve_run *c, uint64_t ino, uint64_t *size, int64_t 
 	int next, fsi;
 
 	if ((fsi = remnants_ext4_inode(&c->r, &c->dev, ino, inode, sizeof(inode), &sb)) < 0 ||
-	    (ext4_inode_mode(inode) & 0xF000) != 0x8000 ||
-	    (next = ext4_inode_extents(&sb, inode, &c->dev, ext, ARRAY_SIZE(ext))) <= 0 ||
-	    ext4_ranges(ext, next, sb.block_size) < 0)
-		return -1;
+	    (ext4_inode_mode(inode) & 0xF000) != 0x8000)
+		return -ENOENT;
+	if ((next = ext4_inode_extents(&sb, inode, &c->dev, ext, ARRAY_SIZE(ext))) < 0)
+		return next;
+	if (next == 0 || ext4_ranges(ext, next, sb.block_size) < 0)
+		return -ENOENT;
 	*size = ext4_inode_size(inode);
 	*mtime = ext4_inode_mtime(inode);
 	*current = of_new_fs(c, fsi, &sb);
@@ -563,12 +569,13 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 	int next;
 
 	if (remnants_xfs_inode(&c->r, &c->dev, vol, ino, buf, &in, &sb) < 0 ||
-	    (in.mode & 0xF000) != 0x8000 ||
-	    (next = xfs_inode_extents(&sb, &in, &c->dev, ext, ARRAY_SIZE(ext))) <= 0)
-		return -1;
+	    (in.mode & 0xF000) != 0x8000)
+		return -ENOENT;
+	if ((next = xfs_inode_extents(&sb, &in, &c->dev, ext, ARRAY_SIZE(ext))) <= 0)
+		return next ? next : -ENOENT;
 	for (int i = 0; i < next; i++) {
 		if (i && ext[i].logical != ext[i - 1].logical + ext[i - 1].len)
-			return -1;
+			return -ENOENT;	/* a hole: not a message file as delivered */
 		file_ranges[i].off = ext[i].byte_off;
 		file_ranges[i].len = (uint64_t)ext[i].len * sb.block_size;
 	}
@@ -776,6 +783,9 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 	char dir[3072], more[3072];
 	int top = n->dir ? dirtree_path_filled(t, n->vol, n->dir, dir, sizeof(dir), &w) : -1;
 
+	if (top == -ELOOP)
+		c->n.loops++;
+
 	if (current && c->reformatted) {
 		/* Written after the format, to the filesystem now on the disk:
 		 * readable by mounting it, and no part of what was lost. */
@@ -809,7 +819,9 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 }
 
 /* Put a file read through its inode back at its name's path. Returns 1
- * when placed, 0 when the inode is gone or belongs to another file. */
+ * when placed, 0 when the inode is gone or belongs to another file, or
+ * -EUCLEAN when the inode is refused: an extent tree or a size that is not
+ * sane (past the disk), or a file past what we carve. */
 static int place_named(struct carve_run *c, const struct dirtree *t, const struct named *nm)
 {
 	const struct dirtree_node *n = nm->n;
@@ -818,7 +830,7 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	uint64_t size;
 	int64_t mtime;
 	struct carved m;
-	int nr, current;
+	int nr, current, err;
 
 	if (n->vol == REMNANTS_EXT4_VOL) {
 		nr = ext4_file(c, n->ino, &size, &mtime, &current);
@@ -827,9 +839,12 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 		nr = xfs_file(c, n->vol, n->ino, &size, &mtime, &current);
 		how = "xfs-inode";
 	}
-	if (nr <= 0 || carve_file(&c->dev, file_ranges, (size_t)nr, size, nm->mn.size,
-				  c->buf, &m) < 0)
+	if (nr == -EUCLEAN || (nr > 0 && size > c->dev.size))
+		return -EUCLEAN;
+	if (nr <= 0)
 		return 0;
+	if ((err = carve_file(&c->dev, file_ranges, (size_t)nr, size, nm->mn.size, c->buf, &m)) < 0)
+		return err == -EFBIG ? -EUCLEAN : 0;
 	placement = name_path(c, t, n, current, path, sizeof(path));
 	if (!current)
 		check_reused(c, &m, file_ranges, (size_t)nr);
@@ -877,9 +892,16 @@ static void place_through_inodes(struct carve_run *c)
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
 	for (size_t i = 0, done = 0; i < l->n; i++) {
+		int placed;
+
 		if (i && (l->v[i].n->vol != l->v[i - 1].n->vol || l->v[i].n->ino != l->v[i - 1].n->ino))
 			done = 0;
-		if (!done && !l->v[i].used && place_named(c, &c->r.tree, &l->v[i])) {
+		if (done || l->v[i].used)
+			continue;
+		if ((placed = place_named(c, &c->r.tree, &l->v[i])) == -EUCLEAN) {
+			c->n.refused++;	/* once an inode: its other names go by content */
+			done = 1;
+		} else if (placed) {
 			done = 1;
 			mark_used(c, &l->v[i]);
 		}
@@ -1198,6 +1220,8 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_key(&j, "bytes"); json_u64(&j, c->n.bytes);
 		json_key(&j, "maildir_sizes_known"); json_u64(&j, c->sizes.n);
 		json_key(&j, "unreadable_bytes"); json_u64(&j, bad);
+		json_key(&j, "refused_inodes"); json_u64(&j, c->n.refused);
+		json_key(&j, "directory_loops"); json_u64(&j, c->n.loops);
 		json_key(&j, "users"); summary_json(&c->users, &j);
 		json_obj_end(&j);
 		json_end(&j);
@@ -1401,6 +1425,14 @@ int cmd_carve(int argc, char **argv)
 	if (c->r.tree.dropped)
 		lb_warn("carve: kept the first %u directory entries, %zu more were not used",
 			REMNANTS_MAX_DIRENTS, c->r.tree.dropped);
+	if (c->n.refused)
+		lb_warn("carve: %llu inodes refused (an extent tree or a size that is not sane, "
+			"or a file past %u MiB): their messages were looked for by content",
+			(unsigned long long)c->n.refused, CARVE_MAX >> 20);
+	if (c->n.loops)
+		lb_warn("carve: %llu names are in directories whose entries lead round in a loop "
+			"(written at different times, or forged): their paths are not used",
+			(unsigned long long)c->n.loops);
 	err = dev_bad_total(&c->dev) ? EXIT_LOSSES : EXIT_DONE;
 	if (err)
 		lb_warn("'%s': %llu bytes were unreadable", src,
