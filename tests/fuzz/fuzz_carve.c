@@ -1,4 +1,4 @@
-/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, and each ext4 extent leaf found read as a file. */
+/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, each piece start read as a headerless file, and each ext4 extent leaf found read as a file. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +84,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					carve_reassemble(&d, r.starts, r.nstarts, &cands, &sizes, NULL,
 							 NULL, &buf, &m, pieces, &n);
 				i += m.covers;
+			}
+			for (size_t i = 0; i < r.npieces; i++) {
+				struct carved m;
+
+				if (carve_text_file(&d, r.pieces[i], size, &sizes, &buf, &m) < 0)
+					break;
 			}
 			read_leaves(&d, &r, &sizes, &buf, size / BLOCK);
 		}
