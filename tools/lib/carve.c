@@ -652,18 +652,17 @@ static int in_chain(const struct reassembly *a, uint64_t off)
 static int extend(struct reassembly *a);
 
 /* Append the piece at OFF to the chain and go on from it. 1 when the
- * whole proves exact, 0 when not (the chain as it was), or -errno. Pieces
- * of one size from several messages can add up to another's S=, so a
- * chain with jumps proves by its DKIM body hash, or, for a multipart, by
- * a name's S= and W= (its count of lines) both with its own closing
- * delimiter at the end. */
+ * whole proves exact, 0 when not (the chain as it was), or -errno. A
+ * chain with jumps proves only by its DKIM body hash: pieces of one size
+ * from several messages can add up to another's S=, and pieces of base64
+ * of one size, in any order, hold the same count of lines too. */
 static int try_piece(struct reassembly *a, uint64_t off, int jump)
 {
 	struct buf *buf = a->buf;
 	size_t base = buf->len;
 	enum carve_end end;
 	struct carved whole;
-	int err, last, by_size;
+	int err, last;
 
 	if (a->budget-- <= 0)
 		return 0;
@@ -684,18 +683,17 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 	last = (off + (buf->len - base)) % 1024 != 0;
 	if (!last && (err = extend(a)) != 0)
 		return err;
-	/* Only a DKIM signature or a name's sizes can prove it, and a
-	 * multipart must close in its last piece: judge (and hash) only
-	 * what might. */
-	by_size = last && (a->jumps ? a->dlen > 0 && size_index_has_both(a->sizes, buf->p, buf->len)
-				    : size_index_has(a->sizes, buf->p, buf->len));
-	if (last && (a->signed_ || by_size) &&
+	/* Only a DKIM signature, or a name's S= for a chain without jumps,
+	 * can prove it, and a multipart must close in its last piece: judge
+	 * (and hash) only what might. */
+	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->p, buf->len))) &&
 	    (a->dlen < 0 || (a->dlen > 0 && closed_at_end(buf->p, base > 80 ? base - 80 : 0,
 							   buf->len, a->delim, (size_t)a->dlen)))) {
 		judge(a->dev, a->pieces[0].off, buf->p, buf->len, END_NUL, a->sizes, 0, &whole);
 		whole.proof &= ~(unsigned)PROOF_TAIL;	/* judged at the first piece's end */
 		if (whole.cls == CARVE_EXACT &&
-		    ((whole.proof & PROOF_DKIM) || (by_size && !(whole.proof & FLAW_MIME)))) {
+		    ((whole.proof & PROOF_DKIM) ||
+		     ((whole.proof & PROOF_SIZE) && !a->jumps && !(whole.proof & FLAW_MIME)))) {
 			whole.covers = a->out->covers;
 			sha256(buf->p, buf->len, whole.sha256);
 			*a->out = whole;
@@ -711,8 +709,7 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 /* The pieces that may follow the chain: the first piece start after its
  * end within REASSEMBLE_WINDOW with no message start between (a
  * fragmented file's next extent, past a gap); and, for a message with a
- * DKIM signature or a multipart (which can prove a chain with jumps, see
- * try_piece) whose chain ends inside base64, every piece start whose
+ * DKIM signature whose chain ends inside base64, every piece start whose
  * first line completes the chain's last line, nearest first, forward or
  * back. */
 static int extend(struct reassembly *a)
@@ -739,7 +736,7 @@ static int extend(struct reassembly *a)
 			return err;
 		break;
 	}
-	if (!line || !(a->signed_ || a->dlen > 0))
+	if (!line || !a->signed_)
 		return 0;
 	back = fwd;
 	while ((fwd < c->n || back > 0) && looked++ < REASSEMBLE_LOOK && a->budget > 0) {
