@@ -84,7 +84,7 @@ ext4 cutshort:50 - 1.0 1.0 1.0 0 1.0
 ext4 zeroprefix:64 - 1.0 1.0 1.0 0 1.0
 ext4 wipefs - 1.0 1.0 1.0 0 1.0
 ext4 crossformat - 0.75 0.6 0.6 1 0.5
-ext4 mounted - 0.99 0.98 0.98 0 0.9
+ext4 mounted - 0.99 0.98 0.98 0 1.0
 ext4 reuse - 0.75 0.0 0.0 1 0.5
 xfs none - 1.0 1.0 1.0 0 1.0
 xfs wipefs - 1.0 1.0 1.0 0 1.0
@@ -101,7 +101,7 @@ xfs reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0
 xfs none --big-folder=1500 1.0 1.0 1.0 0 1.0
 ext4 reformat --no-csum 0.99 0.98 0.98 0 1.0
-ext4 mounted twice 0.99 0.0 0.0 0 0.9
+ext4 mounted twice 0.99 0.0 0.0 0 1.0
 xfs reformat twice 0.99 0.0 0.0 0 0.9
 EOF2
 echo ok

@@ -653,16 +653,19 @@ static int extend(struct reassembly *a);
 
 /* Append the piece at OFF to the chain and go on from it. 1 when the
  * whole proves exact, 0 when not (the chain as it was), or -errno. A
- * chain with jumps proves only by its DKIM body hash: pieces of one size
- * from several messages can add up to another's S=, and pieces of base64
- * of one size, in any order, hold the same count of lines too. */
+ * chain with jumps proves by its DKIM body hash: pieces of one size from
+ * several messages can add up to another's S=, and pieces of base64 of one
+ * size, in any order, hold the same count of lines too. Without a
+ * signature, one jump is allowed, to the last piece: the one that ends the
+ * file, and with the multipart's own closing delimiter (its boundary is
+ * the message's own), proven by a name's S= and W= both. */
 static int try_piece(struct reassembly *a, uint64_t off, int jump)
 {
 	struct buf *buf = a->buf;
 	size_t base = buf->len;
 	enum carve_end end;
 	struct carved whole;
-	int err, last;
+	int err, last, by_size;
 
 	if (a->budget-- <= 0)
 		return 0;
@@ -681,19 +684,21 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 	 * zero): the whole is judged there. One that ends on a boundary goes
 	 * on (so a file whose end is block-aligned is not reassembled). */
 	last = (off + (buf->len - base)) % 1024 != 0;
-	if (!last && (err = extend(a)) != 0)
+	if (!last && !(jump && !a->signed_) && (err = extend(a)) != 0)
 		return err;
-	/* Only a DKIM signature, or a name's S= for a chain without jumps,
-	 * can prove it, and a multipart must close in its last piece: judge
-	 * (and hash) only what might. */
-	if (last && (a->signed_ || (!a->jumps && size_index_has(a->sizes, buf->p, buf->len))) &&
+	/* Only a DKIM signature or a name's sizes can prove it, and a
+	 * multipart must close in its last piece: judge (and hash) only
+	 * what might. */
+	by_size = last && (!a->jumps ? size_index_has(a->sizes, buf->p, buf->len)
+				     : !a->signed_ && a->dlen > 0 &&
+					       size_index_has_both(a->sizes, buf->p, buf->len));
+	if (last && (a->signed_ || by_size) &&
 	    (a->dlen < 0 || (a->dlen > 0 && closed_at_end(buf->p, base > 80 ? base - 80 : 0,
 							   buf->len, a->delim, (size_t)a->dlen)))) {
 		judge(a->dev, a->pieces[0].off, buf->p, buf->len, END_NUL, a->sizes, 0, &whole);
 		whole.proof &= ~(unsigned)PROOF_TAIL;	/* judged at the first piece's end */
 		if (whole.cls == CARVE_EXACT &&
-		    ((whole.proof & PROOF_DKIM) ||
-		     ((whole.proof & PROOF_SIZE) && !a->jumps && !(whole.proof & FLAW_MIME)))) {
+		    ((whole.proof & PROOF_DKIM) || (by_size && !(whole.proof & FLAW_MIME)))) {
 			whole.covers = a->out->covers;
 			sha256(buf->p, buf->len, whole.sha256);
 			*a->out = whole;
@@ -709,7 +714,8 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 /* The pieces that may follow the chain: the first piece start after its
  * end within REASSEMBLE_WINDOW with no message start between (a
  * fragmented file's next extent, past a gap); and, for a message with a
- * DKIM signature whose chain ends inside base64, every piece start whose
+ * DKIM signature, or a multipart not yet past a jump (see try_piece),
+ * whose chain ends inside base64, every piece start whose
  * first line completes the chain's last line, nearest first, forward or
  * back. */
 static int extend(struct reassembly *a)
@@ -736,7 +742,7 @@ static int extend(struct reassembly *a)
 			return err;
 		break;
 	}
-	if (!line || !a->signed_)
+	if (!line || !(a->signed_ || (a->dlen > 0 && !a->jumps)))
 		return 0;
 	back = fwd;
 	while ((fwd < c->n || back > 0) && looked++ < REASSEMBLE_LOOK && a->budget > 0) {
