@@ -1063,12 +1063,16 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
  * The text at each piece start (after a block holding a NUL) that no
  * message took, read as a whole file: one with no mail header comes back
  * when its length and its count of lines are the S= and W= of a name not
- * yet placed (how: text). Such a name is how we know it was mail.
+ * yet placed (how: text). Such a name is how we know it was mail. No run
+ * is read past the longest of those names: most are placed by now.
  */
 static void carve_headless(struct carve_run *c)
 {
-	uint64_t longest = c->sizes.n ? c->sizes.v[c->sizes.n - 1].size : 0;
+	uint64_t longest = 0;
 
+	for (size_t i = c->nby_size; i > 0 && !longest; i--)
+		if (!c->by_size[i - 1]->used)
+			longest = (uint64_t)c->by_size[i - 1]->mn.size;
 	for (size_t i = 0; i < c->r.npieces && longest; i++) {
 		uint64_t off = c->r.pieces[i];
 		struct dev_range r;
