@@ -1110,12 +1110,52 @@ static const uint8_t *read_held(struct carve_run *c, const struct held *h)
 	return c->buf->p;
 }
 
+/* How far apart a message's delivery (its top Received:) and its name's
+ * delivery seconds may be to tie the two: the MTA stamps it, the LDA
+ * names the file moments later. */
+#define DELIVERY_SLACK 120
+
+static int delivered_near(int64_t date, int64_t name_time)
+{
+	return date > 0 && llabs(date - name_time) <= DELIVERY_SLACK;
+}
+
+/*
+ * Of the NFILES unplaced FILES that share held message H's sizes, the one
+ * whose delivery seconds are near H's delivery, when it is the only one
+ * and H's content is the only one of those sizes delivered near it; else
+ * NULL. Two messages of one S= and W= (alerts, notifications) are then
+ * told apart without a guess: each name's time points at one of them.
+ */
+static struct named *delivered_as(struct carve_run *c, const struct held *h, struct named **files,
+				  size_t nfiles)
+{
+	struct named *match = NULL;
+
+	for (size_t k = 0; k < nfiles; k++)
+		if (delivered_near(h->m.date, files[k]->mn.time)) {
+			if (match)
+				return NULL;
+			match = files[k];
+		}
+	for (size_t k = 0; match && k < c->nheld; k++) {
+		const struct held *o = &c->held[k];
+
+		if (o->m.len == h->m.len && o->vsize == h->vsize &&
+		    memcmp(o->m.sha256, h->m.sha256, 32) && delivered_near(o->m.date, match->mn.time))
+			return NULL;
+	}
+	return match;
+}
+
 /*
  * The held messages, once all content is carved. Where K unplaced files
  * share a message's S= and W=, and exactly K copies of one content were
  * found with those sizes (and no other content), every file gets a copy:
  * the bytes are the same whichever copy goes where (how: name=copies).
- * Anything else is an orphan, each content once.
+ * Where contents differ, a content goes to the one file whose delivery
+ * time is its own (delivered_as; how: name=time). Anything else is an
+ * orphan, each content once.
  */
 static void place_held(struct carve_run *c)
 {
@@ -1126,6 +1166,7 @@ static void place_held(struct carve_run *c)
 		struct held *h = &c->held[i];
 		size_t nfiles = unplaced_files(c, h->m.len, h->vsize, files, ARRAY_SIZE(files));
 		int alone = 1, seen = seen_before(c, h->m.sha256);
+		struct named *by_time;
 
 		for (j = i + 1; j < c->nheld && !memcmp(c->held[j].m.sha256, h->m.sha256, 32); j++)
 			;
@@ -1144,10 +1185,14 @@ static void place_held(struct carve_run *c)
 			}
 			continue;
 		}
-		if (!seen)
+		if (!seen && nfiles <= ARRAY_SIZE(files) && (by_time = delivered_as(c, h, files, nfiles))) {
+			snprintf(h->how + strlen(h->how), sizeof(h->how) - strlen(h->how), ",name=time");
+			place_by_name(c, &h->m, read_held(c, h), h->r, h->nr, h->how, by_time);
+		} else if (!seen) {
 			write_orphan(c, &h->m, read_held(c, h), h->r, h->nr, h->how);
-		else
+		} else {
 			c->n.duplicates++;
+		}
 		c->n.duplicates += j - i - 1;
 	}
 }

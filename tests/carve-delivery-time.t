@@ -1,0 +1,55 @@
+#!/bin/sh
+# Two messages of one S= and W= (alerts of one length and one count of
+# lines) whose inodes are gone are told apart by delivery time: each one's
+# top Received: against the delivery seconds in the two names. An ext4 made
+# by mke2fs -d with its inode tables zeroed (what a mount after a reformat
+# leaves) holds two such pairs: one delivered an hour apart, which must
+# come back at their own names (how: name=time), and one 30 seconds apart,
+# where each message is near both names, which must not be guessed: both
+# go to orphans/.
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+command -v dumpe2fs >/dev/null || { echo "skip: no dumpe2fs (e2fsprogs)"; exit 77; }
+
+python3 - <<'PY' || fail "building the tree"
+import email.utils, os
+d = "root/vmail/example.com/bob/Maildir/cur"
+os.makedirs(d)
+def put(n, received, text):
+    raw = (f"Received: from mx.example.net by mail.example.com; "
+           f"{email.utils.formatdate(received)}\n"
+           f"From: monitor@example.net\nTo: bob@example.com\nSubject: alert {n}\n"
+           f"Message-ID: <alert{n}@example.net>\n\n{text} {n}\n").encode()
+    vsize = len(raw) + raw.count(b"\n")
+    name = f"{received + 1}.M{n}P{n}.host,S={len(raw)},W={vsize}:2,S"
+    open(f"{d}/{name}", "wb").write(raw)
+    print(name, file=open("names", "a"))
+# An hour apart; then 30 seconds apart, with a longer text.
+put(1, 1700000000, "disk almost full on host")
+put(2, 1700003600, "disk almost full on host")
+put(8, 1700010000, "backup failed twice on host")
+put(9, 1700010030, "backup failed twice on host")
+PY
+truncate -s 64M disk.img
+mkfs.ext4 -q -F -E nodiscard -d root disk.img
+# Every group's inode table zeroed: the names survive, their inodes do not.
+bs=$(dumpe2fs -h disk.img 2>/dev/null | awk '/^Block size:/ { print $3 }')
+dumpe2fs disk.img 2>/dev/null | sed -n 's/.*Inode table at \([0-9]*\)-\([0-9]*\).*/\1 \2/p' |
+	while read -r first last; do
+		dd if=/dev/zero of=disk.img bs="$bs" seek="$first" count=$((last - first + 1)) \
+			conv=notrunc status=none
+	done
+
+"$LIFEBOAT" carve -q disk.img --out out >/dev/null 2>err || fail "carve exited $?: $(cat err)"
+set -- $(cat names)
+for name in "$1" "$2"; do
+	f=out/vmail/example.com/bob/Maildir/cur/$name
+	[ -f "$f" ] || fail "$name not at its name: $(find out -type f)"
+	cmp -s "$f" "root/vmail/example.com/bob/Maildir/cur/$name" || fail "$name holds another message"
+	grep -q "name=time.*$name" out/.lifeboat/manifest.tsv || fail "$name not placed by time"
+done
+for name in "$3" "$4"; do
+	[ ! -e "out/vmail/example.com/bob/Maildir/cur/$name" ] || fail "$name was guessed"
+done
+[ "$(find out/orphans -type f | wc -l)" -eq 2 ] || fail "the close pair is not in orphans: $(find out -type f)"
+echo ok
