@@ -90,11 +90,11 @@ xfs none - 1.0 1.0 1.0 0 1.0
 xfs wipefs - 1.0 1.0 1.0 0 1.0
 xfs nosb - 1.0 1.0 1.0 0 1.0
 ext4 nosb - 1.0 1.0 1.0 0 1.0
-xfs reformat - 0.99 0.0 0.97 0 0.9
-xfs cutshort:50 - 0.99 0.0 0.97 0 0.9
-xfs zeroprefix:64 - 0.95 0.0 0.25 0 0.7
-xfs mounted - 0.99 0.0 0.97 0 0.9
-xfs crossformat - 0.98 0.0 0.95 1 0.8
+xfs reformat - 0.99 0.0 0.99 0 0.9
+xfs cutshort:50 - 0.99 0.0 0.99 0 0.9
+xfs zeroprefix:64 - 0.95 0.0 0.4 0 0.7
+xfs mounted - 0.99 0.0 0.99 0 0.9
+xfs crossformat - 0.99 0.0 0.99 1 0.9
 xfs reuse - 0.85 0.0 0.0 1 0.5
 ext4 reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
 xfs reformat - 0.78 0.0 0.0 1 0.1 --no-metadata

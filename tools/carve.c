@@ -121,9 +121,13 @@ struct carve_run {
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
 	int lost_ids;		/* some paths start at a lost-ID directory */
-	/* Maildir++ folders whose directory's GUID (in its dovecot-uidlist)
-	 * a list index names: sorted by (vol, dir). */
-	struct folder_dir { uint64_t vol, dir; const char *name; } *folder_dirs;
+	/* Maildir++ folder directories and their GUIDs (learn_folder_names),
+	 * sorted by (vol, dir). */
+	struct folder_dir {
+		uint64_t vol, dir;
+		uint8_t guid[16];
+		const char *name;
+	} *folder_dirs;
 	size_t nfolder_dirs, folder_dirs_cap;
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
 	/* Verified messages whose sizes several unplaced files share, held
@@ -688,28 +692,47 @@ static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
 	return dev_read(&c->dev, buf, cap, file_ranges[0].off);
 }
 
-/* A folder's dovecot-uidlist gives its GUID: the name a list index gives
- * that GUID is the folder's directory name. Only folders whose own entry
- * is lost need it (fill_maildir_name is asked for no other). */
-static void learn_folder_dir(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+/*
+ * Which directory is the folder of which mailbox GUID. A folder's
+ * dovecot-uidlist holds its GUID, and lists the files the folder held: so
+ * a uidlist whose entry survives tells its directory's GUID, and one
+ * found anywhere tells the GUID of the folder whose new/ or cur/ holds a
+ * name it lists. Each is a vote; a directory given two GUIDs, or a GUID
+ * given two directories, is left out.
+ */
+static void add_folder_vote(struct carve_run *c, uint64_t vol, uint64_t dir, const uint8_t guid[16])
 {
-	struct carve_run *c = arg;
-	uint8_t head[512], guid[16];
-	const char *name;
-	ssize_t len;
-
-	if (n->is_dir || strcmp(dirtree_name(t, n), "dovecot-uidlist") ||
-	    dirtree_name_of(t, n->vol, n->dir) ||
-	    (len = read_file_start(c, n->vol, n->ino, head, sizeof(head))) <= 0 ||
-	    maildir_uidlist_guid(head, (size_t)len, guid) < 0 ||
-	    !(name = folders_lookup(&c->r.folders, guid)))
-		return;
 	if (ARRAY_GROW(c->folder_dirs, c->nfolder_dirs, c->folder_dirs_cap) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
-	c->folder_dirs[c->nfolder_dirs++] = (struct folder_dir){ n->vol, n->dir, name };
+	c->folder_dirs[c->nfolder_dirs] = (struct folder_dir){ vol, dir, { 0 }, NULL };
+	memcpy(c->folder_dirs[c->nfolder_dirs++].guid, guid, 16);
 }
 
-static int cmp_folder_dir(const void *a, const void *b)
+static void vote_folder_guid(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct carve_run *c = arg;
+	const struct dirtree_node *up;
+	const char *name = dirtree_name(t, n);
+	const uint8_t *g;
+	uint8_t head[512], guid[16];
+	ssize_t len;
+
+	if (n->is_dir)
+		return;
+	/* Only folders whose own entry is lost need the read. */
+	if (!strcmp(name, "dovecot-uidlist")) {
+		if (!dirtree_name_of(t, n->vol, n->dir) &&
+		    (len = read_file_start(c, n->vol, n->ino, head, sizeof(head))) > 0 &&
+		    maildir_uidlist_guid(head, (size_t)len, guid) == 0)
+			add_folder_vote(c, n->vol, n->dir, guid);
+		return;
+	}
+	if ((g = folders_file_guid(&c->r.folders, name, strcspn(name, ":"))) &&
+	    (up = dirtree_lookup(t, n->vol, n->dir, "..")) && up->ino != n->dir)
+		add_folder_vote(c, n->vol, up->ino, g);
+}
+
+static int cmp_vol_dir(const void *a, const void *b)
 {
 	const struct folder_dir *x = a, *y = b;
 
@@ -718,20 +741,137 @@ static int cmp_folder_dir(const void *a, const void *b)
 	return x->dir < y->dir ? -1 : x->dir > y->dir;
 }
 
+static int cmp_guid(const void *a, const void *b)
+{
+	return memcmp(((const struct folder_dir *)a)->guid, ((const struct folder_dir *)b)->guid, 16);
+}
+
+static int cmp_folder_dir(const void *a, const void *b)
+{
+	return cmp_vol_dir(a, b) ?: cmp_guid(a, b);
+}
+
+static int cmp_folder_guid(const void *a, const void *b)
+{
+	return cmp_guid(a, b) ?: cmp_vol_dir(a, b);
+}
+
+/* Keep the votes that agree both ways, once each. */
+static void count_folder_votes(struct carve_run *c)
+{
+	struct folder_dir *v = c->folder_dirs;
+	size_t n = c->nfolder_dirs, k = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		int (*cmp)(const void *, const void *) = pass ? cmp_folder_guid : cmp_folder_dir;
+
+		if (n)
+			qsort(v, n, sizeof(*v), cmp);
+		k = 0;
+		for (size_t i = 0, j; i < n; i = j) {
+			int split = 0;
+
+			for (j = i + 1; j < n; j++) {
+				if ((pass ? cmp_guid : cmp_vol_dir)(&v[j], &v[i]))
+					break;
+				split |= cmp(&v[j], &v[i]) != 0;
+			}
+			if (!split)
+				v[k++] = v[i];
+		}
+		n = k;
+	}
+	qsort(v, n, sizeof(*v), cmp_vol_dir);
+	c->nfolder_dirs = n;
+}
+
+/*
+ * The pairs of one list index are one user's folders, and a Maildir++
+ * folder sits in its user's Maildir root. So a folder whose ".." is lost
+ * sits where the folders of its list index whose ".." survives sit, when
+ * they all agree. Returns how many were given a "..".
+ */
+static int learn_folder_parents(struct carve_run *c)
+{
+	const struct folders *f = &c->r.folders;
+	struct dirtree *t = &c->r.tree;
+	struct root { uint64_t vol, dir; int state; } *root;	/* state: 0 none, 1, -1 split */
+	struct folder_dir *by_guid, key;
+	size_t n = c->nfolder_dirs;
+	int added = 0;
+
+	if (!n || !f->nindex)
+		return 0;
+	if (!(root = calloc(f->nindex, sizeof(*root))) || !(by_guid = malloc(n * sizeof(*by_guid))))
+		lb_die(EXIT_SYSTEM, "out of memory");
+	memcpy(by_guid, c->folder_dirs, n * sizeof(*by_guid));
+	qsort(by_guid, n, sizeof(*by_guid), cmp_folder_guid);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct dirtree_node *up;
+		struct folder_dir *d;
+		struct root *r = &root[f->v[i].index];
+
+		memcpy(key.guid, f->v[i].guid, 16);
+		if (!(d = bsearch(&key, by_guid, n, sizeof(key), cmp_guid)) ||
+		    !(up = dirtree_lookup(t, d->vol, d->dir, "..")) || up->ino == d->dir)
+			continue;
+		if (!r->state)
+			*r = (struct root){ d->vol, up->ino, 1 };
+		else if (r->vol != d->vol || r->dir != up->ino)
+			r->state = -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct folder_dir *d = &by_guid[i];
+		struct root r = { 0, 0, 0 };
+
+		if (dirtree_lookup(t, d->vol, d->dir, ".."))
+			continue;
+		for (size_t j = folders_find(f, d->guid);
+		     j < f->n && !memcmp(f->v[j].guid, d->guid, 16); j++) {
+			const struct root *q = &root[f->v[j].index];
+
+			if (!q->state)
+				continue;
+			if (q->state < 0 || (r.state && (r.vol != q->vol || r.dir != q->dir))) {
+				r.state = -1;
+				break;
+			}
+			r = *q;
+		}
+		if (r.state > 0 && r.vol == d->vol && r.dir != d->dir &&
+		    dirtree_add(t, d->vol, d->dir, r.dir, "..", 2, 1) > 0)
+			added++;
+	}
+	free(by_guid);
+	free(root);
+	return added;
+}
+
+/*
+ * Folder names for directories whose own entry is lost: a folder's
+ * dovecot-uidlist gives its GUID, and the name a list index gives that
+ * GUID is the folder's directory name (fill_maildir_name). Where the
+ * folder's ".." is lost too, its list index tells its Maildir root. Runs
+ * before anything holds a pointer into the tree, which this may grow.
+ */
 static void learn_folder_names(struct carve_run *c)
 {
 	if (!c->r.folders.n)
 		return;
-	dirtree_each(&c->r.tree, learn_folder_dir, c);
-	qsort(c->folder_dirs, c->nfolder_dirs, sizeof(*c->folder_dirs), cmp_folder_dir);
+	dirtree_each(&c->r.tree, vote_folder_guid, c);
+	count_folder_votes(c);
+	for (size_t i = 0; i < c->nfolder_dirs; i++)
+		c->folder_dirs[i].name = folders_lookup(&c->r.folders, c->folder_dirs[i].guid);
+	if (learn_folder_parents(c) > 0 && dirtree_index(&c->r.tree) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 }
 
 /* The name a list index gives directory DIR through its GUID, or NULL. */
 static const char *folder_name(const struct carve_run *c, uint64_t vol, uint64_t dir)
 {
-	struct folder_dir key = { vol, dir, NULL }, *f;
+	struct folder_dir key = { vol, dir, { 0 }, NULL }, *f;
 
-	f = bsearch(&key, c->folder_dirs, c->nfolder_dirs, sizeof(key), cmp_folder_dir);
+	f = bsearch(&key, c->folder_dirs, c->nfolder_dirs, sizeof(key), cmp_vol_dir);
 	return f ? f->name : NULL;
 }
 
@@ -884,11 +1024,11 @@ static void place_through_inodes(struct carve_run *c)
 	struct named_list *l = c->names;
 
 	c->reformatted = disk_was_reformatted(c);
+	learn_root_name(c);
+	learn_folder_names(c);
 	dirtree_each(&c->r.tree, collect_named, c);
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
-	learn_root_name(c);
-	learn_folder_names(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
 	for (size_t i = 0, done = 0; i < l->n; i++) {

@@ -1,4 +1,4 @@
-/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, DKIM, Maildir names, Dovecot's uidlist headers and list indexes, ext4 and XFS structures. */
+/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, DKIM, Maildir names, Dovecot's uidlists and list indexes, ext4 and XFS structures. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,11 @@ static int count_xfs(const struct xfs_dirent *de, void *arg)
 {
 	(*(size_t *)arg) += de->name_len;
 	return 0;
+}
+
+static void count_name(const char *name, size_t len, void *arg)
+{
+	(*(size_t *)arg) += len + (uint8_t)name[len - 1];
 }
 
 static void count_folder(const uint8_t guid[16], const char *dir, void *arg)
@@ -45,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	maildir_name_parse((const char *)data, size, &mn);
 	if (maildir_uidlist_guid(data, size, guid) == 0)
 		names += guid[0];
+	maildir_uidlist_names(data, size, count_name, &names);
 	maildir_list_index(data, size, count_folder, &names);
 	/* Fixed-size structures get exactly their size, copied, so that a
 	 * read past the end is an ASan error. */

@@ -1,10 +1,11 @@
-/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data), W= sizes, uidlist headers, and a list index Dovecot wrote (tests/unit/maildir/). */
+/* maildir.c - data-driven test of maildir_name_parse (tests/unit/maildir.data), W= sizes, uidlist headers and names, folders by GUID, and a list index Dovecot wrote (tests/unit/maildir/). */
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/folders.h"
 #include "lib/maildir.h"
 
 struct got {
@@ -96,6 +97,66 @@ static int check_list_index(const char *dir)
 	return bad;
 }
 
+static void keep_name(const char *name, size_t len, void *arg)
+{
+	char *out = arg;
+	size_t at = strlen(out);
+
+	snprintf(out + at, 256 - at, "%.*s|", (int)len, name);
+}
+
+/*
+ * A uidlist lists its files after the header line, extensions before the
+ * name, flags cut off; it ends at a line that is not one. Folders: a file
+ * name gives the GUID of the one uidlist that lists it, a GUID the one
+ * name its list indexes give it.
+ */
+static int check_uidlist_folders(void)
+{
+	static const char ul[] =
+		"3 V1796331594 N4 Gc2e22b1c48d8116b0a28000083ecc375\n"
+		"1 :1796331592.M47P10.vm,S=4096,W=4163\n"
+		"2 W604482 :1796331601.M52P11.vm,S=595309:2,S\n"
+		"3 :\n"
+		"4 :never.read\n";
+	static const uint8_t ga[16] = { 1 }, gb[16] = { 2 }, gc[16] = { 3 };
+	char got[256] = "";
+	struct folders f;
+	int bad = 0, n;
+
+	n = maildir_uidlist_names((const uint8_t *)ul, sizeof(ul) - 1, keep_name, got);
+	if (n != 2 || strcmp(got, "1796331592.M47P10.vm,S=4096,W=4163|1796331601.M52P11.vm,S=595309|")) {
+		printf("FAIL uidlist names: %d '%s'\n", n, got);
+		bad++;
+	}
+	if (maildir_uidlist_names((const uint8_t *)"1 :x\n", 5, keep_name, got) != -EINVAL) {
+		printf("FAIL names read without a uidlist header\n");
+		bad++;
+	}
+	folders_init(&f, 0);
+	folders_add(&f, ga, ".Sent", 0);
+	folders_add(&f, ga, ".Sent", 1);
+	folders_add(&f, gb, ".Old", 0);
+	folders_add(&f, gb, ".New", 1);
+	folders_add_file(&f, ga, "a", 1);
+	folders_add_file(&f, ga, "a", 1);
+	folders_add_file(&f, gb, "b", 1);
+	folders_add_file(&f, gc, "b", 1);
+	folders_sort(&f);
+	if (!folders_lookup(&f, ga) || strcmp(folders_lookup(&f, ga), ".Sent") ||
+	    folders_lookup(&f, gb) || folders_lookup(&f, gc) || f.n != 4) {
+		printf("FAIL folder names by GUID (pairs %zu)\n", f.n);
+		bad++;
+	}
+	if (!folders_file_guid(&f, "a", 1) || memcmp(folders_file_guid(&f, "a", 1), ga, 16) ||
+	    folders_file_guid(&f, "b", 1) || folders_file_guid(&f, "c", 1) || f.nfiles != 3) {
+		printf("FAIL folder GUID by file name (files %zu)\n", f.nfiles);
+		bad++;
+	}
+	folders_free(&f);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	FILE *f = argc > 1 ? fopen(argv[1], "r") : NULL;
@@ -163,7 +224,8 @@ int main(int argc, char **argv)
 
 		snprintf(dir, sizeof(dir), "%s", argv[1]);
 		bad += check_list_index(dirname(dir));
-		n += 8;
+		bad += check_uidlist_folders();
+		n += 12;
 	}
 	printf("%d cases, %d failed\n", n, bad);
 	return bad != 0;

@@ -107,6 +107,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	copy->tree.names = NULL;
 	copy->tree.byino = NULL;
 	copy->folders.v = NULL;
+	copy->folders.files = NULL;
 	copy->folders.names = NULL;
 	copy->dir_seeds = NULL;
 	copy->starts = copy->pieces = copy->leaves = NULL;
@@ -122,6 +123,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	err = err ?: PUT(out, r->tree.nodes, r->tree.cap * sizeof(*r->tree.nodes));
 	err = err ?: PUT(out, r->tree.names, r->tree.names_len);
 	err = err ?: PUT(out, r->folders.v, r->folders.n * sizeof(*r->folders.v));
+	err = err ?: PUT(out, r->folders.files, r->folders.nfiles * sizeof(*r->folders.files));
 	err = err ?: PUT(out, r->folders.names, r->folders.names_len);
 	err = err ?: PUT(out, r->dir_seeds, r->ndir_seeds * sizeof(*r->dir_seeds));
 	err = err ?: PUT(out, r->starts, r->nstarts * sizeof(*r->starts));
@@ -211,11 +213,12 @@ static int sane(const struct remnants *r, const struct dev *dev)
 			return 0;
 		used++;
 	}
-	if (used != t->n || r->folders.n > r->folders.max ||
+	if (used != t->n || r->folders.n > r->folders.max || r->folders.nfiles > r->folders.max ||
 	    r->folders.max > REMNANTS_MAX_FOLDERS || !arena_ok(r->folders.names, r->folders.names_len))
 		return 0;
 	for (size_t i = 0; i < r->folders.n; i++)
-		if (r->folders.v[i].name >= r->folders.names_len)
+		if (r->folders.v[i].name >= r->folders.names_len ||
+		    r->folders.v[i].index >= r->folders.nindex)
 			return 0;
 	return r->nleaves <= REMNANTS_MAX_LEAVES;
 }
@@ -258,6 +261,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	/* Every array is this run's, sized to what it holds. */
 	r->tree.names_cap = r->tree.names_len;
 	r->folders.cap = r->folders.n;
+	r->folders.files_cap = r->folders.nfiles;
 	r->folders.names_cap = r->folders.names_len;
 	r->dir_seeds_cap = r->ndir_seeds;
 	r->starts_cap = r->nstarts;
@@ -266,6 +270,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	r->tree.nodes = NULL;
 	r->tree.names = r->folders.names = NULL;
 	r->folders.v = NULL;
+	r->folders.files = NULL;
 	r->dir_seeds = NULL;
 	r->starts = r->pieces = r->leaves = NULL;
 	r->piece_line = NULL;
@@ -275,6 +280,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	err = err ?: take_array(&c, &r->tree.nodes, r->tree.cap, sizeof(*r->tree.nodes));
 	err = err ?: take_array(&c, &r->tree.names, r->tree.names_len, 1);
 	err = err ?: take_array(&c, &r->folders.v, r->folders.n, sizeof(*r->folders.v));
+	err = err ?: take_array(&c, &r->folders.files, r->folders.nfiles, sizeof(*r->folders.files));
 	err = err ?: take_array(&c, &r->folders.names, r->folders.names_len, 1);
 	err = err ?: take_array(&c, &r->dir_seeds, r->ndir_seeds, sizeof(*r->dir_seeds));
 	err = err ?: take_array(&c, &r->starts, r->nstarts, sizeof(*r->starts));

@@ -1,7 +1,8 @@
-/* folders.c - Maildir++ folder names by mailbox GUID. */
+/* folders.c - Maildir++ folders by mailbox GUID: their names from list indexes, their files from uidlists. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "folders.h"
 
 void folders_init(struct folders *f, size_t max)
@@ -13,11 +14,12 @@ void folders_init(struct folders *f, size_t max)
 void folders_free(struct folders *f)
 {
 	free(f->v);
+	free(f->files);
 	free(f->names);
 	memset(f, 0, sizeof(*f));
 }
 
-int folders_add(struct folders *f, const uint8_t guid[16], const char *dir)
+int folders_add(struct folders *f, const uint8_t guid[16], const char *dir, uint32_t index)
 {
 	size_t len = strlen(dir) + 1;
 
@@ -25,15 +27,8 @@ int folders_add(struct folders *f, const uint8_t guid[16], const char *dir)
 		f->dropped++;
 		return 0;
 	}
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		void *v = realloc(f->v, cap * sizeof(*f->v));
-
-		if (!v)
-			return -ENOMEM;
-		f->v = v;
-		f->cap = cap;
-	}
+	if (ARRAY_GROW(f->v, f->n, f->cap) < 0)
+		return -ENOMEM;
 	if (f->names_len + len > f->names_cap) {
 		size_t cap = f->names_cap ? f->names_cap * 2 : 4096;
 		char *n;
@@ -46,9 +41,35 @@ int folders_add(struct folders *f, const uint8_t guid[16], const char *dir)
 		f->names_cap = cap;
 	}
 	memcpy(f->v[f->n].guid, guid, 16);
+	f->v[f->n].index = index;
 	f->v[f->n++].name = (uint32_t)f->names_len;
 	memcpy(f->names + f->names_len, dir, len);
 	f->names_len += len;
+	return 0;
+}
+
+/* FNV-1a, mixed: file names differ mostly in their last digits. */
+static uint64_t name_hash(const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ h >> 33;
+}
+
+int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len)
+{
+	if (f->max && f->nfiles >= f->max) {
+		f->dropped++;
+		return 0;
+	}
+	if (ARRAY_GROW(f->files, f->nfiles, f->files_cap) < 0)
+		return -ENOMEM;
+	f->files[f->nfiles].name = name_hash(name, len);
+	memcpy(f->files[f->nfiles++].guid, guid, 16);
 	return 0;
 }
 
@@ -60,24 +81,41 @@ static int cmp_pair(const void *a, const void *b)
 	const struct folder_pair *x = a, *y = b;
 	int c = memcmp(x->guid, y->guid, 16);
 
-	return c ? c : strcmp(sort_names + x->name, sort_names + y->name);
+	if (!c)
+		c = strcmp(sort_names + x->name, sort_names + y->name);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	const struct folder_file *x = a, *y = b;
+
+	if (x->name != y->name)
+		return x->name < y->name ? -1 : 1;
+	return memcmp(x->guid, y->guid, 16);
 }
 
 void folders_sort(struct folders *f)
 {
 	size_t k = 0;
 
-	if (!f->n)
-		return;
 	sort_names = f->names;
-	qsort(f->v, f->n, sizeof(*f->v), cmp_pair);
+	if (f->n)
+		qsort(f->v, f->n, sizeof(*f->v), cmp_pair);
 	for (size_t i = 0; i < f->n; i++)
 		if (!k || cmp_pair(&f->v[i], &f->v[k - 1]))
 			f->v[k++] = f->v[i];
 	f->n = k;
+	k = 0;
+	if (f->nfiles)
+		qsort(f->files, f->nfiles, sizeof(*f->files), cmp_file);
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (!k || cmp_file(&f->files[i], &f->files[k - 1]))
+			f->files[k++] = f->files[i];
+	f->nfiles = k;
 }
 
-const char *folders_lookup(const struct folders *f, const uint8_t guid[16])
+size_t folders_find(const struct folders *f, const uint8_t guid[16])
 {
 	size_t lo = 0, hi = f->n;
 
@@ -89,9 +127,37 @@ const char *folders_lookup(const struct folders *f, const uint8_t guid[16])
 		else
 			hi = mid;
 	}
-	if (lo == f->n || memcmp(f->v[lo].guid, guid, 16))
+	return lo < f->n && !memcmp(f->v[lo].guid, guid, 16) ? lo : f->n;
+}
+
+const char *folders_lookup(const struct folders *f, const uint8_t guid[16])
+{
+	size_t lo = folders_find(f, guid);
+
+	if (lo == f->n)
 		return NULL;
-	if (lo + 1 < f->n && !memcmp(f->v[lo + 1].guid, guid, 16))
-		return NULL;	/* two names for one folder */
+	/* The same name from several indexes is one name. */
+	for (size_t i = lo + 1; i < f->n && !memcmp(f->v[i].guid, guid, 16); i++)
+		if (strcmp(f->names + f->v[i].name, f->names + f->v[lo].name))
+			return NULL;	/* two names for one folder */
 	return f->names + f->v[lo].name;
+}
+
+const uint8_t *folders_file_guid(const struct folders *f, const char *name, size_t len)
+{
+	uint64_t h = name_hash(name, len);
+	size_t lo = 0, hi = f->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->files[mid].name < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == f->nfiles || f->files[lo].name != h ||
+	    (lo + 1 < f->nfiles && f->files[lo + 1].name == h))
+		return NULL;
+	return f->files[lo].guid;
 }

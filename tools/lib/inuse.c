@@ -22,6 +22,24 @@ static int unwritten_itable(ext2_filsys fs, blk64_t b)
 	return 0;
 }
 
+/* A backup group's reserved GDT blocks are marked in use, but mke2fs only
+ * lists them in the resize inode (lib/ext2fs/res_gdt.c writes the
+ * primary's): only an online resize would write them. */
+static int unwritten_backup_rgdt(ext2_filsys fs, blk64_t b)
+{
+	struct ext2_super_block *sb = fs->super;
+	dgrp_t g;
+	blk64_t start;
+
+	if (!ext2fs_has_feature_resize_inode(sb) || b < sb->s_first_data_block)
+		return 0;
+	g = ext2fs_group_of_blk2(fs, b);
+	if (g == 0 || !ext2fs_bg_has_super(fs, g))
+		return 0;
+	start = ext2fs_group_first_block2(fs, g) + 1 + fs->desc_blocks;
+	return b >= start && b < start + sb->s_reserved_gdt_blocks;
+}
+
 int inuse_open(struct inuse **u, const char *path)
 {
 	ext2_filsys fs;
@@ -51,7 +69,8 @@ int inuse_any(const struct inuse *u, uint64_t off, uint64_t len)
 	if (last >= ext2fs_blocks_count(u->fs->super))
 		last = ext2fs_blocks_count(u->fs->super) - 1;
 	for (uint64_t b = first; b <= last; b++)
-		if (ext2fs_test_block_bitmap2(u->fs->block_map, b) && !unwritten_itable(u->fs, b))
+		if (ext2fs_test_block_bitmap2(u->fs->block_map, b) && !unwritten_itable(u->fs, b) &&
+		    !unwritten_backup_rgdt(u->fs, b))
 			return 1;
 	return 0;
 }

@@ -17,8 +17,9 @@ struct inuse;
  * -ENOENT when there is none, or -EIO. */
 int inuse_open(struct inuse **u, const char *path);
 
-/* Does [OFF, OFF+LEN) touch a block in use (other than an inode table
- * that was never written)? */
+/* Does [OFF, OFF+LEN) touch a block in use (other than one mke2fs marks
+ * but does not write: an inode table left for ext4lazyinit, a backup's
+ * reserved GDT blocks)? */
 int inuse_any(const struct inuse *u, uint64_t off, uint64_t len);
 
 void inuse_close(struct inuse *u);

@@ -115,6 +115,37 @@ int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16])
 	return -EINVAL;
 }
 
+int maildir_uidlist_names(const uint8_t *p, size_t len,
+			  void (*fn)(const char *name, size_t len, void *arg), void *arg)
+{
+	const uint8_t *end = p + len, *line = memchr(p, '\n', len), *nl;
+	int given = 0;
+
+	if (!line || !maildir_uidlist_start(p, line))
+		return -EINVAL;
+	for (line++; line < end && (nl = memchr(line, '\n', (size_t)(end - line))); line = nl + 1) {
+		const uint8_t *q = line, *name, *colon;
+
+		while (q < nl && *q >= '0' && *q <= '9')
+			q++;
+		if (q == line || q == nl || *q != ' ')
+			break;
+		/* Extensions are spaced fields; the name follows " :". */
+		for (name = q; name + 1 < nl && !(name[0] == ' ' && name[1] == ':'); name++)
+			if (*name < ' ' || *name > '~')
+				break;
+		if (name + 1 >= nl || name[0] != ' ')
+			break;
+		name += 2;
+		colon = memchr(name, ':', (size_t)(nl - name));
+		if ((colon ? colon : nl) == name || memchr(name, 0, (size_t)(nl - name)))
+			break;
+		fn((const char *)name, (size_t)((colon ? colon : nl) - name), arg);
+		given++;
+	}
+	return given;
+}
+
 /* Bounds that keep a hostile list index cheap to parse: a real one holds
  * a user's folders, a few KiB. */
 #define LIST_INDEX_MAX (64u << 10)

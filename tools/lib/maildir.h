@@ -43,6 +43,17 @@ int maildir_uidlist_start(const uint8_t *p, const uint8_t *end);
 int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16]);
 
 /*
+ * The file names a dovecot-uidlist at P (LEN bytes) lists after its
+ * header line, one a line: "UID [EXTENSION ...] :NAME". FN gets each
+ * NAME up to its Maildir info (":2,", which Dovecot does not keep up to
+ * date there). Stops at the first line that is not one: the end of what
+ * survives, a NUL, a line cut short. Returns the count given, or -EINVAL
+ * when P starts no uidlist.
+ */
+int maildir_uidlist_names(const uint8_t *p, size_t len,
+			  void (*fn)(const char *name, size_t len, void *arg), void *arg);
+
+/*
  * Dovecot's mailbox list index (dovecot.list.index, in a Maildir's root)
  * names every folder of the user and records its GUID, which the folder's
  * own dovecot-uidlist repeats. So where a format lost the directory that

@@ -341,7 +341,7 @@ static void keep_folder(const uint8_t guid[16], const char *dir, void *arg)
 {
 	struct remnants *r = arg;
 
-	if (folders_add(&r->folders, guid, dir) < 0)
+	if (folders_add(&r->folders, guid, dir, r->folders.nindex) < 0)
 		r->folders.dropped++;
 }
 
@@ -351,8 +351,34 @@ static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail)
 {
 	size_t size = maildir_list_index_size(p, avail);
 
-	if (size && size <= avail)
-		maildir_list_index(p, size, keep_folder, r);
+	if (size && size <= avail && maildir_list_index(p, size, keep_folder, r) > 0)
+		r->folders.nindex++;
+}
+
+struct uidlist_scan {
+	struct remnants *r;
+	uint8_t guid[16];
+};
+
+static void keep_folder_file(const char *name, size_t len, void *arg)
+{
+	struct uidlist_scan *u = arg;
+
+	if (folders_add_file(&u->r->folders, u->guid, name, len) < 0)
+		u->r->folders.dropped++;
+}
+
+/* A dovecot-uidlist (a file, so it starts a block): its folder's GUID and
+ * the names of the files it held, as far as its first 4 KiB go (a
+ * folder's oldest names: one is enough to find the folder). */
+static void scan_uidlist(struct remnants *r, const uint8_t *p, size_t avail)
+{
+	struct uidlist_scan u = { r, { 0 } };
+
+	if (avail > 4096)
+		avail = 4096;	/* the next block may be another file's */
+	if (maildir_uidlist_guid(p, avail, u.guid) == 0)
+		maildir_uidlist_names(p, avail, keep_folder_file, &u);
 }
 
 static void keep_leaf(struct remnants *r, uint64_t off)
@@ -390,6 +416,8 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			scan_xfs_inodes_at(r, q, left, off);
 		if (q[0] == 7 && left >= 40 && q[12] & 1)
 			scan_list_index(r, q, left);
+		if (q[0] == '3' && q[1] == ' ' && q[2] == 'V')
+			scan_uidlist(r, q, left);
 		if (off % 1024 == 0) {
 			/* A directory block starts with an entry whose inode
 			 * is non-zero and whose rec_len is small and aligned. */
