@@ -43,10 +43,13 @@ ip netns exec "$ns" "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$port
 	--job mail1-sda >/dev/null 2>send.log || fail "carve --send: $(cat send.log)"
 
 # The same job on a USB disk (a copy of the receiver's tree), for a restore
-# with no network.
+# with no network. Its ext4 says its journal needs recovery (pulled out
+# while mounted): the job must read it write-blocked, with noload.
 mkdir usbtree
 cp -a recv/box1 usbtree/
 mkfs.ext4 -q -d usbtree usb.img 256M
+debugfs -w -R "feature needs_recovery" usb.img >/dev/null 2>&1
+dumpe2fs -h usb.img 2>/dev/null | grep -q needs_recovery || fail "the USB disk is not dirty"
 
 # boot APPEND [QEMU ARGS]: a machine with one blank disk and user-mode networking.
 boot() {

@@ -5,8 +5,11 @@
 # to it. At the console the test uses the menu (list disks, then a shell)
 # and tries to write: dd onto each disk and a plain mount of the dirty one
 # must fail; a ro,noload mount works; md arrays would start read-only.
+# Then a USB stick holding another copy of the dirty ext4 is plugged in
+# (qemu's monitor), after the boot: it must be write-blocked as it appears,
+# and dd and a plain mount of it must fail too.
 # It scans and carves both disks into RAM; the carve of the lab disk finds
-# as many files as the same carve on the host. Both disks' sha256 are
+# as many files as the same carve on the host. Every disk's sha256 is
 # unchanged.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -30,13 +33,14 @@ cp dirty.img dirty-copy.img
 umount mnt
 mv dirty-copy.img dirty.img
 dumpe2fs -h dirty.img 2>/dev/null | grep -q needs_recovery || fail "the copy is not dirty"
+cp dirty.img stick.img
 
 lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 cp --sparse=always "$lab/disk.img" lab.img
 "$LIFEBOAT" carve -q lab.img --out host >/dev/null || true
 want=$(find host -type f | wc -l)
 [ "$want" -gt 100 ] || fail "the host carve found only $want files"
-before_lab=$(sha256sum <lab.img) before_dirty=$(sha256sum <dirty.img)
+before_lab=$(sha256sum <lab.img) before_dirty=$(sha256sum <dirty.img) before_stick=$(sha256sum <stick.img)
 
 "$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
 # The console session: the menu lists the disks, then gives a shell. Each
@@ -51,12 +55,17 @@ run() {
 {
 	printf '%s\n' "expect:lifeboat: ready after" "expect:choice: " 'send:1\r' \
 		"expect:[0-9] +sda\r?\n" "expect:choice: " 'send:4\r'
-	run "blockdev --getro /dev/sda >/tmp/ro && blockdev --getro /dev/vda >>/tmp/ro && test \$(grep -c 1 /tmp/ro) = 2" ro 0
+	run "blockdev --getro /dev/sda >/tmp/ro && blockdev --getro /dev/vda >>/tmp/ro && test \$(grep -c 1 /tmp/ro) = 2" blocked-at-boot 0
 	run "grep -qx 1 /sys/module/md_mod/parameters/start_ro" md-start-ro 0
 	run "dd if=/dev/zero of=/dev/sda bs=4096 count=1 conv=notrunc" dd-sda '[1-9][0-9]*'
 	run "dd if=/dev/zero of=/dev/vda bs=4096 count=1 conv=notrunc" dd-vda '[1-9][0-9]*'
 	run "mount /dev/vda /mnt" plain-mount '[1-9][0-9]*'
 	run "mount -o ro,noload /dev/vda /mnt && ls /mnt/vmail/example.com/bob/Maildir/cur | grep -c S=46 >/tmp/n && umount /mnt && grep -qx 3 /tmp/n" noload-mount 0
+	printf '%s\n' "monitor:device_add usb-storage,id=stick,drive=stick,bus=xhci.0" \
+		"expect:lifeboat: write-blocked: sdb \\(ro=1\\)"
+	run "blockdev --getro /dev/sdb | grep -qx 1" blocked-late 0
+	run "dd if=/dev/zero of=/dev/sdb bs=4096 count=1 conv=notrunc" dd-late '[1-9][0-9]*'
+	run "mount /dev/sdb /mnt" plain-mount-late '[1-9][0-9]*'
 	run "lifeboat scan /dev/vda >/tmp/scan-vda" scan-vda 0
 	run "lifeboat scan /dev/sda >/tmp/scan-sda" scan-sda 0
 	run "lifeboat carve -q /dev/vda --out /tmp/vda >/dev/null; test \$? -le 1" carve-vda 0
@@ -64,12 +73,13 @@ run() {
 	printf '%s\n' 'send:echo "files=$(find /tmp/sda -type f | wc -l)"\r' "expect:files=[0-9]+" 'send:poweroff -f\r' exit
 } >steps
 cat steps
-"$TOP/tests/boot/console.py" --timeout 900 --log serial.log --steps steps \
+"$TOP/tests/boot/console.py" --timeout 900 --log serial.log --steps steps --monitor mon.sock \
 	-- qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd "$BUILD/image/initramfs.cpio.gz" -append "console=ttyS0" \
 	-device ahci,id=ahci -drive if=none,id=lab,file=lab.img,format=raw -device ide-hd,drive=lab,bus=ahci.0 \
 	-drive file=dirty.img,format=raw,if=virtio \
-	-nic none -display none -monitor none -serial stdio ||
+	-device qemu-xhci,id=xhci -drive if=none,id=stick,file=stick.img,format=raw \
+	-nic none -display none -monitor "unix:$PWD/mon.sock,server=on,wait=off" -serial stdio ||
 	fail "the console session: $(tail -n 20 serial.log)"
 grep -a "write-blocked" serial.log
 while read -r name re; do
@@ -80,4 +90,5 @@ got=$(grep -ao 'files=[0-9]*' serial.log | tail -n 1 | cut -d= -f2)
 [ "$got" = "$want" ] || fail "the carve in the image wrote $got files, on the host $want"
 [ "$(sha256sum <lab.img)" = "$before_lab" ] || fail "the lab disk changed"
 [ "$(sha256sum <dirty.img)" = "$before_dirty" ] || fail "the dirty disk changed"
-echo "dd and a plain mount refused, ro,noload mount, scan and carve ($got files) in the image; both disks unchanged"
+[ "$(sha256sum <stick.img)" = "$before_stick" ] || fail "the USB stick plugged in late changed"
+echo "dd and a plain mount refused, ro,noload mount, scan and carve ($got files) in the image; a USB stick plugged in late write-blocked as it appeared; every disk unchanged"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""console.py [--timeout S] [--log FILE] [--steps FILE] STEP... -- QEMU_COMMAND...
+"""console.py [--timeout S] [--log FILE] [--steps FILE] [--monitor PATH] STEP... -- QEMU_COMMAND...
 
 Runs QEMU_COMMAND (which must use -serial stdio) and plays STEPs on its
 serial console, in order: those of --steps FILE (one a line) first, then
@@ -9,23 +9,46 @@ those given as arguments.
   send:TEXT           type TEXT (\\r and \\n are understood)
   absent:SECONDS:REGEX   REGEX must not appear within SECONDS
   exit                wait for qemu to exit by itself (poweroff)
+  monitor:COMMAND     give COMMAND to qemu's human monitor, which
+                      QEMU_COMMAND must serve on the unix socket PATH
+                      (-monitor unix:PATH,server=on,wait=off)
 
 Prints "STEP after N.N s" as each step is met, then stops qemu. Exits 0 when
 every step is met, 1 otherwise (with the end of the console output). The
 whole console output goes to --log. --timeout bounds the whole run.
 """
-import os, re, select, signal, subprocess, sys, time
+import os, re, select, signal, socket, subprocess, sys, time
+
+
+def monitor(path, command, timeout=30):
+    """Give COMMAND to qemu's human monitor at PATH; returns its answer."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        got = b""
+        for send in (None, command):
+            if send is not None:
+                s.sendall(send.encode() + b"\n")
+                got = b""
+            while not got.endswith(b"(qemu) "):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+        return got.decode("utf-8", "replace")
 
 
 def main():
     args = sys.argv[1:]
-    timeout, log, steps = 600.0, "console.log", []
+    timeout, log, steps, mon = 600.0, "console.log", [], None
     while args and args[0].startswith("--") and args[0] != "--":
         opt = args.pop(0)
         if opt == "--timeout":
             timeout = float(args.pop(0))
         elif opt == "--log":
             log = args.pop(0)
+        elif opt == "--monitor":
+            mon = args.pop(0)
         elif opt == "--steps":
             with open(args.pop(0)) as f:
                 steps += [line.rstrip("\n") for line in f if line.strip()]
@@ -95,6 +118,12 @@ def main():
                     pass
                 if re.search(pat.encode(), out[seen:]):
                     return failed(f"{pat!r} appeared")
+            elif kind == "monitor":
+                if not mon:
+                    return failed("a monitor step without --monitor")
+                answer = monitor(mon, arg)
+                if "rror" in answer:
+                    return failed(f"monitor {arg!r}: {answer.strip()}")
             elif kind == "exit":
                 while read(deadline):
                     if time.monotonic() >= deadline:
