@@ -26,6 +26,7 @@ for s in $senders; do
 	cut -f8 "tree-$s/.lifeboat/manifest.tsv" | tail -n +2 | while read -r p; do
 		mkdir -p "tree-$s/$(dirname "$p")" && cp -p "local/$p" "tree-$s/$p"
 	done
+	echo "# complete" >>"tree-$s/.lifeboat/manifest.tsv"
 	i=$((i + 1))
 done
 

@@ -38,7 +38,8 @@ static const char carve_usage[] =
 "  DIR/current/    files written after the format, to the new filesystem\n"
 "  DIR/unverified/ partial or unproven material, never mixed with the above\n"
 "  DIR/.lifeboat/manifest.tsv  every file: sha256, size, class, placement,\n"
-"                  how it was found, what proved it, source bytes\n"
+"                  how it was found, what proved it, source bytes; its\n"
+"                  last line is '# complete' once the carve has finished\n"
 "\n"
 "It ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
 "messages exact, complete, partial, placed, orphaned and deleted.\n"
@@ -60,7 +61,8 @@ static const char carve_usage[] =
 "\n"
 "exit: 0 done, 1 done but sectors were unreadable, 4 the receiver\n"
 "refused the stream (authentication or integrity), 100 usage, 111 SOURCE\n"
-"could not be read, DIR could not be written, or the network failed\n";
+"could not be read, DIR could not be written, or the network failed,\n"
+"130 interrupted (SIGINT, SIGTERM) after the message being written\n";
 
 struct counts {
 	uint64_t by_class[3];
@@ -216,6 +218,11 @@ static void resume_scan(struct carve_run *c, const char *tlsdir, int quiet)
 static void begin_phase(struct carve_run *c, struct progress *pr, const char *what, int quiet)
 {
 	progress_begin(pr, what, c->dev.size, quiet);
+	pr->resume = c->send ? "the receiver keeps what it holds: run the same command again "
+			       "to resume" :
+			       "the messages written so far are in the destination, listed in "
+			       "its manifest, which stays marked unfinished (send refuses it): "
+			       "carve again into an empty directory";
 	if (c->send) {
 		pr->hook = progress_to_receiver;
 		pr->hook_ctx = c->send;
@@ -1604,7 +1611,8 @@ int cmd_carve(int argc, char **argv)
 		sender_close(c->send);
 		tls_site_free(site);
 		free(c->member);
-	} else if (fclose(c->manifest) != 0 || (err = outtree_close(&c->out)) < 0) {
+	} else if (fputs("# complete\n", c->manifest) == EOF || fclose(c->manifest) != 0 ||
+		   (err = outtree_close(&c->out)) < 0) {
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s'", dir);
 	}
 	summary(c, src, json, stdout);

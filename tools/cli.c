@@ -1,4 +1,5 @@
 /* cli.c - messages, exit codes and progress for the command layer. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,29 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static volatile sig_atomic_t interrupted;
+
+/* The first SIGINT or SIGTERM asks to stop; the handler then gives way
+ * (SA_RESETHAND), so that a second one kills a command stuck in a read. */
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
 void progress_begin(struct progress *p, const char *what, uint64_t total, int quiet)
 {
+	static int caught;
+
+	if (!caught) {
+		struct sigaction sa = { .sa_handler = on_interrupt,
+					.sa_flags = SA_RESTART | SA_RESETHAND };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		caught = 1;
+	}
 	memset(p, 0, sizeof(*p));
 	p->what = what;
 	p->total = total;
@@ -75,6 +97,11 @@ void progress_update(struct progress *p, uint64_t done)
 	double t = now(), rate, el;
 	char eta[32];
 
+	if (interrupted) {
+		progress_end(p);
+		lb_die(EXIT_INTERRUPTED, "%s: interrupted: %s", p->what,
+		       p->resume ? p->resume : "nothing more was done");
+	}
 	if (p->count)
 		p->items = *p->count;
 	if (p->hook)

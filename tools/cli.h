@@ -19,6 +19,13 @@ void usage_error(const char *usage, const char *fmt, ...)
  * line every 10 seconds, because serial lines are slow. A HOOK, when set
  * after progress_begin(), sees every update (carve --send passes them on
  * to the receiver).
+ *
+ * Progress is also where a long command is interrupted. From the first
+ * progress_begin() on, SIGINT and SIGTERM only ask to stop: the next
+ * progress_update(), which comes between two messages or two reads,
+ * ends the command with exit code 130 and says what was kept and what
+ * to do (RESUME). Everything a command writes is written whole or not
+ * at all, so that point is a clean one. A second signal kills at once.
  */
 struct progress {
 	const char *what;
@@ -29,6 +36,7 @@ struct progress {
 	const size_t *count;	/* or read them from here at each update */
 	void (*hook)(struct progress *p, uint64_t done);
 	void *hook_ctx;
+	const char *resume;	/* after "interrupted: ", what was kept and what to do */
 };
 
 void progress_begin(struct progress *p, const char *what, uint64_t total, int quiet);

@@ -24,7 +24,8 @@ static const char pull_usage[] =
 "  -q, --quiet      no progress and no summary\n"
 "\n"
 "exit: 0 pulled and verified, 4 authentication or integrity failure,\n"
-"100 usage (or no such job), 111 system or network failure\n";
+"100 usage (or no such job), 111 system or network failure, 130\n"
+"interrupted (SIGINT, SIGTERM; run again to resume)\n";
 
 /* Read the archive into BAG: each member JOB/REL to REL; dies on a
  * failure. bag-info.txt comes first: its Payload-Oxum sizes the progress. */
@@ -56,6 +57,7 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 			sscanf(strstr((char *)data.p, "Payload-Oxum: ") + 14, "%llu.%llu", &octets, &count);
 			data.len--;
 			progress_begin(&pr, "pull", octets, quiet);
+			pr.resume = "what was fetched is kept: run the same command again to resume";
 		}
 		if (!strncmp(rel, "data/", 5) && octets) {
 			done += data.len;

@@ -42,7 +42,8 @@ static const char restore_usage[] =
 "\n"
 "exit: 0 done, 1 done but a message conflicts with different content\n"
 "already in STORE (listed, left alone), 4 the bag does not verify, 100 usage\n"
-"(a bad --map among them), 111 STORE could not be written\n";
+"(a bad --map among them), 111 STORE could not be written, 130 interrupted\n"
+"(SIGINT, SIGTERM; run again to finish)\n";
 
 /* The per-user columns, and the totals. */
 enum { COL_WRITTEN, COL_ALREADY, COL_CONFLICTS, COL_LEFT };
@@ -170,60 +171,218 @@ static int store_path(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-/* Does the folder holding REL (its cur/ and new/) have this message
- * already: the same unique name (before ":2,"), or the same content?
- * 1 the same, 0 no, -EEXIST the same name with other content. */
-static int already_there(struct outtree *store, const char *rel, const uint8_t sha[32])
-{
-	char dir[4200], *slash, base[512], path[4800];
-	const char *name = strrchr(rel, '/') + 1;
-	size_t blen = strcspn(name, ":");
-	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
-	int found = 0;
+/*
+ * What the store's folders hold, each folder read once: the first time a
+ * message goes there, every file in its cur/ and new/ is hashed, and each
+ * message written after is added. Then "is it there already" costs a
+ * lookup, not a pass over the folder (a restore of a folder of N messages
+ * read N^2/2 files before). Open-addressing tables (linear probing, at
+ * most half full): folders by name, and over one array of entries, by
+ * (folder, content) and by (folder, unique name).
+ */
+struct store_entry {
+	uint32_t folder;	/* index in folders */
+	uint8_t sha[32];
+	char *base;		/* the unique name: the file's name before ":2," */
+};
 
-	snprintf(dir, sizeof(dir), "%s", rel);
-	slash = strrchr(dir, '/');
-	*slash = 0;
-	slash = strrchr(dir, '/');	/* .../Maildir[/.Folder]/cur */
-	if (!slash || blen >= sizeof(base))
-		return 0;
-	*slash = 0;
-	memcpy(base, name, blen);
-	base[blen] = 0;
-	for (int sub = 0; sub < 2 && !found; sub++) {
+struct store_index {
+	struct outtree *store;
+	char **folders;		/* folder directories read: ".../Maildir[/.F]" */
+	size_t nfolders, folders_cap;
+	size_t *by_folder, folder_slots;	/* folder index + 1; 0 empty */
+	struct store_entry *v;
+	size_t n, cap;
+	size_t *by_sha, *by_name, slots;	/* entry index + 1; 0 empty */
+};
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ h >> 33;
+}
+
+static uint64_t sha_key(uint32_t folder, const uint8_t sha[32])
+{
+	uint64_t h;
+
+	memcpy(&h, sha, 8);
+	return mix(h ^ folder);
+}
+
+static uint64_t name_key(uint32_t folder, const char *base, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ folder;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)base[i]) * 0x100000001b3ULL;
+	return mix(h);
+}
+
+/* Put entry I into TABLE at its KEY's first free slot. */
+static void table_put(size_t *table, size_t slots, uint64_t key, size_t i)
+{
+	size_t s = key & (slots - 1);
+
+	while (table[s])
+		s = (s + 1) & (slots - 1);
+	table[s] = i + 1;
+}
+
+static void index_grow(struct store_index *x)
+{
+	size_t slots = x->slots ? x->slots * 2 : 1024;
+
+	free(x->by_sha);
+	free(x->by_name);
+	if (!(x->by_sha = calloc(slots, sizeof(size_t))) || !(x->by_name = calloc(slots, sizeof(size_t))))
+		lb_die(EXIT_SYSTEM, "out of memory");
+	x->slots = slots;
+	for (size_t i = 0; i < x->n; i++) {
+		const struct store_entry *e = &x->v[i];
+
+		table_put(x->by_sha, slots, sha_key(e->folder, e->sha), i);
+		table_put(x->by_name, slots, name_key(e->folder, e->base, strlen(e->base)), i);
+	}
+}
+
+static void index_add(struct store_index *x, uint32_t folder, const uint8_t sha[32],
+		      const char *base, size_t len)
+{
+	struct store_entry *e;
+
+	if (ARRAY_GROW(x->v, x->n, x->cap) < 0 || !(x->v[x->n].base = strndup(base, len)))
+		lb_die(EXIT_SYSTEM, "out of memory");
+	e = &x->v[x->n++];
+	e->folder = folder;
+	memcpy(e->sha, sha, 32);
+	if (x->n * 2 > x->slots) {
+		index_grow(x);
+		return;
+	}
+	table_put(x->by_sha, x->slots, sha_key(folder, sha), x->n - 1);
+	table_put(x->by_name, x->slots, name_key(folder, base, len), x->n - 1);
+}
+
+/* The folder DIR's number, reading what it holds the first time. */
+static uint32_t index_folder(struct store_index *x, const char *dir)
+{
+	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	char path[4800];
+	uint32_t f;
+
+	uint64_t key = name_key(UINT32_MAX, dir, strlen(dir));
+
+	for (size_t s = key & (x->folder_slots - 1); x->folder_slots && x->by_folder[s];
+	     s = (s + 1) & (x->folder_slots - 1))
+		if (!strcmp(x->folders[x->by_folder[s] - 1], dir))
+			return (uint32_t)(x->by_folder[s] - 1);
+	if (ARRAY_GROW(x->folders, x->nfolders, x->folders_cap) < 0 ||
+	    !(x->folders[x->nfolders] = strdup(dir)))
+		lb_die(EXIT_SYSTEM, "out of memory");
+	f = (uint32_t)x->nfolders++;
+	if (x->nfolders * 2 > x->folder_slots) {
+		x->folder_slots = x->folder_slots ? x->folder_slots * 2 : 256;
+		free(x->by_folder);
+		if (!(x->by_folder = calloc(x->folder_slots, sizeof(size_t))))
+			lb_die(EXIT_SYSTEM, "out of memory");
+		for (size_t i = 0; i < x->nfolders; i++)
+			table_put(x->by_folder, x->folder_slots,
+				  name_key(UINT32_MAX, x->folders[i], strlen(x->folders[i])), i);
+	} else {
+		table_put(x->by_folder, x->folder_slots, key, f);
+	}
+	for (int sub = 0; sub < 2; sub++) {
 		static const char *subs[] = { "cur", "new" };
-		char lsdir[4300];
 		struct dirent *de;
 		DIR *d;
 		int fd;
 
-		snprintf(lsdir, sizeof(lsdir), "%s/%s", dir, subs[sub]);
-		fd = openat(store->dirfd, lsdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s/%s", dir, subs[sub]);
+		fd = openat(x->store->dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || !(d = fdopendir(fd))) {
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
-		while (!found && (de = readdir(d))) {
-			uint8_t have[32];
-			int same_name = !strncmp(de->d_name, base, blen) &&
-					(de->d_name[blen] == 0 || de->d_name[blen] == ':');
+		while ((de = readdir(d))) {
+			uint8_t sha[32];
 
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", lsdir, de->d_name);
-			if (outtree_read(store, path, &b, NULL) < 0)
+			snprintf(path, sizeof(path), "%s/%s/%s", dir, subs[sub], de->d_name);
+			if (outtree_read(x->store, path, &b, NULL) < 0)
 				continue;
-			sha256(b.p, b.len, have);
-			if (!memcmp(have, sha, 32))
-				found = 1;
-			else if (same_name)
-				found = -EEXIST;
+			sha256(b.p, b.len, sha);
+			index_add(x, f, sha, de->d_name, strcspn(de->d_name, ":"));
 		}
 		closedir(d);
 	}
 	buf_free(&b);
+	return f;
+}
+
+static void index_free(struct store_index *x)
+{
+	for (size_t i = 0; i < x->nfolders; i++)
+		free(x->folders[i]);
+	for (size_t i = 0; i < x->n; i++)
+		free(x->v[i].base);
+	free(x->folders);
+	free(x->by_folder);
+	free(x->v);
+	free(x->by_sha);
+	free(x->by_name);
+}
+
+/* The folder's directory of REL (".../Maildir[/.Folder]", without cur/
+ * and the name) in DIR, and where its name starts. */
+static const char *split_rel(const char *rel, char *dir, size_t cap)
+{
+	const char *name = strrchr(rel, '/') + 1;
+	char *slash;
+
+	snprintf(dir, cap, "%.*s", (int)(name - rel - 1), rel);
+	if ((slash = strrchr(dir, '/')))
+		*slash = 0;	/* .../Maildir[/.Folder]/cur */
+	return name;
+}
+
+/* Does the folder holding REL (its cur/ and new/) have this message
+ * already: the same unique name (before ":2,"), or the same content?
+ * 1 the same, 0 no, -EEXIST the same name with other content. */
+static int already_there(struct store_index *x, const char *rel, const uint8_t sha[32])
+{
+	char dir[4200];
+	const char *name = split_rel(rel, dir, sizeof(dir));
+	size_t len = strcspn(name, ":"), s;
+	uint32_t f = index_folder(x, dir);
+	int found = 0;
+
+	for (s = sha_key(f, sha) & (x->slots - 1); x->slots && x->by_sha[s]; s = (s + 1) & (x->slots - 1)) {
+		const struct store_entry *e = &x->v[x->by_sha[s] - 1];
+
+		if (e->folder == f && !memcmp(e->sha, sha, 32))
+			return 1;
+	}
+	for (s = name_key(f, name, len) & (x->slots - 1); x->slots && x->by_name[s];
+	     s = (s + 1) & (x->slots - 1)) {
+		const struct store_entry *e = &x->v[x->by_name[s] - 1];
+
+		if (e->folder == f && !strncmp(e->base, name, len) && !e->base[len])
+			found = -EEXIST;	/* its content differs: not found above */
+	}
 	return found;
+}
+
+/* A message written at REL is in its folder now. */
+static void index_written(struct store_index *x, const char *rel, const uint8_t sha[32])
+{
+	char dir[4200];
+	const char *name = split_rel(rel, dir, sizeof(dir));
+
+	index_add(x, index_folder(x, dir), sha, name, strcspn(name, ":"));
 }
 
 /* Make the Maildir folder's cur/, new/ and tmp/, and the user's own. */
@@ -338,6 +497,7 @@ int cmd_restore(int argc, char **argv)
 	int json = 0;
 	struct outtree src = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct outtree store;
+	struct store_index index = { .store = &store };
 	unsigned long long n[ARRAY_SIZE(user_cols)] = { 0 };
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	unsigned long long files, octets;
@@ -386,6 +546,8 @@ int cmd_restore(int argc, char **argv)
 		check_owners(f, m, map, nmap, mapfile);
 	/* 4. Each placed message, verified again as it is read. */
 	progress_begin(&pr, "restore", octets, 0);
+	pr.resume = "the messages written so far are in place: run the same command again, "
+		    "and it writes only what is missing";
 	while (getline(&line, &cap, f) > 0) {
 		uint8_t sha[32];
 		int64_t mtime;
@@ -407,7 +569,7 @@ int cmd_restore(int argc, char **argv)
 			sha256(data.p, data.len, sha);
 			if (memcmp(sha, m->sha256, 32))
 				lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
-			if ((there = already_there(&store, rel, sha)) == 1) {
+			if ((there = already_there(&index, rel, sha)) == 1) {
 				col = COL_ALREADY;
 			} else if (there == -EEXIST) {
 				lb_warn("restore: '%s/%s': a message of that name with other content "
@@ -416,6 +578,7 @@ int cmd_restore(int argc, char **argv)
 			} else {
 				write_message(&store, to, rel, &data, mtime, owner_of(map, nmap, rel),
 					      &owner0);
+				index_written(&index, rel, sha);
 				col = COL_WRITTEN;
 			}
 		}
@@ -455,6 +618,7 @@ int cmd_restore(int argc, char **argv)
 		summary_print(&users, stdout);
 	}
 	summary_free(&users);
+	index_free(&index);
 	free(map);
 	buf_free(&data);
 	free(line);

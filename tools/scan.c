@@ -24,7 +24,7 @@ static const char scan_usage[] =
 "  -q, --quiet  no progress on stderr\n"
 "\n"
 "exit: 0 done, 1 done but some sectors were unreadable, 100 usage,\n"
-"111 the source could not be read\n";
+"111 the source could not be read, 130 interrupted (SIGINT, SIGTERM)\n";
 
 /* Sequential reads of this size keep the disk, not the CPU, the limit. */
 struct scan {

@@ -19,8 +19,9 @@ static const char send_usage[] =
 "DIR/.lifeboat/manifest.tsv, to a receiver over mutually authenticated TLS\n"
 "(or into FILE, '-' for stdout, as the same signed pax archive). Each file\n"
 "is checked against its manifest hash first: a file changed since the\n"
-"carve is not sent. A transfer that was cut resumes where the receiver's\n"
-"journal ends; what it already has is not sent again.\n"
+"carve is not sent, and so is a DIR whose carve did not finish. A transfer\n"
+"that was cut resumes where the receiver's journal ends; what it already\n"
+"has is not sent again.\n"
 "\n"
 "  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --to HOST:PORT   the receiver\n"
@@ -31,7 +32,8 @@ static const char send_usage[] =
 "  -q, --quiet      no progress\n"
 "\n"
 "exit: 0 received and verified, 4 authentication or integrity failure,\n"
-"100 usage, 111 system or network failure (run again to resume)\n";
+"100 usage, 111 system or network failure (run again to resume), 130\n"
+"interrupted (SIGINT, SIGTERM; run again to resume)\n";
 
 static int write_fd(void *ctx, const void *p, size_t len)
 {
@@ -77,7 +79,7 @@ int cmd_send(int argc, char **argv)
 	char *line = NULL, path[4200], *dircopy;
 	size_t cap = 0;
 	uint64_t files = 0, octets = 0, total = 0;
-	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0;
+	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0, finished = 0;
 	unsigned flags = SENDER_ZSTD;
 	struct progress pr;
 	FILE *manifest;
@@ -111,6 +113,18 @@ int cmd_send(int argc, char **argv)
 	if ((src.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    !(manifest = fopen(path, "r")))
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
+	/* The whole job's size, for the progress and its ETA; and whether
+	 * the carve finished: its last line says so. */
+	while (getline(&line, &cap, manifest) > 0) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] != '#' && member_from_tsv(line, m) == 0)
+			total += m->size;
+		finished = !strcmp(line, "# complete");
+	}
+	if (!finished)
+		lb_die(EXIT_INTEGRITY, "send: '%s' holds an unfinished carve (interrupted, or it "
+		       "failed): nothing sent; carve again into an empty directory", dir);
+	rewind(manifest);
 
 	if (archive) {
 		ofd = strcmp(archive, "-") ? open(archive, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : 1;
@@ -121,14 +135,10 @@ int cmd_send(int argc, char **argv)
 		lb_die(sender_exit_code(err), "send: %s", s.error);
 	}
 
-	/* The whole job's size, for the progress and its ETA. */
-	while (getline(&line, &cap, manifest) > 0) {
-		line[strcspn(line, "\n")] = 0;
-		if (line[0] != '#' && member_from_tsv(line, m) == 0)
-			total += m->size;
-	}
-	rewind(manifest);
 	progress_begin(&pr, "send", total, quiet);
+	pr.resume = archive ? "the archive written so far is unfinished: remove it and run the "
+			      "same command again" :
+			      "the receiver keeps what it holds: run the same command again to resume";
 	if (!archive) {
 		pr.hook = progress_to_receiver;
 		pr.hook_ctx = &s;

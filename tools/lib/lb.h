@@ -22,6 +22,7 @@ enum {
 	EXIT_INTEGRITY = 4,	/* an integrity check failed */
 	EXIT_USAGE = 100,	/* bad command line */
 	EXIT_SYSTEM = 111,	/* system or I/O failure */
+	EXIT_INTERRUPTED = 130,	/* stopped by SIGINT or SIGTERM, cleanly */
 };
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
