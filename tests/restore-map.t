@@ -11,7 +11,9 @@
 # user without an owner, restore nothing (exit 100). After an XFS reformat,
 # where the domains' names are lost, carve's lost-ID/USER/Maildir mail (one
 # lost-ID per domain) is restored at STORE/lost-ID/USER/Maildir, every
-# placed message of it, and restore says so.
+# placed message of it, and restore says so. verify's rows count every
+# message of the bag as verified under its user and folder, and a file
+# changed in the bag as failed in its own row.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -83,6 +85,16 @@ elif cmd == "restore":
     if placed != {k: v[0] for k, v in got.items() if v[0]}:
         sys.exit("carve's placed rows differ from the restore's written rows")
     print(f"restore: {len(got)} rows equal the store ({r['written']} files) and the bag")
+elif cmd == "verify":
+    # verify.json manifest [changed-path]: every message verified, but the changed one.
+    r = json.load(open(sys.argv[2]))
+    want = collections.defaultdict(lambda: [0, 0])
+    for m in manifest(sys.argv[3]):
+        want[where(m["path"])][1 if m["path"] in sys.argv[4:] else 0] += 1
+    want = {k: tuple(v) for k, v in want.items()}
+    if rows(r, ("verified", "failed")) != want:
+        sys.exit(f"verify's rows {rows(r, ('verified', 'failed'))}\nthe manifest's {want}")
+    print(f"verify: {len(want)} rows equal the manifest's")
 elif cmd == "text":
     # The text table a run printed equals its --json rows.
     report = json.load(open(sys.argv[3]))
@@ -106,6 +118,16 @@ start_receiver recv
 	>carve.json 2>send.log || fail "carve --send: $(cat send.log)"
 bag=recv/alpha/lab
 python3 where.py carve carve.json "$bag/lifeboat-manifest.tsv" deleted || fail "carve's rows"
+"$LIFEBOAT" verify --json "$bag" >verify.json || fail "verify exited $?"
+python3 where.py verify verify.json "$bag/lifeboat-manifest.tsv" || fail "verify's rows"
+"$LIFEBOAT" verify "$bag" >verify.txt || fail "verify exited $?"
+python3 where.py text verify.txt verify.json || fail "verify's text table"
+cp -a "$bag" changed
+one=$(grep -v '^#' changed/lifeboat-manifest.tsv | cut -f8 | grep '/Maildir/.Sent/' | head -n 1)
+echo "other content" >"changed/data/$one"
+rc=0; "$LIFEBOAT" verify --json changed >changed.json 2>/dev/null || rc=$?
+[ $rc = 4 ] || fail "verify of a changed bag exited $rc"
+python3 where.py verify changed.json changed/lifeboat-manifest.tsv "$one" || fail "verify's rows of a changed bag"
 lab2=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 "$LIFEBOAT" carve -q --json "$lab2/disk.img" --out carved >carve2.json || fail "carve exited $?"
 python3 where.py carve carve2.json carved/.lifeboat/manifest.tsv orphaned || fail "carve's rows"

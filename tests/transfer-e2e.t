@@ -79,14 +79,19 @@ cmp -s got.txt got2.txt || fail "the second send changed the tree"
 # A receiver that died while finishing the bag (its tag files written, not
 # yet bagit.txt): the next send sends no message and completes the job.
 rm "$bag/bagit.txt"
-"$LIFEBOAT" send local --tls site/alpha --to "127.0.0.1:$rport" --job lab 2>finish.log ||
+"$LIFEBOAT" send local --tls site/alpha --to "127.0.0.1:$rport" --job lab >finish.out 2>finish.log ||
 	fail "send after an unfinished completion exited $?: $(cat finish.log) $(tail -n 2 recv.log)"
 grep -q "$n messages, 0 sent now" finish.log || fail "finish: $(cat finish.log)"
 [ -f "$bag/bagit.txt" ] && "$LIFEBOAT" verify "$bag" >/dev/null || fail "the job was not completed again"
 
 # Another sender, same job name: its own directory.
-"$LIFEBOAT" send local --tls site/beta --to "127.0.0.1:$rport" --job lab 2>beta.log ||
+"$LIFEBOAT" send local --tls site/beta --to "127.0.0.1:$rport" --job lab >beta.out 2>beta.log ||
 	fail "send as beta exited $?: $(cat beta.log)"
+# send's table per user and folder: all sent now by beta, all already
+# at the receiver when alpha's job only needed finishing.
+columns() { awk '/^  user/ { t = 1; next } t { a += $(NF-1); b += $NF } END { print a + 0, b + 0 }' "$1"; }
+[ "$(columns beta.out)" = "$n 0" ] || fail "beta's send table: $(columns beta.out), want $n 0"
+[ "$(columns finish.out)" = "0 $n" ] || fail "the finishing send's table: $(columns finish.out), want 0 $n"
 tree_digest recv/beta/lab/data >beta.txt
 cmp -s want.txt beta.txt || fail "beta's tree differs"
 grep -Eq "receive: beta/lab: send [0-9.]+ of [0-9.]+ MiB \([0-9]+%\)" recv.log || fail "send's progress did not reach the receiver"

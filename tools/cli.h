@@ -54,8 +54,12 @@ int cmd_verify(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 
-/* verify.c: check a received bag; the number of failed checks. */
-int verify_bag(const char *dir, const char *cert, unsigned long long *files,
-	       unsigned long long *octets);
+struct summary;
+/* verify.c: check a received bag; the number of failed checks. With
+ * USERS (columns VERIFY_COLS), each message is counted under its user
+ * and folder as verified or failed. */
+#define VERIFY_COLS { "verified", "failed" }
+int verify_bag(const char *dir, const char *cert, struct summary *users,
+	       unsigned long long *files, unsigned long long *octets);
 
 #endif

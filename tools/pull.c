@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "lib/archive.h"
 #include "lib/outtree.h"
+#include "lib/summary.h"
 #include "lib/tls.h"
 
 static const char pull_usage[] =
@@ -16,7 +17,8 @@ static const char pull_usage[] =
 "as the bag the receiver holds, then check it as 'lifeboat verify' does:\n"
 "the sender's signature and every hash. Then 'lifeboat restore DIR'. Files\n"
 "are committed atomically; a pull that was cut can be run again into the\n"
-"same DIR, and keeps what it already has.\n"
+"same DIR, and keeps what it already has. It ends with the totals and a\n"
+"table per user (DOMAIN/USER) and folder: messages verified and failed.\n"
 "\n"
 "  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --job SENDER/JOB the job, as the receiver files it (DEST/SENDER/JOB)\n"
@@ -93,9 +95,11 @@ int cmd_pull(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	static const char *const cols[] = VERIFY_COLS;
 	const char *tlsdir = NULL, *what = NULL, *to = NULL, *slash;
 	char host[256], port[16], line[512];
 	unsigned long long files, octets;
+	struct summary users;
 	struct tls_site *site;
 	struct tls *tls;
 	struct outtree bag;
@@ -154,10 +158,15 @@ int cmd_pull(int argc, char **argv)
 
 	/* What came over the wire is checked like any bag: the sender's
 	 * signature over the manifest, every hash, nothing extra. */
-	if (verify_bag(to, NULL, &files, &octets))
+	summary_init(&users, cols, ARRAY_SIZE(cols));
+	if (verify_bag(to, NULL, &users, &files, &octets))
 		lb_die(EXIT_INTEGRITY, "pull: '%s' does not verify", to);
-	if (!quiet)
+	if (!quiet) {
 		printf("pull: %s -> %s: %llu messages, %llu bytes, signature and every hash good\n",
 		       what, to, files, octets);
+		printf("per user and folder:\n");
+		summary_print(&users, stdout);
+	}
+	summary_free(&users);
 	return EXIT_DONE;
 }

@@ -530,7 +530,7 @@ int cmd_restore(int argc, char **argv)
 	summary_init(&users, user_cols, ARRAY_SIZE(user_cols));
 
 	/* 1. Nothing is restored from a bag that does not verify. */
-	if (verify_bag(bag, cert, &files, &octets))
+	if (verify_bag(bag, cert, NULL, &files, &octets))
 		lb_die(EXIT_INTEGRITY, "restore: '%s' does not verify: nothing restored", bag);
 	/* 2. The store. */
 	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)

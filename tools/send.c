@@ -10,6 +10,7 @@
 #include "lib/hash.h"
 #include "lib/outtree.h"
 #include "lib/sender.h"
+#include "lib/summary.h"
 
 static const char send_usage[] =
 "usage: lifeboat send DIR --tls SITE (--to HOST:PORT | --archive FILE) [--job NAME]\n"
@@ -21,7 +22,9 @@ static const char send_usage[] =
 "is checked against its manifest hash first: a file changed since the\n"
 "carve is not sent, and so is a DIR whose carve did not finish. A transfer\n"
 "that was cut resumes where the receiver's journal ends; what it already\n"
-"has is not sent again.\n"
+"has is not sent again. It ends with a table per user (DOMAIN/USER) and\n"
+"folder on stdout (not when FILE is '-'): messages sent now, and already at\n"
+"the receiver.\n"
 "\n"
 "  --tls SITE       ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --to HOST:PORT   the receiver\n"
@@ -29,7 +32,7 @@ static const char send_usage[] =
 "  --job NAME       the job's name at the receiver (default: DIR's name)\n"
 "  --no-compress    send the archive as it is (by default it goes zstd\n"
 "                   compressed inside the TLS, where the receiver agrees)\n"
-"  -q, --quiet      no progress\n"
+"  -q, --quiet      no progress and no table\n"
 "\n"
 "exit: 0 received and verified, 4 authentication or integrity failure,\n"
 "100 usage, 111 system or network failure (run again to resume), 130\n"
@@ -83,6 +86,8 @@ int cmd_send(int argc, char **argv)
 	unsigned flags = SENDER_ZSTD;
 	struct progress pr;
 	FILE *manifest;
+	static const char *const cols[] = { "sent", "already" };
+	struct summary users;
 
 	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -144,8 +149,10 @@ int cmd_send(int argc, char **argv)
 		pr.hook_ctx = &s;
 	}
 
+	summary_init(&users, cols, ARRAY_SIZE(cols));
 	while (getline(&line, &cap, manifest) > 0) {
 		uint8_t want[32];
+		int already = 0;
 
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] == '#')
@@ -158,6 +165,7 @@ int cmd_send(int argc, char **argv)
 		 * the carve's own hash goes out. */
 		if (!archive && (s.complete || files < s.a.resume)) {
 			data.len = 0;
+			already = 1;
 		} else if ((err = outtree_read(&src, m->path, &data, &m->mtime)) < 0) {
 			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path, strerror(-err));
 		} else {
@@ -170,6 +178,8 @@ int cmd_send(int argc, char **argv)
 			lb_die(EXIT_SYSTEM, "unable to write '%s': %s", archive, strerror(-err));
 		if (!archive && (err = sender_put(&s, m, data.p)))
 			lb_die(sender_exit_code(err), "send: %s", s.error);
+		if (summary_count(&users, m->path, already) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
 		files++;
 		octets += m->size;
 		pr.items = files;
@@ -196,6 +206,11 @@ int cmd_send(int argc, char **argv)
 		}
 		sender_close(&s);
 	}
+	if (!code && !quiet && !(archive && !strcmp(archive, "-"))) {
+		printf("per user and folder:\n");
+		summary_print(&users, stdout);
+	}
+	summary_free(&users);
 	close(src.dirfd);
 	buf_free(&data);
 	free(line);

@@ -10,19 +10,24 @@
 #include "cli.h"
 #include "lib/archive.h"
 #include "lib/hash.h"
+#include "lib/json.h"
 #include "lib/outtree.h"
+#include "lib/summary.h"
 #include "lib/tls.h"
 
 static const char verify_usage[] =
-"usage: lifeboat verify BAG [--cert FILE]\n"
+"usage: lifeboat verify BAG [--cert FILE] [--json]\n"
 "\n"
 "Check a job as 'lifeboat receive' stored it (or as 'tar -x' unpacked an\n"
 "archive from 'lifeboat send --archive'): the signature over\n"
 "manifest-sha256.txt with the sender's certificate, the SHA-256 of every\n"
 "file it lists under data/, the Payload-Oxum of bag-info.txt, and that\n"
-"data/ holds nothing else (no extra file, no symlink).\n"
+"data/ holds nothing else (no extra file, no symlink). It ends with the\n"
+"totals and a table per user (DOMAIN/USER) and folder: messages verified\n"
+"and failed.\n"
 "\n"
 "  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
+"  --json           print the result as JSON, the table as \"users\"\n"
 "\n"
 "exit: 0 all good, 4 something does not match (listed), 100 usage,\n"
 "111 the bag could not be read\n";
@@ -41,8 +46,8 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
 /* Check the bag DIR (see the usage above). Returns how many checks
  * failed, each warned about, with its message and byte counts in *FILES
  * and *OCTETS; dies when the bag cannot be read at all. */
-int verify_bag(const char *dir, const char *cert, unsigned long long *files_out,
-	       unsigned long long *octets_out)
+int verify_bag(const char *dir, const char *cert, struct summary *users,
+	       unsigned long long *files_out, unsigned long long *octets_out)
 {
 	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
 		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX);
@@ -76,19 +81,21 @@ int verify_bag(const char *dir, const char *cert, unsigned long long *files_out,
 	p = manifest.p;
 	end = p + manifest.len;
 	while ((r = manifest_next(&p, end, want, path + 5, sizeof(path) - 5)) > 0) {
+		int good = 0;
+
 		memcpy(path, "data/", 5);
 		if ((err = outtree_read(&bag, path, &data, NULL)) < 0) {
 			lb_warn("verify: '%s/%s': %s", dir, path, strerror(-err));
-			bad++;
-			continue;
+		} else {
+			sha256(data.p, data.len, hash);
+			if (!(good = !memcmp(hash, want, 32)))
+				lb_warn("verify: '%s/%s' does not match its SHA-256", dir, path);
+			octets += data.len;
+			files++;
 		}
-		sha256(data.p, data.len, hash);
-		if (memcmp(hash, want, 32)) {
-			lb_warn("verify: '%s/%s' does not match its SHA-256", dir, path);
-			bad++;
-		}
-		octets += data.len;
-		files++;
+		bad += !good;
+		if (users && summary_count(users, path + 5, !good) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
 	}
 	if (r < 0) {
 		lb_warn("verify: '%s/manifest-sha256.txt' is malformed", dir);
@@ -122,24 +129,46 @@ int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cert", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	static const char *const cols[] = VERIFY_COLS;
 	const char *cert = NULL;
 	unsigned long long files, octets;
-	int ch, bad;
+	struct summary users;
+	int ch, bad, json = 0;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cert = optarg; break;
+		case 'j': json = 1; break;
 		case 'h': fputs(verify_usage, stdout); return EXIT_DONE;
 		default: usage_error(verify_usage, "verify: unknown option");
 		}
 	}
 	if (optind != argc - 1)
 		usage_error(verify_usage, "verify: expected one BAG");
-	bad = verify_bag(argv[optind], cert, &files, &octets);
-	printf("verify: %s: %llu messages, %llu bytes, %s\n", argv[optind], files, octets,
-	       bad ? "FAILED" : "signature and every hash good");
+	summary_init(&users, cols, ARRAY_SIZE(cols));
+	bad = verify_bag(argv[optind], cert, &users, &files, &octets);
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_key(&j, "bag"); json_str(&j, argv[optind]);
+		json_key(&j, "messages"); json_u64(&j, files);
+		json_key(&j, "bytes"); json_u64(&j, octets);
+		json_key(&j, "failed_checks"); json_u64(&j, (uint64_t)bad);
+		json_key(&j, "users"); summary_json(&users, &j);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		printf("verify: %s: %llu messages, %llu bytes, %s\n", argv[optind], files, octets,
+		       bad ? "FAILED" : "signature and every hash good");
+		printf("per user and folder:\n");
+		summary_print(&users, stdout);
+	}
+	summary_free(&users);
 	return bad ? EXIT_INTEGRITY : EXIT_DONE;
 }
