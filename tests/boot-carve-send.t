@@ -7,7 +7,10 @@
 # equals a carve of the same disk on the host; the disk is unchanged. qemu
 # and the receiver run in a network namespace of their own: the guest
 # reaches the receiver through qemu's user-mode network (10.0.2.2 is the
-# namespace's loopback), and no traffic leaves it.
+# namespace's loopback), and no traffic leaves it. A second boot takes a
+# static address (lifeboat.ip=, lifeboat.gw=) instead of DHCP, and reaches
+# the receiver with it: the job is complete there already, so it is told
+# so and ends.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for the lab and a network namespace"; exit 77; }
@@ -63,4 +66,20 @@ tree_digest local >want.txt
 tree_digest "$bag/data" >got.txt
 cmp -s want.txt got.txt || fail "the bag differs from a carve on the host"
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "the disk changed"
-echo "booted, carved and sent $(wc -l <got.txt) messages in $secs s (TCG); disk unchanged"
+
+ip netns exec "$ns" "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest recv \
+	--once >/dev/null 2>recv.log &
+rpid=$!
+wait_listening recv.log
+ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
+	-kernel "$BUILD/image/bzImage" -initrd initrd \
+	-append "console=ttyS0 quiet lifeboat.ip=10.0.2.20/24 lifeboat.gw=10.0.2.2 lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$rport lifeboat.name=box1 lifeboat.pin=$pin lifeboat.end=poweroff" \
+	-drive file=disk.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
+	-display none -monitor none -serial file:static.log || fail "qemu exited $?: $(tail -n 20 static.log)"
+grep -q "lifeboat: eth0: 10.0.2.20/24 (static)" static.log || fail "no static address: $(grep eth0 static.log)"
+grep -q "the receiver already holds job box1-vda" static.log || fail "the static boot did not reach the receiver: $(tail -n 15 static.log)"
+grep -q "lifeboat: job done (exit 0)" static.log || fail "the static boot's job failed: $(tail -n 15 static.log)"
+wait "$rpid" || fail "the receiver exited $?"
+rpid=
+[ "$(sha256sum <disk.img)" = "$before" ] || fail "the disk changed"
+echo "booted, carved and sent $(wc -l <got.txt) messages in $secs s (TCG); with a static address, reached the receiver; disk unchanged"

@@ -43,7 +43,7 @@ console() { "$TOP/tests/boot/console.py" "$@"; }
 qemu() { echo qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -monitor none -serial stdio; }
 # ISOLINUX, SYSLINUX and PXELINUX wait 5 s at their boot: prompt; the test types Enter.
 bios_prompt="expect:boot: send:\r"
-ready="expect:lifeboat:\\sready\\safter"
+ready="expect:lifeboat:\\sready\\safter\\s[0-9.]+\\ss"
 uefi() { cp /usr/share/OVMF/OVMF_VARS_4M.fd vars.fd
 	echo -drive if=pflash,format=raw,readonly=on,file=$ovmf -drive if=pflash,format=raw,file=vars.fd; }
 usb() { echo -device qemu-xhci -drive if=none,id=stick,format=raw,readonly=on,file=$1 -device usb-storage,drive=stick,bootindex=0; }
@@ -61,8 +61,9 @@ medium() {
 }
 
 # shellcheck disable=SC2046,SC2086
+# (quiet: the kernel's messages would cut into the ready line it times)
 medium direct $ready -- $(qemu) -nic none -kernel "$img/bzImage" -initrd "$img/initramfs.cpio.gz" \
-	-append "console=ttyS0,115200"
+	-append "console=ttyS0,115200 quiet"
 # shellcheck disable=SC2046,SC2086
 medium bios-cd $bios_prompt $ready -- $(qemu) -nic none -cdrom "$img/lifeboat.iso" -boot d
 # shellcheck disable=SC2046,SC2086
