@@ -32,6 +32,10 @@ cmp -s want.txt got.txt || { diff want.txt got.txt | head; fail "received tree d
 grep -v '^#' local/.lifeboat/manifest.tsv | sort >want.tsv
 grep -v '^#' "$bag/lifeboat-manifest.tsv" | sort >got.tsv
 cmp -s want.tsv got.tsv || fail "received manifest differs from carve's"
+# The receiver logs the complete job's table: every message, by class.
+logged=$(awk '/alpha\/lab: per user and folder:/ { t = 1; next } t && /^  user/ { next }
+	t && /^  / { s += $(NF-2) + $(NF-1) + $NF; next } t { exit } END { print s + 0 }' recv.log)
+[ "$logged" = "$n" ] || fail "the receiver's table counts $logged messages, want $n: $(tail -n 5 recv.log)"
 echo "received $n messages, same tree and manifest as carve --out"
 # The sender's progress reached the receiver, for both passes.
 grep -E "receive: alpha/lab: carve: scanning [0-9.]+ of 400.0 MiB \([0-9]+%\)" recv.log ||

@@ -20,6 +20,7 @@
 #include "lib/journal.h"
 #include "lib/outtree.h"
 #include "lib/sender.h"
+#include "lib/summary.h"
 #include "lib/tls.h"
 
 static const char receive_usage[] =
@@ -38,7 +39,9 @@ static const char receive_usage[] =
 "\n"
 "Each message is checked against its SHA-256 before it is committed\n"
 "(tmp, fsync, rename, fsync the directory, journal). A sender that\n"
-"reconnects resumes after the last committed message.\n"
+"reconnects resumes after the last committed message. A job that is\n"
+"complete is logged with its totals and a table per user (DOMAIN/USER) and\n"
+"folder: messages exact, complete and partial.\n"
 "\n"
 "  --tls DIR        ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --listen H:P     address to listen on; port 0 picks one (printed)\n"
@@ -229,6 +232,34 @@ static int complete_job(struct job *jb)
 		return refuse(jb, EXIT_SYSTEM, "the receiver could not finish the bag%s", "");
 	}
 	return 0;
+}
+
+/* Log the job's table per user and folder: messages by class. */
+static void log_job_table(const struct job *jb)
+{
+	static const char *const cols[] = { "exact", "complete", "partial" };
+	struct archive_member *m = malloc(sizeof(*m));
+	struct summary users;
+	char *line = NULL;
+
+	summary_init(&users, cols, ARRAY_SIZE(cols));
+	for (size_t i = 0; m && i < jb->j.n; i++) {
+		int col = -1;
+
+		free(line);
+		if (!(line = strdup(jb->j.v[i].tsv)) || member_from_tsv(line, m) < 0)
+			continue;
+		for (int c = 0; c < (int)ARRAY_SIZE(cols); c++)
+			if (!strcmp(m->cls, cols[c]))
+				col = c;
+		if (summary_count(&users, m->path, col) < 0)
+			break;
+	}
+	fprintf(stderr, "lifeboat: receive: %s/%s: per user and folder:\n", jb->sender, jb->name);
+	summary_print(&users, stderr);
+	summary_free(&users);
+	free(line);
+	free(m);
 }
 
 /* Log a sender's progress record "DONE TOTAL PHASE", with the messages
@@ -588,6 +619,8 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 			lb_warn("receive: %s/%s: complete: %zu messages, %llu new now, "
 				"%llu sent again", jb.sender, jb.name, jb.j.n,
 				(unsigned long long)jb.received, (unsigned long long)jb.duplicates);
+		if (!quiet)
+			log_job_table(&jb);
 	}
 out:
 	tls_close(jb.tls, code == 0 && !jb.dead);
