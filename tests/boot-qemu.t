@@ -36,13 +36,14 @@ truncate -s 64M disk.img
 mkfs.ext4 -q -F -d tree disk.img
 before=$(sha256sum <disk.img)
 
-# boot APPEND: direct kernel boot, serial to serial.log, no network device.
+# boot APPEND: direct kernel boot, serial to serial.log (ttyS0, the kernel's
+# console) and serial1.log (ttyS1), no network device.
 boot() {
 	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -no-reboot \
 		-kernel "$img/bzImage" -initrd "$img/initramfs.cpio.gz" \
 		-append "console=ttyS0 quiet $1" \
 		-drive file=disk.img,format=raw,if=virtio \
-		-nic none -display none -monitor none -serial file:serial.log
+		-nic none -display none -monitor none -serial file:serial.log -serial file:serial1.log
 }
 start=$(date +%s)
 boot "lifeboat.job=scan lifeboat.disks=vda lifeboat.end=poweroff" || fail "qemu exited $? (log: $(tail -n 20 serial.log))"
@@ -52,6 +53,12 @@ grep -q "lifeboat: write-blocked: vda (ro=1)" serial.log || fail "vda was not wr
 grep -q "lifeboat: lifeboat scan /dev/vda" serial.log || fail "the job did not start"
 grep -qi "ext4" serial.log || fail "the scan output is not on the serial console"
 grep -q "lifeboat: job done (exit 0)" serial.log || fail "the job did not end well"
+# Every console gets the status and the job's output, not only the
+# kernel's console=.
+for line in "lifeboat: write-blocked: vda (ro=1)" "lifeboat: lifeboat scan /dev/vda" "lifeboat: job done (exit 0)"; do
+	grep -qF "$line" serial1.log || fail "ttyS1 did not get '$line': $(head -c 500 serial1.log)"
+done
+grep -qi "ext4" serial1.log || fail "the scan output is not on ttyS1"
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "the disk changed"
 echo "boot, scan job and poweroff in $secs s (TCG)"
 
