@@ -121,5 +121,18 @@ tar --pax-option='delete=LIFEBOAT.*' -xf job.tar -C x 2>tar.err || fail "tar: $(
 tree_digest x/arch/data >tar.txt
 cmp -s want.txt tar.txt || fail "the extracted archive differs (content or mtime)"
 
+# A carved file changed since the carve (a bad sector on the rescue
+# side, a hand edit) is not sent: send stops there with exit 4, and the
+# receiver commits nothing of it and does not call the job complete.
+cp -a local changed
+victim=$(grep -v '^#' changed/.lifeboat/manifest.tsv | cut -f8 | sed -n 20p)
+printf 'X' | dd of="changed/$victim" bs=1 seek=100 conv=notrunc 2>/dev/null
+rc=0; "$LIFEBOAT" send changed --tls site/beta --to "127.0.0.1:$rport" --job changed 2>changed.log || rc=$?
+[ $rc = 4 ] && grep -q "no longer matches the manifest" changed.log ||
+	fail "send of a changed file: exit $rc: $(cat changed.log)"
+[ ! -e "recv/beta/changed/data/$victim" ] && [ ! -e recv/beta/changed/bagit.txt ] ||
+	fail "the receiver kept the changed file or completed the job"
+echo "a file changed since the carve: not sent (exit 4), the job left incomplete"
+
 [ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "the image changed"
 echo ok
