@@ -30,9 +30,12 @@ trap cleanup EXIT
 lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 "$TOP/scripts/mkcerts" site box1 restore1 >/dev/null 2>&1 || fail "mkcerts"
 "$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
+owner="$(id -u lbmail):$(id -g lbmail)" || fail "no user lbmail (made by the lab)"
+# The site's owners.map gives alice her own owner on the new disk; the
+# other users get lifeboat.owner=.
+echo "example.com/alice 2001:2001" >site/restore1/owners.map
 "$TOP/scripts/site" site/restore1 site.cpio.gz >/dev/null || fail "scripts/site"
 cat "$BUILD/image/initramfs.cpio.gz" site.cpio.gz >initrd
-owner="$(id -u lbmail):$(id -g lbmail)" || fail "no user lbmail (made by the lab)"
 
 # The receiver holds the job that the rescue box sent.
 ip netns exec "$ns" setsid "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest recv \
@@ -129,8 +132,10 @@ for fs in ext4 xfs menu usb; do
 	mount -o ro "$loop" mnt
 	"$TOP/tests/lab/imapcheck" "$lab/truth.json" mnt/vmail >imap.log ||
 		{ tail -n 10 imap.log; fail "$fs: Dovecot does not serve the restored disk as it was"; }
-	f=$(find mnt/vmail -type f | head -n 1)
-	[ "$(stat -c '%U %a' "$f")" = "lbmail 600" ] || fail "$fs: owner and mode: $(stat -c '%U %a' "$f")"
+	f=$(find mnt/vmail/example.com/bob -type f | head -n 1)
+	[ "$(stat -c '%U %a' "$f")" = "lbmail 600" ] || fail "$fs: bob's owner and mode: $(stat -c '%U %a' "$f")"
+	[ "$(find mnt/vmail/example.com/alice -printf '%u:%g\n' | sort -u)" = 2001:2001 ] ||
+		fail "$fs: alice's owner (owners.map): $(find mnt/vmail/example.com/alice -printf '%u:%g\n' | sort -u)"
 	[ -f mnt/lifeboat/mail1-sda/bagit.txt ] || fail "$fs: the bag is not kept on the disk"
 	echo "$label: $(tail -n 1 imap.log) (boot, partition, format, pull, restore, power-off in $secs s, TCG)"
 	umount mnt
