@@ -349,9 +349,11 @@ static void keep_folder(const uint8_t guid[16], const char *dir, void *arg)
  * by GUID. One larger than the overlap past a chunk is not read. */
 static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail)
 {
-	size_t size = maildir_list_index_size(p, avail);
+	size_t size = maildir_list_index_size(p, avail), kept = r->folders.n;
 
-	if (size && size <= avail && maildir_list_index(p, size, keep_folder, r) > 0)
+	/* Counted only when it kept a pair: the count stays below the cap. */
+	if (size && size <= avail && maildir_list_index(p, size, keep_folder, r) > 0 &&
+	    r->folders.n > kept)
 		r->folders.nindex++;
 }
 
