@@ -214,6 +214,7 @@ static int sane(const struct remnants *r, const struct dev *dev)
 		used++;
 	}
 	if (used != t->n || r->folders.n > r->folders.max || r->folders.nfiles > r->folders.max ||
+	    r->folders.nindex > r->folders.n ||
 	    r->folders.max > REMNANTS_MAX_FOLDERS || !arena_ok(r->folders.names, r->folders.names_len))
 		return 0;
 	for (size_t i = 0; i < r->folders.n; i++)
