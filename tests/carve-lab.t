@@ -72,7 +72,7 @@ assert s["live_in_deleted"] == 0, f"{s['live_in_deleted']} live messages put in 
 assert s["misplaced"] == 0, f"{s['misplaced']} messages placed at another user, folder or name"
 assert s["domains_mixed"] == 0, f"{s['domains_mixed']} directories hold the users of two domains"
 # The manifest names every file written, and nothing else.
-listed = {r[7] for r in rows}
+listed = {r[-1] for r in rows}
 files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs
          if ".lifeboat" not in d}
 assert listed == files, (sorted(listed ^ files)[:5])

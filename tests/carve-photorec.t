@@ -80,7 +80,7 @@ assert len(verified) == len(want), f"{len(verified) - len(want)} extra verified 
 r = verified[want["block-aligned"]]
 assert r[2] == "exact" and "dkim" in r[5], r
 for r in rows:
-    assert hashlib.sha256(open(os.path.join("out", r[7]), "rb").read()).hexdigest() == r[0], r
+    assert hashlib.sha256(open(os.path.join("out", r[-1]), "rb").read()).hexdigest() == r[0], r
 print("all six back, verified:", ", ".join(f"{n} {verified[h][2]}" for n, h in want.items()))
 PY
 echo ok

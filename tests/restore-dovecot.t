@@ -5,7 +5,9 @@
 # over IMAP (bytes, flags, INTERNALDATE, nothing extra). A second restore
 # writes nothing; a message Dovecot has since moved to cur/ with a flag is
 # not written again; other content under a message's name is left alone
-# and reported; a bag that does not verify restores nothing.
+# and reported; a bag copied without its files' times (cp -r) still
+# restores each message with its delivery time, from the manifest; a bag
+# that does not verify restores nothing.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -49,6 +51,15 @@ set +e; "$LIFEBOAT" restore "$bag" --to store --owner lbmail >merge.log 2>merge.
 grep -q "0 messages written, $((n - 1)) already there, 1 conflicts" merge.log || fail "merge: $(cat merge.log)"
 [ "$(cat "$c")" = "not the original" ] || fail "a conflicting file was replaced"
 [ "$(find store -type f | wc -l)" = "$n" ] || fail "the merge wrote duplicates"
+
+# A bag copied without its times: the dates come from the manifest.
+cp -r "$bag" copied
+[ "$(stat -c %Y "$(find copied/data -type f | head -n 1)")" -gt "$(date -d '1 hour ago' +%s)" ] ||
+	fail "cp -r kept the times; the test needs a copy that did not"
+"$LIFEBOAT" restore copied --to store3 --owner lbmail >copied.log || fail "restore of a copied bag exited $?"
+"$TOP/tests/lab/imapcheck" "$lab/truth.json" store3 >imap3.log ||
+	{ tail -n 10 imap3.log; fail "a bag copied without its times restores wrong dates"; }
+echo "copied without its times: $(tail -n 1 imap3.log)"
 
 # A bag that does not verify restores nothing.
 cp -a "$bag" bad

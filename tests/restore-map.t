@@ -38,7 +38,7 @@ def manifest(bag_or_dir):
     for line in open(bag_or_dir):
         if not line.startswith("#"):
             f = line.rstrip("\n").split("\t")
-            yield {"class": f[2], "placement": f[3], "path": f[7]}
+            yield {"class": f[2], "placement": f[3], "path": f[-1]}
 
 def rows(report, cols):
     return {(r["user"], r["folder"]): tuple(r[c] for c in cols) for r in report["users"]}
@@ -123,7 +123,7 @@ python3 where.py verify verify.json "$bag/lifeboat-manifest.tsv" || fail "verify
 "$LIFEBOAT" verify "$bag" >verify.txt || fail "verify exited $?"
 python3 where.py text verify.txt verify.json || fail "verify's text table"
 cp -a "$bag" changed
-one=$(grep -v '^#' changed/lifeboat-manifest.tsv | cut -f8 | grep '/Maildir/.Sent/' | head -n 1)
+one=$(grep -v '^#' changed/lifeboat-manifest.tsv | awk -F"\t" "{ print \$NF }" | grep '/Maildir/.Sent/' | head -n 1)
 echo "other content" >"changed/data/$one"
 rc=0; "$LIFEBOAT" verify --json changed >changed.json 2>/dev/null || rc=$?
 [ $rc = 4 ] || fail "verify of a changed bag exited $rc"

@@ -125,7 +125,7 @@ cmp -s want.txt tar.txt || fail "the extracted archive differs (content or mtime
 # side, a hand edit) is not sent: send stops there with exit 4, and the
 # receiver commits nothing of it and does not call the job complete.
 cp -a local changed
-victim=$(grep -v '^#' changed/.lifeboat/manifest.tsv | cut -f8 | sed -n 20p)
+victim=$(grep -v '^#' changed/.lifeboat/manifest.tsv | awk -F"\t" "{ print \$NF }" | sed -n 20p)
 printf 'X' | dd of="changed/$victim" bs=1 seek=100 conv=notrunc 2>/dev/null
 rc=0; "$LIFEBOAT" send changed --tls site/beta --to "127.0.0.1:$rport" --job changed 2>changed.log || rc=$?
 [ $rc = 4 ] && grep -q "no longer matches the manifest" changed.log ||

@@ -23,7 +23,7 @@ for s in $senders; do
 	head -n 1 local/.lifeboat/manifest.tsv >"tree-$s/.lifeboat/manifest.tsv"
 	grep -v '^#' local/.lifeboat/manifest.tsv | tail -n +$((i * 8 + 1)) | head -n 10 \
 		>>"tree-$s/.lifeboat/manifest.tsv"
-	cut -f8 "tree-$s/.lifeboat/manifest.tsv" | tail -n +2 | while read -r p; do
+	awk -F"\t" "{ print \$NF }" "tree-$s/.lifeboat/manifest.tsv" | tail -n +2 | while read -r p; do
 		mkdir -p "tree-$s/$(dirname "$p")" && cp -p "local/$p" "tree-$s/$p"
 	done
 	echo "# complete" >>"tree-$s/.lifeboat/manifest.tsv"

@@ -360,9 +360,9 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 	if ((err = outtree_put(&c->out, path, data, (size_t)m->len, mtime)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to write '%s': %s", path, strerror(-err));
 	sha256_hex(m->sha256, hex);
-	fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\n", hex,
+	fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", hex,
 		(unsigned long long)m->len, carve_class_name(m->cls), placement, how,
-		proofs, src, path);
+		proofs, src, (long long)mtime, path);
 }
 
 static void claim(struct carve_run *c, const struct dev_range *r, size_t n)
@@ -1534,7 +1534,7 @@ int cmd_carve(int argc, char **argv)
 		if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 0)) < 0 ||
 		    !(c->manifest = fdopen(fd, "w")))
 			lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
-		fputs("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tpath\n", c->manifest);
+		fputs("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n", c->manifest);
 	}
 
 	remnants_init(&c->r);

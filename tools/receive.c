@@ -197,7 +197,7 @@ static int check_manifest(struct job *jb)
 static int complete_job(struct job *jb)
 {
 	static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-	static const char head[] = "# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tpath\n";
+	static const char head[] = "# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n";
 	struct buf tsv = BUF_INIT(1ull << 32);
 	char pem[8192];
 	uint8_t hash[32];

@@ -563,9 +563,13 @@ int cmd_restore(int argc, char **argv)
 		progress_update(&pr, done);
 		if (restorable(m, rel, sizeof(rel))) {
 			snprintf(path, sizeof(path), "data/%s", m->path);
+			/* The delivery time from the manifest, where it has
+			 * one: a bag copied without its files' times keeps it. */
 			if ((err = outtree_read(&src, path, &data, &mtime)) < 0)
 				lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", bag, path,
 				       strerror(-err));
+			if (m->has_mtime)
+				mtime = m->mtime;
 			sha256(data.p, data.len, sha);
 			if (memcmp(sha, m->sha256, 32))
 				lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);

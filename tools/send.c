@@ -166,7 +166,8 @@ int cmd_send(int argc, char **argv)
 		if (!archive && (s.complete || files < s.a.resume)) {
 			data.len = 0;
 			already = 1;
-		} else if ((err = outtree_read(&src, m->path, &data, &m->mtime)) < 0) {
+		} else if ((err = outtree_read(&src, m->path, &data,
+					       m->has_mtime ? NULL : &m->mtime)) < 0) {
 			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path, strerror(-err));
 		} else {
 			sha256(data.p, data.len, m->sha256);

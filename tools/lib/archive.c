@@ -36,8 +36,14 @@ int member_from_tsv(const char *line, struct archive_member *m)
 	};
 	const char *f = line, *tab;
 	char *end;
+	int tabs = 0;
 
 	memset(m, 0, sizeof(*m));
+	for (tab = line; (tab = strchr(tab, '\t')); tab++)
+		tabs++;
+	/* Nine columns: the delivery time before the path. Manifests made
+	 * before it have eight. */
+	m->has_mtime = tabs == 8;
 	if (!(tab = strchr(f, '\t')) || unhex32(f, (size_t)(tab - f), m->sha256) < 0)
 		return -EUCLEAN;
 	f = tab + 1;
@@ -51,6 +57,12 @@ int member_from_tsv(const char *line, struct archive_member *m)
 		if ((tab == NULL) != (i == ARRAY_SIZE(text) - 1) || set_text(text[i].p, text[i].cap, f, len) < 0)
 			return -EUCLEAN;
 		f += len + 1;
+		if (m->has_mtime && text[i].p == m->source) {
+			m->mtime = strtoll(f, &end, 10);
+			if (end == f || *end != '\t')
+				return -EUCLEAN;
+			f = end + 1;
+		}
 	}
 	m->has_sha = 1;
 	return m->path[0] ? 0 : -EUCLEAN;

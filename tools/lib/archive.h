@@ -41,10 +41,13 @@ struct archive_member {
 	char cls[16], placement[32], how[64], proof[128], source[4096];
 	char progress[128];	/* LIFEBOAT.progress of a global header */
 	int has_seq, has_sha;
+	int has_mtime;		/* the manifest line gave mtime */
 };
 
 /* Parse one line of carve's manifest.tsv (sha256 size class placement how
- * proof source path, tab-separated, without '\n') into M. 0 or -EUCLEAN. */
+ * proof source mtime path, tab-separated, without '\n') into M; a line of
+ * a manifest written before the mtime column has none (has_mtime 0). 0 or
+ * -EUCLEAN. */
 int member_from_tsv(const char *line, struct archive_member *m);
 
 /* Is NAME a job or sender name we accept: 1 to 64 of [A-Za-z0-9._-], not

@@ -82,7 +82,7 @@ int journal_parse(char *line, struct journal_entry *e)
 	e->tsv = end + 1;
 	for (tab = end + 1; (tab = strchr(tab, '\t')); tab++)
 		fields++;
-	if (fields != 7 || strlen(e->tsv) < 66 || e->tsv[64] != '\t' ||
+	if ((fields != 7 && fields != 8) || strlen(e->tsv) < 66 || e->tsv[64] != '\t' ||
 	    unhex(e->tsv, e->sha256, 32) < 0)
 		return -EUCLEAN;
 	e->size = strtoull(e->tsv + 65, &end, 10);
@@ -159,9 +159,9 @@ int journal_append(struct journal *j, const struct archive_member *m)
 	int len, err;
 
 	sha256_hex(m->sha256, hex);
-	len = asprintf(&line, "%llu\t%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\n",
+	len = asprintf(&line, "%llu\t%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n",
 		       (unsigned long long)m->seq, hex, (unsigned long long)m->size, m->cls,
-		       m->placement, m->how, m->proof, m->source, m->path);
+		       m->placement, m->how, m->proof, m->source, (long long)m->mtime, m->path);
 	if (len < 0)
 		return -ENOMEM;
 	if (write(j->fd, line, (size_t)len) != len || fdatasync(j->fd) < 0) {

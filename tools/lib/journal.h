@@ -8,7 +8,7 @@
  * One line per committed message, appended and fdatasync'ed after the
  * message itself is renamed into place and its directory synced:
  *
- *   SEQ \t SHA256 \t SIZE \t CLASS \t PLACEMENT \t HOW \t PROOF \t SOURCE \t PATH \n
+ *   SEQ \t SHA256 \t SIZE \t CLASS \t PLACEMENT \t HOW \t PROOF \t SOURCE \t MTIME \t PATH \n
  *
  * (the columns of carve's manifest.tsv after SEQ; PATH is relative to the
  * bag's data/). A line cut short by a crash is dropped when the journal
