@@ -35,7 +35,7 @@ finish_job() {
 	[ -f "$bag/bagit.txt" ] || fail "job$job is not complete"
 	tree_digest "$bag/data" >got.txt
 	cmp -s want.txt got.txt || { diff want.txt got.txt | head; fail "job$job: the tree differs"; }
-	dups=$(cut -f9 "$bag/.lifeboat/journal" | sort | uniq -d | wc -l)
+	dups=$(awk -F"\t" "{ print \$NF }" "$bag/.lifeboat/journal" | sort | uniq -d | wc -l)
 	[ "$dups" = 0 ] || fail "job$job: $dups messages journaled twice"
 	[ "$(wc -l <"$bag/.lifeboat/journal")" = "$n" ] || fail "job$job: journal has $(wc -l <"$bag/.lifeboat/journal") lines for $n messages"
 	"$LIFEBOAT" verify "$bag" >/dev/null || fail "job$job: verify"
