@@ -25,21 +25,9 @@ void dirtree_free(struct dirtree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t hash_entry(uint64_t vol, uint64_t dir, const char *name, size_t len)
 {
-	uint64_t h = mix(vol ^ mix(dir));
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
-	return mix(h);
+	return hash_bytes(hash_mix(vol ^ hash_mix(dir)), name, len);
 }
 
 static int grow(struct dirtree *t)
@@ -154,7 +142,7 @@ int dirtree_index(struct dirtree *t)
 
 		if (!names_dir(t, n))
 			continue;
-		j = mix(n->vol ^ mix(n->ino)) & (cap - 1);
+		j = hash_mix(n->vol ^ hash_mix(n->ino)) & (cap - 1);
 		while (t->byino[j])
 			j = (j + 1) & (cap - 1);
 		t->byino[j] = i + 1;
@@ -165,7 +153,7 @@ int dirtree_index(struct dirtree *t)
 const struct dirtree_node *dirtree_name_of(const struct dirtree *t, uint64_t vol, uint64_t ino)
 {
 	if (t->byino) {
-		size_t j = mix(vol ^ mix(ino)) & (t->byino_cap - 1);
+		size_t j = hash_mix(vol ^ hash_mix(ino)) & (t->byino_cap - 1);
 
 		for (; t->byino[j]; j = (j + 1) & (t->byino_cap - 1)) {
 			const struct dirtree_node *n = &t->nodes[t->byino[j] - 1];

@@ -48,18 +48,6 @@ int folders_add(struct folders *f, const uint8_t guid[16], const char *dir, uint
 	return 0;
 }
 
-/* FNV-1a, mixed: file names differ mostly in their last digits. */
-static uint64_t name_hash(const char *name, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ h >> 33;
-}
-
 int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len)
 {
 	if (f->max && f->nfiles >= f->max) {
@@ -68,7 +56,7 @@ int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name
 	}
 	if (ARRAY_GROW(f->files, f->nfiles, f->files_cap) < 0)
 		return -ENOMEM;
-	f->files[f->nfiles].name = name_hash(name, len);
+	f->files[f->nfiles].name = hash_bytes(HASH_SEED, name, len);
 	memcpy(f->files[f->nfiles++].guid, guid, 16);
 	return 0;
 }
@@ -145,7 +133,7 @@ const char *folders_lookup(const struct folders *f, const uint8_t guid[16])
 
 const uint8_t *folders_file_guid(const struct folders *f, const char *name, size_t len)
 {
-	uint64_t h = name_hash(name, len);
+	uint64_t h = hash_bytes(HASH_SEED, name, len);
 	size_t lo = 0, hi = f->nfiles;
 
 	while (lo < hi) {

@@ -30,7 +30,7 @@ struct folder_pair {
 };
 
 struct folder_file {
-	uint64_t name;		/* folders_name_hash() of the file's name */
+	uint64_t name;		/* hash_bytes(HASH_SEED, ...) of the file's name */
 	uint8_t guid[16];
 };
 

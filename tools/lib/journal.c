@@ -13,11 +13,7 @@
 
 static size_t path_hash(const char *p)
 {
-	size_t h = 14695981039346656037ull;
-
-	while (*p)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
-	return h;
+	return hash_bytes(HASH_SEED, p, strlen(p));
 }
 
 static int index_add(struct journal *j, size_t i)

@@ -75,6 +75,30 @@ static inline int hex_digit(int c)
 	return -1;
 }
 
+/*
+ * Keys for the in-memory hash tables (dirtree, folders, the journal,
+ * restore's store index): not for anything on disk or on the wire.
+ * hash_mix is MurmurHash3's 64-bit finaliser; hash_bytes is FNV-1a over
+ * P from SEED (HASH_SEED, or a mix of what else makes the key), mixed.
+ */
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+static inline uint64_t hash_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ h >> 33;
+}
+
+static inline uint64_t hash_bytes(uint64_t seed, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		seed = (seed ^ b[i]) * 0x100000001b3ULL;
+	return hash_mix(seed);
+}
+
 #include "banned.h"
 
 #endif
