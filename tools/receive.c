@@ -240,14 +240,12 @@ static void log_job_table(const struct job *jb)
 	static const char *const cols[] = { "exact", "complete", "partial" };
 	struct archive_member *m = malloc(sizeof(*m));
 	struct summary users;
-	char *line = NULL;
 
 	summary_init(&users, cols, ARRAY_SIZE(cols));
 	for (size_t i = 0; m && i < jb->j.n; i++) {
 		int col = -1;
 
-		free(line);
-		if (!(line = strdup(jb->j.v[i].tsv)) || member_from_tsv(line, m) < 0)
+		if (member_from_tsv(jb->j.v[i].tsv, m) < 0)
 			continue;
 		for (int c = 0; c < (int)ARRAY_SIZE(cols); c++)
 			if (!strcmp(m->cls, cols[c]))
@@ -258,7 +256,6 @@ static void log_job_table(const struct job *jb)
 	fprintf(stderr, "lifeboat: receive: %s/%s: per user and folder:\n", jb->sender, jb->name);
 	summary_print(&users, stderr);
 	summary_free(&users);
-	free(line);
 	free(m);
 }
 

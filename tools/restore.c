@@ -186,21 +186,23 @@ struct store_entry {
 	char *base;		/* the unique name: the file's name before ":2," */
 };
 
+struct table {
+	size_t *slot;		/* item index + 1; 0 empty */
+	size_t cap;		/* a power of two, or 0 */
+};
+
 struct store_index {
 	struct outtree *store;
 	char **folders;		/* folder directories read: ".../Maildir[/.F]" */
 	size_t nfolders, folders_cap;
-	size_t *by_folder, folder_slots;	/* folder index + 1; 0 empty */
 	struct store_entry *v;
 	size_t n, cap;
-	size_t *by_sha, *by_name, slots;	/* entry index + 1; 0 empty */
+	struct table by_folder, by_sha, by_name;
 };
 
-static uint64_t mix(uint64_t h)
+static uint64_t folder_key(const char *dir)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ h >> 33;
+	return hash_bytes(HASH_SEED, dir, strlen(dir));
 }
 
 static uint64_t sha_key(uint32_t folder, const uint8_t sha[32])
@@ -208,43 +210,56 @@ static uint64_t sha_key(uint32_t folder, const uint8_t sha[32])
 	uint64_t h;
 
 	memcpy(&h, sha, 8);
-	return mix(h ^ folder);
+	return hash_mix(h ^ folder);
 }
 
 static uint64_t name_key(uint32_t folder, const char *base, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ folder;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)base[i]) * 0x100000001b3ULL;
-	return mix(h);
+	return hash_bytes(HASH_SEED ^ folder, base, len);
 }
 
-/* Put entry I into TABLE at its KEY's first free slot. */
-static void table_put(size_t *table, size_t slots, uint64_t key, size_t i)
+/* The keys of item I of each table. */
+static uint64_t key_of(const struct store_index *x, const struct table *t, size_t i)
 {
-	size_t s = key & (slots - 1);
-
-	while (table[s])
-		s = (s + 1) & (slots - 1);
-	table[s] = i + 1;
+	if (t == &x->by_folder)
+		return folder_key(x->folders[i]);
+	if (t == &x->by_sha)
+		return sha_key(x->v[i].folder, x->v[i].sha);
+	return name_key(x->v[i].folder, x->v[i].base, strlen(x->v[i].base));
 }
 
-static void index_grow(struct store_index *x)
+static void table_put(struct table *t, uint64_t key, size_t i)
 {
-	size_t slots = x->slots ? x->slots * 2 : 1024;
+	size_t s = key & (t->cap - 1);
 
-	free(x->by_sha);
-	free(x->by_name);
-	if (!(x->by_sha = calloc(slots, sizeof(size_t))) || !(x->by_name = calloc(slots, sizeof(size_t))))
-		lb_die(EXIT_SYSTEM, "out of memory");
-	x->slots = slots;
-	for (size_t i = 0; i < x->n; i++) {
-		const struct store_entry *e = &x->v[i];
+	while (t->slot[s])
+		s = (s + 1) & (t->cap - 1);
+	t->slot[s] = i + 1;
+}
 
-		table_put(x->by_sha, slots, sha_key(e->folder, e->sha), i);
-		table_put(x->by_name, slots, name_key(e->folder, e->base, strlen(e->base)), i);
+/* Item N-1 of T's items is new: put it in, first doubling T (and putting
+ * every item in again) if that would fill it past half. */
+static void table_add(struct store_index *x, struct table *t, size_t n)
+{
+	if (n * 2 > t->cap) {
+		free(t->slot);
+		t->cap = t->cap ? t->cap * 2 : 256;
+		if (!(t->slot = calloc(t->cap, sizeof(*t->slot))))
+			lb_die(EXIT_SYSTEM, "out of memory");
+		for (size_t i = 0; i + 1 < n; i++)
+			table_put(t, key_of(x, t, i), i);
 	}
+	table_put(t, key_of(x, t, n - 1), n - 1);
+}
+
+/* The items of T that KEY leads to, in turn: call with *S = SIZE_MAX
+ * first. Returns the next item's index, or SIZE_MAX at the end. */
+static size_t table_next(const struct table *t, uint64_t key, size_t *s)
+{
+	if (!t->cap)
+		return SIZE_MAX;
+	*s = *s == SIZE_MAX ? key & (t->cap - 1) : (*s + 1) & (t->cap - 1);
+	return t->slot[*s] ? t->slot[*s] - 1 : SIZE_MAX;
 }
 
 static void index_add(struct store_index *x, uint32_t folder, const uint8_t sha[32],
@@ -257,12 +272,8 @@ static void index_add(struct store_index *x, uint32_t folder, const uint8_t sha[
 	e = &x->v[x->n++];
 	e->folder = folder;
 	memcpy(e->sha, sha, 32);
-	if (x->n * 2 > x->slots) {
-		index_grow(x);
-		return;
-	}
-	table_put(x->by_sha, x->slots, sha_key(folder, sha), x->n - 1);
-	table_put(x->by_name, x->slots, name_key(folder, base, len), x->n - 1);
+	table_add(x, &x->by_sha, x->n);
+	table_add(x, &x->by_name, x->n);
 }
 
 /* The folder DIR's number, reading what it holds the first time. */
@@ -270,29 +281,18 @@ static uint32_t index_folder(struct store_index *x, const char *dir)
 {
 	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char path[4800];
+	uint64_t key = folder_key(dir);
+	size_t s = SIZE_MAX, i;
 	uint32_t f;
 
-	uint64_t key = name_key(UINT32_MAX, dir, strlen(dir));
-
-	for (size_t s = key & (x->folder_slots - 1); x->folder_slots && x->by_folder[s];
-	     s = (s + 1) & (x->folder_slots - 1))
-		if (!strcmp(x->folders[x->by_folder[s] - 1], dir))
-			return (uint32_t)(x->by_folder[s] - 1);
+	while ((i = table_next(&x->by_folder, key, &s)) != SIZE_MAX)
+		if (!strcmp(x->folders[i], dir))
+			return (uint32_t)i;
 	if (ARRAY_GROW(x->folders, x->nfolders, x->folders_cap) < 0 ||
 	    !(x->folders[x->nfolders] = strdup(dir)))
 		lb_die(EXIT_SYSTEM, "out of memory");
 	f = (uint32_t)x->nfolders++;
-	if (x->nfolders * 2 > x->folder_slots) {
-		x->folder_slots = x->folder_slots ? x->folder_slots * 2 : 256;
-		free(x->by_folder);
-		if (!(x->by_folder = calloc(x->folder_slots, sizeof(size_t))))
-			lb_die(EXIT_SYSTEM, "out of memory");
-		for (size_t i = 0; i < x->nfolders; i++)
-			table_put(x->by_folder, x->folder_slots,
-				  name_key(UINT32_MAX, x->folders[i], strlen(x->folders[i])), i);
-	} else {
-		table_put(x->by_folder, x->folder_slots, key, f);
-	}
+	table_add(x, &x->by_folder, x->nfolders);
 	for (int sub = 0; sub < 2; sub++) {
 		static const char *subs[] = { "cur", "new" };
 		struct dirent *de;
@@ -330,10 +330,10 @@ static void index_free(struct store_index *x)
 	for (size_t i = 0; i < x->n; i++)
 		free(x->v[i].base);
 	free(x->folders);
-	free(x->by_folder);
 	free(x->v);
-	free(x->by_sha);
-	free(x->by_name);
+	free(x->by_folder.slot);
+	free(x->by_sha.slot);
+	free(x->by_name.slot);
 }
 
 /* The folder's directory of REL (".../Maildir[/.Folder]", without cur/
@@ -356,23 +356,17 @@ static int already_there(struct store_index *x, const char *rel, const uint8_t s
 {
 	char dir[4200];
 	const char *name = split_rel(rel, dir, sizeof(dir));
-	size_t len = strcspn(name, ":"), s;
+	size_t len = strcspn(name, ":"), s = SIZE_MAX, i;
 	uint32_t f = index_folder(x, dir);
 	int found = 0;
 
-	for (s = sha_key(f, sha) & (x->slots - 1); x->slots && x->by_sha[s]; s = (s + 1) & (x->slots - 1)) {
-		const struct store_entry *e = &x->v[x->by_sha[s] - 1];
-
-		if (e->folder == f && !memcmp(e->sha, sha, 32))
+	while ((i = table_next(&x->by_sha, sha_key(f, sha), &s)) != SIZE_MAX)
+		if (x->v[i].folder == f && !memcmp(x->v[i].sha, sha, 32))
 			return 1;
-	}
-	for (s = name_key(f, name, len) & (x->slots - 1); x->slots && x->by_name[s];
-	     s = (s + 1) & (x->slots - 1)) {
-		const struct store_entry *e = &x->v[x->by_name[s] - 1];
-
-		if (e->folder == f && !strncmp(e->base, name, len) && !e->base[len])
+	s = SIZE_MAX;
+	while ((i = table_next(&x->by_name, name_key(f, name, len), &s)) != SIZE_MAX)
+		if (x->v[i].folder == f && !strncmp(x->v[i].base, name, len) && !x->v[i].base[len])
 			found = -EEXIST;	/* its content differs: not found above */
-	}
 	return found;
 }
 
@@ -388,15 +382,11 @@ static void index_written(struct store_index *x, const char *rel, const uint8_t 
 /* Make the Maildir folder's cur/, new/ and tmp/, and the user's own. */
 static int make_folder(struct outtree *store, const char *rel)
 {
-	char dir[4200], sub[4300], *slash;
+	char dir[4200], sub[4300];
 	const char *m = strstr(rel, "/Maildir/");
 	int err = 0;
 
-	snprintf(dir, sizeof(dir), "%s", rel);
-	if ((slash = strrchr(dir, '/')))
-		*slash = 0;
-	if ((slash = strrchr(dir, '/')))
-		*slash = 0;
+	split_rel(rel, dir, sizeof(dir));
 	for (int pass = 0; pass < 2 && !err; pass++) {
 		static const char *subs[] = { "cur", "new", "tmp" };
 
