@@ -1630,6 +1630,15 @@ int cmd_carve(int argc, char **argv)
 		lb_warn("carve: %llu names are in directories whose entries lead round in a loop "
 			"(written at different times, or forged): their paths are not used",
 			(unsigned long long)c->n.loops);
+	for (int i = 0; i < c->r.nxfs; i++) {
+		char u[37];
+
+		if (c->r.xfs[i].sb.v5)
+			continue;
+		uuid_str(c->r.xfs[i].sb.uuid, u);
+		lb_warn("carve: XFS %s is v4 (no CRC): its inodes and directories are not read, "
+			"so its mail was carved by content alone, without names", u);
+	}
 	err = dev_bad_total(&c->dev) ? EXIT_LOSSES : EXIT_DONE;
 	if (err)
 		lb_warn("'%s': %llu bytes were unreadable", src,

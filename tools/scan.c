@@ -187,7 +187,7 @@ static void report_text(struct scan *s, struct folder_counts *f)
 		printf("xfs %s%s: %u-byte blocks, %llu blocks, %u AGs, %s\n", u,
 		       fs->current ? " (current)" : " (earlier)", fs->sb.block_size,
 		       (unsigned long long)fs->sb.blocks, fs->sb.ag_count,
-		       fs->sb.v5 ? "v5 (CRC)" : "v4");
+		       fs->sb.v5 ? "v5 (CRC)" : "v4 (no CRC: its inodes and directories are not read)");
 		if (fs->inferred)
 			printf("  superblocks: none found; geometry from where its inodes sit\n");
 		else
