@@ -4,7 +4,8 @@
 # receiver's, file for file, and verifies. Refused: a certificate not named
 # in --serve, a job that is not there, a wrong pin. A stream cut on its way
 # down fails and the same pull run again completes; a flipped byte fails
-# as an integrity error; a bag altered at the receiver does not verify.
+# as an integrity error; a bag altered at the receiver does not verify, nor
+# one forged there and signed again by another key than the sender's.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -69,4 +70,35 @@ expect 4 "pull" -- "127.0.0.1:$pport" --tls site/restore1 --job alpha/lab --to f
 f=$(find "$bag/data" -type f | sort | head -n 1)
 printf 'X' | dd of="$f" bs=1 seek=10 conv=notrunc status=none
 expect 4 "does not verify" -- "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to altered
+
+# A bag forged where it is stored: the altered file's manifest line made to
+# match and the manifest signed again, with the key and sender.pem of a
+# rogue CA's "alpha", then with beta's (the site's CA, another sender). The
+# signature verifies with the sender.pem that came with it; pull refuses
+# both, since the signer must be alpha, issued by the site's CA.
+forge() {
+	python3 - "$bag" "$f" <<'PY'
+import hashlib, sys
+bag, f = sys.argv[1], sys.argv[2]
+rel = f[len(bag) + 1:]
+new = hashlib.sha256(open(f, "rb").read()).hexdigest()
+lines = open(bag + "/manifest-sha256.txt").read().splitlines(True)
+lines = [new + "  " + rel + "\n" if l.rstrip("\n").endswith("  " + rel) else l for l in lines]
+open(bag + "/manifest-sha256.txt", "w").write("".join(lines))
+PY
+	grep -q "^$(sha256sum <"$f" | cut -c1-64)  " "$bag/manifest-sha256.txt" || fail "forging the manifest"
+	openssl dgst -sha256 -sign "$1/key.pem" -out "$bag/manifest-sha256.txt.sig" "$bag/manifest-sha256.txt"
+	cp "$1/cert.pem" "$bag/sender.pem"
+}
+"$TOP/scripts/mkcerts" rogue alpha >/dev/null 2>&1 || fail "mkcerts rogue"
+"$TOP/scripts/mkcerts" site beta >/dev/null 2>&1 || fail "mkcerts beta"
+forge rogue/alpha
+"$LIFEBOAT" verify "$bag" >/dev/null 2>forged.err || fail "the forged bag does not even verify alone"
+grep -q "not checked against a CA" forged.err || fail "verify without --ca does not warn: $(cat forged.err)"
+rc=0; "$LIFEBOAT" verify --ca site/ca/ca.pem "$bag" >/dev/null 2>forged.err || rc=$?
+[ $rc = 4 ] && grep -q "not issued by the CA" forged.err || fail "verify --ca: exit $rc, $(cat forged.err)"
+expect 4 "not issued by the CA" -- "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to forged1
+forge site/beta
+expect 4 "signed by 'beta', not by the sender 'alpha'" -- "127.0.0.1:$rport" --tls site/restore1 \
+	--job alpha/lab --to forged2
 echo ok

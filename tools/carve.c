@@ -159,7 +159,9 @@ static int sign_own(void *site, const uint8_t hash[32], uint8_t *sig, size_t cap
 
 static int verify_own(void *cert, const uint8_t hash[32], const uint8_t *sig, size_t len)
 {
-	return tls_cert_verify(cert, hash, sig, len);
+	char cn[65];
+
+	return tls_cert_verify(cert, NULL, cn, sizeof(cn), hash, sig, len);
 }
 
 /* Send the receiver the scan as it stands (checkpoint.h). A scan too big

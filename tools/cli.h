@@ -55,11 +55,18 @@ int cmd_pull(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 
 struct summary;
-/* verify.c: check a received bag; the number of failed checks. With
- * USERS (columns VERIFY_COLS), each message is counted under its user
- * and folder as verified or failed. */
+/* verify.c: check a received bag; the number of failed checks. Its
+ * signature must be by the certificate SIGNER->cert (default
+ * BAG/sender.pem), issued by SIGNER->ca when set, whose CN is
+ * SIGNER->sender when set; SIGNER->name gets that CN. With USERS (columns
+ * VERIFY_COLS), each message is counted under its user and folder as
+ * verified or failed. */
 #define VERIFY_COLS { "verified", "failed" }
-int verify_bag(const char *dir, const char *cert, struct summary *users,
+struct bag_signer {
+	const char *cert, *ca, *sender;
+	char name[65];
+};
+int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
 	       unsigned long long *files, unsigned long long *octets);
 
 #endif

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "lib/archive.h"
@@ -97,6 +98,8 @@ int cmd_pull(int argc, char **argv)
 	};
 	static const char *const cols[] = VERIFY_COLS;
 	const char *tlsdir = NULL, *what = NULL, *to = NULL, *slash;
+	struct bag_signer signer = { 0 };
+	char ca[4200], sender[JOB_NAME_MAX + 1];
 	char host[256], port[16], line[512];
 	unsigned long long files, octets;
 	struct summary users;
@@ -125,6 +128,7 @@ int cmd_pull(int argc, char **argv)
 		usage_error(pull_usage, "pull: '%s' is not HOST:PORT", argv[optind]);
 	if (!r)
 		lb_die(EXIT_SYSTEM, "out of memory");
+	umask(077);	/* the bag is mail: the restore's, not every local user's */
 	if ((err = tls_site_load(&site, tlsdir, TLS_CLIENT)) < 0)
 		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "pull: %s",
 		       site ? tls_error(site) : "out of memory");
@@ -159,7 +163,11 @@ int cmd_pull(int argc, char **argv)
 	/* What came over the wire is checked like any bag: the sender's
 	 * signature over the manifest, every hash, nothing extra. */
 	summary_init(&users, cols, ARRAY_SIZE(cols));
-	if (verify_bag(to, NULL, &users, &files, &octets))
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tlsdir);
+	snprintf(sender, sizeof(sender), "%.*s", (int)(slash - what), what);
+	signer.ca = ca;
+	signer.sender = sender;
+	if (verify_bag(to, &signer, &users, &files, &octets))
 		lb_die(EXIT_INTEGRITY, "pull: '%s' does not verify", to);
 	if (!quiet) {
 		printf("pull: %s -> %s: %llu messages, %llu bytes, signature and every hash good\n",

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,8 +54,17 @@ static const char receive_usage[] =
 "  --once           serve one connection, exit with its status\n"
 "  -q, --quiet      log only failures\n"
 "\n"
-"exit (--once): 0 job complete or resumable, 4 authentication or\n"
-"integrity failure, 100 usage, 111 system or network failure\n";
+"Received files are the receiver's alone (umask 077). At most 128\n"
+"connections are served at once; an unknown peer has 30 s for its\n"
+"handshake. Each connection that does not end well is logged with its\n"
+"exit code.\n"
+"\n"
+"exit (--once): 0 the connection ended cleanly, 4 authentication or\n"
+"integrity failure, 100 usage, 111 system or network failure (a cut\n"
+"connection: the job stays resumable)\n";
+
+/* Connections served at once; more are closed at once. */
+#define MAX_CONNECTIONS 128
 
 /* Where a job keeps its sender's last scan checkpoint (checkpoint.h). */
 #define CHECKPOINT_FILE ".lifeboat/checkpoint"
@@ -72,6 +82,7 @@ struct job {
 	uint64_t phase_done;	/* when (phase_at, CLOCK_MONOTONIC) this connection */
 	double phase_at;	/* first heard of it, for a rate and an ETA */
 	int keepfd;		/* the evidence copy of the archive, or -1 */
+	int keep_err;		/* why writing it failed, or 0 */
 	int dead;		/* the connection failed: nothing more can be said on it */
 	struct buf data, manifest, sig, info;
 	int quiet;
@@ -101,6 +112,9 @@ static int stream_failed(struct job *jb, struct tls_site *site, int err, const c
 	if (err == -ENOTSUP)
 		return refuse(jb, EXIT_INTEGRITY, "a member that is not a regular file "
 			      "(a link, device or directory) was refused, after %s", where);
+	if (jb->keep_err)
+		return refuse(jb, EXIT_SYSTEM, "unable to write the evidence copy (--keep-archive): "
+			      "%s (the job stays resumable)", strerror(jb->keep_err));
 	snprintf(why, sizeof(why), "%s (the job stays resumable)",
 		 err == -EPIPE ? "the sender closed the connection early" : tls_error(site));
 	jb->dead = 1;
@@ -392,10 +406,10 @@ static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 
 	/* The evidence copy gets the bytes exactly as they came. */
 	if (n > 0 && jb->keepfd >= 0 && write(jb->keepfd, p, (size_t)n) != n) {
-		lb_warn("receive: %s/%s: unable to write the evidence copy: %s", jb->sender,
-			jb->name, strerror(errno));
+		jb->keep_err = errno ? errno : ENOSPC;
 		close(jb->keepfd);
 		jb->keepfd = -1;
+		return -EIO;	/* a job with --keep-archive is not complete without it */
 	}
 	return n;
 }
@@ -624,8 +638,10 @@ out:
 	journal_free(&jb.j);
 	if (jfd >= 0)
 		close(jfd);
-	if (jb.keepfd >= 0 && (fsync(jb.keepfd) < 0 || close(jb.keepfd) < 0))
+	if (jb.keepfd >= 0 && (fsync(jb.keepfd) < 0 || close(jb.keepfd) < 0)) {
 		lb_warn("receive: %s/%s: unable to write the evidence copy", jb.sender, jb.name);
+		code = code ? code : EXIT_SYSTEM;
+	}
 	if (jb.out.dirfd >= 0)
 		outtree_close(&jb.out);
 	if (lockfd >= 0)
@@ -640,6 +656,24 @@ out:
 	free(jb.z);
 	free(jb.r);
 	return code;
+}
+
+/* Reap the connections' processes that ended, logging any that did not
+ * end well (each has said why itself); returns how many. */
+static int reap_connections(void)
+{
+	int status, n = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		n++;
+		if (WIFSIGNALED(status))
+			lb_warn("receive: connection %ld: killed by signal %d", (long)pid,
+				WTERMSIG(status));
+		else if (WEXITSTATUS(status))
+			lb_warn("receive: connection %ld: exit %d", (long)pid, WEXITSTATUS(status));
+	}
+	return n;
 }
 
 int cmd_receive(int argc, char **argv)
@@ -660,7 +694,7 @@ int cmd_receive(int argc, char **argv)
 	struct sockaddr_storage sa;
 	socklen_t salen = sizeof(sa);
 	struct tls_site *site;
-	int once = 0, quiet = 0, keep = 0, ch, lfd, err;
+	int once = 0, quiet = 0, keep = 0, live = 0, ch, lfd, err;
 
 	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -679,6 +713,7 @@ int cmd_receive(int argc, char **argv)
 		usage_error(receive_usage, "receive: --tls, --listen and --dest are required");
 	if (split_hostport(listen_at, host, sizeof(host), port, sizeof(port)) < 0)
 		usage_error(receive_usage, "receive: '%s' is not HOST:PORT", listen_at);
+	umask(077);	/* the mail is for the restore host, not the safe host's users */
 	if ((err = tls_site_load(&site, tlsdir, TLS_SERVER)) < 0)
 		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "receive: %s",
 		       site ? tls_error(site) : "out of memory");
@@ -690,8 +725,6 @@ int cmd_receive(int argc, char **argv)
 		lb_warn("receive: listening on %s:%u", host,
 			ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
 						       : ((struct sockaddr_in *)&sa)->sin_port));
-	/* Children are reaped by the kernel. */
-	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		pid_t pid;
@@ -700,6 +733,14 @@ int cmd_receive(int argc, char **argv)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			lb_die(EXIT_SYSTEM, "accept: %s", strerror(errno));
+		}
+		live -= reap_connections();
+		/* Connections come before anyone is known: a cap keeps a flood
+		 * from taking every process of the safe host. */
+		if (!once && live >= MAX_CONNECTIONS) {
+			lb_warn("receive: %d connections already: one more refused", live);
+			close(fd);
+			continue;
 		}
 		if (once) {
 			close(lfd);
@@ -717,6 +758,8 @@ int cmd_receive(int argc, char **argv)
 		}
 		if (pid < 0)
 			lb_warn("receive: fork: %s", strerror(errno));
+		else
+			live++;
 		close(fd);
 	}
 }

@@ -16,7 +16,7 @@
 
 static const char restore_usage[] =
 "usage: lifeboat restore BAG --to STORE [--owner USER|UID:GID] [--map FILE]\n"
-"                        [--cert FILE] [--json]\n"
+"                        [--ca FILE] [--cert FILE] [--json]\n"
 "\n"
 "Verify the job BAG as 'lifeboat receive' stored it (signature and every\n"
 "hash, as 'lifeboat verify'), then write each message that carve placed\n"
@@ -37,6 +37,9 @@ static const char restore_usage[] =
 "                   'DOMAIN/USER OWNER', 'USER OWNER' or '* OWNER', OWNER\n"
 "                   as for --owner; DOMAIN/ stays --owner's. A malformed\n"
 "                   map, or a user with no owner, restores nothing\n"
+"  --ca FILE        the site's CA (ca.pem): the bag's signer must hold a\n"
+"                   certificate it issued (without it, a warning says the\n"
+"                   signer is not checked)\n"
 "  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
 "  --json           the report as JSON, the table as \"users\"\n"
 "\n"
@@ -473,12 +476,14 @@ int cmd_restore(int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "owner", required_argument, NULL, 'o' },
 		{ "map", required_argument, NULL, 'm' },
+		{ "ca", required_argument, NULL, 'a' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *to = NULL, *owner = NULL, *cert = NULL, *mapfile = NULL, *bag;
+	const char *to = NULL, *owner = NULL, *mapfile = NULL, *bag;
+	struct bag_signer signer = { 0 };
 	struct owner owner0 = { .uid = (uid_t)-1, .gid = (gid_t)-1 }, *map = NULL;
 	size_t nmap = 0;
 	struct summary users;
@@ -502,7 +507,8 @@ int cmd_restore(int argc, char **argv)
 		case 't': to = optarg; break;
 		case 'o': owner = optarg; break;
 		case 'm': mapfile = optarg; break;
-		case 'c': cert = optarg; break;
+		case 'c': signer.cert = optarg; break;
+		case 'a': signer.ca = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(restore_usage, stdout); return EXIT_DONE;
 		default: usage_error(restore_usage, "restore: unknown option");
@@ -520,8 +526,10 @@ int cmd_restore(int argc, char **argv)
 	summary_init(&users, user_cols, ARRAY_SIZE(user_cols));
 
 	/* 1. Nothing is restored from a bag that does not verify. */
-	if (verify_bag(bag, cert, NULL, &files, &octets))
+	if (verify_bag(bag, &signer, NULL, &files, &octets))
 		lb_die(EXIT_INTEGRITY, "restore: '%s' does not verify: nothing restored", bag);
+	if (!signer.ca)
+		lb_warn("restore: the signer '%s' was not checked against a CA (--ca)", signer.name);
 	/* 2. The store. */
 	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to use '%s' as the store: %s", to, strerror(-err));

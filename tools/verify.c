@@ -16,7 +16,7 @@
 #include "lib/tls.h"
 
 static const char verify_usage[] =
-"usage: lifeboat verify BAG [--cert FILE] [--json]\n"
+"usage: lifeboat verify BAG [--ca FILE] [--cert FILE] [--json]\n"
 "\n"
 "Check a job as 'lifeboat receive' stored it (or as 'tar -x' unpacked an\n"
 "archive from 'lifeboat send --archive'): the signature over\n"
@@ -26,6 +26,9 @@ static const char verify_usage[] =
 "totals and a table per user (DOMAIN/USER) and folder: messages verified\n"
 "and failed.\n"
 "\n"
+"  --ca FILE        the site's CA (ca.pem): the signer's certificate must be\n"
+"                   one it issued (without it, anyone's certificate in\n"
+"                   BAG/sender.pem passes, and a warning says so)\n"
 "  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
 "  --json           print the result as JSON, the table as \"users\"\n"
 "\n"
@@ -46,7 +49,7 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
 /* Check the bag DIR (see the usage above). Returns how many checks
  * failed, each warned about, with its message and byte counts in *FILES
  * and *OCTETS; dies when the bag cannot be read at all. */
-int verify_bag(const char *dir, const char *cert, struct summary *users,
+int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
 	       unsigned long long *files_out, unsigned long long *octets_out)
 {
 	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
@@ -57,6 +60,8 @@ int verify_bag(const char *dir, const char *cert, struct summary *users,
 	const uint8_t *p, *end;
 	uint8_t hash[32], want[32];
 	int err, bad = 0, r;
+
+	const char *cert = signer->cert;
 
 	if (!cert) {
 		snprintf(certbuf, sizeof(certbuf), "%s/sender.pem", dir);
@@ -71,11 +76,22 @@ int verify_bag(const char *dir, const char *cert, struct summary *users,
 		lb_die(EXIT_SYSTEM, "'%s' is not a complete bag: %s", dir, strerror(-err));
 
 	sha256(manifest.p, manifest.len, hash);
-	if ((err = tls_cert_verify(cert, hash, sig.p, sig.len)) < 0) {
-		if (err == -EINVAL)
-			lb_die(EXIT_SYSTEM, "unable to read the certificate '%s'", cert);
+	err = tls_cert_verify(cert, signer->ca, signer->name, sizeof(signer->name), hash, sig.p,
+			      sig.len);
+	if (err == -EINVAL || err == -ENOKEY)
+		lb_die(EXIT_SYSTEM, "unable to read the certificate '%s'",
+		       err == -EINVAL ? cert : signer->ca);
+	if (err == -EACCES) {
+		lb_warn("verify: '%s' was not issued by the CA '%s': the bag's signer is unknown",
+			cert, signer->ca);
+		bad++;
+	} else if (err < 0) {
 		lb_warn("verify: '%s/manifest-sha256.txt': the signature does not verify with '%s'",
 			dir, cert);
+		bad++;
+	} else if (signer->sender && strcmp(signer->name, signer->sender)) {
+		lb_warn("verify: '%s' is signed by '%s', not by the sender '%s'", dir,
+			signer->name, signer->sender);
 		bad++;
 	}
 	p = manifest.p;
@@ -128,20 +144,22 @@ int verify_bag(const char *dir, const char *cert, struct summary *users,
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "ca", required_argument, NULL, 'a' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static const char *const cols[] = VERIFY_COLS;
-	const char *cert = NULL;
+	struct bag_signer signer = { 0 };
 	unsigned long long files, octets;
 	struct summary users;
 	int ch, bad, json = 0;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': cert = optarg; break;
+		case 'c': signer.cert = optarg; break;
+		case 'a': signer.ca = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(verify_usage, stdout); return EXIT_DONE;
 		default: usage_error(verify_usage, "verify: unknown option");
@@ -150,13 +168,19 @@ int cmd_verify(int argc, char **argv)
 	if (optind != argc - 1)
 		usage_error(verify_usage, "verify: expected one BAG");
 	summary_init(&users, cols, ARRAY_SIZE(cols));
-	bad = verify_bag(argv[optind], cert, &users, &files, &octets);
+	bad = verify_bag(argv[optind], &signer, &users, &files, &octets);
+	if (!signer.ca && !bad)
+		lb_warn("verify: the signer '%s' was not checked against a CA (--ca): the signature "
+			"shows only that the bag is as the holder of its certificate's key made it",
+			signer.name);
 	if (json) {
 		struct json j;
 
 		json_init(&j, stdout);
 		json_obj_begin(&j);
 		json_key(&j, "bag"); json_str(&j, argv[optind]);
+		json_key(&j, "signer"); json_str(&j, signer.name);
+		json_key(&j, "signer_from_ca"); json_bool(&j, signer.ca && !bad);
 		json_key(&j, "messages"); json_u64(&j, files);
 		json_key(&j, "bytes"); json_u64(&j, octets);
 		json_key(&j, "failed_checks"); json_u64(&j, (uint64_t)bad);
@@ -166,6 +190,9 @@ int cmd_verify(int argc, char **argv)
 	} else {
 		printf("verify: %s: %llu messages, %llu bytes, %s\n", argv[optind], files, octets,
 		       bad ? "FAILED" : "signature and every hash good");
+		if (!bad)
+			printf("signed by: %s%s\n", signer.name,
+			       signer.ca ? " (issued by the CA)" : " (no CA given: not checked)");
 		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}

@@ -53,13 +53,17 @@ static int dir_is_empty(int fd)
 }
 
 /* Open (creating) directory NAME under DIRFD, refusing symlinks. A new
- * directory of a tree with an owner (O may be NULL) is 0700 and theirs. */
+ * directory of a tree with an owner is 0700 and theirs; in a durable tree
+ * its entry is on disk before it is used (else a crash could lose a
+ * directory that holds journaled files). */
 static int open_subdir(struct outtree *o, int dirfd, const char *name)
 {
-	int fd, owned = o && o->uid != (uid_t)-1;
+	int fd, owned = o->uid != (uid_t)-1;
 
 	if (mkdirat(dirfd, name, owned ? 0700 : 0755) == 0) {
 		if (owned && fchownat(dirfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if ((o->flags & OUTTREE_DURABLE) && fsync(dirfd) < 0)
 			return -errno;
 	} else if (errno != EEXIST) {
 		return -errno;
@@ -85,29 +89,44 @@ void outtree_clear_tmp(struct outtree *o)
 	closedir(d);
 }
 
+static int fsync_parent(int dirfd)
+{
+	int fd = openat(dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 int outtree_open(struct outtree *o, const char *dir, int flags)
 {
-	int err, meta;
+	int err, meta, created = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->dirfd = o->tmpfd = -1;
 	o->flags = flags;
 	o->uid = (uid_t)-1;
 	o->gid = (gid_t)-1;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) == 0)
+		created = 1;
+	else if (errno != EEXIST)
 		return -errno;
 	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (o->dirfd < 0)
 		return -errno;
+	if (created && (flags & OUTTREE_DURABLE) && (err = fsync_parent(o->dirfd)) < 0)
+		goto fail;
 	if (!(flags & OUTTREE_RESUME) && (err = dir_is_empty(o->dirfd)) <= 0) {
 		err = err < 0 ? err : -ENOTEMPTY;
 		goto fail;
 	}
-	if ((meta = open_subdir(NULL, o->dirfd, ".lifeboat")) < 0) {
+	if ((meta = open_subdir(o, o->dirfd, ".lifeboat")) < 0) {
 		err = meta;
 		goto fail;
 	}
-	o->tmpfd = open_subdir(NULL, meta, "tmp");
+	o->tmpfd = open_subdir(o, meta, "tmp");
 	close(meta);
 	if (o->tmpfd < 0) {
 		err = o->tmpfd;
@@ -293,6 +312,12 @@ int outtree_meta_open(struct outtree *o, const char *name, int append)
 		    O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		fd = -errno;
+	else if ((o->flags & OUTTREE_DURABLE) && fsync(meta) < 0) {	/* a new file's entry */
+		int err = -errno;
+
+		close(fd);
+		fd = err;
+	}
 	close(meta);
 	return fd;
 }

@@ -61,12 +61,15 @@ int tls_peer_cert_pem(const struct tls *t, char *pem, size_t cap);
 /* ECDSA/RSA signature of a SHA-256 digest with the site's own key (DER). */
 int tls_sign(struct tls_site *s, const uint8_t hash[32], uint8_t *sig, size_t cap,
 	     size_t *len);
-/* Check SIG over HASH with the public key of the peer, or of the
- * certificate in the PEM file CERT. 0 good, -EBADMSG bad. */
+/* Check SIG over HASH with the public key of the peer. 0 good, -EBADMSG bad. */
 int tls_peer_verify(const struct tls *t, const uint8_t hash[32], const uint8_t *sig,
 		    size_t len);
-int tls_cert_verify(const char *cert, const uint8_t hash[32], const uint8_t *sig,
-		    size_t len);
+/* The same with the certificate in the PEM file CERT, whose subject CN goes
+ * to CN. With CA (a PEM file), CERT must be issued by it (its dates are not
+ * checked: a signature outlives its certificate). 0 good, -EBADMSG bad,
+ * -EACCES not issued by CA, -EINVAL CERT or -ENOKEY CA unreadable. */
+int tls_cert_verify(const char *cert, const char *ca, char *cn, size_t cncap,
+		    const uint8_t hash[32], const uint8_t *sig, size_t len);
 
 /* Listen on HOST:PORT (HOST may be NULL for any address). Returns an fd. */
 int tcp_listen(const char *host, const char *port);
