@@ -134,5 +134,28 @@ rc=0; "$LIFEBOAT" send changed --tls site/beta --to "127.0.0.1:$rport" --job cha
 	fail "the receiver kept the changed file or completed the job"
 echo "a file changed since the carve: not sent (exit 4), the job left incomplete"
 
+# A job is made from one source: a disk, read by one Lifeboat build.
+# Another disk carved under a job name already used (carve's default is
+# the device's name: every server's sdb) is refused, not told "already
+# holds job", and nothing is resumed into it; so is a tree carved from
+# it. The same disk again is still the complete job it is (and a tree
+# carved from it was, above: "already holds").
+other=$("$TOP/tests/lab/get" ext4 none) || fail "lab ext4 none"
+cp -a "$bag" bag-before
+rc=0; "$LIFEBOAT" carve -q "$other/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job lab \
+	>/dev/null 2>other.log || rc=$?
+[ $rc = 4 ] && grep -q "made from another source" other.log ||
+	fail "another disk under a used job name: exit $rc: $(cat other.log)"
+"$LIFEBOAT" carve -q "$other/disk.img" --out other-tree >/dev/null || fail "carve of another disk"
+rc=0; "$LIFEBOAT" send other-tree --tls site/alpha --to "127.0.0.1:$rport" --job lab 2>other.log ||
+	rc=$?
+[ $rc = 4 ] && grep -q "made from another source" other.log ||
+	fail "a tree of another disk under a used job name: exit $rc: $(cat other.log)"
+diff -r bag-before "$bag" >/dev/null || fail "a refused source changed the job"
+"$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job lab \
+	>/dev/null 2>same.log || fail "the same disk again: exit $?: $(cat same.log)"
+grep -q "already holds job lab" same.log || fail "the same disk again: $(cat same.log)"
+echo "another source under a used job name: refused (exit 4); the same disk: already complete"
+
 [ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "the image changed"
 echo ok

@@ -20,10 +20,10 @@ senders=$(seq -f 's%02g' 1 32)
 i=0
 for s in $senders; do
 	mkdir -p "tree-$s/.lifeboat"
-	head -n 1 local/.lifeboat/manifest.tsv >"tree-$s/.lifeboat/manifest.tsv"
+	grep '^#' local/.lifeboat/manifest.tsv | grep -vx '# complete' >"tree-$s/.lifeboat/manifest.tsv"
 	grep -v '^#' local/.lifeboat/manifest.tsv | tail -n +$((i * 8 + 1)) | head -n 10 \
 		>>"tree-$s/.lifeboat/manifest.tsv"
-	awk -F"\t" "{ print \$NF }" "tree-$s/.lifeboat/manifest.tsv" | tail -n +2 | while read -r p; do
+	grep -v '^#' "tree-$s/.lifeboat/manifest.tsv" | awk -F"\t" "{ print \$NF }" | while read -r p; do
 		mkdir -p "tree-$s/$(dirname "$p")" && cp -p "local/$p" "tree-$s/$p"
 	done
 	echo "# complete" >>"tree-$s/.lifeboat/manifest.tsv"

@@ -1472,7 +1472,8 @@ int cmd_carve(int argc, char **argv)
 	const char *src, *dir = NULL, *to = NULL, *tlsdir = NULL, *job = NULL;
 	struct tls_site *site = NULL;
 	struct sender sender;
-	char *srccopy = NULL;
+	char *srccopy = NULL, hex[65];
+	uint8_t source[32];
 	int json = 0, quiet = 0, no_meta = 0, ch, err, fd;
 	unsigned flags = SENDER_ZSTD | SENDER_CHECKPOINT;
 	char *end;
@@ -1517,9 +1518,11 @@ int cmd_carve(int argc, char **argv)
 		       site ? tls_error(site) : "out of memory");
 	if ((err = dev_open(&c->dev, src)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", src, strerror(-err));
+	if ((err = checkpoint_source(&c->dev, source)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 	if (to) {
 		/* Connect first: a refused sender learns it before a long scan. */
-		if ((err = sender_open(&sender, site, to, job, flags)))
+		if ((err = sender_open(&sender, site, to, job, source, flags)))
 			lb_die(sender_exit_code(err), "carve: %s", sender.error);
 		c->send = &sender;
 		c->site = site;
@@ -1536,6 +1539,9 @@ int cmd_carve(int argc, char **argv)
 		if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 0)) < 0 ||
 		    !(c->manifest = fdopen(fd, "w")))
 			lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
+		sha256_hex(source, hex);
+		/* What the tree is made from, as carve --send names it (sender.h). */
+		fprintf(c->manifest, "# source %s\n", hex);
 		fputs("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n", c->manifest);
 	}
 
@@ -1632,6 +1638,11 @@ int cmd_carve(int argc, char **argv)
 		lb_warn("carve: %llu names are in directories whose entries lead round in a loop "
 			"(written at different times, or forged): their paths are not used",
 			(unsigned long long)c->n.loops);
+	if (c->r.now.nparts)
+		lb_warn("carve: '%s' holds a partition table (%d partitions): filesystem metadata "
+			"is read from the start of the source, so names and folders inside a "
+			"partition were not used; carve each partition (/dev/sdb1, /dev/nvme0n1p1: "
+			"see /proc/partitions) for them", src, c->r.now.nparts);
 	for (int i = 0; i < c->r.nxfs; i++) {
 		char u[37];
 

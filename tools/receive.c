@@ -68,6 +68,8 @@ static const char receive_usage[] =
 
 /* Where a job keeps its sender's last scan checkpoint (checkpoint.h). */
 #define CHECKPOINT_FILE ".lifeboat/checkpoint"
+/* And the source it is made from (sender.h: source=), in hex. */
+#define SOURCE_FILE ".lifeboat/source"
 
 struct job {
 	struct tls *tls;
@@ -99,6 +101,27 @@ static int refuse(struct job *jb, int code, const char *fmt, const char *arg)
 		tls_write(jb->tls, line, strlen(line));
 	lb_warn("receive: %s/%s: %s", jb->sender ? jb->sender : "?",
 		jb->name[0] ? jb->name : "?", text);
+	return code;
+}
+
+/* A job is made from one source: the first connection's is kept, and a
+ * later one from another (a second disk sent under the same job name, a
+ * tree carved again differently) is refused, complete job or not, since
+ * its sequence numbers mean other messages. 0 or the exit code. */
+static int check_source(struct job *jb, const char *hex)
+{
+	struct buf kept = BUF_INIT(128);
+	int err = outtree_read(&jb->out, SOURCE_FILE, &kept, NULL), code = 0;
+
+	if (err == -ENOENT)
+		err = outtree_put(&jb->out, SOURCE_FILE, hex, 64, -1);
+	else if (!err && (kept.len != 64 || memcmp(kept.p, hex, 64)))
+		code = refuse(jb, EXIT_INTEGRITY, "job '%s' here was made from another source "
+			      "(another disk, another carved tree, or another Lifeboat build): "
+			      "send this one as another --job", jb->name);
+	if (err < 0)
+		code = refuse(jb, EXIT_SYSTEM, "the receiver could not keep the job's source%s", "");
+	buf_free(&kept);
 	return code;
 }
 
@@ -524,6 +547,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char line[256], dir[4096], reply[96], *word;
 	int err, code = 0, lockfd = -1, jfd = -1, zstd = 0, wants_checkpoint = 0;
+	char source[65] = "";
 
 	jb.out.dirfd = jb.out.tmpfd = jb.keepfd = -1;
 	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
@@ -553,13 +577,17 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = serve_pull(&jb, dest, line + 16, pullers);
 		goto out;
 	}
-	/* "LIFEBOAT/1 JOB NAME", then " zstd" where the sender compresses
+	/* "LIFEBOAT/1 JOB NAME", then " source=HEX" (what the job is made
+	 * from: sender.h), " zstd" where the sender compresses
 	 * and " checkpoint" where it wants its scan checkpoint back. */
 	for (word = strrchr(line, ' '); word && word > line + 15; word = strrchr(line, ' ')) {
 		if (!strcmp(word, " zstd") && !zstd)
 			zstd = 1;
 		else if (!strcmp(word, " checkpoint") && !wants_checkpoint)
 			wants_checkpoint = 1;
+		else if (!strncmp(word, " source=", 8) && strlen(word + 8) == 64 && !source[0] &&
+			 strspn(word + 8, "0123456789abcdef") == 64)
+			memcpy(source, word + 8, 65);
 		else
 			break;
 		*word = 0;
@@ -588,6 +616,8 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		goto out;
 	}
 	outtree_clear_tmp(&jb.out);
+	if (source[0] && (code = check_source(&jb, source)))
+		goto out;
 	if (outtree_exists(&jb.out, "bagit.txt")) {
 		tls_write(jb.tls, "COMPLETE\n", 9);
 		if (!quiet)

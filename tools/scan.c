@@ -147,6 +147,9 @@ static void report_text(struct scan *s, struct folder_counts *f)
 		printf("  partition %d: start %llu size %llu type %s\n", i + 1,
 		       (unsigned long long)s->r.now.parts[i].start,
 		       (unsigned long long)s->r.now.parts[i].size, s->r.now.parts[i].type);
+	if (s->r.now.nparts)
+		printf("  (filesystems are looked for from the start of the source: scan each "
+		       "partition, as /proc/partitions names it, for the metadata inside it)\n");
 	for (int i = 0; i < s->r.next4; i++) {
 		struct ext4_fs *fs = &s->r.ext4[i];
 

@@ -75,8 +75,10 @@ int cmd_send(int argc, char **argv)
 	const char *tlsdir = NULL, *to = NULL, *archive = NULL, *job = NULL, *dir;
 	struct outtree src = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct archive_member *m = malloc(sizeof(*m));
-	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), chain = BUF_INIT(1 << 20);
 	struct sender s = { 0 };
+	uint8_t source[32] = { 0 }, named[32];
+	int has_source = 0;
 	struct archive_out a;
 	struct tls_site *site;
 	char *line = NULL, path[4200], *dircopy;
@@ -120,7 +122,17 @@ int cmd_send(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
 	/* The whole job's size, for the progress and its ETA; and whether
 	 * the carve finished: its last line says so. */
+	/* What the job is made from (sender_open): the carve's source, as
+	 * its manifest names it (a tree carved before it did: the manifest's
+	 * lines, chained through SHA-256). */
 	while (getline(&line, &cap, manifest) > 0) {
+		if (buf_append(&chain, source, 32) < 0 || buf_append(&chain, line, strlen(line)) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		sha256(chain.p, chain.len, source);
+		buf_reset(&chain);
+		if (!strncmp(line, "# source ", 9) &&
+		    sha256_unhex(line + 9, strcspn(line + 9, "\n"), named) == 0)
+			has_source = 1;
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] != '#' && member_from_tsv(line, m) == 0)
 			total += m->size;
@@ -130,13 +142,15 @@ int cmd_send(int argc, char **argv)
 		lb_die(EXIT_INTEGRITY, "send: '%s' holds an unfinished carve (interrupted, or it "
 		       "failed): nothing sent; carve again into an empty directory", dir);
 	rewind(manifest);
+	if (has_source)
+		memcpy(source, named, 32);
 
 	if (archive) {
 		ofd = strcmp(archive, "-") ? open(archive, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : 1;
 		if (ofd < 0)
 			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
 		archive_out_init(&a, job, write_fd, &ofd);
-	} else if ((err = sender_open(&s, site, to, job, flags))) {
+	} else if ((err = sender_open(&s, site, to, job, source, flags))) {
 		lb_die(sender_exit_code(err), "send: %s", s.error);
 	}
 
@@ -214,6 +228,7 @@ int cmd_send(int argc, char **argv)
 	summary_free(&users);
 	close(src.dirfd);
 	buf_free(&data);
+	buf_free(&chain);
 	free(line);
 	free(m);
 	free(dircopy);

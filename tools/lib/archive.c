@@ -24,7 +24,6 @@ int name_is_safe(const char *name)
 			    "0123456789._-") == n;
 }
 
-static int unhex32(const char *s, size_t len, uint8_t out[32]);
 static int set_text(char *field, size_t cap, const char *v, size_t len);
 
 int member_from_tsv(const char *line, struct archive_member *m)
@@ -44,7 +43,7 @@ int member_from_tsv(const char *line, struct archive_member *m)
 	/* Nine columns: the delivery time before the path. Manifests made
 	 * before it have eight. */
 	m->has_mtime = tabs == 8;
-	if (!(tab = strchr(f, '\t')) || unhex32(f, (size_t)(tab - f), m->sha256) < 0)
+	if (!(tab = strchr(f, '\t')) || sha256_unhex(f, (size_t)(tab - f), m->sha256) < 0)
 		return -EUCLEAN;
 	f = tab + 1;
 	m->size = strtoull(f, &end, 10);
@@ -384,24 +383,6 @@ static int parse_u64(const char *s, size_t len, uint64_t *v)
 	return 0;
 }
 
-static int unhex32(const char *s, size_t len, uint8_t out[32])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	if (len != 64)
-		return -EUCLEAN;
-	for (int i = 0; i < 64; i++) {
-		const char *d = memchr(digits, s[i], 16);
-
-		if (!d || !s[i])
-			return -EUCLEAN;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)((d - digits) << 4);
-		else
-			out[i / 2] |= (uint8_t)(d - digits);
-	}
-	return 0;
-}
 
 /* Copy a value that must hold no NUL into a fixed field, or fail. */
 static int set_text(char *field, size_t cap, const char *v, size_t len)
@@ -451,7 +432,7 @@ int pax_parse_records(const uint8_t *p, size_t len, struct archive_member *m)
 			err = parse_u64(val, vlen, &m->seq);
 			m->has_seq = 1;
 		} else if (KEY("LIFEBOAT.sha256")) {
-			err = unhex32(val, vlen, m->sha256);
+			err = sha256_unhex(val, vlen, m->sha256);
 			m->has_sha = 1;
 		} else if (KEY("LIFEBOAT.class"))
 			err = set_text(m->cls, sizeof(m->cls), val, vlen);
@@ -579,7 +560,7 @@ int manifest_next(const uint8_t **p, const uint8_t *end, uint8_t sha[32], char *
 	if (s == end)
 		return 0;
 	nl = memchr(s, '\n', (size_t)(end - s));
-	if (!nl || nl - s < 64 + 2 + 5 || unhex32((const char *)s, 64, sha) < 0 ||
+	if (!nl || nl - s < 64 + 2 + 5 || sha256_unhex((const char *)s, 64, sha) < 0 ||
 	    memcmp(s + 64, "  data/", 7))
 		return -EUCLEAN;
 	len = (size_t)(nl - (s + 71));

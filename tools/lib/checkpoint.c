@@ -87,6 +87,16 @@ static int identity(struct dev *dev, uint8_t id[8 + 32 + 8 + 32])
 	return 0;
 }
 
+int checkpoint_source(struct dev *dev, uint8_t out[32])
+{
+	uint8_t id[8 + 32 + 8 + 32];
+	int err = identity(dev, id);
+
+	if (!err)
+		sha256(id, sizeof(id), out);
+	return err;
+}
+
 #define PUT(b, p, n) buf_append((b), (p), (n))
 
 int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_fn sign,

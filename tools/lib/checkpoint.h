@@ -39,6 +39,12 @@ typedef int (*checkpoint_sign_fn)(void *ctx, const uint8_t hash[32], uint8_t *si
 typedef int (*checkpoint_verify_fn)(void *ctx, const uint8_t hash[32], const uint8_t *sig,
 				    size_t len);
 
+/* What a carve of DEV makes is fixed by DEV (its size and 17 sampled
+ * blocks) and by this binary: their hash into OUT, which names the source
+ * of a job sent to a receiver (sender.h), so that a resume joins only the
+ * same carve. 0 or -errno. */
+int checkpoint_source(struct dev *dev, uint8_t out[32]);
+
 /* Write R's state (as of r->scanned) and DEV's bad map to OUT (reset
  * first), signed through SIGN. 0 or -errno. */
 int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_fn sign,

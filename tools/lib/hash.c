@@ -160,3 +160,22 @@ void sha256_hex(const uint8_t digest[32], char hex[65])
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 }
+
+int sha256_unhex(const char *s, size_t len, uint8_t out[32])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (len != 64)
+		return -EUCLEAN;
+	for (int i = 0; i < 64; i++) {
+		const char *d = memchr(digits, s[i], 16);
+
+		if (!d || !s[i])
+			return -EUCLEAN;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)((d - digits) << 4);
+		else
+			out[i / 2] |= (uint8_t)(d - digits);
+	}
+	return 0;
+}

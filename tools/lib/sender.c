@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "compress.h"
+#include "hash.h"
 #include "lb.h"
 #include "sender.h"
 
@@ -74,9 +75,9 @@ static int resume_words(struct sender *s, const char *w, unsigned flags, int *zs
 }
 
 int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
-		unsigned flags)
+		const uint8_t source[32], unsigned flags)
 {
-	char host[256], port[16], line[256];
+	char host[256], port[16], line[256], hex[65];
 	unsigned long long seq;
 	int err, zstd = 0, at;
 
@@ -93,7 +94,8 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 		return io_error(s, err, "connect");
 	s->r->read = tls_reader;
 	s->r->ctx = s->tls;
-	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s%s%s\n", job,
+	sha256_hex(source, hex);
+	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s source=%s%s%s\n", job, hex,
 		 flags & SENDER_ZSTD ? " zstd" : "", flags & SENDER_CHECKPOINT ? " checkpoint" : "");
 	if ((err = tls_write(s->tls, line, strlen(line))) < 0 ||
 	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)

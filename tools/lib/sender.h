@@ -8,12 +8,14 @@
 /*
  * The protocol (docs/transfer.md), after the TLS handshake:
  *
- *   sender:   LIFEBOAT/1 JOB NAME[ zstd][ checkpoint]\n
+ *   sender:   LIFEBOAT/1 JOB NAME[ source=HEX][ zstd][ checkpoint]\n
  *   receiver: RESUME SEQ[ zstd][ checkpoint LEN]\n
  *                                  send the members from SEQ on (compressed
  *                                  with zstd when both said so); LEN bytes
  *                                  of the last scan checkpoint follow
  *             COMPLETE\n           the receiver holds the whole job already
+ *                                  (a job made from another source, by
+ *                                  source=, is refused with ERROR 4)
  *             ERROR CODE TEXT\n    refused (CODE is an exit code)
  *   sender:   the archive (archive.h), members below SEQ left out, as
  *             zstd frames where agreed (compress.h)
@@ -43,11 +45,12 @@ enum {
 	SENDER_CHECKPOINT = 2,	/* a carve: get the scan checkpoint back */
 };
 
-/* Connect to HOSTPORT and learn where job JOB resumes. FLAGS: SENDER_*.
- * 0, the receiver's (positive) exit code when it refused, or -errno; the
- * words in s->error. */
+/* Connect to HOSTPORT and learn where job JOB resumes. SOURCE (32 bytes)
+ * names what the job is made from: a carve's disk and binary, a carved
+ * tree's manifest. FLAGS: SENDER_*. 0, the receiver's (positive) exit code
+ * when it refused, or -errno; the words in s->error. */
 int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
-		unsigned flags);
+		const uint8_t source[32], unsigned flags);
 /* Send the scan checkpoint (checkpoint.h) of LEN bytes at P. 0 or as
  * sender_put(). */
 int sender_checkpoint(struct sender *s, const void *p, size_t len);
