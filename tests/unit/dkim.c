@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 		switch (dkim_check_body(p, len, mail_header_block(p, p + len))) {
 		case DKIM_MATCH: got = "match"; break;
 		case DKIM_MISMATCH: got = "mismatch"; break;
+		case DKIM_PREFIX: got = "prefix"; break;
 		default: got = "none";
 		}
 		n++;

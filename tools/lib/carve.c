@@ -41,10 +41,11 @@ void size_index_sort(struct size_index *s)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_name_size);
 }
 
-static int has_size(const struct size_index *s, const uint8_t *p, uint64_t len, int want_w)
+static int has_size(const struct size_index *s, const uint8_t *p, uint64_t len)
 {
 	size_t lo = 0, hi = s ? s->n : 0;
-	int64_t vsize;
+	int64_t vsize = -1;
+	int found = 0;
 
 	while (lo < hi) {	/* the first entry of size LEN or more */
 		size_t mid = lo + (hi - lo) / 2;
@@ -56,23 +57,29 @@ static int has_size(const struct size_index *s, const uint8_t *p, uint64_t len, 
 	}
 	if (!s || lo == s->n || s->v[lo].size != len)
 		return 0;
-	if (!want_w)
-		return 1;
-	vsize = (int64_t)maildir_vsize(p, (size_t)len);
-	for (; lo < s->n && s->v[lo].size == len; lo++)
+	for (; lo < s->n && s->v[lo].size == len; lo++) {
+		if (s->v[lo].vsize < 0) {
+			found = SIZE_MATCH_S;
+			continue;
+		}
+		if (vsize < 0)
+			vsize = (int64_t)maildir_vsize(p, (size_t)len);
 		if (s->v[lo].vsize == vsize)
-			return 1;
-	return 0;
+			return SIZE_MATCH_SW;
+	}
+	return found;
 }
 
 int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len)
 {
-	return has_size(s, p, len, len % 1024 == 0);
+	int h = has_size(s, p, len);
+
+	return len % 1024 == 0 && h != SIZE_MATCH_SW ? 0 : h;
 }
 
 int size_index_has_both(const struct size_index *s, const uint8_t *p, uint64_t len)
 {
-	return has_size(s, p, len, 1);
+	return has_size(s, p, len) == SIZE_MATCH_SW;
 }
 
 void size_index_free(struct size_index *s)
@@ -289,7 +296,7 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 {
 	size_t hdr = mail_header_block(p, p + len);
 	uint64_t left = len, end_off = r[0].off + len;
-	int mime;
+	int mime, size;
 
 	memset(c, 0, sizeof(*c));
 	c->off = r[0].off;
@@ -309,7 +316,7 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 		c->proof |= FLAW_CAPPED;
 	if (!hdr)
 		return;
-	if (size_index_has(sizes, p, len))
+	if ((size = size_index_has(sizes, p, len)))
 		c->proof |= PROOF_SIZE;
 	if (end == END_NUL && zero_tail(dev, end_off))
 		c->proof |= PROOF_TAIL;
@@ -323,7 +330,11 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 
 	if (c->proof & (FLAW_UNREADABLE | FLAW_CAPPED | FLAW_DKIM))
 		return;
-	if (c->proof & (PROOF_SIZE | PROOF_DKIM))
+	/* A size is proof with its W= too; S= alone (a name without W=) only
+	 * for a MIME structure that is not broken: on a big server nearly
+	 * every length is someone's S=. */
+	if ((c->proof & PROOF_DKIM) || size == SIZE_MATCH_SW ||
+	    (size == SIZE_MATCH_S && !(c->proof & FLAW_MIME)))
 		c->cls = CARVE_EXACT;
 	else if (!(c->proof & FLAW_MIME) &&
 		 ((c->proof & PROOF_TAIL) || (end == END_NEXT && (c->proof & PROOF_MIME))))
@@ -422,8 +433,14 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 			out->proof |= FLAW_MIME;
 		if (hdr)
 			out->proof |= dkim_proof(buf->p, buf->len, hdr);
-		/* A body that is not what was signed is not exact. */
-		out->cls = out->proof & FLAW_DKIM ? CARVE_PARTIAL : CARVE_EXACT;
+		/* A body that is not what was signed is not exact. Where the
+		 * inode and the name agree on its size, it is still the whole
+		 * file: a mailing list's footer, added after the signature,
+		 * does that to many a message. */
+		if (!(out->proof & FLAW_DKIM))
+			out->cls = CARVE_EXACT;
+		else if (name_size >= 0 && !(out->proof & FLAW_MIME))
+			out->cls = CARVE_COMPLETE;
 	}
 	if (hdr)
 		out->date = delivery_date(buf->p, hdr);

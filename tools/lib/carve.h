@@ -51,10 +51,12 @@ struct size_index {
 
 int size_index_add(struct size_index *s, uint64_t size, int64_t vsize);
 void size_index_sort(struct size_index *s);
-/* Whether a name's S= is LEN, the length of P. A block-multiple length
- * (which a run cut at a block boundary has anyway) must have the name's
- * W= too: P's size with CRLF line ends. size_index_has_both() always
- * wants both. */
+/* Whether a name's S= is LEN, the length of P: 0 no; SIZE_MATCH_S by S=
+ * alone, of a name with no W=; SIZE_MATCH_SW by S= and W= (P's size with
+ * CRLF line ends). A name with a W= that is not P's does not count. A
+ * block-multiple length (which a run cut at a block boundary has anyway)
+ * needs SIZE_MATCH_SW. size_index_has_both() is 1 for SIZE_MATCH_SW. */
+enum { SIZE_MATCH_S = 1, SIZE_MATCH_SW = 2 };
 int size_index_has(const struct size_index *s, const uint8_t *p, uint64_t len);
 int size_index_has_both(const struct size_index *s, const uint8_t *p, uint64_t len);
 void size_index_free(struct size_index *s);

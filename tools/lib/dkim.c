@@ -160,7 +160,7 @@ enum dkim_result dkim_check_body(const uint8_t *p, size_t len, size_t hdr_len)
 	else
 		sha256(canon.p ? canon.p : (const uint8_t *)"", n, digest);
 	base64(digest, sha1 ? 20 : 32, want);
-	r = strcmp(want, bh) ? DKIM_MISMATCH : DKIM_MATCH;
+	r = strcmp(want, bh) ? DKIM_MISMATCH : n < canon.len ? DKIM_PREFIX : DKIM_MATCH;
 	goto out;
 mismatch:
 	r = DKIM_MISMATCH;
