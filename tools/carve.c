@@ -59,7 +59,8 @@ static const char carve_usage[] =
 "                   from content alone\n"
 "  -q, --quiet      no progress on stderr\n"
 "\n"
-"exit: 0 done, 1 done but sectors were unreadable, 4 the receiver\n"
+"exit: 0 done, 1 done but sectors were unreadable or a limit left\n"
+"something out (listed), 4 the receiver\n"
 "refused the stream (authentication or integrity), 100 usage, 111 SOURCE\n"
 "could not be read, DIR could not be written, or the network failed,\n"
 "130 interrupted (SIGINT, SIGTERM) after the message being written\n";
@@ -1474,7 +1475,7 @@ int cmd_carve(int argc, char **argv)
 	struct sender sender;
 	char *srccopy = NULL, hex[65];
 	uint8_t source[32];
-	int json = 0, quiet = 0, no_meta = 0, ch, err, fd;
+	int json = 0, quiet = 0, no_meta = 0, lost, ch, err, fd;
 	unsigned flags = SENDER_ZSTD | SENDER_CHECKPOINT;
 	char *end;
 	struct progress pr;
@@ -1624,12 +1625,22 @@ int cmd_carve(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s'", dir);
 	}
 	summary(c, src, json, stdout);
+	/* What a limit left out is a loss, listed (exit 1). */
 	if (c->r.starts_dropped)
 		lb_warn("carve: out of memory for message starts: %zu not carved",
 			c->r.starts_dropped);
 	if (c->r.tree.dropped)
-		lb_warn("carve: kept the first %u directory entries, %zu more were not used",
-			REMNANTS_MAX_DIRENTS, c->r.tree.dropped);
+		lb_warn("carve: kept the first %u directory entries, %zu more were not used "
+			"(their messages stay orphans)", REMNANTS_MAX_DIRENTS, c->r.tree.dropped);
+	if (c->r.leaves_dropped)
+		lb_warn("carve: kept the first %u extent leaves, %zu more were not used "
+			"(fragmented messages they held may be missed)", REMNANTS_MAX_LEAVES,
+			c->r.leaves_dropped);
+	if (c->r.folders.dropped)
+		lb_warn("carve: %zu folder names and uidlist entries past the limit were not used",
+			c->r.folders.dropped);
+	lost = c->r.starts_dropped || c->r.tree.dropped || c->r.leaves_dropped ||
+	       c->r.folders.dropped;
 	if (c->n.refused)
 		lb_warn("carve: %llu inodes refused (an extent tree or a size that is not sane, "
 			"or a file past %u MiB): their messages were looked for by content",
@@ -1652,8 +1663,8 @@ int cmd_carve(int argc, char **argv)
 		lb_warn("carve: XFS %s is v4 (no CRC): its inodes and directories are not read, "
 			"so its mail was carved by content alone, without names", u);
 	}
-	err = dev_bad_total(&c->dev) ? EXIT_LOSSES : EXIT_DONE;
-	if (err)
+	err = dev_bad_total(&c->dev) || lost ? EXIT_LOSSES : EXIT_DONE;
+	if (dev_bad_total(&c->dev))
 		lb_warn("'%s': %llu bytes were unreadable", src,
 			(unsigned long long)dev_bad_total(&c->dev));
 	buf_free(&buf);

@@ -388,6 +388,8 @@ static void keep_leaf(struct remnants *r, uint64_t off)
 	if (r->nleaves < REMNANTS_MAX_LEAVES &&
 	    ARRAY_GROW(r->leaves, r->nleaves, r->leaves_cap) == 0)
 		r->leaves[r->nleaves++] = off;
+	else
+		r->leaves_dropped++;
 }
 
 /* Look at every 512-byte position of one chunk. P has LEN bytes of the

@@ -98,7 +98,7 @@ struct remnants {
 	 * file of more than four extents keeps its extents there, outside
 	 * its inode, so they outlive a zeroed inode table. */
 	uint64_t *leaves;
-	size_t nleaves, leaves_cap;
+	size_t nleaves, leaves_cap, leaves_dropped;
 	/* Blocks that look like ext4 group descriptors (the first few), for
 	 * the geometry when every ext4 superblock is gone. */
 	struct { uint64_t off; uint16_t desc_size; } gdt[16];
