@@ -1,6 +1,8 @@
 #!/bin/sh
 # scan reads past unreadable sectors, reports them, and exits 1; bad usage
-# exits 100; an unreadable source exits 111. Uses the test fault shim.
+# exits 100; an unreadable source exits 111; carve keeps a message with an
+# unreadable sector out of the verified classes and writes the ddrescue map
+# of what it read. Uses the test fault shim.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -31,6 +33,37 @@ LIFEBOAT_FAULT_SECTORS=2 "$LIFEBOAT" scan -q --json disk.img >out2.json 2>/dev/n
 python3 -c '
 import json; r = json.load(open("out2.json"))
 assert all(1024 not in fs["superblocks"] for fs in r["ext4"]), r["ext4"]' || fail "bad sector read as a superblock"
+
+# carve: a message whose second sector fails is not passed off as
+# verified (it goes to unverified/ with the flaw named), the run exits 1,
+# and .lifeboat/badmap maps every byte read and the one that was not, as
+# GNU ddrescue's mapfile does.
+msg=/usr/lib/python3.11/test/test_email/data/msg_02.txt
+vsize=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(len(d) + d.count(b"\n"))' "$msg")
+mkdir -p root2/vmail/example.com/alice/Maildir/cur
+cp "$msg" "root2/vmail/example.com/alice/Maildir/cur/1700000000.M1P1.host,S=$(stat -c %s "$msg"),W=$vsize:2,S"
+truncate -s 64M disk2.img
+mkfs.ext4 -q -F -E nodiscard -d root2 disk2.img
+"$LIFEBOAT" carve -q disk2.img --out whole >/dev/null || fail "carve without faults exited $?"
+[ -n "$(find whole/vmail -type f)" ] || fail "without faults the message is not placed"
+off=$(grep -abo 'MIME-version: 1.0' disk2.img | head -n 1 | cut -d: -f1)
+sector=$(( (off / 512) + 1 ))
+rc=0
+LIFEBOAT_FAULT_SECTORS=$sector "$LIFEBOAT" carve -q disk2.img --out out >/dev/null 2>err || rc=$?
+[ "$rc" -eq 1 ] || fail "carve with faults exited $rc, want 1: $(cat err)"
+[ -z "$(find out/vmail -type f 2>/dev/null)" ] || fail "a message with an unreadable sector was placed"
+grep -q 'unverified.*!unreadable\|!unreadable.*unverified' out/.lifeboat/manifest.tsv ||
+	fail "no unverified file with !unreadable: $(cat out/.lifeboat/manifest.tsv)"
+size=$(stat -c %s disk2.img)
+python3 - "$sector" "$size" <<'PY' || fail "badmap: $(cat out/.lifeboat/badmap)"
+import sys
+bad, size = int(sys.argv[1]) * 512, int(sys.argv[2])
+lines = [l.split() for l in open("out/.lifeboat/badmap") if not l.startswith("#")]
+assert lines[0] == ["0x00000000", "+", "1"], lines[0]
+areas = [(int(p, 16), int(s, 16), st) for p, s, st in lines[1:]]
+assert areas == [(0, bad, "+"), (bad, 512, "-"), (bad + 512, size - bad - 512, "+")], areas
+PY
+echo "carve: the message with a bad sector in unverified/, badmap $(grep -c '^0x' out/.lifeboat/badmap) lines"
 
 [ "$(sha256sum disk.img)" = "$before" ] || fail "the image changed"
 

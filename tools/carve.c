@@ -1620,9 +1620,16 @@ int cmd_carve(int argc, char **argv)
 		sender_close(c->send);
 		tls_site_free(site);
 		free(c->member);
-	} else if (fputs("# complete\n", c->manifest) == EOF || fclose(c->manifest) != 0 ||
-		   (err = outtree_close(&c->out)) < 0) {
-		lb_die(EXIT_SYSTEM, "unable to finish writing '%s'", dir);
+	} else {
+		/* Which bytes were read, for ddrescue to retry the rest. */
+		struct buf map = BUF_INIT(64u << 20);
+
+		if (dev_badmap(&c->dev, &map) < 0 ||
+		    outtree_put(&c->out, ".lifeboat/badmap", map.p, map.len, -1) < 0 ||
+		    fputs("# complete\n", c->manifest) == EOF || fclose(c->manifest) != 0 ||
+		    (err = outtree_close(&c->out)) < 0)
+			lb_die(EXIT_SYSTEM, "unable to finish writing '%s'", dir);
+		buf_free(&map);
 	}
 	summary(c, src, json, stdout);
 	/* What a limit left out is a loss, listed (exit 1). */

@@ -2,12 +2,14 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "dev.h"
 
 static int parse_faults(struct dev *d, const char *spec)
@@ -255,4 +257,33 @@ uint64_t dev_bad_total(const struct dev *d)
 	for (size_t i = 0; i < d->nbad; i++)
 		total += d->bad[i].len;
 	return total;
+}
+
+static int map_line(struct buf *out, uint64_t off, uint64_t len, char status)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "0x%08llX  0x%08llX  %c\n", (unsigned long long)off,
+			 (unsigned long long)len, status);
+
+	return len ? buf_append(out, line, (size_t)n) : 0;
+}
+
+int dev_badmap(const struct dev *d, struct buf *out)
+{
+	static const char head[] = "# Mapfile of the reads by lifeboat (GNU ddrescue's format): "
+				   "+ read, - unreadable\n"
+				   "# current_pos  current_status  current_pass\n"
+				   "0x00000000     +               1\n"
+				   "#      pos        size  status\n";
+	uint64_t at = 0;
+	int err = buf_append(out, head, sizeof(head) - 1);
+
+	for (size_t i = 0; !err && i < d->nbad && d->bad[i].off < d->size; i++) {
+		uint64_t end = d->bad[i].off + d->bad[i].len;
+
+		err = map_line(out, at, d->bad[i].off - at, '+') ?:
+		      map_line(out, d->bad[i].off, (end < d->size ? end : d->size) - d->bad[i].off, '-');
+		at = end;
+	}
+	return err ?: at < d->size ? map_line(out, at, d->size - at, '+') : 0;
 }
