@@ -4,9 +4,16 @@
 # end), no client certificate, plaintext, an expired certificate, a proxy
 # that flips a byte or cuts the stream (then a resume completes the job),
 # a compressed stream that is not zstd, and archive members that try to
-# leave the destination. Interop: the
-# receiver against openssl s_client, the sender against openssl s_server,
-# with the right and the wrong credentials.
+# leave the destination. Each of the receiver's own checks then meets an
+# authenticated client (openssl s_client) that passes every other one, so
+# that the case fails if that check is gone: a message whose
+# LIFEBOAT.sha256 does not match its bytes, a complete archive whose
+# manifest is signed with another key (beta's, another CA's), a symlink
+# planted in the job's destination (as data/ and below it), a client that
+# offers no ALPN, a certificate from another CA whose pin the receiver
+# lists, and reconnections that offer their session (never resumed).
+# Interop: the receiver against openssl s_client, the sender against
+# openssl s_server, with the right and the wrong credentials.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -35,8 +42,10 @@ expect_refusal() {
 	grep -q "$rwords" recv.log || fail "$name: receiver said: $(cat recv.log)"
 	[ "$scode" = any ] || [ "$got_s" = "$scode" ] ||
 		fail "$name: sender exited $got_s, not $scode: $(cat "send-$name.log")"
-	# Only the job's own bookkeeping (.lifeboat/: lock, empty journal) may appear.
-	[ -z "$(find "dest-$name" -type f -not -path '*/.lifeboat/*')" ] ||
+	# Only the job's own bookkeeping (.lifeboat/: lock, empty journal) may
+	# appear, and the verified message data/$KEEP where a case sets KEEP.
+	[ -z "$(find "dest-$name" -type f -not -path '*/.lifeboat/*' \
+		-not -path "dest-$name/alpha/j/data/${KEEP:-/}")" ] ||
 		fail "$name: the destination changed: $(find "dest-$name" -type f)"
 	echo "$name: receiver $got_r ($(grep -o "$rwords" recv.log | head -n 1)), sender $got_s"
 }
@@ -128,6 +137,77 @@ for evil in dotdot absolute symlink; do
 	[ ! -e escaped ] && [ ! -e /tmp/escaped-abs ] && [ ! -e ../escaped ] || fail "$evil: a file escaped"
 done
 
+# Archives that pass every check of the receiver but one: a message at a
+# safe path with all its fields, whose LIFEBOAT.sha256 is another's
+# (badsha); the same message, right, in a complete bag whose manifest is
+# signed by alpha (the control), beta or another CA's alpha; and an
+# archive with no member at all (empty).
+msg=vmail/example.org/mallory/Maildir/cur/1.eml
+python3 - "$msg" <<'PY'
+import hashlib, io, subprocess, sys, tarfile
+path = sys.argv[1]
+data = b"From: mallory@example.org\n\nhello\n"
+sha = hashlib.sha256(data).hexdigest()
+def member(t, name, data, sha=None):
+    i = tarfile.TarInfo(name); i.size = len(data)
+    if sha:
+        i.pax_headers = {"LIFEBOAT.seq": "0", "LIFEBOAT.sha256": sha,
+                         "LIFEBOAT.class": "exact", "LIFEBOAT.placement": "placed",
+                         "LIFEBOAT.how": "test", "LIFEBOAT.proof": "size",
+                         "LIFEBOAT.source": f"0+{len(data)}"}
+    t.addfile(i, io.BytesIO(data))
+def archive(name):
+    return tarfile.open(f"{name}.tar", "w", format=tarfile.PAX_FORMAT)
+with archive("badsha") as t:
+    member(t, "j/data/" + path, data, hashlib.sha256(b"other\n").hexdigest())
+with archive("empty"):
+    pass
+manifest = f"{sha}  data/{path}\n".encode()
+for signer, key in [("alpha", "site/alpha/key.pem"), ("beta", "site/beta/key.pem"),
+                    ("rogue", "rogue/alpha/key.pem")]:
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=manifest,
+                         stdout=subprocess.PIPE, check=True).stdout
+    with archive(f"signed-{signer}") as t:
+        member(t, "j/data/" + path, data, sha)
+        member(t, "j/bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        member(t, "j/bag-info.txt", b"Payload-Oxum: %d.1\nLifeboat-Job: j\n" % len(data))
+        member(t, "j/manifest-sha256.txt", manifest)
+        member(t, "j/manifest-sha256.txt.sig", sig)
+PY
+# The receiver hashes each message itself: a wrong LIFEBOAT.sha256 commits
+# nothing, not even a journal line.
+expect_refusal badsha 4 "does not match its SHA-256" any -- evil_client badsha
+[ ! -s dest-badsha/alpha/j/.lifeboat/journal ] || fail "badsha: journaled: $(cat dest-badsha/alpha/j/.lifeboat/journal)"
+# The control: signed by alpha, the connection's own key, the bag is complete.
+start_receiver dest-sig-alpha --once
+evil_client signed-alpha >send-sig-alpha.log 2>&1 || true
+wait "$rpid" || fail "sig-alpha: receiver exited $?: $(cat recv.log)"
+[ -e dest-sig-alpha/alpha/j/bagit.txt ] || fail "sig-alpha: the job is not complete: $(cat recv.log)"
+echo "sig-alpha: receiver 0, $(grep -o 'complete: .*' recv.log)"
+# Signed by any other key, the same bag is refused at its end: its message
+# was verified and stays (the job is resumable), but it is not complete.
+for signer in beta rogue; do
+	KEEP=$msg expect_refusal "sig-$signer" 4 "signature does not verify" any -- evil_client "signed-$signer"
+	[ -f "dest-sig-$signer/alpha/j/data/$msg" ] || fail "sig-$signer: refused before the signature"
+	[ ! -e "dest-sig-$signer/alpha/j/bagit.txt" ] || fail "sig-$signer: the job is marked complete"
+done
+
+# A symlink planted in a job's destination, as data/ or as the first
+# directory of the first message, after a first connection made the job:
+# the receiver does not follow it (a failure of its own tree: exit 111,
+# the job stays resumable), and nothing lands where it points.
+first=$(grep -v '^#' local/.lifeboat/manifest.tsv | head -n 1 | awk -F '\t' '{print $NF}' | cut -d/ -f1)
+mkdir outside
+for at in data "data/$first"; do
+	name=link-$(echo "$at" | tr / -)
+	expect_refusal "$name" 4 "ended without its signed manifest" any -- evil_client empty
+	mkdir -p "dest-$name/alpha/j/$(dirname "$at")"
+	ln -s "$PWD/outside" "dest-$name/alpha/j/$at"
+	expect_refusal "$name" 111 "could not write" any -- send_alpha site/alpha
+	grep -q "Not a directory\|symbolic links" recv.log || fail "$name: receiver said: $(cat recv.log)"
+	[ -z "$(ls -A outside)" ] || fail "$name: written through the link: $(find outside)"
+done
+
 # A byte flipped in transit, and a stream cut short: the receiver keeps
 # only verified messages, and a resume completes the job.
 for mode in flip:1500000 cut:2000000; do
@@ -176,6 +256,44 @@ echo "openssl s_client: RESUME 0 with alpha's certificate, $cipher"
 # ... and with a certificate of another CA (tested without a client
 # certificate above).
 expect_refusal s_client-rogue 4 "certificate refused" any -- rogue_client
+
+# The receiver's TLS policy, each against a client that passes every other
+# check. Without -quiet s_client hangs up at the end of its input: were a
+# check gone, the receiver would get a hello and an early end (exit 111).
+hangup_client() {
+	(hello; sleep 1) | openssl s_client -connect "127.0.0.1:$rport" -tls1_2 \
+		-CAfile site/ca/ca.pem "$@"
+}
+# ALPN lifeboat/1 is required: alpha's own credentials without it are refused.
+no_alpn_client() { hangup_client -cert site/alpha/cert.pem -key site/alpha/key.pem; }
+expect_refusal no-alpn 4 "does not speak lifeboat/1 (ALPN)" any -- no_alpn_client
+grep -q "No ALPN negotiated" send-no-alpn.log || fail "no-alpn: s_client said: $(cat send-no-alpn.log)"
+# The CA is checked, not only the pin: another CA's certificate whose pin
+# the receiver lists is refused by the CA check (the pin is made as
+# mkcerts makes alpha's, which the receiver lists).
+pin() { openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -c1-64; }
+grep -q "^$(pin site/alpha/key.pem) alpha$" site/receiver/pins || fail "pin: $(cat site/receiver/pins)"
+cp -r site/receiver recv-rogue && echo "$(pin rogue/alpha/key.pem) rogue-alpha" >>recv-rogue/pins
+rogue_pinned_client() {
+	hangup_client -alpn lifeboat/1 -cert rogue/alpha/cert.pem -key rogue/alpha/key.pem
+}
+RECV_TLS=recv-rogue expect_refusal rogue-pinned 4 "not correctly signed by the trusted CA" any -- \
+	rogue_pinned_client
+! grep -q "matches no pin" recv.log || fail "rogue-pinned: refused by the pin: $(cat recv.log)"
+# No session is resumed: s_client -reconnect offers its session back on
+# each new connection, and each is a full handshake; no ticket is issued.
+start_receiver dest-reuse
+(hello; sleep 1) | openssl s_client -connect "127.0.0.1:$rport" -tls1_2 -alpn lifeboat/1 \
+	-CAfile site/ca/ca.pem -cert site/alpha/cert.pem -key site/alpha/key.pem -reconnect \
+	>reuse.log 2>&1 || true
+stop_receiver
+reconnects=$(grep -c "drop connection and then reconnect" reuse.log || true)
+new=$(grep -c "^New, TLSv1.2" reuse.log || true)
+[ "$reconnects" -ge 1 ] && [ "$new" = $((reconnects + 1)) ] ||
+	fail "reuse: $reconnects reconnections, $new new sessions: $(cat reuse.log)"
+! grep -q "Reused" reuse.log || fail "reuse: a session was resumed: $(grep Reused reuse.log)"
+! grep -qi "session ticket" reuse.log || fail "reuse: a ticket: $(grep -i 'session ticket' reuse.log)"
+echo "reuse: $new connections with s_client -reconnect, each a new session"
 
 # The sender against openssl s_server: with the receiver's credentials it
 # handshakes (ECDHE-ECDSA, ChaCha20-Poly1305) and says hello; with a

@@ -1621,7 +1621,7 @@ int cmd_carve(int argc, char **argv)
 		tls_site_free(site);
 		free(c->member);
 	} else {
-		/* Which bytes were read, for ddrescue to retry the rest. */
+		/* Which bytes were read and which were not. */
 		struct buf map = BUF_INIT(64u << 20);
 
 		if (dev_badmap(&c->dev, &map) < 0 ||

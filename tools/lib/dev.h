@@ -64,8 +64,8 @@ int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len);
 /* Total unreadable bytes so far. */
 uint64_t dev_bad_total(const struct dev *d);
 /* The reads as a GNU ddrescue mapfile (its "Mapfile structure"): every
- * byte of the device read ("+") or unreadable ("-"), for ddrescue to
- * retry the bad areas from another copy or drive. 0 or -ENOMEM. */
+ * byte of the device read ("+") or unreadable ("-"), which ddrescuelog
+ * reads. 0 or -ENOMEM. */
 struct buf;
 int dev_badmap(const struct dev *d, struct buf *out);
 
