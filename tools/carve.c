@@ -284,7 +284,8 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ PROOF_SIZE, "size" }, { PROOF_DKIM, "dkim" }, { PROOF_MIME, "mime" },
-		{ PROOF_TAIL, "tail" }, { PROOF_INODE, "inode" }, { PROOF_NEXT, "next" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
+		{ PROOF_TAIL, "tail" }, { PROOF_INODE, "inode" }, { PROOF_NEXT, "next" },
+		{ PROOF_MBOX, "mbox" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
 		{ FLAW_CAPPED, "!capped" }, { FLAW_MIME, "!mime" }, { FLAW_REUSED, "!reused" },
 		{ FLAW_CLAIMED, "!claimed" },
 	};
@@ -1216,6 +1217,37 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
  * yet placed (how: text). Such a name is how we know it was mail. No run
  * is read past the longest of those names: most are placed by now.
  */
+/* The run in BUF, which carve_message() read from start I into M, as an
+ * mbox: each of its messages written on its own, and M->covers the
+ * message starts the whole run holds. 0 when it is no mbox of two
+ * messages or more (a lone message after a "From " line is carved as it
+ * is: a Maildir file may begin so too). */
+static int carve_mbox(struct carve_run *c, size_t i, const struct size_index *sizes,
+		      struct buf *buf, struct carved *m)
+{
+	uint64_t start = m->off, end = start + buf->len;
+	size_t at = 0, n;
+	struct carved one;
+
+	n = carve_mbox_next(&c->dev, start, buf->p, buf->len, m->run_end, sizes, &one);
+	if (!n || n >= buf->len)
+		return 0;
+	while (at < buf->len &&
+	       (n = carve_mbox_next(&c->dev, start + at, buf->p + at, buf->len - at, m->run_end,
+				    sizes, &one))) {
+		struct dev_range r = { one.off, one.len };
+
+		write_carved(c, &one, buf->p + (one.off - start), &r, 1, "mbox");
+		at += n;
+	}
+	if (!at)
+		return 0;
+	for (m->covers = 0; i + 1 + m->covers < c->r.nstarts &&
+			    c->r.starts[i + 1 + m->covers] < end; m->covers++)
+		;
+	return 1;
+}
+
 static void carve_headless(struct carve_run *c)
 {
 	uint64_t longest = 0;
@@ -1588,6 +1620,10 @@ int cmd_carve(int argc, char **argv)
 				    no_meta ? NULL : &c->sizes, &buf, &m);
 		if (err < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
+		if (carve_mbox(c, i, no_meta ? NULL : &c->sizes, &buf, &m)) {
+			i += m.covers;
+			continue;
+		}
 		pieces[0] = (struct dev_range){ m.off, m.len };
 		if (m.cls == CARVE_PARTIAL &&
 		    (err = carve_reassemble(&c->dev, c->r.starts, c->r.nstarts, &cands,

@@ -337,7 +337,8 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 	    (size == SIZE_MATCH_S && !(c->proof & FLAW_MIME)))
 		c->cls = CARVE_EXACT;
 	else if (!(c->proof & FLAW_MIME) &&
-		 ((c->proof & PROOF_TAIL) || (end == END_NEXT && (c->proof & PROOF_MIME))))
+		 ((c->proof & (PROOF_TAIL | PROOF_MBOX)) ||
+		  (end == END_NEXT && (c->proof & PROOF_MIME))))
 		c->cls = CARVE_COMPLETE;
 }
 
@@ -546,6 +547,46 @@ static size_t binary_block(uint64_t start, const uint8_t *p, size_t len)
 	return i < len && b > start ? (size_t)(b - start) : 0;
 }
 
+/* The length of an mbox "From " line at P (its line end included): "From ",
+ * then a sender and a date, all text. 0 when P holds none. */
+static size_t from_line(const uint8_t *p, size_t len)
+{
+	const uint8_t *nl = len > 5 && !memcmp(p, "From ", 5) ? memchr(p, '\n', len) : NULL;
+
+	if (!nl || nl - p > 998 || text_len(p, (size_t)(nl - p)) != (size_t)(nl - p))
+		return 0;
+	return (size_t)(nl - p) + 1;
+}
+
+size_t carve_mbox_next(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
+		       enum carve_end end, const struct size_index *sizes, struct carved *out)
+{
+	size_t fl = from_line(p, len), at = fl, mlen;
+	const uint8_t *hit;
+
+	if (!fl || !mail_header_block(p, p + len))
+		return 0;
+	/* The next "\n\nFrom " whose "From " line is followed by a header block. */
+	while ((hit = memmem(p + at, len - at, "\n\nFrom ", 7))) {
+		size_t next = (size_t)(hit - p) + 2, nfl = from_line(p + next, len - next);
+
+		if (nfl && mail_header_block(p + next, p + len)) {
+			mlen = next - 1 - fl;	/* the message keeps its last line end */
+			judge(dev, off + fl, p + fl, mlen, END_NEXT, sizes, PROOF_MBOX, out);
+			sha256(p + fl, mlen, out->sha256);
+			return next;
+		}
+		at = next;
+	}
+	/* The last message, but for the empty line that ends every one; the
+	 * file's zero tail after that line ends it. */
+	mlen = len - fl - (len - fl >= 2 && p[len - 1] == '\n' && p[len - 2] == '\n');
+	judge(dev, off + fl, p + fl, mlen, end, sizes,
+	      end == END_NUL && zero_tail(dev, off + len) ? PROOF_MBOX : 0, out);
+	sha256(p + fl, mlen, out->sha256);
+	return len;
+}
+
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		  const struct size_index *sizes, struct buf *buf, struct carved *out)
 {
@@ -601,6 +642,7 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 			}
 		}
 	}
+	out->run_end = end;
 	sha256(buf->p, (size_t)out->len, out->sha256);
 	return 0;
 }

@@ -32,6 +32,7 @@ enum {
 	PROOF_TAIL = 1 << 3,	/* ends in a zero tail */
 	PROOF_INODE = 1 << 4,	/* read through an inode: its extents and size */
 	PROOF_NEXT = 1 << 5,	/* ends where a proven message starts */
+	PROOF_MBOX = 1 << 6,	/* ends where an mbox's next "From " line begins */
 	FLAW_DKIM = 1 << 8,	/* DKIM bh= present and different */
 	FLAW_UNREADABLE = 1 << 9, /* holds unreadable sectors */
 	FLAW_CAPPED = 1 << 10,	/* hit the size cap */
@@ -68,6 +69,7 @@ struct carved {
 	unsigned proof;
 	int64_t date;		/* delivery time from Received:/Date:, or 0 */
 	size_t covers;		/* following starts inside this message */
+	enum carve_end run_end;	/* carve_message(): how the run in its buffer ended */
 	uint8_t sha256[32];
 };
 
@@ -75,11 +77,28 @@ struct carved {
 #define CARVE_MAX (256u << 20)
 
 /*
+ * An mbox file (RFC 4155) holds messages one after another, each after a
+ * "From " line and each but the last followed by an empty line. In the
+ * run of LEN bytes at P (as carve_message() read it, from the device at
+ * OFF, ended by END), the message after the "From " line at P ends at the
+ * next "From " line that follows an empty line and precedes a header
+ * block, else at the run's end. It is judged as carve_message() judges
+ * (its bytes without the "From " line; a next "From " line ends it as a
+ * zero tail would: PROOF_MBOX) into OUT. A body line that began "From "
+ * was quoted by whoever wrote the mbox (">From "): that stays as it is.
+ * Returns the bytes of the run it took (the "From " line, the message,
+ * the empty line after it), 0 when P starts no mbox message.
+ */
+size_t carve_mbox_next(struct dev *dev, uint64_t off, const uint8_t *p, size_t len,
+		       enum carve_end end, const struct size_index *sizes, struct carved *out);
+
+/*
  * Carve the message whose header block starts at STARTS[0] on DEV.
  * STARTS[1..NSTARTS-1] are the known message starts after it, ascending.
  * SIZES may be NULL. The chosen bytes are BUF->p[0 .. out->len) (BUF's max
- * should be CARVE_MAX). out->covers says how many of the following starts
- * lie inside the message (so are not messages of their own). Returns 0,
+ * should be CARVE_MAX), of the run read from STARTS[0], BUF->len long.
+ * out->covers says how many of the following starts lie inside the
+ * message (so are not messages of their own). Returns 0,
  * or -errno when the device could not be read.
  */
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
