@@ -545,9 +545,10 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
 			  .sig = BUF_INIT(4096), .info = BUF_INIT(4096), .quiet = quiet };
 	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
-	char line[256], dir[4096], reply[96], *word;
-	int err, code = 0, lockfd = -1, jfd = -1, zstd = 0, wants_checkpoint = 0;
-	char source[65] = "";
+	char line[256], dir[4096], reply[96];
+	struct hello hello;
+	struct stat st;
+	int err, code = 0, lockfd = -1, jfd = -1;
 
 	jb.out.dirfd = jb.out.tmpfd = jb.keepfd = -1;
 	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
@@ -577,31 +578,21 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = serve_pull(&jb, dest, line + 16, pullers);
 		goto out;
 	}
-	/* "LIFEBOAT/1 JOB NAME", then " source=HEX" (what the job is made
-	 * from: sender.h), " zstd" where the sender compresses
-	 * and " checkpoint" where it wants its scan checkpoint back. */
-	for (word = strrchr(line, ' '); word && word > line + 15; word = strrchr(line, ' ')) {
-		if (!strcmp(word, " zstd") && !zstd)
-			zstd = 1;
-		else if (!strcmp(word, " checkpoint") && !wants_checkpoint)
-			wants_checkpoint = 1;
-		else if (!strncmp(word, " source=", 8) && strlen(word + 8) == 64 && !source[0] &&
-			 strspn(word + 8, "0123456789abcdef") == 64)
-			memcpy(source, word + 8, 65);
-		else
-			break;
-		*word = 0;
-	}
-	if (strncmp(line, "LIFEBOAT/1 JOB ", 15) || !name_is_safe(line + 15)) {
-		code = refuse(&jb, EXIT_INTEGRITY, "bad hello '%.64s'", line);
+	snprintf(reply, sizeof(reply), "%.64s", line);
+	if (hello_parse(line, &hello) < 0) {
+		code = refuse(&jb, EXIT_INTEGRITY, "bad hello '%s'", reply);
 		goto out;
 	}
-	snprintf(jb.name, sizeof(jb.name), "%.*s", JOB_NAME_MAX, line + 15);
+	snprintf(jb.name, sizeof(jb.name), "%s", hello.job);
 
-	/* The sender's own directory, then the job's. */
+	/* The sender's own directory (a real one: a symlink there would take
+	 * the whole job elsewhere; outtree refuses links below it), then the
+	 * job's. */
 	snprintf(dir, sizeof(dir), "%s/%s", dest, jb.sender);
-	if ((mkdir(dir, 0755) < 0 && errno != EEXIST)) {
-		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not create the sender's directory%s", "");
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || lstat(dir, &st) < 0 ||
+	    !S_ISDIR(st.st_mode)) {
+		lb_warn("receive: '%s' is not a directory of its own (a symlink?)", dir);
+		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not use the sender's directory%s", "");
 		goto out;
 	}
 	snprintf(dir, sizeof(dir), "%s/%s/%s", dest, jb.sender, jb.name);
@@ -616,7 +607,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		goto out;
 	}
 	outtree_clear_tmp(&jb.out);
-	if (source[0] && (code = check_source(&jb, source)))
+	if (hello.source[0] && (code = check_source(&jb, hello.source)))
 		goto out;
 	if (outtree_exists(&jb.out, "bagit.txt")) {
 		tls_write(jb.tls, "COMPLETE\n", 9);
@@ -631,14 +622,14 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	}
 	jb.next_seq = journal_next_seq(&jb.j);
 	/* The sender waits for this answer: nothing of the archive is buffered yet. */
-	if (zstd && (!(jb.z = malloc(sizeof(*jb.z))) || zin_init(jb.z, tls_reader, jb.tls) < 0)) {
+	if (hello.zstd && (!(jb.z = malloc(sizeof(*jb.z))) || zin_init(jb.z, tls_reader, jb.tls) < 0)) {
 		code = refuse(&jb, EXIT_SYSTEM, "out of memory%s", "");
 		goto out;
 	}
-	if (wants_checkpoint && outtree_read(&jb.out, CHECKPOINT_FILE, &checkpoint, NULL) < 0)
+	if (hello.checkpoint && outtree_read(&jb.out, CHECKPOINT_FILE, &checkpoint, NULL) < 0)
 		buf_reset(&checkpoint);
 	snprintf(reply, sizeof(reply), "RESUME %llu%s%s%.0zu\n", (unsigned long long)jb.next_seq,
-		 zstd ? " zstd" : "", checkpoint.len ? " checkpoint " : "", checkpoint.len);
+		 hello.zstd ? " zstd" : "", checkpoint.len ? " checkpoint " : "", checkpoint.len);
 	if ((err = tls_write(jb.tls, reply, strlen(reply))) < 0 ||
 	    (checkpoint.len && (err = tls_write(jb.tls, checkpoint.p, checkpoint.len)) < 0)) {
 		code = stream_failed(&jb, site, err, "the hello");

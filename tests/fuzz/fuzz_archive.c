@@ -1,4 +1,4 @@
-/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire (pax members, plain or zstd, the BagIt manifest) and the lines it keeps (journal, manifest.tsv). */
+/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire (the sender's hello, pax members and their paths, plain or zstd, the BagIt manifest) and the lines it keeps (journal, manifest.tsv). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,8 @@
 #include "lib/archive.h"
 #include "lib/compress.h"
 #include "lib/journal.h"
+#include "lib/outtree.h"
+#include "lib/sender.h"
 
 struct mem {
 	const uint8_t *p;
@@ -37,15 +39,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t sha[32];
 	char path[4096], line[256];
 	struct journal_entry e;
+	struct hello hello;
 	char *copy;
+	int safe = 0;
 
 	/* The archive, as receive reads it: a hello line, then members. */
 	memset(&r, 0, sizeof(r));
 	r.read = mem_read;
 	r.ctx = &m;
-	if (rbuf_line(&r, line, sizeof(line)) == 0)
+	if (rbuf_line(&r, line, sizeof(line)) == 0 && hello_parse(line, &hello) <= 0)
 		while (archive_next(&r, &am) > 0 && archive_data(&r, &am, &b) == 0)
-			;
+			safe += path_is_safe(am.path);
 
 	/* The same, compressed: members read through the decompressor. */
 	m = (struct mem){ data, size };
@@ -54,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.read = zin_read;
 		r.ctx = &z;
 		while (archive_next(&r, &am) > 0 && archive_data(&r, &am, &b) == 0)
-			;
+			safe += path_is_safe(am.path);
 		zin_free(&z);
 	}
 	buf_free(&b);
@@ -70,5 +74,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		member_from_tsv(copy, &am);
 		free(copy);
 	}
-	return 0;
+	return safe < 0;
 }

@@ -49,6 +49,30 @@ static int send_failed(struct sender *s, int err)
 /* The words after "RESUME SEQ": " zstd" where the archive goes
  * compressed, " checkpoint LEN" with LEN bytes after the line. Only what
  * the sender asked for may come back. */
+int hello_parse(char *line, struct hello *h)
+{
+	char *word;
+
+	memset(h, 0, sizeof(*h));
+	/* Optional words come last: take them off from the end. */
+	for (word = strrchr(line, ' '); word && word > line + 15; word = strrchr(line, ' ')) {
+		if (!strcmp(word, " zstd") && !h->zstd)
+			h->zstd = 1;
+		else if (!strcmp(word, " checkpoint") && !h->checkpoint)
+			h->checkpoint = 1;
+		else if (!strncmp(word, " source=", 8) && strlen(word + 8) == 64 && !h->source[0] &&
+			 strspn(word + 8, "0123456789abcdef") == 64)
+			memcpy(h->source, word + 8, 65);
+		else
+			break;
+		*word = 0;
+	}
+	if (strncmp(line, "LIFEBOAT/1 JOB ", 15) || !name_is_safe(line + 15))
+		return -EUCLEAN;
+	h->job = line + 15;
+	return 0;
+}
+
 static int resume_words(struct sender *s, const char *w, unsigned flags, int *zstd)
 {
 	unsigned long long len;

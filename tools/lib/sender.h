@@ -22,6 +22,16 @@
  *   receiver: DONE FILES OCTETS\n  verified and committed, or ERROR
  */
 
+/* A sender's hello line, parsed in place by hello_parse(): 0, or -EUCLEAN
+ * for a line that is none (a job name that is not name_is_safe(), a word
+ * twice or unknown). */
+struct hello {
+	const char *job;	/* within the line */
+	char source[65];	/* lower-case hex, "" when not given */
+	int zstd, checkpoint;
+};
+int hello_parse(char *line, struct hello *h);
+
 struct sender {
 	struct tls_site *site;
 	struct tls *tls;
