@@ -100,6 +100,7 @@ ext4 reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
 xfs reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0
 xfs none --big-folder=1500 1.0 1.0 1.0 0 1.0
+xfs reformat --big-folder=1500 0.99 0.0 0.99 0 0.9
 ext4 reformat --no-csum 0.99 0.98 0.98 0 1.0
 ext4 mounted twice 0.99 0.0 0.0 0 1.0
 xfs reformat twice 0.99 0.0 0.0 0 0.9
