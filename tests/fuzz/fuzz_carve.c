@@ -80,6 +80,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				if (carve_message(&d, r.starts + i, r.nstarts - i, &sizes, &buf, &m) < 0)
 					break;
+				/* The run as an mbox, message by message, as carve does. */
+				for (size_t at = 0, k; at < buf.len; at += k) {
+					struct carved one;
+
+					if (!(k = carve_mbox_next(&d, m.off + at, buf.p + at,
+								  buf.len - at, m.run_end, &sizes,
+								  &one)))
+						break;
+				}
 				if (m.cls == CARVE_PARTIAL)
 					carve_reassemble(&d, r.starts, r.nstarts, &cands, &sizes, NULL,
 							 NULL, &buf, &m, pieces, &n);
