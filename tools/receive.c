@@ -141,7 +141,7 @@ static int stream_failed(struct job *jb, struct tls_site *site, int err, const c
 	snprintf(why, sizeof(why), "%s (the job stays resumable)",
 		 err == -EPIPE ? "the sender closed the connection early" : tls_error(site));
 	jb->dead = 1;
-	lb_warn("receive: %s/%s: %s", jb->sender, jb->name, why);
+	lb_warn("receive: %s/%s: %s", jb->sender ? jb->sender : "?", jb->name[0] ? jb->name : "?", why);
 	return err == -EBADMSG ? EXIT_INTEGRITY : EXIT_SYSTEM;
 }
 
@@ -188,7 +188,11 @@ static int commit_message(struct job *jb, struct archive_member *m)
 	} else if (err == -EINVAL) {
 		return refuse(jb, EXIT_INTEGRITY, "unsafe path '%s' refused", m->path);
 	} else if (err < 0) {
-		lb_warn("receive: unable to write '%s': %s", rel, strerror(-err));
+		/* Directories are opened with O_NOFOLLOW: a symlink in the way
+		 * reads as ELOOP or ENOTDIR. */
+		lb_warn("receive: unable to write '%s': %s%s", rel, strerror(-err),
+			err == -ELOOP || err == -ENOTDIR ? " (a symlink or a file where a directory "
+							  "should be: nothing was written through it)" : "");
 		return refuse(jb, EXIT_SYSTEM, "the receiver could not write '%s'", m->path);
 	} else {
 		jb->received++;
