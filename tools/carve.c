@@ -1673,8 +1673,9 @@ int cmd_carve(int argc, char **argv)
 		lb_warn("carve: out of memory for message starts: %zu not carved",
 			c->r.starts_dropped);
 	if (c->r.tree.dropped)
-		lb_warn("carve: kept the first %u directory entries, %zu more were not used "
-			"(their messages stay orphans)", REMNANTS_MAX_DIRENTS, c->r.tree.dropped);
+		lb_warn("carve: kept the first %zu directory entries (a cap set by this machine's "
+			"memory), %zu more were not used (their messages stay orphans)", c->r.tree.max,
+			c->r.tree.dropped);
 	if (c->r.leaves_dropped)
 		lb_warn("carve: kept the first %u extent leaves, %zu more were not used "
 			"(fragmented messages they held may be missed)", REMNANTS_MAX_LEAVES,

@@ -389,8 +389,8 @@ int cmd_scan(int argc, char **argv)
 		lb_warn("scan: out of memory for message starts: %zu not counted",
 			s->r.starts_dropped);
 	if (s->r.tree.dropped)
-		lb_warn("scan: kept the first %u directory entries, %zu more were not counted",
-			REMNANTS_MAX_DIRENTS, s->r.tree.dropped);
+		lb_warn("scan: kept the first %zu directory entries (a cap set by this machine's "
+			"memory), %zu more were not counted", s->r.tree.max, s->r.tree.dropped);
 	err = dev_bad_total(&s->dev) ? EXIT_LOSSES : EXIT_DONE;
 	if (dev_bad_total(&s->dev))
 		lb_warn("'%s': %llu bytes were unreadable", s->path,

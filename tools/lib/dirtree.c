@@ -64,7 +64,9 @@ static uint32_t store_name(struct dirtree *t, const char *name, size_t len)
 		size_t cap = t->names_cap ? t->names_cap * 2 : 65536;
 		char *n;
 
-		if (cap > UINT32_MAX || !(n = realloc(t->names, cap)))
+		if (cap > UINT32_MAX)
+			cap = UINT32_MAX;
+		if (!(n = realloc(t->names, cap)))
 			return 0;
 		t->names = n;
 		t->names_cap = cap;
@@ -101,7 +103,8 @@ int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 		if (n->vol == vol && n->dir == dir && !strncmp(nn, name, len) && !nn[len])
 			return 0;
 	}
-	if (t->max && t->n >= t->max) {
+	/* Past the cap, or past what a 32-bit name offset reaches. */
+	if ((t->max && t->n >= t->max) || t->names_len + len + 2 > UINT32_MAX) {
 		t->dropped++;
 		return 0;
 	}

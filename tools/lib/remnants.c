@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <blkid/blkid.h>
 
@@ -15,11 +16,26 @@
  * seen whole: a superblock sector, a directory block, a header block. */
 #define OVERLAP (64u << 10)
 
+size_t remnants_name_cap(void)
+{
+	/* A quarter of the memory, at about 192 bytes an entry (a table slot
+	 * kept at most half full, its index slot, the name), and never fewer
+	 * than 2^20: a server of a million messages or more has as many
+	 * names, each of which places a message. */
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t cap = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 4 / 192 : 0;
+
+	return cap < (1u << 20) ? (1u << 20) : cap > REMNANTS_MAX_DIRENTS ? REMNANTS_MAX_DIRENTS :
+	       (size_t)cap;
+}
+
 void remnants_init(struct remnants *r)
 {
+	size_t cap = remnants_name_cap();
+
 	memset(r, 0, sizeof(*r));
-	dirtree_init(&r->tree, REMNANTS_MAX_DIRENTS);
-	folders_init(&r->folders, REMNANTS_MAX_FOLDERS);
+	dirtree_init(&r->tree, cap);
+	folders_init(&r->folders, cap < REMNANTS_MAX_FOLDERS ? cap : REMNANTS_MAX_FOLDERS);
 }
 
 void remnants_free(struct remnants *r)

@@ -21,12 +21,15 @@
 #define REMNANTS_CHUNK (4u << 20)
 /* The ext4 dir blocks carry no uuid; their entries share one volume id. */
 #define REMNANTS_EXT4_VOL 1
-/* Cap on directory entries kept, so memory stays bounded on huge disks. */
-#define REMNANTS_MAX_DIRENTS (1u << 20)
+/* Ceiling on directory entries kept, so memory stays bounded on huge
+ * disks; remnants_init() sets the cap below it by the machine's memory
+ * (remnants_name_cap()). */
+#define REMNANTS_MAX_DIRENTS (1u << 25)
 /* The same for ext4 extent leaves found on their own. */
 #define REMNANTS_MAX_LEAVES (1u << 20)
-/* The same for (folder GUID, name) pairs from list indexes. */
-#define REMNANTS_MAX_FOLDERS (1u << 20)
+/* The same for (folder GUID, name) pairs from list indexes and the file
+ * names of uidlists (one a message). */
+#define REMNANTS_MAX_FOLDERS (1u << 25)
 
 struct ext4_fs {
 	struct ext4_sb_info sb;	/* the copy with the lowest group number */
@@ -110,6 +113,9 @@ struct remnants {
 	uint64_t scanned;
 };
 
+/* How many directory entries (and Dovecot names) a scan keeps on this
+ * machine: by its memory, between 2^20 and REMNANTS_MAX_DIRENTS. */
+size_t remnants_name_cap(void);
 void remnants_init(struct remnants *r);
 void remnants_free(struct remnants *r);
 
