@@ -1042,6 +1042,10 @@ static void place_through_inodes(struct carve_run *c)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
+	for (int i = 0; c->reformatted && !strcmp(c->r.now.type, "xfs") && i < c->r.nxfs; i++)
+		if (c->r.xfs[i].current && c->r.xfs[i].sb.v5 &&
+		    inuse_open_xfs(&c->inuse, &c->dev, &c->r.xfs[i].sb) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
 	for (size_t i = 0, done = 0; i < l->n; i++) {
 		int placed;
 

@@ -135,6 +135,22 @@ static void fmt_time(uint32_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/* How many blocks the XFS FS (the one now on the device) uses: all but
+ * its free space. */
+static uint64_t xfs_used_blocks(struct scan *s, const struct xfs_fs *fs)
+{
+	struct dev_range *free_space;
+	uint64_t free_bytes = 0;
+	size_t n;
+
+	if (xfs_free_space(&s->dev, &fs->sb, &free_space, &n) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		free_bytes += free_space[i].len;
+	free(free_space);
+	return fs->sb.blocks - free_bytes / fs->sb.block_size;
+}
+
 static void report_text(struct scan *s, struct folder_counts *f)
 {
 	char u[37], t[40];
@@ -195,6 +211,11 @@ static void report_text(struct scan *s, struct folder_counts *f)
 			printf("  superblocks: none found; geometry from where its inodes sit\n");
 		else
 			printf("  superblocks: %u found\n", fs->ncopies + fs->more_copies);
+		if (fs->current && fs->sb.v5)
+			printf("  in use now: %llu of its %llu blocks (its free-space btrees); an "
+			       "earlier file there may have been written over\n",
+			       (unsigned long long)xfs_used_blocks(s, fs),
+			       (unsigned long long)fs->sb.blocks);
 	}
 	for (int i = 0; i < s->r.nxino; i++) {
 		uuid_str(s->r.xino[i].uuid, u);
@@ -293,6 +314,9 @@ static void report_json(struct scan *s, struct folder_counts *f)
 		json_key(&j, "blocks"); json_u64(&j, fs->sb.blocks);
 		json_key(&j, "ag_count"); json_u64(&j, fs->sb.ag_count);
 		json_key(&j, "v5"); json_bool(&j, fs->sb.v5);
+		if (fs->current && fs->sb.v5) {
+			json_key(&j, "blocks_in_use"); json_u64(&j, xfs_used_blocks(s, fs));
+		}
 		json_copies(&j, fs->copies, fs->ncopies);
 		json_key(&j, "superblocks_found"); json_u64(&j, fs->ncopies + fs->more_copies);
 		json_key(&j, "geometry_from_inodes"); json_bool(&j, fs->inferred);

@@ -20,7 +20,9 @@
  * data fork (extents or a btree root, by the first byte) of inode 128 in a
  * one-AG filesystem. XFS btree blocks carry a CRC, their owner and the
  * uuid: the harness sets those three in every block that starts with BMA3,
- * so that the fuzzer explores the records, levels and pointers behind them.
+ * so that the fuzzer explores the records, levels and pointers behind them,
+ * and the same in every AB3B block (AG 0's free-space btree, which
+ * xfs_free_space() walks from the AGF in sector 1).
  */
 #define BLOCK 1024
 #define XFS_INO 128
@@ -31,6 +33,14 @@ static void fix_bmbt_blocks(uint8_t *dev, size_t size, const uint8_t uuid[16])
 		uint8_t *b = dev + off;
 		uint32_t crc;
 
+		if (!memcmp(b, "AB3B", 4)) {	/* a free-space btree block of AG 0 */
+			memcpy(b + 32, uuid, 16);
+			memset(b + 48, 0, 4);
+			memset(b + 52, 0, 4);
+			crc = ~ext2fs_crc32c_le(~0u, b, BLOCK);
+			memcpy(b + 52, &crc, 4);
+			continue;
+		}
 		if (memcmp(b, "BMA3", 4))
 			continue;
 		memcpy(b + 40, uuid, 16);
@@ -65,6 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(dev, data, size);
 	fix_bmbt_blocks(dev, size, uuid);
+	if (!memcmp(dev + 512, "XAGF", 4))	/* AG 0's AGF, of this filesystem */
+		memcpy(dev + 512 + 64, uuid, 16);
 	fd = memfd_create("fuzz-dev", MFD_CLOEXEC);
 	if (fd < 0 || write(fd, dev, size) != (ssize_t)size) {
 		if (fd >= 0)
@@ -87,6 +99,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in.fork = inode + 176;
 		in.fork_len = sizeof(inode) - 176;
 		xfs_inode_extents(&xsb, &in, &d, xext, XFS_MAX_EXTENTS);
+		/* The same device's AG 0 as a filesystem now on the disk: its
+		 * AGF (sector 1) and free-space btree. */
+		{
+			struct dev_range *free_space;
+			size_t n;
+
+			if (xfs_free_space(&d, &xsb, &free_space, &n) == 0)
+				free(free_space);
+		}
 		dev_close(&d);
 	}
 	close(fd);

@@ -1,11 +1,16 @@
-/* inuse.c - the block bitmaps of the ext4 now on the device, through libext2fs (read-only). */
+/* inuse.c - which blocks the filesystem now on the device uses: an ext4's block bitmaps through libext2fs (read-only), an XFS's free-space btrees. */
 #include <stdlib.h>
 #include <ext2fs/ext2fs.h>
 
+#include "dev.h"
 #include "inuse.h"
+#include "xfs.h"
 
 struct inuse {
-	ext2_filsys fs;
+	ext2_filsys fs;			/* an ext4; or */
+	struct dev_range *free;		/* an XFS's free space, ascending */
+	size_t nfree;
+	uint64_t end;			/* and its size in bytes */
 };
 
 /* An inode table that mke2fs left for ext4lazyinit to zero, and that has
@@ -59,12 +64,50 @@ int inuse_open(struct inuse **u, const char *path)
 	return 0;
 }
 
+int inuse_open_xfs(struct inuse **u, struct dev *dev, const struct xfs_sb_info *sb)
+{
+	struct inuse *x = calloc(1, sizeof(*x));
+
+	if (!x || xfs_free_space(dev, sb, &x->free, &x->nfree) < 0) {
+		free(x);
+		return -ENOMEM;
+	}
+	x->end = sb->blocks * sb->block_size;
+	*u = x;
+	return 0;
+}
+
+/* For an XFS: is [OFF, OFF+LEN) (inside the filesystem) not all in one
+ * free extent? Neighbouring free extents are one record in its btree. */
+static int xfs_any(const struct inuse *u, uint64_t off, uint64_t len)
+{
+	size_t lo = 0, hi = u->nfree;
+
+	if (off >= u->end)
+		return 0;
+	if (len > u->end - off)
+		len = u->end - off;
+	while (lo < hi) {	/* the first free extent that starts past OFF */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (u->free[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return !lo || off + len > u->free[lo - 1].off + u->free[lo - 1].len;
+}
+
 int inuse_any(const struct inuse *u, uint64_t off, uint64_t len)
 {
-	uint64_t bs = u->fs->blocksize, first = off / bs, last;
+	uint64_t bs, first, last;
 
 	if (len == 0)
 		return 0;
+	if (!u->fs)
+		return xfs_any(u, off, len);
+	bs = u->fs->blocksize;
+	first = off / bs;
 	last = (off + len - 1) / bs;
 	if (last >= ext2fs_blocks_count(u->fs->super))
 		last = ext2fs_blocks_count(u->fs->super) - 1;
@@ -79,6 +122,8 @@ void inuse_close(struct inuse *u)
 {
 	if (!u)
 		return;
-	ext2fs_close_free(&u->fs);
+	if (u->fs)
+		ext2fs_close_free(&u->fs);
+	free(u->free);
 	free(u);
 }

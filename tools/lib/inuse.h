@@ -10,12 +10,19 @@
  * touch a block the new filesystem has in use cannot be called exact on
  * its size alone. For an ext4 now on the device, libext2fs opens it
  * read-only and reads its block bitmaps: that is what the library is for.
+ * For an XFS, its free-space btrees are read (no library: xfs.c).
  */
 struct inuse;
 
 /* Open the ext4 filesystem at the start of PATH, read-only. Returns 0,
  * -ENOENT when there is none, or -EIO. */
 int inuse_open(struct inuse **u, const char *path);
+
+/* The same for the XFS SB now on DEV (v5), from its free-space btrees
+ * (xfs_free_space()): a block that is not free is in use. 0 or -ENOMEM. */
+struct dev;
+struct xfs_sb_info;
+int inuse_open_xfs(struct inuse **u, struct dev *dev, const struct xfs_sb_info *sb);
 
 /* Does [OFF, OFF+LEN) touch a block in use (other than one mke2fs marks
  * but does not write: an inode table left for ext4lazyinit, a backup's

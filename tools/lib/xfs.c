@@ -3,6 +3,7 @@
 #include <string.h>
 #include <ext2fs/ext2fs.h>
 
+#include "buf.h"
 #include "dev.h"
 #include "xfs.h"
 
@@ -314,4 +315,92 @@ int64_t xfs_inode_mtime(const uint8_t *p)
 	if (get_be64(p + 120) & (1ull << 3))	/* di_flags2 & XFS_DIFLAG2_BIGTIME */
 		return (int64_t)(t / 1000000000u) - 2147483648LL;
 	return (int32_t)(t >> 32);
+}
+
+struct free_walk {
+	struct dev *dev;
+	const struct xfs_sb_info *sb;
+	uint32_t agno;
+	struct dev_range *v;
+	size_t n, cap;
+	int budget;		/* blocks a walk may read: a loop ends */
+};
+
+#define XFS_ABTB_CRC_MAGIC 0x41423342	/* AB3B */
+#define XFS_AGF_MAGIC 0x58414746	/* XAGF */
+#define XFS_SBLOCK_CRC_LEN 56
+
+/* Walk the bnobt subtree under AG block AGBNO, which must be at LEVEL. */
+static int walk_bnobt(struct free_walk *w, uint32_t agbno, int level)
+{
+	size_t bs = w->sb->block_size;
+	unsigned maxrecs = (unsigned)((bs - XFS_SBLOCK_CRC_LEN) / 12), n;
+	uint64_t ag_byte = (uint64_t)w->agno * w->sb->ag_blocks * bs;
+	uint8_t *b;
+	int err = -EUCLEAN;
+
+	if (w->budget-- <= 0 || agbno >= w->sb->ag_blocks)
+		return -EUCLEAN;
+	if (!(b = malloc(bs)))
+		return -ENOMEM;
+	if (dev_read(w->dev, b, bs, ag_byte + (uint64_t)agbno * bs) != (ssize_t)bs)
+		goto out;
+	n = get_be16(b + 6);
+	if (get_be32(b) != XFS_ABTB_CRC_MAGIC || get_be16(b + 4) != level ||
+	    !xfs_crc_ok(b, bs, 52) || memcmp(b + 32, w->sb->uuid, 16) ||
+	    get_be32(b + 48) != w->agno || n > (level ? maxrecs : (bs - XFS_SBLOCK_CRC_LEN) / 8))
+		goto out;
+	err = 0;
+	for (unsigned i = 0; i < n && !err; i++) {
+		const uint8_t *p = b + XFS_SBLOCK_CRC_LEN;
+
+		if (level) {
+			err = walk_bnobt(w, get_be32(p + (size_t)maxrecs * 8 + 4 * i), level - 1);
+			continue;
+		}
+		uint32_t start = get_be32(p + 8 * i), count = get_be32(p + 8 * i + 4);
+
+		if (count == 0 || (uint64_t)start + count > w->sb->ag_blocks ||
+		    (w->n && ag_byte + (uint64_t)start * bs < w->v[w->n - 1].off + w->v[w->n - 1].len))
+			err = -EUCLEAN;		/* records out of order or out of the AG */
+		else if (!(err = ARRAY_GROW(w->v, w->n, w->cap))) {
+			w->v[w->n].off = ag_byte + (uint64_t)start * bs;
+			w->v[w->n++].len = (uint64_t)count * bs;
+		}
+	}
+out:
+	free(b);
+	return err;
+}
+
+int xfs_free_space(struct dev *dev, const struct xfs_sb_info *sb, struct dev_range **out,
+		   size_t *n)
+{
+	struct free_walk w = { .dev = dev, .sb = sb };
+	uint8_t agf[512];
+	int err = 0;
+
+	for (w.agno = 0; w.agno < sb->ag_count && err != -ENOMEM; w.agno++) {
+		uint64_t ag = (uint64_t)w.agno * sb->ag_blocks * sb->block_size;
+		size_t kept = w.n;
+
+		w.budget = 1 << 16;
+		if (dev_read(dev, agf, sizeof(agf), ag + sb->sect_size) == (ssize_t)sizeof(agf) &&
+		    get_be32(agf) == XFS_AGF_MAGIC && get_be32(agf + 8) == w.agno &&
+		    !memcmp(agf + 64, sb->uuid, 16) && get_be32(agf + 28) >= 1 &&
+		    get_be32(agf + 28) <= 8 &&
+		    (err = walk_bnobt(&w, get_be32(agf + 16), (int)get_be32(agf + 28) - 1)) == 0)
+			continue;
+		/* No AGF of this filesystem (a format cut short never wrote
+		 * it), or one that does not check out: nothing says the AG is
+		 * used, so it counts as free, as it would with no XFS at all. */
+		w.n = kept;
+		if (err != -ENOMEM && !(err = ARRAY_GROW(w.v, w.n, w.cap))) {
+			w.v[w.n].off = ag;
+			w.v[w.n++].len = (uint64_t)sb->ag_blocks * sb->block_size;
+		}
+	}
+	*out = w.v;
+	*n = w.n;
+	return err == -ENOMEM ? err : 0;
 }

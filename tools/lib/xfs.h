@@ -100,6 +100,25 @@ struct dev;
 int xfs_inode_extents(const struct xfs_sb_info *sb, const struct xfs_inode_info *in,
 		      struct dev *dev, struct xfs_extent *out, size_t max);
 
+struct dev_range;
+
+/*
+ * The free space of the XFS SB (the one on the device now, v5), from each
+ * AG's free-space-by-block btree: device byte ranges, ascending, into
+ * *OUT (malloc'ed, *N of them). An AG with no AGF of this filesystem
+ * (a format cut short), or whose btree blocks do not check out, counts as
+ * all free: nothing says it is used. 0, or -ENOMEM.
+ *
+ *   AGF (the AG's second sector): 0 magic "XAGF" 4 version 8 seqno
+ *   12 length 16 bno root u32 28 bno levels u32 64 uuid[16]
+ *   AB3B block: 0 magic 4 level u16 6 numrecs u16 8 left 12 right 16 blkno
+ *   24 lsn 32 uuid[16] 48 owner (agno) 52 crc 56 records (start, count:
+ *   two u32) or keys (8 bytes each) then pointers (u32), each array sized
+ *   by what fits in the block
+ */
+int xfs_free_space(struct dev *dev, const struct xfs_sb_info *sb, struct dev_range **out,
+		   size_t *n);
+
 struct xfs_dirent {
 	uint64_t dir;		/* owning directory's inode */
 	uint64_t ino;
