@@ -101,4 +101,11 @@ expect 4 "not issued by the CA" -- "127.0.0.1:$rport" --tls site/restore1 --job 
 forge site/beta
 expect 4 "signed by 'beta', not by the sender 'alpha'" -- "127.0.0.1:$rport" --tls site/restore1 \
 	--job alpha/lab --to forged2
+rc=0; "$LIFEBOAT" verify --ca site/ca/ca.pem --sender alpha "$bag" >/dev/null 2>forged.err || rc=$?
+[ $rc = 4 ] && grep -q "signed by 'beta'" forged.err || fail "verify --sender: exit $rc, $(cat forged.err)"
+# The receiver's own certificate is the site CA's too, but no sender's.
+forge site/receiver
+rc=0; "$LIFEBOAT" verify --ca site/ca/ca.pem "$bag" >/dev/null 2>forged.err || rc=$?
+[ $rc = 4 ] && grep -q "no sender's certificate" forged.err ||
+	fail "verify of a bag signed by the receiver: exit $rc, $(cat forged.err)"
 echo ok

@@ -1214,13 +1214,6 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 	write_orphan(c, m, data, ranges, n, how);
 }
 
-/*
- * The text at each piece start (after a block holding a NUL) that no
- * message took, read as a whole file: one with no mail header comes back
- * when its length and its count of lines are the S= and W= of a name not
- * yet placed (how: text). Such a name is how we know it was mail. No run
- * is read past the longest of those names: most are placed by now.
- */
 /* The run in BUF, which carve_message() read from start I into M, as an
  * mbox: each of its messages written on its own, and M->covers the
  * message starts the whole run holds. 0 when it is no mbox of two
@@ -1252,6 +1245,13 @@ static int carve_mbox(struct carve_run *c, size_t i, const struct size_index *si
 	return 1;
 }
 
+/*
+ * The text at each piece start (after a block holding a NUL) that no
+ * message took, read as a whole file: one with no mail header comes back
+ * when its length and its count of lines are the S= and W= of a name not
+ * yet placed (how: text). Such a name is how we know it was mail. No run
+ * is read past the longest of those names: most are placed by now.
+ */
 static void carve_headless(struct carve_run *c)
 {
 	uint64_t longest = 0;

@@ -408,6 +408,10 @@ static int read_archive(struct job *jb, struct tls_site *site)
 		return code;
 	if (!jb->manifest.len || !jb->sig.len || !jb->info.len)
 		return refuse(jb, EXIT_INTEGRITY, "the archive ended without its signed manifest%s", "");
+	/* The evidence copy is on disk before the job is called complete. */
+	if (jb->keepfd >= 0 && fsync(jb->keepfd) < 0)
+		return refuse(jb, EXIT_SYSTEM, "unable to write the evidence copy (--keep-archive): "
+			      "%s (the job stays resumable)", strerror(errno));
 	return complete_job(jb);
 }
 
@@ -429,11 +433,11 @@ static int lock_job(int fd)
 static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 {
 	struct job *jb = ctx;
-	ssize_t n = jb->z ? zin_read(jb->z, p, len) : tls_read(jb->tls, p, len);
+	ssize_t n = jb->z ? zin_read(jb->z, p, len) : tls_read(jb->tls, p, len), w;
 
 	/* The evidence copy gets the bytes exactly as they came. */
-	if (n > 0 && jb->keepfd >= 0 && write(jb->keepfd, p, (size_t)n) != n) {
-		jb->keep_err = errno ? errno : ENOSPC;
+	if (n > 0 && jb->keepfd >= 0 && (w = write(jb->keepfd, p, (size_t)n)) != n) {
+		jb->keep_err = w < 0 ? errno : ENOSPC;	/* a short write sets no errno */
 		close(jb->keepfd);
 		jb->keepfd = -1;
 		return -EIO;	/* a job with --keep-archive is not complete without it */

@@ -16,7 +16,7 @@
 
 static const char restore_usage[] =
 "usage: lifeboat restore BAG --to STORE [--owner USER|UID:GID] [--map FILE]\n"
-"                        [--ca FILE] [--cert FILE] [--json]\n"
+"                        [--ca FILE [--sender NAME]] [--cert FILE] [--json]\n"
 "\n"
 "Verify the job BAG as 'lifeboat receive' stored it (signature and every\n"
 "hash, as 'lifeboat verify'), then write each message that carve placed\n"
@@ -40,6 +40,7 @@ static const char restore_usage[] =
 "  --ca FILE        the site's CA (ca.pem): the bag's signer must hold a\n"
 "                   certificate it issued (without it, a warning says the\n"
 "                   signer is not checked)\n"
+"  --sender NAME    and its CN must be NAME (the bag's DEST/SENDER/JOB)\n"
 "  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
 "  --json           the report as JSON, the table as \"users\"\n"
 "\n"
@@ -478,6 +479,7 @@ int cmd_restore(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "ca", required_argument, NULL, 'a' },
 		{ "cert", required_argument, NULL, 'c' },
+		{ "sender", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -509,6 +511,7 @@ int cmd_restore(int argc, char **argv)
 		case 'm': mapfile = optarg; break;
 		case 'c': signer.cert = optarg; break;
 		case 'a': signer.ca = optarg; break;
+		case 's': signer.sender = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(restore_usage, stdout); return EXIT_DONE;
 		default: usage_error(restore_usage, "restore: unknown option");

@@ -16,7 +16,7 @@
 #include "lib/tls.h"
 
 static const char verify_usage[] =
-"usage: lifeboat verify BAG [--ca FILE] [--cert FILE] [--json]\n"
+"usage: lifeboat verify BAG [--ca FILE [--sender NAME]] [--cert FILE] [--json]\n"
 "\n"
 "Check a job as 'lifeboat receive' stored it (or as 'tar -x' unpacked an\n"
 "archive from 'lifeboat send --archive'): the signature over\n"
@@ -29,6 +29,7 @@ static const char verify_usage[] =
 "  --ca FILE        the site's CA (ca.pem): the signer's certificate must be\n"
 "                   one it issued (without it, anyone's certificate in\n"
 "                   BAG/sender.pem passes, and a warning says so)\n"
+"  --sender NAME    and its CN must be NAME (the bag's DEST/SENDER/JOB)\n"
 "  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
 "  --json           print the result as JSON, the table as \"users\"\n"
 "\n"
@@ -81,9 +82,10 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	if (err == -EINVAL || err == -ENOKEY)
 		lb_die(EXIT_SYSTEM, "unable to read the certificate '%s'",
 		       err == -EINVAL ? cert : signer->ca);
-	if (err == -EACCES) {
-		lb_warn("verify: '%s' was not issued by the CA '%s': the bag's signer is unknown",
-			cert, signer->ca);
+	if (err == -EACCES || err == -EPERM) {
+		lb_warn("verify: '%s' %s: the bag's signer is unknown", cert,
+			err == -EACCES ? "was not issued by the CA" : "is no sender's certificate "
+			"(its extended key usage is not clientAuth)");
 		bad++;
 	} else if (err < 0) {
 		lb_warn("verify: '%s/manifest-sha256.txt': the signature does not verify with '%s'",
@@ -146,6 +148,7 @@ int cmd_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "ca", required_argument, NULL, 'a' },
 		{ "cert", required_argument, NULL, 'c' },
+		{ "sender", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -160,6 +163,7 @@ int cmd_verify(int argc, char **argv)
 		switch (ch) {
 		case 'c': signer.cert = optarg; break;
 		case 'a': signer.ca = optarg; break;
+		case 's': signer.sender = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(verify_usage, stdout); return EXIT_DONE;
 		default: usage_error(verify_usage, "verify: unknown option");

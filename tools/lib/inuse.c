@@ -56,7 +56,7 @@ int inuse_open(struct inuse **u, const char *path)
 		ext2fs_close_free(&fs);
 		return -EIO;
 	}
-	if (!(*u = malloc(sizeof(**u)))) {
+	if (!(*u = calloc(1, sizeof(**u)))) {
 		ext2fs_close_free(&fs);
 		return -ENOMEM;
 	}
@@ -69,6 +69,8 @@ int inuse_open_xfs(struct inuse **u, struct dev *dev, const struct xfs_sb_info *
 	struct inuse *x = calloc(1, sizeof(*x));
 
 	if (!x || xfs_free_space(dev, sb, &x->free, &x->nfree) < 0) {
+		if (x)
+			free(x->free);
 		free(x);
 		return -ENOMEM;
 	}
@@ -78,7 +80,8 @@ int inuse_open_xfs(struct inuse **u, struct dev *dev, const struct xfs_sb_info *
 }
 
 /* For an XFS: is [OFF, OFF+LEN) (inside the filesystem) not all in one
- * free extent? Neighbouring free extents are one record in its btree. */
+ * free extent? Neighbouring free extents are one record in its btree, and
+ * one range across AGs (xfs_free_space()). */
 static int xfs_any(const struct inuse *u, uint64_t off, uint64_t len)
 {
 	size_t lo = 0, hi = u->nfree;

@@ -46,9 +46,6 @@ static int send_failed(struct sender *s, int err)
 	return io_error(s, err, "send");
 }
 
-/* The words after "RESUME SEQ": " zstd" where the archive goes
- * compressed, " checkpoint LEN" with LEN bytes after the line. Only what
- * the sender asked for may come back. */
 int hello_parse(char *line, struct hello *h)
 {
 	char *word;
@@ -73,6 +70,9 @@ int hello_parse(char *line, struct hello *h)
 	return 0;
 }
 
+/* The words after "RESUME SEQ": " zstd" where the archive goes
+ * compressed, " checkpoint LEN" with LEN bytes after the line. Only what
+ * the sender asked for may come back. */
 static int resume_words(struct sender *s, const char *w, unsigned flags, int *zstd)
 {
 	unsigned long long len;

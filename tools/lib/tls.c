@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -49,6 +50,7 @@ struct tls {
 	mbedtls_net_context net;
 	char peer[128];
 	int in_handshake;
+	struct timespec deadline;	/* of the handshake (CLOCK_MONOTONIC) */
 	/* Bytes read from the socket ahead of mbedtls (recv_ahead). */
 	unsigned char in[65536];
 	size_t in_pos, in_len;
@@ -327,8 +329,17 @@ static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_
 			struct pollfd pfd = { .fd = t->net.fd, .events = POLLIN };
 			int ready;
 
-			if (t->in_handshake)
-				timeout_ms = HANDSHAKE_TIMEOUT_MS;
+			if (t->in_handshake) {	/* the time left of the whole handshake */
+				struct timespec now;
+				int64_t left;
+
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				left = (int64_t)(t->deadline.tv_sec - now.tv_sec) * 1000 +
+				       (t->deadline.tv_nsec - now.tv_nsec) / 1000000;
+				if (left <= 0)
+					return MBEDTLS_ERR_SSL_TIMEOUT;
+				timeout_ms = (uint32_t)left;
+			}
 			ready = poll(&pfd, 1, timeout_ms ? (int)timeout_ms : -1);
 
 			if (ready == 0)
@@ -381,6 +392,8 @@ static int handshake(struct tls *t)
 	mbedtls_ssl_set_bio(&t->ssl, t, send_net, NULL, recv_ahead);
 	s->pin_failed = 0;
 	t->in_handshake = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t->deadline);
+	t->deadline.tv_sec += HANDSHAKE_TIMEOUT_MS / 1000;
 	while ((ret = mbedtls_ssl_handshake(&t->ssl)))
 		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE)
 			return tls_fail(t, ret, "TLS handshake");
@@ -572,6 +585,9 @@ int tls_cert_verify(const char *cert, const char *ca, char *cn, size_t cncap,
 	else if (ca && mbedtls_x509_crt_verify(&crt, &chain, NULL, NULL, &flags, ignore_dates,
 					       NULL))
 		err = -EACCES;
+	else if (ca && mbedtls_x509_crt_check_extended_key_usage(&crt, MBEDTLS_OID_CLIENT_AUTH,
+					MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)))
+		err = -EPERM;	/* the receiver's own, a server certificate */
 	subject_cn(err ? NULL : &crt, cn, cncap);
 	err = err ?: pk_verify(&crt.pk, hash, sig, len);
 	mbedtls_x509_crt_free(&chain);

@@ -66,8 +66,9 @@ int tls_peer_verify(const struct tls *t, const uint8_t hash[32], const uint8_t *
 		    size_t len);
 /* The same with the certificate in the PEM file CERT, whose subject CN goes
  * to CN. With CA (a PEM file), CERT must be issued by it (its dates are not
- * checked: a signature outlives its certificate). 0 good, -EBADMSG bad,
- * -EACCES not issued by CA, -EINVAL CERT or -ENOKEY CA unreadable. */
+ * checked: a signature outlives its certificate) for a client, as a
+ * sender's is. 0 good, -EBADMSG bad, -EACCES not issued by CA, -EPERM not
+ * a client's, -EINVAL CERT or -ENOKEY CA unreadable. */
 int tls_cert_verify(const char *cert, const char *ca, char *cn, size_t cncap,
 		    const uint8_t hash[32], const uint8_t *sig, size_t len);
 

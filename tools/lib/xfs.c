@@ -330,6 +330,23 @@ struct free_walk {
 #define XFS_AGF_MAGIC 0x58414746	/* XAGF */
 #define XFS_SBLOCK_CRC_LEN 56
 
+/* Add [OFF, OFF+LEN) to the free space, one range with the last where they
+ * touch (the last of one AG and the first of the next). */
+static int add_free(struct free_walk *w, uint64_t off, uint64_t len)
+{
+	int err;
+
+	if (w->n && w->v[w->n - 1].off + w->v[w->n - 1].len == off) {
+		w->v[w->n - 1].len += len;
+		return 0;
+	}
+	if ((err = ARRAY_GROW(w->v, w->n, w->cap)))
+		return err;
+	w->v[w->n].off = off;
+	w->v[w->n++].len = len;
+	return 0;
+}
+
 /* Walk the bnobt subtree under AG block AGBNO, which must be at LEVEL. */
 static int walk_bnobt(struct free_walk *w, uint32_t agbno, int level)
 {
@@ -363,10 +380,8 @@ static int walk_bnobt(struct free_walk *w, uint32_t agbno, int level)
 		if (count == 0 || (uint64_t)start + count > w->sb->ag_blocks ||
 		    (w->n && ag_byte + (uint64_t)start * bs < w->v[w->n - 1].off + w->v[w->n - 1].len))
 			err = -EUCLEAN;		/* records out of order or out of the AG */
-		else if (!(err = ARRAY_GROW(w->v, w->n, w->cap))) {
-			w->v[w->n].off = ag_byte + (uint64_t)start * bs;
-			w->v[w->n++].len = (uint64_t)count * bs;
-		}
+		else
+			err = add_free(w, ag_byte + (uint64_t)start * bs, (uint64_t)count * bs);
 	}
 out:
 	free(b);
@@ -383,6 +398,7 @@ int xfs_free_space(struct dev *dev, const struct xfs_sb_info *sb, struct dev_ran
 	for (w.agno = 0; w.agno < sb->ag_count && err != -ENOMEM; w.agno++) {
 		uint64_t ag = (uint64_t)w.agno * sb->ag_blocks * sb->block_size;
 		size_t kept = w.n;
+		uint64_t kept_len = w.n ? w.v[w.n - 1].len : 0;	/* add_free() may grow it */
 
 		w.budget = 1 << 16;
 		if (dev_read(dev, agf, sizeof(agf), ag + sb->sect_size) == (ssize_t)sizeof(agf) &&
@@ -395,9 +411,14 @@ int xfs_free_space(struct dev *dev, const struct xfs_sb_info *sb, struct dev_ran
 		 * it), or one that does not check out: nothing says the AG is
 		 * used, so it counts as free, as it would with no XFS at all. */
 		w.n = kept;
-		if (err != -ENOMEM && !(err = ARRAY_GROW(w.v, w.n, w.cap))) {
-			w.v[w.n].off = ag;
-			w.v[w.n++].len = (uint64_t)sb->ag_blocks * sb->block_size;
+		if (w.n)
+			w.v[w.n - 1].len = kept_len;
+		if (err != -ENOMEM) {
+			uint64_t blocks = sb->blocks - (uint64_t)w.agno * sb->ag_blocks;
+
+			/* The last AG may be shorter. */
+			err = add_free(&w, ag, (blocks < sb->ag_blocks ? blocks : sb->ag_blocks) *
+					       sb->block_size);
 		}
 	}
 	*out = w.v;
