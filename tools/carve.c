@@ -160,9 +160,7 @@ static int sign_own(void *site, const uint8_t hash[32], uint8_t *sig, size_t cap
 
 static int verify_own(void *cert, const uint8_t hash[32], const uint8_t *sig, size_t len)
 {
-	char cn[65];
-
-	return tls_cert_verify(cert, NULL, cn, sizeof(cn), hash, sig, len);
+	return tls_cert_verify(cert, NULL, NULL, 0, hash, sig, len);
 }
 
 /* Send the receiver the scan as it stands (checkpoint.h). A scan too big
@@ -1229,16 +1227,14 @@ static int carve_mbox(struct carve_run *c, size_t i, const struct size_index *si
 	n = carve_mbox_next(&c->dev, start, buf->p, buf->len, m->run_end, sizes, &one);
 	if (!n || n >= buf->len)
 		return 0;
-	while (at < buf->len &&
-	       (n = carve_mbox_next(&c->dev, start + at, buf->p + at, buf->len - at, m->run_end,
-				    sizes, &one))) {
+	while (n) {
 		struct dev_range r = { one.off, one.len };
 
 		write_carved(c, &one, buf->p + (one.off - start), &r, 1, "mbox");
 		at += n;
+		n = at < buf->len ? carve_mbox_next(&c->dev, start + at, buf->p + at, buf->len - at,
+						    m->run_end, sizes, &one) : 0;
 	}
-	if (!at)
-		return 0;
 	for (m->covers = 0; i + 1 + m->covers < c->r.nstarts &&
 			    c->r.starts[i + 1 + m->covers] < end; m->covers++)
 		;

@@ -77,7 +77,7 @@ int cmd_send(int argc, char **argv)
 	struct archive_member *m = malloc(sizeof(*m));
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), chain = BUF_INIT(1 << 20);
 	struct sender s = { 0 };
-	uint8_t source[32] = { 0 }, named[32];
+	uint8_t source[32] = { 0 };
 	int has_source = 0;
 	struct archive_out a;
 	struct tls_site *site;
@@ -120,19 +120,26 @@ int cmd_send(int argc, char **argv)
 	if ((src.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    !(manifest = fopen(path, "r")))
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
-	/* The whole job's size, for the progress and its ETA; and whether
-	 * the carve finished: its last line says so. */
-	/* What the job is made from (sender_open): the carve's source, as
-	 * its manifest names it (a tree carved before it did: the manifest's
-	 * lines, chained through SHA-256). */
-	while (getline(&line, &cap, manifest) > 0) {
-		if (buf_append(&chain, source, 32) < 0 || buf_append(&chain, line, strlen(line)) < 0)
-			lb_die(EXIT_SYSTEM, "out of memory");
-		sha256(chain.p, chain.len, source);
-		buf_reset(&chain);
-		if (!strncmp(line, "# source ", 9) &&
-		    sha256_unhex(line + 9, strcspn(line + 9, "\n"), named) == 0)
+	/* The whole job's size, for the progress and its ETA; whether the
+	 * carve finished: its last line says so; and what the job is made
+	 * from (sender_open): the carve's source, as the manifest's first
+	 * line names it (a tree carved before it did: the manifest's lines,
+	 * chained through SHA-256). */
+	for (int first = 1; getline(&line, &cap, manifest) > 0; first = 0) {
+		uint8_t named[32];
+
+		if (first && !strncmp(line, "# source ", 9) &&
+		    sha256_unhex(line + 9, strcspn(line + 9, "\n"), named) == 0) {
+			memcpy(source, named, 32);
 			has_source = 1;
+		}
+		if (!has_source) {
+			if (buf_append(&chain, source, 32) < 0 ||
+			    buf_append(&chain, line, strlen(line)) < 0)
+				lb_die(EXIT_SYSTEM, "out of memory");
+			sha256(chain.p, chain.len, source);
+			buf_reset(&chain);
+		}
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] != '#' && member_from_tsv(line, m) == 0)
 			total += m->size;
@@ -142,8 +149,6 @@ int cmd_send(int argc, char **argv)
 		lb_die(EXIT_INTEGRITY, "send: '%s' holds an unfinished carve (interrupted, or it "
 		       "failed): nothing sent; carve again into an empty directory", dir);
 	rewind(manifest);
-	if (has_source)
-		memcpy(source, named, 32);
 
 	if (archive) {
 		ofd = strcmp(archive, "-") ? open(archive, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : 1;

@@ -588,7 +588,8 @@ int tls_cert_verify(const char *cert, const char *ca, char *cn, size_t cncap,
 	else if (ca && mbedtls_x509_crt_check_extended_key_usage(&crt, MBEDTLS_OID_CLIENT_AUTH,
 					MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)))
 		err = -EPERM;	/* the receiver's own, a server certificate */
-	subject_cn(err ? NULL : &crt, cn, cncap);
+	if (cn)
+		subject_cn(err ? NULL : &crt, cn, cncap);
 	err = err ?: pk_verify(&crt.pk, hash, sig, len);
 	mbedtls_x509_crt_free(&chain);
 	mbedtls_x509_crt_free(&crt);

@@ -65,7 +65,7 @@ int tls_sign(struct tls_site *s, const uint8_t hash[32], uint8_t *sig, size_t ca
 int tls_peer_verify(const struct tls *t, const uint8_t hash[32], const uint8_t *sig,
 		    size_t len);
 /* The same with the certificate in the PEM file CERT, whose subject CN goes
- * to CN. With CA (a PEM file), CERT must be issued by it (its dates are not
+ * to CN (unless NULL). With CA (a PEM file), CERT must be issued by it (its dates are not
  * checked: a signature outlives its certificate) for a client, as a
  * sender's is. 0 good, -EBADMSG bad, -EACCES not issued by CA, -EPERM not
  * a client's, -EINVAL CERT or -ENOKEY CA unreadable. */

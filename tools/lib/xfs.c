@@ -71,6 +71,12 @@ int xfs_sb_check(const uint8_t *p, size_t len, struct xfs_sb_info *out)
 	return 0;
 }
 
+/* Where block AGBNO of AG AGNO starts, in bytes from the device's start. */
+static uint64_t ag_block_byte(const struct xfs_sb_info *sb, uint64_t agno, uint64_t agbno)
+{
+	return (agno * sb->ag_blocks + agbno) * sb->block_size;
+}
+
 uint64_t xfs_inode_offset(const struct xfs_sb_info *sb, uint64_t ino)
 {
 	unsigned agshift = sb->agblklog + sb->inopblog;
@@ -78,7 +84,7 @@ uint64_t xfs_inode_offset(const struct xfs_sb_info *sb, uint64_t ino)
 	uint64_t agbno = (ino >> sb->inopblog) & ((1ULL << sb->agblklog) - 1);
 	uint64_t index = ino & ((1ULL << sb->inopblog) - 1);
 
-	return (agno * sb->ag_blocks + agbno) * sb->block_size + index * sb->inode_size;
+	return ag_block_byte(sb, agno, agbno) + index * sb->inode_size;
 }
 
 int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *out)
@@ -217,9 +223,7 @@ struct bmap_walk {
 
 static uint64_t fsblock_to_byte(const struct xfs_sb_info *sb, uint64_t fsb)
 {
-	uint64_t agno = fsb >> sb->agblklog, agbno = fsb & ((1ULL << sb->agblklog) - 1);
-
-	return (agno * sb->ag_blocks + agbno) * sb->block_size;
+	return ag_block_byte(sb, fsb >> sb->agblklog, fsb & ((1ULL << sb->agblklog) - 1));
 }
 
 static int fsblock_ok(const struct xfs_sb_info *sb, uint64_t fsb, uint64_t len)
@@ -330,16 +334,11 @@ struct free_walk {
 #define XFS_AGF_MAGIC 0x58414746	/* XAGF */
 #define XFS_SBLOCK_CRC_LEN 56
 
-/* Add [OFF, OFF+LEN) to the free space, one range with the last where they
- * touch (the last of one AG and the first of the next). */
+/* Add [OFF, OFF+LEN) to the free space. */
 static int add_free(struct free_walk *w, uint64_t off, uint64_t len)
 {
 	int err;
 
-	if (w->n && w->v[w->n - 1].off + w->v[w->n - 1].len == off) {
-		w->v[w->n - 1].len += len;
-		return 0;
-	}
 	if ((err = ARRAY_GROW(w->v, w->n, w->cap)))
 		return err;
 	w->v[w->n].off = off;
@@ -347,12 +346,26 @@ static int add_free(struct free_walk *w, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/* Make ranges that touch one (the last free extent of one AG and the
+ * first of the next, or whole AGs counted free). */
+static void merge_free(struct free_walk *w)
+{
+	size_t k = 0;
+
+	for (size_t i = 1; i < w->n; i++) {
+		if (w->v[k].off + w->v[k].len == w->v[i].off)
+			w->v[k].len += w->v[i].len;
+		else
+			w->v[++k] = w->v[i];
+	}
+	w->n = w->n ? k + 1 : 0;
+}
+
 /* Walk the bnobt subtree under AG block AGBNO, which must be at LEVEL. */
 static int walk_bnobt(struct free_walk *w, uint32_t agbno, int level)
 {
 	size_t bs = w->sb->block_size;
 	unsigned maxrecs = (unsigned)((bs - XFS_SBLOCK_CRC_LEN) / 12), n;
-	uint64_t ag_byte = (uint64_t)w->agno * w->sb->ag_blocks * bs;
 	uint8_t *b;
 	int err = -EUCLEAN;
 
@@ -360,7 +373,7 @@ static int walk_bnobt(struct free_walk *w, uint32_t agbno, int level)
 		return -EUCLEAN;
 	if (!(b = malloc(bs)))
 		return -ENOMEM;
-	if (dev_read(w->dev, b, bs, ag_byte + (uint64_t)agbno * bs) != (ssize_t)bs)
+	if (dev_read(w->dev, b, bs, ag_block_byte(w->sb, w->agno, agbno)) != (ssize_t)bs)
 		goto out;
 	n = get_be16(b + 6);
 	if (get_be32(b) != XFS_ABTB_CRC_MAGIC || get_be16(b + 4) != level ||
@@ -376,12 +389,13 @@ static int walk_bnobt(struct free_walk *w, uint32_t agbno, int level)
 			continue;
 		}
 		uint32_t start = get_be32(p + 8 * i), count = get_be32(p + 8 * i + 4);
+		uint64_t at = ag_block_byte(w->sb, w->agno, start);
 
 		if (count == 0 || (uint64_t)start + count > w->sb->ag_blocks ||
-		    (w->n && ag_byte + (uint64_t)start * bs < w->v[w->n - 1].off + w->v[w->n - 1].len))
+		    (w->n && at < w->v[w->n - 1].off + w->v[w->n - 1].len))
 			err = -EUCLEAN;		/* records out of order or out of the AG */
 		else
-			err = add_free(w, ag_byte + (uint64_t)start * bs, (uint64_t)count * bs);
+			err = add_free(w, at, (uint64_t)count * bs);
 	}
 out:
 	free(b);
@@ -396,9 +410,8 @@ int xfs_free_space(struct dev *dev, const struct xfs_sb_info *sb, struct dev_ran
 	int err = 0;
 
 	for (w.agno = 0; w.agno < sb->ag_count && err != -ENOMEM; w.agno++) {
-		uint64_t ag = (uint64_t)w.agno * sb->ag_blocks * sb->block_size;
+		uint64_t ag = ag_block_byte(sb, w.agno, 0);
 		size_t kept = w.n;
-		uint64_t kept_len = w.n ? w.v[w.n - 1].len : 0;	/* add_free() may grow it */
 
 		w.budget = 1 << 16;
 		if (dev_read(dev, agf, sizeof(agf), ag + sb->sect_size) == (ssize_t)sizeof(agf) &&
@@ -411,8 +424,6 @@ int xfs_free_space(struct dev *dev, const struct xfs_sb_info *sb, struct dev_ran
 		 * it), or one that does not check out: nothing says the AG is
 		 * used, so it counts as free, as it would with no XFS at all. */
 		w.n = kept;
-		if (w.n)
-			w.v[w.n - 1].len = kept_len;
 		if (err != -ENOMEM) {
 			uint64_t blocks = sb->blocks - (uint64_t)w.agno * sb->ag_blocks;
 
@@ -421,6 +432,7 @@ int xfs_free_space(struct dev *dev, const struct xfs_sb_info *sb, struct dev_ran
 					       sb->block_size);
 		}
 	}
+	merge_free(&w);
 	*out = w.v;
 	*n = w.n;
 	return err == -ENOMEM ? err : 0;
