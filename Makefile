@@ -68,6 +68,11 @@ $(B)/bench/cipher: tests/bench/cipher.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lmbedcrypto
 
+# What a scan's directory entries take in memory (docs/scan.md).
+$(B)/bench/names: tests/bench/names.c $(B)/liblifeboat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/liblifeboat.a $(LDLIBS)
+
 image: deps all
 	scripts/image
 	scripts/media
