@@ -57,7 +57,7 @@ by = {"inode": sum(h.endswith("-inode") for h in placed),
 assert sum(by.values()) == len(placed), (by, len(placed))
 print(f"{what}: placed {len(placed)} files: {by['inode']} through inodes, {by['leaf']} through "
       f"extent leaves, {by['size']} joined by S=/W=, {by['copies']} as identical copies")
-print(f"{what}: intact {s['intact']}, recall {s['recall']}, placement {s['placement']}, "
+print(f"{what}: intact {s['intact']}, recall {s['recall']} (contiguous {s['contiguous_recall']}), placement {s['placement']}, "
       f"at the user {s['placement_user']}, "
       f"false positives {s['false_positives']}, misplaced {s['misplaced']}, domains mixed {s['domains_mixed']}, "
       f"deleted {s['deleted_recovered']} of {s['deleted_intact']}, "
@@ -95,9 +95,9 @@ xfs cutshort:50 - 0.99 0.0 0.99 0 0.9
 xfs zeroprefix:64 - 0.95 0.0 0.4 0 0.7
 xfs mounted - 0.99 0.0 0.99 0 0.9
 xfs crossformat - 0.99 0.0 0.99 1 0.9
-xfs reuse - 0.85 0.0 0.0 1 0.5
-ext4 reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
-xfs reformat - 0.78 0.0 0.0 1 0.1 --no-metadata
+xfs reuse - 0.9 0.0 0.0 1 0.5
+ext4 reformat - 0.88 0.0 0.0 1 0.3 --no-metadata
+xfs reformat - 0.87 0.0 0.0 1 0.2 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0
 xfs none --big-folder=1500 1.0 1.0 1.0 0 1.0
 xfs reformat --big-folder=1500 0.99 0.0 0.99 0 0.9

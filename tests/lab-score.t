@@ -65,7 +65,7 @@ want = {"live": 8, "intact": 7, "recovered": 6, "placed": 2, "placed_user": 4, "
         "deleted_intact": 1, "deleted_recovered": 1, "live_in_deleted": 0}
 for k, v in want.items():
     assert s[k] == v, (k, s[k], v)
-assert s["recall"] == 0.8571 and s["placement"] == 0.2857 and s["placement_user"] == 0.5714, s
+assert s["recall"] == 0.8571 and s["contiguous_recall"] == 1.0 and s["placement"] == 0.2857 and s["placement_user"] == 0.5714, s
 assert s["missed"] == ["vmail/example.com/alice/Maildir/new/5.E.h,S=5"], s["missed"]
 PY
 echo ok

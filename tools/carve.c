@@ -55,8 +55,10 @@ static const char carve_usage[] =
 "                   every S seconds (default 300; 0: after every 4 MiB), so\n"
 "                   that a run again after a cut goes on from there\n"
 "  --json           print the summary as JSON, the table as \"users\"\n"
-"  --no-metadata    ignore every filesystem remnant (names, sizes): carve\n"
-"                   from content alone\n"
+"  --no-metadata    ignore what filesystems left (inodes, directories,\n"
+"                   extent leaves): carve from content alone, where the S=\n"
+"                   and W= in Dovecot's uidlists, files found by content,\n"
+"                   still prove sizes\n"
 "  -q, --quiet      no progress on stderr\n"
 "\n"
 "exit: 0 done, 1 done but sectors were unreadable or a limit left\n"
@@ -237,7 +239,24 @@ static void collect_size(const struct dirtree *t, const struct dirtree_node *n, 
 	const char *name = dirtree_name(t, n);
 
 	if (!n->is_dir && maildir_name_parse(name, strlen(name), &mn) == 0 && mn.size >= 0)
-		size_index_add(arg, (uint64_t)mn.size, mn.vsize);
+		if (size_index_add(arg, (uint64_t)mn.size, mn.vsize) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+}
+
+/* The S= and W= of the Maildir names that survive: in directory entries
+ * (unless NO_META) and in Dovecot's uidlists, which are files found by
+ * their content like the mail itself. */
+static void collect_sizes(struct carve_run *c, int no_meta)
+{
+	const struct folders *f = &c->r.folders;
+
+	if (!no_meta)
+		dirtree_each(&c->r.tree, collect_size, &c->sizes);
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (f->files[i].size >= 0 &&
+		    size_index_add(&c->sizes, (uint64_t)f->files[i].size, f->files[i].vsize) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+	size_index_sort(&c->sizes);
 }
 
 /* An open-addressing set of digests, so that each verified message is
@@ -1592,9 +1611,8 @@ int cmd_carve(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 	c->buf = &buf;
 	c->names = &names;
+	collect_sizes(c, no_meta);
 	if (!no_meta) {
-		dirtree_each(&c->r.tree, collect_size, &c->sizes);
-		size_index_sort(&c->sizes);
 		if ((err = remnants_survey_ext4_inodes(&c->r, &c->dev)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 		remnants_probe_now(&c->r, &c->dev);
@@ -1617,17 +1635,17 @@ int cmd_carve(int argc, char **argv)
 		if (claimed(c, c->r.starts[i], 1))
 			continue;
 		err = carve_message(&c->dev, c->r.starts + i, c->r.nstarts - i,
-				    no_meta ? NULL : &c->sizes, &buf, &m);
+				    &c->sizes, &buf, &m);
 		if (err < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
-		if (carve_mbox(c, i, no_meta ? NULL : &c->sizes, &buf, &m)) {
+		if (carve_mbox(c, i, &c->sizes, &buf, &m)) {
 			i += m.covers;
 			continue;
 		}
 		pieces[0] = (struct dev_range){ m.off, m.len };
 		if (m.cls == CARVE_PARTIAL &&
 		    (err = carve_reassemble(&c->dev, c->r.starts, c->r.nstarts, &cands,
-					    no_meta ? NULL : &c->sizes, taken, c, &buf, &m,
+					    &c->sizes, taken, c, &buf, &m,
 					    pieces, &npieces)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 		write_carved(c, &m, buf.p, pieces, npieces, "content");

@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "folders.h"
+#include "maildir.h"
 
 void folders_init(struct folders *f, size_t max)
 {
@@ -50,13 +51,19 @@ int folders_add(struct folders *f, const uint8_t guid[16], const char *dir, uint
 
 int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len)
 {
+	struct maildir_name mn;
+
 	if (f->max && f->nfiles >= f->max) {
 		f->dropped++;
 		return 0;
 	}
 	if (ARRAY_GROW(f->files, f->nfiles, f->files_cap) < 0)
 		return -ENOMEM;
+	if (maildir_name_parse(name, len, &mn) < 0)
+		mn.size = mn.vsize = -1;
 	f->files[f->nfiles].name = hash_bytes(HASH_SEED, name, len);
+	f->files[f->nfiles].size = mn.size;
+	f->files[f->nfiles].vsize = mn.vsize;
 	memcpy(f->files[f->nfiles++].guid, guid, 16);
 	return 0;
 }

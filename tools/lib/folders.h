@@ -31,6 +31,7 @@ struct folder_pair {
 
 struct folder_file {
 	uint64_t name;		/* hash_bytes(HASH_SEED, ...) of the file's name */
+	int64_t size, vsize;	/* its S= and W=, -1 where it has none */
 	uint8_t guid[16];
 };
 
@@ -52,7 +53,7 @@ void folders_free(struct folders *f);
 int folders_add(struct folders *f, const uint8_t guid[16], const char *dir, uint32_t index);
 
 /* Keep that the folder of GUID held the file NAME (LEN bytes, up to its
- * Maildir info). Returns 0 or -ENOMEM. */
+ * Maildir info), and the S= and W= its name carries. Returns 0 or -ENOMEM. */
 int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len);
 
 /* Sort, and drop repeats. Call after the last folders_add*(). */

@@ -387,14 +387,13 @@ static void keep_folder_file(const char *name, size_t len, void *arg)
 }
 
 /* A dovecot-uidlist (a file, so it starts a block): its folder's GUID and
- * the names of the files it held, as far as its first 4 KiB go (a
- * folder's oldest names: one is enough to find the folder). */
+ * the names of the files it held, with their S= and W=, read on while its
+ * lines keep their shape: its zero tail, or another file's block after a
+ * block boundary, ends them. */
 static void scan_uidlist(struct remnants *r, const uint8_t *p, size_t avail)
 {
 	struct uidlist_scan u = { r, { 0 } };
 
-	if (avail > 4096)
-		avail = 4096;	/* the next block may be another file's */
 	if (maildir_uidlist_guid(p, avail, u.guid) == 0)
 		maildir_uidlist_names(p, avail, keep_folder_file, &u);
 }
