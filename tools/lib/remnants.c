@@ -376,6 +376,7 @@ static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail)
 struct uidlist_scan {
 	struct remnants *r;
 	uint8_t guid[16];
+	const char *last;	/* the end of the last name read */
 };
 
 static void keep_folder_file(const char *name, size_t len, void *arg)
@@ -384,18 +385,24 @@ static void keep_folder_file(const char *name, size_t len, void *arg)
 
 	if (folders_add_file(&u->r->folders, u->guid, name, len) < 0)
 		u->r->folders.dropped++;
+	u->last = name + len;
 }
 
-/* A dovecot-uidlist (a file, so it starts a block): its folder's GUID and
- * the names of the files it held, with their S= and W=, read on while its
- * lines keep their shape: its zero tail, or another file's block after a
- * block boundary, ends them. */
-static void scan_uidlist(struct remnants *r, const uint8_t *p, size_t avail)
+/* A dovecot-uidlist (a file, so it starts a block) at OFF: its folder's
+ * GUID and the names of the files it held, with their S= and W=, read on
+ * while its lines keep their shape: its zero tail, or another file's
+ * block after a block boundary, ends them. A start inside lines read
+ * already is none (a real uidlist holds no other), so each byte is read
+ * once however the lines are laid out. */
+static void scan_uidlist(struct remnants *r, const uint8_t *p, size_t avail, uint64_t off)
 {
-	struct uidlist_scan u = { r, { 0 } };
+	struct uidlist_scan u = { r, { 0 }, NULL };
 
-	if (maildir_uidlist_guid(p, avail, u.guid) == 0)
-		maildir_uidlist_names(p, avail, keep_folder_file, &u);
+	if (off < r->last_uidlist_end || maildir_uidlist_guid(p, avail, u.guid) < 0)
+		return;
+	maildir_uidlist_names(p, avail, keep_folder_file, &u);
+	if (u.last)
+		r->last_uidlist_end = off + (uint64_t)((const uint8_t *)u.last - p);
 }
 
 static void keep_leaf(struct remnants *r, uint64_t off)
@@ -436,7 +443,7 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 		if (q[0] == 7 && left >= 40 && q[12] & 1)
 			scan_list_index(r, q, left);
 		if (q[0] == '3' && q[1] == ' ' && q[2] == 'V')
-			scan_uidlist(r, q, left);
+			scan_uidlist(r, q, left, off);
 		if (off % 1024 == 0) {
 			/* A directory block starts with an entry whose inode
 			 * is non-zero and whose rec_len is small and aligned. */
