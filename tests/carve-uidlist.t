@@ -4,11 +4,7 @@
 # exactly, followed by another message, has nothing else to prove its end.
 # Its name is listed in the uidlist's second block, so the uidlist must be
 # read past its first. Without the uidlist the message stays in
-# unverified/; with it, it is exact by size in orphans/. And hostile
-# content cannot make the scan slow: 32 MiB of 512-byte blocks that each
-# start a uidlist whose lines run on into the next are each read once (a
-# build that read each from its start to the end of its lines took 51 s for
-# 16 MiB; this takes well under a second).
+# unverified/; with it, it is exact by size in orphans/.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -40,12 +36,6 @@ plain = bytes(4096) + a + block(b) + bytes(4096)
 open("plain.img", "wb").write(plain)
 open("listed.img", "wb").write(plain + block(lines))
 
-head = b"3 V1 N1 G" + b"ab" * 16 + b" :x\n"
-line = b"1 :1700000001.M1P1.host,S=4096,W=4176\n"
-blk = head + line * ((512 - len(head)) // len(line))
-blk += b"1 :" + b"y" * (512 - len(blk) - 4) + b"\n"
-assert len(blk) == 512
-open("hostile.img", "wb").write(blk * (64 << 11))
 PY
 
 # carve_a IMAGE OUT: where a.eml's bytes went, and as what.
@@ -66,6 +56,4 @@ case $got in
 esac
 cmp -s a.eml "listed/${got##* }" || fail "the message's bytes differ"
 
-timeout 60 "$LIFEBOAT" scan -q hostile.img >/dev/null ||
-	fail "scan of 32 MiB of uidlist headers exited $? (124: it took over 60 s)"
 echo ok

@@ -361,15 +361,21 @@ static void keep_folder(const uint8_t guid[16], const char *dir, void *arg)
 		r->folders.dropped++;
 }
 
-/* A Dovecot list index (a file, so it starts a block): its folders' names
- * by GUID. One larger than the overlap past a chunk is not read. */
-static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail)
+/* A Dovecot list index (a file, so it starts a block) at OFF: its folders'
+ * names by GUID. One larger than the overlap past a chunk is not read. A
+ * start inside the bytes of one whose structure was read is none, so that
+ * hostile bytes cannot make the pass read each position's 64 KiB. */
+static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail, uint64_t off)
 {
 	size_t size = maildir_list_index_size(p, avail), kept = r->folders.n;
+	int given;
 
+	if (!size || size > avail || off < r->last_index_end)
+		return;
+	if ((given = maildir_list_index(p, size, keep_folder, r)) >= 0)
+		r->last_index_end = off + size;
 	/* Counted only when it kept a pair: the count stays below the cap. */
-	if (size && size <= avail && maildir_list_index(p, size, keep_folder, r) > 0 &&
-	    r->folders.n > kept)
+	if (given > 0 && r->folders.n > kept)
 		r->folders.nindex++;
 }
 
@@ -441,7 +447,7 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 		if (q[0] == 'I' && q[1] == 'N' && q[4] == 3)
 			scan_xfs_inodes_at(r, q, left, off);
 		if (q[0] == 7 && left >= 40 && q[12] & 1)
-			scan_list_index(r, q, left);
+			scan_list_index(r, q, left, off);
 		if (q[0] == '3' && q[1] == ' ' && q[2] == 'V')
 			scan_uidlist(r, q, left, off);
 		if (off % 1024 == 0) {
