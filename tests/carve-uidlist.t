@@ -3,7 +3,8 @@
 # lists, with --no-metadata too: a message that fills its 4 KiB block
 # exactly, followed by another message, has nothing else to prove its end.
 # Its name is listed in the uidlist's second block, so the uidlist must be
-# read past its first. Without the uidlist the message stays in
+# read past its first; and in a uidlist that crosses the end of the scan's
+# first 4 MiB chunk, 150 KiB past it, so the next chunk must read on. Without the uidlist the message stays in
 # unverified/; with it, it is exact by size in orphans/.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -35,6 +36,15 @@ assert lines.index(name.encode()) > 4096
 plain = bytes(4096) + a + block(b) + bytes(4096)
 open("plain.img", "wb").write(plain)
 open("listed.img", "wb").write(plain + block(lines))
+# A uidlist of 4000 names that starts 4 KiB before the scan's first 4 MiB
+# ends, and lists the message in its last line, 150 KiB into the next.
+big = lines[:lines.index(b"200 :")]
+for uid in range(200, 4000):
+    big += b"%d :1700001%03d.M%dP%d.host,S=%d,W=%d\n" % (uid, uid, uid, uid, 900 + uid, 930 + uid)
+big += b"4000 :" + name.encode() + b"\n"
+assert len(big) > 150 << 10
+far = plain + bytes((4 << 20) - 4096 - len(plain)) + block(big)
+open("far.img", "wb").write(far)
 
 PY
 
@@ -55,5 +65,10 @@ case $got in
 *) fail "with the uidlist, the block-aligned message is '$got', not exact by size in orphans/" ;;
 esac
 cmp -s a.eml "listed/${got##* }" || fail "the message's bytes differ"
+got=$(carve_a far.img far)
+case $got in
+"exact orphan size"*" orphans/"*) ;;
+*) fail "listed past the scan's chunk, the block-aligned message is '$got', not exact by size" ;;
+esac
 
 echo ok

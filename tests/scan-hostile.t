@@ -4,9 +4,10 @@
 # past that position: a dovecot-uidlist while its lines keep their shape, a
 # mailbox list index up to the size its header gives (64 KiB at most). Mail
 # can hold bytes that start either at every 512 bytes and run on into the
-# next; each is read once. Builds that read each from every start took 51 s
-# (uidlists) and 5 s (list indexes) for 16 MiB of them; these take under a
-# second for 128 MiB, and the test allows 20 s each.
+# next, or whose first line never ends; each is read about once. Builds
+# that read each from every start took 51 s (uidlists), 32 s (headers
+# without a line end) and 5 s (list indexes) for 16 MiB of them; these
+# take under a second for 128 MiB, and the test allows 20 s each.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -18,6 +19,10 @@ blk = head + line * ((512 - len(head)) // len(line))
 blk += b"1 :" + b"y" * (512 - len(blk) - 4) + b"\n"
 assert len(blk) == 512
 open("uidlists.img", "wb").write(blk * (256 << 11))
+# Uidlist headers whose line runs on with no line end, with a GUID and
+# without (found by review: each was read to the end of the chunk).
+open("headers.img", "wb").write((b"3 V1 N1 " + b"y" * 504) * (128 << 11) +
+                                (b"3 V1 N1 G" + b"ab" * 16 + b" " + b"y" * 470) * (128 << 11))
 
 # A list index header (maildir.h): version 7, base header 40 bytes, a
 # "list" extension with one name, and records of 32 bytes to 64 KiB.
@@ -32,7 +37,7 @@ idx[40:] = ext
 open("indexes.img", "wb").write((bytes(idx) + bytes(512 - hdr)) * (256 << 11))
 PY
 
-for img in uidlists indexes; do
+for img in uidlists headers indexes; do
 	timeout 20 "$LIFEBOAT" scan -q $img.img >/dev/null ||
 		fail "scan of 128 MiB of hostile $img exited $? (124: it took over 20 s)"
 	rm $img.img

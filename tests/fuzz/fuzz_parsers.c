@@ -22,9 +22,9 @@ static int count_xfs(const struct xfs_dirent *de, void *arg)
 	return 0;
 }
 
-static void count_name(const char *name, size_t len, void *arg)
+static void count_name(const struct uidlist_entry *e, void *arg)
 {
-	(*(size_t *)arg) += len + (uint8_t)name[len - 1];
+	(*(size_t *)arg) += e->len + (uint8_t)e->name[e->len - 1] + (size_t)e->size + (size_t)e->vsize;
 }
 
 static void count_folder(const uint8_t guid[16], const char *dir, void *arg)

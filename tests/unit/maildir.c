@@ -97,17 +97,20 @@ static int check_list_index(const char *dir)
 	return bad;
 }
 
-static void keep_name(const char *name, size_t len, void *arg)
+static void keep_name(const struct uidlist_entry *e, void *arg)
 {
 	char *out = arg;
 	size_t at = strlen(out);
 
-	snprintf(out + at, 256 - at, "%.*s|", (int)len, name);
+	snprintf(out + at, 512 - at, "%.*s %lld %lld|", (int)e->len, e->name,
+		 (long long)e->size, (long long)e->vsize);
 }
 
 /*
  * A uidlist lists its files after the header line, extensions before the
- * name, flags cut off; it ends at a line that is not one. Folders: a file
+ * name, flags cut off, sizes from the name, else from the S and W fields;
+ * it ends at a line that is not one, or one longer than a uidlist's line
+ * may be (MAILDIR_UIDLIST_LINE), header line too. Folders: a file
  * name gives the GUID of the one uidlist that lists it, a GUID the one
  * name its list indexes give it.
  */
@@ -117,16 +120,36 @@ static int check_uidlist_folders(void)
 		"3 V1796331594 N4 Gc2e22b1c48d8116b0a28000083ecc375\n"
 		"1 :1796331592.M47P10.vm,S=4096,W=4163\n"
 		"2 W604482 :1796331601.M52P11.vm,S=595309:2,S\n"
+		"5 G2eb4 S77 W80 :1796331602.M53P12.vm\n"
 		"3 :\n"
 		"4 :never.read\n";
 	static const uint8_t ga[16] = { 1 }, gb[16] = { 2 }, gc[16] = { 3 };
-	char got[256] = "";
+	char got[512] = "", big[MAILDIR_UIDLIST_LINE + 200];
+	uint8_t guid[16];
 	struct folders f;
 	int bad = 0, n;
 
 	n = maildir_uidlist_names((const uint8_t *)ul, sizeof(ul) - 1, keep_name, got);
-	if (n != 2 || strcmp(got, "1796331592.M47P10.vm,S=4096,W=4163|1796331601.M52P11.vm,S=595309|")) {
+	if (n != 3 || strcmp(got, "1796331592.M47P10.vm,S=4096,W=4163 4096 4163|"
+				  "1796331601.M52P11.vm,S=595309 595309 604482|"
+				  "1796331602.M53P12.vm 77 80|")) {
 		printf("FAIL uidlist names: %d '%s'\n", n, got);
+		bad++;
+	}
+	/* A line as long as MAILDIR_UIDLIST_LINE is none, and ends the list;
+	 * a header line as long is no header. */
+	n = snprintf(big, sizeof(big), "3 V1 N3 G2eb4293548d8116b1228000083ecc375\n1 :a\n2 :%0*d\n3 :c\n",
+		     MAILDIR_UIDLIST_LINE, 0);
+	got[0] = 0;
+	if (maildir_uidlist_names((const uint8_t *)big, (size_t)n, keep_name, got) != 1 ||
+	    strcmp(got, "a -1 -1|")) {
+		printf("FAIL a line past MAILDIR_UIDLIST_LINE was read: '%s'\n", got);
+		bad++;
+	}
+	memset(big, 'y', sizeof(big));
+	memcpy(big, "3 V1 N3 G2eb4293548d8116b1228000083ecc375 ", 42);
+	if (!maildir_uidlist_guid((const uint8_t *)big, sizeof(big), guid)) {
+		printf("FAIL a header line past MAILDIR_UIDLIST_LINE was read\n");
 		bad++;
 	}
 	if (maildir_uidlist_names((const uint8_t *)"1 :x\n", 5, keep_name, got) != -EINVAL) {
@@ -138,10 +161,10 @@ static int check_uidlist_folders(void)
 	folders_add(&f, ga, ".Sent", 1);
 	folders_add(&f, gb, ".Old", 0);
 	folders_add(&f, gb, ".New", 1);
-	folders_add_file(&f, ga, "a", 1);
-	folders_add_file(&f, ga, "a", 1);
-	folders_add_file(&f, gb, "b", 1);
-	folders_add_file(&f, gc, "b", 1);
+	folders_add_file(&f, ga, "a", 1, -1, -1);
+	folders_add_file(&f, ga, "a", 1, -1, -1);
+	folders_add_file(&f, gb, "b", 1, -1, -1);
+	folders_add_file(&f, gc, "b", 1, -1, -1);
 	folders_sort(&f);
 	if (!folders_lookup(&f, ga) || strcmp(folders_lookup(&f, ga), ".Sent") ||
 	    folders_lookup(&f, gb) || folders_lookup(&f, gc) || f.n != 4) {
@@ -151,6 +174,21 @@ static int check_uidlist_folders(void)
 	if (!folders_file_guid(&f, "a", 1) || memcmp(folders_file_guid(&f, "a", 1), ga, 16) ||
 	    folders_file_guid(&f, "b", 1) || folders_file_guid(&f, "c", 1) || f.nfiles != 3) {
 		printf("FAIL folder GUID by file name (files %zu)\n", f.nfiles);
+		bad++;
+	}
+	folders_free(&f);
+	/* At the cap, repeats (copies of one uidlist) are dropped first:
+	 * nothing is lost until the distinct names reach it. */
+	folders_init(&f, 4);
+	for (int i = 0; i < 9; i++)
+		folders_add_file(&f, ga, i % 3 ? "a" : "b", 1, -1, -1);
+	folders_add_file(&f, ga, "c", 1, -1, -1);
+	folders_add_file(&f, ga, "d", 1, -1, -1);
+	folders_add_file(&f, ga, "e", 1, -1, -1);
+	folders_sort(&f);
+	if (f.nfiles != 4 || f.dropped != 1 || !folders_file_guid(&f, "a", 1) ||
+	    !folders_file_guid(&f, "d", 1) || folders_file_guid(&f, "e", 1)) {
+		printf("FAIL repeats at the cap: %zu files, %zu dropped\n", f.nfiles, f.dropped);
 		bad++;
 	}
 	folders_free(&f);

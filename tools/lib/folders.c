@@ -4,7 +4,6 @@
 
 #include "buf.h"
 #include "folders.h"
-#include "maildir.h"
 
 void folders_init(struct folders *f, size_t max)
 {
@@ -49,21 +48,47 @@ int folders_add(struct folders *f, const uint8_t guid[16], const char *dir, uint
 	return 0;
 }
 
-int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len)
+static int cmp_file(const void *a, const void *b)
 {
-	struct maildir_name mn;
+	const struct folder_file *x = a, *y = b;
 
+	if (x->name != y->name)
+		return x->name < y->name ? -1 : 1;
+	return memcmp(x->guid, y->guid, 16);
+}
+
+/* Sort the files, and drop repeats. */
+static void sort_files(struct folders *f)
+{
+	size_t k = 0;
+
+	if (f->nfiles)
+		qsort(f->files, f->nfiles, sizeof(*f->files), cmp_file);
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (!k || cmp_file(&f->files[i], &f->files[k - 1]))
+			f->files[k++] = f->files[i];
+	f->nfiles = k;
+}
+
+int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len,
+		     int64_t size, int64_t vsize)
+{
+	/* Every rewrite of a uidlist leaves a copy that lists the same
+	 * names again: at the cap, drop the repeats first, and go on while
+	 * that frees a quarter of it. */
+	if (f->max && f->nfiles >= f->max && !f->full) {
+		sort_files(f);
+		f->full = f->nfiles >= f->max - f->max / 4;
+	}
 	if (f->max && f->nfiles >= f->max) {
 		f->dropped++;
 		return 0;
 	}
 	if (ARRAY_GROW(f->files, f->nfiles, f->files_cap) < 0)
 		return -ENOMEM;
-	if (maildir_name_parse(name, len, &mn) < 0)
-		mn.size = mn.vsize = -1;
 	f->files[f->nfiles].name = hash_bytes(HASH_SEED, name, len);
-	f->files[f->nfiles].size = mn.size;
-	f->files[f->nfiles].vsize = mn.vsize;
+	f->files[f->nfiles].size = size;
+	f->files[f->nfiles].vsize = vsize;
 	memcpy(f->files[f->nfiles++].guid, guid, 16);
 	return 0;
 }
@@ -81,15 +106,6 @@ static int cmp_pair(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-static int cmp_file(const void *a, const void *b)
-{
-	const struct folder_file *x = a, *y = b;
-
-	if (x->name != y->name)
-		return x->name < y->name ? -1 : 1;
-	return memcmp(x->guid, y->guid, 16);
-}
-
 void folders_sort(struct folders *f)
 {
 	size_t k = 0;
@@ -101,13 +117,7 @@ void folders_sort(struct folders *f)
 		if (!k || cmp_pair(&f->v[i], &f->v[k - 1]))
 			f->v[k++] = f->v[i];
 	f->n = k;
-	k = 0;
-	if (f->nfiles)
-		qsort(f->files, f->nfiles, sizeof(*f->files), cmp_file);
-	for (size_t i = 0; i < f->nfiles; i++)
-		if (!k || cmp_file(&f->files[i], &f->files[k - 1]))
-			f->files[k++] = f->files[i];
-	f->nfiles = k;
+	sort_files(f);
 }
 
 size_t folders_find(const struct folders *f, const uint8_t guid[16])

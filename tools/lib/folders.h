@@ -31,7 +31,7 @@ struct folder_pair {
 
 struct folder_file {
 	uint64_t name;		/* hash_bytes(HASH_SEED, ...) of the file's name */
-	int64_t size, vsize;	/* its S= and W=, -1 where it has none */
+	int64_t size, vsize;	/* its sizes (uidlist_entry), -1 where not known */
 	uint8_t guid[16];
 };
 
@@ -42,6 +42,7 @@ struct folders {
 	struct folder_file *files;
 	size_t nfiles, files_cap;
 	size_t max, dropped;	/* a cap on pairs and on files kept, and those refused */
+	int full;		/* files: dropping repeats freed too little */
 	char *names;
 	size_t names_len, names_cap;
 };
@@ -53,8 +54,10 @@ void folders_free(struct folders *f);
 int folders_add(struct folders *f, const uint8_t guid[16], const char *dir, uint32_t index);
 
 /* Keep that the folder of GUID held the file NAME (LEN bytes, up to its
- * Maildir info), and the S= and W= its name carries. Returns 0 or -ENOMEM. */
-int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len);
+ * Maildir info) of SIZE and VSIZE bytes (-1: not known). Returns 0 or
+ * -ENOMEM. */
+int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len,
+		     int64_t size, int64_t vsize);
 
 /* Sort, and drop repeats. Call after the last folders_add*(). */
 void folders_sort(struct folders *f);

@@ -92,10 +92,21 @@ int maildir_uidlist_start(const uint8_t *p, const uint8_t *end)
 	return read_num(&s, e, &v) == 0;
 }
 
+/* The end of the line at P (its '\n'), looked for within MAILDIR_UIDLIST_LINE
+ * bytes and before END; NULL when there is none. */
+static const uint8_t *uidlist_line_end(const uint8_t *p, const uint8_t *end)
+{
+	size_t n = (size_t)(end - p);
+
+	return memchr(p, '\n', n < MAILDIR_UIDLIST_LINE ? n : MAILDIR_UIDLIST_LINE);
+}
+
 int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16])
 {
-	const uint8_t *nl = memchr(p, '\n', len), *end = nl ? nl : p + len;
+	const uint8_t *nl = uidlist_line_end(p, p + len), *end = nl ? nl : p + len;
 
+	if (!nl && len > MAILDIR_UIDLIST_LINE)
+		return -EINVAL;
 	if (!maildir_uidlist_start(p, end))
 		return -EINVAL;
 	/* Fields after the version are separated by single spaces. */
@@ -115,16 +126,43 @@ int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16])
 	return -EINVAL;
 }
 
-int maildir_uidlist_names(const uint8_t *p, size_t len,
-			  void (*fn)(const char *name, size_t len, void *arg), void *arg)
+/* The S and W fields among the uidlist line's fields [P, END) into E. */
+static void uidlist_fields(const uint8_t *p, const uint8_t *end, struct uidlist_entry *e)
 {
-	const uint8_t *end = p + len, *line = memchr(p, '\n', len), *nl;
+	while (p < end) {
+		const uint8_t *f = p + 1, *next = memchr(f, ' ', (size_t)(end - f));
+		const char *num = (const char *)f + 1;
+		int64_t v;
+
+		if (!next)
+			next = end;
+		if ((*f == 'S' || *f == 'W') && read_num(&num, (const char *)next, &v) == 0 &&
+		    num == (const char *)next)
+			*(*f == 'S' ? &e->size : &e->vsize) = v;
+		p = next;
+	}
+}
+
+int maildir_uidlist_names(const uint8_t *p, size_t len,
+			  void (*fn)(const struct uidlist_entry *e, void *arg), void *arg)
+{
+	const uint8_t *nl = uidlist_line_end(p, p + len);
+
+	if (!nl || !maildir_uidlist_start(p, nl))
+		return -EINVAL;
+	return maildir_uidlist_lines(nl + 1, (size_t)(p + len - nl - 1), fn, arg);
+}
+
+int maildir_uidlist_lines(const uint8_t *p, size_t len,
+			  void (*fn)(const struct uidlist_entry *e, void *arg), void *arg)
+{
+	const uint8_t *end = p + len, *line, *nl;
 	int given = 0;
 
-	if (!line || !maildir_uidlist_start(p, line))
-		return -EINVAL;
-	for (line++; line < end && (nl = memchr(line, '\n', (size_t)(end - line))); line = nl + 1) {
+	for (line = p; line < end && (nl = uidlist_line_end(line, end)); line = nl + 1) {
 		const uint8_t *q = line, *name, *colon;
+		struct uidlist_entry e;
+		struct maildir_name mn;
 
 		while (q < nl && *q >= '0' && *q <= '9')
 			q++;
@@ -140,7 +178,14 @@ int maildir_uidlist_names(const uint8_t *p, size_t len,
 		colon = memchr(name, ':', (size_t)(nl - name));
 		if ((colon ? colon : nl) == name || memchr(name, 0, (size_t)(nl - name)))
 			break;
-		fn((const char *)name, (size_t)((colon ? colon : nl) - name), arg);
+		e = (struct uidlist_entry){ (const char *)name,
+					    (size_t)((colon ? colon : nl) - name), -1, -1 };
+		uidlist_fields(q, name - 2, &e);
+		if (maildir_name_parse(e.name, e.len, &mn) == 0) {
+			e.size = mn.size >= 0 ? mn.size : e.size;
+			e.vsize = mn.vsize >= 0 ? mn.vsize : e.vsize;
+		}
+		fn(&e, arg);
 		given++;
 	}
 	return given;

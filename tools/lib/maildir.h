@@ -38,20 +38,38 @@ uint64_t maildir_vsize(const uint8_t *p, size_t len);
  */
 int maildir_uidlist_start(const uint8_t *p, const uint8_t *end);
 
+/* A uidlist line is a uid, a few fields and a name of at most 255 bytes:
+ * one longer is no line of a uidlist (and a hostile one is not read on). */
+#define MAILDIR_UIDLIST_LINE 1024
+
 /* The mailbox GUID ("G" and 32 hex digits) in the dovecot-uidlist header
  * line at P (LEN bytes). Returns 0, or -EINVAL when there is none. */
 int maildir_uidlist_guid(const uint8_t *p, size_t len, uint8_t guid[16]);
 
+/* A file a dovecot-uidlist lists: its NAME up to its Maildir info (":2,",
+ * which Dovecot does not keep up to date there), and its sizes: the
+ * name's S= and W=, else the line's S and W fields (Dovecot keeps a W
+ * field where the name has no W=, as for mail a client saved), else -1. */
+struct uidlist_entry {
+	const char *name;
+	size_t len;
+	int64_t size, vsize;
+};
+
 /*
- * The file names a dovecot-uidlist at P (LEN bytes) lists after its
- * header line, one a line: "UID [EXTENSION ...] :NAME". FN gets each
- * NAME up to its Maildir info (":2,", which Dovecot does not keep up to
- * date there). Stops at the first line that is not one: the end of what
- * survives, a NUL, a line cut short. Returns the count given, or -EINVAL
- * when P starts no uidlist.
+ * The files a dovecot-uidlist at P (LEN bytes) lists after its header
+ * line, one a line: "UID [FIELD ...] :NAME", each field a letter and its
+ * value. FN gets each. Stops at the first line that is not one: the end
+ * of what survives, a NUL, a line cut short or longer than
+ * MAILDIR_UIDLIST_LINE. Returns the count given, or -EINVAL when P starts
+ * no uidlist.
  */
 int maildir_uidlist_names(const uint8_t *p, size_t len,
-			  void (*fn)(const char *name, size_t len, void *arg), void *arg);
+			  void (*fn)(const struct uidlist_entry *e, void *arg), void *arg);
+/* The same for the lines at P, past the header line (read on where the
+ * bytes at hand ended). Returns the count given. */
+int maildir_uidlist_lines(const uint8_t *p, size_t len,
+			  void (*fn)(const struct uidlist_entry *e, void *arg), void *arg);
 
 /*
  * Dovecot's mailbox list index (dovecot.list.index, in a Maildir's root)

@@ -382,33 +382,67 @@ static void scan_list_index(struct remnants *r, const uint8_t *p, size_t avail, 
 struct uidlist_scan {
 	struct remnants *r;
 	uint8_t guid[16];
-	const char *last;	/* the end of the last name read */
+	const uint8_t *end;	/* of the bytes at hand */
+	const uint8_t *last;	/* the end of the last line read */
 };
 
-static void keep_folder_file(const char *name, size_t len, void *arg)
+static void keep_folder_file(const struct uidlist_entry *e, void *arg)
 {
 	struct uidlist_scan *u = arg;
+	const uint8_t *rest = (const uint8_t *)e->name + e->len;
+	const uint8_t *nl = memchr(rest, '\n', (size_t)(u->end - rest));
 
-	if (folders_add_file(&u->r->folders, u->guid, name, len) < 0)
+	if (folders_add_file(&u->r->folders, u->guid, e->name, e->len, e->size, e->vsize) < 0)
 		u->r->folders.dropped++;
-	u->last = name + len;
+	if (nl)
+		u->last = nl + 1;
+}
+
+/* Note where the lines U read end; where they ran on to the end of the
+ * bytes at hand (P, the device's at OFF), the next chunk reads on. */
+static void uidlist_read_to(struct remnants *r, const struct uidlist_scan *u,
+			    const uint8_t *p, uint64_t off)
+{
+	r->uidlist_open = 0;
+	if (!u->last)
+		return;
+	r->last_uidlist_end = off + (uint64_t)(u->last - p);
+	if ((size_t)(u->end - u->last) < MAILDIR_UIDLIST_LINE) {
+		r->uidlist_open = 1;
+		memcpy(r->uidlist_guid, u->guid, 16);
+	}
 }
 
 /* A dovecot-uidlist (a file, so it starts a block) at OFF: its folder's
- * GUID and the names of the files it held, with their S= and W=, read on
+ * GUID and the names of the files it held, with their sizes, read on
  * while its lines keep their shape: its zero tail, or another file's
  * block after a block boundary, ends them. A start inside lines read
- * already is none (a real uidlist holds no other), so each byte is read
- * once however the lines are laid out. */
+ * already is none (a real uidlist holds no other), and no line is looked
+ * at past MAILDIR_UIDLIST_LINE bytes, so that hostile bytes cannot make
+ * the pass read one byte many times. */
 static void scan_uidlist(struct remnants *r, const uint8_t *p, size_t avail, uint64_t off)
 {
-	struct uidlist_scan u = { r, { 0 }, NULL };
+	struct uidlist_scan u = { r, { 0 }, p + avail, NULL };
 
 	if (off < r->last_uidlist_end || maildir_uidlist_guid(p, avail, u.guid) < 0)
 		return;
 	maildir_uidlist_names(p, avail, keep_folder_file, &u);
-	if (u.last)
-		r->last_uidlist_end = off + (uint64_t)((const uint8_t *)u.last - p);
+	uidlist_read_to(r, &u, p, off);
+}
+
+/* The lines of a uidlist that ran on past the last chunk, at the start
+ * of this one (P, the device's at BASE, AVAIL bytes). */
+static void read_on_uidlist(struct remnants *r, const uint8_t *p, size_t avail, uint64_t base)
+{
+	struct uidlist_scan u = { r, { 0 }, p + avail, NULL };
+	uint64_t at = r->last_uidlist_end - base;
+
+	r->uidlist_open = 0;
+	if (r->last_uidlist_end < base || at >= avail)
+		return;
+	memcpy(u.guid, r->uidlist_guid, 16);
+	maildir_uidlist_lines(p + at, avail - (size_t)at, keep_folder_file, &u);
+	uidlist_read_to(r, &u, p, base);
 }
 
 static void keep_leaf(struct remnants *r, uint64_t off)
@@ -425,6 +459,8 @@ static void keep_leaf(struct remnants *r, uint64_t off)
 static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t avail,
 		       uint64_t base)
 {
+	if (r->uidlist_open)
+		read_on_uidlist(r, p, avail, base);
 	for (size_t i = 0; i < len; i += 512) {
 		const uint8_t *q = p + i;
 		uint64_t off = base + i;

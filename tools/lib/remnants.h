@@ -90,6 +90,8 @@ struct remnants {
 	size_t nstarts, starts_cap, starts_dropped;
 	uint64_t last_header_end;
 	uint64_t last_uidlist_end;	/* where the last uidlist's lines ended */
+	int uidlist_open;		/* ...at the end of a chunk: read on */
+	uint8_t uidlist_guid[16];	/* that uidlist's folder */
 	uint64_t last_index_end;	/* where the last list index read ended */
 	/* Byte offsets, ascending, where text that is no header block starts
 	 * after a block holding a NUL (a gap, another file's tail): where a
