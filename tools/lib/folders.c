@@ -57,17 +57,19 @@ static int cmp_file(const void *a, const void *b)
 	return memcmp(x->guid, y->guid, 16);
 }
 
-/* Sort the files, and drop repeats. */
-static void sort_files(struct folders *f)
+/* Sort the N elements of SIZE bytes at V by CMP and drop repeats.
+ * Returns how many are left. */
+static size_t sort_unique(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
+	char *p = v;
 	size_t k = 0;
 
-	if (f->nfiles)
-		qsort(f->files, f->nfiles, sizeof(*f->files), cmp_file);
-	for (size_t i = 0; i < f->nfiles; i++)
-		if (!k || cmp_file(&f->files[i], &f->files[k - 1]))
-			f->files[k++] = f->files[i];
-	f->nfiles = k;
+	if (n)
+		qsort(v, n, size, cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || cmp(p + i * size, p + (k - 1) * size))
+			memmove(p + k++ * size, p + i * size, size);
+	return k;
 }
 
 int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len,
@@ -77,7 +79,7 @@ int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name
 	 * names again: at the cap, drop the repeats first, and go on while
 	 * that frees a quarter of it. */
 	if (f->max && f->nfiles >= f->max && !f->full) {
-		sort_files(f);
+		f->nfiles = sort_unique(f->files, f->nfiles, sizeof(*f->files), cmp_file);
 		f->full = f->nfiles >= f->max - f->max / 4;
 	}
 	if (f->max && f->nfiles >= f->max) {
@@ -108,16 +110,9 @@ static int cmp_pair(const void *a, const void *b)
 
 void folders_sort(struct folders *f)
 {
-	size_t k = 0;
-
 	sort_names = f->names;
-	if (f->n)
-		qsort(f->v, f->n, sizeof(*f->v), cmp_pair);
-	for (size_t i = 0; i < f->n; i++)
-		if (!k || cmp_pair(&f->v[i], &f->v[k - 1]))
-			f->v[k++] = f->v[i];
-	f->n = k;
-	sort_files(f);
+	f->n = sort_unique(f->v, f->n, sizeof(*f->v), cmp_pair);
+	f->nfiles = sort_unique(f->files, f->nfiles, sizeof(*f->files), cmp_file);
 }
 
 size_t folders_find(const struct folders *f, const uint8_t guid[16])
