@@ -9,9 +9,11 @@
 # rows equal carve's placed rows; run again, it counts them as already
 # there, and a conflict in its row. Malformed maps, and one that leaves a
 # user without an owner, restore nothing (exit 100). After an XFS reformat,
-# where the domains' names are lost, carve's lost-ID/USER/Maildir mail (one
-# lost-ID per domain) is restored at STORE/lost-ID/USER/Maildir, every
-# placed message of it, and restore says so. verify's rows count every
+# where the domains' directories are lost, carve names them by their
+# users' Delivered-To, and restore puts every placed message at
+# STORE/DOMAIN/USER/Maildir; where no name could be told (a tree sent with
+# lost-ID/USER/Maildir paths), at STORE/lost-ID/USER/Maildir, one lost-ID
+# per domain, and restore says so. verify's rows count every
 # message of the bag as verified under its user and folder, and a file
 # changed in the bag as failed in its own row.
 set -eu
@@ -207,14 +209,43 @@ python3 where.py carve carve3.json "$bag3/lifeboat-manifest.tsv" orphaned || fai
 grep -q '	placed-inferred	' "$bag3/lifeboat-manifest.tsv" || fail "no placed-inferred message"
 "$LIFEBOAT" restore "$bag3" --to store3 --owner 1999:1999 --json >restore3.json 2>restore3.err ||
 	fail "restore of the XFS disk exited $?: $(cat restore3.err)"
-grep -q "domain above some users was lost" restore3.err || fail "restore did not say: $(cat restore3.err)"
-bob3=$(cd store3 && echo lost-*/bob)
-[ -d "store3/$bob3/Maildir/cur" ] && [ "$(owners "store3/$bob3")" = "1999:1999 " ] ||
-	fail "bob's mail is not at store3/lost-ID/bob/Maildir: $(ls store3)"
-# The lab's two domains: two lost-IDs, bob's and erin's apart.
-[ "$(ls store3 | grep -c '^lost-[0-9]*$')" = 2 ] && [ ! -d "store3/${bob3%/bob}/erin" ] ||
-	fail "the users of the two domains are not under two lost-IDs: $(cd store3 && echo */*)"
+grep -q "carve: lost-[0-9]* is example.com: the Delivered-To of" send3.log &&
+	grep -q "carve: lost-[0-9]* is example.org: the Delivered-To of" send3.log ||
+	fail "carve did not name the lab's two domains: $(cat send3.log)"
+# The lab's two domains, named: bob's and erin's apart, no lost-ID left.
+[ -d store3/example.com/bob/Maildir/cur ] && [ "$(owners store3/example.com/bob)" = "1999:1999 " ] &&
+	[ -d store3/example.org/erin/Maildir ] && [ ! -d store3/example.com/erin ] ||
+	fail "bob's and erin's mail is not at store3/DOMAIN/USER/Maildir: $(cd store3 && echo */*)"
+if ls store3 | grep -q '^lost-'; then fail "a lost-ID in store3: $(ls store3)"; fi
 (cd store3 && find . -type f -printf '%P\n') >files3
 python3 where.py restore restore3.json carve3.json "$bag3/lifeboat-manifest.tsv" files3 ||
 	fail "the per-user counts of the XFS restore do not match the store"
+
+# Where carve could not name a domain, its mail comes as
+# lost-ID/USER/Maildir: two messages of the XFS bag under two lost-IDs,
+# in a tree of our own, sent and restored.
+mkdir -p lost/.lifeboat
+python3 - "$bag3" <<'PY' || fail "making the lost-ID tree"
+import os, sys
+bag = sys.argv[1]
+rows = [l.rstrip("\n").split("\t") for l in open(f"{bag}/lifeboat-manifest.tsv") if not l.startswith("#")]
+with open("lost/.lifeboat/manifest.tsv", "w") as m:
+    m.write("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n")
+    for dom, lost in (("example.com/bob/", "lost-77/bob/"), ("example.org/erin/", "lost-78/erin/")):
+        r = next(r for r in rows if r[-1].startswith(dom) and r[3] == "placed-inferred")
+        path = lost + r[-1][len(dom):]
+        os.makedirs(os.path.dirname(f"lost/{path}"), exist_ok=True)
+        os.link(f"{bag}/data/{r[-1]}", f"lost/{path}")
+        m.write("\t".join(r[:3] + ["placed-suffix"] + r[4:8] + [path]) + "\n")
+    m.write("# complete\n")
+PY
+"$LIFEBOAT" send lost --to "127.0.0.1:$rport" --tls site/alpha --job lost >send4.log 2>&1 ||
+	fail "send of the lost-ID tree: $(cat send4.log)"
+"$LIFEBOAT" restore recv/alpha/lost --to store4 --owner 1999:1999 >restore4.txt 2>restore4.err ||
+	fail "restore of the lost-ID tree exited $?: $(cat restore4.err)"
+grep -q "domain above some users was lost" restore4.err || fail "restore did not say: $(cat restore4.err)"
+[ -d store4/lost-77/bob/Maildir/cur ] || [ -d store4/lost-77/bob/Maildir/new ] ||
+	fail "bob's mail is not at store4/lost-77/bob/Maildir: $(cd store4 && echo */*)"
+[ -d store4/lost-78/erin/Maildir ] && [ ! -d store4/lost-77/erin ] ||
+	fail "the users of the two domains are not under two lost-IDs: $(cd store4 && echo */*)"
 echo ok

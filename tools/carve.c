@@ -3,6 +3,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "lib/inuse.h"
 #include "lib/json.h"
 #include "lib/summary.h"
+#include "lib/mail.h"
 #include "lib/maildir.h"
 #include "lib/outtree.h"
 #include "lib/remnants.h"
@@ -126,6 +128,14 @@ struct carve_run {
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
 	int lost_ids;		/* some paths start at a lost-ID directory */
+	/* Lost directories above users named by their mail (learn_domains). */
+	struct lost_domain {
+		uint64_t vol, dir;
+		char name[256];
+		unsigned votes, with;
+		int twice;
+	} *domains;
+	size_t ndomains, ndomains_cap;
 	/* Maildir++ folder directories and their GUIDs (learn_folder_names),
 	 * sorted by (vol, dir). */
 	struct folder_dir {
@@ -929,12 +939,48 @@ static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint
 }
 
 /*
+ * The path of the directory of the file named by N, as far up as it
+ * survives, into DIR (CAP bytes); W says where it starts. Where the top is
+ * gone and the path does not reach a user's Maildir, lost directory names
+ * are told from what the directories hold (fill_maildir_name) if that
+ * reaches one. Returns what dirtree_path_filled() returns, -1 for a file
+ * with no directory.
+ */
+static int dir_path(struct carve_run *c, const struct dirtree *t, const struct dirtree_node *n,
+		    char *dir, size_t cap, struct dirtree_walk *w)
+{
+	struct fill_ctx f = { c, dirtree_name(t, n) };
+	struct dirtree_walk filled = { fill_maildir_name, &f, 0, 0 };
+	char more[3072];
+	int top = n->dir ? dirtree_path_filled(t, n->vol, n->dir, dir, cap, w) : -1;
+
+	if (top < 0)
+		dir[0] = 0;
+	if (top == 0 && !has_user_dir(dir) &&
+	    dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), &filled) >= 0 &&
+	    has_user_dir(more) && strlen(more) < cap) {
+		memcpy(dir, more, strlen(more) + 1);
+		*w = filled;
+	}
+	return top;
+}
+
+/* The name learn_domains() gave lost directory DIR of volume VOL, or NULL. */
+static const char *lost_domain_name(const struct carve_run *c, uint64_t vol, uint64_t dir)
+{
+	for (size_t i = 0; i < c->ndomains; i++)
+		if (c->domains[i].vol == vol && c->domains[i].dir == dir && c->domains[i].name[0])
+			return c->domains[i].name;
+	return NULL;
+}
+
+/*
  * Where the message named by N goes, and how it is placed: its old path;
  * or, with the top of the tree gone, the suffix that still names the user
  * and folder ("placed-inferred" when a lost directory name in it was
- * told from what the directory holds); or orphans/ with what survives. A
- * file of the filesystem made by the format (CURRENT) goes apart, under
- * current/.
+ * told from what the directory holds, or a lost domain's from the mail
+ * delivered to its users); or orphans/ with what survives. A file of the
+ * filesystem made by the format (CURRENT) goes apart, under current/.
  *
  * Where the top is gone, the directory whose name is lost is called
  * lost-ID after its old inode number: two users of one name in two
@@ -945,11 +991,10 @@ static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint
 static const char *name_path(struct carve_run *c, const struct dirtree *t,
 			     const struct dirtree_node *n, int current, char *path, size_t cap)
 {
-	const char *name = dirtree_name(t, n);
-	struct fill_ctx f = { c, name };
-	struct dirtree_walk w = { 0 }, filled = { fill_maildir_name, &f, 0, 0 };
-	char dir[3072], more[3072];
-	int top = n->dir ? dirtree_path_filled(t, n->vol, n->dir, dir, sizeof(dir), &w) : -1;
+	const char *name = dirtree_name(t, n), *domain;
+	struct dirtree_walk w = { 0 };
+	char dir[3072];
+	int top = dir_path(c, t, n, dir, sizeof(dir), &w);
 
 	if (top == -ELOOP)
 		c->n.loops++;
@@ -960,19 +1005,17 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 		snprintf(path, cap, "current/%s/%s", top >= 0 && dir[0] ? dir : "unknown", name);
 		return "current";
 	}
-	if (top == 0 && !has_user_dir(dir) &&
-	    dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), &filled) >= 0 &&
-	    has_user_dir(more)) {
-		memcpy(dir, more, sizeof(dir));
-		w = filled;
+	if (top == 1) {
+		snprintf(path, cap, "%s/%s", dir, name);
+		return "placed";
 	}
-	if (top == 1 || (top == 0 && has_user_dir(dir))) {
-		/* The whole path, or enough of it to name the user and the
-		 * folder ("example.com/alice/Maildir/.Sent/cur" when the
-		 * directories above were overwritten). */
-		if (top == 1) {
-			snprintf(path, cap, "%s/%s", dir, name);
-			return "placed";
+	if (top == 0 && has_user_dir(dir)) {
+		/* Enough of the path to name the user and the folder
+		 * ("example.com/alice/Maildir/.Sent/cur" when the directories
+		 * above were overwritten). */
+		if ((domain = lost_domain_name(c, n->vol, w.top))) {
+			snprintf(path, cap, "%s/%s/%s", domain, dir, name);
+			return "placed-inferred";
 		}
 		snprintf(path, cap, "lost-%llu/%s/%s", (unsigned long long)w.top, dir, name);
 		c->lost_ids = 1;
@@ -984,6 +1027,103 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 	else
 		snprintf(path, cap, "orphans/names/%s", name);
 	return "orphan";
+}
+
+/* How many messages of one lost directory learn_domains() reads at most,
+ * and how many delivered to their own user are enough. */
+#define DOMAIN_READS 1024
+#define DOMAIN_SAMPLES 64
+
+/*
+ * Name the lost directories right above users' Maildirs (a domain's,
+ * whose entry went with its parent: after an XFS reformat, the first inode
+ * chunk held them) by the mail delivered to those users: the topmost
+ * Delivered-To of a message in USER/Maildir is USER@DOMAIN, the MTA's
+ * record of where it delivered. A directory is named DOMAIN when at least
+ * 3 of the messages read there (through their inodes, until
+ * DOMAIN_SAMPLES were delivered to their own user, or DOMAIN_READS) say
+ * so, and 9 in 10 of those delivered to their own USER at
+ * any domain (mail for an alias, or a copy that came with a Delivered-To
+ * of its own, says nothing); a domain two directories would get names
+ * neither. Else it stays lost-ID.
+ */
+static void learn_domains(struct carve_run *c)
+{
+	struct tally { uint64_t vol, dir; char name[256]; unsigned n; } *v = NULL;
+	struct lost_dir { uint64_t vol, dir; unsigned read, with; } *seen = NULL;
+	size_t nv = 0, vcap = 0, nseen = 0, seencap = 0;
+	const struct dirtree *t = &c->r.tree;
+
+	for (size_t i = 0; i < c->names->n; i++) {
+		const struct dirtree_node *n = c->names->v[i].n;
+		struct dirtree_walk w = { 0 };
+		char dir[3072], local[256], domain[256];
+		uint8_t head[4096];
+		size_t k, ulen = 0, hdr;
+		ssize_t len;
+
+		if (i && n->vol == c->names->v[i - 1].n->vol && n->ino == c->names->v[i - 1].n->ino)
+			continue;	/* one read an inode */
+		if (dir_path(c, t, n, dir, sizeof(dir), &w) != 0 || !has_user_dir(dir))
+			continue;
+		ulen = strcspn(dir, "/");
+		if (strncmp(dir + ulen, "/Maildir", 8) || (dir[ulen + 8] && dir[ulen + 8] != '/'))
+			continue;	/* the lost directory is not right above the user */
+		for (k = 0; k < nseen && (seen[k].vol != n->vol || seen[k].dir != w.top); k++)
+			;
+		if (k == nseen) {
+			if (ARRAY_GROW(seen, nseen, seencap) < 0)
+				lb_die(EXIT_SYSTEM, "out of memory");
+			seen[nseen++] = (struct lost_dir){ n->vol, w.top, 0, 0 };
+		}
+		if (seen[k].read >= DOMAIN_READS || seen[k].with >= DOMAIN_SAMPLES)
+			continue;
+		seen[k].read++;
+		if ((len = read_file_start(c, n->vol, n->ino, head, sizeof(head))) <= 0 ||
+		    !(hdr = mail_header_block(head, head + len)) ||
+		    mail_delivered_to(head, head + hdr, local, domain, sizeof(domain)) < 0)
+			continue;
+		if (strlen(local) != ulen || strncasecmp(local, dir, ulen))
+			continue;	/* delivered to another address (an alias) */
+		seen[k].with++;
+		for (k = 0; k < nv && (v[k].vol != n->vol || v[k].dir != w.top ||
+				       strcmp(v[k].name, domain)); k++)
+			;
+		if (k == nv) {
+			if (ARRAY_GROW(v, nv, vcap) < 0)
+				lb_die(EXIT_SYSTEM, "out of memory");
+			v[nv] = (struct tally){ n->vol, w.top, "", 0 };
+			memcpy(v[nv++].name, domain, strlen(domain) + 1);
+		}
+		v[k].n++;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		size_t k;
+
+		for (k = 0; seen[k].vol != v[i].vol || seen[k].dir != v[i].dir; k++)
+			;
+		if (v[i].n < 3 || v[i].n * 10 < seen[k].with * 9)
+			continue;
+		if (ARRAY_GROW(c->domains, c->ndomains, c->ndomains_cap) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		c->domains[c->ndomains] = (struct lost_domain){ v[i].vol, v[i].dir, "", v[i].n,
+								 seen[k].with, 0 };
+		memcpy(c->domains[c->ndomains++].name, v[i].name, strlen(v[i].name) + 1);
+	}
+	/* A domain named twice names neither: which is it? */
+	for (size_t i = 0; i < c->ndomains; i++)
+		for (size_t j = i + 1; j < c->ndomains; j++)
+			if (!strcmp(c->domains[i].name, c->domains[j].name))
+				c->domains[i].twice = c->domains[j].twice = 1;
+	for (size_t i = 0; i < c->ndomains; i++)
+		if (c->domains[i].twice)
+			c->domains[i].name[0] = 0;
+		else
+			lb_warn("carve: lost-%llu is %s: the Delivered-To of %u of the %u messages "
+				"read there delivered to their own user", (unsigned long long)c->domains[i].dir,
+				c->domains[i].name, c->domains[i].votes, c->domains[i].with);
+	free(v);
+	free(seen);
 }
 
 /* Put a file read through its inode back at its name's path. Returns 1
@@ -1057,6 +1197,7 @@ static void place_through_inodes(struct carve_run *c)
 	dirtree_each(&c->r.tree, collect_named, c);
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
+	learn_domains(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
 	for (int i = 0; c->reformatted && !strcmp(c->r.now.type, "xfs") && i < c->r.nxfs; i++)
@@ -1737,6 +1878,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->claimed);
 	free(c->by_size);
 	free(c->folder_dirs);
+	free(c->domains);
 	free(c->held);
 	inuse_close(c->inuse);
 	free(names.v);

@@ -80,7 +80,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	hdr = mail_header_block(data, data + size);
 	if (hdr) {
+		char domain[256];
+
 		mail_header_field(data, data + hdr, "Content-Type", 0, value, sizeof(value));
+		if (mail_delivered_to(data, data + hdr, value, domain, sizeof(domain)) == 0)
+			names += strlen(value) + strlen(domain);
 		dkim_check_body(data, size, hdr);
 	}
 	maildir_name_parse((const char *)data, size, &mn);

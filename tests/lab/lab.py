@@ -71,10 +71,12 @@ class Material:
         return os.path.basename(p), open(p, "rb").read()
 
 
-def new_message(mat, rng, n, first, big=False, body_size=None):
+def new_message(mat, rng, n, first, big=False, body_size=None, rcpt=None):
     """A message of real text with real attachments. FIRST is the header
     it must start with. With BODY_SIZE: a single text part of about that
-    size, and no attachment."""
+    size, and no attachment. RCPT: the address it is delivered to, which
+    the MTA records under its Return-Path as Postfix's pipe(8) does with
+    flags=DR in front of dovecot-lda."""
     m = email.message.EmailMessage(policy=email.policy.SMTP.clone(linesep="\n"))
     sender = f"{rng.choice(['ann', 'joe', 'lists', 'noreply'])}@{rng.choice(['debian.org', 'python.org', 'example.net'])}"
     when = 1262304000 + rng.randrange(15 * 365 * 86400)
@@ -91,7 +93,8 @@ def new_message(mat, rng, n, first, big=False, body_size=None):
         headers = {"Received": f"from mx.example.net by mail.example.com; {email.utils.formatdate(when)}",
                    **headers}
     elif first == "Return-Path":
-        headers = {"Return-Path": f"<{sender}>", **headers}
+        headers = {"Return-Path": f"<{sender}>", **({"Delivered-To": rcpt} if rcpt else {}),
+                   **headers}
     elif first in headers:
         headers = {first: headers[first], **{k: v for k, v in headers.items() if k != first}}
     for k, v in headers.items():
@@ -375,10 +378,13 @@ def fill_store(root, fs, rng, mat, key, nmsg, big_folder, on_disk):
     def make(i, big=False, size=None):
         first = rng.choice(["From", "Content-Type", "Return-Path", "Received", "X-Mailer",
                             "Date", "Subject"])
+        domain, user = USERS[i % len(USERS)]
+        rcpt = f"{user}@{domain}"
         if size:
-            return pad_to(new_message(mat, rng, i, first, body_size=max(64, size - 2048)), size)
+            return pad_to(new_message(mat, rng, i, first, body_size=max(64, size - 2048),
+                                      rcpt=rcpt), size)
         raw = rng.choice(mat.samples) if i % 7 == 3 and not big else \
-            new_message(mat, rng, i, first, big)
+            new_message(mat, rng, i, first, big, rcpt=rcpt)
         if rng.random() < 0.3:
             raw = dkim_sign(raw, key, rng.choice([(b"relaxed", b"relaxed"),
                                                   (b"simple", b"simple"),

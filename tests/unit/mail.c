@@ -1,4 +1,5 @@
-/* mail.c - data-driven test of mail_header_block and mail_date_parse (tests/unit/mail.data). */
+/* mail.c - data-driven test of mail_header_block (tests/unit/mail.data), mail_date_parse and mail_delivered_to. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,40 @@ static int check_dates(void)
 	if (mail_date_parse("yesterday", &t) == 0) {
 		printf("FAIL date 'yesterday' accepted\n");
 		bad++;
+	}
+	return bad;
+}
+
+/* The topmost Delivered-To's address, split; anything but one plain
+ * address with a host name is none. */
+static int check_delivered_to(void)
+{
+	static const struct { const char *hdr, *local, *domain; } cases[] = {
+		{ "Return-Path: <a@x.org>\nDelivered-To: Alice@Example.COM\nDelivered-To: b@evil.org\n",
+		  "Alice", "example.com" },
+		{ "Delivered-To: <bob+lists@mail.example.org> \n", "bob", "mail.example.org" },
+		{ "Delivered-To:\n alice@example.com\n", "alice", "example.com" },
+		{ "Delivered-To: alice@localhost\n", NULL, NULL },
+		{ "Delivered-To: alice@../etc\n", NULL, NULL },
+		{ "Delivered-To: alice@example..com\n", NULL, NULL },
+		{ "Delivered-To: alice@ex/ample.com\n", NULL, NULL },
+		{ "Delivered-To: a@example.com b@example.com\n", NULL, NULL },
+		{ "Delivered-To: @example.com\n", NULL, NULL },
+		{ "To: alice@example.com\n", NULL, NULL },
+	};
+	char local[256], domain[256];
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const uint8_t *h = (const uint8_t *)cases[i].hdr;
+		int r = mail_delivered_to(h, h + strlen(cases[i].hdr), local, domain, sizeof(local));
+
+		if (cases[i].local ? r || strcmp(local, cases[i].local) || strcmp(domain, cases[i].domain)
+				   : r != -ENOENT) {
+			printf("FAIL Delivered-To case %zu: %d '%s' '%s'\n", i, r, r ? "" : local,
+			       r ? "" : domain);
+			bad++;
+		}
 	}
 	return bad;
 }
@@ -74,6 +109,7 @@ int main(int argc, char **argv)
 	}
 	fclose(f);
 	bad += check_dates();
+	bad += check_delivered_to();
 	printf("%d cases, %d failed\n", n, bad);
 	return bad != 0;
 }

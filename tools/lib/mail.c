@@ -1,4 +1,5 @@
 /* mail.c - recognise RFC 5322 header blocks in raw bytes and read their fields. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,5 +201,42 @@ int mail_date_parse(const char *s, int64_t *out)
 		t -= sign * ((z / 100) * 3600 + (z % 100) * 60);
 	}
 	*out = t;
+	return 0;
+}
+
+int mail_delivered_to(const uint8_t *hdr, const uint8_t *hdr_end, char *local, char *domain,
+		      size_t cap)
+{
+	char v[512], *p = v, *at, *end, *plus;
+	int dots = 0;
+
+	if (mail_header_field(hdr, hdr_end, "Delivered-To", 0, v, sizeof(v)) < 0)
+		return -ENOENT;
+	if (*p == '<')
+		p++;
+	end = p + strcspn(p, "> \t\r\n");
+	if (*end && *end != '>' && end[strspn(end, " \t\r\n")])
+		return -ENOENT;	/* more than one address */
+	*end = 0;
+	if (!(at = strchr(p, '@')) || at == p || strchr(at + 1, '@'))
+		return -ENOENT;
+	*at = 0;
+	if ((plus = strchr(p, '+')))
+		*plus = 0;
+	/* A host name: labels of letters, digits and '-', dots between. */
+	for (char *d = at + 1; *d; d++) {
+		if (*d == '.') {
+			if (d == at + 1 || d[-1] == '.' || !d[1])
+				return -ENOENT;
+			dots++;
+		} else if (!isalnum((unsigned char)*d) && *d != '-') {
+			return -ENOENT;
+		}
+		*d = (char)tolower((unsigned char)*d);
+	}
+	if (!dots || !*p || strlen(p) >= cap || strlen(at + 1) >= cap)
+		return -ENOENT;
+	memcpy(local, p, strlen(p) + 1);
+	memcpy(domain, at + 1, strlen(at + 1) + 1);
 	return 0;
 }

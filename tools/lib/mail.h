@@ -34,6 +34,18 @@ ssize_t mail_header_field(const uint8_t *hdr, const uint8_t *hdr_end, const char
 			  int index, char *buf, size_t cap);
 
 /*
+ * The address in the topmost Delivered-To field of the header block
+ * [HDR, HDR_END): the one the receiving server's MTA put there last
+ * (Postfix, Dovecot's LMTP). Its local part, without a "+extension",
+ * goes into LOCAL and its domain, lowercased, into DOMAIN (CAP bytes
+ * each). Returns 0, or -ENOENT when there is none, or it is no plain
+ * "local@domain" whose domain is a host name with a dot (letters,
+ * digits and '-' in labels).
+ */
+int mail_delivered_to(const uint8_t *hdr, const uint8_t *hdr_end, char *local, char *domain,
+		      size_t cap);
+
+/*
  * Parse an RFC 5322 date ("Mon, 23 Nov 2026 23:35:22 +0000", the day name
  * and seconds optional, obsolete two-digit years accepted) into Unix
  * seconds. Returns 0 or -EINVAL.
