@@ -711,9 +711,10 @@ static void learn_root_name(struct carve_run *c)
 		snprintf(c->root_name, sizeof(c->root_name), "%s", r.name[0]);
 }
 
-/* Read the start of regular file INO of volume VOL through its inode. */
+/* Read the start of regular file INO of volume VOL through its inode; its
+ * size into *SIZE, and whether it is the new filesystem's into *CURRENT. */
 static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
-			       uint8_t *buf, size_t cap)
+			       uint8_t *buf, size_t cap, uint64_t *size_out, int *current_out)
 {
 	uint64_t size;
 	int64_t mtime;
@@ -723,6 +724,8 @@ static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
 				      : xfs_file(c, vol, ino, &size, &mtime, &current);
 	if (nr <= 0)
 		return -ENOENT;
+	*size_out = size;
+	*current_out = current;
 	if (size < cap)
 		cap = (size_t)size;
 	if (file_ranges[0].len < cap)
@@ -753,14 +756,17 @@ static void vote_folder_guid(const struct dirtree *t, const struct dirtree_node 
 	const char *name = dirtree_name(t, n);
 	const uint8_t *g;
 	uint8_t head[512], guid[16];
+	uint64_t size;
 	ssize_t len;
+	int current;
 
 	if (n->is_dir)
 		return;
 	/* Only folders whose own entry is lost need the read. */
 	if (!strcmp(name, "dovecot-uidlist")) {
 		if (!dirtree_name_of(t, n->vol, n->dir) &&
-		    (len = read_file_start(c, n->vol, n->ino, head, sizeof(head))) > 0 &&
+		    (len = read_file_start(c, n->vol, n->ino, head, sizeof(head), &size,
+					   &current)) > 0 &&
 		    maildir_uidlist_guid(head, (size_t)len, guid) == 0)
 			add_folder_vote(c, n->vol, n->dir, guid);
 		return;
@@ -1033,6 +1039,9 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
  * and how many delivered to their own user are enough. */
 #define DOMAIN_READS 1024
 #define DOMAIN_SAMPLES 64
+/* How much of a message is read for its header block (mail that passed
+ * many relays has headers of 10 KiB and more). */
+#define DOMAIN_HEADER (64u << 10)
 
 /*
  * Name the lost directories right above users' Maildirs (a domain's,
@@ -1054,16 +1063,24 @@ static void learn_domains(struct carve_run *c)
 	size_t nv = 0, vcap = 0, nseen = 0, seencap = 0;
 	const struct dirtree *t = &c->r.tree;
 
+	uint8_t *head = malloc(DOMAIN_HEADER);
+
+	if (!head)
+		lb_die(EXIT_SYSTEM, "out of memory");
 	for (size_t i = 0; i < c->names->n; i++) {
-		const struct dirtree_node *n = c->names->v[i].n;
+		const struct named *nm = &c->names->v[i];
+		const struct dirtree_node *n = nm->n;
 		struct dirtree_walk w = { 0 };
 		char dir[3072], local[256], domain[256];
-		uint8_t head[4096];
 		size_t k, ulen = 0, hdr;
+		uint64_t size;
 		ssize_t len;
+		int current;
 
 		if (i && n->vol == c->names->v[i - 1].n->vol && n->ino == c->names->v[i - 1].n->ino)
 			continue;	/* one read an inode */
+		if (nm->deleted)
+			continue;
 		if (dir_path(c, t, n, dir, sizeof(dir), &w) != 0 || !has_user_dir(dir))
 			continue;
 		ulen = strcspn(dir, "/");
@@ -1079,9 +1096,14 @@ static void learn_domains(struct carve_run *c)
 		if (seen[k].read >= DOMAIN_READS || seen[k].with >= DOMAIN_SAMPLES)
 			continue;
 		seen[k].read++;
-		if ((len = read_file_start(c, n->vol, n->ino, head, sizeof(head))) <= 0 ||
+		/* The inode must still be this name's file: the old
+		 * filesystem's, of the name's S= size. */
+		if ((len = read_file_start(c, n->vol, n->ino, head, DOMAIN_HEADER, &size,
+					   &current)) <= 0 || current ||
+		    (nm->mn.size >= 0 && size != (uint64_t)nm->mn.size) ||
 		    !(hdr = mail_header_block(head, head + len)) ||
-		    mail_delivered_to(head, head + hdr, local, domain, sizeof(domain)) < 0)
+		    mail_delivered_to(head, head + hdr, local, domain, sizeof(domain)) < 0 ||
+		    !strncmp(domain, "lost-", 5))
 			continue;
 		if (strlen(local) != ulen || strncasecmp(local, dir, ulen))
 			continue;	/* delivered to another address (an alias) */
@@ -1124,6 +1146,7 @@ static void learn_domains(struct carve_run *c)
 				c->domains[i].name, c->domains[i].votes, c->domains[i].with);
 	free(v);
 	free(seen);
+	free(head);
 }
 
 /* Put a file read through its inode back at its name's path. Returns 1

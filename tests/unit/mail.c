@@ -44,6 +44,12 @@ static int check_delivered_to(void)
 		{ "Delivered-To: alice@ex/ample.com\n", NULL, NULL },
 		{ "Delivered-To: a@example.com b@example.com\n", NULL, NULL },
 		{ "Delivered-To: @example.com\n", NULL, NULL },
+		{ "Delivered-To: a@.lifeboat\n", NULL, NULL },
+		{ "Delivered-To: a@example.com.\n", NULL, NULL },
+		{ "Delivered-To: a@b@example.com\n", NULL, NULL },
+		{ "Delivered-To: <a@one.example> b@evil.example\n", NULL, NULL },
+		{ "Delivered-To: a@one.example>junk\n", NULL, NULL },
+		{ "Delivered-To: <a@one.example>  \n", "a", "one.example" },
 		{ "To: alice@example.com\n", NULL, NULL },
 	};
 	char local[256], domain[256];

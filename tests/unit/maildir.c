@@ -192,6 +192,17 @@ static int check_uidlist_folders(void)
 		bad++;
 	}
 	folders_free(&f);
+	/* Of two copies of one name, the one that knows its W stays,
+	 * whichever came first. */
+	folders_init(&f, 0);
+	folders_add_file(&f, ga, "s", 1, 10, -1);
+	folders_add_file(&f, ga, "s", 1, 10, 12);
+	folders_sort(&f);
+	if (f.nfiles != 1 || f.files[0].vsize != 12) {
+		printf("FAIL the copy with its W= was dropped (%zu files)\n", f.nfiles);
+		bad++;
+	}
+	folders_free(&f);
 	return bad;
 }
 

@@ -215,8 +215,8 @@ int mail_delivered_to(const uint8_t *hdr, const uint8_t *hdr_end, char *local, c
 	if (*p == '<')
 		p++;
 	end = p + strcspn(p, "> \t\r\n");
-	if (*end && *end != '>' && end[strspn(end, " \t\r\n")])
-		return -ENOENT;	/* more than one address */
+	if (*end && (end + (*end == '>'))[strspn(end + (*end == '>'), " \t\r\n")])
+		return -ENOENT;	/* more than one address, or more after it */
 	*end = 0;
 	if (!(at = strchr(p, '@')) || at == p || strchr(at + 1, '@'))
 		return -ENOENT;

@@ -237,30 +237,6 @@ static int cmp_rec(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Read the "list" header: { u32 id, name NUL } after a flag byte. */
-static int list_names(const uint8_t *d, size_t size, struct list_name **out, size_t *n)
-{
-	size_t cap = size / 5 + 1, k = 0;
-	struct list_name *v = malloc(cap * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t pos = 1; pos + 5 <= size && k < cap; ) {
-		uint32_t id = get_le32(d + pos);
-		const uint8_t *nul = memchr(d + pos + 4, 0, size - pos - 4);
-
-		if (!id || !nul)
-			break;
-		v[k].id = id;
-		v[k++].name = (const char *)d + pos + 4;
-		pos = (size_t)(nul - d) + 1;
-	}
-	qsort(v, k, sizeof(*v), cmp_name);
-	*out = v;
-	*n = k;
-	return 0;
-}
-
 /* One level of a folder name as Dovecot keeps it, usable in a Maildir++
  * directory name: printable ASCII (mUTF-7 is), no '/' or '.'. */
 static int level_ok(const char *s)
@@ -275,6 +251,35 @@ static int level_ok(const char *s)
 	return 1;
 }
 
+/* Read the "list" header: { u32 id, name NUL } after a flag byte. */
+static int list_names(const uint8_t *d, size_t size, struct list_name **out, size_t *n)
+{
+	size_t cap = size / 5 + 1, k = 0;
+	struct list_name *v = malloc(cap * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t pos = 1; pos + 5 <= size && k < cap; ) {
+		uint32_t id = get_le32(d + pos);
+		const uint8_t *nul = memchr(d + pos + 4, 0, size - pos - 4);
+
+		if (!id || !nul)
+			break;
+		/* A name no folder can have is left out, so that a record
+		 * that uses it names nothing; each is checked once here, not
+		 * at every level of every record below it. */
+		if (level_ok((const char *)d + pos + 4)) {
+			v[k].id = id;
+			v[k++].name = (const char *)d + pos + 4;
+		}
+		pos = (size_t)(nul - d) + 1;
+	}
+	qsort(v, k, sizeof(*v), cmp_name);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 /* The Maildir++ directory of record R: ".A.B", from the root down. */
 static int folder_dir(const struct list_rec *recs, size_t nrec, const struct list_name *names,
 		      size_t nnames, const struct list_rec *r, char *out, size_t cap)
@@ -287,8 +292,7 @@ static int folder_dir(const struct list_rec *recs, size_t nrec, const struct lis
 		struct list_rec rkey = { .uid = r->parent };
 
 		if (nl == LIST_INDEX_DEPTH ||
-		    !(nm = bsearch(&key, names, nnames, sizeof(*names), cmp_name)) ||
-		    !level_ok(nm->name))
+		    !(nm = bsearch(&key, names, nnames, sizeof(*names), cmp_name)))
 			return -EINVAL;
 		level[nl++] = nm->name;
 		r = r->parent ? bsearch(&rkey, recs, nrec, sizeof(*recs), cmp_rec) : NULL;
