@@ -1062,7 +1062,6 @@ static void learn_domains(struct carve_run *c)
 	struct lost_dir { uint64_t vol, dir; unsigned read, with; } *seen = NULL;
 	size_t nv = 0, vcap = 0, nseen = 0, seencap = 0;
 	const struct dirtree *t = &c->r.tree;
-
 	uint8_t *head = malloc(DOMAIN_HEADER);
 
 	if (!head)

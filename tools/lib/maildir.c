@@ -179,7 +179,7 @@ int maildir_uidlist_lines(const uint8_t *p, size_t len,
 		if ((colon ? colon : nl) == name || memchr(name, 0, (size_t)(nl - name)))
 			break;
 		e = (struct uidlist_entry){ (const char *)name,
-					    (size_t)((colon ? colon : nl) - name), -1, -1 };
+					    (size_t)((colon ? colon : nl) - name), -1, -1, nl + 1 };
 		uidlist_fields(q, name - 2, &e);
 		if (maildir_name_parse(e.name, e.len, &mn) == 0) {
 			e.size = mn.size >= 0 ? mn.size : e.size;

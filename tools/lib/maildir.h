@@ -54,6 +54,7 @@ struct uidlist_entry {
 	const char *name;
 	size_t len;
 	int64_t size, vsize;
+	const uint8_t *next;	/* the byte after its line */
 };
 
 /*

@@ -389,13 +389,10 @@ struct uidlist_scan {
 static void keep_folder_file(const struct uidlist_entry *e, void *arg)
 {
 	struct uidlist_scan *u = arg;
-	const uint8_t *rest = (const uint8_t *)e->name + e->len;
-	const uint8_t *nl = memchr(rest, '\n', (size_t)(u->end - rest));
 
 	if (folders_add_file(&u->r->folders, u->guid, e->name, e->len, e->size, e->vsize) < 0)
 		u->r->folders.dropped++;
-	if (nl)
-		u->last = nl + 1;
+	u->last = e->next;
 }
 
 /* Note where the lines U read end; where they ran on to the end of the
