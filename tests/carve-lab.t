@@ -96,7 +96,7 @@ xfs cutshort:50 - 0.99 0.98 0.98 0 0.9
 xfs zeroprefix:64 - 0.95 0.4 0.4 0 0.7
 xfs mounted - 0.99 0.98 0.98 0 0.9
 xfs crossformat - 0.99 0.98 0.98 1 0.9
-xfs reuse - 0.9 0.0 0.0 1 0.5
+xfs reuse - 0.9 0.2 0.2 1 0.5
 ext4 reformat - 0.88 0.0 0.0 1 0.3 --no-metadata
 xfs reformat - 0.87 0.0 0.0 1 0.2 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0

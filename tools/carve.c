@@ -1,4 +1,5 @@
 /* carve.c - lifeboat carve: recover every surviving message from a damaged disk, verified. */
+#include <ctype.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -98,6 +99,11 @@ enum { SUM_PLACED = 3, SUM_ORPHANED, SUM_DELETED };
 static const char *const user_cols[] = { "exact", "complete", "partial", "placed", "orphaned",
 					  "deleted" };
 
+/* What learn_lost_dirs() names a lost directory as, and how long a name
+ * ("DOMAIN/USER") may be. */
+enum { LOST_NONE, LOST_DOMAIN, LOST_USER, LOST_ROOT };
+#define LOST_NAME 384
+
 struct carve_run {
 	struct dev dev;
 	struct remnants r;
@@ -128,14 +134,17 @@ struct carve_run {
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
 	int lost_ids;		/* some paths start at a lost-ID directory */
-	/* Lost directories above users named by their mail (learn_domains). */
-	struct lost_domain {
+	/* Lost directories named by their mail (learn_lost_dirs): a
+	 * domain's ("example.com"), or a user's or a Maildir root, by the
+	 * user's ("example.com/alice"). */
+	struct lost_name {
 		uint64_t vol, dir;
-		char name[256];
+		int kind;	/* LOST_DOMAIN, LOST_USER or LOST_ROOT */
+		char name[LOST_NAME];
 		unsigned votes, with;
 		int twice;
-	} *domains;
-	size_t ndomains, ndomains_cap;
+	} *lost;
+	size_t nlost, nlost_cap;
 	/* Maildir++ folder directories and their GUIDs (learn_folder_names),
 	 * sorted by (vol, dir). */
 	struct folder_dir {
@@ -661,13 +670,18 @@ static void check_reused(struct carve_run *c, struct carved *m,
 		}
 }
 
-/* Is DIR a Maildir root (not a Maildir++ folder): it holds cur/ and no
- * maildirfolder file? */
+/* Is DIR a Maildir root (not a Maildir++ folder)? It holds cur/, and no
+ * maildirfolder file, or what Dovecot keeps only in the root of a
+ * mailbox list (dovecot-uidvalidity, dovecot.list.index): Dovecot has
+ * been seen to leave a maildirfolder in a root it made to deliver into. */
 static int is_maildir_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
 {
 	const struct dirtree_node *cur = dirtree_lookup(t, vol, dir, "cur");
 
-	return cur && cur->is_dir && !dirtree_lookup(t, vol, dir, "maildirfolder");
+	return cur && cur->is_dir &&
+	       (!dirtree_lookup(t, vol, dir, "maildirfolder") ||
+		dirtree_lookup(t, vol, dir, "dovecot-uidvalidity") ||
+		dirtree_lookup(t, vol, dir, "dovecot.list.index"));
 }
 
 struct root_names {
@@ -689,6 +703,8 @@ static void count_root_name(const struct dirtree *t, const struct dirtree_node *
 	    !(e = dirtree_name_of(t, n->vol, n->dir)) || e->dir != parent->ino)
 		return;
 	name = dirtree_name(t, e);
+	if (name[0] == '.')
+		return;	/* a Maildir++ folder that lost its maildirfolder file */
 	for (i = 0; i < r->n && strcmp(r->name[i], name); i++)
 		;
 	if (i == r->n) {
@@ -971,12 +987,14 @@ static int dir_path(struct carve_run *c, const struct dirtree *t, const struct d
 	return top;
 }
 
-/* The name learn_domains() gave lost directory DIR of volume VOL, or NULL. */
-static const char *lost_domain_name(const struct carve_run *c, uint64_t vol, uint64_t dir)
+/* The name learn_lost_dirs() gave lost directory DIR of volume VOL as a
+ * KIND, or NULL. */
+static const char *lost_dir_name(const struct carve_run *c, uint64_t vol, uint64_t dir, int kind)
 {
-	for (size_t i = 0; i < c->ndomains; i++)
-		if (c->domains[i].vol == vol && c->domains[i].dir == dir && c->domains[i].name[0])
-			return c->domains[i].name;
+	for (size_t i = 0; i < c->nlost; i++)
+		if (c->lost[i].vol == vol && c->lost[i].dir == dir && c->lost[i].kind == kind &&
+		    c->lost[i].name[0])
+			return c->lost[i].name;
 	return NULL;
 }
 
@@ -997,7 +1015,7 @@ static const char *lost_domain_name(const struct carve_run *c, uint64_t vol, uin
 static const char *name_path(struct carve_run *c, const struct dirtree *t,
 			     const struct dirtree_node *n, int current, char *path, size_t cap)
 {
-	const char *name = dirtree_name(t, n), *domain;
+	const char *name = dirtree_name(t, n), *lost;
 	struct dirtree_walk w = { 0 };
 	char dir[3072];
 	int top = dir_path(c, t, n, dir, sizeof(dir), &w);
@@ -1019,13 +1037,23 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 		/* Enough of the path to name the user and the folder
 		 * ("example.com/alice/Maildir/.Sent/cur" when the directories
 		 * above were overwritten). */
-		if ((domain = lost_domain_name(c, n->vol, w.top))) {
-			snprintf(path, cap, "%s/%s/%s", domain, dir, name);
+		if ((lost = lost_dir_name(c, n->vol, w.top, LOST_DOMAIN))) {
+			snprintf(path, cap, "%s/%s/%s", lost, dir, name);
 			return "placed-inferred";
 		}
 		snprintf(path, cap, "lost-%llu/%s/%s", (unsigned long long)w.top, dir, name);
 		c->lost_ids = 1;
 		return w.filled ? "placed-inferred" : "placed-suffix";
+	}
+	if (top == 0 && (lost = lost_dir_name(c, n->vol, w.top, LOST_USER))) {
+		/* "example.com/alice/Maildir/cur" when alice's entry is lost. */
+		snprintf(path, cap, "%s/%s/%s", lost, dir, name);
+		return "placed-inferred";
+	}
+	if (top == 0 && (lost = lost_dir_name(c, n->vol, w.top, LOST_ROOT))) {
+		/* The same when her directory is lost too. */
+		snprintf(path, cap, "%s/%s/%s/%s", lost, c->root_name, dir, name);
+		return "placed-inferred";
 	}
 	if (top == 0 && dir[0])
 		snprintf(path, cap, "orphans/paths/lost-%llu/%s/%s", (unsigned long long)w.top, dir,
@@ -1035,34 +1063,108 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 	return "orphan";
 }
 
-/* How many messages of one lost directory learn_domains() reads at most,
- * and how many delivered to their own user are enough. */
-#define DOMAIN_READS 1024
-#define DOMAIN_SAMPLES 64
+/* How many messages of one lost directory learn_lost_dirs() reads at
+ * most, and how many that vote are enough. */
+#define LOST_READS 1024
+#define LOST_SAMPLES 64
 /* How much of a message is read for its header block (mail that passed
  * many relays has headers of 10 KiB and more). */
-#define DOMAIN_HEADER (64u << 10)
+#define LOST_HEADER (64u << 10)
 
 /*
- * Name the lost directories right above users' Maildirs (a domain's,
- * whose entry went with its parent: after an XFS reformat, the first inode
- * chunk held them) by the mail delivered to those users: the topmost
- * Delivered-To of a message in USER/Maildir is USER@DOMAIN, the MTA's
- * record of where it delivered. A directory is named DOMAIN when at least
- * 3 of the messages read there (through their inodes, until
- * DOMAIN_SAMPLES were delivered to their own user, or DOMAIN_READS) say
- * so, and 9 in 10 of those delivered to their own USER at
- * any domain (mail for an alias, or a copy that came with a Delivered-To
- * of its own, says nothing); a domain two directories would get names
- * neither. Else it stays lost-ID.
+ * What a lost directory (its own entry gone, its inode number known from
+ * the entries below it) is, by the shape of the path DIR below it: right
+ * above USER/Maildir (a domain's), a user's (above Maildir), or a Maildir
+ * root: it holds the message's cur/ or new/, or a Maildir++ folder
+ * (".Sent/cur"), and, where the path goes straight into cur/ or new/, its
+ * own listing survives and says it is no folder. Otherwise LOST_NONE: a
+ * folder, or not known.
  */
-static void learn_domains(struct carve_run *c)
+static int lost_dir_kind(const struct carve_run *c, uint64_t vol, uint64_t top, const char *dir)
 {
-	struct tally { uint64_t vol, dir; char name[256]; unsigned n; } *v = NULL;
-	struct lost_dir { uint64_t vol, dir; unsigned read, with; } *seen = NULL;
+	size_t k = strcspn(dir, "/"), rlen = strlen(c->root_name);
+
+	if (has_user_dir(dir))
+		return !strncmp(dir + k, "/Maildir", 8) && (!dir[k + 8] || dir[k + 8] == '/')
+			       ? LOST_DOMAIN : LOST_NONE;
+	if (rlen && !strncmp(dir, c->root_name, rlen) && dir[rlen] == '/')
+		return LOST_USER;
+	if (dir[0] == '.' && dir[k] == '/')
+		dir += k + 1;	/* a Maildir++ folder sits in its Maildir's root */
+	else if (!is_maildir_root(&c->r.tree, vol, top))
+		return LOST_NONE;
+	return !strcmp(dir, "cur") || !strcmp(dir, "new") ? LOST_ROOT : LOST_NONE;
+}
+
+/* A local part that can name a directory: dot-atom text without '/',
+ * lowercased (the directory Dovecot's default auth_username_format, %Lu,
+ * makes). */
+static int user_dir_name(char *local)
+{
+	if (!*local || *local == '.' || strlen(local) > 64)
+		return 0;
+	for (char *p = local; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr(".!#$%&'*+-=?^_`{|}~", *p))
+			return 0;
+		if (*p == '.' && (p[1] == '.' || !p[1]))
+			return 0;
+		*p = (char)tolower((unsigned char)*p);
+	}
+	return 1;
+}
+
+/* The domains of this disk: the names of the directories above users'
+ * Maildir roots (called c->root_name), as their entries survive or as
+ * learn_lost_dirs() named them. */
+struct disk_domains {
+	const struct carve_run *c;
+	char (*v)[256];
+	size_t n, cap;
+};
+
+static void collect_domain(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct disk_domains *d = arg;
+	const struct dirtree_node *user, *dom;
+	const char *name;
+
+	if (!n->is_dir || strcmp(dirtree_name(t, n), d->c->root_name) ||
+	    !(user = dirtree_name_of(t, n->vol, n->dir)) || user->ino != n->dir)
+		return;
+	if ((dom = dirtree_name_of(t, n->vol, user->dir)) && dom->ino == user->dir)
+		name = dirtree_name(t, dom);
+	else if (!(name = lost_dir_name(d->c, n->vol, user->dir, LOST_DOMAIN)))
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcasecmp(d->v[i], name))
+			return;
+	if (strlen(name) < sizeof(d->v[0]) && !ARRAY_GROW(d->v, d->n, d->cap))
+		snprintf(d->v[d->n++], sizeof(d->v[0]), "%s", name);
+}
+
+static int is_disk_domain(const struct disk_domains *d, const char *domain)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcasecmp(d->v[i], domain))
+			return 1;
+	return 0;
+}
+
+/*
+ * One round of learn_lost_dirs(): the votes for lost directories of KIND.
+ * A domain's directory counts the messages delivered to their own USER
+ * (mail for an alias, or a copy that came with a Delivered-To of its own,
+ * says nothing); a Maildir root counts those delivered to an address of
+ * a domain of this disk (DOMAINS; a copy from a mailing list whose host
+ * wrote its own Delivered-To says nothing). Names found go to c->lost.
+ */
+static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domains)
+{
+	struct tally { uint64_t vol, dir; char name[LOST_NAME]; unsigned n; } *v = NULL;
+	struct seen { uint64_t vol, dir; int kind; unsigned read, with; } *seen = NULL;
 	size_t nv = 0, vcap = 0, nseen = 0, seencap = 0;
 	const struct dirtree *t = &c->r.tree;
-	uint8_t *head = malloc(DOMAIN_HEADER);
+	uint8_t *head = malloc(LOST_HEADER);
 
 	if (!head)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -1070,51 +1172,54 @@ static void learn_domains(struct carve_run *c)
 		const struct named *nm = &c->names->v[i];
 		const struct dirtree_node *n = nm->n;
 		struct dirtree_walk w = { 0 };
-		char dir[3072], local[256], domain[256];
-		size_t k, ulen = 0, hdr;
+		char dir[3072], local[256], domain[256], name[LOST_NAME];
+		size_t k, hdr;
 		uint64_t size;
 		ssize_t len;
-		int current;
+		int current, kind;
 
 		if (i && n->vol == c->names->v[i - 1].n->vol && n->ino == c->names->v[i - 1].n->ino)
 			continue;	/* one read an inode */
-		if (nm->deleted)
+		if (nm->deleted || dir_path(c, t, n, dir, sizeof(dir), &w) != 0 ||
+		    !(kind = lost_dir_kind(c, n->vol, w.top, dir)) || (kind == LOST_DOMAIN) != !domains)
 			continue;
-		if (dir_path(c, t, n, dir, sizeof(dir), &w) != 0 || !has_user_dir(dir))
-			continue;
-		ulen = strcspn(dir, "/");
-		if (strncmp(dir + ulen, "/Maildir", 8) || (dir[ulen + 8] && dir[ulen + 8] != '/'))
-			continue;	/* the lost directory is not right above the user */
 		for (k = 0; k < nseen && (seen[k].vol != n->vol || seen[k].dir != w.top); k++)
 			;
 		if (k == nseen) {
 			if (ARRAY_GROW(seen, nseen, seencap) < 0)
 				lb_die(EXIT_SYSTEM, "out of memory");
-			seen[nseen++] = (struct lost_dir){ n->vol, w.top, 0, 0 };
+			seen[nseen++] = (struct seen){ n->vol, w.top, kind, 0, 0 };
 		}
-		if (seen[k].read >= DOMAIN_READS || seen[k].with >= DOMAIN_SAMPLES)
+		if (seen[k].kind != kind)
+			seen[k].kind = LOST_NONE;	/* a user's and a root? */
+		if (seen[k].read >= LOST_READS || seen[k].with >= LOST_SAMPLES)
 			continue;
 		seen[k].read++;
 		/* The inode must still be this name's file: the old
 		 * filesystem's, of the name's S= size. */
-		if ((len = read_file_start(c, n->vol, n->ino, head, DOMAIN_HEADER, &size,
+		if ((len = read_file_start(c, n->vol, n->ino, head, LOST_HEADER, &size,
 					   &current)) <= 0 || current ||
 		    (nm->mn.size >= 0 && size != (uint64_t)nm->mn.size) ||
 		    !(hdr = mail_header_block(head, head + len)) ||
 		    mail_delivered_to(head, head + hdr, local, domain, sizeof(domain)) < 0 ||
 		    !strncmp(domain, "lost-", 5))
 			continue;
-		if (strlen(local) != ulen || strncasecmp(local, dir, ulen))
-			continue;	/* delivered to another address (an alias) */
+		if (kind == LOST_DOMAIN ? strlen(local) != strcspn(dir, "/") ||
+					  strncasecmp(local, dir, strlen(local))
+					: !is_disk_domain(domains, domain))
+			continue;
 		seen[k].with++;
-		for (k = 0; k < nv && (v[k].vol != n->vol || v[k].dir != w.top ||
-				       strcmp(v[k].name, domain)); k++)
+		if (kind != LOST_DOMAIN && !user_dir_name(local))
+			continue;	/* counted against the others, and names nothing */
+		snprintf(name, sizeof(name), kind == LOST_DOMAIN ? "%s" : "%s/%s", domain, local);
+		for (k = 0; k < nv && (v[k].vol != n->vol || v[k].dir != w.top || strcmp(v[k].name, name));
+		     k++)
 			;
 		if (k == nv) {
 			if (ARRAY_GROW(v, nv, vcap) < 0)
 				lb_die(EXIT_SYSTEM, "out of memory");
 			v[nv] = (struct tally){ n->vol, w.top, "", 0 };
-			memcpy(v[nv++].name, domain, strlen(domain) + 1);
+			memcpy(v[nv++].name, name, strlen(name) + 1);
 		}
 		v[k].n++;
 	}
@@ -1123,29 +1228,60 @@ static void learn_domains(struct carve_run *c)
 
 		for (k = 0; seen[k].vol != v[i].vol || seen[k].dir != v[i].dir; k++)
 			;
-		if (v[i].n < 3 || v[i].n * 10 < seen[k].with * 9)
+		if (v[i].n < 3 || v[i].n * 10 < seen[k].with * 9 || !seen[k].kind)
 			continue;
-		if (ARRAY_GROW(c->domains, c->ndomains, c->ndomains_cap) < 0)
+		if (ARRAY_GROW(c->lost, c->nlost, c->nlost_cap) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
-		c->domains[c->ndomains] = (struct lost_domain){ v[i].vol, v[i].dir, "", v[i].n,
-								 seen[k].with, 0 };
-		memcpy(c->domains[c->ndomains++].name, v[i].name, strlen(v[i].name) + 1);
+		c->lost[c->nlost] = (struct lost_name){ v[i].vol, v[i].dir, seen[k].kind, "", v[i].n,
+							seen[k].with, 0 };
+		memcpy(c->lost[c->nlost++].name, v[i].name, strlen(v[i].name) + 1);
 	}
-	/* A domain named twice names neither: which is it? */
-	for (size_t i = 0; i < c->ndomains; i++)
-		for (size_t j = i + 1; j < c->ndomains; j++)
-			if (!strcmp(c->domains[i].name, c->domains[j].name))
-				c->domains[i].twice = c->domains[j].twice = 1;
-	for (size_t i = 0; i < c->ndomains; i++)
-		if (c->domains[i].twice)
-			c->domains[i].name[0] = 0;
-		else
-			lb_warn("carve: lost-%llu is %s: the Delivered-To of %u of the %u messages "
-				"read there delivered to their own user", (unsigned long long)c->domains[i].dir,
-				c->domains[i].name, c->domains[i].votes, c->domains[i].with);
 	free(v);
 	free(seen);
 	free(head);
+}
+
+/*
+ * Name lost directories by the mail delivered into them: the topmost
+ * Delivered-To of a message is USER@DOMAIN, the MTA's record of where it
+ * delivered. First the lost directories right above users' Maildirs (a
+ * domain's, whose entry went with its parent: after an XFS reformat, the
+ * first inode chunk held them) are named DOMAIN; then lost Maildir roots
+ * (the user's directory gone, as when a new filesystem wrote its own
+ * inodes over the users' directories) are named DOMAIN/USER, for a
+ * DOMAIN of this disk. Of the messages read there (through their inodes,
+ * until LOST_SAMPLES counted, or LOST_READS were read), at least 3 must
+ * say so and 9 in 10 of those counted agree (vote_lost_dirs); a name two
+ * directories would get names neither. Else a directory stays lost-ID.
+ */
+static void learn_lost_dirs(struct carve_run *c)
+{
+	struct disk_domains d = { c, NULL, 0, 0 };
+
+	vote_lost_dirs(c, NULL);
+	for (size_t i = 0; i < c->nlost; i++)
+		for (size_t j = i + 1; j < c->nlost; j++)
+			if (!strcmp(c->lost[i].name, c->lost[j].name))
+				c->lost[i].twice = c->lost[j].twice = 1;
+	if (c->root_name[0]) {
+		dirtree_each(&c->r.tree, collect_domain, &d);
+		vote_lost_dirs(c, &d);
+		free(d.v);
+	}
+	/* A name two directories would get names neither (which is it?). */
+	for (size_t i = 0; i < c->nlost; i++)
+		for (size_t j = i + 1; j < c->nlost; j++)
+			if (!strcmp(c->lost[i].name, c->lost[j].name))
+				c->lost[i].twice = c->lost[j].twice = 1;
+	for (size_t i = 0; i < c->nlost; i++)
+		if (c->lost[i].twice)
+			c->lost[i].name[0] = 0;
+		else
+			lb_warn("carve: lost-%llu is %s%s: the Delivered-To of %u of the %u messages "
+				"read there %s", (unsigned long long)c->lost[i].dir, c->lost[i].name,
+				c->lost[i].kind == LOST_ROOT ? "'s Maildir" : "", c->lost[i].votes,
+				c->lost[i].with, c->lost[i].kind == LOST_DOMAIN
+				? "delivered to their own user" : "delivered to this disk's domains");
 }
 
 /* Put a file read through its inode back at its name's path. Returns 1
@@ -1219,7 +1355,7 @@ static void place_through_inodes(struct carve_run *c)
 	dirtree_each(&c->r.tree, collect_named, c);
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
-	learn_domains(c);
+	learn_lost_dirs(c);
 	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
 		inuse_open(&c->inuse, c->src);
 	for (int i = 0; c->reformatted && !strcmp(c->r.now.type, "xfs") && i < c->r.nxfs; i++)
@@ -1900,7 +2036,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->claimed);
 	free(c->by_size);
 	free(c->folder_dirs);
-	free(c->domains);
+	free(c->lost);
 	free(c->held);
 	inuse_close(c->inuse);
 	free(names.v);

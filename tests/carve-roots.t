@@ -1,0 +1,149 @@
+#!/bin/sh
+# Lost users' directories and Maildir roots (their own entries gone, and
+# for a root its user's directory too) are named DOMAIN/USER by the
+# Delivered-To of their mail, for a DOMAIN of this disk, and only where
+# that is beyond doubt (docs/carve.md, step 9). As in the lab's xfs reuse:
+# a real XFS, loop mounted, is formatted over with mkfs.xfs -K, which
+# rewrites its first two inode chunks, and the new filesystem gets a
+# user of its own (one.example/zed), which makes one.example a domain of
+# this disk. The directories to be lost are made in those chunks, the
+# rest past them in AG 0 (made anywhere, then renamed into place when XFS
+# gave them an inode there): lost are vmail/, one.example/ and every
+# user's directory but alice's. Then:
+#   alice: her directory survives, its name does not; her mail says
+#       alice@one.example: her directory is one.example/alice;
+#   bob: 4 messages to bob@one.example, 2 copies from a mailing list whose
+#       host wrote list@lists.example.org (another domain: says nothing),
+#       and a .Sent folder without any: his root is one.example/bob's;
+#   carol: 2 messages to carol@one.example: too few;
+#   dave: 3 to dave@one.example, 1 to erin@one.example: not 9 in 10;
+#   frank: 4 to frank@far.example: no domain of this disk;
+#   gina and gina2: two roots each of 3 to gina@one.example: neither.
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "skip: loop mounts need root"; exit 77; }
+[ -e /dev/loop-control ] || { echo "skip: no loop devices here"; exit 77; }
+command -v mkfs.xfs >/dev/null || { echo "skip: mkfs.xfs is not installed (xfsprogs)"; exit 77; }
+
+truncate -s 300M disk.img
+mkfs.xfs -q -f -K disk.img
+mkdir mnt
+mount -o loop disk.img mnt || { echo "skip: this kernel cannot loop mount XFS"; exit 77; }
+trap 'umount mnt 2>/dev/null || true' EXIT
+python3 - mnt <<'PY' || fail "filling the disk"
+import os, sys
+root = sys.argv[1]
+FIRST_CHUNKS = 256	# inodes 128-255: the two chunks mkfs.xfs -K rewrites here
+AG1 = 1 << 18		# the first inode number of AG 1 here
+spare = 0
+def mkdir_at(path, lost):
+    """Make directory PATH with an inode in the first two chunks (LOST) or
+    past them in AG 0: XFS spreads new directories over its AGs, so make
+    them where it likes and keep the first that lands right."""
+    global spare
+    while True:
+        spare += 1
+        t = f"{root}/spare{spare}"
+        os.mkdir(t)
+        ino = os.stat(t).st_ino
+        if (ino < FIRST_CHUNKS) == lost and ino < AG1:
+            os.rename(t, path)
+            return
+        if spare > 400:
+            raise SystemExit(f"no inode {'in' if lost else 'past'} the first chunks for {path}")
+mkdir_at(f"{root}/vmail", True)
+mkdir_at(f"{root}/vmail/one.example", True)
+users = ["bob", "carol", "dave", "frank", "gina", "gina2"]
+for u in users:
+    mkdir_at(f"{root}/vmail/one.example/{u}", True)
+# Fill the rest of the first chunks, so that nothing else lands there.
+for i in range(FIRST_CHUNKS):
+    open(f"{root}/filler{i}", "w").close()
+mkdir_at(f"{root}/vmail/one.example/alice", False)
+for u in users + ["alice"]:
+    mkdir_at(f"{root}/vmail/one.example/{u}/Maildir", False)
+    for sub in ["cur", ".Sent", ".Sent/cur"] if u == "bob" else ["cur"]:
+        mkdir_at(f"{root}/vmail/one.example/{u}/Maildir/{sub}", False)
+open(f"{root}/vmail/one.example/bob/Maildir/.Sent/maildirfolder", "w").close()
+n = 0
+def deliver(user, to, folder=""):
+    global n
+    n += 1
+    head = (f"Return-Path: <ann@example.net>\n" + (f"Delivered-To: {to}\n" if to else "") +
+            f"From: ann@example.net\nTo: {user}@one.example\nSubject: mail {n}\n"
+            f"Date: Mon, 23 Nov 2026 10:00:{n % 60:02d} +0000\nMessage-ID: <r.{n}@example.net>\n\n")
+    raw = (head + "".join(f"line {i} of message {n}\n" for i in range(20 + n))).encode()
+    d = f"{root}/vmail/one.example/{user}/Maildir{folder}/cur"
+    vsize = len(raw) + raw.count(b"\n")
+    name = f"{1700000000 + n}.M{n}P{n}.host,S={len(raw)},W={vsize}:2,S"
+    open(f"{d}/{name}", "wb").write(raw)
+    os.makedirs(f"orig/{user}", exist_ok=True)
+    open(f"orig/{user}/{name}", "wb").write(raw)
+    print(f"{user}/Maildir{folder}/cur/{name}", file=open("names", "a"))
+for i in range(4):
+    deliver("alice", "alice@one.example")
+    deliver("bob", "Bob@one.example")
+    deliver("frank", "frank@far.example")
+for i in range(2):
+    deliver("bob", "list@lists.example.org")
+    deliver("bob", None, "/.Sent")
+    deliver("carol", "carol@one.example")
+for i in range(3):
+    deliver("dave", "dave@one.example")
+    deliver("gina", "gina@one.example")
+    deliver("gina2", "gina@one.example")
+deliver("dave", "erin@one.example")
+PY
+umount mnt
+mkfs.xfs -q -f -K disk.img
+# The new filesystem's user: directories only, in its own first chunk
+# (no data block of it can land on the old mail).
+mount -o loop disk.img mnt
+python3 - mnt <<'PY' || fail "making the new filesystem's user"
+import os, sys
+root = sys.argv[1]
+spare = 0
+for d in ["vmail", "vmail/one.example", "vmail/one.example/zed", "vmail/one.example/zed/Maildir",
+          "vmail/one.example/zed/Maildir/cur"]:
+    while True:
+        spare += 1
+        t = f"{root}/spare{spare}"
+        os.mkdir(t)
+        if os.stat(t).st_ino < 256:
+            os.rename(t, f"{root}/{d}")
+            break
+        os.rmdir(t)
+        if spare > 400:
+            raise SystemExit(f"no inode in the first chunk for {d}")
+PY
+umount mnt
+before=$(sha256sum <disk.img)
+
+"$LIFEBOAT" carve -q disk.img --out out >summary 2>err || fail "carve exited $?: $(cat err)"
+[ "$(sha256sum <disk.img)" = "$before" ] || fail "carve changed the image"
+grep -q "carve: lost-[0-9]* is one.example/alice: the Delivered-To of 4 of the 4 messages" err ||
+	fail "alice's directory not named, 4 of 4: $(cat err)"
+grep -q "carve: lost-[0-9]* is one.example/bob's Maildir: the Delivered-To of 4 of the 4 messages" err ||
+	fail "bob's root not named, 4 of 4: $(cat err)"
+if grep -q "carol\|dave\|erin\|frank\|gina\|far.example\|lists.example" err; then
+	fail "a doubtful name was given: $(cat err)"
+fi
+# alice's and bob's mail at its path, the others' each under a lost-ID of
+# its own, byte for byte.
+while read -r p; do
+	user=${p%%/*}
+	case $user in
+	alice | bob) want="out/one.example/$p" ;;
+	*) want=$(ls out/orphans/paths/lost-*/"${p#*/Maildir/}" 2>/dev/null || true) ;;
+	esac
+	cmp -s "$want" "orig/$user/${p##*/}" ||
+		fail "$p is not at $want, byte for byte: $(cd out && find . -type f | head)"
+done <names
+[ "$(ls out/orphans/paths | grep -c '^lost-')" = 5 ] ||
+	fail "not five lost roots: $(ls out/orphans/paths)"
+for d in out/orphans/paths/lost-*; do
+	[ "$(grep -h '^To: ' "$d"/cur/* | sort -u | wc -l)" = 1 ] || fail "$d holds two users' mail"
+done
+grep -q '	placed-inferred	.*one.example/bob/Maildir/.Sent/cur/' out/.lifeboat/manifest.tsv ||
+	fail "bob's .Sent is not placed-inferred in the manifest"
+echo ok
