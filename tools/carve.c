@@ -1241,6 +1241,25 @@ static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domai
 	free(head);
 }
 
+/* A name two directories would get names neither (which is it?): of
+ * the names learned from FROM on, keep those given once, and say so. */
+static void keep_names_once(struct carve_run *c, size_t from)
+{
+	for (size_t i = from; i < c->nlost; i++)
+		for (size_t j = i + 1; j < c->nlost; j++)
+			if (!strcmp(c->lost[i].name, c->lost[j].name))
+				c->lost[i].twice = c->lost[j].twice = 1;
+	for (size_t i = from; i < c->nlost; i++)
+		if (c->lost[i].twice)
+			c->lost[i].name[0] = 0;
+		else
+			lb_warn("carve: lost-%llu is %s%s: the Delivered-To of %u of the %u messages "
+				"read there %s", (unsigned long long)c->lost[i].dir, c->lost[i].name,
+				c->lost[i].kind == LOST_ROOT ? "'s Maildir" : "", c->lost[i].votes,
+				c->lost[i].with, c->lost[i].kind == LOST_DOMAIN
+				? "delivered to their own user" : "delivered to this disk's domains");
+}
+
 /*
  * Name lost directories by the mail delivered into them: the topmost
  * Delivered-To of a message is USER@DOMAIN, the MTA's record of where it
@@ -1259,29 +1278,15 @@ static void learn_lost_dirs(struct carve_run *c)
 	struct disk_domains d = { c, NULL, 0, 0 };
 
 	vote_lost_dirs(c, NULL);
-	for (size_t i = 0; i < c->nlost; i++)
-		for (size_t j = i + 1; j < c->nlost; j++)
-			if (!strcmp(c->lost[i].name, c->lost[j].name))
-				c->lost[i].twice = c->lost[j].twice = 1;
+	keep_names_once(c, 0);
 	if (c->root_name[0]) {
+		size_t from = c->nlost;
+
 		dirtree_each(&c->r.tree, collect_domain, &d);
 		vote_lost_dirs(c, &d);
+		keep_names_once(c, from);
 		free(d.v);
 	}
-	/* A name two directories would get names neither (which is it?). */
-	for (size_t i = 0; i < c->nlost; i++)
-		for (size_t j = i + 1; j < c->nlost; j++)
-			if (!strcmp(c->lost[i].name, c->lost[j].name))
-				c->lost[i].twice = c->lost[j].twice = 1;
-	for (size_t i = 0; i < c->nlost; i++)
-		if (c->lost[i].twice)
-			c->lost[i].name[0] = 0;
-		else
-			lb_warn("carve: lost-%llu is %s%s: the Delivered-To of %u of the %u messages "
-				"read there %s", (unsigned long long)c->lost[i].dir, c->lost[i].name,
-				c->lost[i].kind == LOST_ROOT ? "'s Maildir" : "", c->lost[i].votes,
-				c->lost[i].with, c->lost[i].kind == LOST_DOMAIN
-				? "delivered to their own user" : "delivered to this disk's domains");
 }
 
 /* Put a file read through its inode back at its name's path. Returns 1
