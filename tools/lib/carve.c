@@ -208,19 +208,32 @@ static int closing_delimiter(const uint8_t *p, size_t hdr_len, char out[80])
 	return (int)blen + 5;
 }
 
+/* Where the last DELIM in [P+FROM, P+LEN) ends, or 0 when there is none. */
+static size_t last_delim_end(const uint8_t *p, size_t from, size_t len, const char *delim,
+			     size_t dlen)
+{
+	for (size_t i = len; i >= from + dlen; i--)
+		if (p[i - dlen] == '\n' && !memcmp(p + i - dlen, delim, dlen))
+			return i;
+	return 0;
+}
+
+/* Are the bytes [P+FROM, P+LEN) blank lines only? */
+static int blank(const uint8_t *p, size_t from, size_t len)
+{
+	for (size_t j = from; j < len; j++)
+		if (p[j] != '\r' && p[j] != '\n' && p[j] != ' ' && p[j] != '\t')
+			return 0;
+	return 1;
+}
+
 /* Is the last DELIM in [P+FROM, P+LEN) followed by blank lines only? */
 static int closed_at_end(const uint8_t *p, size_t from, size_t len, const char *delim,
 			 size_t dlen)
 {
-	for (size_t i = len; i >= from + dlen; i--) {
-		if (p[i - dlen] == '\n' && !memcmp(p + i - dlen, delim, dlen)) {
-			for (size_t j = i; j < len; j++)
-				if (p[j] != '\r' && p[j] != '\n' && p[j] != ' ' && p[j] != '\t')
-					return 0;
-			return 1;
-		}
-	}
-	return 0;
+	size_t e = last_delim_end(p, from, len, delim, dlen);
+
+	return e && blank(p, e, len);
 }
 
 /* Is the last line of [P+FROM, P+LEN) that is not blank a MIME closing
@@ -244,20 +257,57 @@ static int ends_in_closing_delimiter(const uint8_t *p, size_t from, size_t len)
 }
 
 /*
- * Is a top-level multipart closed exactly at the end of [P, P+LEN)? Returns
- * 1 closed (only blank lines after the closing boundary), 0 not closed,
- * -1 not a multipart. A message that is no multipart but ends with a
- * closing delimiter is the tail of an enclosing one (a message returned
- * inside a bounce, from a start in the middle of it): 0.
+ * Is a top-level multipart closed at the end of [P, P+LEN)? Returns 1
+ * closed (only blank lines after the closing delimiter), 2 closed and
+ * then an epilogue (text after the closing delimiter, which RFC 2046
+ * allows: Mailman ends its digests "End of ... Digest"; *EPILOGUE is
+ * where the delimiter ends; no line of it starts "--"), 0 not closed, -1
+ * not a multipart. A message
+ * that is no multipart but ends with a closing delimiter is the tail of
+ * an enclosing one (a message returned inside a bounce, from a start in
+ * the middle of it): 0.
  */
-static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len)
+static int multipart_closed_at_end(const uint8_t *p, size_t len, size_t hdr_len, size_t *epilogue)
 {
 	char delim[80];
 	int dlen = closing_delimiter(p, hdr_len, delim);
+	size_t e;
 
 	if (dlen < 0)
 		return ends_in_closing_delimiter(p, hdr_len, len) ? 0 : -1;
-	return dlen == 0 ? 0 : closed_at_end(p, hdr_len, len, delim, (size_t)dlen);
+	if (dlen == 0 || !(e = last_delim_end(p, hdr_len, len, delim, (size_t)dlen)))
+		return 0;
+	*epilogue = e;
+	if (blank(p, e, len))
+		return 1;
+	/* A delimiter line after it: this was a part of an enclosing
+	 * multipart, whose own delimiters follow. */
+	for (size_t i = e; i + 3 <= len; i++)
+		if (p[i] == '\n' && p[i + 1] == '-' && p[i + 2] == '-')
+			return 0;
+	return 2;
+}
+
+/*
+ * Does an epilogue from byte E of a message read from the device ranges
+ * R (NR of them) to its end LEN lie in the file that holds the closing
+ * delimiter? Only within the 512-byte sector where the delimiter ends: a
+ * file starts on a block boundary, and a block is a multiple of 512 bytes,
+ * so another file glued on behind a block-aligned message starts at one;
+ * and past a file's end its block is zero.
+ */
+static int epilogue_in_file(const struct dev_range *r, size_t nr, size_t e, size_t len)
+{
+	uint64_t first = 0, last = 0, at = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		if (e >= at && e < at + r[i].len)
+			first = r[i].off + (e - at);
+		if (len - 1 >= at && len - 1 < at + r[i].len)
+			last = r[i].off + (len - 1 - at);
+		at += r[i].len;
+	}
+	return e < len && first % 512 && first / 512 == last / 512;
 }
 
 /* The delivery time: the date after the last ';' of the first Received:,
@@ -296,6 +346,7 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 {
 	size_t hdr = mail_header_block(p, p + len);
 	uint64_t left = len, end_off = r[0].off + len;
+	size_t epilogue = 0;
 	int mime, size;
 
 	memset(c, 0, sizeof(*c));
@@ -320,7 +371,9 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 		c->proof |= PROOF_SIZE;
 	if (end == END_NUL && zero_tail(dev, end_off))
 		c->proof |= PROOF_TAIL;
-	mime = multipart_closed_at_end(p, len, hdr);
+	mime = multipart_closed_at_end(p, len, hdr, &epilogue);
+	if (mime == 2)
+		mime = epilogue_in_file(r, nr, epilogue, len) ? 1 : 0;
 	if (mime == 1)
 		c->proof |= PROOF_MIME;
 	else if (mime == 0)
@@ -424,11 +477,12 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	 * a block was overwritten. */
 	if (have == size && !memchr(buf->p, 0, buf->len) && !(out->proof & FLAW_UNREADABLE) &&
 	    (name_size >= 0 || hdr)) {
-		int mime = hdr ? multipart_closed_at_end(buf->p, buf->len, hdr) : -1;
+		size_t epilogue;
+		int mime = hdr ? multipart_closed_at_end(buf->p, buf->len, hdr, &epilogue) : -1;
 
 		if (name_size >= 0)
 			out->proof |= PROOF_SIZE;
-		if (mime == 1)
+		if (mime >= 1)	/* the inode says where the file ends */
 			out->proof |= PROOF_MIME;
 		else if (mime == 0)
 			out->proof |= FLAW_MIME;
