@@ -987,15 +987,25 @@ static int dir_path(struct carve_run *c, const struct dirtree *t, const struct d
 	return top;
 }
 
+static int cmp_lost_dir(const void *a, const void *b)
+{
+	const struct lost_name *x = a, *y = b;
+
+	if (x->vol != y->vol)
+		return x->vol < y->vol ? -1 : 1;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	return x->kind - y->kind;
+}
+
 /* The name learn_lost_dirs() gave lost directory DIR of volume VOL as a
  * KIND, or NULL. */
 static const char *lost_dir_name(const struct carve_run *c, uint64_t vol, uint64_t dir, int kind)
 {
-	for (size_t i = 0; i < c->nlost; i++)
-		if (c->lost[i].vol == vol && c->lost[i].dir == dir && c->lost[i].kind == kind &&
-		    c->lost[i].name[0])
-			return c->lost[i].name;
-	return NULL;
+	struct lost_name key = { .vol = vol, .dir = dir, .kind = kind }, *l;
+
+	l = c->nlost ? bsearch(&key, c->lost, c->nlost, sizeof(key), cmp_lost_dir) : NULL;
+	return l && l->name[0] ? l->name : NULL;
 }
 
 /*
@@ -1135,129 +1145,220 @@ static void collect_domain(const struct dirtree *t, const struct dirtree_node *n
 		name = dirtree_name(t, dom);
 	else if (!(name = lost_dir_name(d->c, n->vol, user->dir, LOST_DOMAIN)))
 		return;
-	for (size_t i = 0; i < d->n; i++)
-		if (!strcasecmp(d->v[i], name))
-			return;
-	if (strlen(name) < sizeof(d->v[0]) && !ARRAY_GROW(d->v, d->n, d->cap))
+	/* A host name with a dot: any other says nothing of an address. */
+	if (strlen(name) < sizeof(d->v[0]) && strchr(name, '.') &&
+	    ARRAY_GROW(d->v, d->n, d->cap) == 0)
 		snprintf(d->v[d->n++], sizeof(d->v[0]), "%s", name);
+}
+
+static int cmp_domain(const void *a, const void *b)
+{
+	return strcasecmp(a, b);
+}
+
+/* Sort the domains collected, and drop repeats. */
+static void sort_domains(struct disk_domains *d)
+{
+	size_t k = 0;
+
+	if (d->n)
+		qsort(d->v, d->n, sizeof(d->v[0]), cmp_domain);
+	for (size_t i = 0; i < d->n; i++)
+		if (!k || strcasecmp(d->v[k - 1], d->v[i]))
+			memmove(d->v[k++], d->v[i], sizeof(d->v[0]));
+	d->n = k;
 }
 
 static int is_disk_domain(const struct disk_domains *d, const char *domain)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (!strcasecmp(d->v[i], domain))
-			return 1;
+	return d->n && bsearch(domain, d->v, d->n, sizeof(d->v[0]), cmp_domain);
+}
+
+/* The names of one directory, as sorted by cmp_named_dir, and the lost
+ * directory their path starts in. */
+struct lost_group {
+	uint64_t vol, top;
+	int kind;
+	size_t first, n;
+};
+
+static int cmp_named_dir(const void *a, const void *b)
+{
+	const struct dirtree_node *x = (*(const struct named *const *)a)->n;
+	const struct dirtree_node *y = (*(const struct named *const *)b)->n;
+
+	if (x->vol != y->vol)
+		return x->vol < y->vol ? -1 : 1;
+	return x->dir < y->dir ? -1 : x->dir > y->dir;
+}
+
+static int cmp_group_top(const void *a, const void *b)
+{
+	const struct lost_group *x = a, *y = b;
+
+	if (x->vol != y->vol)
+		return x->vol < y->vol ? -1 : 1;
+	return x->top < y->top ? -1 : x->top > y->top;
+}
+
+/*
+ * The address in the topmost Delivered-To of the message named by NM,
+ * read through its inode into HEAD: 0, or -1 where it has none or the
+ * inode is no longer its file (not the old filesystem's, or not of the
+ * name's S= size).
+ */
+static int delivered_to(struct carve_run *c, const struct named *nm, uint8_t *head,
+			char *local, char *domain)
+{
+	uint64_t size;
+	ssize_t len;
+	size_t hdr;
+	int current;
+
+	if ((len = read_file_start(c, nm->n->vol, nm->n->ino, head, LOST_HEADER, &size,
+				   &current)) <= 0 || current ||
+	    (nm->mn.size >= 0 && size != (uint64_t)nm->mn.size) ||
+	    !(hdr = mail_header_block(head, head + len)) ||
+	    mail_delivered_to(head, head + hdr, local, domain, 256) < 0 ||
+	    !strncmp(domain, "lost-", 5))
+		return -1;
 	return 0;
 }
 
 /*
- * One round of learn_lost_dirs(): the votes for lost directories of KIND.
- * A domain's directory counts the messages delivered to their own USER
+ * One round of learn_lost_dirs(): the votes for lost domain directories
+ * (DOMAINS NULL), or for lost users' directories and Maildir roots. A
+ * domain's directory counts the messages delivered to their own USER
  * (mail for an alias, or a copy that came with a Delivered-To of its own,
- * says nothing); a Maildir root counts those delivered to an address of
- * a domain of this disk (DOMAINS; a copy from a mailing list whose host
- * wrote its own Delivered-To says nothing). Names found go to c->lost.
+ * says nothing); a user's or a root counts those delivered to an address
+ * of a domain of this disk (DOMAINS; a copy from a mailing list whose
+ * host wrote its own Delivered-To says nothing). The names are grouped by
+ * directory, and the directories by the lost one their paths start in,
+ * so that each path is walked once a directory. Names found go to
+ * c->lost.
  */
 static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domains)
 {
-	struct tally { uint64_t vol, dir; char name[LOST_NAME]; unsigned n; } *v = NULL;
-	struct seen { uint64_t vol, dir; int kind; unsigned read, with; } *seen = NULL;
-	size_t nv = 0, vcap = 0, nseen = 0, seencap = 0;
-	const struct dirtree *t = &c->r.tree;
+	struct tally { char name[LOST_NAME]; unsigned n; } *v = malloc(LOST_SAMPLES * sizeof(*v));
+	const struct named **by_dir = malloc((c->names->n + 1) * sizeof(*by_dir));
+	struct lost_group *g = NULL;
+	size_t nd = 0, ng = 0, gcap = 0;
 	uint8_t *head = malloc(LOST_HEADER);
+	char dir[3072];
 
-	if (!head)
+	if (!v || !by_dir || !head)
 		lb_die(EXIT_SYSTEM, "out of memory");
+	/* The best-ranked name of each inode that was not deleted. */
 	for (size_t i = 0; i < c->names->n; i++) {
 		const struct named *nm = &c->names->v[i];
-		const struct dirtree_node *n = nm->n;
+
+		if (!(i && nm->n->vol == nm[-1].n->vol && nm->n->ino == nm[-1].n->ino) &&
+		    !nm->deleted)
+			by_dir[nd++] = nm;
+	}
+	if (nd)
+		qsort(by_dir, nd, sizeof(*by_dir), cmp_named_dir);
+	for (size_t i = 0, j; i < nd; i = j) {
 		struct dirtree_walk w = { 0 };
-		char dir[3072], local[256], domain[256], name[LOST_NAME];
-		size_t k, hdr;
-		uint64_t size;
-		ssize_t len;
-		int current, kind;
+		int kind;
 
-		if (i && n->vol == c->names->v[i - 1].n->vol && n->ino == c->names->v[i - 1].n->ino)
-			continue;	/* one read an inode */
-		if (nm->deleted || dir_path(c, t, n, dir, sizeof(dir), &w) != 0 ||
-		    !(kind = lost_dir_kind(c, n->vol, w.top, dir)) || (kind == LOST_DOMAIN) != !domains)
-			continue;
-		for (k = 0; k < nseen && (seen[k].vol != n->vol || seen[k].dir != w.top); k++)
+		for (j = i + 1; j < nd && !cmp_named_dir(&by_dir[i], &by_dir[j]); j++)
 			;
-		if (k == nseen) {
-			if (ARRAY_GROW(seen, nseen, seencap) < 0)
-				lb_die(EXIT_SYSTEM, "out of memory");
-			seen[nseen++] = (struct seen){ n->vol, w.top, kind, 0, 0 };
-		}
-		if (seen[k].kind != kind)
-			seen[k].kind = LOST_NONE;	/* a user's and a root? */
-		if (seen[k].read >= LOST_READS || seen[k].with >= LOST_SAMPLES)
+		if (dir_path(c, &c->r.tree, by_dir[i]->n, dir, sizeof(dir), &w) != 0 ||
+		    !(kind = lost_dir_kind(c, by_dir[i]->n->vol, w.top, dir)) ||
+		    (kind == LOST_DOMAIN) != !domains)
 			continue;
-		seen[k].read++;
-		/* The inode must still be this name's file: the old
-		 * filesystem's, of the name's S= size. */
-		if ((len = read_file_start(c, n->vol, n->ino, head, LOST_HEADER, &size,
-					   &current)) <= 0 || current ||
-		    (nm->mn.size >= 0 && size != (uint64_t)nm->mn.size) ||
-		    !(hdr = mail_header_block(head, head + len)) ||
-		    mail_delivered_to(head, head + hdr, local, domain, sizeof(domain)) < 0 ||
-		    !strncmp(domain, "lost-", 5))
-			continue;
-		if (kind == LOST_DOMAIN ? strlen(local) != strcspn(dir, "/") ||
-					  strncasecmp(local, dir, strlen(local))
-					: !is_disk_domain(domains, domain))
-			continue;
-		seen[k].with++;
-		if (kind != LOST_DOMAIN && !user_dir_name(local))
-			continue;	/* counted against the others, and names nothing */
-		snprintf(name, sizeof(name), kind == LOST_DOMAIN ? "%s" : "%s/%s", domain, local);
-		for (k = 0; k < nv && (v[k].vol != n->vol || v[k].dir != w.top || strcmp(v[k].name, name));
-		     k++)
-			;
-		if (k == nv) {
-			if (ARRAY_GROW(v, nv, vcap) < 0)
-				lb_die(EXIT_SYSTEM, "out of memory");
-			v[nv] = (struct tally){ n->vol, w.top, "", 0 };
-			memcpy(v[nv++].name, name, strlen(name) + 1);
-		}
-		v[k].n++;
-	}
-	for (size_t i = 0; i < nv; i++) {
-		size_t k;
-
-		for (k = 0; seen[k].vol != v[i].vol || seen[k].dir != v[i].dir; k++)
-			;
-		if (v[i].n < 3 || v[i].n * 10 < seen[k].with * 9 || !seen[k].kind)
-			continue;
-		if (ARRAY_GROW(c->lost, c->nlost, c->nlost_cap) < 0)
+		if (ARRAY_GROW(g, ng, gcap) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
-		c->lost[c->nlost] = (struct lost_name){ v[i].vol, v[i].dir, seen[k].kind, "", v[i].n,
-							seen[k].with, 0 };
-		memcpy(c->lost[c->nlost++].name, v[i].name, strlen(v[i].name) + 1);
+		g[ng++] = (struct lost_group){ by_dir[i]->n->vol, w.top, kind, i, j - i };
 	}
-	free(v);
-	free(seen);
+	if (ng)
+		qsort(g, ng, sizeof(*g), cmp_group_top);
+	for (size_t a = 0, b; a < ng; a = b) {
+		unsigned read = 0, with = 0, nv = 0;
+		int kind = g[a].kind;
+
+		for (b = a + 1; b < ng && !cmp_group_top(&g[a], &g[b]); b++)
+			if (g[b].kind != kind)
+				kind = LOST_NONE;	/* a user's and a root? */
+		for (size_t x = a; kind && x < b; x++) {
+			struct dirtree_walk w = { 0 };
+			size_t ulen = 0;
+
+			if (kind == LOST_DOMAIN) {
+				/* The user's directory this one's names are in. */
+				dir_path(c, &c->r.tree, by_dir[g[x].first]->n, dir, sizeof(dir), &w);
+				ulen = strcspn(dir, "/");
+			}
+			for (size_t y = 0; y < g[x].n && read < LOST_READS && with < LOST_SAMPLES; y++) {
+				char local[256], domain[256], name[LOST_NAME];
+				unsigned k;
+
+				read++;
+				if (delivered_to(c, by_dir[g[x].first + y], head, local, domain) < 0 ||
+				    (kind == LOST_DOMAIN ? strlen(local) != ulen ||
+							   strncasecmp(local, dir, ulen)
+							 : !is_disk_domain(domains, domain)))
+					continue;
+				with++;
+				if (kind != LOST_DOMAIN && !user_dir_name(local))
+					continue;	/* counted against the others, and names nothing */
+				snprintf(name, sizeof(name), kind == LOST_DOMAIN ? "%s" : "%s/%s", domain,
+					 local);
+				for (k = 0; k < nv && strcmp(v[k].name, name); k++)
+					;
+				if (k == nv) {
+					memcpy(v[nv].name, name, strlen(name) + 1);
+					v[nv++].n = 0;
+				}
+				v[k].n++;
+			}
+		}
+		for (unsigned k = 0; kind && k < nv; k++) {
+			if (v[k].n < 3 || v[k].n * 10 < with * 9)
+				continue;
+			if (ARRAY_GROW(c->lost, c->nlost, c->nlost_cap) < 0)
+				lb_die(EXIT_SYSTEM, "out of memory");
+			c->lost[c->nlost] = (struct lost_name){ g[a].vol, g[a].top, kind, "", v[k].n,
+								with, 0 };
+			memcpy(c->lost[c->nlost++].name, v[k].name, strlen(v[k].name) + 1);
+		}
+	}
+	free(g);
+	free(by_dir);
 	free(head);
+	free(v);
+}
+
+static int cmp_lost_name(const void *a, const void *b)
+{
+	return strcmp(((const struct lost_name *)a)->name, ((const struct lost_name *)b)->name);
 }
 
 /* A name two directories would get names neither (which is it?): of
- * the names learned from FROM on, keep those given once, and say so. */
+ * the names learned from FROM on, keep those given once, and say so.
+ * Leaves c->lost sorted for lost_dir_name(). */
 static void keep_names_once(struct carve_run *c, size_t from)
 {
-	for (size_t i = from; i < c->nlost; i++)
-		for (size_t j = i + 1; j < c->nlost; j++)
-			if (!strcmp(c->lost[i].name, c->lost[j].name))
-				c->lost[i].twice = c->lost[j].twice = 1;
-	for (size_t i = from; i < c->nlost; i++)
-		if (c->lost[i].twice)
-			c->lost[i].name[0] = 0;
+	struct lost_name *l = c->lost + from;
+	size_t n = c->nlost - from;
+
+	if (n)
+		qsort(l, n, sizeof(*l), cmp_lost_name);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(l[i - 1].name, l[i].name))
+			l[i - 1].twice = l[i].twice = 1;
+	for (size_t i = 0; i < n; i++)
+		if (l[i].twice)
+			l[i].name[0] = 0;
 		else
 			lb_warn("carve: lost-%llu is %s%s: the Delivered-To of %u of the %u messages "
-				"read there %s", (unsigned long long)c->lost[i].dir, c->lost[i].name,
-				c->lost[i].kind == LOST_ROOT ? "'s Maildir" : "", c->lost[i].votes,
-				c->lost[i].with, c->lost[i].kind == LOST_DOMAIN
-				? "delivered to their own user" : "delivered to this disk's domains");
+				"read there %s", (unsigned long long)l[i].dir, l[i].name,
+				l[i].kind == LOST_ROOT ? "'s Maildir" : "", l[i].votes, l[i].with,
+				l[i].kind == LOST_DOMAIN ? "delivered to their own user"
+							 : "delivered to this disk's domains");
+	if (c->nlost)
+		qsort(c->lost, c->nlost, sizeof(*c->lost), cmp_lost_dir);
 }
 
 /*
@@ -1265,10 +1366,10 @@ static void keep_names_once(struct carve_run *c, size_t from)
  * Delivered-To of a message is USER@DOMAIN, the MTA's record of where it
  * delivered. First the lost directories right above users' Maildirs (a
  * domain's, whose entry went with its parent: after an XFS reformat, the
- * first inode chunk held them) are named DOMAIN; then lost Maildir roots
- * (the user's directory gone, as when a new filesystem wrote its own
- * inodes over the users' directories) are named DOMAIN/USER, for a
- * DOMAIN of this disk. Of the messages read there (through their inodes,
+ * first inode chunk held them) are named DOMAIN; then lost users'
+ * directories, and lost Maildir roots (the user's directory gone, as when
+ * a new filesystem wrote its own inodes over the users' directories), are
+ * named DOMAIN/USER, for a DOMAIN of this disk. Of the messages read there (through their inodes,
  * until LOST_SAMPLES counted, or LOST_READS were read), at least 3 must
  * say so and 9 in 10 of those counted agree (vote_lost_dirs); a name two
  * directories would get names neither. Else a directory stays lost-ID.
@@ -1283,6 +1384,7 @@ static void learn_lost_dirs(struct carve_run *c)
 		size_t from = c->nlost;
 
 		dirtree_each(&c->r.tree, collect_domain, &d);
+		sort_domains(&d);
 		vote_lost_dirs(c, &d);
 		keep_names_once(c, from);
 		free(d.v);
