@@ -18,7 +18,16 @@
 #   carol: 2 messages to carol@one.example: too few;
 #   dave: 3 to dave@one.example, 1 to erin@one.example: not 9 in 10;
 #   frank: 4 to frank@far.example: no domain of this disk;
-#   gina and gina2: two roots each of 3 to gina@one.example: neither.
+#   gina and gina2: two roots each of 3 to gina@one.example: neither;
+#   hank and ivy: 4 to ../x@one.example, 4 to a/b@one.example: no
+#       directory names;
+#   kate: in two.example, lost too but for its listing; her directory
+#       survives, and her mail says kate@two.example: the domain is
+#       named two.example, and kate a user of it;
+#   leo: 4 to kate@two.example (copies redirected to him, say): kate's
+#       directory survives, so his root is not hers.
+# bob's root holds a maildirfolder beside dovecot-uidvalidity, as the
+# roots Dovecot makes for delivery do.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop mounts need root"; exit 77; }
@@ -53,27 +62,31 @@ def mkdir_at(path, lost):
             raise SystemExit(f"no inode {'in' if lost else 'past'} the first chunks for {path}")
 mkdir_at(f"{root}/vmail", True)
 mkdir_at(f"{root}/vmail/one.example", True)
-users = ["bob", "carol", "dave", "frank", "gina", "gina2"]
+users = ["bob", "carol", "dave", "frank", "gina", "gina2", "hank", "ivy", "leo"]
 for u in users:
     mkdir_at(f"{root}/vmail/one.example/{u}", True)
 # Fill the rest of the first chunks, so that nothing else lands there.
 for i in range(FIRST_CHUNKS):
     open(f"{root}/filler{i}", "w").close()
 mkdir_at(f"{root}/vmail/one.example/alice", False)
-for u in users + ["alice"]:
-    mkdir_at(f"{root}/vmail/one.example/{u}/Maildir", False)
+mkdir_at(f"{root}/vmail/two.example", False)
+mkdir_at(f"{root}/vmail/two.example/kate", False)
+for u in users + ["alice", "kate"]:
+    home = f"{root}/vmail/{'two' if u == 'kate' else 'one'}.example/{u}/Maildir"
+    mkdir_at(home, False)
     for sub in ["cur", ".Sent", ".Sent/cur"] if u == "bob" else ["cur"]:
-        mkdir_at(f"{root}/vmail/one.example/{u}/Maildir/{sub}", False)
-open(f"{root}/vmail/one.example/bob/Maildir/.Sent/maildirfolder", "w").close()
+        mkdir_at(f"{home}/{sub}", False)
+for f in ["maildirfolder", "dovecot-uidvalidity", ".Sent/maildirfolder"]:
+    open(f"{root}/vmail/one.example/bob/Maildir/{f}", "w").close()
 n = 0
-def deliver(user, to, folder=""):
+def deliver(user, to, folder="", dom="one.example"):
     global n
     n += 1
     head = (f"Return-Path: <ann@example.net>\n" + (f"Delivered-To: {to}\n" if to else "") +
             f"From: ann@example.net\nTo: {user}@one.example\nSubject: mail {n}\n"
             f"Date: Mon, 23 Nov 2026 10:00:{n % 60:02d} +0000\nMessage-ID: <r.{n}@example.net>\n\n")
     raw = (head + "".join(f"line {i} of message {n}\n" for i in range(20 + n))).encode()
-    d = f"{root}/vmail/one.example/{user}/Maildir{folder}/cur"
+    d = f"{root}/vmail/{dom}/{user}/Maildir{folder}/cur"
     vsize = len(raw) + raw.count(b"\n")
     name = f"{1700000000 + n}.M{n}P{n}.host,S={len(raw)},W={vsize}:2,S"
     open(f"{d}/{name}", "wb").write(raw)
@@ -93,6 +106,11 @@ for i in range(3):
     deliver("gina", "gina@one.example")
     deliver("gina2", "gina@one.example")
 deliver("dave", "erin@one.example")
+for i in range(4):
+    deliver("hank", "../x@one.example")
+    deliver("ivy", "a/b@one.example")
+    deliver("kate", "kate@two.example", dom="two.example")
+    deliver("leo", "kate@two.example")
 PY
 umount mnt
 mkfs.xfs -q -f -K disk.img
@@ -125,22 +143,28 @@ grep -q "carve: lost-[0-9]* is one.example/alice: the Delivered-To of 4 of the 4
 	fail "alice's directory not named, 4 of 4: $(cat err)"
 grep -q "carve: lost-[0-9]* is one.example/bob's Maildir: the Delivered-To of 4 of the 4 messages" err ||
 	fail "bob's root not named, 4 of 4: $(cat err)"
-if grep -q "carol\|dave\|erin\|frank\|gina\|far.example\|lists.example" err; then
-	fail "a doubtful name was given: $(cat err)"
-fi
+grep -q "carve: lost-[0-9]* is two.example: the Delivered-To of 4 of the 4 messages" err ||
+	fail "two.example not named, 4 of 4: $(cat err)"
+grep -q "carve: lost-[0-9]* would be two.example/kate, whose directory survives" err ||
+	fail "leo's root not refused as kate's: $(cat err)"
+# Those three names and no other.
+[ "$(grep -c ' is ' err)" = 3 ] || fail "a doubtful name was given: $(cat err)"
 # alice's and bob's mail at its path, the others' each under a lost-ID of
 # its own, byte for byte.
 while read -r p; do
 	user=${p%%/*}
 	case $user in
 	alice | bob) want="out/one.example/$p" ;;
+	kate) want="out/two.example/$p" ;;
 	*) want=$(ls out/orphans/paths/lost-*/"${p#*/Maildir/}" 2>/dev/null || true) ;;
 	esac
 	cmp -s "$want" "orig/$user/${p##*/}" ||
 		fail "$p is not at $want, byte for byte: $(cd out && find . -type f | head)"
 done <names
-[ "$(ls out/orphans/paths | grep -c '^lost-')" = 5 ] ||
-	fail "not five lost roots: $(ls out/orphans/paths)"
+[ "$(ls out/orphans/paths | grep -c '^lost-')" = 8 ] ||
+	fail "not eight lost roots: $(ls out/orphans/paths)"
+[ "$(ls out)" = "$(printf '%s\n' .lifeboat one.example orphans two.example | grep -v '^\.')" ] ||
+	fail "a path outside the two domains and orphans/: $(ls out)"
 for d in out/orphans/paths/lost-*; do
 	[ "$(grep -h '^To: ' "$d"/cur/* | sort -u | wc -l)" = 1 ] || fail "$d holds two users' mail"
 done

@@ -670,18 +670,29 @@ static void check_reused(struct carve_run *c, struct carved *m,
 		}
 }
 
-/* Is DIR a Maildir root (not a Maildir++ folder)? It holds cur/, and no
- * maildirfolder file, or what Dovecot keeps only in the root of a
- * mailbox list (dovecot-uidvalidity, dovecot.list.index): Dovecot has
- * been seen to leave a maildirfolder in a root it made to deliver into. */
-static int is_maildir_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
+/* Does DIR hold a cur/ directory? */
+static int holds_cur(const struct dirtree *t, uint64_t vol, uint64_t dir)
 {
 	const struct dirtree_node *cur = dirtree_lookup(t, vol, dir, "cur");
 
-	return cur && cur->is_dir &&
+	return cur && cur->is_dir;
+}
+
+/* Is DIR a Maildir root (not a Maildir++ folder)? It holds cur/, and no
+ * maildirfolder file, or what Dovecot keeps only in the root of a
+ * mailbox list (dovecot-uidvalidity, dovecot.list.index): Dovecot leaves
+ * a maildirfolder in a root it made to deliver into. And its parent, where
+ * known, holds no cur/ (a folder some client made without a
+ * maildirfolder sits in a root). */
+static int is_maildir_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
+{
+	const struct dirtree_node *up = dirtree_lookup(t, vol, dir, "..");
+
+	return holds_cur(t, vol, dir) &&
 	       (!dirtree_lookup(t, vol, dir, "maildirfolder") ||
 		dirtree_lookup(t, vol, dir, "dovecot-uidvalidity") ||
-		dirtree_lookup(t, vol, dir, "dovecot.list.index"));
+		dirtree_lookup(t, vol, dir, "dovecot.list.index")) &&
+	       !(up && up->ino != dir && holds_cur(t, vol, up->ino));
 }
 
 struct root_names {
@@ -703,8 +714,6 @@ static void count_root_name(const struct dirtree *t, const struct dirtree_node *
 	    !(e = dirtree_name_of(t, n->vol, n->dir)) || e->dir != parent->ino)
 		return;
 	name = dirtree_name(t, e);
-	if (name[0] == '.')
-		return;	/* a Maildir++ folder that lost its maildirfolder file */
 	for (i = 0; i < r->n && strcmp(r->name[i], name); i++)
 		;
 	if (i == r->n) {
@@ -998,13 +1007,22 @@ static int cmp_lost_dir(const void *a, const void *b)
 	return x->kind - y->kind;
 }
 
+/* What learn_lost_dirs() learned of lost directory DIR of volume VOL as
+ * a KIND (a name, or that it names nothing), or NULL. */
+static const struct lost_name *lost_dir(const struct carve_run *c, uint64_t vol, uint64_t dir,
+					int kind)
+{
+	struct lost_name key = { .vol = vol, .dir = dir, .kind = kind };
+
+	return c->nlost ? bsearch(&key, c->lost, c->nlost, sizeof(key), cmp_lost_dir) : NULL;
+}
+
 /* The name learn_lost_dirs() gave lost directory DIR of volume VOL as a
  * KIND, or NULL. */
 static const char *lost_dir_name(const struct carve_run *c, uint64_t vol, uint64_t dir, int kind)
 {
-	struct lost_name key = { .vol = vol, .dir = dir, .kind = kind }, *l;
+	const struct lost_name *l = lost_dir(c, vol, dir, kind);
 
-	l = c->nlost ? bsearch(&key, c->lost, c->nlost, sizeof(key), cmp_lost_dir) : NULL;
 	return l && l->name[0] ? l->name : NULL;
 }
 
@@ -1125,12 +1143,25 @@ static int user_dir_name(char *local)
 
 /* The domains of this disk: the names of the directories above users'
  * Maildir roots (called c->root_name), as their entries survive or as
- * learn_lost_dirs() named them. */
+ * learn_lost_dirs() named them; and the users of the earlier filesystems
+ * whose entries survive in them ("example.com/alice"). */
 struct disk_domains {
 	const struct carve_run *c;
 	char (*v)[256];
 	size_t n, cap;
+	char (*users)[LOST_NAME];
+	size_t nusers, users_cap;
 };
+
+/* Are the directory entries of volume VOL the filesystem's now on the
+ * device? (One ext4 volume holds every ext4's: never.) */
+static int vol_is_current(const struct carve_run *c, uint64_t vol)
+{
+	for (int i = 0; i < c->r.nxfs; i++)
+		if (c->r.xfs[i].current && remnants_uuid_vol(c->r.xfs[i].sb.uuid) == vol)
+			return 1;
+	return 0;
+}
 
 static void collect_domain(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
@@ -1146,9 +1177,14 @@ static void collect_domain(const struct dirtree *t, const struct dirtree_node *n
 	else if (!(name = lost_dir_name(d->c, n->vol, user->dir, LOST_DOMAIN)))
 		return;
 	/* A host name with a dot: any other says nothing of an address. */
-	if (strlen(name) < sizeof(d->v[0]) && strchr(name, '.') &&
-	    ARRAY_GROW(d->v, d->n, d->cap) == 0)
-		snprintf(d->v[d->n++], sizeof(d->v[0]), "%s", name);
+	if (strlen(name) >= sizeof(d->v[0]) || !strchr(name, '.'))
+		return;
+	if (ARRAY_GROW(d->v, d->n, d->cap) < 0 || ARRAY_GROW(d->users, d->nusers, d->users_cap) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	snprintf(d->v[d->n++], sizeof(d->v[0]), "%s", name);
+	if (!vol_is_current(d->c, n->vol))
+		snprintf(d->users[d->nusers++], sizeof(d->users[0]), "%s/%.64s", name,
+			 dirtree_name(t, user));
 }
 
 static int cmp_domain(const void *a, const void *b)
@@ -1156,22 +1192,35 @@ static int cmp_domain(const void *a, const void *b)
 	return strcasecmp(a, b);
 }
 
-/* Sort the domains collected, and drop repeats. */
-static void sort_domains(struct disk_domains *d)
+/* Sort the N names of WIDTH bytes each at V, and drop repeats (case
+ * aside). Returns how many are left. */
+static size_t sort_names(void *v, size_t n, size_t width)
 {
+	char *p = v;
 	size_t k = 0;
 
-	if (d->n)
-		qsort(d->v, d->n, sizeof(d->v[0]), cmp_domain);
-	for (size_t i = 0; i < d->n; i++)
-		if (!k || strcasecmp(d->v[k - 1], d->v[i]))
-			memmove(d->v[k++], d->v[i], sizeof(d->v[0]));
-	d->n = k;
+	if (n)
+		qsort(v, n, width, cmp_domain);
+	for (size_t i = 0; i < n; i++)
+		if (!k || strcasecmp(p + (k - 1) * width, p + i * width))
+			memmove(p + k++ * width, p + i * width, width);
+	return k;
+}
+
+static void sort_domains(struct disk_domains *d)
+{
+	d->n = sort_names(d->v, d->n, sizeof(d->v[0]));
+	d->nusers = sort_names(d->users, d->nusers, sizeof(d->users[0]));
 }
 
 static int is_disk_domain(const struct disk_domains *d, const char *domain)
 {
 	return d->n && bsearch(domain, d->v, d->n, sizeof(d->v[0]), cmp_domain);
+}
+
+static int is_disk_user(const struct disk_domains *d, const char *user)
+{
+	return d->nusers && bsearch(user, d->users, d->nusers, sizeof(d->users[0]), cmp_domain);
 }
 
 /* The names of one directory, as sorted by cmp_named_dir, and the lost
@@ -1266,8 +1315,9 @@ static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domai
 			;
 		if (dir_path(c, &c->r.tree, by_dir[i]->n, dir, sizeof(dir), &w) != 0 ||
 		    !(kind = lost_dir_kind(c, by_dir[i]->n->vol, w.top, dir)) ||
-		    (kind == LOST_DOMAIN) != !domains)
-			continue;
+		    (kind == LOST_DOMAIN) != !domains ||
+		    (domains && lost_dir(c, by_dir[i]->n->vol, w.top, LOST_DOMAIN)))
+			continue;	/* (a domain's in the first round stays one) */
 		if (ARRAY_GROW(g, ng, gcap) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 		g[ng++] = (struct lost_group){ by_dir[i]->n->vol, w.top, kind, i, j - i };
@@ -1376,7 +1426,7 @@ static void keep_names_once(struct carve_run *c, size_t from)
  */
 static void learn_lost_dirs(struct carve_run *c)
 {
-	struct disk_domains d = { c, NULL, 0, 0 };
+	struct disk_domains d = { .c = c };
 
 	vote_lost_dirs(c, NULL);
 	keep_names_once(c, 0);
@@ -1386,8 +1436,17 @@ static void learn_lost_dirs(struct carve_run *c)
 		dirtree_each(&c->r.tree, collect_domain, &d);
 		sort_domains(&d);
 		vote_lost_dirs(c, &d);
+		/* A user whose own directory survives is not lost: two trees
+		 * of one name would be merged. */
+		for (size_t i = from; i < c->nlost; i++)
+			if (is_disk_user(&d, c->lost[i].name)) {
+				lb_warn("carve: lost-%llu would be %s, whose directory survives: left "
+					"as it is", (unsigned long long)c->lost[i].dir, c->lost[i].name);
+				c->lost[i].twice = 1;
+			}
 		keep_names_once(c, from);
 		free(d.v);
+		free(d.users);
 	}
 }
 
