@@ -17,19 +17,14 @@
 #   d5: frank, whose mail says frank@five.example twice: 2 is too few.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "skip: loop mounts need root"; exit 77; }
-[ -e /dev/loop-control ] || { echo "skip: no loop devices here"; exit 77; }
-command -v mkfs.xfs >/dev/null || { echo "skip: mkfs.xfs is not installed (xfsprogs)"; exit 77; }
+. "$TOP/tests/xfs/lib.sh"
 
-truncate -s 300M disk.img
-mkfs.xfs -q -f -K disk.img
-mkdir mnt
-mount -o loop disk.img mnt || { echo "skip: this kernel cannot loop mount XFS"; exit 77; }
-trap 'umount mnt 2>/dev/null || true' EXIT
+mount_new_xfs
 python3 - mnt <<'PY' || fail "filling the disk"
 import os, sys
+sys.path.insert(0, os.environ["TOP"] + "/tests/xfs")
+from mail import Deliverer
 root = sys.argv[1]
-n = 0
 # vmail/ first, then files enough to fill the rest of the first inode
 # chunks (64 inodes each; mkfs.xfs -K rewrote the first two here), so
 # that the domains' and users' directories, which XFS spreads over its
@@ -37,21 +32,7 @@ n = 0
 os.mkdir(f"{root}/vmail")
 for i in range(192):
     open(f"{root}/filler{i}", "w").close()
-def deliver(dom, user, to):
-    global n
-    n += 1
-    head = (f"Return-Path: <ann@example.net>\n" + (f"Delivered-To: {to}\n" if to else "") +
-            f"From: ann@example.net\nTo: {user}@example.com\nSubject: mail {n}\n"
-            f"Date: Mon, 23 Nov 2026 10:00:{n % 60:02d} +0000\nMessage-ID: <d.{n}@example.net>\n\n")
-    raw = (head + "".join(f"line {i} of message {n}\n" for i in range(20 + n))).encode()
-    d = f"{root}/vmail/{dom}/{user}/Maildir/cur"
-    os.makedirs(d, exist_ok=True)
-    vsize = len(raw) + raw.count(b"\n")
-    name = f"{1700000000 + n}.M{n}P{n}.host,S={len(raw)},W={vsize}:2,S"
-    open(f"{d}/{name}", "wb").write(raw)
-    os.makedirs(f"orig/{dom}/{user}", exist_ok=True)
-    open(f"orig/{dom}/{user}/{name}", "wb").write(raw)
-    print(f"{dom}/{user}/Maildir/cur/{name}", file=open("names", "a"))
+deliver = Deliverer(root).deliver
 for i in range(5):
     deliver("d1", "alice", "alice@one.example")
     deliver("d1", "bob", "Bob+lists@One.Example" if i == 0 else "bob@one.example")
