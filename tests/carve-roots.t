@@ -14,7 +14,9 @@
 #       alice@one.example: her directory is one.example/alice;
 #   bob: 4 messages to bob@one.example, 2 copies from a mailing list whose
 #       host wrote list@lists.example.org (another domain: says nothing),
-#       and a .Sent folder without any: his root is one.example/bob's;
+#       and a .Sent folder of 1100 without any, made before his cur/ (so
+#       read first, and more than carve reads of one directory): his
+#       root is one.example/bob's;
 #   carol: 2 messages to carol@one.example: too few;
 #   dave: 3 to dave@one.example, 1 to erin@one.example: not 9 in 10;
 #   frank: 4 to frank@far.example: no domain of this disk;
@@ -70,8 +72,11 @@ mkdir_at(f"{root}/vmail/two.example/kate", False)
 for u in users + ["alice", "kate"]:
     home = f"{root}/vmail/{'two' if u == 'kate' else 'one'}.example/{u}/Maildir"
     mkdir_at(home, False)
-    for sub in ["cur", ".Sent", ".Sent/cur"] if u == "bob" else ["cur"]:
+    for sub in [".Sent", ".Sent/cur", "cur"] if u == "bob" else ["cur"]:
         mkdir_at(f"{home}/{sub}", False)
+bob = f"{root}/vmail/one.example/bob/Maildir"
+if os.stat(f"{bob}/.Sent/cur").st_ino > os.stat(f"{bob}/cur").st_ino:
+    raise SystemExit("bob's .Sent/cur did not get the lower inode number")
 for f in ["maildirfolder", "dovecot-uidvalidity", ".Sent/maildirfolder"]:
     open(f"{root}/vmail/one.example/bob/Maildir/{f}", "w").close()
 d = Deliverer(root)
@@ -81,9 +86,10 @@ for i in range(4):
     deliver("alice", "alice@one.example")
     deliver("bob", "Bob@one.example")
     deliver("frank", "frank@far.example")
+for i in range(1100):
+    deliver("bob", None, "/.Sent")
 for i in range(2):
     deliver("bob", "list@lists.example.org")
-    deliver("bob", None, "/.Sent")
     deliver("carol", "carol@one.example")
 for i in range(3):
     deliver("dave", "dave@one.example")

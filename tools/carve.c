@@ -1238,16 +1238,28 @@ static int cmp_named_dir(const void *a, const void *b)
 
 	if (x->vol != y->vol)
 		return x->vol < y->vol ? -1 : 1;
-	return x->dir < y->dir ? -1 : x->dir > y->dir;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static int same_dir(const struct named *x, const struct named *y)
+{
+	return x->n->vol == y->n->vol && x->n->dir == y->n->dir;
+}
+
+static int same_top(const struct lost_group *x, const struct lost_group *y)
+{
+	return x->vol == y->vol && x->top == y->top;
 }
 
 static int cmp_group_top(const void *a, const void *b)
 {
 	const struct lost_group *x = a, *y = b;
 
-	if (x->vol != y->vol)
-		return x->vol < y->vol ? -1 : 1;
-	return x->top < y->top ? -1 : x->top > y->top;
+	if (!same_top(x, y))
+		return x->vol != y->vol ? (x->vol < y->vol ? -1 : 1) : (x->top < y->top ? -1 : 1);
+	return x->first < y->first ? -1 : x->first > y->first;
 }
 
 /*
@@ -1274,6 +1286,42 @@ static int delivered_to(struct carve_run *c, const struct named *nm, uint8_t *he
 	return 0;
 }
 
+/* The addresses a lost directory's mail was delivered to, and how often. */
+struct tally {
+	char name[LOST_NAME];
+	unsigned n;
+};
+
+/*
+ * The vote of the message named by NM for the lost directory of KIND
+ * whose path below it is DIR: into the N tallies at V, and *WITH when it
+ * counts (vote_lost_dirs).
+ */
+static void count_vote(struct carve_run *c, int kind, const struct disk_domains *domains,
+		       const struct named *nm, const char *dir, uint8_t *head, struct tally *v,
+		       unsigned *n, unsigned *with)
+{
+	char local[256], domain[256], name[LOST_NAME];
+	size_t ulen = strcspn(dir, "/");
+	unsigned k;
+
+	if (delivered_to(c, nm, head, local, domain) < 0 ||
+	    (kind == LOST_DOMAIN ? strlen(local) != ulen || strncasecmp(local, dir, ulen)
+				 : !is_disk_domain(domains, domain)))
+		return;
+	(*with)++;
+	if (kind != LOST_DOMAIN && !user_dir_name(local))
+		return;	/* counted against the others, and names nothing */
+	snprintf(name, sizeof(name), kind == LOST_DOMAIN ? "%s" : "%s/%s", domain, local);
+	for (k = 0; k < *n && strcmp(v[k].name, name); k++)
+		;
+	if (k == *n) {
+		memcpy(v[k].name, name, strlen(name) + 1);
+		v[(*n)++].n = 0;
+	}
+	v[k].n++;
+}
+
 /*
  * One round of learn_lost_dirs(): the votes for lost domain directories
  * (DOMAINS NULL), or for lost users' directories and Maildir roots. A
@@ -1288,10 +1336,10 @@ static int delivered_to(struct carve_run *c, const struct named *nm, uint8_t *he
  */
 static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domains)
 {
-	struct tally { char name[LOST_NAME]; unsigned n; } *v = malloc(LOST_SAMPLES * sizeof(*v));
+	struct tally *v = malloc(LOST_SAMPLES * sizeof(*v));
 	const struct named **by_dir = malloc((c->names->n + 1) * sizeof(*by_dir));
 	struct lost_group *g = NULL;
-	size_t nd = 0, ng = 0, gcap = 0;
+	size_t nd = 0, ng = 0, gcap = 0, *active;
 	uint8_t *head = malloc(LOST_HEADER);
 	char dir[3072];
 
@@ -1311,7 +1359,7 @@ static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domai
 		struct dirtree_walk w = { 0 };
 		int kind;
 
-		for (j = i + 1; j < nd && !cmp_named_dir(&by_dir[i], &by_dir[j]); j++)
+		for (j = i + 1; j < nd && same_dir(by_dir[i], by_dir[j]); j++)
 			;
 		if (dir_path(c, &c->r.tree, by_dir[i]->n, dir, sizeof(dir), &w) != 0 ||
 		    !(kind = lost_dir_kind(c, by_dir[i]->n->vol, w.top, dir)) ||
@@ -1324,45 +1372,37 @@ static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domai
 	}
 	if (ng)
 		qsort(g, ng, sizeof(*g), cmp_group_top);
+	if (!(active = malloc((ng + 1) * sizeof(*active))))
+		lb_die(EXIT_SYSTEM, "out of memory");
 	for (size_t a = 0, b; a < ng; a = b) {
 		unsigned read = 0, with = 0, nv = 0;
 		int kind = g[a].kind;
+		size_t na = 0;
 
-		for (b = a + 1; b < ng && !cmp_group_top(&g[a], &g[b]); b++)
+		for (b = a + 1; b < ng && same_top(&g[a], &g[b]); b++)
 			if (g[b].kind != kind)
 				kind = LOST_NONE;	/* a user's and a root? */
-		for (size_t x = a; kind && x < b; x++) {
-			struct dirtree_walk w = { 0 };
-			size_t ulen = 0;
+		/* A message from each directory in turn (its Sent folder alone
+		 * could use up the reads), in inode order within one. */
+		for (size_t x = a; x < b; x++)
+			active[na++] = x;
+		for (size_t p = 0; kind && na; p++) {
+			size_t keep = 0;
 
-			if (kind == LOST_DOMAIN) {
-				/* The user's directory this one's names are in. */
-				dir_path(c, &c->r.tree, by_dir[g[x].first]->n, dir, sizeof(dir), &w);
-				ulen = strcspn(dir, "/");
-			}
-			for (size_t y = 0; y < g[x].n && read < LOST_READS && with < LOST_SAMPLES; y++) {
-				char local[256], domain[256], name[LOST_NAME];
-				unsigned k;
+			for (size_t i = 0; i < na && read < LOST_READS && with < LOST_SAMPLES; i++) {
+				const struct named *nm = by_dir[g[active[i]].first + p];
+				struct dirtree_walk w = { 0 };
 
+				if (p + 1 < g[active[i]].n)
+					active[keep++] = active[i];
 				read++;
-				if (delivered_to(c, by_dir[g[x].first + y], head, local, domain) < 0 ||
-				    (kind == LOST_DOMAIN ? strlen(local) != ulen ||
-							   strncasecmp(local, dir, ulen)
-							 : !is_disk_domain(domains, domain)))
-					continue;
-				with++;
-				if (kind != LOST_DOMAIN && !user_dir_name(local))
-					continue;	/* counted against the others, and names nothing */
-				snprintf(name, sizeof(name), kind == LOST_DOMAIN ? "%s" : "%s/%s", domain,
-					 local);
-				for (k = 0; k < nv && strcmp(v[k].name, name); k++)
-					;
-				if (k == nv) {
-					memcpy(v[nv].name, name, strlen(name) + 1);
-					v[nv++].n = 0;
-				}
-				v[k].n++;
+				/* A domain's vote needs the user's directory name. */
+				if (kind == LOST_DOMAIN)
+					dir_path(c, &c->r.tree, nm->n, dir, sizeof(dir), &w);
+				count_vote(c, kind, domains, nm, kind == LOST_DOMAIN ? dir : "", head, v,
+					   &nv, &with);
 			}
+			na = read < LOST_READS && with < LOST_SAMPLES ? keep : 0;
 		}
 		for (unsigned k = 0; kind && k < nv; k++) {
 			if (v[k].n < 3 || v[k].n * 10 < with * 9)
@@ -1374,6 +1414,7 @@ static void vote_lost_dirs(struct carve_run *c, const struct disk_domains *domai
 			memcpy(c->lost[c->nlost++].name, v[k].name, strlen(v[k].name) + 1);
 		}
 	}
+	free(active);
 	free(g);
 	free(by_dir);
 	free(head);

@@ -372,8 +372,8 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 	if (end == END_NUL && zero_tail(dev, end_off))
 		c->proof |= PROOF_TAIL;
 	mime = multipart_closed_at_end(p, len, hdr, &epilogue);
-	if (mime == 2)
-		mime = epilogue_in_file(r, nr, epilogue, len) ? 1 : 0;
+	if (mime == 2)	/* only where the file's zero tail ends it: no cut at a start */
+		mime = end == END_NUL && epilogue_in_file(r, nr, epilogue, len) ? 1 : 0;
 	if (mime == 1)
 		c->proof |= PROOF_MIME;
 	else if (mime == 0)
