@@ -1192,25 +1192,12 @@ static int cmp_domain(const void *a, const void *b)
 	return strcasecmp(a, b);
 }
 
-/* Sort the N names of WIDTH bytes each at V, and drop repeats (case
- * aside). Returns how many are left. */
-static size_t sort_names(void *v, size_t n, size_t width)
-{
-	char *p = v;
-	size_t k = 0;
-
-	if (n)
-		qsort(v, n, width, cmp_domain);
-	for (size_t i = 0; i < n; i++)
-		if (!k || strcasecmp(p + (k - 1) * width, p + i * width))
-			memmove(p + k++ * width, p + i * width, width);
-	return k;
-}
-
 static void sort_domains(struct disk_domains *d)
 {
-	d->n = sort_names(d->v, d->n, sizeof(d->v[0]));
-	d->nusers = sort_names(d->users, d->nusers, sizeof(d->users[0]));
+	/* (repeats, case aside, dropped) */
+	d->n = array_sort_unique(d->v, d->n, sizeof(d->v[0]), cmp_domain, cmp_domain);
+	d->nusers = array_sort_unique(d->users, d->nusers, sizeof(d->users[0]), cmp_domain,
+				      cmp_domain);
 }
 
 static int is_disk_domain(const struct disk_domains *d, const char *domain)

@@ -50,6 +50,20 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+size_t array_sort_unique(void *v, size_t n, size_t size, int (*order)(const void *, const void *),
+			 int (*same)(const void *, const void *))
+{
+	char *p = v;
+	size_t k = 0;
+
+	if (n)
+		qsort(v, n, size, order);
+	for (size_t i = 0; i < n; i++)
+		if (!k || same(p + i * size, p + (k - 1) * size))
+			memmove(p + k++ * size, p + i * size, size);
+	return k;
+}
+
 size_t u64_lower_bound(const uint64_t *v, size_t n, uint64_t x)
 {
 	size_t lo = 0, hi = n;

@@ -30,6 +30,10 @@ void buf_free(struct buf *b);
  * on failure *P and *CAP are unchanged.
  */
 int array_grow(void **p, size_t *cap, size_t n, size_t elem_size);
+/* Sort the N elements of SIZE bytes at V by ORDER and drop the repeats
+ * SAME finds (the first of each stays). Returns how many are left. */
+size_t array_sort_unique(void *v, size_t n, size_t size, int (*order)(const void *, const void *),
+			 int (*same)(const void *, const void *));
 /* The index of the first of the N ascending values at V that is >= X. */
 size_t u64_lower_bound(const uint64_t *v, size_t n, uint64_t x);
 

@@ -66,22 +66,6 @@ static int cmp_file_sizes(const void *a, const void *b)
 	return cmp_file(a, b) ?: (x->vsize < 0) - (y->vsize < 0) ?: (x->size < 0) - (y->size < 0);
 }
 
-/* Sort the N elements of SIZE bytes at V by ORDER and drop the repeats
- * SAME finds (the first of each stays). Returns how many are left. */
-static size_t sort_unique(void *v, size_t n, size_t size, int (*order)(const void *, const void *),
-			  int (*same)(const void *, const void *))
-{
-	char *p = v;
-	size_t k = 0;
-
-	if (n)
-		qsort(v, n, size, order);
-	for (size_t i = 0; i < n; i++)
-		if (!k || same(p + i * size, p + (k - 1) * size))
-			memmove(p + k++ * size, p + i * size, size);
-	return k;
-}
-
 int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name, size_t len,
 		     int64_t size, int64_t vsize)
 {
@@ -89,7 +73,8 @@ int folders_add_file(struct folders *f, const uint8_t guid[16], const char *name
 	 * names again: at the cap, drop the repeats first, and go on while
 	 * that frees a quarter of it. */
 	if (f->max && f->nfiles >= f->max && !f->full) {
-		f->nfiles = sort_unique(f->files, f->nfiles, sizeof(*f->files), cmp_file_sizes, cmp_file);
+		f->nfiles = array_sort_unique(f->files, f->nfiles, sizeof(*f->files),
+					      cmp_file_sizes, cmp_file);
 		f->full = f->nfiles >= f->max - f->max / 4;
 	}
 	if (f->max && f->nfiles >= f->max) {
@@ -121,8 +106,9 @@ static int cmp_pair(const void *a, const void *b)
 void folders_sort(struct folders *f)
 {
 	sort_names = f->names;
-	f->n = sort_unique(f->v, f->n, sizeof(*f->v), cmp_pair, cmp_pair);
-	f->nfiles = sort_unique(f->files, f->nfiles, sizeof(*f->files), cmp_file_sizes, cmp_file);
+	f->n = array_sort_unique(f->v, f->n, sizeof(*f->v), cmp_pair, cmp_pair);
+	f->nfiles = array_sort_unique(f->files, f->nfiles, sizeof(*f->files), cmp_file_sizes,
+				      cmp_file);
 }
 
 size_t folders_find(const struct folders *f, const uint8_t guid[16])
