@@ -5,7 +5,11 @@
 # Its name is listed in the uidlist's second block, so the uidlist must be
 # read past its first; and in a uidlist that crosses the end of the scan's
 # first 4 MiB chunk, 150 KiB past it, so the next chunk must read on. Without the uidlist the message stays in
-# unverified/; with it, it is exact by size in orphans/.
+# unverified/; with it, it is exact by size in orphans/. The same goes for
+# a message whose header is one Content-Type field (so it starts no
+# message: every MIME part's header looks so), after a zero block: it
+# comes back only where a uidlist lists its S= and W=, and one listed
+# with the right S= and another W= does not.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -24,16 +28,24 @@ def message(n, size=None):
 def block(b):
     return b + bytes(-len(b) % 4096)
 
+def vsize(m):
+    return len(m) + m.count(b"\n")
+
 a, b = message(1, 4096), message(2)
-vsize = len(a) + a.count(b"\n")
-name = f"1700000001.M1P1.host,S={len(a)},W={vsize}"
+name = f"1700000001.M1P1.host,S={len(a)},W={vsize(a)}"
 open("a.eml", "wb").write(a)
+h = b"Content-Type: multipart/mixed; boundary=AB\n\n--AB\nContent-Type: text/x-one\n\nBlah\n\n--AB--\n"
+h2 = b"Content-Type: text/plain\n\nlisted with another W=\n"
+open("h.eml", "wb").write(h)
+open("h2.eml", "wb").write(h2)
 lines = b"3 V1700000000 N201 G" + b"0123456789abcdef" * 2 + b"\n"
+lines += b"201 :1700000201.M1P1.host,S=%d,W=%d\n" % (len(h), vsize(h))
+lines += b"202 :1700000202.M1P1.host,S=%d,W=%d\n" % (len(h2), vsize(h2) + 1)
 for uid in range(1, 200):
     lines += b"%d :1700000%03d.M%dP%d.host,S=%d,W=%d\n" % (uid, uid + 100, uid, uid, 900 + uid, 930 + uid)
 lines += b"200 :" + name.encode() + b"\n"
 assert lines.index(name.encode()) > 4096
-plain = bytes(4096) + a + block(b) + bytes(4096)
+plain = bytes(4096) + a + block(b) + block(h) + block(h2) + bytes(4096)
 open("plain.img", "wb").write(plain)
 open("listed.img", "wb").write(plain + block(lines))
 # A uidlist of 4000 names that starts 4 KiB before the scan's first 4 MiB
@@ -65,6 +77,20 @@ case $got in
 *) fail "with the uidlist, the block-aligned message is '$got', not exact by size in orphans/" ;;
 esac
 cmp -s a.eml "listed/${got##* }" || fail "the message's bytes differ"
+
+# headless FILE OUT: where FILE's bytes went, and as what.
+headless() {
+	sum=$(sha256sum <"$1" | cut -d' ' -f1)
+	awk -F'\t' -v s="$sum" '$1 == s { print $3, $4, $5, $NF }' "$2/.lifeboat/manifest.tsv"
+}
+[ -z "$(headless h.eml plain)" ] || fail "with no uidlist, the headless text was written: $(headless h.eml plain)"
+got=$(headless h.eml listed)
+case $got in
+"exact orphan text"*" orphans/"*) ;;
+*) fail "the headless message the uidlist lists is '$got', not exact by its text's sizes in orphans/" ;;
+esac
+cmp -s h.eml "listed/${got##* }" || fail "the headless message's bytes differ"
+[ -z "$(headless h2.eml listed)" ] || fail "a text listed with another W= was written: $(headless h2.eml listed)"
 got=$(carve_a far.img far)
 case $got in
 "exact orphan size"*" orphans/"*) ;;

@@ -1757,13 +1757,16 @@ static int carve_mbox(struct carve_run *c, size_t i, const struct size_index *si
  * The text at each piece start (after a block holding a NUL) that no
  * message took, read as a whole file: one with no mail header comes back
  * when its length and its count of lines are the S= and W= of a name not
- * yet placed (how: text). Such a name is how we know it was mail. No run
- * is read past the longest of those names: most are placed by now.
+ * yet placed, or, with NO_META, of a name a dovecot-uidlist lists (how:
+ * text). Such a name is how we know it was mail. No run is read past the
+ * longest of those names: most are placed by now.
  */
-static void carve_headless(struct carve_run *c)
+static void carve_headless(struct carve_run *c, int no_meta)
 {
 	uint64_t longest = 0;
 
+	if (no_meta && c->sizes.n)
+		longest = c->sizes.v[c->sizes.n - 1].size;
 	for (size_t i = c->nby_size; i > 0 && !longest; i--)
 		if (!c->by_size[i - 1]->used)
 			longest = (uint64_t)c->by_size[i - 1]->mn.size;
@@ -1778,7 +1781,8 @@ static void carve_headless(struct carve_run *c)
 		found = carve_text_file(&c->dev, off, longest, &c->sizes, c->buf, &m);
 		if (found < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", c->src, strerror(-found));
-		if (!found || !unplaced_files(c, m.len, maildir_vsize(c->buf->p, m.len), NULL, 0))
+		if (!found ||
+		    (!no_meta && !unplaced_files(c, m.len, maildir_vsize(c->buf->p, m.len), NULL, 0)))
 			continue;
 		r = (struct dev_range){ m.off, m.len };
 		write_carved(c, &m, c->buf->p, &r, 1, "text");
@@ -2150,8 +2154,7 @@ int cmd_carve(int argc, char **argv)
 			   c->n.by_class[CARVE_PARTIAL];
 		progress_update(&pr, c->r.starts[i]);
 	}
-	if (!no_meta)
-		carve_headless(c);
+	carve_headless(c, no_meta);
 	place_held(c);
 	progress_end(&pr);
 
