@@ -527,7 +527,7 @@ static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 	struct xfs_sb_info xsb;
 	int fsi;
 
-	if (n->vol == REMNANTS_EXT4_VOL) {
+	if (remnants_is_ext4_vol(n->vol)) {
 		if ((fsi = remnants_ext4_inode_deleted(&c->r, &c->dev, n->ino, &sb)) >= 0)
 			return !of_new_fs(c, fsi, &sb);
 		return mn->size >= 0 &&
@@ -745,7 +745,7 @@ static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
 	int64_t mtime;
 	int current, nr;
 
-	nr = vol == REMNANTS_EXT4_VOL ? ext4_file(c, ino, &size, &mtime, &current)
+	nr = remnants_is_ext4_vol(vol) ? ext4_file(c, ino, &size, &mtime, &current)
 				      : xfs_file(c, vol, ino, &size, &mtime, &current);
 	if (nr <= 0)
 		return -ENOENT;
@@ -983,15 +983,16 @@ static int dir_path(struct carve_run *c, const struct dirtree *t, const struct d
 	struct fill_ctx f = { c, dirtree_name(t, n) };
 	struct dirtree_walk filled = { fill_maildir_name, &f, 0, 0 };
 	char more[3072];
-	int top = n->dir ? dirtree_path_filled(t, n->vol, n->dir, dir, cap, w) : -1;
+	int top = n->dir ? dirtree_path_filled(t, n->vol, n->dir, dir, cap, w) : -1, more_top;
 
 	if (top < 0)
 		dir[0] = 0;
 	if (top == 0 && !has_user_dir(dir) &&
-	    dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), &filled) >= 0 &&
+	    (more_top = dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), &filled)) >= 0 &&
 	    has_user_dir(more) && strlen(more) < cap) {
 		memcpy(dir, more, strlen(more) + 1);
 		*w = filled;
+		top = more_top;
 	}
 	return top;
 }
@@ -1059,7 +1060,7 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 	}
 	if (top == 1) {
 		snprintf(path, cap, "%s/%s", dir, name);
-		return "placed";
+		return w.filled ? "placed-inferred" : "placed";
 	}
 	if (top == 0 && has_user_dir(dir)) {
 		/* Enough of the path to name the user and the folder
@@ -1157,6 +1158,8 @@ struct disk_domains {
  * device? (One ext4 volume holds every ext4's: never.) */
 static int vol_is_current(const struct carve_run *c, uint64_t vol)
 {
+	if (vol == REMNANTS_EXT4_NOW_VOL)
+		return 1;
 	for (int i = 0; i < c->r.nxfs; i++)
 		if (c->r.xfs[i].current && remnants_uuid_vol(c->r.xfs[i].sb.uuid) == vol)
 			return 1;
@@ -1492,7 +1495,7 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	struct carved m;
 	int nr, current, err;
 
-	if (n->vol == REMNANTS_EXT4_VOL) {
+	if (remnants_is_ext4_vol(n->vol)) {
 		nr = ext4_file(c, n->ino, &size, &mtime, &current);
 		how = "ext4-inode";
 	} else {
@@ -1536,6 +1539,31 @@ static void mark_used(struct carve_run *c, const struct named *nm)
 			c->names->v[i].used = 1;
 }
 
+/*
+ * The directory entries the scan found in blocks the ext4 now on the
+ * device uses (REMNANTS_EXT4_NOW_VOL) are that filesystem's own. After a
+ * format its directories take the old ones' inode numbers (a new user's
+ * directory the number of an old user's, of another name), so they stay
+ * apart from the old tree, whose root is inode 2 as in every ext4, and
+ * c->inuse stays open: what the new filesystem uses. Without a format
+ * they are the live tree, and win over stale copies of the same names.
+ */
+static void keep_now_tree_apart(struct carve_run *c)
+{
+	int apart = c->reformatted && c->inuse && !strcmp(c->r.now.type, "ext4"), err;
+
+	if (apart)
+		err = dirtree_add(&c->r.tree, REMNANTS_EXT4_VOL, 2, 2, "..", 2, 1);
+	else
+		err = dirtree_merge_vol(&c->r.tree, REMNANTS_EXT4_NOW_VOL, REMNANTS_EXT4_VOL);
+	if (err < 0 || dirtree_index(&c->r.tree) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	if (!apart) {
+		inuse_close(c->inuse);
+		c->inuse = NULL;
+	}
+}
+
 /* Join every Maildir name to its surviving inode, one name per inode: the
  * best-ranked name whose S= agrees with the inode's size (a name of a
  * deleted message can point at an inode that was reused since). */
@@ -1544,14 +1572,13 @@ static void place_through_inodes(struct carve_run *c)
 	struct named_list *l = c->names;
 
 	c->reformatted = disk_was_reformatted(c);
+	keep_now_tree_apart(c);
 	learn_root_name(c);
 	learn_folder_names(c);
 	dirtree_each(&c->r.tree, collect_named, c);
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
 	learn_lost_dirs(c);
-	if (c->reformatted && !strcmp(c->r.now.type, "ext4"))
-		inuse_open(&c->inuse, c->src);
 	for (int i = 0; c->reformatted && !strcmp(c->r.now.type, "xfs") && i < c->r.nxfs; i++)
 		if (c->r.xfs[i].current && c->r.xfs[i].sb.v5 &&
 		    inuse_open_xfs(&c->inuse, &c->dev, &c->r.xfs[i].sb) < 0)
@@ -2102,6 +2129,12 @@ int cmd_carve(int argc, char **argv)
 	pr.count = &c->r.nstarts;	/* messages found so far */
 	c->pr = &pr;
 	c->checkpoint_at = now_seconds();
+	/* An ext4 at the device's start: which blocks are its own, so that
+	 * its directory blocks stay apart from the old ones'
+	 * (keep_now_tree_apart). */
+	if (!no_meta)
+		inuse_open(&c->inuse, src);
+	c->r.now_fs = c->inuse;
 	err = remnants_scan(&c->r, &c->dev, scan_progress, c);
 	progress_end(&pr);
 	if (err < 0)

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 	dirtree_init(&t, 0);
 	while (fgets(line, sizeof(line), f)) {
 		char *arg = strchr(line, '\t'), *want;
-		unsigned long long dir, ino;
+		unsigned long long dir, ino, vol, to;
 		struct dirtree_walk w;
 		int is_dir, top;
 
@@ -44,6 +44,19 @@ int main(int argc, char **argv)
 		if (!strcmp(line, "add") && sscanf(arg, "%llu %llu %255s %d", &dir, &ino, name, &is_dir) == 4) {
 			dirtree_add(&t, 1, dir, ino, name, strlen(name), is_dir);
 			dirtree_index(&t);
+			continue;
+		}
+		if (!strcmp(line, "addvol") &&
+		    sscanf(arg, "%llu %llu %llu %255s %d", &vol, &dir, &ino, name, &is_dir) == 5) {
+			dirtree_add(&t, vol, dir, ino, name, strlen(name), is_dir);
+			dirtree_index(&t);
+			continue;
+		}
+		if (!strcmp(line, "merge") && sscanf(arg, "%llu %llu", &vol, &to) == 2) {
+			if (dirtree_merge_vol(&t, vol, to) < 0 || dirtree_index(&t) < 0) {
+				printf("FAIL merge %s: out of memory\n", arg);
+				bad++;
+			}
 			continue;
 		}
 		want = strchr(arg, '\t');

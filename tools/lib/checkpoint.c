@@ -116,6 +116,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	copy->tree.nodes = NULL;
 	copy->tree.names = NULL;
 	copy->tree.byino = NULL;
+	copy->now_fs = NULL;
 	copy->folders.v = NULL;
 	copy->folders.files = NULL;
 	copy->folders.names = NULL;
@@ -263,6 +264,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	remnants_free(r);
 	memcpy(r, take(&c, 1, sizeof(*r)), sizeof(*r));
 	memset(&r->now, 0, sizeof(r->now));
+	r->now_fs = NULL;
 	r->tree.byino = NULL;
 	r->tree.byino_cap = 0;
 	for (int i = 0; i < 16; i++) {

@@ -258,8 +258,26 @@ int dirtree_path(const struct dirtree *t, uint64_t vol, uint64_t dir,
 	return dirtree_path_filled(t, vol, dir, buf, cap, &w);
 }
 
-int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),
-		  void *arg)
+/* Put node N into the table NODES of CAP slots, unless it holds that
+ * name in that directory already. */
+static void put_node(struct dirtree *t, struct dirtree_node *nodes, size_t cap,
+		     const struct dirtree_node *n)
+{
+	const char *name = dirtree_name(t, n);
+	size_t j = hash_entry(n->vol, n->dir, name, strlen(name)) & (cap - 1);
+
+	for (; nodes[j].name_off; j = (j + 1) & (cap - 1))
+		if (nodes[j].vol == n->vol && nodes[j].dir == n->dir &&
+		    !strcmp(dirtree_name(t, &nodes[j]), name))
+			return;
+	nodes[j] = *n;
+	t->n++;
+}
+
+/* Rebuild the table with MAP applied to every node; the nodes for which
+ * FIRST is true go in before the others, and win where two meet. */
+static int rebuild(struct dirtree *t, void (*map)(struct dirtree_node *n, void *arg),
+		   int (*first)(const struct dirtree_node *n, void *arg), void *arg)
 {
 	struct dirtree_node *old = t->nodes;
 	size_t cap = t->cap;
@@ -270,27 +288,57 @@ int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir,
 	drop_index(t);
 	t->nodes = nodes;
 	t->n = 0;
-	for (size_t i = 0; i < cap; i++) {
-		struct dirtree_node n = old[i];
-		const char *name;
-		size_t j;
+	for (int pass = first ? 0 : 1; pass < 2; pass++)
+		for (size_t i = 0; i < cap; i++) {
+			struct dirtree_node n = old[i];
 
-		if (!n.name_off)
-			continue;
-		n.dir = map(n.vol, n.dir, arg);
-		name = dirtree_name(t, &n);
-		j = hash_entry(n.vol, n.dir, name, strlen(name)) & (cap - 1);
-		for (; nodes[j].name_off; j = (j + 1) & (cap - 1))
-			if (nodes[j].vol == n.vol && nodes[j].dir == n.dir &&
-			    !strcmp(dirtree_name(t, &nodes[j]), name))
-				break;
-		if (!nodes[j].name_off) {
-			nodes[j] = n;
-			t->n++;
+			if (!n.name_off || (first && first(&n, arg) == pass))
+				continue;
+			map(&n, arg);
+			put_node(t, nodes, cap, &n);
 		}
-	}
 	free(old);
 	return 0;
+}
+
+struct remap_ctx {
+	uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg);
+	void *arg;
+};
+
+static void remap_node(struct dirtree_node *n, void *arg)
+{
+	struct remap_ctx *r = arg;
+
+	n->dir = r->map(n->vol, n->dir, r->arg);
+}
+
+int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),
+		  void *arg)
+{
+	struct remap_ctx r = { map, arg };
+
+	return rebuild(t, remap_node, NULL, &r);
+}
+
+static void move_vol(struct dirtree_node *n, void *arg)
+{
+	const uint64_t *v = arg;
+
+	if (n->vol == v[0])
+		n->vol = v[1];
+}
+
+static int in_from(const struct dirtree_node *n, void *arg)
+{
+	return n->vol == ((const uint64_t *)arg)[0];
+}
+
+int dirtree_merge_vol(struct dirtree *t, uint64_t from, uint64_t to)
+{
+	uint64_t v[2] = { from, to };
+
+	return rebuild(t, move_vol, in_from, v);
 }
 
 void dirtree_each(const struct dirtree *t,

@@ -98,6 +98,13 @@ int dirtree_path_filled(const struct dirtree *t, uint64_t vol, uint64_t dir,
 int dirtree_remap(struct dirtree *t, uint64_t (*map)(uint64_t vol, uint64_t dir, void *arg),
 		  void *arg);
 
+/*
+ * Move every entry of volume FROM into volume TO: where TO holds an entry
+ * of the same name in the same directory, FROM's replaces it. Returns 0
+ * or -ENOMEM.
+ */
+int dirtree_merge_vol(struct dirtree *t, uint64_t from, uint64_t to);
+
 /* Call FN for every stored entry. */
 void dirtree_each(const struct dirtree *t,
 		  void (*fn)(const struct dirtree *t, const struct dirtree_node *n, void *arg),

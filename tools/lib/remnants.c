@@ -114,6 +114,7 @@ static void found_xfs_sb(struct remnants *r, struct xfs_sb_info *sb, uint64_t of
 
 struct ext4_block_ctx {
 	struct dirtree *tree;
+	uint64_t vol;		/* REMNANTS_EXT4_VOL, or _NOW_VOL */
 	uint64_t dir;		/* the block's own directory, from "." */
 };
 
@@ -136,7 +137,7 @@ static int keep_ext4_dirent(const struct ext4_dirent *de, void *arg)
 	if (de->dead && de->file_type == 2)
 		return 0;
 	/* ".." names the parent: store it as the parent's entry for us. */
-	return dirtree_add(c->tree, REMNANTS_EXT4_VOL, c->dir, de->inode, de->name,
+	return dirtree_add(c->tree, c->vol, c->dir, de->inode, de->name,
 			   de->name_len, de->file_type == 2);
 }
 
@@ -156,14 +157,18 @@ static int note_dir_seed(struct remnants *r, uint32_t seed, uint64_t ino)
 	return 0;
 }
 
-static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
+/* A directory block at OFF: in a block the ext4 now on the device uses,
+ * it is that filesystem's own (REMNANTS_EXT4_NOW_VOL). */
+static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off)
 {
-	struct ext4_block_ctx c = { &r->tree, 0 };
+	struct ext4_block_ctx c = { &r->tree, REMNANTS_EXT4_VOL, 0 };
 	uint32_t seed;
 	int has_seed;
 
 	if (ext4_dirblock_parse(p, bs, find_dot, &c) <= 0)
 		return;
+	if (r->now_fs && inuse_any(r->now_fs, off, bs))
+		c.vol = REMNANTS_EXT4_NOW_VOL;
 	r->ext4_dirblocks++;
 	has_seed = ext4_dirblock_seed(p, bs, &seed) == 0;
 	if (c.dir && has_seed)
@@ -196,7 +201,7 @@ static uint64_t map_seed_dir(uint64_t vol, uint64_t dir, void *arg)
 {
 	struct remnants *r = arg;
 
-	if (vol != REMNANTS_EXT4_VOL || !(dir & SEED_DIR))
+	if (!remnants_is_ext4_vol(vol) || !(dir & SEED_DIR))
 		return dir;
 	for (size_t i = 0; i < r->ndir_seeds; i++)
 		if (r->dir_seeds[i].seed == (uint32_t)dir)
@@ -490,9 +495,9 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 
 			if (rl >= 12 && rl % 4 == 0 && rl <= 4096) {
 				if (left >= 1024 && rl <= 1024)
-					scan_ext4_dirblock(r, q, 1024);
+					scan_ext4_dirblock(r, q, 1024, off);
 				if (off % 4096 == 0 && left >= 4096 && !four_dirblocks(q))
-					scan_ext4_dirblock(r, q, 4096);
+					scan_ext4_dirblock(r, q, 4096, off);
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
 				scan_message_start(r, q, left, off);

@@ -6,6 +6,7 @@
 #include "dirtree.h"
 #include "ext4.h"
 #include "folders.h"
+#include "inuse.h"
 #include "xfs.h"
 
 /*
@@ -19,8 +20,18 @@
 
 /* Sequential reads of this size keep the disk, not the CPU, the limit. */
 #define REMNANTS_CHUNK (4u << 20)
-/* The ext4 dir blocks carry no uuid; their entries share one volume id. */
+/* The ext4 dir blocks carry no uuid; their entries share one volume id,
+ * but for the blocks the filesystem now on the device uses (remnants.now_fs):
+ * after a format its directories take the old ones' inode numbers, and
+ * their names must not be read as the old tree's. No XFS volume id is
+ * either (those have bit 1 set). */
 #define REMNANTS_EXT4_VOL 1
+#define REMNANTS_EXT4_NOW_VOL 4
+
+static inline int remnants_is_ext4_vol(uint64_t vol)
+{
+	return vol == REMNANTS_EXT4_VOL || vol == REMNANTS_EXT4_NOW_VOL;
+}
 /* Ceiling on directory entries kept, so memory stays bounded on huge
  * disks; remnants_init() sets the cap below it by the machine's memory
  * (remnants_name_cap()). */
@@ -79,6 +90,9 @@ struct remnants {
 	struct xfs_inodes xino[16];
 	int nxino;
 	uint64_t ext4_dirblocks, xfs_dirblocks;
+	/* The blocks the ext4 now on the device uses (inuse_open), or NULL:
+	 * set by the caller before the scan, never kept in a checkpoint. */
+	const struct inuse *now_fs;
 	struct dirtree tree;
 	struct folders folders;	/* Maildir++ folder names by GUID */
 	/* ext4 directory checksum seeds seen with a "." entry: which
