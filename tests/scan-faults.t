@@ -65,6 +65,28 @@ assert areas == [(0, bad, "+"), (bad, 512, "-"), (bad + 512, size - bad - 512, "
 PY
 echo "carve: the message with a bad sector in unverified/, badmap $(grep -c '^0x' out/.lifeboat/badmap) lines"
 
+# Carved by content, a plain message (no MIME to break) whose second
+# sector fails reads as zeros there: that is no zero tail, and what comes
+# before it is no complete message (end=unreadable, in unverified/).
+mkdir -p root3/vmail/example.com/alice/Maildir/cur
+python3 - root3/vmail/example.com/alice/Maildir/cur/1700000000.M1P1.host:2,S <<'PY'
+import sys
+body = "".join("line %04d of a plain text message\n" % i for i in range(100))
+open(sys.argv[1], "w").write("From: alice@example.com\nTo: bob@example.com\nSubject: plain\n"
+                             "Date: Fri, 20 Apr 2001 20:18:00 -0400\nMessage-ID: <p1@example.com>\n\n" + body)
+PY
+truncate -s 64M disk3.img
+mkfs.ext4 -q -F -E nodiscard -d root3 disk3.img
+off=$(grep -abo 'Subject: plain' disk3.img | head -n 1 | cut -d: -f1)
+rc=0
+LIFEBOAT_FAULT_SECTORS=$(( off / 512 + 1 )) "$LIFEBOAT" carve -q --no-metadata disk3.img --out out3 \
+	>/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "carve --no-metadata with faults exited $rc, want 1"
+rows=$(grep -v '^#' out3/.lifeboat/manifest.tsv)
+[ "$(echo "$rows" | cut -f3,4,5,6)" = "$(printf 'partial\tunverified\tcontent,end=unreadable\t!unreadable')" ] ||
+	fail "the plain message cut by a bad sector is not partial and unreadable: $rows"
+echo "carve: a plain message cut by a bad sector is partial (end=unreadable)"
+
 [ "$(sha256sum disk.img)" = "$before" ] || fail "the image changed"
 
 rc=0; "$LIFEBOAT" scan >/dev/null 2>&1 || rc=$?

@@ -95,14 +95,15 @@ const char *carve_class_name(enum carve_class c)
 
 const char *carve_end_name(enum carve_end e)
 {
-	static const char *const names[] = { "nul", "next", "device", "cap" };
+	static const char *const names[] = { "nul", "next", "device", "cap", "unreadable" };
 
 	return names[e];
 }
 
 /*
  * Read from START until the first NUL, the end of the device, or the cap,
- * appending to BUF: the bytes before the NUL. Says which end it was.
+ * appending to BUF: the bytes before the NUL. Says which end it was: a
+ * NUL in a sector that could not be read is no end of a file.
  */
 static int read_to_nul(struct dev *dev, uint64_t start, struct buf *buf,
 		       enum carve_end *end)
@@ -133,8 +134,9 @@ static int read_to_nul(struct dev *dev, uint64_t start, struct buf *buf,
 		got = (size_t)n;
 		nul = memchr(buf->p + buf->len, 0, got);
 		if (nul) {
+			*end = dev_bad_bytes(dev, off + (uint64_t)(nul - (buf->p + buf->len)), 1) ?
+				       END_UNREADABLE : END_NUL;
 			buf->len = (size_t)(nul - buf->p);
-			*end = END_NUL;
 			return 0;
 		}
 		buf->len += got;
@@ -146,7 +148,8 @@ static int read_to_nul(struct dev *dev, uint64_t start, struct buf *buf,
 }
 
 /* Are the bytes from END to the next 1 KiB boundary of the device zero? A
- * file's last block is zero past its end; 1 KiB is the smallest block. */
+ * file's last block is zero past its end; 1 KiB is the smallest block.
+ * Zeros that stand for an unreadable sector say nothing. */
 static int zero_tail(struct dev *dev, uint64_t end)
 {
 	uint8_t tail[1024];
@@ -154,7 +157,7 @@ static int zero_tail(struct dev *dev, uint64_t end)
 
 	if (n == 0)
 		return 1;
-	if (dev_read(dev, tail, n, end) < 0)
+	if (dev_read(dev, tail, n, end) < 0 || dev_bad_bytes(dev, end, n))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (tail[i])
@@ -365,6 +368,8 @@ static void judge_ranges(struct dev *dev, const struct dev_range *r, size_t nr,
 	}
 	if (end == END_CAP)
 		c->proof |= FLAW_CAPPED;
+	if (end == END_UNREADABLE)
+		c->proof |= FLAW_UNREADABLE;
 	if (!hdr)
 		return;
 	if ((size = size_index_has(sizes, p, len)))
@@ -785,7 +790,7 @@ static int try_piece(struct reassembly *a, uint64_t off, int jump)
 	if ((err = read_to_nul(a->dev, off, buf, &end)) < 0)
 		return err;
 	buf->len = base + cut_at_other_file(a->dev, off, buf->p + base, buf->len - base, &end);
-	if (end == END_DEVICE || end == END_CAP || buf->len == base ||
+	if (end == END_DEVICE || end == END_CAP || end == END_UNREADABLE || buf->len == base ||
 	    dev_bad_bytes(a->dev, off, buf->len - base)) {
 		buf->len = base;
 		return 0;

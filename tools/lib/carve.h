@@ -41,7 +41,10 @@ enum {
 	FLAW_CLAIMED = 1 << 13,	/* bytes of a file read through its inode */
 };
 
-enum carve_end { END_NUL, END_NEXT, END_DEVICE, END_CAP };
+/* How a run of bytes ended: at a NUL (a file's zero tail), where the next
+ * message starts, at the device's end, at the size cap, or at a sector
+ * that could not be read (which dev.c gives as zeros: no tail at all). */
+enum carve_end { END_NUL, END_NEXT, END_DEVICE, END_CAP, END_UNREADABLE };
 
 /* The S= and W= of the Maildir names that survive, to be asked "do these
  * bytes have a name's size". */
