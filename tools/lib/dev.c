@@ -32,7 +32,7 @@ static int parse_faults(struct dev *d, const char *spec)
 			if (end == p || errno || last < first)
 				return -EINVAL;
 		}
-		if (*end && *end != ',')
+		if ((*end && *end != ',') || last >= UINT64_MAX / DEV_SECTOR)
 			return -EINVAL;
 		n = realloc(d->faults, (d->nfaults + 1) * sizeof(*n));
 		if (!n)
@@ -69,9 +69,14 @@ int dev_open(struct dev *d, const char *path)
 		goto fail;
 	}
 	posix_fadvise(d->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* The test shim: said out loud, since it makes good sectors read
+	 * as unreadable. */
 	spec = getenv("LIFEBOAT_FAULT_SECTORS");
 	if (spec && (err = parse_faults(d, spec)) < 0)
 		goto fail;
+	if (spec)
+		fprintf(stderr, "lifeboat: LIFEBOAT_FAULT_SECTORS is set: sectors %s of '%s' "
+			"read as unreadable (a test switch)\n", spec, path);
 	return 0;
 
 fail_errno:
@@ -171,25 +176,46 @@ static ssize_t pread_full(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
 	return (ssize_t)done;
 }
 
-/* After a failed large read, go sector by sector and map what is bad. */
+/* The bytes from OFF up to the next multiple of UNIT, at most to END. */
+static size_t to_boundary(uint64_t off, uint64_t end, uint64_t unit)
+{
+	uint64_t next = (off / unit + 1) * unit;
+
+	return (size_t)((next < end ? next : end) - off);
+}
+
+/*
+ * After a failed large read, go page by page (4 KiB, aligned on the
+ * device), and in a page that fails, sector by sector: what is bad is
+ * mapped in whole sectors. Each bad sector is still read once (a dying
+ * disk is better imaged first: docs/runbook.md).
+ */
 static ssize_t read_by_sector(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
+	uint64_t end = off + len;
 
-	while (done < len) {
-		size_t n = len - done < DEV_SECTOR ? len - done : DEV_SECTOR;
-		ssize_t r = pread_full(d, buf + done, n, off + done);
+	for (uint64_t page = off; page < end;) {
+		size_t n = to_boundary(page, end, DEV_PAGE);
 
-		if (r < 0) {
-			int err;
-
+		if (pread_full(d, buf + (page - off), n, page) < 0) {
 			if (errno != EIO)
 				return -errno;
-			memset(buf + done, 0, n);
-			if ((err = dev_mark_bad(d, off + done, n)) < 0)
-				return err;
+			for (uint64_t s = page; s < page + n;) {
+				size_t k = to_boundary(s, page + n, DEV_SECTOR);
+				int err;
+
+				if (pread_full(d, buf + (s - off), k, s) < 0) {
+					if (errno != EIO)
+						return -errno;
+					memset(buf + (s - off), 0, k);
+					if ((err = dev_mark_bad(d, s / DEV_SECTOR * DEV_SECTOR,
+								DEV_SECTOR)) < 0)
+						return err;
+				}
+				s += k;
+			}
 		}
-		done += n;
+		page += n;
 	}
 	return (ssize_t)len;
 }
@@ -228,9 +254,11 @@ ssize_t dev_read_ranges(struct dev *d, const struct dev_range *r, size_t n, uint
 		uint64_t want = r[i].len < size - have ? r[i].len : size - have;
 		ssize_t got = dev_read(d, o + have, (size_t)want, r[i].off);
 
+		/* Past the device's end dev_read() gave zeros: they hold the
+		 * range's place, so the next range lands where it belongs. */
 		if (got < 0)
 			return got;
-		have += (uint64_t)got;
+		have += want;
 	}
 	return (ssize_t)have;
 }

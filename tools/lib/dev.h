@@ -5,8 +5,11 @@
 #include "lb.h"
 
 /*
- * Every byte Lifeboat reads from a source goes through dev_read(). The
- * source is opened O_RDONLY and nothing in this module can write to it.
+ * Every byte Lifeboat reads from a source goes through dev_read(), but
+ * for what two libraries read of the filesystem now on it: libblkid its
+ * type and UUID (remnants.c), libext2fs an ext4's bitmaps (inuse.c), each
+ * opening it read-only. The source is opened O_RDONLY and nothing in this
+ * module can write to it.
  *
  * Unreadable sectors (EIO) do not stop a read: they come back as zeros and
  * are recorded in the bad map, in the spirit of a ddrescue map. A caller
@@ -19,6 +22,8 @@
  */
 
 #define DEV_SECTOR 512
+/* What the kernel reads a block device in: the unit a failed read is retried in. */
+#define DEV_PAGE 4096
 
 struct dev_range {
 	uint64_t off, len;
@@ -49,8 +54,9 @@ void dev_close(struct dev *d);
 ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off);
 
 /* Read the first SIZE bytes of a file laid out in the N device byte
- * RANGES R (in file order) into OUT. Returns the bytes read (less than
- * SIZE where the ranges or the source end first), or -errno. */
+ * RANGES R (in file order) into OUT. Returns the bytes placed (less than
+ * SIZE where the ranges end first; zeros past the source's end), or
+ * -errno. */
 ssize_t dev_read_ranges(struct dev *d, const struct dev_range *r, size_t n, uint64_t size,
 			void *out);
 
