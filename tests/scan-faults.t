@@ -87,6 +87,20 @@ rows=$(grep -v '^#' out3/.lifeboat/manifest.tsv)
 	fail "the plain message cut by a bad sector is not partial and unreadable: $rows"
 echo "carve: a plain message cut by a bad sector is partial (end=unreadable)"
 
+# The new ext4's bitmaps are read through the same layer (libext2fs, with
+# an I/O manager on dev.c): a bad sector there is in the bad map, and
+# carve says the bitmaps could not be read.
+bs=$(dumpe2fs -h disk3.img 2>/dev/null | sed -n 's/^Block size: *//p')
+bitmap=$(dumpe2fs disk3.img 2>/dev/null | sed -n 's/^ *Block bitmap at \([0-9]*\).*/\1/p' | head -n 1)
+rc=0
+LIFEBOAT_FAULT_SECTORS=$(( bitmap * bs / 512 )) "$LIFEBOAT" carve -q disk3.img --out out4 >/dev/null 2>err || rc=$?
+[ "$rc" -eq 1 ] || fail "carve with the block bitmap unreadable exited $rc, want 1: $(cat err)"
+grep -q "block bitmaps of the ext4 now on 'disk3.img' could not be read" err ||
+	fail "no warning for the unreadable block bitmap: $(cat err)"
+"$LIFEBOAT" carve -q disk3.img --out out5 >/dev/null 2>err || fail "carve without faults exited $?"
+[ ! -s err ] || fail "carve without faults warned: $(cat err)"
+echo "carve: an unreadable block bitmap of the ext4 now on the disk is mapped and said"
+
 [ "$(sha256sum disk.img)" = "$before" ] || fail "the image changed"
 
 rc=0; "$LIFEBOAT" scan >/dev/null 2>&1 || rc=$?

@@ -2132,7 +2132,7 @@ int cmd_carve(int argc, char **argv)
 	/* An ext4 at the device's start: which blocks are its own, so that
 	 * its directory blocks stay apart from the old ones'
 	 * (keep_now_tree_apart). */
-	if (!no_meta && inuse_open(&c->inuse, src) == -EIO)
+	if (!no_meta && inuse_open(&c->inuse, &c->dev) == -EIO)
 		lb_warn("carve: the block bitmaps of the ext4 now on '%s' could not be read: "
 			"old files it may have written over are not told apart, nor its "
 			"directories from the old ones", src);

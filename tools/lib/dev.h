@@ -5,9 +5,9 @@
 #include "lb.h"
 
 /*
- * Every byte Lifeboat reads from a source goes through dev_read(), but
- * for what two libraries read of the filesystem now on it: libblkid its
- * type and UUID (remnants.c), libext2fs an ext4's bitmaps (inuse.c), each
+ * Every byte Lifeboat reads from a source goes through dev_read() (and
+ * libext2fs reads an ext4's bitmaps through it too: inuse.c), but for
+ * what libblkid reads to name the filesystem now on it (remnants.c),
  * opening it read-only. The source is opened O_RDONLY and nothing in this
  * module can write to it.
  *

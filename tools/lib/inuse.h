@@ -14,13 +14,13 @@
  */
 struct inuse;
 
-/* Open the ext4 filesystem at the start of PATH, read-only. Returns 0,
- * -ENOENT when there is none, or -EIO. */
-int inuse_open(struct inuse **u, const char *path);
+/* Open the ext4 filesystem at the start of DEV, read-only, reading
+ * through dev_read(). Returns 0, -ENOENT when there is none, or -EIO. */
+struct dev;
+int inuse_open(struct inuse **u, struct dev *dev);
 
 /* The same for the XFS SB now on DEV (v5), from its free-space btrees
  * (xfs_free_space()): a block that is not free is in use. 0 or -ENOMEM. */
-struct dev;
 struct xfs_sb_info;
 int inuse_open_xfs(struct inuse **u, struct dev *dev, const struct xfs_sb_info *sb);
 
