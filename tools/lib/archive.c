@@ -517,16 +517,11 @@ int archive_next(struct rbuf *r, struct archive_member *m)
 		if (h[H_TYPE] != '0' && h[H_TYPE] != 0)
 			return -ENOTSUP;	/* links, devices, directories */
 		if (!m->path[0]) {
-			char name[256];
-			size_t pl = strnlen((const char *)h + H_PREFIX, 155);
-			size_t nl = strnlen((const char *)h + H_NAME, 100);
+			int pl = (int)strnlen((const char *)h + H_PREFIX, 155);
+			int nl = (int)strnlen((const char *)h + H_NAME, 100);
 
-			memcpy(name, h + H_PREFIX, pl);
-			if (pl)
-				name[pl++] = '/';
-			memcpy(name + pl, h + H_NAME, nl);
-			name[pl + nl] = 0;
-			snprintf(m->path, sizeof(m->path), "%s", name);
+			snprintf(m->path, sizeof(m->path), "%.*s%s%.*s", pl, (const char *)h + H_PREFIX,
+				 pl ? "/" : "", nl, (const char *)h + H_NAME);
 		}
 		/* The pax size and mtime override the ustar fields. */
 		if (m->size == UINT64_MAX)
