@@ -7,7 +7,7 @@
 # before bagit.txt is finished by the next send; a second run sends
 # nothing; each sender gets its own directory; the archive goes zstd
 # compressed unless --no-compress; send --archive writes a pax archive GNU
-# tar extracts.
+# tar extracts; a disk with no mail makes a complete, empty job.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -156,6 +156,16 @@ diff -r bag-before "$bag" >/dev/null || fail "a refused source changed the job"
 	>/dev/null 2>same.log || fail "the same disk again: exit $?: $(cat same.log)"
 grep -q "already holds job lab" same.log || fail "the same disk again: $(cat same.log)"
 echo "another source under a used job name: refused (exit 4); the same disk: already complete"
+
+# A disk with no mail: its job completes, with an empty manifest, and
+# verifies (an empty manifest is not a missing one).
+truncate -s 16M zeros.img
+"$LIFEBOAT" carve -q zeros.img --send "127.0.0.1:$rport" --tls site/alpha --job zeros \
+	>/dev/null 2>zeros.log || fail "carve --send of a disk with no mail: exit $?: $(cat zeros.log)"
+grep -q "verified by the receiver: 0 messages" zeros.log && [ -f recv/alpha/zeros/bagit.txt ] &&
+	[ ! -s recv/alpha/zeros/manifest-sha256.txt ] || fail "no mail: $(cat zeros.log)"
+"$LIFEBOAT" verify recv/alpha/zeros >/dev/null 2>&1 || fail "verify of the job with no mail"
+echo "a disk with no mail: the job completes empty and verifies"
 
 [ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "the image changed"
 echo ok

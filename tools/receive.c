@@ -87,8 +87,13 @@ struct job {
 	int keep_err;		/* why writing it failed, or 0 */
 	int dead;		/* the connection failed: nothing more can be said on it */
 	struct buf data, manifest, sig, info;
+	/* The tag files that arrived (TAG_*): by their length, a job of no
+	 * mail would seem to have no manifest. */
+	unsigned tags;
 	int quiet;
 };
+
+enum { TAG_MANIFEST = 1, TAG_SIG = 2, TAG_INFO = 4, TAG_ALL = 7 };
 
 /* Say ERROR to the sender and log it; return CODE. */
 static int refuse(struct job *jb, int code, const char *fmt, const char *arg)
@@ -344,6 +349,7 @@ static int read_archive(struct job *jb, struct tls_site *site)
 	while (!code && (r = archive_next(jb->r, m)) > 0) {
 		const char *rel = m->path + plen + 1;
 		struct buf *tag = NULL;
+		unsigned bit = 0;
 
 		if (r == ARCHIVE_GLOBAL) {
 			show_progress(jb, m->progress);
@@ -353,12 +359,16 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			code = refuse(jb, EXIT_INTEGRITY, "member '%s' is outside the job", m->path);
 			break;
 		}
-		if (!strcmp(rel, "manifest-sha256.txt"))
+		if (!strcmp(rel, "manifest-sha256.txt")) {
 			tag = &jb->manifest;
-		else if (!strcmp(rel, "manifest-sha256.txt.sig"))
+			bit = TAG_MANIFEST;
+		} else if (!strcmp(rel, "manifest-sha256.txt.sig")) {
 			tag = &jb->sig;
-		else if (!strcmp(rel, "bag-info.txt"))
+			bit = TAG_SIG;
+		} else if (!strcmp(rel, "bag-info.txt")) {
 			tag = &jb->info;
+			bit = TAG_INFO;
+		}
 		if (!strcmp(rel, ARCHIVE_CHECKPOINT)) {
 			/* The sender's scan so far, for its next connection:
 			 * the latest replaces the last (a crash in between
@@ -379,6 +389,8 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			buf_free(&skip);
 			if (r < 0)
 				code = stream_failed(jb, site, r, m->path);
+			else
+				jb->tags |= bit;
 			continue;
 		}
 		if (strncmp(rel, "data/", 5) || !path_is_safe(rel + 5)) {
@@ -406,7 +418,7 @@ static int read_archive(struct job *jb, struct tls_site *site)
 	free(m);
 	if (code)
 		return code;
-	if (!jb->manifest.len || !jb->sig.len || !jb->info.len)
+	if (jb->tags != TAG_ALL)
 		return refuse(jb, EXIT_INTEGRITY, "the archive ended without its signed manifest%s", "");
 	/* The evidence copy is on disk before the job is called complete. */
 	if (jb->keepfd >= 0 && fsync(jb->keepfd) < 0)
