@@ -8,7 +8,8 @@
 # authenticated client (openssl s_client) that passes every other one, so
 # that the case fails if that check is gone: a message whose
 # LIFEBOAT.sha256 does not match its bytes, a complete archive whose
-# manifest is signed with another key (beta's, another CA's), a symlink
+# manifest is signed with another key (beta's, another CA's), a manifest
+# signed by alpha that lists a message twice and another not at all, a symlink
 # planted in the job's destination (as data/ and below it), a client that
 # offers no ALPN, a certificate from another CA whose pin the receiver
 # lists, and reconnections that offer their session (never resumed).
@@ -148,10 +149,10 @@ import hashlib, io, subprocess, sys, tarfile
 path = sys.argv[1]
 data = b"From: mallory@example.org\n\nhello\n"
 sha = hashlib.sha256(data).hexdigest()
-def member(t, name, data, sha=None):
+def member(t, name, data, sha=None, seq=0):
     i = tarfile.TarInfo(name); i.size = len(data)
     if sha:
-        i.pax_headers = {"LIFEBOAT.seq": "0", "LIFEBOAT.sha256": sha,
+        i.pax_headers = {"LIFEBOAT.seq": str(seq), "LIFEBOAT.sha256": sha,
                          "LIFEBOAT.class": "exact", "LIFEBOAT.placement": "placed",
                          "LIFEBOAT.how": "test", "LIFEBOAT.proof": "size",
                          "LIFEBOAT.source": f"0+{len(data)}"}
@@ -163,16 +164,25 @@ with archive("badsha") as t:
 with archive("empty"):
     pass
 manifest = f"{sha}  data/{path}\n".encode()
-for signer, key in [("alpha", "site/alpha/key.pem"), ("beta", "site/beta/key.pem"),
-                    ("rogue", "rogue/alpha/key.pem")]:
+def bag_end(t, manifest, octets, files, key):
     sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=manifest,
                          stdout=subprocess.PIPE, check=True).stdout
+    member(t, "j/bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    member(t, "j/bag-info.txt", b"Payload-Oxum: %d.%d\nLifeboat-Job: j\n" % (octets, files))
+    member(t, "j/manifest-sha256.txt", manifest)
+    member(t, "j/manifest-sha256.txt.sig", sig)
+for signer, key in [("alpha", "site/alpha/key.pem"), ("beta", "site/beta/key.pem"),
+                    ("rogue", "rogue/alpha/key.pem")]:
     with archive(f"signed-{signer}") as t:
         member(t, "j/data/" + path, data, sha)
-        member(t, "j/bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
-        member(t, "j/bag-info.txt", b"Payload-Oxum: %d.1\nLifeboat-Job: j\n" % len(data))
-        member(t, "j/manifest-sha256.txt", manifest)
-        member(t, "j/manifest-sha256.txt.sig", sig)
+        bag_end(t, manifest, len(data), 1, key)
+# Signed by alpha: a manifest that lists the message twice and a second
+# one not at all, with a Payload-Oxum that counts both.
+other = b"From: mallory@example.org\n\nnot in the manifest\n"
+with archive("listed-twice") as t:
+    member(t, "j/data/" + path, data, sha)
+    member(t, "j/data/" + path + "2", other, hashlib.sha256(other).hexdigest(), seq=1)
+    bag_end(t, manifest + manifest, len(data) + len(other), 2, "site/alpha/key.pem")
 PY
 # The receiver hashes each message itself: a wrong LIFEBOAT.sha256 commits
 # nothing, not even a journal line.
@@ -191,6 +201,10 @@ for signer in beta rogue; do
 	[ -f "dest-sig-$signer/alpha/j/data/$msg" ] || fail "sig-$signer: refused before the signature"
 	[ ! -e "dest-sig-$signer/alpha/j/bagit.txt" ] || fail "sig-$signer: the job is marked complete"
 done
+# Each manifest line stands for its own message: one listed twice does not
+# make up for one not listed.
+KEEP="$msg*" expect_refusal listed-twice 4 "lists '$msg' twice" any -- evil_client listed-twice
+[ ! -e dest-listed-twice/alpha/j/bagit.txt ] || fail "listed-twice: the job is marked complete"
 
 # A symlink planted in a job's destination, as data/ or as the first
 # directory of the first message, after a first connection made the job:

@@ -208,25 +208,35 @@ static int commit_message(struct job *jb, struct archive_member *m)
 	return 0;
 }
 
-/* The sender's manifest must list exactly the committed messages. */
+/* The sender's manifest must list exactly the committed messages, each
+ * once: a path listed twice could stand in for a message not listed. */
 static int check_manifest(struct job *jb)
 {
 	const uint8_t *p = jb->manifest.p, *end = p + jb->manifest.len;
 	unsigned long long octets, files;
 	char path[4096];
-	uint8_t sha[32];
+	uint8_t sha[32], *seen = calloc(jb->j.n + 1, 1);	/* by entry; + 1: never calloc(0) */
 	size_t listed = 0;
-	int r;
+	int r, code = 0;
 
-	while ((r = manifest_next(&p, end, sha, path, sizeof(path))) > 0) {
+	if (!seen)
+		return refuse(jb, EXIT_SYSTEM, "out of memory%s", "");
+	while (!code && (r = manifest_next(&p, end, sha, path, sizeof(path))) > 0) {
 		const struct journal_entry *e = journal_find(&jb->j, path);
 
 		if (!e)
-			return refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s', which never arrived", path);
-		if (memcmp(e->sha256, sha, 32))
-			return refuse(jb, EXIT_INTEGRITY, "'%s' differs from the manifest", path);
+			code = refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s', which never arrived", path);
+		else if (memcmp(e->sha256, sha, 32))
+			code = refuse(jb, EXIT_INTEGRITY, "'%s' differs from the manifest", path);
+		else if (seen[e - jb->j.v])
+			code = refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s' twice", path);
+		else
+			seen[e - jb->j.v] = 1;
 		listed++;
 	}
+	free(seen);
+	if (code)
+		return code;
 	if (r < 0)
 		return refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
 	if (listed != jb->j.n)
