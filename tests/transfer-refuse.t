@@ -9,9 +9,9 @@
 # that the case fails if that check is gone: a message whose
 # LIFEBOAT.sha256 does not match its bytes, a complete archive whose
 # manifest is signed with another key (beta's, another CA's), a manifest
-# signed by alpha that lists a message twice and another not at all, a symlink
-# planted in the job's destination (as data/ and below it), a client that
-# offers no ALPN, a certificate from another CA whose pin the receiver
+# signed by alpha that lists a message twice and another not at all, a
+# signature larger than a tag file may be, a symlink planted in the job's
+# destination (as data/ and below it), a client that offers no ALPN, a certificate from another CA whose pin the receiver
 # lists, and reconnections that offer their session (never resumed).
 # Interop: the receiver against openssl s_client, the sender against
 # openssl s_server, with the right and the wrong credentials.
@@ -183,6 +183,10 @@ with archive("listed-twice") as t:
     member(t, "j/data/" + path, data, sha)
     member(t, "j/data/" + path + "2", other, hashlib.sha256(other).hexdigest(), seq=1)
     bag_end(t, manifest + manifest, len(data) + len(other), 2, "site/alpha/key.pem")
+# A signature larger than a tag file may be.
+with archive("big-sig") as t:
+    member(t, "j/data/" + path, data, sha)
+    member(t, "j/manifest-sha256.txt.sig", b"x" * 5000)
 PY
 # The receiver hashes each message itself: a wrong LIFEBOAT.sha256 commits
 # nothing, not even a journal line.
@@ -205,6 +209,11 @@ done
 # make up for one not listed.
 KEEP="$msg*" expect_refusal listed-twice 4 "lists '$msg' twice" any -- evil_client listed-twice
 [ ! -e dest-listed-twice/alpha/j/bagit.txt ] || fail "listed-twice: the job is marked complete"
+# A tag file too large for its buffer is the sender's malformed archive,
+# said to it, not a lost connection to retry forever.
+KEEP=$msg expect_refusal big-sig 4 "malformed archive: 'j/manifest-sha256.txt.sig' is larger" \
+	any -- evil_client big-sig
+grep -q "^ERROR 4 malformed archive" send-big-sig.log || fail "big-sig: the client got: $(cat send-big-sig.log)"
 
 # A symlink planted in a job's destination, as data/ or as the first
 # directory of the first message, after a first connection made the job:

@@ -66,6 +66,10 @@ static const char receive_usage[] =
 /* Connections served at once; more are closed at once. */
 #define MAX_CONNECTIONS 128
 
+/* bagit.txt, bag-info.txt and the manifest's signature: a few lines, a
+ * DER signature. A larger one is a malformed archive. */
+#define TAG_FILE_MAX 4096
+
 /* Where a job keeps its sender's last scan checkpoint (checkpoint.h). */
 #define CHECKPOINT_FILE ".lifeboat/checkpoint"
 /* And the source it is made from (sender.h: source=), in hex. */
@@ -137,6 +141,9 @@ static int stream_failed(struct job *jb, struct tls_site *site, int err, const c
 
 	if (err == -EUCLEAN)
 		return refuse(jb, EXIT_INTEGRITY, "malformed archive at %s", where);
+	if (err == -EFBIG)	/* only tag files have a cap below ARCHIVE_MEMBER_MAX */
+		return refuse(jb, EXIT_INTEGRITY, "malformed archive: '%s' is larger than a tag "
+			      "file may be (4 KiB)", where);
 	if (err == -ENOTSUP)
 		return refuse(jb, EXIT_INTEGRITY, "a member that is not a regular file "
 			      "(a link, device or directory) was refused, after %s", where);
@@ -393,7 +400,7 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			continue;
 		}
 		if (tag || !strcmp(rel, "bagit.txt")) {
-			struct buf skip = BUF_INIT(4096);
+			struct buf skip = BUF_INIT(TAG_FILE_MAX);
 
 			r = archive_data(jb->r, m, tag ? tag : &skip);
 			buf_free(&skip);
@@ -573,7 +580,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		 const char *pullers)
 {
 	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
-			  .sig = BUF_INIT(4096), .info = BUF_INIT(4096), .quiet = quiet };
+			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet };
 	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char line[256], dir[4096], reply[96];
 	struct hello hello;
