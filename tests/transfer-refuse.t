@@ -10,9 +10,11 @@
 # LIFEBOAT.sha256 does not match its bytes, a complete archive whose
 # manifest is signed with another key (beta's, another CA's), a manifest
 # signed by alpha that lists a message twice and another not at all, a
-# signature larger than a tag file may be, a symlink planted in the job's
-# destination (as data/ and below it), a client that offers no ALPN, a certificate from another CA whose pin the receiver
-# lists, and reconnections that offer their session (never resumed).
+# signature larger than a tag file may be, a message below another (as if
+# that were a directory), a symlink planted in the job's destination (as
+# data/ and below it), a client that offers no ALPN, a certificate from
+# another CA whose pin the receiver lists, and reconnections that offer
+# their session (never resumed).
 # Interop: the receiver against openssl s_client, the sender against
 # openssl s_server, with the right and the wrong credentials.
 set -eu
@@ -187,6 +189,10 @@ with archive("listed-twice") as t:
 with archive("big-sig") as t:
     member(t, "j/data/" + path, data, sha)
     member(t, "j/manifest-sha256.txt.sig", b"x" * 5000)
+# A message, then another below it, as if it were a directory.
+with archive("below-message") as t:
+    member(t, "j/data/" + path, data, sha)
+    member(t, "j/data/" + path + "/x", other, hashlib.sha256(other).hexdigest(), seq=1)
 PY
 # The receiver hashes each message itself: a wrong LIFEBOAT.sha256 commits
 # nothing, not even a journal line.
@@ -214,6 +220,10 @@ KEEP="$msg*" expect_refusal listed-twice 4 "lists '$msg' twice" any -- evil_clie
 KEEP=$msg expect_refusal big-sig 4 "malformed archive: 'j/manifest-sha256.txt.sig' is larger" \
 	any -- evil_client big-sig
 grep -q "^ERROR 4 malformed archive" send-big-sig.log || fail "big-sig: the client got: $(cat send-big-sig.log)"
+# So are a sender's own paths that need a message to be a directory: not a
+# write failure of the receiver's, which every resume would meet again.
+KEEP=$msg expect_refusal below-message 4 "malformed archive: '$msg/x' is below another message" \
+	any -- evil_client below-message
 
 # A symlink planted in a job's destination, as data/ or as the first
 # directory of the first message, after a first connection made the job:

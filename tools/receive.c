@@ -165,6 +165,22 @@ static int field_is_clean(const char *s)
 	return 1;
 }
 
+/* Is one of the job's messages where PATH needs a directory (the
+ * sender's own "a", then "a/b")? */
+static int under_a_message(struct job *jb, const char *path)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *s = strchr(dir, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		if (journal_find(&jb->j, dir))
+			return 1;
+		*s = '/';
+	}
+	return 0;
+}
+
 /* Commit one message, or recognise it as one already committed. */
 static int commit_message(struct job *jb, struct archive_member *m)
 {
@@ -184,6 +200,9 @@ static int commit_message(struct job *jb, struct archive_member *m)
 		jb->duplicates++;
 		return 0;
 	}
+	if (under_a_message(jb, m->path))
+		return refuse(jb, EXIT_INTEGRITY, "malformed archive: '%s' is below another "
+			      "message of the job", m->path);
 	snprintf(rel, sizeof(rel), "data/%s", m->path);
 	err = outtree_put(&jb->out, rel, jb->data.p, jb->data.len, m->mtime);
 	if (err == -EEXIST) {
