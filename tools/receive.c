@@ -463,6 +463,18 @@ static int read_archive(struct job *jb, struct tls_site *site)
 	return complete_job(jb);
 }
 
+/* fsync the directory PATH, so that a new entry in it lasts a crash. */
+static int sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 /* Take the job's lock. A sender that reconnects after its connection
  * died can find the old connection's process still holding it for a
  * moment, until that one reads the end of its stream: wait up to 10 s. */
@@ -508,6 +520,11 @@ static int keep_archive(struct job *jb)
 		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 		if (fd < 0 && errno != EEXIST)
 			break;
+	}
+	/* The part's name lasts a crash, as its bytes will (fsync at the end). */
+	if (fd >= 0 && fsync(dfd) < 0) {
+		close(fd);
+		fd = -1;
 	}
 	close(dfd);
 	/* What the hello's read brought of the archive is already buffered. */
@@ -604,7 +621,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	char line[256], dir[4096], reply[96];
 	struct hello hello;
 	struct stat st;
-	int err, code = 0, lockfd = -1, jfd = -1;
+	int err, made, code = 0, lockfd = -1, jfd = -1;
 
 	jb.out.dirfd = jb.out.tmpfd = jb.keepfd = -1;
 	if ((err = tls_accept(site, fd, &jb.tls)) < 0) {
@@ -645,9 +662,15 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	 * the whole job elsewhere; outtree refuses links below it), then the
 	 * job's. */
 	snprintf(dir, sizeof(dir), "%s/%s", dest, jb.sender);
-	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || lstat(dir, &st) < 0 ||
-	    !S_ISDIR(st.st_mode)) {
+	made = mkdir(dir, 0755) == 0;
+	if ((!made && errno != EEXIST) || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		lb_warn("receive: '%s' is not a directory of its own (a symlink?)", dir);
+		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not use the sender's directory%s", "");
+		goto out;
+	}
+	/* A new sender's directory lasts a crash before any job in it does. */
+	if (made && (err = sync_dir(dest)) < 0) {
+		lb_warn("receive: unable to sync '%s': %s", dest, strerror(-err));
 		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not use the sender's directory%s", "");
 		goto out;
 	}
@@ -660,6 +683,14 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	lockfd = outtree_meta_open(&jb.out, "lock", 1);
 	if (lockfd < 0 || !lock_job(lockfd)) {
 		code = refuse(&jb, EXIT_SYSTEM, "job '%s' is busy on another connection", jb.name);
+		goto out;
+	}
+	/* A connection killed between a rename or mkdir and its directory's
+	 * fsync left entries that are not on disk yet: they are, before this
+	 * one journals them as found in place. */
+	if (syncfs(jb.out.dirfd) < 0) {
+		lb_warn("receive: unable to sync '%s': %s", dir, strerror(errno));
+		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not sync the job%s", "");
 		goto out;
 	}
 	outtree_clear_tmp(&jb.out);
