@@ -7,7 +7,8 @@
 # before bagit.txt is finished by the next send; a second run sends
 # nothing; each sender gets its own directory; the archive goes zstd
 # compressed unless --no-compress; send --archive writes a pax archive GNU
-# tar extracts; a disk with no mail makes a complete, empty job.
+# tar extracts; a disk with no mail makes a complete, empty job; a job's
+# evidence copy goes on past part-999.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -158,14 +159,18 @@ grep -q "already holds job lab" same.log || fail "the same disk again: $(cat sam
 echo "another source under a used job name: refused (exit 4); the same disk: already complete"
 
 # A disk with no mail: its job completes, with an empty manifest, and
-# verifies (an empty manifest is not a missing one).
+# verifies (an empty manifest is not a missing one). Its evidence copy
+# comes after a thousand parts (as a job resumed that often has).
 truncate -s 16M zeros.img
+mkdir -p recv/alpha/zeros/archive
+(cd recv/alpha/zeros/archive && for i in $(seq -w 0 999); do : >"part-$i.tar"; done)
 "$LIFEBOAT" carve -q zeros.img --send "127.0.0.1:$rport" --tls site/alpha --job zeros \
 	>/dev/null 2>zeros.log || fail "carve --send of a disk with no mail: exit $?: $(cat zeros.log)"
 grep -q "verified by the receiver: 0 messages" zeros.log && [ -f recv/alpha/zeros/bagit.txt ] &&
 	[ ! -s recv/alpha/zeros/manifest-sha256.txt ] || fail "no mail: $(cat zeros.log)"
 "$LIFEBOAT" verify recv/alpha/zeros >/dev/null 2>&1 || fail "verify of the job with no mail"
-echo "a disk with no mail: the job completes empty and verifies"
+[ -s recv/alpha/zeros/archive/part-1000.tar ] || fail "no evidence part 1000: $(ls recv/alpha/zeros/archive | tail -n 2)"
+echo "a disk with no mail: the job completes empty and verifies; its evidence copy is part 1000"
 
 [ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "the image changed"
 echo ok

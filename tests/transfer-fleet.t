@@ -2,7 +2,8 @@
 # One receiver, a fleet: 32 senders at once on loopback, each with its own
 # certificate, each sending its own job. Every job ends complete under its
 # sender's directory, with exactly what that sender sent: nothing lost,
-# nothing mixed between senders.
+# nothing mixed between senders. A receiver out of file descriptors keeps
+# listening, and serves the sender that waited once it has some again.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -54,3 +55,20 @@ for s in $senders; do
 done
 [ "$(ls dest | wc -l)" = 32 ] || fail "dest holds $(ls dest | wc -l) sender directories"
 echo "32 senders at once: every job complete and its own, $bytes bytes in $secs s"
+
+# Out of descriptors (EMFILE at accept), the receiver keeps listening; once
+# its limit is raised, it serves the connection that waited.
+stop_receiver
+rm -f recv.log
+setsid prlimit --nofile=4: "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 \
+	--dest dest-fd >/dev/null 2>recv.log &
+rpid=$!
+wait_listening recv.log
+"$LIFEBOAT" send tree-s01 --to "127.0.0.1:$rport" --tls site/s01 --job fd >send-fd.log 2>&1 &
+spid=$!
+for _ in $(seq 100); do grep -q "accept: Too many open files" recv.log && break; sleep 0.1; done
+grep -q "receive: accept: Too many open files (still listening)" recv.log || fail "EMFILE: $(cat recv.log)"
+prlimit --pid "$rpid" --nofile=256:
+wait "$spid" || fail "EMFILE: the sender that waited exited $?: $(cat send-fd.log)"
+[ -f dest-fd/s01/fd/bagit.txt ] || fail "EMFILE: the job is not complete"
+echo "out of descriptors: the receiver kept listening and then served the sender that waited"

@@ -506,7 +506,8 @@ static ssize_t recv_bytes(void *ctx, void *p, size_t len)
 }
 
 /* Keep this connection's archive, as received, in the job's archive/
- * directory as part-NNN.tar (a resumed job has several parts). */
+ * directory as part-NNN.tar (a resumed job has several parts; from the
+ * thousandth on, NNN has more digits). */
 static int keep_archive(struct job *jb)
 {
 	char name[64];
@@ -515,7 +516,7 @@ static int keep_archive(struct job *jb)
 	if (outtree_mkdir(&jb->out, "archive") < 0 ||
 	    (dfd = openat(jb->out.dirfd, "archive", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -1;
-	for (int i = 0; fd < 0 && i < 1000; i++) {
+	for (int i = 0; fd < 0 && i < 1000000; i++) {
 		snprintf(name, sizeof(name), "part-%03d.tar", i);
 		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 		if (fd < 0 && errno != EEXIST)
@@ -766,6 +767,20 @@ out:
 	return code;
 }
 
+/* An accept4() error that a connection or a passing shortage causes: the
+ * network errors accept(2) says to treat like EAGAIN, and running out of
+ * memory or descriptors. The receiver keeps listening. */
+static int accept_error_is_transient(int e)
+{
+	switch (e) {
+	case ENOBUFS: case ENOMEM: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
+	case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
+	case ENETUNREACH: case EMFILE: case ENFILE:
+		return 1;
+	}
+	return 0;
+}
+
 /* Reap the connections' processes that ended, logging any that did not
  * end well (each has said why itself); returns how many. */
 static int reap_connections(void)
@@ -838,9 +853,18 @@ int cmd_receive(int argc, char **argv)
 		pid_t pid;
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			int e = errno;
+
+			if (e == EINTR || e == ECONNABORTED)
 				continue;
-			lb_die(EXIT_SYSTEM, "accept: %s", strerror(errno));
+			if (!accept_error_is_transient(e))
+				lb_die(EXIT_SYSTEM, "accept: %s", strerror(e));
+			lb_warn("receive: accept: %s (still listening)", strerror(e));
+			/* Out of descriptors, the connection stays queued and
+			 * accept fails again at once: let some connections end. */
+			if (e == EMFILE || e == ENFILE)
+				usleep(100 * 1000);
+			continue;
 		}
 		live -= reap_connections();
 		/* Connections come before anyone is known: a cap keeps a flood
