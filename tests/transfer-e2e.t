@@ -2,10 +2,11 @@
 # carve --send to a receiver on loopback: the received tree and manifest
 # equal a local carve --out of the same disk; the bag passes lifeboat
 # verify, sha256sum -c and openssl dgst -verify, and verify fails when a
-# byte or a file is changed; the kept evidence copy extracts to the same;
-# the sender's progress is logged by the receiver; a completion cut short
-# before bagit.txt is finished by the next send; a second run sends
-# nothing; each sender gets its own directory; the archive goes zstd
+# byte or a file is changed, a FIFO is planted (at once), sender.pem is
+# malformed or the signature missing (all exit 4); the kept evidence copy
+# extracts to the same; the sender's progress is logged by the receiver;
+# a completion cut short before bagit.txt is finished by the next send; a
+# second run sends nothing; each sender gets its own directory; the archive goes zstd
 # compressed unless --no-compress; send --archive writes a pax archive GNU
 # tar extracts; a disk with no mail makes a complete, empty job; a job's
 # evidence copy goes on past part-999.
@@ -73,6 +74,24 @@ set +e; "$LIFEBOAT" verify altered >v2.log 2>&1; rc=$?; set -e
 rm -rf altered && cp -a "$bag" altered && sed -i '1d' altered/manifest-sha256.txt
 set +e; "$LIFEBOAT" verify altered >v3.log 2>&1; rc=$?; set -e
 [ $rc = 4 ] && grep -q "signature does not verify" v3.log || fail "verify missed a changed manifest (exit $rc)"
+# A FIFO in place of a message or of sender.pem is refused at once, not
+# waited on; a malformed sender.pem and a missing signature fail the bag:
+# all exit 4, not 111 ("run again").
+for what in fifo-data fifo-pem bad-pem no-sig; do
+	rm -rf altered && cp -a "$bag" altered
+	f=$(find altered/data -type f | sort | head -n 1)
+	case $what in
+	fifo-data) rm "$f" && mkfifo "$f" ;;
+	fifo-pem) rm altered/sender.pem && mkfifo altered/sender.pem ;;
+	bad-pem) echo "not a certificate" >altered/sender.pem ;;
+	no-sig) rm altered/manifest-sha256.txt.sig ;;
+	esac
+	rc=0; timeout 20 "$LIFEBOAT" verify altered >v4.log 2>&1 || rc=$?
+	[ $rc = 4 ] || fail "verify of a bag with $what: exit $rc: $(cat v4.log)"
+	rc=0; timeout 20 "$LIFEBOAT" restore altered --to "store-$what" >v5.log 2>&1 || rc=$?
+	[ $rc = 4 ] && [ ! -e "store-$what" ] || fail "restore of a bag with $what: exit $rc: $(cat v5.log)"
+done
+echo "refused at once (exit 4): a FIFO as a message or sender.pem, a bad sender.pem, no signature"
 
 # Again: the receiver holds the job, nothing is sent.
 "$LIFEBOAT" send local --tls site/alpha --to "127.0.0.1:$rport" --job lab 2>again.log ||

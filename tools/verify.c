@@ -33,8 +33,8 @@ static const char verify_usage[] =
 "  --cert FILE      the sender's certificate (default: BAG/sender.pem)\n"
 "  --json           print the result as JSON, the table as \"users\"\n"
 "\n"
-"exit: 0 all good, 4 something does not match (listed), 100 usage,\n"
-"111 the bag could not be read\n";
+"exit: 0 all good, 4 something does not match or is missing (listed), 100\n"
+"usage, 111 the bag could not be read (an I/O error: run again)\n";
 
 static size_t data_files, data_odd;
 
@@ -47,6 +47,15 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
+/* Is ERR, from reading one of the bag's files, the bag's fault (the file
+ * is missing, no regular file, or too large) rather than the system's
+ * (EIO, EACCES, ENOMEM: run again)? */
+static int bag_fault(int err)
+{
+	return err == -ENOENT || err == -ENOTDIR || err == -ELOOP || err == -EINVAL ||
+	       err == -EFBIG;
+}
+
 /* Check the bag DIR (see the usage above). Returns how many checks
  * failed, each warned about, with its message and byte counts in *FILES
  * and *OCTETS; dies when the bag cannot be read at all. */
@@ -54,35 +63,45 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	       unsigned long long *files_out, unsigned long long *octets_out)
 {
 	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
-		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX),
+		   pem = BUF_INIT(65536);
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
-	char certbuf[4200], path[4200];
+	char cert[4200], path[4200];
 	unsigned long long octets = 0, files = 0, want_octets, want_files;
 	const uint8_t *p, *end;
 	uint8_t hash[32], want[32];
 	int err, bad = 0, r;
 
-	const char *cert = signer->cert;
-
-	if (!cert) {
-		snprintf(certbuf, sizeof(certbuf), "%s/sender.pem", dir);
-		cert = certbuf;
-	}
 	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", dir, strerror(errno));
 	if ((err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0 ||
 	    (err = outtree_read(&bag, "manifest-sha256.txt.sig", &sig, NULL)) < 0 ||
 	    (err = outtree_read(&bag, "bag-info.txt", &info, NULL)) < 0 ||
 	    (err = buf_append(&info, "", 1)) < 0)
-		lb_die(EXIT_SYSTEM, "'%s' is not a complete bag: %s", dir, strerror(-err));
+		lb_die(bag_fault(err) ? EXIT_INTEGRITY : EXIT_SYSTEM, "'%s' is not a complete bag: %s",
+		       dir, strerror(-err));
 
+	/* --cert is the caller's file; the bag's own certificate is read as
+	 * its other files are (a FIFO there is refused, not waited on). */
+	snprintf(cert, sizeof(cert), "%s%s", signer->cert ? signer->cert : dir,
+		 signer->cert ? "" : "/sender.pem");
 	sha256(manifest.p, manifest.len, hash);
-	err = tls_cert_verify(cert, signer->ca, signer->name, sizeof(signer->name), hash, sig.p,
-			      sig.len);
-	if (err == -EINVAL || err == -ENOKEY)
+	if (signer->cert)
+		err = tls_cert_verify(cert, signer->ca, signer->name, sizeof(signer->name), hash,
+				      sig.p, sig.len);
+	else if ((err = outtree_read(&bag, "sender.pem", &pem, NULL)) < 0 && !bag_fault(err))
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", cert, strerror(-err));
+	else if (!err && !(err = buf_append(&pem, "", 1)))	/* PEM is parsed with its NUL */
+		err = tls_cert_verify_pem(pem.p, pem.len, signer->ca, signer->name,
+					  sizeof(signer->name), hash, sig.p, sig.len);
+	if (err == -ENOKEY || (err == -EINVAL && signer->cert))
 		lb_die(EXIT_SYSTEM, "unable to read the certificate '%s'",
 		       err == -EINVAL ? cert : signer->ca);
-	if (err == -EACCES || err == -EPERM) {
+	if (bag_fault(err)) {
+		lb_warn("verify: '%s': %s: the bag's signer is unknown", cert,
+			err == -EINVAL ? "no certificate" : strerror(-err));
+		bad++;
+	} else if (err == -EACCES || err == -EPERM) {
 		lb_warn("verify: '%s' %s: the bag's signer is unknown", cert,
 			err == -EACCES ? "was not issued by the CA" : "is no sender's certificate "
 			"(its extended key usage is not clientAuth)");
@@ -138,6 +157,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	buf_free(&sig);
 	buf_free(&info);
 	buf_free(&data);
+	buf_free(&pem);
 	*files_out = files;
 	*octets_out = octets;
 	return bad;

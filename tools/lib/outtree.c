@@ -268,7 +268,9 @@ int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mti
 
 	if (dfd < 0)
 		return dfd;
-	fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK until it is known to be a file: opening a FIFO planted
+	 * in a bag or a store would wait for a writer. */
+	fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	close(dfd);
 	if (fd < 0)
 		return -errno;
@@ -276,6 +278,8 @@ int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mti
 		err = -errno;
 	else if (!S_ISREG(st.st_mode))
 		err = -EINVAL;
+	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		err = -errno;
 	if (err) {
 		close(fd);
 		return err;

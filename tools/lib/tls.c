@@ -569,29 +569,54 @@ static int ignore_dates(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *f
 	return 0;
 }
 
-int tls_cert_verify(const char *cert, const char *ca, char *cn, size_t cncap,
-		    const uint8_t hash[32], const uint8_t *sig, size_t len)
+/* tls_cert_verify() after CRT's parse, which returned PARSED. */
+static int cert_verify(mbedtls_x509_crt *crt, int parsed, const char *ca, char *cn, size_t cncap,
+		       const uint8_t hash[32], const uint8_t *sig, size_t len)
 {
-	mbedtls_x509_crt crt, chain;
+	mbedtls_x509_crt chain;
 	uint32_t flags;
 	int err = 0;
 
-	mbedtls_x509_crt_init(&crt);
 	mbedtls_x509_crt_init(&chain);
-	if (mbedtls_x509_crt_parse_file(&crt, cert))
+	if (parsed)
 		err = -EINVAL;
 	else if (ca && mbedtls_x509_crt_parse_file(&chain, ca))
 		err = -ENOKEY;
-	else if (ca && mbedtls_x509_crt_verify(&crt, &chain, NULL, NULL, &flags, ignore_dates,
+	else if (ca && mbedtls_x509_crt_verify(crt, &chain, NULL, NULL, &flags, ignore_dates,
 					       NULL))
 		err = -EACCES;
-	else if (ca && mbedtls_x509_crt_check_extended_key_usage(&crt, MBEDTLS_OID_CLIENT_AUTH,
+	else if (ca && mbedtls_x509_crt_check_extended_key_usage(crt, MBEDTLS_OID_CLIENT_AUTH,
 					MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)))
 		err = -EPERM;	/* the receiver's own, a server certificate */
 	if (cn)
-		subject_cn(err ? NULL : &crt, cn, cncap);
-	err = err ?: pk_verify(&crt.pk, hash, sig, len);
+		subject_cn(err ? NULL : crt, cn, cncap);
+	err = err ?: pk_verify(&crt->pk, hash, sig, len);
 	mbedtls_x509_crt_free(&chain);
+	return err;
+}
+
+int tls_cert_verify(const char *cert, const char *ca, char *cn, size_t cncap,
+		    const uint8_t hash[32], const uint8_t *sig, size_t len)
+{
+	mbedtls_x509_crt crt;
+	int err;
+
+	mbedtls_x509_crt_init(&crt);
+	err = cert_verify(&crt, mbedtls_x509_crt_parse_file(&crt, cert), ca, cn, cncap, hash, sig,
+			  len);
+	mbedtls_x509_crt_free(&crt);
+	return err;
+}
+
+int tls_cert_verify_pem(const uint8_t *pem, size_t pemlen, const char *ca, char *cn,
+			size_t cncap, const uint8_t hash[32], const uint8_t *sig, size_t len)
+{
+	mbedtls_x509_crt crt;
+	int err;
+
+	mbedtls_x509_crt_init(&crt);
+	err = cert_verify(&crt, mbedtls_x509_crt_parse(&crt, pem, pemlen), ca, cn, cncap, hash,
+			  sig, len);
 	mbedtls_x509_crt_free(&crt);
 	return err;
 }

@@ -71,6 +71,10 @@ int tls_peer_verify(const struct tls *t, const uint8_t hash[32], const uint8_t *
  * a client's, -EINVAL CERT or -ENOKEY CA unreadable. */
 int tls_cert_verify(const char *cert, const char *ca, char *cn, size_t cncap,
 		    const uint8_t hash[32], const uint8_t *sig, size_t len);
+/* The same with the certificate in PEM[PEMLEN] (PEM text ending in a NUL,
+ * counted, or DER), as read from a bag. */
+int tls_cert_verify_pem(const uint8_t *pem, size_t pemlen, const char *ca, char *cn,
+			size_t cncap, const uint8_t hash[32], const uint8_t *sig, size_t len);
 
 /* Listen on HOST:PORT (HOST may be NULL for any address). Returns an fd. */
 int tcp_listen(const char *host, const char *port);
