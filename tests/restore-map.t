@@ -15,7 +15,9 @@
 # lost-ID/USER/Maildir paths), at STORE/lost-ID/USER/Maildir, one lost-ID
 # per domain, and restore says so. verify's rows count every
 # message of the bag as verified under its user and folder, and a file
-# changed in the bag as failed in its own row.
+# changed in the bag as failed in its own row. A lifeboat-manifest.tsv
+# that disagrees with the signed manifest fails the bag and restores
+# nothing (exit 4).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -130,6 +132,24 @@ echo "other content" >"changed/data/$one"
 rc=0; "$LIFEBOAT" verify --json changed >changed.json 2>/dev/null || rc=$?
 [ $rc = 4 ] || fail "verify of a changed bag exited $rc"
 python3 where.py verify changed.json changed/lifeboat-manifest.tsv "$one" || fail "verify's rows of a changed bag"
+
+# lifeboat-manifest.tsv is not signed: a line that disagrees with the
+# signed manifest fails the bag (exit 4) and nothing is restored. Edits: a
+# deleted message called placed, the last line dropped, a malformed line
+# in the middle, a line's hash changed, a line twice.
+tsv=$bag/lifeboat-manifest.tsv
+del=$(grep -n '	deleted	' "$tsv" | head -n 1 | cut -d: -f1)
+[ -n "$del" ] || fail "no deleted message in the bag"
+mid=$(( $(wc -l <"$tsv") / 2 ))
+for edit in "${del}s/	deleted	/	placed	/" '$d' "${mid}s/	/ /g" "${mid}{s/^0/1/;t;s/^./0/}" "${mid}p"; do
+	rm -rf forged forged-store && cp -a "$bag" forged && sed -i "$edit" forged/lifeboat-manifest.tsv
+	rc=0; "$LIFEBOAT" restore forged --to forged-store --owner 1999:1999 >out 2>err || rc=$?
+	[ $rc = 4 ] && [ -z "$(find forged-store -type f 2>/dev/null)" ] ||
+		fail "a tsv edited by '$edit': exit $rc, $(find forged-store -type f 2>/dev/null | wc -l) files written: $(cat err)"
+	rc=0; "$LIFEBOAT" verify forged >out 2>err || rc=$?
+	[ $rc = 4 ] && grep -q "forged/lifeboat-manifest.tsv" err || fail "verify of a tsv edited by '$edit': exit $rc"
+done
+echo "refused: a tsv with a deleted message called placed, a line dropped, malformed, changed or twice"
 lab2=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 "$LIFEBOAT" carve -q --json "$lab2/disk.img" --out carved >carve2.json || fail "carve exited $?"
 python3 where.py carve carve2.json carved/.lifeboat/manifest.tsv orphaned || fail "carve's rows"

@@ -71,11 +71,12 @@ f=$(find "$bag/data" -type f | sort | head -n 1)
 printf 'X' | dd of="$f" bs=1 seek=10 conv=notrunc status=none
 expect 4 "does not verify" -- "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to altered
 
-# A bag forged where it is stored: the altered file's manifest line made to
-# match and the manifest signed again, with the key and sender.pem of a
-# rogue CA's "alpha", then with beta's (the site's CA, another sender). The
-# signature verifies with the sender.pem that came with it; pull refuses
-# both, since the signer must be alpha, issued by the site's CA.
+# A bag forged where it is stored: the altered file's manifest line (and
+# its line in lifeboat-manifest.tsv) made to match and the manifest signed
+# again, with the key and sender.pem of a rogue CA's "alpha", then with
+# beta's (the site's CA, another sender). The signature verifies with the
+# sender.pem that came with it; pull refuses both, since the signer must
+# be alpha, issued by the site's CA.
 forge() {
 	python3 - "$bag" "$f" <<'PY'
 import hashlib, sys
@@ -85,6 +86,10 @@ new = hashlib.sha256(open(f, "rb").read()).hexdigest()
 lines = open(bag + "/manifest-sha256.txt").read().splitlines(True)
 lines = [new + "  " + rel + "\n" if l.rstrip("\n").endswith("  " + rel) else l for l in lines]
 open(bag + "/manifest-sha256.txt", "w").write("".join(lines))
+# carve's manifest is not signed, but must agree with the signed one.
+tsv = open(bag + "/lifeboat-manifest.tsv").read().splitlines(True)
+tsv = [new + l[64:] if l.rstrip("\n").endswith("\t" + rel[len("data/"):]) else l for l in tsv]
+open(bag + "/lifeboat-manifest.tsv", "w").write("".join(tsv))
 PY
 	grep -q "^$(sha256sum <"$f" | cut -c1-64)  " "$bag/manifest-sha256.txt" || fail "forging the manifest"
 	openssl dgst -sha256 -sign "$1/key.pem" -out "$bag/manifest-sha256.txt.sig" "$bag/manifest-sha256.txt"

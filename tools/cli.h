@@ -55,18 +55,28 @@ int cmd_pull(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 
 struct summary;
+struct buf;
 /* verify.c: check a received bag; the number of failed checks. Its
  * signature must be by the certificate SIGNER->cert (default
  * BAG/sender.pem), issued by SIGNER->ca when set, whose CN is
  * SIGNER->sender when set; SIGNER->name gets that CN. With USERS (columns
  * VERIFY_COLS), each message is counted under its user and folder as
- * verified or failed. */
+ * verified or failed. BAG/lifeboat-manifest.tsv, when there is one, must
+ * agree with the signed manifest: each line one of its files, by path and
+ * SHA-256, with the placement of its path's area (bag_area()), and each
+ * of its files on one line. With TSV (BUF_INIT(BAG_TSV_MAX)) it must be
+ * there, and TSV gets its text, every line checked and ending in a NUL. */
 #define VERIFY_COLS { "verified", "failed" }
 struct bag_signer {
 	const char *cert, *ca, *sender;
 	char name[65];
 };
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
-	       unsigned long long *files, unsigned long long *octets);
+	       unsigned long long *files, unsigned long long *octets, struct buf *tsv);
+#define BAG_TSV_MAX (1ull << 32)
+/* carve's placement for what it writes under PATH's top directory:
+ * "deleted", "orphan", "unverified" or "current"; NULL for placed mail,
+ * which goes anywhere else. */
+const char *bag_area(const char *path);
 
 #endif

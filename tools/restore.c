@@ -18,9 +18,10 @@ static const char restore_usage[] =
 "usage: lifeboat restore BAG --to STORE [--owner USER|UID:GID] [--map FILE]\n"
 "                        [--ca FILE [--sender NAME]] [--cert FILE] [--json]\n"
 "\n"
-"Verify the job BAG as 'lifeboat receive' stored it (signature and every\n"
-"hash, as 'lifeboat verify'), then write each message that carve placed\n"
-"into STORE/DOMAIN/USER/Maildir/..., under its original folder, name and\n"
+"Verify the job BAG as 'lifeboat receive' stored it (signature, every\n"
+"hash, and lifeboat-manifest.tsv against the signed manifest, as\n"
+"'lifeboat verify'), then write each message that carve placed into\n"
+"STORE/DOMAIN/USER/Maildir/..., under its original folder, name and\n"
 "flags, with its delivery time as mtime, so that Dovecot serves it as it\n"
 "was. STORE may hold mail already: a message whose name or content is\n"
 "already in its folder is not written again, and nothing is replaced.\n"
@@ -45,9 +46,9 @@ static const char restore_usage[] =
 "  --json           the report as JSON, the table as \"users\"\n"
 "\n"
 "exit: 0 done, 1 done but a message conflicts with different content\n"
-"already in STORE (listed, left alone), 4 the bag does not verify, 100 usage\n"
-"(a bad --map among them), 111 STORE could not be written, 130 interrupted\n"
-"(SIGINT, SIGTERM; run again to finish)\n";
+"already in STORE (listed, left alone), 4 the bag does not verify (nothing\n"
+"written), 100 usage (a bad --map among them), 111 STORE could not be\n"
+"written, 130 interrupted (SIGINT, SIGTERM; run again to finish)\n";
 
 /* The per-user columns, and the totals. */
 enum { COL_WRITTEN, COL_ALREADY, COL_CONFLICTS, COL_LEFT };
@@ -406,32 +407,42 @@ static int make_folder(struct outtree *store, const char *rel)
 
 /* Does the manifest line M restore, and where (REL)? Only what carve
  * placed ("placed"; "placed-suffix" or "placed-inferred" from the user or
- * the domain down) and verified. */
+ * the domain down) and verified. The line's placement is not signed, its
+ * path is: nothing under deleted/, orphans/, unverified/ or current/,
+ * whatever the line says. */
 static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
-	return !strncmp(m->placement, "placed", 6) && strcmp(m->cls, "partial") &&
-	       store_path(m->path, rel, cap) == 0;
+	return !bag_area(m->path) && !strncmp(m->placement, "placed", 6) &&
+	       strcmp(m->cls, "partial") && store_path(m->path, rel, cap) == 0;
+}
+
+/* The next line of the checked manifest at *P (lines ending in a NUL, up
+ * to END) into M, comments skipped. 1, or 0 at the end. */
+static int next_member(const char **p, const char *end, struct archive_member *m)
+{
+	while (*p < end) {
+		const char *line = *p;
+
+		*p += strlen(line) + 1;
+		if (line[0] != '#' && member_from_tsv(line, m) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Die, before anything is written, when a user with mail to restore in
- * the manifest F has no owner by the map (and there is no --owner). */
-static void check_owners(FILE *f, struct archive_member *m, const struct owner *map, size_t nmap,
-			 const char *mapfile)
+ * the manifest TSV has no owner by the map (and there is no --owner). */
+static void check_owners(const struct buf *tsv, struct archive_member *m,
+			 const struct owner *map, size_t nmap, const char *mapfile)
 {
-	char *line = NULL, rel[4200];
-	size_t cap = 0;
+	const char *p = (const char *)tsv->p, *end = p + tsv->len;
+	char rel[4200];
 
-	while (getline(&line, &cap, f) > 0) {
-		line[strcspn(line, "\n")] = 0;
-		if (line[0] == '#' || member_from_tsv(line, m) < 0 || !restorable(m, rel, sizeof(rel)))
-			continue;
-		if (!owner_of(map, nmap, rel))
+	while (next_member(&p, end, m))
+		if (restorable(m, rel, sizeof(rel)) && !owner_of(map, nmap, rel))
 			lb_die(EXIT_USAGE, "restore: '%s' names no owner for %.*s (add it, a '*' line, "
 			       "or --owner): nothing restored", mapfile,
 			       (int)(strstr(rel, "/Maildir/") - rel), rel);
-	}
-	free(line);
-	rewind(f);
 }
 
 /* Write one message at REL. The domain's directory is OWNER0's (--owner),
@@ -496,13 +507,12 @@ int cmd_restore(int argc, char **argv)
 	struct outtree store;
 	struct store_index index = { .store = &store };
 	unsigned long long n[ARRAY_SIZE(user_cols)] = { 0 };
-	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), tsv = BUF_INIT(BAG_TSV_MAX);
 	unsigned long long files, octets;
 	struct archive_member *m = malloc(sizeof(*m));
-	char *line = NULL, path[4200], rel[4200];
-	size_t cap = 0;
+	const char *line, *end;
+	char path[4200], rel[4200];
 	int ch, err;
-	FILE *f;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -528,8 +538,9 @@ int cmd_restore(int argc, char **argv)
 		nmap = read_map(mapfile, &map);
 	summary_init(&users, user_cols, ARRAY_SIZE(user_cols));
 
-	/* 1. Nothing is restored from a bag that does not verify. */
-	if (verify_bag(bag, &signer, NULL, &files, &octets))
+	/* 1. Nothing is restored from a bag that does not verify, its
+	 * lifeboat-manifest.tsv read whole and checked first. */
+	if (verify_bag(bag, &signer, NULL, &files, &octets, &tsv))
 		lb_die(EXIT_INTEGRITY, "restore: '%s' does not verify: nothing restored", bag);
 	if (!signer.ca)
 		lb_warn("restore: the signer '%s' was not checked against a CA (--ca)", signer.name);
@@ -538,27 +549,22 @@ int cmd_restore(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to use '%s' as the store: %s", to, strerror(-err));
 	if ((src.dirfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", bag, strerror(errno));
-	snprintf(path, sizeof(path), "%s/lifeboat-manifest.tsv", bag);
-	if (!(f = fopen(path, "r")))
-		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
 
 	/* 3. With a map, every user has an owner before anything is written. */
 	if (mapfile && owner0.uid == (uid_t)-1)
-		check_owners(f, m, map, nmap, mapfile);
-	/* 4. Each placed message, verified again as it is read. */
+		check_owners(&tsv, m, map, nmap, mapfile);
+	/* 4. Each placed message, verified again as it is read: its line's
+	 * SHA-256 is the signed manifest's (verify_bag() checked it). */
 	progress_begin(&pr, "restore", octets, 0);
 	pr.resume = "the messages written so far are in place: run the same command again, "
 		    "and it writes only what is missing";
-	while (getline(&line, &cap, f) > 0) {
+	line = (const char *)tsv.p;
+	end = line + tsv.len;
+	while (next_member(&line, end, m)) {
 		uint8_t sha[32];
 		int64_t mtime;
 		int col = COL_LEFT, there;
 
-		line[strcspn(line, "\n")] = 0;
-		if (line[0] == '#')
-			continue;
-		if (member_from_tsv(line, m) < 0)
-			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
 		done += m->size;
 		pr.items = n[COL_WRITTEN];
 		progress_update(&pr, done);
@@ -592,7 +598,6 @@ int cmd_restore(int argc, char **argv)
 			lb_die(EXIT_SYSTEM, "out of memory");
 	}
 	progress_end(&pr);
-	fclose(f);
 	close(src.dirfd);
 	if ((err = outtree_close(&store)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s': %s", to, strerror(-err));
@@ -626,7 +631,7 @@ int cmd_restore(int argc, char **argv)
 	index_free(&index);
 	free(map);
 	buf_free(&data);
-	free(line);
+	buf_free(&tsv);
 	free(m);
 	return n[COL_CONFLICTS] ? EXIT_LOSSES : EXIT_DONE;
 }

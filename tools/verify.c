@@ -21,10 +21,13 @@ static const char verify_usage[] =
 "Check a job as 'lifeboat receive' stored it (or as 'tar -x' unpacked an\n"
 "archive from 'lifeboat send --archive'): the signature over\n"
 "manifest-sha256.txt with the sender's certificate, the SHA-256 of every\n"
-"file it lists under data/, the Payload-Oxum of bag-info.txt, and that\n"
-"data/ holds nothing else (no extra file, no symlink). It ends with the\n"
-"totals and a table per user (DOMAIN/USER) and folder: messages verified\n"
-"and failed.\n"
+"file it lists under data/, the Payload-Oxum of bag-info.txt, that data/\n"
+"holds nothing else (no extra file, no symlink), and that\n"
+"lifeboat-manifest.tsv, carve's manifest, which is not signed, agrees with\n"
+"the signed one: each line one of its files, by path and SHA-256, with the\n"
+"placement its path says (deleted/, orphans/, unverified/, current/, or\n"
+"placed), and each of its files on one line. It ends with the totals and\n"
+"a table per user (DOMAIN/USER) and folder: messages verified and failed.\n"
 "\n"
 "  --ca FILE        the site's CA (ca.pem): the signer's certificate must be\n"
 "                   one it issued (without it, anyone's certificate in\n"
@@ -56,16 +59,108 @@ static int bag_fault(int err)
 	       err == -EFBIG;
 }
 
+const char *bag_area(const char *path)
+{
+	static const char *const areas[][2] = {
+		{ "deleted/", "deleted" }, { "orphans/", "orphan" },
+		{ "unverified/", "unverified" }, { "current/", "current" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(areas); i++)
+		if (!strncmp(path, areas[i][0], strlen(areas[i][0])))
+			return areas[i][1];
+	return NULL;
+}
+
+/* A file the signed manifest lists: its path under data/, its SHA-256,
+ * and whether a line of lifeboat-manifest.tsv has named it. */
+struct signed_file {
+	char *path;
+	uint8_t sha[32];
+	int listed;
+};
+
+static int cmp_signed(const void *a, const void *b)
+{
+	return strcmp(((const struct signed_file *)a)->path, ((const struct signed_file *)b)->path);
+}
+
+/* Check lifeboat-manifest.tsv, TEXT, against the signed manifest's files
+ * F[N], sorted by path: each line names one of them, by path and SHA-256,
+ * with the placement that its path's top directory gives (carve writes
+ * by it, see bag_area()), and each of them is on one line. Each line's
+ * newline becomes a NUL. Returns how many checks failed, each warned about. */
+static int check_tsv(const char *dir, struct buf *text, struct signed_file *f, size_t n)
+{
+	struct archive_member *m = malloc(sizeof(*m));
+	char *line = (char *)text->p, *end = line + text->len, *nl;
+	size_t no = 0, left = 0, first = 0;
+	int bad = 0;
+
+	if (!m)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	if (text->len && (memchr(text->p, 0, text->len) || end[-1] != '\n')) {
+		lb_warn("verify: '%s/lifeboat-manifest.tsv' is malformed (a NUL, or no last newline)",
+			dir);
+		free(m);
+		return 1;
+	}
+	for (; line < end; line = nl + 1) {
+		struct signed_file key, *s;
+		const char *area;
+
+		nl = memchr(line, '\n', (size_t)(end - line));
+		*nl = 0;
+		no++;
+		if (line[0] == '#')
+			continue;
+		if (member_from_tsv(line, m) < 0) {
+			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu is malformed", dir, no);
+			bad++;
+			continue;
+		}
+		key.path = m->path;
+		s = n ? bsearch(&key, f, n, sizeof(*f), cmp_signed) : NULL;
+		area = bag_area(m->path);
+		if (!s || memcmp(s->sha, m->sha256, 32))
+			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu: 'data/%s' with that "
+				"SHA-256 is not in the signed manifest", dir, no, m->path);
+		else if (s->listed++)
+			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu lists 'data/%s' again",
+				dir, no, m->path);
+		else if (area ? strcmp(m->placement, area) :
+			 strcmp(m->placement, "placed") && strcmp(m->placement, "placed-suffix") &&
+			 strcmp(m->placement, "placed-inferred"))
+			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu: carve puts nothing "
+				"'%s' at 'data/%s'", dir, no, m->placement, m->path);
+		else
+			continue;
+		bad++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!f[i].listed && !left++)
+			first = i;
+	if (left) {
+		lb_warn("verify: '%s/lifeboat-manifest.tsv' leaves out %zu files of the signed "
+			"manifest ('data/%s' is one)", dir, left, f[first].path);
+		bad++;
+	}
+	free(m);
+	return bad;
+}
+
 /* Check the bag DIR (see the usage above). Returns how many checks
  * failed, each warned about, with its message and byte counts in *FILES
  * and *OCTETS; dies when the bag cannot be read at all. */
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
-	       unsigned long long *files_out, unsigned long long *octets_out)
+	       unsigned long long *files_out, unsigned long long *octets_out, struct buf *tsv)
 {
 	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
 		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX),
-		   pem = BUF_INIT(65536);
+		   pem = BUF_INIT(65536), own_tsv = BUF_INIT(BAG_TSV_MAX);
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
+	struct signed_file *signed_files = NULL;
+	size_t nsigned = 0, signed_cap = 0;
 	char cert[4200], path[4200];
 	unsigned long long octets = 0, files = 0, want_octets, want_files;
 	const uint8_t *p, *end;
@@ -120,6 +215,11 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	while ((r = manifest_next(&p, end, want, path + 5, sizeof(path) - 5)) > 0) {
 		int good = 0;
 
+		if (ARRAY_GROW(signed_files, nsigned, signed_cap) < 0 ||
+		    !(signed_files[nsigned].path = strdup(path + 5)))
+			lb_die(EXIT_SYSTEM, "out of memory");
+		memcpy(signed_files[nsigned].sha, want, 32);
+		signed_files[nsigned++].listed = 0;
 		memcpy(path, "data/", 5);
 		if ((err = outtree_read(&bag, path, &data, NULL)) < 0) {
 			lb_warn("verify: '%s/%s': %s", dir, path, strerror(-err));
@@ -152,12 +252,37 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 			path, data_files > files ? data_files - (size_t)files : 0, data_odd);
 		bad++;
 	}
+
+	/* carve's manifest is not signed: it must agree with the signed one. */
+	if (nsigned)
+		qsort(signed_files, nsigned, sizeof(*signed_files), cmp_signed);
+	for (size_t i = 1; i < nsigned; i++)
+		if (!strcmp(signed_files[i - 1].path, signed_files[i].path)) {
+			lb_warn("verify: '%s/manifest-sha256.txt' lists 'data/%s' twice", dir,
+				signed_files[i].path);
+			bad++;
+		}
+	if (!tsv)
+		tsv = &own_tsv;
+	if ((err = outtree_read(&bag, "lifeboat-manifest.tsv", tsv, NULL)) == 0)
+		bad += check_tsv(dir, tsv, signed_files, nsigned);
+	else if (!bag_fault(err))
+		lb_die(EXIT_SYSTEM, "unable to read '%s/lifeboat-manifest.tsv': %s", dir, strerror(-err));
+	else if (err != -ENOENT || tsv != &own_tsv) {
+		lb_warn("verify: '%s/lifeboat-manifest.tsv': %s", dir, strerror(-err));
+		bad++;
+	}
+
 	close(bag.dirfd);
+	for (size_t i = 0; i < nsigned; i++)
+		free(signed_files[i].path);
+	free(signed_files);
 	buf_free(&manifest);
 	buf_free(&sig);
 	buf_free(&info);
 	buf_free(&data);
 	buf_free(&pem);
+	buf_free(&own_tsv);
 	*files_out = files;
 	*octets_out = octets;
 	return bad;
@@ -192,7 +317,7 @@ int cmd_verify(int argc, char **argv)
 	if (optind != argc - 1)
 		usage_error(verify_usage, "verify: expected one BAG");
 	summary_init(&users, cols, ARRAY_SIZE(cols));
-	bad = verify_bag(argv[optind], &signer, &users, &files, &octets);
+	bad = verify_bag(argv[optind], &signer, &users, &files, &octets, NULL);
 	if (!signer.ca && !bad)
 		lb_warn("verify: the signer '%s' was not checked against a CA (--ca): the signature "
 			"shows only that the bag is as the holder of its certificate's key made it",
