@@ -17,7 +17,7 @@
 # message of the bag as verified under its user and folder, and a file
 # changed in the bag as failed in its own row. A lifeboat-manifest.tsv
 # that disagrees with the signed manifest fails the bag and restores
-# nothing (exit 4).
+# nothing (exit 4); so does a bad --owner UID:GID (exit 100).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -159,7 +159,8 @@ python3 where.py text carve2.txt carve2.json || fail "carve's text table"
 # Refused maps write nothing (each has a '*' line, so that only the bad
 # line can be the reason).
 for bad in 'example.com/alice' 'bob 2002:2002 extra' 'vmail/example.com/alice 2001:2001' \
-	   'bob nosuchuser' 'bob -1:-1' 'bob 2002:2002\nbob 2003:2003'; do
+	   'bob nosuchuser' 'bob -1:-1' 'bob 2002:2002\nbob 2003:2003' 'bob 4294967296:2002' \
+	   'bob 2002:+2002'; do
 	printf '%b\n* 2000:2000\n' "$bad" >bad.map
 	rc=0; "$LIFEBOAT" restore "$bag" --to store --map bad.map >out 2>err || rc=$?
 	[ $rc = 100 ] && grep -q "bad.map" err || fail "the map '$bad': exit $rc: $(cat err)"
@@ -167,8 +168,12 @@ done
 printf 'example.com/alice 2001:2001\n' >partial.map
 rc=0; "$LIFEBOAT" restore "$bag" --to store --map partial.map >out 2>err || rc=$?
 [ $rc = 100 ] && grep -q "no owner for example.com/" err || fail "a map without most users: exit $rc: $(cat err)"
+for bad in 4294967296:0 0:4294967296 4294967295:0 ' 1:1' 1:; do
+	rc=0; "$LIFEBOAT" restore "$bag" --to store --owner "$bad" >out 2>err || rc=$?
+	[ $rc = 100 ] || fail "--owner '$bad': exit $rc: $(cat err)"
+done
 [ ! -e store ] || [ -z "$(find store -type f)" ] || fail "a refused map restored something"
-echo "refused: 6 malformed maps and one without most users, nothing written"
+echo "refused: 8 malformed maps, one without most users and 5 bad --owner UID:GID, nothing written"
 
 cat >owners.map <<'EOF'
 # mail user     owner

@@ -32,8 +32,8 @@ static const char restore_usage[] =
 "  --to STORE       the mail store (Dovecot: mail_location =\n"
 "                   maildir:STORE/%d/%n/Maildir)\n"
 "  --owner USER     new files 0600 and directories 0700, owned by USER\n"
-"                   (a name in /etc/passwd) or UID:GID (the vmail\n"
-"                   user); default: the caller\n"
+"                   (a name in /etc/passwd) or UID:GID (numbers below\n"
+"                   4294967295: the vmail user); default: the caller\n"
 "  --map FILE       an owner per mail user (real users): lines\n"
 "                   'DOMAIN/USER OWNER', 'USER OWNER' or '* OWNER', OWNER\n"
 "                   as for --owner; DOMAIN/ stays --owner's. A malformed\n"
@@ -47,8 +47,8 @@ static const char restore_usage[] =
 "\n"
 "exit: 0 done, 1 done but a message conflicts with different content\n"
 "already in STORE (listed, left alone), 4 the bag does not verify (nothing\n"
-"written), 100 usage (a bad --map among them), 111 STORE could not be\n"
-"written, 130 interrupted (SIGINT, SIGTERM; run again to finish)\n";
+"written), 100 usage (a bad --map or UID:GID among them), 111 STORE could\n"
+"not be written, 130 interrupted (SIGINT, SIGTERM; run again to finish)\n";
 
 /* The per-user columns, and the totals. */
 enum { COL_WRITTEN, COL_ALREADY, COL_CONFLICTS, COL_LEFT };
@@ -61,20 +61,34 @@ struct owner {
 	gid_t gid;
 };
 
+/* The uid or gid in S[0..LEN): digits only (sscanf's %u took a sign,
+ * and wrapped 4294967296 to 0, root), and below (uid_t)-1, which is no
+ * owner to chown(). 0 or -1. */
+static int parse_id(const char *s, size_t len, unsigned long *id)
+{
+	if (!len || strspn(s, "0123456789") < len)
+		return -1;
+	errno = 0;
+	*id = strtoul(s, NULL, 10);
+	return errno || *id >= (uid_t)-1 ? -1 : 0;
+}
+
 /* OWNER as USER or UID:GID. 0 or -1. */
 static int parse_owner(const char *owner, uid_t *uid, gid_t *gid)
 {
+	const char *colon = strchr(owner, ':');
 	FILE *f;
 	struct passwd *pw;
-	unsigned u, g;
-	char c;
+	unsigned long u, g;
 
-	/* UID:GID needs no user database (the boot image has none). -1 is
-	 * no owner to chown(). */
-	if (sscanf(owner, "%u:%u%c", &u, &g, &c) == 2) {
-		*uid = u;
-		*gid = g;
-		return u == (unsigned)-1 || g == (unsigned)-1 ? -1 : 0;
+	/* UID:GID needs no user database (the boot image has none). */
+	if (colon) {
+		if (parse_id(owner, (size_t)(colon - owner), &u) < 0 ||
+		    parse_id(colon + 1, strlen(colon + 1), &g) < 0)
+			return -1;
+		*uid = (uid_t)u;
+		*gid = (gid_t)g;
+		return 0;
 	}
 	/* A name from /etc/passwd itself: getpwnam() in a static binary
 	 * loads the host's NSS modules, and libnss_systemd crashes it. */
