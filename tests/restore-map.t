@@ -17,7 +17,8 @@
 # message of the bag as verified under its user and folder, and a file
 # changed in the bag as failed in its own row. A lifeboat-manifest.tsv
 # that disagrees with the signed manifest fails the bag and restores
-# nothing (exit 4); so does a bad --owner UID:GID (exit 100).
+# nothing (exit 4); so does a bad --owner UID:GID (exit 100). Only
+# messages go into a Maildir.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -273,4 +274,35 @@ grep -q "domain above some users was lost" restore4.err || fail "restore did not
 	fail "bob's mail is not at store4/lost-77/bob/Maildir: $(cd store4 && echo */*)"
 [ -d store4/lost-78/erin/Maildir ] && [ ! -d store4/lost-77/erin ] ||
 	fail "the users of the two domains are not under two lost-IDs: $(cd store4 && echo */*)"
+
+# Only messages go into a Maildir: [.FOLDER/](cur|new)/NAME, NAME not
+# hidden. A bag's dovecot-uidlist, subscriptions, tmp/ file or hidden
+# name stays in the bag.
+mkdir -p odd/.lifeboat
+python3 - "$bag" <<'PY' || fail "making the tree with Dovecot's files"
+import os, sys
+bag = sys.argv[1]
+rows = [l.rstrip("\n").split("\t") for l in open(f"{bag}/lifeboat-manifest.tsv")
+        if not l.startswith("#") and l.split("\t")[3] == "placed"]
+a = "vmail/example.com/alice/Maildir/"
+names = ["cur/1.M1.good:2,S", ".Sent/new/2.M2.good", "dovecot-uidlist", "subscriptions",
+         "tmp/3.M3.host", "cur/.4.M4.hidden", ".Sent/dovecot-uidlist"]
+with open("odd/.lifeboat/manifest.tsv", "w") as m:
+    m.write("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n")
+    for r, name in zip(rows, names):
+        os.makedirs(os.path.dirname(f"odd/{a}{name}"), exist_ok=True)
+        os.link(f"{bag}/data/{r[-1]}", f"odd/{a}{name}")
+        m.write("\t".join(r[:8] + [a + name]) + "\n")
+    m.write("# complete\n")
+PY
+"$LIFEBOAT" send odd --to "127.0.0.1:$rport" --tls site/alpha --job odd >send5.log 2>&1 ||
+	fail "send of the tree with Dovecot's files: $(cat send5.log)"
+"$LIFEBOAT" restore recv/alpha/odd --to store5 >restore5.txt 2>restore5.err ||
+	fail "restore of the tree with Dovecot's files exited $?: $(cat restore5.err)"
+(cd store5 && find . -type f | sort) >files5
+printf '%s\n' ./example.com/alice/Maildir/.Sent/new/2.M2.good ./example.com/alice/Maildir/cur/1.M1.good:2,S |
+	cmp -s - files5 || fail "restored besides the two messages: $(cat files5)"
+grep -q "2 messages written, 0 already there, 0 conflicts left alone, 5 not placed" restore5.txt ||
+	fail "restore of the tree with Dovecot's files: $(cat restore5.txt)"
+echo "Dovecot's files and hidden names left in the bag"
 echo ok

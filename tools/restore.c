@@ -21,13 +21,14 @@ static const char restore_usage[] =
 "Verify the job BAG as 'lifeboat receive' stored it (signature, every\n"
 "hash, and lifeboat-manifest.tsv against the signed manifest, as\n"
 "'lifeboat verify'), then write each message that carve placed into\n"
-"STORE/DOMAIN/USER/Maildir/..., under its original folder, name and\n"
-"flags, with its delivery time as mtime, so that Dovecot serves it as it\n"
-"was. STORE may hold mail already: a message whose name or content is\n"
-"already in its folder is not written again, and nothing is replaced.\n"
-"Orphans, deleted and unverified material stay in the bag. It ends with\n"
-"the totals and a table per user (DOMAIN/USER) and folder: messages\n"
-"written, already there, conflicts, and left in the bag.\n"
+"STORE/DOMAIN/USER/Maildir/[.FOLDER/](cur|new)/NAME, under its original\n"
+"folder, name and flags, with its delivery time as mtime, so that Dovecot\n"
+"serves it as it was. STORE may hold mail already: a message whose name\n"
+"or content is already in its folder is not written again, and nothing\n"
+"is replaced. Orphans, deleted and unverified material, and anything\n"
+"else under a Maildir (dovecot-uidlist, tmp/...), stay in the bag. It\n"
+"ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
+"messages written, already there, conflicts, and left in the bag.\n"
 "\n"
 "  --to STORE       the mail store (Dovecot: mail_location =\n"
 "                   maildir:STORE/%d/%n/Maildir)\n"
@@ -419,15 +420,32 @@ static int make_folder(struct outtree *store, const char *rel)
 	return err;
 }
 
+/* Is REST, what follows Maildir/, a message: [.FOLDER/](cur|new)/NAME,
+ * NAME not hidden? What else is there (dovecot-uidlist, indexes,
+ * subscriptions, tmp/) is Dovecot's, not mail to put back. */
+static int maildir_message(const char *rest)
+{
+	const char *sub = rest;
+
+	if (rest[0] == '.') {	/* a folder, Maildir++: .NAME/ */
+		if (!(sub = strchr(rest, '/')) || sub == rest + 1)
+			return 0;
+		sub++;
+	}
+	return (!strncmp(sub, "cur/", 4) || !strncmp(sub, "new/", 4)) && sub[4] && sub[4] != '.' &&
+	       !strchr(sub + 4, '/');
+}
+
 /* Does the manifest line M restore, and where (REL)? Only what carve
  * placed ("placed"; "placed-suffix" or "placed-inferred" from the user or
- * the domain down) and verified. The line's placement is not signed, its
- * path is: nothing under deleted/, orphans/, unverified/ or current/,
- * whatever the line says. */
+ * the domain down) and verified, as a message of a Maildir folder. The
+ * line's placement is not signed, its path is: nothing under deleted/,
+ * orphans/, unverified/ or current/, whatever the line says. */
 static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
 	return !bag_area(m->path) && !strncmp(m->placement, "placed", 6) &&
-	       strcmp(m->cls, "partial") && store_path(m->path, rel, cap) == 0;
+	       strcmp(m->cls, "partial") && store_path(m->path, rel, cap) == 0 &&
+	       maildir_message(strstr(rel, "/Maildir/") + 9);
 }
 
 /* The next line of the checked manifest at *P (lines ending in a NUL, up
