@@ -18,7 +18,8 @@
 # changed in the bag as failed in its own row. A lifeboat-manifest.tsv
 # that disagrees with the signed manifest fails the bag and restores
 # nothing (exit 4); so does a bad --owner UID:GID (exit 100). Only
-# messages go into a Maildir.
+# messages go into a Maildir, 0600 in 0700 directories without --owner
+# too.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -277,7 +278,8 @@ grep -q "domain above some users was lost" restore4.err || fail "restore did not
 
 # Only messages go into a Maildir: [.FOLDER/](cur|new)/NAME, NAME not
 # hidden. A bag's dovecot-uidlist, subscriptions, tmp/ file or hidden
-# name stays in the bag.
+# name stays in the bag. Without --owner, files are 0600 and directories
+# 0700 all the same.
 mkdir -p odd/.lifeboat
 python3 - "$bag" <<'PY' || fail "making the tree with Dovecot's files"
 import os, sys
@@ -304,5 +306,6 @@ printf '%s\n' ./example.com/alice/Maildir/.Sent/new/2.M2.good ./example.com/alic
 	cmp -s - files5 || fail "restored besides the two messages: $(cat files5)"
 grep -q "2 messages written, 0 already there, 0 conflicts left alone, 5 not placed" restore5.txt ||
 	fail "restore of the tree with Dovecot's files: $(cat restore5.txt)"
-echo "Dovecot's files and hidden names left in the bag"
+[ -z "$(find store5 -perm /077)" ] || fail "readable by others: $(find store5 -perm /077 -printf '%m %P\n')"
+echo "Dovecot's files and hidden names left in the bag, modes 0600 and 0700"
 echo ok

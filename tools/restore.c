@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -32,9 +33,9 @@ static const char restore_usage[] =
 "\n"
 "  --to STORE       the mail store (Dovecot: mail_location =\n"
 "                   maildir:STORE/%d/%n/Maildir)\n"
-"  --owner USER     new files 0600 and directories 0700, owned by USER\n"
-"                   (a name in /etc/passwd) or UID:GID (numbers below\n"
-"                   4294967295: the vmail user); default: the caller\n"
+"  --owner USER     new files (0600) and directories (0700) are owned by\n"
+"                   USER (a name in /etc/passwd) or UID:GID (numbers\n"
+"                   below 4294967295: the vmail user); default: the caller\n"
 "  --map FILE       an owner per mail user (real users): lines\n"
 "                   'DOMAIN/USER OWNER', 'USER OWNER' or '* OWNER', OWNER\n"
 "                   as for --owner; DOMAIN/ stays --owner's. A malformed\n"
@@ -569,6 +570,7 @@ int cmd_restore(int argc, char **argv)
 	if (mapfile)
 		nmap = read_map(mapfile, &map);
 	summary_init(&users, user_cols, ARRAY_SIZE(user_cols));
+	umask(077);	/* mail, --owner's or not: files 0600, directories 0700 */
 
 	/* 1. Nothing is restored from a bag that does not verify, its
 	 * lifeboat-manifest.tsv read whole and checked first. */

@@ -200,13 +200,16 @@ int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len
 		return dfd;
 	/* The pid keeps two processes that share a tree apart. */
 	snprintf(tmpname, sizeof(tmpname), "%ld.%lu", (long)getpid(), o->seq++);
-	fd = openat(o->tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* An owned file is 0600 from the start: made 0644 and narrowed after,
+	 * it could be opened in between, and kept open, by anyone. */
+	fd = openat(o->tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    o->uid != (uid_t)-1 ? 0600 : 0644);
 	if (fd < 0) {
 		err = -errno;
 		goto out;
 	}
 	err = write_all(fd, data, len);
-	if (!err && o->uid != (uid_t)-1 && (fchmod(fd, 0600) < 0 || fchown(fd, o->uid, o->gid) < 0))
+	if (!err && o->uid != (uid_t)-1 && fchown(fd, o->uid, o->gid) < 0)
 		err = -errno;
 	if (!err && mtime >= 0) {
 		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
