@@ -19,7 +19,7 @@
 # that disagrees with the signed manifest fails the bag and restores
 # nothing (exit 4); so does a bad --owner UID:GID (exit 100). Only
 # messages go into a Maildir, 0600 in 0700 directories without --owner
-# too.
+# too, and an unreadable name in the store is a conflict.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts, and chown"; exit 77; }
@@ -279,7 +279,8 @@ grep -q "domain above some users was lost" restore4.err || fail "restore did not
 # Only messages go into a Maildir: [.FOLDER/](cur|new)/NAME, NAME not
 # hidden. A bag's dovecot-uidlist, subscriptions, tmp/ file or hidden
 # name stays in the bag. Without --owner, files are 0600 and directories
-# 0700 all the same.
+# 0700 all the same. A name in the store that cannot be read (a symlink)
+# is a conflict like any other, and a FIFO there is not waited on.
 mkdir -p odd/.lifeboat
 python3 - "$bag" <<'PY' || fail "making the tree with Dovecot's files"
 import os, sys
@@ -307,5 +308,12 @@ printf '%s\n' ./example.com/alice/Maildir/.Sent/new/2.M2.good ./example.com/alic
 grep -q "2 messages written, 0 already there, 0 conflicts left alone, 5 not placed" restore5.txt ||
 	fail "restore of the tree with Dovecot's files: $(cat restore5.txt)"
 [ -z "$(find store5 -perm /077)" ] || fail "readable by others: $(find store5 -perm /077 -printf '%m %P\n')"
-echo "Dovecot's files and hidden names left in the bag, modes 0600 and 0700"
+mkdir -p store6/example.com/alice/Maildir/cur store6/example.com/alice/Maildir/.Sent/cur
+ln -s /etc/passwd store6/example.com/alice/Maildir/cur/1.M1.good:2,S
+mkfifo store6/example.com/alice/Maildir/.Sent/cur/5.M5.fifo
+rc=0; timeout 20 "$LIFEBOAT" restore recv/alpha/odd --to store6 >restore6.txt 2>restore6.err || rc=$?
+[ $rc = 1 ] && grep -q "1 messages written, 0 already there, 1 conflicts left alone" restore6.txt &&
+	[ -f store6/example.com/alice/Maildir/.Sent/new/2.M2.good ] ||
+	fail "a symlink and a FIFO in the store: exit $rc: $(cat restore6.txt restore6.err)"
+echo "Dovecot's files and hidden names left in the bag, modes 0600 and 0700, a symlink a conflict"
 echo ok

@@ -328,14 +328,16 @@ static uint32_t index_folder(struct store_index *x, const char *dir)
 			continue;
 		}
 		while ((de = readdir(d))) {
-			uint8_t sha[32];
+			uint8_t sha[32] = { 0 };	/* unreadable: a hash no content has */
 
 			if (de->d_name[0] == '.')
 				continue;
+			/* A name that cannot be read (a symlink, a directory,
+			 * a FIFO, a file too large) is indexed too: a message
+			 * of that name is a conflict, not a failed rename. */
 			snprintf(path, sizeof(path), "%s/%s/%s", dir, subs[sub], de->d_name);
-			if (outtree_read(x->store, path, &b, NULL) < 0)
-				continue;
-			sha256(b.p, b.len, sha);
+			if (outtree_read(x->store, path, &b, NULL) == 0)
+				sha256(b.p, b.len, sha);
 			index_add(x, f, sha, de->d_name, strcspn(de->d_name, ":"));
 		}
 		closedir(d);
