@@ -73,6 +73,16 @@ grep -q "job done (exit 100)" serial.log || fail "restore without lifeboat.rw= d
 [ -z "$(tr -d '\0' <target.img | head -c 1)" ] || fail "a write-blocked disk was written"
 echo "without lifeboat.rw=vda: refused, the disk untouched"
 
+# Named writable, but not blank (lifeboat.rw= names a disk by its kernel
+# name, which can change between boots): refused without lifeboat.force.
+printf 'label: gpt\ntype=linux\n' | sfdisk -q target.img
+before=$(sha256sum <target.img)
+boot "lifeboat.rw=vda"
+grep -q "restore: /dev/vda is not blank" serial.log || fail "restore onto a used disk: $(tail -n 8 serial.log)"
+grep -q "job done (exit 100)" serial.log || fail "restore onto a used disk did not fail"
+[ "$(sha256sum <target.img)" = "$before" ] || fail "a disk that is not blank was written without lifeboat.force"
+echo "onto a disk with a partition table, without lifeboat.force: refused, the disk untouched"
+
 # The console menu's restore (no job on the command line: a UEFI stick's
 # command line is fixed): the disk must be named twice before it is
 # made writable and erased.
@@ -116,7 +126,13 @@ for fs in ext4 xfs menu usb; do
 	else
 		rm -f target.img
 		truncate -s 1G target.img
-		boot "lifeboat.rw=vda lifeboat.fs=$fs"
+		force=
+		if [ $fs = xfs ]; then
+			# A used disk, erased because the job says lifeboat.force.
+			printf 'label: gpt\ntype=linux\n' | sfdisk -q target.img
+			force=lifeboat.force
+		fi
+		boot "lifeboat.rw=vda lifeboat.fs=$fs $force"
 		grep -q "job done (exit 0)" serial.log || fail "$fs: the restore job failed: $(tail -n 15 serial.log)"
 	fi
 	secs=$(( $(date +%s) - start ))
