@@ -193,6 +193,16 @@ owners() { find "$1" -mindepth 1 -printf '%u:%g\n' | sort -u | tr '\n' ' '; }
 	fail "the domain directories: $(stat -c %u:%g store/example.com store/example.org)"
 [ "$(stat -c %u:%g store/example.com/alice)" = 2001:2001 ] || fail "alice's directory"
 echo "owners: alice 2001, bob 2002, carol by '*', the domains by --owner"
+# Each user can reach their own mail through the store and the domain
+# (0711: passed through, not listed), and not another's.
+[ "$(stat -c %a store store/example.com)" = "$(printf '711\n711')" ] ||
+	fail "the store and the domain are $(stat -c %a store store/example.com), not 711"
+as() { uid=${1%:*}; shift; setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"; }
+chmod 711 .	# this test's own directory (mktemp's 0700), as /srv would be
+as 2001:2001 ls store/example.com/alice/Maildir/cur >/dev/null 2>&1 || fail "alice cannot reach her mail"
+! as 2001:2001 ls store/example.com/bob/Maildir/cur >/dev/null 2>&1 || fail "alice can read bob's folder"
+! as 2001:2001 ls store/example.com >/dev/null 2>&1 || fail "alice can list the domain's users"
+echo "alice reaches her Maildir through the store and the domain (711), not bob's"
 (cd store && find . -type f -printf '%P\n') >files
 python3 where.py restore restore.json carve.json "$bag/lifeboat-manifest.tsv" files ||
 	fail "the per-user counts do not match the store"
@@ -247,6 +257,13 @@ if ls store3 | grep -q '^lost-'; then fail "a lost-ID in store3: $(ls store3)"; 
 (cd store3 && find . -type f -printf '%P\n') >files3
 python3 where.py restore restore3.json carve3.json "$bag3/lifeboat-manifest.tsv" files3 ||
 	fail "the per-user counts of the XFS restore do not match the store"
+# Without a map, the store restore made is --owner's (0700): the mail
+# user reaches every Maildir, and nobody else gets in.
+[ "$(stat -c '%u:%g %a' store3 2>/dev/null)" = "1999:1999 700" ] ||
+	fail "the store without a map: $(stat -c '%u:%g %a' store3)"
+as 1999:1999 ls store3/example.com/bob/Maildir/cur >/dev/null 2>&1 || fail "the mail user cannot reach bob's mail"
+! as 2001:2001 ls store3 >/dev/null 2>&1 || fail "another user can list the store"
+echo "without a map: the store 1999:1999 0700, reached by the mail user alone"
 
 # Where carve could not name a domain, its mail comes as
 # lost-ID/USER/Maildir: two messages of the XFS bag under two lost-IDs,

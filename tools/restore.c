@@ -38,7 +38,7 @@ static const char restore_usage[] =
 "                   below 4294967295: the vmail user); default: the caller\n"
 "  --map FILE       an owner per mail user (real users): lines\n"
 "                   'DOMAIN/USER OWNER', 'USER OWNER' or '* OWNER', OWNER\n"
-"                   as for --owner; DOMAIN/ stays --owner's. A malformed\n"
+"                   as for --owner; DOMAIN/ stays --owner's (0711). A malformed\n"
 "                   map, or a user with no owner, restores nothing\n"
 "  --ca FILE        the site's CA (ca.pem): the bag's signer must hold a\n"
 "                   certificate it issued (without it, a warning says the\n"
@@ -482,9 +482,39 @@ static void check_owners(const struct buf *tsv, struct archive_member *m,
 
 /* Write one message at REL. The domain's directory is OWNER0's (--owner),
  * the user's own directories and mail O's when the map names one. */
+/*
+ * The directories above the users' (STORE, when restore makes it, and
+ * each DOMAIN) are --owner's, 0700; with a map, whose users own their own
+ * directories, 0711: each of them must pass through (and nobody lists the
+ * users). One that exists already keeps its owner and mode. FD is the
+ * directory, just made.
+ */
+static int own_above_users(int fd, const struct owner *owner0, int map)
+{
+	if (fchmod(fd, map ? 0711 : 0700) < 0 ||
+	    (owner0->uid != (uid_t)-1 && fchown(fd, owner0->uid, owner0->gid) < 0) || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static void make_domain(struct outtree *store, const char *domain, const struct owner *owner0,
+			int map, const char *to)
+{
+	struct stat st;
+	int fd, err;
+
+	if (fstatat(store->dirfd, domain, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return;
+	if ((err = outtree_mkdir(store, domain)) < 0 ||
+	    (fd = openat(store->dirfd, domain, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (err = own_above_users(fd, owner0, map)) < 0 || close(fd) < 0)
+		lb_die(EXIT_SYSTEM, "unable to create '%s/%s': %s", to, domain,
+		       strerror(err < 0 ? -err : errno));
+}
+
 static void write_message(struct outtree *store, const char *to, const char *rel,
 			  const struct buf *data, int64_t mtime, const struct owner *o,
-			  const struct owner *owner0)
+			  const struct owner *owner0, int map)
 {
 	static int told;
 	char domain[256];
@@ -494,11 +524,8 @@ static void write_message(struct outtree *store, const char *to, const char *rel
 	store->uid = owner0->uid;
 	store->gid = owner0->gid;
 	if (strncmp(rel + top, "/Maildir/", 9)) {
-		/* DOMAIN/USER/Maildir: the domain directory is --owner's. */
 		snprintf(domain, sizeof(domain), "%.*s", (int)top, rel);
-		if ((err = outtree_mkdir(store, domain)) < 0)
-			lb_die(EXIT_SYSTEM, "unable to create '%s/%s': %s", to, domain,
-			       strerror(-err));
+		make_domain(store, domain, owner0, map, to);
 		if (!strncmp(domain, "lost-", 5) && !told++)
 			lb_warn("restore: the name of the domain above some users was lost: "
 				"their mail is in %s/lost-ID/USER/Maildir (%s is one; ID is the "
@@ -547,7 +574,8 @@ int cmd_restore(int argc, char **argv)
 	struct archive_member *m = malloc(sizeof(*m));
 	const char *line, *end;
 	char path[4200], rel[4200];
-	int ch, err;
+	int ch, err, made;
+	struct stat st;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -581,7 +609,9 @@ int cmd_restore(int argc, char **argv)
 	if (!signer.ca)
 		lb_warn("restore: the signer '%s' was not checked against a CA (--ca)", signer.name);
 	/* 2. The store. */
-	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)
+	made = stat(to, &st) < 0 && errno == ENOENT;
+	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0 ||
+	    (made && (err = own_above_users(store.dirfd, &owner0, nmap > 0)) < 0))
 		lb_die(EXIT_SYSTEM, "unable to use '%s' as the store: %s", to, strerror(-err));
 	if ((src.dirfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", bag, strerror(errno));
@@ -624,7 +654,7 @@ int cmd_restore(int argc, char **argv)
 				col = COL_CONFLICTS;
 			} else {
 				write_message(&store, to, rel, &data, mtime, owner_of(map, nmap, rel),
-					      &owner0);
+					      &owner0, nmap > 0);
 				index_written(&index, rel, sha);
 				col = COL_WRITTEN;
 			}
