@@ -87,19 +87,24 @@ rows=$(grep -v '^#' out3/.lifeboat/manifest.tsv)
 	fail "the plain message cut by a bad sector is not partial and unreadable: $rows"
 echo "carve: a plain message cut by a bad sector is partial (end=unreadable)"
 
-# The new ext4's bitmaps are read through the same layer (libext2fs, with
-# an I/O manager on dev.c): a bad sector there is in the bad map, and
-# carve says the bitmaps could not be read.
+# The new ext4's group descriptors and bitmaps are read through the same
+# layer (libext2fs, with an I/O manager on dev.c): a bad sector there is
+# in the bad map, and carve says that filesystem could not be read (it no
+# longer tells its directories from the old ones).
 bs=$(dumpe2fs -h disk3.img 2>/dev/null | sed -n 's/^Block size: *//p')
 bitmap=$(dumpe2fs disk3.img 2>/dev/null | sed -n 's/^ *Block bitmap at \([0-9]*\).*/\1/p' | head -n 1)
-rc=0
-LIFEBOAT_FAULT_SECTORS=$(( bitmap * bs / 512 )) "$LIFEBOAT" carve -q disk3.img --out out4 >/dev/null 2>err || rc=$?
-[ "$rc" -eq 1 ] || fail "carve with the block bitmap unreadable exited $rc, want 1: $(cat err)"
-grep -q "block bitmaps of the ext4 now on 'disk3.img' could not be read" err ||
-	fail "no warning for the unreadable block bitmap: $(cat err)"
+gdt=$(( bs == 1024 ? 2 : 1 ))
+for what in "block bitmap:$bitmap" "group descriptors:$gdt"; do
+	rc=0
+	LIFEBOAT_FAULT_SECTORS=$(( ${what#*:} * bs / 512 )) "$LIFEBOAT" carve -q disk3.img --out "out4-${what#*:}" \
+		>/dev/null 2>err || rc=$?
+	[ "$rc" -eq 1 ] || fail "carve with the ${what%:*} unreadable exited $rc, want 1: $(cat err)"
+	grep -q "the ext4 now on 'disk3.img' could not be read" err ||
+		fail "no warning for the unreadable ${what%:*}: $(cat err)"
+done
 "$LIFEBOAT" carve -q disk3.img --out out5 >/dev/null 2>err || fail "carve without faults exited $?"
 [ ! -s err ] || fail "carve without faults warned: $(cat err)"
-echo "carve: an unreadable block bitmap of the ext4 now on the disk is mapped and said"
+echo "carve: an unreadable block bitmap or group descriptor of the ext4 now on the disk is mapped and said"
 
 [ "$(sha256sum disk.img)" = "$before" ] || fail "the image changed"
 

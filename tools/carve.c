@@ -2133,9 +2133,9 @@ int cmd_carve(int argc, char **argv)
 	 * its directory blocks stay apart from the old ones'
 	 * (keep_now_tree_apart). */
 	if (!no_meta && inuse_open(&c->inuse, &c->dev) == -EIO)
-		lb_warn("carve: the block bitmaps of the ext4 now on '%s' could not be read: "
-			"old files it may have written over are not told apart, nor its "
-			"directories from the old ones", src);
+		lb_warn("carve: the ext4 now on '%s' could not be read (its superblock, group "
+			"descriptors or block bitmaps): old files it may have written over are "
+			"not told apart, nor its directories from the old ones", src);
 	c->r.now_fs = c->inuse;
 	err = remnants_scan(&c->r, &c->dev, scan_progress, c);
 	progress_end(&pr);

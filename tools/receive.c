@@ -860,10 +860,11 @@ int cmd_receive(int argc, char **argv)
 			if (!accept_error_is_transient(e))
 				lb_die(EXIT_SYSTEM, "accept: %s", strerror(e));
 			lb_warn("receive: accept: %s (still listening)", strerror(e));
-			/* Out of descriptors, the connection stays queued and
-			 * accept fails again at once: let some connections end. */
-			if (e == EMFILE || e == ENFILE)
-				usleep(100 * 1000);
+			/* A shortage (out of descriptors or memory, the
+			 * connection still queued) fails again at once: a
+			 * pause lets it pass, rather than a loop that fills
+			 * the log. */
+			usleep(100 * 1000);
 			continue;
 		}
 		live -= reap_connections();

@@ -161,8 +161,8 @@ int inuse_open(struct inuse **u, struct dev *dev)
 	io_dev = dev;
 	err = ext2fs_open("lifeboat-source", EXT2_FLAG_64BITS, 0, 0, &dev_io, &fs);
 	io_dev = NULL;
-	if (err)
-		return -ENOENT;
+	if (err)	/* an unreadable superblock or descriptor is no "no ext4" */
+		return err == EXT2_ET_SHORT_READ ? -EIO : -ENOENT;
 	if (ext2fs_read_block_bitmap(fs)) {
 		ext2fs_close_free(&fs);
 		return -EIO;
