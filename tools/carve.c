@@ -1547,11 +1547,15 @@ static void mark_used(struct carve_run *c, const struct named *nm)
  * apart from the old tree, whose root is inode 2 as in every ext4, and
  * c->inuse stays open: what the new filesystem uses. Without a format
  * they are the live tree, and win over stale copies of the same names.
+ * With no ext4 at the device's start (c->inuse unset) the scan kept no
+ * such entries, and the tree stays as it is.
  */
 static void keep_now_tree_apart(struct carve_run *c)
 {
-	int apart = c->reformatted && c->inuse && !strcmp(c->r.now.type, "ext4"), err;
+	int apart = c->reformatted && !strcmp(c->r.now.type, "ext4"), err;
 
+	if (!c->inuse)
+		return;
 	if (apart)
 		err = dirtree_add(&c->r.tree, REMNANTS_EXT4_VOL, 2, 2, "..", 2, 1);
 	else

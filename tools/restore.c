@@ -480,8 +480,6 @@ static void check_owners(const struct buf *tsv, struct archive_member *m,
 			       (int)(strstr(rel, "/Maildir/") - rel), rel);
 }
 
-/* Write one message at REL. The domain's directory is OWNER0's (--owner),
- * the user's own directories and mail O's when the map names one. */
 /*
  * The directories above the users' (STORE, when restore makes it, and
  * each DOMAIN) are --owner's, 0700; with a map, whose users own their own
@@ -512,6 +510,9 @@ static void make_domain(struct outtree *store, const char *domain, const struct 
 		       strerror(err < 0 ? -err : errno));
 }
 
+/* Write one message at REL. The domain's directory is OWNER0's (--owner),
+ * the user's own directories and mail O's when the map names one; MAP:
+ * whether a map gives users owners of their own. */
 static void write_message(struct outtree *store, const char *to, const char *rel,
 			  const struct buf *data, int64_t mtime, const struct owner *o,
 			  const struct owner *owner0, int map)
