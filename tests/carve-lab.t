@@ -42,7 +42,7 @@ while read -r fs damage labopts recall placement uplacement fp frag opts; do
 	"$LIFEBOAT" carve -q $opts "$img" --out "$out" >/dev/null || fail "carve $fs $damage exited $?"
 	[ "$(sha256sum <"$img")" = "$before" ] || fail "carve changed the image"
 	"$TOP/tests/lab/score" --json "$lab/truth.json" "$out" >score.json
-	python3 - "$fs $damage $labopts$opts" "$recall" "$placement" "$uplacement" "$fp" "$out" "$frag" <<'PY' || fail "$fs $damage $labopts$opts"
+	python3 - "$fs $damage $labopts$opts" "$recall" "$placement" "$uplacement" "$fp" "$out" "$frag" "$lab/truth.json" <<'PY' || fail "$fs $damage $labopts$opts"
 import json, os, sys
 what, out = sys.argv[1], sys.argv[6]
 recall, placement, uplacement, fp = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
@@ -72,6 +72,24 @@ assert s["false_positives"] <= fp, f"{s['false_positives']} false positives > {f
 assert s["live_in_deleted"] == 0, f"{s['live_in_deleted']} live messages put in deleted/"
 assert s["misplaced"] == 0, f"{s['misplaced']} messages placed at another user, folder or name"
 assert s["domains_mixed"] == 0, f"{s['domains_mixed']} directories hold the users of two domains"
+# What one old directory held stays together: every directory under
+# orphans/paths/ holds the mail of one original directory (by the names,
+# which are unique), and where a directory's name is lost it still is one
+# (the XFS zeroed prefix loses the directories of 33 folders' cur/ and new/).
+t = json.load(open(sys.argv[8]))
+dirs_of = {}
+for m in t["messages"]:
+    dirs_of.setdefault(m["name"], set()).add(os.path.dirname(m["path"]))
+groups = {}
+for r in rows:
+    if r[-1].startswith("orphans/paths/") and os.path.basename(r[-1]) in dirs_of:
+        d = os.path.dirname(r[-1])
+        groups[d] = groups.get(d, dirs_of[os.path.basename(r[-1])]) & dirs_of[os.path.basename(r[-1])]
+mixed = [d for d, common in groups.items() if not common]
+assert not mixed, f"orphans/paths/ directories that mix two original directories: {mixed[:3]}"
+flat = sum(r[-1].startswith("orphans/names/") for r in rows)
+if what.startswith("xfs zeroprefix"):
+    assert len(groups) >= 30 and flat == 0, f"{len(groups)} orphan directories, {flat} names flat in orphans/names/"
 # The manifest names every file written, and nothing else.
 listed = {r[-1] for r in rows}
 files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs

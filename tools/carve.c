@@ -1087,6 +1087,10 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 	if (top == 0 && dir[0])
 		snprintf(path, cap, "orphans/paths/lost-%llu/%s/%s", (unsigned long long)w.top, dir,
 			 name);
+	else if (top == 0)
+		/* Even the directory's own name is lost: what it held stays
+		 * together, under its old inode number. */
+		snprintf(path, cap, "orphans/paths/lost-%llu/%s", (unsigned long long)w.top, name);
 	else
 		snprintf(path, cap, "orphans/names/%s", name);
 	return "orphan";
