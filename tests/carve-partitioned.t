@@ -2,8 +2,9 @@
 # A whole disk with a partition table: its filesystems' metadata is read
 # only from the start of the source, so scan and carve of the whole disk
 # must say to take each partition; and the partition itself (here a
-# read-only loop device at its offset, as /dev/sdb1 would be) gives the
-# message back at its name.
+# read-only loop device at its offset, as /dev/sdb1 would be), or the
+# whole disk from the partition's start (--offset), gives the message
+# back at its name.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop devices need root"; exit 77; }
@@ -38,6 +39,14 @@ grep -q "holds a partition table (1 partitions)" whole.err ||
 cmp -s msg "part/vmail/example.com/fay/Maildir/cur/$name" ||
 	fail "the partition's message is not back at its name: $(find part -type f)"
 ! grep -q "partition table" part.err || fail "the partition itself was taken for a partitioned disk"
+# The whole disk from where scan says the partition's filesystem starts:
+# the same as the partition (what a disk whose table is wiped needs).
+grep -q "^ext4 .* starts at byte $((2048 * 512)) " scan.out ||
+	fail "scan does not say where the filesystem starts: $(cat scan.out)"
+"$LIFEBOAT" carve -q --offset $((2048 * 512)) disk.img --out at >/dev/null 2>at.err ||
+	fail "carve --offset: $(cat at.err)"
+cmp -s msg "at/vmail/example.com/fay/Maildir/cur/$name" ||
+	fail "carve --offset does not give the message back at its name: $(find at -type f)"
 losetup -d "$loop"
 trap - EXIT
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "the evidence image changed"

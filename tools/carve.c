@@ -25,7 +25,8 @@
 #include "lib/sender.h"
 
 static const char carve_usage[] =
-"usage: lifeboat carve [--json] [--quiet] [--no-metadata] SOURCE --out DIR\n"
+"usage: lifeboat carve [--json] [--quiet] [--no-metadata] [--offset BYTES] SOURCE\n"
+"                      --out DIR\n"
 "       lifeboat carve [...] SOURCE --send HOST:PORT --tls SITE [--job NAME]\n"
 "                      [--no-compress] [--checkpoint SECONDS]\n"
 "\n"
@@ -62,6 +63,10 @@ static const char carve_usage[] =
 "                   extent leaves): carve from content alone, where the S=\n"
 "                   and W= in Dovecot's uidlists, files found by content,\n"
 "                   still prove sizes\n"
+"  --offset BYTES   SOURCE starts this many bytes in (a multiple of 512): where\n"
+"                   'lifeboat scan' says a filesystem starts, as one does in a\n"
+"                   partition whose table is gone; source bytes in the\n"
+"                   manifest stay the device's own\n"
 "  -q, --quiet      no progress on stderr\n"
 "\n"
 "exit: 0 done, 1 done but sectors were unreadable or a limit left\n"
@@ -336,14 +341,17 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 		snprintf(buf, cap, "-");
 }
 
-static void ranges_str(const struct dev_range *r, size_t n, char *buf, size_t cap)
+/* RANGES as "OFF+LEN,...", in the device's own offsets (ORIGIN is where
+ * the source starts on it: --offset). */
+static void ranges_str(const struct dev_range *r, size_t n, uint64_t origin, char *buf,
+		       size_t cap)
 {
 	size_t len = 0;
 
 	buf[0] = 0;
 	for (size_t i = 0; i < n && len + 48 < cap; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "%s%llu+%llu", i ? "," : "",
-					(unsigned long long)r[i].off,
+					(unsigned long long)(origin + r[i].off),
 					(unsigned long long)r[i].len);
 	if (n && len + 48 >= cap)
 		snprintf(buf + len, cap - len, ",...");
@@ -379,7 +387,7 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 	    summary_count(&c->users, path, col) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
 	proofs_str(m->proof, proofs, sizeof(proofs));
-	ranges_str(ranges, nranges, src, sizeof(src));
+	ranges_str(ranges, nranges, c->dev.origin, src, sizeof(src));
 	if (c->send) {
 		struct archive_member *a = c->member;
 
@@ -1517,7 +1525,7 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 		check_reused(c, &m, file_ranges, (size_t)nr);
 	if (m.cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.inode.eml",
-			 (unsigned long long)file_ranges[0].off);
+			 (unsigned long long)(c->dev.origin + file_ranges[0].off));
 		placement = "unverified";
 	} else {
 		seen_before(c, m.sha256);
@@ -1691,7 +1699,8 @@ static void write_orphan(struct carve_run *c, struct carved *m, const uint8_t *d
 	char path[4096];
 
 	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
-		 (long long)m->date, (unsigned long long)m->off, (unsigned long long)m->len);
+		 (long long)m->date, (unsigned long long)(c->dev.origin + m->off),
+		 (unsigned long long)m->len);
 	write_output(c, m, data, "orphan", how, path, ranges, n, m->date);
 }
 
@@ -1734,7 +1743,8 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 			m->cls = CARVE_PARTIAL;
 		}
 	if (m->cls == CARVE_PARTIAL) {
-		snprintf(path, sizeof(path), "unverified/%012llx.eml", (unsigned long long)m->off);
+		snprintf(path, sizeof(path), "unverified/%012llx.eml",
+			 (unsigned long long)(c->dev.origin + m->off));
 		write_output(c, m, data, "unverified", how, path, ranges, n, m->date);
 		return;
 	}
@@ -2047,13 +2057,14 @@ int cmd_carve(int argc, char **argv)
 		{ "no-metadata", no_argument, NULL, 'M' },
 		{ "no-compress", no_argument, NULL, 'C' },
 		{ "checkpoint", required_argument, NULL, 'K' },
+		{ "offset", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct carve_run *c = calloc(1, sizeof(*c));
 	struct named_list names = { 0 };
 	struct buf buf = BUF_INIT(CARVE_MAX);
-	const char *src, *dir = NULL, *to = NULL, *tlsdir = NULL, *job = NULL;
+	const char *src, *dir = NULL, *to = NULL, *tlsdir = NULL, *job = NULL, *offset = NULL;
 	struct tls_site *site = NULL;
 	struct sender sender;
 	char *srccopy = NULL, hex[65];
@@ -2063,6 +2074,7 @@ int cmd_carve(int argc, char **argv)
 	char *end;
 	struct progress pr;
 	struct carve_pieces cands;
+	const struct remnants_shifted *shifted[8];
 
 	if (!c)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -2077,6 +2089,7 @@ int cmd_carve(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'M': no_meta = 1; break;
 		case 'C': flags &= ~SENDER_ZSTD; break;
+		case 'O': offset = optarg; break;
 		case 'K':
 			c->checkpoint_every = strtod(optarg, &end);
 			if (end == optarg || *end || !(c->checkpoint_every >= 0))
@@ -2100,8 +2113,7 @@ int cmd_carve(int argc, char **argv)
 	if (tlsdir && (err = tls_site_load(&site, tlsdir, TLS_CLIENT)) < 0)
 		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "carve: %s",
 		       site ? tls_error(site) : "out of memory");
-	if ((err = dev_open(&c->dev, src)) < 0)
-		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", src, strerror(-err));
+	open_source(&c->dev, src, offset, carve_usage, "carve");
 	if ((err = checkpoint_source(&c->dev, source)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 	if (to) {
@@ -2250,6 +2262,17 @@ int cmd_carve(int argc, char **argv)
 		lb_warn("carve: %llu names are in directories whose entries lead round in a loop "
 			"(written at different times, or forged): their paths are not used",
 			(unsigned long long)c->n.loops);
+	for (int i = 0, n = remnants_shifted(&c->r, shifted); i < n; i++) {
+		char u[37];
+
+		uuid_str(shifted[i]->uuid, u);
+		lb_warn("carve: %s %s starts at byte %llu of '%s', not where the source starts: "
+			"the inodes and directories of what was formatted there were not read, "
+			"and its mail was carved by content alone; carve again with --offset %llu",
+			shifted[i]->xfs ? "XFS" : "ext4",
+			u, (unsigned long long)(c->dev.origin + shifted[i]->origin), src,
+			(unsigned long long)(c->dev.origin + shifted[i]->origin));
+	}
 	if (c->r.now.nparts)
 		lb_warn("carve: '%s' holds a partition table (%d partitions): filesystem metadata "
 			"is read from the start of the source, so names and folders inside a "

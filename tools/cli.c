@@ -1,4 +1,5 @@
 /* cli.c - messages, exit codes and progress for the command layer. */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lib/dev.h"
 #include "lib/sender.h"
 
 static void lb_vwarn(const char *fmt, va_list ap)
@@ -44,6 +46,26 @@ void usage_error(const char *usage, const char *fmt, ...)
 	va_end(ap);
 	fputs(usage, stderr);
 	exit(EXIT_USAGE);
+}
+
+void open_source(struct dev *d, const char *path, const char *offset, const char *usage,
+		 const char *cmd)
+{
+	unsigned long long origin = 0;
+	char *end;
+	int err;
+
+	if (offset) {
+		errno = 0;
+		origin = strtoull(offset, &end, 10);
+		if (end == offset || *end || errno || offset[0] == '-')
+			usage_error(usage, "%s: --offset takes a number of bytes", cmd);
+	}
+	if ((err = dev_open(d, path)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", path, strerror(-err));
+	if (origin && dev_start(d, origin) < 0)
+		usage_error(usage, "%s: --offset %llu is not a multiple of 512 below the size of '%s' "
+			    "(%llu bytes)", cmd, origin, path, (unsigned long long)d->size);
 }
 
 static double now(void)

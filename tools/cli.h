@@ -13,6 +13,13 @@ void lb_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3),
 void usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/* Open SOURCE read-only into D, from byte OFFSET on (the argument of
+ * --offset, or NULL: from its start). A bad OFFSET is a usage error (exit
+ * 100, USAGE printed), a source that cannot be opened exit 111. */
+struct dev;
+void open_source(struct dev *d, const char *path, const char *offset, const char *usage,
+		 const char *cmd);
+
 /*
  * Progress on stderr with bytes, rate and ETA. On a terminal it redraws
  * one line each second; elsewhere (a serial console, a log) it prints a

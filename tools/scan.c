@@ -12,15 +12,18 @@
 #include "lib/remnants.h"
 
 static const char scan_usage[] =
-"usage: lifeboat scan [--json] [--quiet] SOURCE\n"
+"usage: lifeboat scan [--json] [--quiet] [--offset BYTES] SOURCE\n"
 "\n"
 "Read SOURCE (a block device or an image file) from end to end, read-only,\n"
 "and report what is on it now and what remains of earlier filesystems:\n"
 "ext4 and XFS superblocks (primary and backups), surviving ext4 inode\n"
 "tables, XFS inodes, directory blocks with Maildir names, and the number\n"
-"of places where a mail message starts.\n"
+"of places where a mail message starts. A filesystem whose superblocks\n"
+"all sit further on than they belong starts there (a partition whose table\n"
+"is gone, an md or LVM member): scan says at which byte.\n"
 "\n"
 "  --json     print the report as JSON (docs/scan.md describes it)\n"
+"  --offset BYTES  the source starts this many bytes in (a multiple of 512)\n"
 "  -q, --quiet  no progress on stderr\n"
 "\n"
 "exit: 0 done, 1 done but some sectors were unreadable, 100 usage,\n"
@@ -155,7 +158,14 @@ static void report_text(struct scan *s, struct folder_counts *f)
 {
 	char u[37], t[40];
 
-	printf("source: %s (%llu bytes)\n", s->path, (unsigned long long)s->dev.size);
+	const struct remnants_shifted *sh[8];
+	int nsh = remnants_shifted(&s->r, sh);
+
+	if (s->dev.origin)
+		printf("source: %s from byte %llu on (%llu bytes; offsets below are from there)\n",
+		       s->path, (unsigned long long)s->dev.origin, (unsigned long long)s->dev.size);
+	else
+		printf("source: %s (%llu bytes)\n", s->path, (unsigned long long)s->dev.size);
 	printf("now: %s%s%s%s%s\n", s->r.now.type[0] ? s->r.now.type : "no filesystem signature",
 	       s->r.now.uuid[0] ? " uuid " : "", s->r.now.uuid,
 	       s->r.now.label[0] ? " label " : "", s->r.now.label);
@@ -166,6 +176,13 @@ static void report_text(struct scan *s, struct folder_counts *f)
 	if (s->r.now.nparts)
 		printf("  (filesystems are looked for from the start of the source: scan each "
 		       "partition, as /proc/partitions names it, for the metadata inside it)\n");
+	for (int i = 0; i < nsh; i++) {
+		uuid_str(sh[i]->uuid, u);
+		printf("%s %s starts at byte %llu (%u superblocks agree): its metadata is read "
+		       "with --offset %llu\n", sh[i]->xfs ? "xfs" : "ext4", u,
+		       (unsigned long long)(s->dev.origin + sh[i]->origin), sh[i]->copies,
+		       (unsigned long long)(s->dev.origin + sh[i]->origin));
+	}
 	for (int i = 0; i < s->r.next4; i++) {
 		struct ext4_fs *fs = &s->r.ext4[i];
 
@@ -250,14 +267,29 @@ static void json_copies(struct json *j, const uint64_t *c, unsigned n)
 
 static void report_json(struct scan *s, struct folder_counts *f)
 {
+	const struct remnants_shifted *sh[8];
+	int nsh = remnants_shifted(&s->r, sh);
 	struct json j;
 	char u[37];
 
 	json_init(&j, stdout);
 	json_obj_begin(&j);
 	json_key(&j, "source"); json_str(&j, s->path);
+	json_key(&j, "offset"); json_u64(&j, s->dev.origin);
 	json_key(&j, "size"); json_u64(&j, s->dev.size);
 	json_key(&j, "unreadable_bytes"); json_u64(&j, dev_bad_total(&s->dev));
+	json_key(&j, "further_on");
+	json_arr_begin(&j);
+	for (int i = 0; i < nsh; i++) {
+		uuid_str(sh[i]->uuid, u);
+		json_obj_begin(&j);
+		json_key(&j, "type"); json_str(&j, sh[i]->xfs ? "xfs" : "ext4");
+		json_key(&j, "uuid"); json_str(&j, u);
+		json_key(&j, "offset"); json_u64(&j, s->dev.origin + sh[i]->origin);
+		json_key(&j, "superblocks"); json_u64(&j, sh[i]->copies);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
 	json_key(&j, "current");
 	json_obj_begin(&j);
 	json_key(&j, "type"); json_str(&j, s->r.now.type);
@@ -369,12 +401,14 @@ int cmd_scan(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "offset", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct scan *s = calloc(1, sizeof(*s));
 	struct folder_counts f = { 0 };
 	struct progress pr;
+	const char *offset = NULL;
 	int c, err;
 
 	if (!s)
@@ -383,6 +417,7 @@ int cmd_scan(int argc, char **argv)
 		switch (c) {
 		case 'j': s->json = 1; break;
 		case 'q': s->quiet = 1; break;
+		case 'O': offset = optarg; break;
 		case 'h': fputs(scan_usage, stdout); return EXIT_DONE;
 		default: usage_error(scan_usage, "scan: unknown option");
 		}
@@ -390,8 +425,7 @@ int cmd_scan(int argc, char **argv)
 	if (optind != argc - 1)
 		usage_error(scan_usage, "scan: expected one SOURCE");
 	s->path = argv[optind];
-	if ((err = dev_open(&s->dev, s->path)) < 0)
-		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", s->path, strerror(-err));
+	open_source(&s->dev, s->path, offset, scan_usage, "scan");
 	remnants_init(&s->r);
 	progress_begin(&pr, "scan", s->dev.size, s->quiet);
 	pr.count = &s->r.nstarts;	/* messages found so far */

@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 	char line[1024], got[4096], map[1024], path[] = "/tmp/unit-dev.XXXXXX";
 	uint8_t img[64 * DEV_SECTOR], out[64 * DEV_SECTOR];
 	struct dev d = { .fd = -1 };
+	uint64_t origin = 0;	/* where the source starts in the image: "start" */
 	int fd, cases = 0, bad = 0;
 
 	if (!f || (fd = mkstemp(path)) < 0) {
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 				setenv("LIFEBOAT_FAULT_SECTORS", arg, 1);
 			else
 				unsetenv("LIFEBOAT_FAULT_SECTORS");
+			origin = 0;
 			if (dev_open(&d, path) < 0) {
 				printf("FAIL faults %s: dev_open refused it\n", arg);
 				bad++;
@@ -93,13 +95,18 @@ int main(int argc, char **argv)
 		memset(out, 0xee, sizeof(out));
 		if (!strcmp(line, "read") && sscanf(arg, "%llu %llu", &a, &b) == 2) {
 			n = dev_read(&d, out, (size_t)b, a);
-			describe(out, (size_t)b, a, got, sizeof(got));
+			describe(out, (size_t)b, origin + a, got, sizeof(got));
 		} else if (!strcmp(line, "ranges") && sscanf(arg, "%llu+%llu %llu+%llu", &a, &b, &c, &e) == 4) {
 			struct dev_range r[2] = { { a, b }, { c, e } };
 
 			n = dev_read_ranges(&d, r, 2, b + e, out);
-			describe(out, (size_t)b, a, got, sizeof(got));
-			describe(out + b, (size_t)e, c, got + strlen(got), sizeof(got) - strlen(got));
+			describe(out, (size_t)b, origin + a, got, sizeof(got));
+			describe(out + b, (size_t)e, origin + c, got + strlen(got),
+				 sizeof(got) - strlen(got));
+		} else if (!strcmp(line, "start") && sscanf(arg, "%llu", &a) == 1) {
+			n = dev_start(&d, a);
+			origin = d.origin;
+			got[0] = 0;
 		} else if (!strcmp(line, "refused")) {
 			setenv("LIFEBOAT_FAULT_SECTORS", arg, 1);
 			n = dev_open(&d, path) == -EINVAL;

@@ -202,6 +202,7 @@ static int sane(const struct remnants *r, const struct dev *dev)
 
 	if (r->next4 < 0 || r->next4 > 16 || r->nxfs < 0 || r->nxfs > 16 || r->nxino < 0 ||
 	    r->nxino > 16 || r->ngdt < 0 || r->ngdt > (int)ARRAY_SIZE(r->gdt) ||
+	    r->nshifted < 0 || r->nshifted > (int)ARRAY_SIZE(r->shifted) ||
 	    r->scanned > dev->size ||
 	    (r->scanned % REMNANTS_CHUNK && r->scanned != dev->size))
 		return 0;

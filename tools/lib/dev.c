@@ -96,6 +96,16 @@ void dev_close(struct dev *d)
 	d->fd = -1;
 }
 
+int dev_start(struct dev *d, uint64_t origin)
+{
+	if (origin % DEV_SECTOR || origin >= d->origin + d->size)
+		return -EINVAL;
+	d->size += d->origin;
+	d->origin = origin;
+	d->size -= origin;
+	return 0;
+}
+
 static int overlaps(const struct dev_range *r, uint64_t off, uint64_t len)
 {
 	return off < r->off + r->len && r->off < off + len;
@@ -157,6 +167,7 @@ static ssize_t pread_full(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
+	off += d->origin;
 	if (faulty(d, off, len)) {
 		errno = EIO;
 		return -1;
@@ -299,19 +310,20 @@ static int map_line(struct buf *out, uint64_t off, uint64_t len, char status)
 int dev_badmap(const struct dev *d, struct buf *out)
 {
 	static const char head[] = "# Mapfile of the reads by lifeboat (GNU ddrescue's format): "
-				   "+ read, - unreadable\n"
+				   "+ read, - unreadable, ? not read\n"
 				   "# current_pos  current_status  current_pass\n"
 				   "0x00000000     +               1\n"
 				   "#      pos        size  status\n";
-	uint64_t at = 0;
-	int err = buf_append(out, head, sizeof(head) - 1);
+	uint64_t at = 0, o = d->origin;
+	int err = buf_append(out, head, sizeof(head) - 1) ?: map_line(out, 0, o, '?');
 
 	for (size_t i = 0; !err && i < d->nbad && d->bad[i].off < d->size; i++) {
 		uint64_t end = d->bad[i].off + d->bad[i].len;
 
-		err = map_line(out, at, d->bad[i].off - at, '+') ?:
-		      map_line(out, d->bad[i].off, (end < d->size ? end : d->size) - d->bad[i].off, '-');
+		err = map_line(out, o + at, d->bad[i].off - at, '+') ?:
+		      map_line(out, o + d->bad[i].off,
+			       (end < d->size ? end : d->size) - d->bad[i].off, '-');
 		at = end;
 	}
-	return err ?: at < d->size ? map_line(out, at, d->size - at, '+') : 0;
+	return err ?: at < d->size ? map_line(out, o + at, d->size - at, '+') : 0;
 }

@@ -31,6 +31,9 @@ struct dev_range {
 
 struct dev {
 	int fd;
+	/* Where the source starts on the device or image (dev_start()):
+	 * every offset here is from there. size is what follows it. */
+	uint64_t origin;
 	uint64_t size;
 	int is_blockdev;
 	/* Unreadable byte ranges, sorted and merged. */
@@ -44,6 +47,13 @@ struct dev {
 /* Open PATH read-only. Returns 0 or -errno (-EINVAL for a bad fault spec). */
 int dev_open(struct dev *d, const char *path);
 void dev_close(struct dev *d);
+
+/* Make the source start ORIGIN bytes into what was opened (a filesystem
+ * whose partition table is gone, or an md or LVM member's data area):
+ * offsets are then from there. ORIGIN must be a whole number of sectors
+ * below the size. Called right after dev_open(), before any read. 0 or
+ * -EINVAL. */
+int dev_start(struct dev *d, uint64_t origin);
 
 /*
  * Read LEN bytes at OFF into BUF. Bytes past the end of the source and
@@ -71,7 +81,8 @@ int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len);
 uint64_t dev_bad_total(const struct dev *d);
 /* The reads as a GNU ddrescue mapfile (its "Mapfile structure"): every
  * byte of the device read ("+") or unreadable ("-"), which ddrescuelog
- * reads. 0 or -ENOMEM. */
+ * reads; in the device's own offsets (the bytes before the origin "?",
+ * not read). 0 or -ENOMEM. */
 struct buf;
 int dev_badmap(const struct dev *d, struct buf *out);
 

@@ -65,13 +65,51 @@ static void add_copy(uint64_t *copies, unsigned *n, unsigned *more, uint64_t off
 		(*more)++;
 }
 
+/* A superblock copy of UUID found ORIGIN bytes past where it belongs. */
+static void found_shifted(struct remnants *r, const uint8_t *uuid, int xfs, uint64_t origin)
+{
+	struct remnants_shifted *sh;
+
+	if (origin % DEV_SECTOR)
+		return;
+	for (int i = 0; i < r->nshifted; i++) {
+		sh = &r->shifted[i];
+		if (sh->xfs == xfs && sh->origin == origin && !memcmp(sh->uuid, uuid, 16)) {
+			sh->copies++;
+			return;
+		}
+	}
+	if (r->nshifted == (int)ARRAY_SIZE(r->shifted))
+		return;
+	sh = &r->shifted[r->nshifted++];
+	memcpy(sh->uuid, uuid, 16);
+	sh->xfs = xfs;
+	sh->origin = origin;
+	sh->copies = 1;
+}
+
+int remnants_shifted(const struct remnants *r, const struct remnants_shifted **out)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->nshifted; i++)
+		if (r->shifted[i].copies >= 2)
+			out[n++] = &r->shifted[i];
+	return n;
+}
+
 static void found_ext4_sb(struct remnants *r, const struct ext4_sb_info *sb, uint64_t off)
 {
 	struct ext4_fs *fs = NULL;
+	uint64_t at = ext4_sb_offset(sb, sb->group);
 
-	/* A copy must sit where its own group number says it does. */
-	if (ext4_sb_offset(sb, sb->group) != off)
+	/* A copy must sit where its own group number says it does; one
+	 * further on says where its filesystem starts. */
+	if (at != off) {
+		if (off > at)
+			found_shifted(r, sb->uuid, 0, off - at);
 		return;
+	}
 	for (int i = 0; i < r->next4; i++)
 		if (!memcmp(r->ext4[i].sb.uuid, sb->uuid, 16) &&
 		    r->ext4[i].sb.mkfs_time == sb->mkfs_time)
@@ -94,7 +132,10 @@ static void found_xfs_sb(struct remnants *r, struct xfs_sb_info *sb, uint64_t of
 	struct xfs_fs *fs = NULL;
 	uint64_t ag_bytes = (uint64_t)sb->ag_blocks * sb->block_size;
 
-	/* A copy sits at the start of an AG. */
+	/* A copy sits at the start of an AG; one further on says where its
+	 * filesystem starts (a start within the first AG). */
+	if (off % ag_bytes && off / ag_bytes < sb->ag_count)
+		found_shifted(r, sb->uuid, 1, off % ag_bytes);
 	if (off % ag_bytes || off / ag_bytes >= sb->ag_count)
 		return;
 	sb->ag = (uint32_t)(off / ag_bytes);
@@ -919,7 +960,8 @@ void remnants_probe_now(struct remnants *r, struct dev *dev)
 
 	if (!pr)
 		return;
-	if (blkid_probe_set_device(pr, dev->fd, 0, 0) < 0)
+	if (blkid_probe_set_device(pr, dev->fd, (blkid_loff_t)dev->origin,
+				   (blkid_loff_t)dev->size) < 0)
 		goto out;
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID |

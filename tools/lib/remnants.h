@@ -76,6 +76,17 @@ struct xfs_inodes {
 	uint16_t inode_size;
 };
 
+/* A filesystem whose superblock copies all sit ORIGIN bytes past where
+ * they belong: it starts there (a partition whose table is gone, an md
+ * or LVM member's data area). Its metadata is read only with the source
+ * started there (dev_start(), carve --offset). */
+struct remnants_shifted {
+	uint8_t uuid[16];
+	int xfs;
+	uint64_t origin;
+	unsigned copies;
+};
+
 struct remnants {
 	/* What is on the device now, according to libblkid. */
 	struct {
@@ -89,6 +100,8 @@ struct remnants {
 	int nxfs;
 	struct xfs_inodes xino[16];
 	int nxino;
+	struct remnants_shifted shifted[8];
+	int nshifted;
 	uint64_t ext4_dirblocks, xfs_dirblocks;
 	/* The blocks the ext4 now on the device uses (inuse_open), or NULL:
 	 * set by the caller before the scan, never kept in a checkpoint. */
@@ -130,6 +143,10 @@ struct remnants {
 	 * is what a checkpoint (checkpoint.h) keeps. */
 	uint64_t scanned;
 };
+
+/* The filesystems of the source that start past its start, as seen by
+ * at least two of their superblock copies, into OUT (up to 8). */
+int remnants_shifted(const struct remnants *r, const struct remnants_shifted **out);
 
 /* How many directory entries (and Dovecot names) a scan keeps on this
  * machine: by its memory, between 2^20 and REMNANTS_MAX_DIRENTS. */
