@@ -10,7 +10,8 @@
 # namespace's loopback), and no traffic leaves it. A second boot takes a
 # static address (lifeboat.ip=, lifeboat.gw=) instead of DHCP, and reaches
 # the receiver with it: the job is complete there already, so it is told
-# so and ends.
+# so; its second disk holds the same filesystem 1 MiB in, carved from there
+# (lifeboat.disks=vdb@1048576) to the same mail.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for the lab and a network namespace"; exit 77; }
@@ -67,19 +68,39 @@ tree_digest "$bag/data" >got.txt
 cmp -s want.txt got.txt || fail "the bag differs from a carve on the host"
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "the disk changed"
 
+# The second disk holds the same filesystem 1 MiB in (a wiped partition
+# table): lifeboat.disks=vdb@1048576 carves it from there, as job
+# box1-vdb.1048576, and gets the same mail.
+{ head -c 1048576 /dev/zero; cat disk.img; } | cp --sparse=always /dev/stdin shifted.img
+shifted_before=$(sha256sum <shifted.img)
 ip netns exec "$ns" "$LIFEBOAT" receive --tls site/receiver --listen 127.0.0.1:0 --dest recv \
-	--once >/dev/null 2>recv.log &
+	>/dev/null 2>recv.log &
 rpid=$!
 wait_listening recv.log
 ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd initrd \
-	-append "console=ttyS0 quiet lifeboat.ip=10.0.2.20/24 lifeboat.gw=10.0.2.2 lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$rport lifeboat.name=box1 lifeboat.pin=$pin lifeboat.end=poweroff" \
-	-drive file=disk.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
+	-append "console=ttyS0 quiet lifeboat.ip=10.0.2.20/24 lifeboat.gw=10.0.2.2 lifeboat.job=carve lifeboat.disks=vda,vdb@1048576 lifeboat.send=10.0.2.2:$rport lifeboat.name=box1 lifeboat.pin=$pin lifeboat.end=poweroff" \
+	-drive file=disk.img,format=raw,if=virtio -drive file=shifted.img,format=raw,if=virtio \
+	-nic user,model=virtio-net-pci \
 	-display none -monitor none -serial file:static.log || fail "qemu exited $?: $(tail -n 20 static.log)"
+kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true
+rpid=
 grep -q "lifeboat: eth0: 10.0.2.20/24 (static)" static.log || fail "no static address: $(grep eth0 static.log)"
 grep -q "the receiver already holds job box1-vda" static.log || fail "the static boot did not reach the receiver: $(tail -n 15 static.log)"
+grep -q "lifeboat carve /dev/vdb --offset 1048576 .* --job box1-vdb.1048576" static.log ||
+	fail "vdb@1048576 was not carved with --offset: $(grep 'lifeboat carve' static.log)"
 grep -q "lifeboat: job done (exit 0)" static.log || fail "the static boot's job failed: $(tail -n 15 static.log)"
-wait "$rpid" || fail "the receiver exited $?"
-rpid=
+shifted=recv/box1/box1-vdb.1048576
+"$LIFEBOAT" verify "$shifted" >/dev/null || fail "verify of the shifted disk's bag"
+"$LIFEBOAT" carve -q --offset 1048576 shifted.img --out local2 >/dev/null || fail "carve --offset on the host"
+tree_digest local2 >want2.txt
+tree_digest "$shifted/data" >shifted.txt
+cmp -s want2.txt shifted.txt || fail "the shifted disk's bag differs from a carve of it on the host"
+# The same mail as the disk's, but for the names that carry a source
+# offset (unverified/ and orphans/cur/: the device's own, 1 MiB on).
+grep -v '^unverified/\|^orphans/cur/' want.txt >placed.txt
+grep -v '^unverified/\|^orphans/cur/' shifted.txt >placed2.txt
+[ -s placed.txt ] && cmp -s placed.txt placed2.txt || fail "the shifted disk gives other mail than the disk"
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "the disk changed"
-echo "booted, carved and sent $(wc -l <got.txt) messages in $secs s (TCG); with a static address, reached the receiver; disk unchanged"
+[ "$(sha256sum <shifted.img)" = "$shifted_before" ] || fail "the shifted disk changed"
+echo "booted, carved and sent $(wc -l <got.txt) messages in $secs s (TCG); with a static address, reached the receiver, and carved the same disk 1 MiB in (vdb@1048576) to the same mail; disks unchanged"
