@@ -70,6 +70,22 @@ ext4 1.0 1.0
 xfs 0.99 0.98
 EOF
 
+# An XFS that starts past its first AG (100 MiB on the lab disk), or
+# exactly one AG in: the distance from a copy to the AG start below it is
+# not where the filesystem starts (that said 50 MiB for 150, and nothing
+# for 100, taking the copies for AGs 1-3 of a filesystem at byte 0); the
+# AGF after each copy numbers its AG.
+lab=$("$TOP/tests/lab/get" xfs reformat)
+for at in 150 100; do
+	{ head -c $((at * mib)) /dev/zero; cat "$lab/disk.img"; } | cp --sparse=always /dev/stdin far.img
+	"$LIFEBOAT" scan -q --json far.img | python3 -c '
+import json, sys; r = json.load(sys.stdin)
+assert [(f["type"], f["offset"], f["superblocks"]) for f in r["further_on"]] == \
+	[("xfs", int(sys.argv[1]), 4)], r["further_on"]' $((at * mib)) ||
+		fail "xfs $at MiB in: scan --json further_on"
+done
+rm -f far.img
+
 # A fault names a sector of the device, which the mapfile shows where it is.
 LIFEBOAT_FAULT_SECTORS=2050 "$LIFEBOAT" carve -q --offset $mib ext4.img --out fault >/dev/null 2>fault.err &&
 	fail "a carve with an unreadable sector exited 0"

@@ -127,15 +127,22 @@ static void found_ext4_sb(struct remnants *r, const struct ext4_sb_info *sb, uin
 	add_copy(fs->copies, &fs->ncopies, &fs->more_copies, off);
 }
 
-static void found_xfs_sb(struct remnants *r, struct xfs_sb_info *sb, uint64_t off)
+static void found_xfs_sb(struct remnants *r, struct xfs_sb_info *sb, const uint8_t *p,
+			 size_t len, uint64_t off)
 {
 	struct xfs_fs *fs = NULL;
 	uint64_t ag_bytes = (uint64_t)sb->ag_blocks * sb->block_size;
+	int ag = xfs_sb_ag(sb, p, len);
 
-	/* A copy sits at the start of an AG; one further on says where its
-	 * filesystem starts (a start within the first AG). */
-	if (off % ag_bytes && off / ag_bytes < sb->ag_count)
-		found_shifted(r, sb->uuid, 1, off % ag_bytes);
+	/* A copy sits at the start of an AG, the one its AGF numbers; one
+	 * further on says where its filesystem starts. The distance to the
+	 * nearest AG start below is not that: a filesystem that starts past
+	 * its first AG size would be said to start in the wrong place. */
+	if (ag >= 0 && off != (uint64_t)ag * ag_bytes) {
+		if (off > (uint64_t)ag * ag_bytes)
+			found_shifted(r, sb->uuid, 1, off - (uint64_t)ag * ag_bytes);
+		return;
+	}
 	if (off % ag_bytes || off / ag_bytes >= sb->ag_count)
 		return;
 	sb->ag = (uint32_t)(off / ag_bytes);
@@ -519,7 +526,7 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			struct xfs_sb_info sb;
 
 			if (xfs_sb_check(q, left, &sb) == 0)
-				found_xfs_sb(r, &sb, off);
+				found_xfs_sb(r, &sb, q, left, off);
 		}
 		if (q[0] == 'X' && q[1] == 'D' && q[3] == '3' && (q[2] == 'B' || q[2] == 'D'))
 			scan_xfs_dirblocks_at(r, q, left, off);

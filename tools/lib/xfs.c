@@ -71,6 +71,21 @@ int xfs_sb_check(const uint8_t *p, size_t len, struct xfs_sb_info *out)
 	return 0;
 }
 
+#define XFS_AGF_MAGIC 0x58414746	/* XAGF */
+
+int xfs_sb_ag(const struct xfs_sb_info *sb, const uint8_t *p, size_t len)
+{
+	const uint8_t *agf = p + sb->sect_size;
+
+	if (len < (size_t)sb->sect_size * 2 || get_be32(agf) != XFS_AGF_MAGIC ||
+	    get_be32(agf + 4) != 1 || get_be32(agf + 8) >= sb->ag_count ||
+	    get_be32(agf + 12) > sb->ag_blocks)
+		return -EUCLEAN;
+	if (sb->v5 && (memcmp(agf + 64, sb->uuid, 16) || !xfs_crc_ok(agf, sb->sect_size, 216)))
+		return -EUCLEAN;
+	return (int)get_be32(agf + 8);
+}
+
 /* Where block AGBNO of AG AGNO starts, in bytes from the device's start. */
 static uint64_t ag_block_byte(const struct xfs_sb_info *sb, uint64_t agno, uint64_t agbno)
 {
@@ -331,7 +346,6 @@ struct free_walk {
 };
 
 #define XFS_ABTB_CRC_MAGIC 0x41423342	/* AB3B */
-#define XFS_AGF_MAGIC 0x58414746	/* XAGF */
 #define XFS_SBLOCK_CRC_LEN 56
 
 /* Add [OFF, OFF+LEN) to the free space. */

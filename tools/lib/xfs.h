@@ -51,6 +51,15 @@ struct xfs_sb_info {
 /* Check the bytes at P (at least 512, up to LEN) as an XFS superblock. */
 int xfs_sb_check(const uint8_t *p, size_t len, struct xfs_sb_info *out);
 
+/*
+ * Which AG the superblock copy SB at P (LEN bytes there) heads, from the
+ * AGF in the sector after it: a copy carries no AG number of its own.
+ * The AG number, or -EUCLEAN where no AGF of this filesystem follows
+ * (a v5 AGF must carry its uuid and a good CRC; the layout is
+ * xfs_free_space()'s).
+ */
+int xfs_sb_ag(const struct xfs_sb_info *sb, const uint8_t *p, size_t len);
+
 struct xfs_inode_info {
 	uint64_t ino;
 	uint8_t uuid[16];
