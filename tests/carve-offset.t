@@ -86,6 +86,19 @@ assert [(f["type"], f["offset"], f["superblocks"]) for f in r["further_on"]] == 
 done
 rm -f far.img
 
+# A filesystem image kept as a file in another filesystem, in two pieces
+# (1 MiB and 5 MiB in): its copies agree on two distances, and neither is
+# where a filesystem starts that --offset could read; nothing is said.
+truncate -s 100M inner.img
+mkfs.ext4 -q -F -b 1024 inner.img
+{ head -c $mib /dev/zero; head -c $((40 * mib)) inner.img; head -c $((4 * mib)) /dev/zero
+  tail -c +$((40 * mib + 1)) inner.img; } >pieces.img
+"$LIFEBOAT" scan -q pieces.img >scan.out || fail "pieces: scan exited $?"
+! grep -q "starts at byte" scan.out || fail "pieces: a start is said: $(cat scan.out)"
+"$LIFEBOAT" carve -q pieces.img --out pieces >/dev/null 2>pieces.err || fail "pieces: carve exited $?"
+! grep -q "carve again with --offset" pieces.err || fail "pieces: carve says to use --offset: $(cat pieces.err)"
+rm -f inner.img pieces.img
+
 # A fault names a sector of the device, which the mapfile shows where it is.
 LIFEBOAT_FAULT_SECTORS=2050 "$LIFEBOAT" carve -q --offset $mib ext4.img --out fault >/dev/null 2>fault.err &&
 	fail "a carve with an unreadable sector exited 0"

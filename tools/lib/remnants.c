@@ -88,12 +88,28 @@ static void found_shifted(struct remnants *r, const uint8_t *uuid, int xfs, uint
 	sh->copies = 1;
 }
 
+/* Whether copies of the filesystem of SH agree on another distance too. */
+static int shifted_elsewhere(const struct remnants *r, const struct remnants_shifted *sh)
+{
+	for (int i = 0; i < r->nshifted; i++) {
+		const struct remnants_shifted *o = &r->shifted[i];
+
+		if (o != sh && o->copies >= 2 && o->xfs == sh->xfs && !memcmp(o->uuid, sh->uuid, 16))
+			return 1;
+	}
+	return 0;
+}
+
 int remnants_shifted(const struct remnants *r, const struct remnants_shifted **out)
 {
 	int n = 0;
 
+	/* A filesystem whose copies agree on two distances or more is no
+	 * one run of the source (an image kept as a file in another
+	 * filesystem, in pieces): no --offset reads it, and each distance
+	 * would be a start where none is. */
 	for (int i = 0; i < r->nshifted; i++)
-		if (r->shifted[i].copies >= 2)
+		if (r->shifted[i].copies >= 2 && !shifted_elsewhere(r, &r->shifted[i]))
 			out[n++] = &r->shifted[i];
 	return n;
 }

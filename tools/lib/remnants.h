@@ -145,7 +145,8 @@ struct remnants {
 };
 
 /* The filesystems of the source that start past its start, as seen by
- * at least two of their superblock copies, into OUT (up to 8). */
+ * at least two of their superblock copies, into OUT (up to 8); not one
+ * whose copies agree on two distances or more (a file in pieces). */
 int remnants_shifted(const struct remnants *r, const struct remnants_shifted **out);
 
 /* How many directory entries (and Dovecot names) a scan keeps on this
