@@ -61,6 +61,16 @@ for r in rows:
     assert data[:len(want)] == want, f"{r[-1]}: not at its source bytes {r[6]}"
     checked += 1
 assert checked >= 250, checked
+# The OFFSET in the names of unverified/ and orphans/cur/ files is where
+# the message starts on the device: its first source byte.
+import re
+named = 0
+for r in rows:
+    m = re.match(r"unverified/([0-9a-f]{12})\.|orphans/cur/-?[0-9]+\.L([0-9a-f]+)\.", r[-1])
+    if m:
+        assert int(m.group(1) or m.group(2), 16) == int(r[6].split("+")[0]), r
+        named += 1
+assert named >= 5, named
 # The mapfile is the device's: the first MiB not read.
 lines = [l.split() for l in open(f"{out}/.lifeboat/badmap") if not l.startswith("#")]
 assert lines[1] == ["0x00000000", "0x00100000", "?"] and lines[2][0] == "0x00100000", lines
