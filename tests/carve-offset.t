@@ -96,6 +96,16 @@ assert [(f["type"], f["offset"], f["superblocks"]) for f in r["further_on"]] == 
 done
 rm -f far.img
 
+# An ext4 at sector 63, where an MS-DOS partition table put the first
+# partition: its superblocks sit at no multiple of 1024 of the source.
+lab=$("$TOP/tests/lab/get" ext4 reformat)
+{ head -c $((63 * 512)) /dev/zero; cat "$lab/disk.img"; } | cp --sparse=always /dev/stdin odd.img
+"$LIFEBOAT" scan -q --json odd.img | python3 -c '
+import json, sys; r = json.load(sys.stdin)
+assert [(f["type"], f["offset"]) for f in r["further_on"]] == [("ext4", 32256)], r["further_on"]' ||
+	fail "ext4 at sector 63: scan --json further_on"
+rm -f odd.img
+
 # A filesystem image kept as a file in another filesystem, in two pieces
 # (1 MiB and 5 MiB in): its copies agree on two distances, and neither is
 # where a filesystem starts that --offset could read; nothing is said.

@@ -532,7 +532,11 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 		uint64_t off = base + i;
 		size_t left = avail - i;
 
-		if (off % 1024 == 0 && left >= 1024 && get_le16(q + 56) == 0xEF53) {
+		/* At every sector, not only where a copy of a filesystem at the
+		 * source's start sits: one that starts at an odd sector (63,
+		 * an MS-DOS partition's) is found there, and said to start
+		 * there (found_ext4_sb). */
+		if (left >= 1024 && get_le16(q + 56) == 0xEF53) {
 			struct ext4_sb_info sb;
 
 			if (ext4_sb_check(q, &sb) == 0)
