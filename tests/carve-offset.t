@@ -104,6 +104,12 @@ lab=$("$TOP/tests/lab/get" ext4 reformat)
 import json, sys; r = json.load(sys.stdin)
 assert [(f["type"], f["offset"]) for f in r["further_on"]] == [("ext4", 32256)], r["further_on"]' ||
 	fail "ext4 at sector 63: scan --json further_on"
+# From sector 1 on, where the first line says offsets are from, the start
+# is still the device's byte, and says so.
+"$LIFEBOAT" scan -q --offset 512 odd.img >scan.out || fail "scan --offset 512 exited $?"
+grep -q "^source: odd.img from byte 512 on .*offsets below are from there" scan.out &&
+	grep -q "^ext4 .* starts at byte 32256 of the device (9 superblocks agree): .* --offset 32256" scan.out ||
+	fail "scan --offset 512: $(cat scan.out)"
 rm -f odd.img
 
 # A filesystem image kept as a file in another filesystem, in two pieces

@@ -178,9 +178,12 @@ static void report_text(struct scan *s, struct folder_counts *f)
 		       "partition, as /proc/partitions names it, for the metadata inside it)\n");
 	for (int i = 0; i < nsh; i++) {
 		uuid_str(sh[i]->uuid, u);
-		printf("%s %s starts at byte %llu (%u superblocks agree): its metadata is read "
+		/* The device's byte, as --offset takes it: under --offset,
+		 * where the first line says offsets are from, it says so. */
+		printf("%s %s starts at byte %llu%s (%u superblocks agree): its metadata is read "
 		       "with --offset %llu\n", sh[i]->xfs ? "xfs" : "ext4", u,
-		       (unsigned long long)(s->dev.origin + sh[i]->origin), sh[i]->copies,
+		       (unsigned long long)(s->dev.origin + sh[i]->origin),
+		       s->dev.origin ? " of the device" : "", sh[i]->copies,
 		       (unsigned long long)(s->dev.origin + sh[i]->origin));
 	}
 	for (int i = 0; i < s->r.next4; i++) {
