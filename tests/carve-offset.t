@@ -104,6 +104,12 @@ lab=$("$TOP/tests/lab/get" ext4 reformat)
 import json, sys; r = json.load(sys.stdin)
 assert [(f["type"], f["offset"]) for f in r["further_on"]] == [("ext4", 32256)], r["further_on"]' ||
 	fail "ext4 at sector 63: scan --json further_on"
+# Carved from the source's start, none of its mail is found (message
+# starts are looked for every 1 KiB): the warning does not say it was
+# carved by content.
+"$LIFEBOAT" carve -q odd.img --out odd >/dev/null 2>odd.err || fail "carve of the sector-63 ext4 exited $?"
+grep -q "starts at byte 32256 of 'odd.img', not where the source starts: .* its mail was not found either .* carve again with --offset 32256" odd.err ||
+	fail "carve of the sector-63 ext4: $(cat odd.err)"
 # From sector 1 on, where the first line says offsets are from, the start
 # is still the device's byte, and says so.
 "$LIFEBOAT" scan -q --offset 512 odd.img >scan.out || fail "scan --offset 512 exited $?"

@@ -2266,11 +2266,16 @@ int cmd_carve(int argc, char **argv)
 		char u[37];
 
 		uuid_str(shifted[i]->uuid, u);
+		/* Message starts are looked for every 1 KiB of the source: a
+		 * filesystem off that grid (at sector 63) has none on it. */
 		lb_warn("carve: %s %s starts at byte %llu of '%s', not where the source starts: "
 			"the inodes and directories of what was formatted there were not read, "
-			"and its mail was carved by content alone; carve again with --offset %llu",
+			"and its mail %s; carve again with --offset %llu",
 			shifted[i]->xfs ? "XFS" : "ext4",
 			u, (unsigned long long)(c->dev.origin + shifted[i]->origin), src,
+			shifted[i]->origin % 1024 ? "was not found either (its blocks lie off the "
+						    "1 KiB grid where messages are looked for)" :
+						    "was carved by content alone",
 			(unsigned long long)(c->dev.origin + shifted[i]->origin));
 	}
 	if (c->r.now.nparts)
