@@ -131,6 +131,19 @@ mkfs.ext4 -q -F -b 1024 inner.img
 ! grep -q "carve again with --offset" pieces.err || fail "pieces: carve says to use --offset: $(cat pieces.err)"
 rm -f inner.img pieces.img
 
+# Nine stray superblocks (of nine small filesystems, each alone and out of
+# place) come before the disk's own: they fill every slot a filesystem
+# further on is noted in, and a stray gives its place up to the disk's,
+# whose copies agree.
+{ for k in 1 2 3 4 5 6 7 8 9; do
+	truncate -s 4M stray.img && mkfs.ext4 -q -F stray.img && tail -c +1025 stray.img | head -c 1024
+	head -c 3072 /dev/zero
+  done; head -c $((mib - 9 * 4096)) /dev/zero; cat "$("$TOP/tests/lab/get" ext4 reformat)/disk.img"; } |
+	cp --sparse=always /dev/stdin strays.img
+"$LIFEBOAT" scan -q strays.img >scan.out || fail "strays: scan exited $?"
+grep -q "^ext4 .* starts at byte $mib (" scan.out || fail "strays: the disk's start is not said: $(cat scan.out)"
+rm -f stray.img strays.img
+
 # A fault names a sector of the device, which the mapfile shows where it is.
 LIFEBOAT_FAULT_SECTORS=2050 "$LIFEBOAT" carve -q --offset $mib ext4.img --out fault >/dev/null 2>fault.err &&
 	fail "a carve with an unreadable sector exited 0"

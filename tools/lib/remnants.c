@@ -79,9 +79,15 @@ static void found_shifted(struct remnants *r, const uint8_t *uuid, int xfs, uint
 			return;
 		}
 	}
-	if (r->nshifted == (int)ARRAY_SIZE(r->shifted))
-		return;
-	sh = &r->shifted[r->nshifted++];
+	if (r->nshifted < (int)ARRAY_SIZE(r->shifted)) {
+		sh = &r->shifted[r->nshifted++];
+	} else {
+		/* Full: a lone copy (a stray, so far) gives its place up. */
+		for (sh = r->shifted; sh < r->shifted + r->nshifted && sh->copies > 1; sh++)
+			;
+		if (sh == r->shifted + r->nshifted)
+			return;
+	}
 	memcpy(sh->uuid, uuid, 16);
 	sh->xfs = xfs;
 	sh->origin = origin;
