@@ -9,7 +9,8 @@
 # second run sends nothing; each sender gets its own directory; the archive goes zstd
 # compressed unless --no-compress; send --archive writes a pax archive GNU
 # tar extracts; a disk with no mail makes a complete, empty job; a job's
-# evidence copy goes on past part-999.
+# evidence copy goes on past part-999; send refuses a tree whose manifest
+# is a FIFO or a symlink at once (exit 4).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -153,6 +154,23 @@ rc=0; "$LIFEBOAT" send changed --tls site/beta --to "127.0.0.1:$rport" --job cha
 [ ! -e "recv/beta/changed/data/$victim" ] && [ ! -e recv/beta/changed/bagit.txt ] ||
 	fail "the receiver kept the changed file or completed the job"
 echo "a file changed since the carve: not sent (exit 4), the job left incomplete"
+
+# The tree's manifest is read as its files are: a FIFO in its place is
+# refused at once (not waited on for a writer), and so is a symlink to
+# one elsewhere (exit 4); nothing reaches the receiver.
+for what in fifo symlink; do
+	rm -rf odd && cp -a local odd
+	case $what in
+	fifo) rm odd/.lifeboat/manifest.tsv && mkfifo odd/.lifeboat/manifest.tsv ;;
+	symlink) mv odd/.lifeboat/manifest.tsv odd-manifest.tsv &&
+		ln -s "$PWD/odd-manifest.tsv" odd/.lifeboat/manifest.tsv ;;
+	esac
+	rc=0; timeout 20 "$LIFEBOAT" send odd --tls site/beta --to "127.0.0.1:$rport" \
+		--job "odd-$what" 2>odd.log || rc=$?
+	[ $rc = 4 ] && grep -q "is not a regular file" odd.log && [ ! -e "recv/beta/odd-$what" ] ||
+		fail "send of a tree whose manifest is a $what: exit $rc: $(cat odd.log)"
+done
+echo "a manifest that is a FIFO or a symlink: refused at once (exit 4)"
 
 # A job is made from one source: a disk, read by one Lifeboat build.
 # Another disk carved under a job name already used (carve's default is

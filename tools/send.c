@@ -84,7 +84,8 @@ int cmd_send(int argc, char **argv)
 	char *line = NULL, path[4200], *dircopy;
 	size_t cap = 0;
 	uint64_t files = 0, octets = 0, total = 0;
-	int ch, err, code = EXIT_DONE, ofd = -1, quiet = 0, finished = 0;
+	int ch, err, code = EXIT_DONE, ofd = -1, fd, quiet = 0, finished = 0;
+	struct stat st;
 	unsigned flags = SENDER_ZSTD;
 	struct progress pr;
 	FILE *manifest;
@@ -117,9 +118,16 @@ int cmd_send(int argc, char **argv)
 		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "send: %s",
 		       site ? tls_error(site) : "out of memory");
 	snprintf(path, sizeof(path), "%s/.lifeboat/manifest.tsv", dir);
-	if ((src.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    !(manifest = fopen(path, "r")))
+	if ((src.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(errno));
+	/* Read as the carved files are: a symlink, or a FIFO that would
+	 * wait for a writer, is no manifest carve wrote. */
+	if ((fd = outtree_open_file(&src, ".lifeboat/manifest.tsv", &st)) == -ELOOP ||
+	    fd == -ENOTDIR || fd == -EINVAL)
+		lb_die(EXIT_INTEGRITY, "send: '%s' is not a regular file (a symlink, a FIFO): "
+		       "nothing sent", path);
+	if (fd < 0 || !(manifest = fdopen(fd, "r")))
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", path, strerror(fd < 0 ? -fd : errno));
 	/* The whole job's size, for the progress and its ETA; whether the
 	 * carve finished: its last line says so; and what the job is made
 	 * from (sender_open): the carve's source, as the manifest's first

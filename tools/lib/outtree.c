@@ -261,13 +261,10 @@ int outtree_mkdir(struct outtree *o, const char *rel)
 	return 0;
 }
 
-int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime)
+int outtree_open_file(struct outtree *o, const char *rel, struct stat *st)
 {
-	struct stat st;
 	const char *p;
 	int dfd = open_parent(o, rel, 0, &p), fd, err = 0;
-	uint8_t chunk[65536];
-	ssize_t n;
 
 	if (dfd < 0)
 		return dfd;
@@ -277,9 +274,9 @@ int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mti
 	close(dfd);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, st) < 0)
 		err = -errno;
-	else if (!S_ISREG(st.st_mode))
+	else if (!S_ISREG(st->st_mode))
 		err = -EINVAL;
 	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		err = -errno;
@@ -287,6 +284,18 @@ int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mti
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime)
+{
+	struct stat st;
+	int fd = outtree_open_file(o, rel, &st), err = 0;
+	uint8_t chunk[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
 	if (mtime)
 		*mtime = st.st_mtim.tv_sec;
 	buf_reset(b);

@@ -2,6 +2,8 @@
 #ifndef OUTTREE_H
 #define OUTTREE_H
 
+#include <sys/stat.h>
+
 #include "buf.h"
 
 /*
@@ -52,6 +54,10 @@ int outtree_remove(struct outtree *o, const char *rel);
 /* Make the directory REL and those above it. 0 or -errno. */
 int outtree_mkdir(struct outtree *o, const char *rel);
 
+/* Open the regular file at REL for reading, with its status in *ST,
+ * refusing symlinks (-ELOOP, -ENOTDIR) and, at once, anything else that is
+ * not a regular file, such as a FIFO (-EINVAL). The fd or -errno. */
+int outtree_open_file(struct outtree *o, const char *rel, struct stat *st);
 /* Read the file at REL into B (reset first), refusing symlinks; its
  * mtime into *MTIME unless NULL. Needs only o->dirfd. */
 int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime);
