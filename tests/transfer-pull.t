@@ -2,10 +2,12 @@
 # lifeboat pull: a restore host (its own certificate, named in receive
 # --serve) fetches a complete job back over TLS; the pulled bag equals the
 # receiver's, file for file, and verifies. Refused: a certificate not named
-# in --serve, a job that is not there, a wrong pin. A stream cut on its way
-# down fails and the same pull run again completes; a flipped byte fails
-# as an integrity error; a bag altered at the receiver does not verify, nor
-# one forged there and signed again by another key than the sender's.
+# in --serve, a job that is not there, a wrong pin; a receiver that
+# cannot be reached is exit 111 (a closed port, a name that does not
+# resolve). A stream cut on its way down fails and the same pull run
+# again completes; a flipped byte fails as an integrity error; a bag
+# altered at the receiver does not verify, nor one forged there and signed
+# again by another key than the sender's.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -47,7 +49,13 @@ expect 100 "no complete job" -- "127.0.0.1:$rport" --tls site/restore1 --job alp
 cp -r site/restore1 wrongpin
 echo 0000000000000000000000000000000000000000000000000000000000000000 >wrongpin/pins
 expect 4 "pin" -- "127.0.0.1:$rport" --tls wrongpin --job alpha/lab --to x3
-[ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] || fail "a refused pull wrote something"
+# A receiver that cannot be reached is the network's failure (111), not
+# an integrity one: a closed port, and a host name that cannot resolve
+# ("bad..host" is no DNS name: the resolver refuses it without a query).
+expect 111 "unable to connect" -- "127.0.0.1:$(free_port)" --tls site/restore1 --job alpha/lab --to x4
+expect 111 "unable to connect" -- "bad..host:$rport" --tls site/restore1 --job alpha/lab --to x5
+[ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] && [ ! -e x4 ] && [ ! -e x5 ] ||
+	fail "a refused pull wrote something"
 
 # Through a proxy that damages the stream on its way down.
 proxy() {

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "lib/archive.h"
 #include "lib/outtree.h"
+#include "lib/sender.h"
 #include "lib/summary.h"
 #include "lib/tls.h"
 
@@ -132,9 +133,10 @@ int cmd_pull(int argc, char **argv)
 	if ((err = tls_site_load(&site, tlsdir, TLS_CLIENT)) < 0)
 		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "pull: %s",
 		       site ? tls_error(site) : "out of memory");
+	/* As for a sender: 4 for authentication or an altered record, 111
+	 * for the network (a host that does not resolve included). */
 	if ((err = tls_connect(site, host, port, &tls)) < 0)
-		lb_die(err == -EPIPE || err == -ETIMEDOUT || err == -ECONNREFUSED || err == -ENOMEM ?
-		       EXIT_SYSTEM : EXIT_INTEGRITY, "pull: %s", tls_error(site));
+		lb_die(sender_exit_code(err), "pull: %s", tls_error(site));
 	r->read = tls_reader;
 	r->ctx = tls;
 	snprintf(line, sizeof(line), "LIFEBOAT/1 PULL %s\n", what);
