@@ -10,7 +10,8 @@
 # compressed unless --no-compress; send --archive writes a pax archive GNU
 # tar extracts; a disk with no mail makes a complete, empty job; a job's
 # evidence copy goes on past part-999; send refuses a tree whose manifest
-# is a FIFO or a symlink at once (exit 4).
+# is a FIFO or a symlink at once (exit 4); a cut job run again with
+# --no-metadata is another source (exit 4), and does not spoil the job.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -194,6 +195,27 @@ diff -r bag-before "$bag" >/dev/null || fail "a refused source changed the job"
 	>/dev/null 2>same.log || fail "the same disk again: exit $?: $(cat same.log)"
 grep -q "already holds job lab" same.log || fail "the same disk again: $(cat same.log)"
 echo "another source under a used job name: refused (exit 4); the same disk: already complete"
+
+# A carve --send cut off and run again with --no-metadata (which gives
+# the messages other paths, so other sequence numbers) would resume into
+# the first run's and leave a job that no run completes: it is another
+# source, refused at the hello, and the first command then completes it.
+pport=$(free_port)
+python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" cut:3000000 >proxy.log 2>&1 &
+for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
+rc=0; "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$pport" --tls site/alpha --job meta \
+	--no-compress >/dev/null 2>meta1.log || rc=$?
+[ $rc = 111 ] && [ ! -e recv/alpha/meta/bagit.txt ] || fail "a cut carve --send: exit $rc: $(cat meta1.log)"
+rc=0; "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job meta \
+	--no-metadata >/dev/null 2>meta2.log || rc=$?
+[ $rc = 4 ] && grep -q "made from another source" meta2.log ||
+	fail "a cut job resumed with --no-metadata: exit $rc: $(cat meta2.log)"
+"$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job meta \
+	>/dev/null 2>meta3.log || fail "the first command again: exit $?: $(cat meta3.log)"
+tree_digest recv/alpha/meta/data >meta.txt
+cmp -s want.txt meta.txt && [ "$(wc -l <recv/alpha/meta/.lifeboat/journal)" = "$n" ] ||
+	fail "the job resumed after a refused --no-metadata run differs from carve --out"
+echo "a cut job run again with --no-metadata: another source, refused (exit 4); the same command completes it"
 
 # A disk with no mail: its job completes, with an empty manifest, and
 # verifies (an empty manifest is not a missing one). Its evidence copy

@@ -2116,6 +2116,15 @@ int cmd_carve(int argc, char **argv)
 	open_source(&c->dev, src, offset, carve_usage, "carve");
 	if ((err = checkpoint_source(&c->dev, source)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
+	/* --no-metadata makes other paths, so other sequence numbers: it is
+	 * another source, which a resume must not join. */
+	if (no_meta) {
+		uint8_t with[32 + 11];
+
+		memcpy(with, source, 32);
+		memcpy(with + 32, "no-metadata", 11);
+		sha256(with, sizeof(with), source);
+	}
 	if (to) {
 		/* Connect first: a refused sender learns it before a long scan. */
 		if ((err = sender_open(&sender, site, to, job, source, flags)))
