@@ -16,8 +16,8 @@
 # per domain, and restore says so. verify's rows count every
 # message of the bag as verified under its user and folder, and a file
 # changed in the bag as failed in its own row. A lifeboat-manifest.tsv
-# that disagrees with the signed manifest fails the bag and restores
-# nothing (exit 4); so does a bad --owner UID:GID (exit 100). Only
+# changed after it was signed, or signed but at odds with the manifest of
+# hashes, fails the bag and restores nothing (exit 4); so does a bad --owner UID:GID (exit 100). Only
 # messages go into a Maildir, 0600 in 0700 directories without --owner
 # too, and an unreadable name in the store is a conflict.
 set -eu
@@ -135,23 +135,40 @@ rc=0; "$LIFEBOAT" verify --json changed >changed.json 2>/dev/null || rc=$?
 [ $rc = 4 ] || fail "verify of a changed bag exited $rc"
 python3 where.py verify changed.json changed/lifeboat-manifest.tsv "$one" || fail "verify's rows of a changed bag"
 
-# lifeboat-manifest.tsv is not signed: a line that disagrees with the
-# signed manifest fails the bag (exit 4) and nothing is restored. Edits: a
-# deleted message called placed, the last line dropped, a malformed line
-# in the middle, a line's hash changed, a line twice.
+# lifeboat-manifest.tsv is signed (through the tag manifest): an edit
+# fails the bag (exit 4) and nothing is restored. So does the same edit
+# signed again with the sender's key, as a sender that lies would: the
+# lines must still agree with the manifest of hashes. Edits: a deleted
+# message called placed, the last line dropped, a malformed line in the
+# middle, a line's hash changed, a line twice.
+resign() {
+	(cd "$1" && sha256sum bagit.txt bag-info.txt manifest-sha256.txt lifeboat-manifest.tsv \
+		>tagmanifest-sha256.txt)
+	openssl dgst -sha256 -sign site/alpha/key.pem -out "$1/tagmanifest-sha256.txt.sig" \
+		"$1/tagmanifest-sha256.txt"
+}
 tsv=$bag/lifeboat-manifest.tsv
 del=$(grep -n '	deleted	' "$tsv" | head -n 1 | cut -d: -f1)
 [ -n "$del" ] || fail "no deleted message in the bag"
 mid=$(( $(wc -l <"$tsv") / 2 ))
-for edit in "${del}s/	deleted	/	placed	/" '$d' "${mid}s/	/ /g" "${mid}{s/^0/1/;t;s/^./0/}" "${mid}p"; do
+for signed in no yes; do
+    for edit in "${del}s/	deleted	/	placed	/" '$d' "${mid}s/	/ /g" "${mid}{s/^0/1/;t;s/^./0/}" "${mid}p"; do
 	rm -rf forged forged-store && cp -a "$bag" forged && sed -i "$edit" forged/lifeboat-manifest.tsv
+	[ $signed = no ] || resign forged
 	rc=0; "$LIFEBOAT" restore forged --to forged-store --owner 1999:1999 >out 2>err || rc=$?
 	[ $rc = 4 ] && [ -z "$(find forged-store -type f 2>/dev/null)" ] ||
-		fail "a tsv edited by '$edit': exit $rc, $(find forged-store -type f 2>/dev/null | wc -l) files written: $(cat err)"
+		fail "a tsv edited by '$edit' (signed again: $signed): exit $rc, $(find forged-store -type f 2>/dev/null | wc -l) files written: $(cat err)"
 	rc=0; "$LIFEBOAT" verify forged >out 2>err || rc=$?
-	[ $rc = 4 ] && grep -q "forged/lifeboat-manifest.tsv" err || fail "verify of a tsv edited by '$edit': exit $rc"
+	if [ $signed = no ]; then
+		want="'forged/lifeboat-manifest.tsv' is not as the signed tag manifest lists it"
+	else
+		want="'forged/lifeboat-manifest.tsv' \(line\|leaves out\|is malformed\)"
+		! grep -q "signed tag manifest\|signature" err || fail "'$edit' signed again: $(cat err)"
+	fi
+	[ $rc = 4 ] && grep -q "$want" err || fail "verify of a tsv edited by '$edit' (signed again: $signed): exit $rc: $(cat err)"
+    done
 done
-echo "refused: a tsv with a deleted message called placed, a line dropped, malformed, changed or twice"
+echo "refused: a tsv with a deleted message called placed, a line dropped, malformed, changed or twice, signed again or not"
 lab2=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 "$LIFEBOAT" carve -q --json "$lab2/disk.img" --out carved >carve2.json || fail "carve exited $?"
 python3 where.py carve carve2.json carved/.lifeboat/manifest.tsv orphaned || fail "carve's rows"

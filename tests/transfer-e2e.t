@@ -48,9 +48,13 @@ grep -q "receive: alpha/lab: carve: recovering" recv.log || fail "no recovery pr
 
 "$LIFEBOAT" verify "$bag" || fail "verify exited $?"
 (cd "$bag" && sha256sum -c --quiet manifest-sha256.txt) || fail "sha256sum -c"
+(cd "$bag" && sha256sum -c --quiet tagmanifest-sha256.txt) || fail "sha256sum -c of the tag manifest"
+[ "$(awk '{ print $2 }' "$bag/tagmanifest-sha256.txt" | tr '\n' ' ')" = \
+	"bagit.txt bag-info.txt manifest-sha256.txt lifeboat-manifest.tsv " ] ||
+	fail "the tag manifest lists: $(cat "$bag/tagmanifest-sha256.txt")"
 openssl x509 -in "$bag/sender.pem" -pubkey -noout >pub.pem
-openssl dgst -sha256 -verify pub.pem -signature "$bag/manifest-sha256.txt.sig" \
-	"$bag/manifest-sha256.txt" || fail "openssl does not verify the signature"
+openssl dgst -sha256 -verify pub.pem -signature "$bag/tagmanifest-sha256.txt.sig" \
+	"$bag/tagmanifest-sha256.txt" || fail "openssl does not verify the signature"
 
 # The evidence copy: the archive as received, which tar reads without us.
 [ "$(ls "$bag/archive")" = part-000.tar ] || fail "evidence copy: $(ls "$bag/archive")"
@@ -75,7 +79,17 @@ set +e; "$LIFEBOAT" verify altered >v2.log 2>&1; rc=$?; set -e
 [ $rc = 4 ] || fail "verify missed an extra file (exit $rc)"
 rm -rf altered && cp -a "$bag" altered && sed -i '1d' altered/manifest-sha256.txt
 set +e; "$LIFEBOAT" verify altered >v3.log 2>&1; rc=$?; set -e
-[ $rc = 4 ] && grep -q "signature does not verify" v3.log || fail "verify missed a changed manifest (exit $rc)"
+[ $rc = 4 ] && grep -q "manifest-sha256.txt' is not as the signed tag manifest lists it" v3.log ||
+	fail "verify missed a changed manifest (exit $rc): $(cat v3.log)"
+# The signature covers carve's columns too: a partial message called
+# exact, or a delivery time moved, fails the bag.
+for edit in '0,/\tpartial\t/s//\texact\t/' '0,/\t[0-9]\{9,\}\t\([^\t]*\)$/s//\t1\t\1/'; do
+	rm -rf altered && cp -a "$bag" altered && sed -i "$edit" altered/lifeboat-manifest.tsv
+	! cmp -s "$bag/lifeboat-manifest.tsv" altered/lifeboat-manifest.tsv || fail "'$edit' changed nothing"
+	set +e; "$LIFEBOAT" verify altered >v3.log 2>&1; rc=$?; set -e
+	[ $rc = 4 ] && grep -q "lifeboat-manifest.tsv' is not as the signed tag manifest lists it" v3.log ||
+		fail "verify missed '$edit' in lifeboat-manifest.tsv (exit $rc): $(cat v3.log)"
+done
 # A FIFO in place of a message or of sender.pem is refused at once, not
 # waited on; a malformed sender.pem and a missing signature fail the bag:
 # all exit 4, not 111 ("run again").
@@ -86,7 +100,7 @@ for what in fifo-data fifo-pem bad-pem no-sig; do
 	fifo-data) rm "$f" && mkfifo "$f" ;;
 	fifo-pem) rm altered/sender.pem && mkfifo altered/sender.pem ;;
 	bad-pem) echo "not a certificate" >altered/sender.pem ;;
-	no-sig) rm altered/manifest-sha256.txt.sig ;;
+	no-sig) rm altered/tagmanifest-sha256.txt.sig ;;
 	esac
 	rc=0; timeout 20 "$LIFEBOAT" verify altered >v4.log 2>&1 || rc=$?
 	[ $rc = 4 ] || fail "verify of a bag with $what: exit $rc: $(cat v4.log)"

@@ -29,7 +29,8 @@ grep -q "signature and every hash good" pull.out || fail "pull did not say it ve
 tree_digest "$bag/data" >want.txt
 tree_digest pulled/data >got.txt
 cmp -s want.txt got.txt || { diff want.txt got.txt | head; fail "the pulled bag differs"; }
-for f in bagit.txt bag-info.txt manifest-sha256.txt manifest-sha256.txt.sig sender.pem lifeboat-manifest.tsv; do
+for f in bagit.txt bag-info.txt manifest-sha256.txt lifeboat-manifest.tsv tagmanifest-sha256.txt \
+	tagmanifest-sha256.txt.sig sender.pem; do
 	cmp -s "$bag/$f" "pulled/$f" || fail "pulled $f differs"
 done
 "$LIFEBOAT" verify pulled >/dev/null || fail "verify of the pulled bag"
@@ -80,8 +81,8 @@ printf 'X' | dd of="$f" bs=1 seek=10 conv=notrunc status=none
 expect 4 "does not verify" -- "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to altered
 
 # A bag forged where it is stored: the altered file's manifest line (and
-# its line in lifeboat-manifest.tsv) made to match and the manifest signed
-# again, with the key and sender.pem of a rogue CA's "alpha", then with
+# its line in lifeboat-manifest.tsv) made to match, the tag manifest made
+# again and signed, with the key and sender.pem of a rogue CA's "alpha", then with
 # beta's (the site's CA, another sender). The signature verifies with the
 # sender.pem that came with it; pull refuses both, since the signer must
 # be alpha, issued by the site's CA.
@@ -94,13 +95,16 @@ new = hashlib.sha256(open(f, "rb").read()).hexdigest()
 lines = open(bag + "/manifest-sha256.txt").read().splitlines(True)
 lines = [new + "  " + rel + "\n" if l.rstrip("\n").endswith("  " + rel) else l for l in lines]
 open(bag + "/manifest-sha256.txt", "w").write("".join(lines))
-# carve's manifest is not signed, but must agree with the signed one.
+# carve's manifest must agree with the manifest of hashes.
 tsv = open(bag + "/lifeboat-manifest.tsv").read().splitlines(True)
 tsv = [new + l[64:] if l.rstrip("\n").endswith("\t" + rel[len("data/"):]) else l for l in tsv]
 open(bag + "/lifeboat-manifest.tsv", "w").write("".join(tsv))
 PY
 	grep -q "^$(sha256sum <"$f" | cut -c1-64)  " "$bag/manifest-sha256.txt" || fail "forging the manifest"
-	openssl dgst -sha256 -sign "$1/key.pem" -out "$bag/manifest-sha256.txt.sig" "$bag/manifest-sha256.txt"
+	(cd "$bag" && sha256sum bagit.txt bag-info.txt manifest-sha256.txt lifeboat-manifest.tsv \
+		>tagmanifest-sha256.txt)
+	openssl dgst -sha256 -sign "$1/key.pem" -out "$bag/tagmanifest-sha256.txt.sig" \
+		"$bag/tagmanifest-sha256.txt"
 	cp "$1/cert.pem" "$bag/sender.pem"
 }
 "$TOP/scripts/mkcerts" rogue alpha >/dev/null 2>&1 || fail "mkcerts rogue"

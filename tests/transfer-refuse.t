@@ -142,9 +142,10 @@ done
 
 # Archives that pass every check of the receiver but one: a message at a
 # safe path with all its fields, whose LIFEBOAT.sha256 is another's
-# (badsha); the same message, right, in a complete bag whose manifest is
-# signed by alpha (the control), beta or another CA's alpha; and an
-# archive with no member at all (empty).
+# (badsha); the same message, right, in a complete bag whose tag manifest
+# is signed by alpha (the control), beta or another CA's alpha, or by alpha
+# but with carve's manifest saying another class than the message came
+# with (tsv-class); and an archive with no member at all (empty).
 msg=vmail/example.org/mallory/Maildir/cur/1.eml
 python3 - "$msg" <<'PY'
 import hashlib, io, subprocess, sys, tarfile
@@ -166,29 +167,43 @@ with archive("badsha") as t:
 with archive("empty"):
     pass
 manifest = f"{sha}  data/{path}\n".encode()
-def bag_end(t, manifest, octets, files, key):
-    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=manifest,
+def tsv(data, path, cls="exact"):
+    return (f"{hashlib.sha256(data).hexdigest()}\t{len(data)}\t{cls}\tplaced\ttest\tsize\t"
+            f"0+{len(data)}\t0\t{path}\n").encode()
+def bag_end(t, manifest, lines, octets, files, key):
+    tags = [("bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"),
+            ("bag-info.txt", b"Payload-Oxum: %d.%d\nLifeboat-Job: j\n" % (octets, files)),
+            ("manifest-sha256.txt", manifest),
+            ("lifeboat-manifest.tsv", b"# sha256\tsize\tclass\tplacement\thow\tproof\tsource"
+                                      b"\tmtime\tpath\n" + lines)]
+    tagmanifest = b"".join(b"%s  %s\n" % (hashlib.sha256(d).hexdigest().encode(), n.encode())
+                           for n, d in tags)
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=tagmanifest,
                          stdout=subprocess.PIPE, check=True).stdout
-    member(t, "j/bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
-    member(t, "j/bag-info.txt", b"Payload-Oxum: %d.%d\nLifeboat-Job: j\n" % (octets, files))
-    member(t, "j/manifest-sha256.txt", manifest)
-    member(t, "j/manifest-sha256.txt.sig", sig)
+    for n, d in tags:
+        member(t, "j/" + n, d)
+    member(t, "j/tagmanifest-sha256.txt", tagmanifest)
+    member(t, "j/tagmanifest-sha256.txt.sig", sig)
 for signer, key in [("alpha", "site/alpha/key.pem"), ("beta", "site/beta/key.pem"),
                     ("rogue", "rogue/alpha/key.pem")]:
     with archive(f"signed-{signer}") as t:
         member(t, "j/data/" + path, data, sha)
-        bag_end(t, manifest, len(data), 1, key)
+        bag_end(t, manifest, tsv(data, path), len(data), 1, key)
+with archive("tsv-class") as t:
+    member(t, "j/data/" + path, data, sha)
+    bag_end(t, manifest, tsv(data, path, "partial"), len(data), 1, "site/alpha/key.pem")
 # Signed by alpha: a manifest that lists the message twice and a second
 # one not at all, with a Payload-Oxum that counts both.
 other = b"From: mallory@example.org\n\nnot in the manifest\n"
 with archive("listed-twice") as t:
     member(t, "j/data/" + path, data, sha)
     member(t, "j/data/" + path + "2", other, hashlib.sha256(other).hexdigest(), seq=1)
-    bag_end(t, manifest + manifest, len(data) + len(other), 2, "site/alpha/key.pem")
+    bag_end(t, manifest + manifest, tsv(data, path) + tsv(other, path + "2"),
+            len(data) + len(other), 2, "site/alpha/key.pem")
 # A signature larger than a tag file may be.
 with archive("big-sig") as t:
     member(t, "j/data/" + path, data, sha)
-    member(t, "j/manifest-sha256.txt.sig", b"x" * 5000)
+    member(t, "j/tagmanifest-sha256.txt.sig", b"x" * 5000)
 # A message, then another below it, as if it were a directory.
 with archive("below-message") as t:
     member(t, "j/data/" + path, data, sha)
@@ -211,13 +226,18 @@ for signer in beta rogue; do
 	[ -f "dest-sig-$signer/alpha/j/data/$msg" ] || fail "sig-$signer: refused before the signature"
 	[ ! -e "dest-sig-$signer/alpha/j/bagit.txt" ] || fail "sig-$signer: the job is marked complete"
 done
+# What the sender signs of carve's columns must be what came with each
+# message (here: exact sent, partial signed).
+KEEP=$msg expect_refusal tsv-class 4 "lifeboat-manifest.tsv is not what came with the messages" \
+	any -- evil_client tsv-class
+[ ! -e dest-tsv-class/alpha/j/bagit.txt ] || fail "tsv-class: the job is marked complete"
 # Each manifest line stands for its own message: one listed twice does not
 # make up for one not listed.
 KEEP="$msg*" expect_refusal listed-twice 4 "lists '$msg' twice" any -- evil_client listed-twice
 [ ! -e dest-listed-twice/alpha/j/bagit.txt ] || fail "listed-twice: the job is marked complete"
 # A tag file too large for its buffer is the sender's malformed archive,
 # said to it, not a lost connection to retry forever.
-KEEP=$msg expect_refusal big-sig 4 "malformed archive: 'j/manifest-sha256.txt.sig' is larger" \
+KEEP=$msg expect_refusal big-sig 4 "malformed archive: 'j/tagmanifest-sha256.txt.sig' is larger" \
 	any -- evil_client big-sig
 grep -q "^ERROR 4 malformed archive" send-big-sig.log || fail "big-sig: the client got: $(cat send-big-sig.log)"
 # So are a sender's own paths that need a message to be a directory: not a
@@ -233,7 +253,7 @@ first=$(grep -v '^#' local/.lifeboat/manifest.tsv | head -n 1 | awk -F '\t' '{pr
 mkdir outside
 for at in data "data/$first"; do
 	name=link-$(echo "$at" | tr / -)
-	expect_refusal "$name" 4 "ended without its signed manifest" any -- evil_client empty
+	expect_refusal "$name" 4 "ended without its signed tag files" any -- evil_client empty
 	mkdir -p "dest-$name/alpha/j/$(dirname "$at")"
 	ln -s "$PWD/outside" "dest-$name/alpha/j/$at"
 	expect_refusal "$name" 111 "could not write" any -- send_alpha site/alpha

@@ -68,11 +68,13 @@ struct buf;
  * BAG/sender.pem), issued by SIGNER->ca when set, whose CN is
  * SIGNER->sender when set; SIGNER->name gets that CN. With USERS (columns
  * VERIFY_COLS), each message is counted under its user and folder as
- * verified or failed. BAG/lifeboat-manifest.tsv, when there is one, must
- * agree with the signed manifest: each line one of its files, by path and
- * SHA-256, with the placement of its path's area (bag_area()), and each
- * of its files on one line. With TSV (BUF_INIT(BAG_TSV_MAX)) it must be
- * there, and TSV gets its text, every line checked and ending in a NUL. */
+ * verified or failed. The signature is over the tag manifest, which
+ * holds the SHA-256 of bagit.txt, bag-info.txt, manifest-sha256.txt and
+ * lifeboat-manifest.tsv. lifeboat-manifest.tsv must also agree with
+ * manifest-sha256.txt: each line one of its files, by path and SHA-256,
+ * with the placement of its path's area (bag_area()), and each of its
+ * files on one line. TSV (BUF_INIT(BAG_TSV_MAX)), or NULL, gets its text,
+ * every line checked and ending in a NUL. */
 #define VERIFY_COLS { "verified", "failed" }
 struct bag_signer {
 	const char *cert, *ca, *sender;

@@ -163,7 +163,7 @@ int cmd_pull(int argc, char **argv)
 	free(r);
 
 	/* What came over the wire is checked like any bag: the sender's
-	 * signature over the manifest, every hash, nothing extra. */
+	 * signature over the tag manifest, every hash, nothing extra. */
 	summary_init(&users, cols, ARRAY_SIZE(cols));
 	snprintf(ca, sizeof(ca), "%s/ca.pem", tlsdir);
 	snprintf(sender, sizeof(sender), "%.*s", (int)(slash - what), what);

@@ -33,10 +33,12 @@ static const char receive_usage[] =
 "from sender CN goes to DEST/CN/NAME/, a BagIt bag:\n"
 "\n"
 "  data/PATH               the messages, as carve --out writes them\n"
-"  manifest-sha256.txt     and its .sig: the sender's signed manifest\n"
-"  bag-info.txt, bagit.txt bagit.txt appears last, once the job is complete\n"
-"  lifeboat-manifest.tsv   carve's manifest for the job\n"
+"  manifest-sha256.txt     every message's SHA-256\n"
+"  lifeboat-manifest.tsv   carve's manifest: class, placement, delivery time\n"
+"  tagmanifest-sha256.txt  the SHA-256 of those two and of bag-info.txt and\n"
+"                          bagit.txt, with its .sig: the sender's signature\n"
 "  sender.pem              the sender's certificate\n"
+"  bag-info.txt, bagit.txt bagit.txt appears last, once the job is complete\n"
 "\n"
 "Each message is checked against its SHA-256 before it is committed\n"
 "(tmp, fsync, rename, fsync the directory, journal). A sender that\n"
@@ -66,8 +68,8 @@ static const char receive_usage[] =
 /* Connections served at once; more are closed at once. */
 #define MAX_CONNECTIONS 128
 
-/* bagit.txt, bag-info.txt and the manifest's signature: a few lines, a
- * DER signature. A larger one is a malformed archive. */
+/* bagit.txt, bag-info.txt, the tag manifest and its signature: a few
+ * lines, a DER signature. A larger one is a malformed archive. */
 #define TAG_FILE_MAX 4096
 
 /* Where a job keeps its sender's last scan checkpoint (checkpoint.h). */
@@ -90,14 +92,14 @@ struct job {
 	int keepfd;		/* the evidence copy of the archive, or -1 */
 	int keep_err;		/* why writing it failed, or 0 */
 	int dead;		/* the connection failed: nothing more can be said on it */
-	struct buf data, manifest, sig, info;
+	struct buf data, manifest, tsv, tagmanifest, sig, info;
 	/* The tag files that arrived (TAG_*): by their length, a job of no
 	 * mail would seem to have no manifest. */
 	unsigned tags;
 	int quiet;
 };
 
-enum { TAG_MANIFEST = 1, TAG_SIG = 2, TAG_INFO = 4, TAG_ALL = 7 };
+enum { TAG_MANIFEST = 1, TAG_SIG = 2, TAG_INFO = 4, TAG_TSV = 8, TAG_TAGS = 16, TAG_ALL = 31 };
 
 /* Say ERROR to the sender and log it; return CODE. */
 static int refuse(struct job *jb, int code, const char *fmt, const char *arg)
@@ -275,25 +277,59 @@ static int check_manifest(struct job *jb)
 	return 0;
 }
 
+/* The signed tag manifest must list exactly the tag files this job is
+ * written with: bagit.txt, the sender's bag-info.txt and manifest, and
+ * TSV, carve's manifest as the journal holds it, which must also be the
+ * sender's. So the signature covers every message's class, placement and
+ * delivery time, not only its hash. 0 or the exit code. */
+static int check_tags(struct job *jb, const struct buf *tsv)
+{
+	struct buf want = BUF_INIT(TAG_FILE_MAX);
+	int err;
+
+	if (tsv->len != jb->tsv.len || memcmp(tsv->p, jb->tsv.p, tsv->len)) {
+		buf_free(&want);
+		return refuse(jb, EXIT_INTEGRITY, "lifeboat-manifest.tsv is not what came with "
+			      "the messages%s", "");
+	}
+	err = tagmanifest_line(&want, bag_signed_tags[0], BAG_BAGIT, strlen(BAG_BAGIT));
+	err = err ?: tagmanifest_line(&want, bag_signed_tags[1], jb->info.p, jb->info.len);
+	err = err ?: tagmanifest_line(&want, bag_signed_tags[2], jb->manifest.p, jb->manifest.len);
+	err = err ?: tagmanifest_line(&want, bag_signed_tags[3], tsv->p, tsv->len);
+	err = err ?: (want.len != jb->tagmanifest.len ||
+		      memcmp(want.p, jb->tagmanifest.p, want.len));
+	buf_free(&want);
+	if (err)
+		return refuse(jb, EXIT_INTEGRITY, "the tag manifest does not list this bag's "
+			      "tag files as they are%s", "");
+	return 0;
+}
+
 /* Write the tag files, bagit.txt last: its presence means "complete". */
 static int complete_job(struct job *jb)
 {
-	static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-	static const char head[] = "# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n";
-	struct buf tsv = BUF_INIT(1ull << 32);
+	struct buf tsv = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char pem[8192];
 	uint8_t hash[32];
-	int err, len;
+	int err, len, code;
 
-	sha256(jb->manifest.p, jb->manifest.len, hash);
+	sha256(jb->tagmanifest.p, jb->tagmanifest.len, hash);
 	if (tls_peer_verify(jb->tls, hash, jb->sig.p, jb->sig.len) < 0)
-		return refuse(jb, EXIT_INTEGRITY, "the manifest's signature does not verify%s", "");
-	if ((err = check_manifest(jb)))
-		return err;
-	err = buf_append(&tsv, head, strlen(head));
+		return refuse(jb, EXIT_INTEGRITY, "the tag manifest's signature does not verify%s", "");
+	if ((code = check_manifest(jb)))
+		return code;
+	err = buf_append(&tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD));
 	for (size_t i = 0; !err && i < jb->j.n; i++)
 		if (!(err = buf_append(&tsv, jb->j.v[i].tsv, strlen(jb->j.v[i].tsv))))
 			err = buf_append(&tsv, "\n", 1);
+	if (err < 0) {
+		buf_free(&tsv);
+		return refuse(jb, EXIT_SYSTEM, "out of memory%s", "");
+	}
+	if ((code = check_tags(jb, &tsv))) {
+		buf_free(&tsv);
+		return code;
+	}
 	len = tls_peer_cert_pem(jb->tls, pem, sizeof(pem));
 	/* A completion cut short (a crash before bagit.txt) left some of
 	 * the tag files: they are ours to write again (bagit.txt is not
@@ -303,9 +339,11 @@ static int complete_job(struct job *jb)
 	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", tsv.p, tsv.len, -1);
 	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, -1));
 	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, -1);
-	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt.sig", jb->sig.p, jb->sig.len, -1);
+	err = err ?: outtree_put(&jb->out, "tagmanifest-sha256.txt", jb->tagmanifest.p,
+				 jb->tagmanifest.len, -1);
+	err = err ?: outtree_put(&jb->out, "tagmanifest-sha256.txt.sig", jb->sig.p, jb->sig.len, -1);
 	err = err ?: outtree_put(&jb->out, "bag-info.txt", jb->info.p, jb->info.len, -1);
-	err = err ?: outtree_put(&jb->out, "bagit.txt", bagit, strlen(bagit), -1);
+	err = err ?: outtree_put(&jb->out, "bagit.txt", BAG_BAGIT, strlen(BAG_BAGIT), -1);
 	err = err ?: outtree_remove(&jb->out, CHECKPOINT_FILE);
 	buf_free(&tsv);
 	if (err < 0) {
@@ -398,7 +436,13 @@ static int read_archive(struct job *jb, struct tls_site *site)
 		if (!strcmp(rel, "manifest-sha256.txt")) {
 			tag = &jb->manifest;
 			bit = TAG_MANIFEST;
-		} else if (!strcmp(rel, "manifest-sha256.txt.sig")) {
+		} else if (!strcmp(rel, "lifeboat-manifest.tsv")) {
+			tag = &jb->tsv;
+			bit = TAG_TSV;
+		} else if (!strcmp(rel, "tagmanifest-sha256.txt")) {
+			tag = &jb->tagmanifest;
+			bit = TAG_TAGS;
+		} else if (!strcmp(rel, "tagmanifest-sha256.txt.sig")) {
 			tag = &jb->sig;
 			bit = TAG_SIG;
 		} else if (!strcmp(rel, "bag-info.txt")) {
@@ -455,7 +499,7 @@ static int read_archive(struct job *jb, struct tls_site *site)
 	if (code)
 		return code;
 	if (jb->tags != TAG_ALL)
-		return refuse(jb, EXIT_INTEGRITY, "the archive ended without its signed manifest%s", "");
+		return refuse(jb, EXIT_INTEGRITY, "the archive ended without its signed tag files%s", "");
 	/* The evidence copy is on disk before the job is called complete. */
 	if (jb->keepfd >= 0 && fsync(jb->keepfd) < 0)
 		return refuse(jb, EXIT_SYSTEM, "unable to write the evidence copy (--keep-archive): "
@@ -617,6 +661,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		 const char *pullers)
 {
 	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
+			  .tsv = BUF_INIT(ARCHIVE_MEMBER_MAX), .tagmanifest = BUF_INIT(TAG_FILE_MAX),
 			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet };
 	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char line[256], dir[4096], reply[96];
@@ -757,6 +802,8 @@ out:
 		close(lockfd);
 	buf_free(&jb.data);
 	buf_free(&jb.manifest);
+	buf_free(&jb.tsv);
+	buf_free(&jb.tagmanifest);
 	buf_free(&jb.sig);
 	buf_free(&jb.info);
 	buf_free(&checkpoint);

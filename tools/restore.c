@@ -19,9 +19,9 @@ static const char restore_usage[] =
 "usage: lifeboat restore BAG --to STORE [--owner USER|UID:GID] [--map FILE]\n"
 "                        [--ca FILE [--sender NAME]] [--cert FILE] [--json]\n"
 "\n"
-"Verify the job BAG as 'lifeboat receive' stored it (signature, every\n"
-"hash, and lifeboat-manifest.tsv against the signed manifest, as\n"
-"'lifeboat verify'), then write each message that carve placed into\n"
+"Verify the job BAG as 'lifeboat receive' stored it (the signature over\n"
+"its tag files, every hash, and lifeboat-manifest.tsv against the\n"
+"manifest, as 'lifeboat verify'), then write each message that carve placed into\n"
 "STORE/DOMAIN/USER/Maildir/[.FOLDER/](cur|new)/NAME, under its original\n"
 "folder, name and flags, with its delivery time as mtime, so that Dovecot\n"
 "serves it as it was. STORE may hold mail already: a message whose name\n"
@@ -441,9 +441,9 @@ static int maildir_message(const char *rest)
 
 /* Does the manifest line M restore, and where (REL)? Only what carve
  * placed ("placed"; "placed-suffix" or "placed-inferred" from the user or
- * the domain down) and verified, as a message of a Maildir folder. The
- * line's placement is not signed, its path is: nothing under deleted/,
- * orphans/, unverified/ or current/, whatever the line says. */
+ * the domain down) and verified, as a message of a Maildir folder. Its
+ * path decides first: nothing under deleted/, orphans/, unverified/ or
+ * current/, whatever the line says. */
 static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
 	return !bag_area(m->path) && !strncmp(m->placement, "placed", 6) &&

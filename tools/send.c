@@ -179,7 +179,7 @@ int cmd_send(int argc, char **argv)
 	summary_init(&users, cols, ARRAY_SIZE(cols));
 	while (getline(&line, &cap, manifest) > 0) {
 		uint8_t want[32];
-		int already = 0;
+		int already;
 
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] == '#')
@@ -187,12 +187,13 @@ int cmd_send(int argc, char **argv)
 		if (member_from_tsv(line, m) < 0)
 			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
 		memcpy(want, m->sha256, 32);
-		/* What the receiver holds already only goes in the manifest:
-		 * a resumed send reads nothing of it. Only what still matches
-		 * the carve's own hash goes out. */
-		if (!archive && (s.complete || files < s.a.resume)) {
+		/* What the receiver holds already only goes in the manifests:
+		 * a resumed send reads nothing of it (but its delivery time,
+		 * from a carve's manifest made before that column). Only what
+		 * still matches the carve's own hash goes out. */
+		already = !archive && (s.complete || files < s.a.resume);
+		if (already && m->has_mtime) {
 			data.len = 0;
-			already = 1;
 		} else if ((err = outtree_read(&src, m->path, &data,
 					       m->has_mtime ? NULL : &m->mtime)) < 0) {
 			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path, strerror(-err));

@@ -20,14 +20,16 @@ static const char verify_usage[] =
 "\n"
 "Check a job as 'lifeboat receive' stored it (or as 'tar -x' unpacked an\n"
 "archive from 'lifeboat send --archive'): the signature over\n"
-"manifest-sha256.txt with the sender's certificate, the SHA-256 of every\n"
-"file it lists under data/, the Payload-Oxum of bag-info.txt, that data/\n"
-"holds nothing else (no extra file, no symlink), and that\n"
-"lifeboat-manifest.tsv, carve's manifest, which is not signed, agrees with\n"
-"the signed one: each line one of its files, by path and SHA-256, with the\n"
-"placement its path says (deleted/, orphans/, unverified/, current/, or\n"
-"placed), and each of its files on one line. It ends with the totals and\n"
-"a table per user (DOMAIN/USER) and folder: messages verified and failed.\n"
+"tagmanifest-sha256.txt with the sender's certificate, the SHA-256 of the\n"
+"tag files it lists (bagit.txt, bag-info.txt, manifest-sha256.txt and\n"
+"lifeboat-manifest.tsv, carve's manifest), the SHA-256 of every file\n"
+"manifest-sha256.txt lists under data/, the Payload-Oxum of bag-info.txt,\n"
+"that data/ holds nothing else (no extra file, no symlink), and that\n"
+"lifeboat-manifest.tsv agrees with manifest-sha256.txt: each line one of\n"
+"its files, by path and SHA-256, with the placement its path says\n"
+"(deleted/, orphans/, unverified/, current/, or placed), and each of its\n"
+"files on one line. It ends with the totals and a table per user\n"
+"(DOMAIN/USER) and folder: messages verified and failed.\n"
 "\n"
 "  --ca FILE        the site's CA (ca.pem): the signer's certificate must be\n"
 "                   one it issued (without it, anyone's certificate in\n"
@@ -149,6 +151,37 @@ static int check_tsv(const char *dir, struct buf *text, struct signed_file *f, s
 	return bad;
 }
 
+/* Check the tag files' SHA-256 against the signed tag manifest TAGS:
+ * FILES[i] holds bag_signed_tags[i]. Returns how many checks failed,
+ * each warned about. */
+static int check_tags(const char *dir, const struct buf *tags, struct buf *files[BAG_SIGNED_TAGS])
+{
+	struct buf want = BUF_INIT(4096);
+	const uint8_t *p = tags->p, *end = p + tags->len;
+	int bad = 0;
+
+	for (int i = 0; i < BAG_SIGNED_TAGS; i++) {
+		const uint8_t *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+		size_t len = nl ? (size_t)(nl + 1 - p) : 0;
+
+		buf_reset(&want);
+		if (tagmanifest_line(&want, bag_signed_tags[i], files[i]->p, files[i]->len) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		if (len != want.len || memcmp(p, want.p, len)) {
+			lb_warn("verify: '%s/%s' is not as the signed tag manifest lists it", dir,
+				bag_signed_tags[i]);
+			bad++;
+		}
+		p += len;
+	}
+	if (p != end) {
+		lb_warn("verify: '%s/tagmanifest-sha256.txt' lists more than the four tag files", dir);
+		bad++;
+	}
+	buf_free(&want);
+	return bad;
+}
+
 /* Check the bag DIR (see the usage above). Returns how many checks
  * failed, each warned about, with its message and byte counts in *FILES
  * and *OCTETS; dies when the bag cannot be read at all. */
@@ -157,7 +190,8 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 {
 	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
 		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX),
-		   pem = BUF_INIT(65536), own_tsv = BUF_INIT(BAG_TSV_MAX);
+		   pem = BUF_INIT(65536), own_tsv = BUF_INIT(BAG_TSV_MAX), tags = BUF_INIT(4096),
+		   bagit = BUF_INIT(4096);
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct signed_file *signed_files = NULL;
 	size_t nsigned = 0, signed_cap = 0;
@@ -169,18 +203,25 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 
 	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", dir, strerror(errno));
-	if ((err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0 ||
-	    (err = outtree_read(&bag, "manifest-sha256.txt.sig", &sig, NULL)) < 0 ||
+	if (!tsv)
+		tsv = &own_tsv;
+	if ((err = outtree_read(&bag, "tagmanifest-sha256.txt", &tags, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "tagmanifest-sha256.txt.sig", &sig, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "bagit.txt", &bagit, NULL)) < 0 ||
 	    (err = outtree_read(&bag, "bag-info.txt", &info, NULL)) < 0 ||
-	    (err = buf_append(&info, "", 1)) < 0)
+	    (err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "lifeboat-manifest.tsv", tsv, NULL)) < 0)
 		lb_die(bag_fault(err) ? EXIT_INTEGRITY : EXIT_SYSTEM, "'%s' is not a complete bag: %s",
 		       dir, strerror(-err));
+	bad += check_tags(dir, &tags, (struct buf *[]){ &bagit, &info, &manifest, tsv });
+	if ((err = buf_append(&info, "", 1)) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 
 	/* --cert is the caller's file; the bag's own certificate is read as
 	 * its other files are (a FIFO there is refused, not waited on). */
 	snprintf(cert, sizeof(cert), "%s%s", signer->cert ? signer->cert : dir,
 		 signer->cert ? "" : "/sender.pem");
-	sha256(manifest.p, manifest.len, hash);
+	sha256(tags.p, tags.len, hash);
 	if (signer->cert)
 		err = tls_cert_verify(cert, signer->ca, signer->name, sizeof(signer->name), hash,
 				      sig.p, sig.len);
@@ -202,7 +243,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 			"(its extended key usage is not clientAuth)");
 		bad++;
 	} else if (err < 0) {
-		lb_warn("verify: '%s/manifest-sha256.txt': the signature does not verify with '%s'",
+		lb_warn("verify: '%s/tagmanifest-sha256.txt': the signature does not verify with '%s'",
 			dir, cert);
 		bad++;
 	} else if (signer->sender && strcmp(signer->name, signer->sender)) {
@@ -253,7 +294,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		bad++;
 	}
 
-	/* carve's manifest is not signed: it must agree with the signed one. */
+	/* carve's manifest must agree with the manifest of hashes. */
 	if (nsigned)
 		qsort(signed_files, nsigned, sizeof(*signed_files), cmp_signed);
 	for (size_t i = 1; i < nsigned; i++)
@@ -262,16 +303,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 				signed_files[i].path);
 			bad++;
 		}
-	if (!tsv)
-		tsv = &own_tsv;
-	if ((err = outtree_read(&bag, "lifeboat-manifest.tsv", tsv, NULL)) == 0)
-		bad += check_tsv(dir, tsv, signed_files, nsigned);
-	else if (!bag_fault(err))
-		lb_die(EXIT_SYSTEM, "unable to read '%s/lifeboat-manifest.tsv': %s", dir, strerror(-err));
-	else if (err != -ENOENT || tsv != &own_tsv) {
-		lb_warn("verify: '%s/lifeboat-manifest.tsv': %s", dir, strerror(-err));
-		bad++;
-	}
+	bad += check_tsv(dir, tsv, signed_files, nsigned);
 
 	close(bag.dirfd);
 	for (size_t i = 0; i < nsigned; i++)
@@ -283,6 +315,8 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	buf_free(&data);
 	buf_free(&pem);
 	buf_free(&own_tsv);
+	buf_free(&tags);
+	buf_free(&bagit);
 	*files_out = files;
 	*octets_out = octets;
 	return bad;

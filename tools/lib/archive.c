@@ -1,4 +1,5 @@
 /* archive.c - write and read the transfer archive: pax tar members, a BagIt manifest, a signature. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,22 @@ int member_from_tsv(const char *line, struct archive_member *m)
 	return m->path[0] ? 0 : -EUCLEAN;
 }
 
+int member_tsv(const struct archive_member *m, struct buf *b)
+{
+	char hex[65], *line;
+	int len, err;
+
+	sha256_hex(m->sha256, hex);
+	len = asprintf(&line, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", hex,
+		       (unsigned long long)m->size, m->cls, m->placement, m->how, m->proof,
+		       m->source, (long long)(m->mtime > 0 ? m->mtime : 0), m->path);
+	if (len < 0)
+		return -ENOMEM;
+	err = buf_append(b, line, (size_t)len);
+	free(line);
+	return err;
+}
+
 /* ---- writing ---- */
 
 void archive_out_init(struct archive_out *a, const char *job,
@@ -77,12 +94,14 @@ void archive_out_init(struct archive_out *a, const char *job,
 	a->ctx = ctx;
 	snprintf(a->job, sizeof(a->job), "%s", job);
 	a->manifest = (struct buf)BUF_INIT(ARCHIVE_MEMBER_MAX);
+	a->tsv = (struct buf)BUF_INIT(ARCHIVE_MEMBER_MAX);
 	a->out = (struct buf)BUF_INIT(1u << 20);
 }
 
 void archive_out_free(struct archive_out *a)
 {
 	buf_free(&a->manifest);
+	buf_free(&a->tsv);
 	buf_free(&a->out);
 }
 
@@ -202,7 +221,9 @@ int archive_put(struct archive_out *a, struct archive_member *m, const void *dat
 	m->seq = a->seq++;
 	sha256_hex(m->sha256, hex);
 	snprintf(line, sizeof(line), "%s  data/%s\n", hex, m->path);
-	if ((err = buf_append(&a->manifest, line, strlen(line))) < 0)
+	if ((err = buf_append(&a->manifest, line, strlen(line))) < 0 ||
+	    (!a->tsv.len && (err = buf_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD))) < 0) ||
+	    (err = member_tsv(m, &a->tsv)) < 0)
 		return err;
 	a->octets += m->size;
 	a->files++;
@@ -217,7 +238,24 @@ int archive_put(struct archive_out *a, struct archive_member *m, const void *dat
 }
 
 const char *const bag_tag_files[BAG_TAG_FILES] = { "bagit.txt", "bag-info.txt",
-	"manifest-sha256.txt", "manifest-sha256.txt.sig", "sender.pem", "lifeboat-manifest.tsv" };
+	"manifest-sha256.txt", "lifeboat-manifest.tsv", "tagmanifest-sha256.txt",
+	"tagmanifest-sha256.txt.sig", "sender.pem" };
+const char *const bag_signed_tags[BAG_SIGNED_TAGS] = { "bagit.txt", "bag-info.txt",
+	"manifest-sha256.txt", "lifeboat-manifest.tsv" };
+
+int tagmanifest_line(struct buf *out, const char *name, const void *p, size_t len)
+{
+	uint8_t sha[32];
+	char hex[65];
+	int err;
+
+	sha256(p, len, sha);
+	sha256_hex(sha, hex);
+	if ((err = buf_append(out, hex, 64)) < 0 || (err = buf_append(out, "  ", 2)) < 0 ||
+	    (err = buf_append(out, name, strlen(name))) < 0)
+		return err;
+	return buf_append(out, "\n", 1);
+}
 
 /* Is REL one of a bag's tag files, or under data/? */
 int bag_file_is_known(const char *rel)
@@ -271,27 +309,41 @@ int archive_progress(struct archive_out *a, const char *phase, uint64_t done, ui
 	return err ?: flush(a);
 }
 
+/* Write the tag file REL and add its line to the tag manifest TAGS. */
+static int emit_tag(struct archive_out *a, struct buf *tags, const char *rel, const void *p,
+		    size_t len)
+{
+	char name[JOB_NAME_MAX + 64];
+
+	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
+	return tagmanifest_line(tags, rel, p, len) ?: emit_file(a, name, p, len, 0, NULL);
+}
+
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 {
-	static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+	struct buf tags = BUF_INIT(4096);
 	char name[JOB_NAME_MAX + 64], info[256];
 	uint8_t hash[32], sig[1024];
 	size_t siglen;
-	int err;
+	int err = 0;
 
-	sha256(a->manifest.p, a->manifest.len, hash);
-	if ((err = sign(sign_ctx, hash, sig, sizeof(sig), &siglen)) < 0)
-		return err;
 	snprintf(info, sizeof(info), "Payload-Oxum: %llu.%llu\nLifeboat-Job: %s\n",
 		 (unsigned long long)a->octets, (unsigned long long)a->files, a->job);
-	snprintf(name, sizeof(name), "%s/bagit.txt", a->job);
-	err = emit_file(a, name, bagit, strlen(bagit), 0, NULL);
-	snprintf(name, sizeof(name), "%s/bag-info.txt", a->job);
-	err = err ?: emit_file(a, name, info, strlen(info), 0, NULL);
-	snprintf(name, sizeof(name), "%s/manifest-sha256.txt", a->job);
-	err = err ?: emit_file(a, name, a->manifest.p, a->manifest.len, 0, NULL);
-	snprintf(name, sizeof(name), "%s/manifest-sha256.txt.sig", a->job);
+	if (!a->tsv.len)
+		err = buf_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD));
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[0], BAG_BAGIT, strlen(BAG_BAGIT));
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[1], info, strlen(info));
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[2], a->manifest.p, a->manifest.len);
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[3], a->tsv.p, a->tsv.len);
+	if (!err) {
+		sha256(tags.p, tags.len, hash);
+		err = sign(sign_ctx, hash, sig, sizeof(sig), &siglen);
+	}
+	snprintf(name, sizeof(name), "%s/tagmanifest-sha256.txt", a->job);
+	err = err ?: emit_file(a, name, tags.p, tags.len, 0, NULL);
+	snprintf(name, sizeof(name), "%s/tagmanifest-sha256.txt.sig", a->job);
 	err = err ?: emit_file(a, name, sig, siglen, 0, NULL);
+	buf_free(&tags);
 	return err ?: archive_end(a);
 }
 

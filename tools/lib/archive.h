@@ -16,8 +16,12 @@
  *   NAME/bagit.txt                BagIt declaration
  *   NAME/bag-info.txt             Payload-Oxum: OCTETS.COUNT
  *   NAME/manifest-sha256.txt      "SHA256  data/PATH" lines (sha256sum -c)
- *   NAME/manifest-sha256.txt.sig  the sender's signature over the manifest
- *                                 (DER, SHA-256; openssl dgst -verify)
+ *   NAME/lifeboat-manifest.tsv    carve's manifest: each message's class,
+ *                                 placement, delivery time, source ranges
+ *   NAME/tagmanifest-sha256.txt   "SHA256  NAME" lines for the four files
+ *                                 above (sha256sum -c)
+ *   NAME/tagmanifest-sha256.txt.sig  the sender's signature over the tag
+ *                                 manifest (DER, SHA-256; openssl dgst -verify)
  *
  * and the two zero blocks that end a tar archive. During a carve's disk
  * scan, NAME/lifeboat-checkpoint may come between members: no part of the
@@ -44,6 +48,11 @@ struct archive_member {
 	int has_mtime;		/* the manifest line gave mtime */
 };
 
+/* M as a line of carve's manifest.tsv, '\n'-ended, appended to B: what a
+ * bag's lifeboat-manifest.tsv holds and the receiver's journal keeps. */
+#define BAG_TSV_HEAD "# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n"
+int member_tsv(const struct archive_member *m, struct buf *b);
+
 /* Parse one line of carve's manifest.tsv (sha256 size class placement how
  * proof source mtime path, tab-separated, without '\n') into M; a line of
  * a manifest written before the mtime column has none (has_mtime 0). 0 or
@@ -64,7 +73,7 @@ struct archive_out {
 	uint64_t seq, resume;
 	uint64_t octets, files;		/* the whole bag */
 	uint64_t sent_files, sent_octets;	/* this connection */
-	struct buf manifest, out;
+	struct buf manifest, tsv, out;	/* manifest-sha256.txt, lifeboat-manifest.tsv */
 };
 
 void archive_out_init(struct archive_out *a, const char *job,
@@ -73,9 +82,17 @@ void archive_out_init(struct archive_out *a, const char *job,
 int archive_put(struct archive_out *a, struct archive_member *m, const void *data);
 /* A stored bag's files besides data/ (receive writes them, a pull gets
  * them first, in this order). */
-#define BAG_TAG_FILES 6
+#define BAG_TAG_FILES 7
 extern const char *const bag_tag_files[BAG_TAG_FILES];
 int bag_file_is_known(const char *rel);
+
+/* What the sender signs: the tag manifest, which lists these four tag
+ * files in this order, and so every message's hash and carve's columns. */
+#define BAG_BAGIT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+#define BAG_SIGNED_TAGS 4
+extern const char *const bag_signed_tags[BAG_SIGNED_TAGS];
+/* Append the tag manifest's line "SHA256  NAME\n" for the LEN bytes at P. */
+int tagmanifest_line(struct buf *out, const char *name, const void *p, size_t len);
 
 /* Add a plain file JOB/REL (a bag's tag file or data/PATH, as a receiver
  * serves a stored bag back for a restore), then end the archive with
@@ -92,8 +109,8 @@ int archive_put_checkpoint(struct archive_out *a, const void *data, uint64_t siz
 /* Write a progress record: DONE of TOTAL in PHASE (printable, no '\n'),
  * and flush. */
 int archive_progress(struct archive_out *a, const char *phase, uint64_t done, uint64_t total);
-/* Sign the manifest (SIGN gets its SHA-256), write the tag files and the
- * end of the archive, and flush. */
+/* Write the tag files, the tag manifest and its signature (SIGN gets the
+ * tag manifest's SHA-256), the end of the archive, and flush. */
 typedef int (*archive_sign_fn)(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap,
 			       size_t *len);
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx);

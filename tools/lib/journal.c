@@ -151,23 +151,21 @@ int journal_load(struct journal *j, int fd)
 
 int journal_append(struct journal *j, const struct archive_member *m)
 {
-	char hex[65], *line;
-	int len, err;
+	struct buf line = BUF_INIT(ARCHIVE_XHDR_MAX);
+	char seq[24];
+	int err;
 
-	sha256_hex(m->sha256, hex);
-	len = asprintf(&line, "%llu\t%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n",
-		       (unsigned long long)m->seq, hex, (unsigned long long)m->size, m->cls,
-		       m->placement, m->how, m->proof, m->source, (long long)m->mtime, m->path);
-	if (len < 0)
-		return -ENOMEM;
-	if (write(j->fd, line, (size_t)len) != len || fdatasync(j->fd) < 0) {
+	snprintf(seq, sizeof(seq), "%llu\t", (unsigned long long)m->seq);
+	if ((err = buf_append(&line, seq, strlen(seq))) < 0 || (err = member_tsv(m, &line)) < 0)
+		goto out;
+	if (write(j->fd, line.p, line.len) != (ssize_t)line.len || fdatasync(j->fd) < 0) {
 		err = errno ? -errno : -EIO;
-		free(line);
-		return err;
+		goto out;
 	}
-	line[len - 1] = 0;
-	err = add_entry(j, line);
-	free(line);
+	line.p[line.len - 1] = 0;
+	err = add_entry(j, (const char *)line.p);
+out:
+	buf_free(&line);
 	return err;
 }
 

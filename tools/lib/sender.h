@@ -72,9 +72,9 @@ int sender_put(struct sender *s, struct archive_member *m, const void *data);
  * SENDER_PROGRESS_EVERY seconds; other calls return at once. 0 or as
  * sender_put(). */
 int sender_progress(struct sender *s, const char *phase, uint64_t done, uint64_t total);
-/* Send the signed manifest and wait for the receiver's verdict. Returns 0,
- * or the receiver's (positive) exit code with its words in s->error, or
- * -errno. */
+/* Send the tag files and the signed tag manifest, and wait for the
+ * receiver's verdict. Returns 0, or the receiver's (positive) exit code
+ * with its words in s->error, or -errno. */
 int sender_finish(struct sender *s);
 /* ", X MiB of archive sent as Y MiB (zstd)" where the archive went
  * compressed, else "": for the sender's last words. */
