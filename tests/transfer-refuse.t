@@ -204,6 +204,14 @@ with archive("listed-twice") as t:
 with archive("big-sig") as t:
     member(t, "j/data/" + path, data, sha)
     member(t, "j/tagmanifest-sha256.txt.sig", b"x" * 5000)
+# A message of 256 MiB + 1 (its header only: the receiver refuses it by
+# its size, before its data).
+with open("big-message.tar", "wb") as f:
+    i = tarfile.TarInfo("j/data/" + path); i.size = (256 << 20) + 1
+    i.pax_headers = {"LIFEBOAT.seq": "0", "LIFEBOAT.sha256": sha, "LIFEBOAT.class": "exact",
+                     "LIFEBOAT.placement": "placed", "LIFEBOAT.how": "test",
+                     "LIFEBOAT.proof": "size", "LIFEBOAT.source": "0+1"}
+    f.write(i.tobuf(format=tarfile.PAX_FORMAT) + b"x" * 65536)
 # A message, then another below it, as if it were a directory.
 with archive("below-message") as t:
     member(t, "j/data/" + path, data, sha)
@@ -240,6 +248,9 @@ KEEP="$msg*" expect_refusal listed-twice 4 "lists '$msg' twice" any -- evil_clie
 KEEP=$msg expect_refusal big-sig 4 "malformed archive: 'j/tagmanifest-sha256.txt.sig' is larger" \
 	any -- evil_client big-sig
 grep -q "^ERROR 4 malformed archive" send-big-sig.log || fail "big-sig: the client got: $(cat send-big-sig.log)"
+# So is a message over 256 MiB (manifests may be larger: 4 GiB).
+expect_refusal big-message 4 "malformed archive: 'vmail/.*' is larger than such a member may be" \
+	any -- evil_client big-message
 # So are a sender's own paths that need a message to be a directory: not a
 # write failure of the receiver's, which every resume would meet again.
 KEEP=$msg expect_refusal below-message 4 "malformed archive: '$msg/x' is below another message" \

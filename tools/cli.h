@@ -73,7 +73,7 @@ struct buf;
  * lifeboat-manifest.tsv. lifeboat-manifest.tsv must also agree with
  * manifest-sha256.txt: each line one of its files, by path and SHA-256,
  * with the placement of its path's area (bag_area()), and each of its
- * files on one line. TSV (BUF_INIT(BAG_TSV_MAX)), or NULL, gets its text,
+ * files on one line. TSV (BUF_INIT(BAG_MANIFEST_MAX)), or NULL, gets its text,
  * every line checked and ending in a NUL. */
 #define VERIFY_COLS { "verified", "failed" }
 struct bag_signer {
@@ -82,7 +82,6 @@ struct bag_signer {
 };
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
 	       unsigned long long *files, unsigned long long *octets, struct buf *tsv);
-#define BAG_TSV_MAX (1ull << 32)
 /* carve's placement for what it writes under PATH's top directory:
  * "deleted", "orphan", "unverified" or "current"; NULL for placed mail,
  * which goes anywhere else. */

@@ -40,7 +40,7 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 	unsigned long long octets = 0, count;
 	uint64_t done = 0;
 	struct archive_member *m = malloc(sizeof(*m));
-	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct buf data = BUF_INIT(BAG_MANIFEST_MAX);	/* a message is at most ARCHIVE_MEMBER_MAX */
 	size_t jl = strlen(job);
 	int got, err = 0;
 
@@ -54,6 +54,10 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 		if (strncmp(m->path, job, jl) || m->path[jl] != '/' || !path_is_safe(rel) ||
 		    !bag_file_is_known(rel))
 			lb_die(EXIT_INTEGRITY, "pull: unsafe or unknown member '%s' refused", m->path);
+		if (!strncmp(rel, "data/", 5) && m->size > ARCHIVE_MEMBER_MAX) {
+			err = -EUCLEAN;
+			break;
+		}
 		if ((err = archive_data(r, m, &data)) < 0)
 			break;
 		if (!strcmp(rel, "bag-info.txt") && buf_append(&data, "", 1) == 0 &&

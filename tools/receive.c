@@ -143,9 +143,9 @@ static int stream_failed(struct job *jb, struct tls_site *site, int err, const c
 
 	if (err == -EUCLEAN)
 		return refuse(jb, EXIT_INTEGRITY, "malformed archive at %s", where);
-	if (err == -EFBIG)	/* only tag files have a cap below ARCHIVE_MEMBER_MAX */
-		return refuse(jb, EXIT_INTEGRITY, "malformed archive: '%s' is larger than a tag "
-			      "file may be (4 KiB)", where);
+	if (err == -EFBIG)	/* above its buffer's cap */
+		return refuse(jb, EXIT_INTEGRITY, "malformed archive: '%s' is larger than such a "
+			      "member may be (a message 256 MiB, a tag file 4 KiB)", where);
 	if (err == -ENOTSUP)
 		return refuse(jb, EXIT_INTEGRITY, "a member that is not a regular file "
 			      "(a link, device or directory) was refused, after %s", where);
@@ -308,7 +308,7 @@ static int check_tags(struct job *jb, const struct buf *tsv)
 /* Write the tag files, bagit.txt last: its presence means "complete". */
 static int complete_job(struct job *jb)
 {
-	struct buf tsv = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct buf tsv = BUF_INIT(BAG_MANIFEST_MAX);
 	char pem[8192];
 	uint8_t hash[32];
 	int err, len, code;
@@ -600,7 +600,7 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 {
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct archive_out a;
-	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX);
 	char sender[JOB_NAME_MAX + 1], dir[4096], path[4200];
 	const char *slash = strchr(what, '/');
 	const uint8_t *p, *end;
@@ -660,8 +660,8 @@ out:
 static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep,
 		 const char *pullers)
 {
-	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(ARCHIVE_MEMBER_MAX),
-			  .tsv = BUF_INIT(ARCHIVE_MEMBER_MAX), .tagmanifest = BUF_INIT(TAG_FILE_MAX),
+	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(BAG_MANIFEST_MAX),
+			  .tsv = BUF_INIT(BAG_MANIFEST_MAX), .tagmanifest = BUF_INIT(TAG_FILE_MAX),
 			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet };
 	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char line[256], dir[4096], reply[96];

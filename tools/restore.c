@@ -570,7 +570,7 @@ int cmd_restore(int argc, char **argv)
 	struct outtree store;
 	struct store_index index = { .store = &store };
 	unsigned long long n[ARRAY_SIZE(user_cols)] = { 0 };
-	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), tsv = BUF_INIT(BAG_TSV_MAX);
+	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), tsv = BUF_INIT(BAG_MANIFEST_MAX);
 	unsigned long long files, octets;
 	struct archive_member *m = malloc(sizeof(*m));
 	const char *line, *end;

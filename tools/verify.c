@@ -188,9 +188,9 @@ static int check_tags(const char *dir, const struct buf *tags, struct buf *files
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
 	       unsigned long long *files_out, unsigned long long *octets_out, struct buf *tsv)
 {
-	struct buf manifest = BUF_INIT(ARCHIVE_MEMBER_MAX), sig = BUF_INIT(4096),
+	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX), sig = BUF_INIT(4096),
 		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX),
-		   pem = BUF_INIT(65536), own_tsv = BUF_INIT(BAG_TSV_MAX), tags = BUF_INIT(4096),
+		   pem = BUF_INIT(65536), own_tsv = BUF_INIT(BAG_MANIFEST_MAX), tags = BUF_INIT(4096),
 		   bagit = BUF_INIT(4096);
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct signed_file *signed_files = NULL;

@@ -93,8 +93,8 @@ void archive_out_init(struct archive_out *a, const char *job,
 	a->write = write;
 	a->ctx = ctx;
 	snprintf(a->job, sizeof(a->job), "%s", job);
-	a->manifest = (struct buf)BUF_INIT(ARCHIVE_MEMBER_MAX);
-	a->tsv = (struct buf)BUF_INIT(ARCHIVE_MEMBER_MAX);
+	a->manifest = (struct buf)BUF_INIT(BAG_MANIFEST_MAX);
+	a->tsv = (struct buf)BUF_INIT(BAG_MANIFEST_MAX);
 	a->out = (struct buf)BUF_INIT(1u << 20);
 }
 
@@ -580,7 +580,7 @@ int archive_next(struct rbuf *r, struct archive_member *m)
 			m->size = size;
 		if (m->mtime < 0)
 			m->mtime = (int64_t)(mtime & INT64_MAX);
-		if (m->size > ARCHIVE_MEMBER_MAX || !m->path[0])
+		if (m->size > BAG_MANIFEST_MAX || !m->path[0])
 			return -EUCLEAN;
 		return 1;
 	}

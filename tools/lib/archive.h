@@ -32,7 +32,11 @@
  * framed by text lines (sender.h).
  */
 
-#define ARCHIVE_MEMBER_MAX (256u << 20)	/* a message or a tag file */
+#define ARCHIVE_MEMBER_MAX (256u << 20)	/* a message */
+/* manifest-sha256.txt or lifeboat-manifest.tsv: about 150 and 230 bytes a
+ * message, so some 18 million messages in a job. The largest member any
+ * reader takes; each caps its own buffers below it. */
+#define BAG_MANIFEST_MAX (4ull << 30)
 #define ARCHIVE_XHDR_MAX (64u << 10)	/* one pax extended header */
 #define JOB_NAME_MAX 64
 
