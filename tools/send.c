@@ -188,12 +188,21 @@ int cmd_send(int argc, char **argv)
 			lb_die(EXIT_INTEGRITY, "'%s' is malformed", path);
 		memcpy(want, m->sha256, 32);
 		/* What the receiver holds already only goes in the manifests:
-		 * a resumed send reads nothing of it (but its delivery time,
-		 * from a carve's manifest made before that column). Only what
-		 * still matches the carve's own hash goes out. */
+		 * a resumed send reads nothing of it but, from a carve's
+		 * manifest made before the mtime column, its file's mtime (the
+		 * delivery time its first send gave); a complete job needs
+		 * nothing. Only what still matches the carve's own hash goes
+		 * out. */
 		already = !archive && (s.complete || files < s.a.resume);
-		if (already && m->has_mtime) {
+		if (already) {
 			data.len = 0;
+			if (!m->has_mtime && !s.complete) {
+				if ((fd = outtree_open_file(&src, m->path, &st)) < 0)
+					lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path,
+					       strerror(-fd));
+				m->mtime = st.st_mtim.tv_sec;
+				close(fd);
+			}
 		} else if ((err = outtree_read(&src, m->path, &data,
 					       m->has_mtime ? NULL : &m->mtime)) < 0) {
 			lb_die(EXIT_SYSTEM, "unable to read '%s/%s': %s", dir, m->path, strerror(-err));
