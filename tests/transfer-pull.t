@@ -5,7 +5,8 @@
 # in --serve, a job that is not there, a wrong pin; a receiver that
 # cannot be reached is exit 111 (a closed port, a name that does not
 # resolve). A stream cut on its way down fails and the same pull run
-# again completes; a flipped byte fails as an integrity error; a bag
+# again completes; a flipped byte fails as an integrity error; a bag whose
+# lifeboat-manifest.tsv is over 256 MiB is served and pulled whole; a bag
 # altered at the receiver does not verify, nor one forged there and signed
 # again by another key than the sender's.
 set -eu
@@ -74,6 +75,30 @@ cmp -s want.txt again.txt || fail "the resumed pull differs"
 echo "cut after $n files, completed by a second run"
 proxy down:flip:1500000
 expect 4 "pull" -- "127.0.0.1:$pport" --tls site/restore1 --job alpha/lab --to flipped
+
+# A job's manifests may be 4 GiB (some 18 million messages), a message
+# 256 MiB: a stored bag whose lifeboat-manifest.tsv is over 256 MiB (here
+# the lab's, padded with comment lines and signed again by alpha) is
+# served and pulled whole, and verifies.
+cp -a "$bag" recv/alpha/big
+python3 - recv/alpha/big/lifeboat-manifest.tsv <<'PY'
+import sys
+with open(sys.argv[1], "ab") as f:
+    line = b"#" + b"x" * 1023 + b"\n"
+    for _ in range((256 << 10) + 1):
+        f.write(line)
+PY
+(cd recv/alpha/big && sha256sum bagit.txt bag-info.txt manifest-sha256.txt lifeboat-manifest.tsv \
+	>tagmanifest-sha256.txt &&
+	openssl dgst -sha256 -sign ../../../site/alpha/key.pem -out tagmanifest-sha256.txt.sig \
+		tagmanifest-sha256.txt)
+"$LIFEBOAT" verify --ca site/ca/ca.pem recv/alpha/big >/dev/null 2>&1 || fail "the padded bag does not verify"
+rc=0; "$LIFEBOAT" pull "127.0.0.1:$rport" --tls site/restore1 --job alpha/big --to big -q \
+	2>big.err || rc=$?
+[ $rc = 0 ] && cmp -s recv/alpha/big/lifeboat-manifest.tsv big/lifeboat-manifest.tsv ||
+	fail "pull of a bag whose lifeboat-manifest.tsv is over 256 MiB: exit $rc: $(cat big.err) $(tail -n 2 recv.log)"
+rm -rf recv/alpha/big big
+echo "a lifeboat-manifest.tsv over 256 MiB: served, pulled and verified"
 
 # A bag altered where it is stored is not passed off as verified.
 f=$(find "$bag/data" -type f | sort | head -n 1)

@@ -600,7 +600,7 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 {
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct archive_out a;
-	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX);
+	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX), tag = BUF_INIT(BAG_MANIFEST_MAX);
 	char sender[JOB_NAME_MAX + 1], dir[4096], path[4200];
 	const char *slash = strchr(what, '/');
 	const uint8_t *p, *end;
@@ -628,10 +628,13 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 	archive_out_init(&a, jb->name, tls_writer, jb->tls);
 	if ((err = tls_write(jb->tls, "SENDING\n", 8)) < 0)
 		goto done;
+	/* The tag files in a buffer of their own: the manifests may be
+	 * larger than a message (jb->data's cap). */
 	for (int i = 0; !err && i < BAG_TAG_FILES; i++) {
-		if ((err = outtree_read(&bag, bag_tag_files[i], &jb->data, &mtime)) == 0)
-			err = archive_put_file(&a, bag_tag_files[i], jb->data.p, jb->data.len, mtime);
+		if ((err = outtree_read(&bag, bag_tag_files[i], &tag, &mtime)) == 0)
+			err = archive_put_file(&a, bag_tag_files[i], tag.p, tag.len, mtime);
 	}
+	buf_free(&tag);
 	p = manifest.p;
 	end = p + manifest.len;
 	while (!err && (r = manifest_next(&p, end, sha, path + 5, sizeof(path) - 5)) > 0) {
@@ -652,6 +655,7 @@ out:
 		jb->dead = 1;
 	}
 	buf_free(&manifest);
+	buf_free(&tag);
 	close(bag.dirfd);
 	return code;
 }
