@@ -5,7 +5,8 @@
 # in --serve, a job that is not there, a wrong pin; a receiver that
 # cannot be reached is exit 111 (a closed port, a name that does not
 # resolve). A stream cut on its way down fails and the same pull run
-# again completes; a flipped byte fails as an integrity error; a bag whose
+# again completes; a flipped byte fails as an integrity error, and so
+# does a tag file larger than verify reads one; a bag whose
 # lifeboat-manifest.tsv is over 256 MiB is served and pulled whole; a bag
 # altered at the receiver does not verify, nor one forged there and signed
 # again by another key than the sender's.
@@ -75,6 +76,21 @@ cmp -s want.txt again.txt || fail "the resumed pull differs"
 echo "cut after $n files, completed by a second run"
 proxy down:flip:1500000
 expect 4 "pull" -- "127.0.0.1:$pport" --tls site/restore1 --job alpha/lab --to flipped
+
+# Only the manifests may be larger than a message: a receiver (its key
+# stolen, its pin still listed) that sends a tag file larger than verify
+# reads one is refused at its header, as a malformed archive (4, not 111:
+# running again would meet it again), and nothing of it is written.
+for what in "sender.pem $(((256 << 20) + 1))" "tagmanifest-sha256.txt 4097"; do
+	set -- $what
+	rm -f fake.port
+	python3 "$TOP/tests/transfer/fake-receiver.py" site "$1" "$2" >fake.port 2>fake.log &
+	for _ in $(seq 50); do [ -s fake.port ] && break; sleep 0.1; done
+	expect 4 "malformed archive" -- "127.0.0.1:$(cat fake.port)" --tls site/restore1 \
+		--job alpha/lab --to hostile
+	wait $! || true
+	[ ! -e "hostile/$1" ] || fail "a $1 of $2 bytes was written"
+done
 
 # A job's manifests may be 4 GiB (some 18 million messages), a message
 # 256 MiB: a stored bag whose lifeboat-manifest.tsv is over 256 MiB (here

@@ -31,6 +31,18 @@ static const char pull_usage[] =
 "100 usage (or no such job), 111 system or network failure, 130\n"
 "interrupted (SIGINT, SIGTERM; run again to resume)\n";
 
+/* The largest file REL of a bag that verify_bag() reads: the manifests
+ * 4 GiB, a message 256 MiB, sender.pem 64 KiB, the other tag files 4 KiB.
+ * A member over it is a malformed archive, refused before its data. */
+static uint64_t bag_file_max(const char *rel)
+{
+	if (!strcmp(rel, "manifest-sha256.txt") || !strcmp(rel, "lifeboat-manifest.tsv"))
+		return BAG_MANIFEST_MAX;
+	if (!strncmp(rel, "data/", 5))
+		return ARCHIVE_MEMBER_MAX;
+	return strcmp(rel, "sender.pem") ? 4096 : 65536;
+}
+
 /* Read the archive into BAG: each member JOB/REL to REL; dies on a
  * failure. bag-info.txt comes first: its Payload-Oxum sizes the progress. */
 static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struct tls_site *site,
@@ -40,7 +52,7 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 	unsigned long long octets = 0, count;
 	uint64_t done = 0;
 	struct archive_member *m = malloc(sizeof(*m));
-	struct buf data = BUF_INIT(BAG_MANIFEST_MAX);	/* a message is at most ARCHIVE_MEMBER_MAX */
+	struct buf data = BUF_INIT(BAG_MANIFEST_MAX);	/* each member capped by bag_file_max() */
 	size_t jl = strlen(job);
 	int got, err = 0;
 
@@ -54,7 +66,7 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 		if (strncmp(m->path, job, jl) || m->path[jl] != '/' || !path_is_safe(rel) ||
 		    !bag_file_is_known(rel))
 			lb_die(EXIT_INTEGRITY, "pull: unsafe or unknown member '%s' refused", m->path);
-		if (!strncmp(rel, "data/", 5) && m->size > ARCHIVE_MEMBER_MAX) {
+		if (m->size > bag_file_max(rel)) {
 			err = -EUCLEAN;
 			break;
 		}
