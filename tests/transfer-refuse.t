@@ -145,7 +145,8 @@ done
 # (badsha); the same message, right, in a complete bag whose tag manifest
 # is signed by alpha (the control), beta or another CA's alpha, or by alpha
 # but with carve's manifest saying another class than the message came
-# with (tsv-class); and an archive with no member at all (empty).
+# with (tsv-class), or with the tag manifest listing another bag-info.txt
+# (tag-info); and an archive with no member at all (empty).
 msg=vmail/example.org/mallory/Maildir/cur/1.eml
 python3 - "$msg" <<'PY'
 import hashlib, io, subprocess, sys, tarfile
@@ -170,14 +171,16 @@ manifest = f"{sha}  data/{path}\n".encode()
 def tsv(data, path, cls="exact"):
     return (f"{hashlib.sha256(data).hexdigest()}\t{len(data)}\t{cls}\tplaced\ttest\tsize\t"
             f"0+{len(data)}\t0\t{path}\n").encode()
-def bag_end(t, manifest, lines, octets, files, key):
+def bag_end(t, manifest, lines, octets, files, key, info_job="j"):
     tags = [("bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"),
             ("bag-info.txt", b"Payload-Oxum: %d.%d\nLifeboat-Job: j\n" % (octets, files)),
             ("manifest-sha256.txt", manifest),
             ("lifeboat-manifest.tsv", b"# sha256\tsize\tclass\tplacement\thow\tproof\tsource"
                                       b"\tmtime\tpath\n" + lines)]
+    listed = [(n, d.replace(b"Lifeboat-Job: j\n", b"Lifeboat-Job: %s\n" % info_job.encode())
+               if n == "bag-info.txt" else d) for n, d in tags]
     tagmanifest = b"".join(b"%s  %s\n" % (hashlib.sha256(d).hexdigest().encode(), n.encode())
-                           for n, d in tags)
+                           for n, d in listed)
     sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=tagmanifest,
                          stdout=subprocess.PIPE, check=True).stdout
     for n, d in tags:
@@ -192,6 +195,11 @@ for signer, key in [("alpha", "site/alpha/key.pem"), ("beta", "site/beta/key.pem
 with archive("tsv-class") as t:
     member(t, "j/data/" + path, data, sha)
     bag_end(t, manifest, tsv(data, path, "partial"), len(data), 1, "site/alpha/key.pem")
+# Signed by alpha, every tag file right but the tag manifest's line for
+# bag-info.txt, made over another job's name (tag-info).
+with archive("tag-info") as t:
+    member(t, "j/data/" + path, data, sha)
+    bag_end(t, manifest, tsv(data, path), len(data), 1, "site/alpha/key.pem", info_job="other")
 # Signed by alpha: a manifest that lists the message twice and a second
 # one not at all, with a Payload-Oxum that counts both.
 other = b"From: mallory@example.org\n\nnot in the manifest\n"
@@ -239,6 +247,11 @@ done
 KEEP=$msg expect_refusal tsv-class 4 "lifeboat-manifest.tsv is not what came with the messages" \
 	any -- evil_client tsv-class
 [ ! -e dest-tsv-class/alpha/j/bagit.txt ] || fail "tsv-class: the job is marked complete"
+# The signed tag manifest must list the tag files as they came: one whose
+# bag-info.txt line is another's would make a stored bag that fails verify.
+KEEP=$msg expect_refusal tag-info 4 "the tag manifest does not list this bag's tag files" \
+	any -- evil_client tag-info
+[ ! -e dest-tag-info/alpha/j/bagit.txt ] || fail "tag-info: the job is marked complete"
 # Each manifest line stands for its own message: one listed twice does not
 # make up for one not listed.
 KEEP="$msg*" expect_refusal listed-twice 4 "lists '$msg' twice" any -- evil_client listed-twice
