@@ -50,6 +50,10 @@ expect_refusal() {
 	[ -z "$(find "dest-$name" -type f -not -path '*/.lifeboat/*' \
 		${KEEP:+-not -path "dest-$name/alpha/j/data/$KEEP"})" ] ||
 		fail "$name: the destination changed: $(find "dest-$name" -type f)"
+	# A message streams into .lifeboat/tmp/ as it comes: a refused one
+	# leaves nothing there.
+	[ -z "$(find "dest-$name" -path '*/.lifeboat/tmp/*')" ] ||
+		fail "$name: left in tmp/: $(find "dest-$name" -path '*/.lifeboat/tmp/*')"
 	echo "$name: receiver $got_r ($(grep -o "$rwords" recv.log | head -n 1)), sender $got_s"
 }
 send_alpha() { "$LIFEBOAT" send local --job j --to "127.0.0.1:$rport" --tls "$@"; }

@@ -92,7 +92,7 @@ struct job {
 	int keepfd;		/* the evidence copy of the archive, or -1 */
 	int keep_err;		/* why writing it failed, or 0 */
 	int dead;		/* the connection failed: nothing more can be said on it */
-	struct buf data, manifest, tsv, tagmanifest, sig, info;
+	struct buf checkpoint, manifest, tsv, tagmanifest, sig, info;
 	/* The tag files that arrived (TAG_*): by their length, a job of no
 	 * mail would seem to have no manifest. */
 	unsigned tags;
@@ -183,18 +183,88 @@ static int under_a_message(struct job *jb, const char *path)
 	return 0;
 }
 
-/* Commit one message, or recognise it as one already committed. */
-static int commit_message(struct job *jb, struct archive_member *m)
+static int write_failed(struct job *jb, const char *rel, int err)
+{
+	/* Directories are opened with O_NOFOLLOW: a symlink in the way reads
+	 * as ELOOP or ENOTDIR. */
+	lb_warn("receive: unable to write '%s': %s%s", rel, strerror(-err),
+		err == -ELOOP || err == -ENOTDIR ? " (a symlink or a file where a directory "
+						  "should be: nothing was written through it)" : "");
+	return refuse(jb, EXIT_SYSTEM, "the receiver could not write '%s'", rel + 5);
+}
+
+/* Where a message's pieces go as they come: into its hash, and into its
+ * file in tmp/ unless it was committed before (F is NULL). */
+struct message_sink {
+	struct sha256_ctx sha;
+	struct outtree_file *f;
+	int write_err;
+};
+
+static int take_piece(void *ctx, const void *p, size_t len)
+{
+	struct message_sink *s = ctx;
+	int err;
+
+	sha256_update(&s->sha, p, len);
+	if (s->f && (err = outtree_write(s->f, p, len)) < 0)
+		return s->write_err = err;
+	return 0;
+}
+
+/* The SHA-256 of the file at REL as it is now. 0 or -errno. */
+static int hash_file(struct outtree *o, const char *rel, uint8_t sha[32])
+{
+	struct stat st;
+	struct sha256_ctx c;
+	uint8_t chunk[65536];
+	int fd = outtree_open_file(o, rel, &st), err = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	sha256_init(&c);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		sha256_update(&c, chunk, (size_t)n);
+	if (n < 0)
+		err = -errno;
+	sha256_final(&c, sha);
+	close(fd);
+	return err;
+}
+
+/* Receive one message and commit it, or recognise it as one already
+ * committed. Its data streams into a file in tmp/ as it comes, hashed on
+ * the way (no buffer of its size: a receiver serves a fleet at once), and
+ * is renamed into place only when the hash is the one its header gave. */
+static int receive_message(struct job *jb, struct tls_site *site, struct archive_member *m)
 {
 	const struct journal_entry *e = journal_find(&jb->j, m->path);
+	struct outtree_file f = { .fd = -1 };
+	struct message_sink s = { .f = e ? NULL : &f };
 	char rel[4200];
 	uint8_t sha[32];
 	int err;
 
-	sha256(jb->data.p, jb->data.len, sha);
-	if (memcmp(sha, m->sha256, 32))
+	if (m->size > ARCHIVE_MEMBER_MAX)
+		return stream_failed(jb, site, -EFBIG, m->path);
+	if (!e && under_a_message(jb, m->path))
+		return refuse(jb, EXIT_INTEGRITY, "malformed archive: '%s' is below another "
+			      "message of the job", m->path);
+	snprintf(rel, sizeof(rel), "data/%s", m->path);
+	if (!e && (err = outtree_begin(&jb->out, &f)) < 0)
+		return write_failed(jb, rel, err);
+	sha256_init(&s.sha);
+	if ((err = archive_data_each(jb->r, m, take_piece, &s)) < 0) {
+		outtree_abort(&jb->out, &f);
+		return s.write_err ? write_failed(jb, rel, err) : stream_failed(jb, site, err, m->path);
+	}
+	sha256_final(&s.sha, sha);
+	if (memcmp(sha, m->sha256, 32)) {
+		outtree_abort(&jb->out, &f);
 		return refuse(jb, EXIT_INTEGRITY, "'%s' does not match its SHA-256: not committed",
 			      m->path);
+	}
 	if (e) {
 		if (memcmp(e->sha256, sha, 32))
 			return refuse(jb, EXIT_INTEGRITY,
@@ -202,31 +272,18 @@ static int commit_message(struct job *jb, struct archive_member *m)
 		jb->duplicates++;
 		return 0;
 	}
-	if (under_a_message(jb, m->path))
-		return refuse(jb, EXIT_INTEGRITY, "malformed archive: '%s' is below another "
-			      "message of the job", m->path);
-	snprintf(rel, sizeof(rel), "data/%s", m->path);
-	err = outtree_put(&jb->out, rel, jb->data.p, jb->data.len, m->mtime);
+	err = outtree_commit(&jb->out, &f, rel, m->mtime);
 	if (err == -EEXIST) {
 		/* Renamed into place but not journaled before a crash. */
-		struct buf old = BUF_INIT(ARCHIVE_MEMBER_MAX);
-		uint8_t old_sha[32];
+		uint8_t old[32];
 
-		err = outtree_read(&jb->out, rel, &old, NULL);
-		sha256(old.p, old.len, old_sha);
-		buf_free(&old);
-		if (err < 0 || memcmp(old_sha, sha, 32))
+		if (hash_file(&jb->out, rel, old) < 0 || memcmp(old, sha, 32))
 			return refuse(jb, EXIT_INTEGRITY, "a different file is already at '%s'", rel);
 		jb->duplicates++;
 	} else if (err == -EINVAL) {
 		return refuse(jb, EXIT_INTEGRITY, "unsafe path '%s' refused", m->path);
 	} else if (err < 0) {
-		/* Directories are opened with O_NOFOLLOW: a symlink in the way
-		 * reads as ELOOP or ENOTDIR. */
-		lb_warn("receive: unable to write '%s': %s%s", rel, strerror(-err),
-			err == -ELOOP || err == -ENOTDIR ? " (a symlink or a file where a directory "
-							  "should be: nothing was written through it)" : "");
-		return refuse(jb, EXIT_SYSTEM, "the receiver could not write '%s'", m->path);
+		return write_failed(jb, rel, err);
 	} else {
 		jb->received++;
 	}
@@ -453,10 +510,10 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			/* The sender's scan so far, for its next connection:
 			 * the latest replaces the last (a crash in between
 			 * loses it, and the sender scans from the start). */
-			if ((r = archive_data(jb->r, m, &jb->data)) < 0)
+			if ((r = archive_data(jb->r, m, &jb->checkpoint)) < 0)
 				code = stream_failed(jb, site, r, m->path);
 			else if ((r = outtree_remove(&jb->out, CHECKPOINT_FILE)) < 0 ||
-				 (r = outtree_put(&jb->out, CHECKPOINT_FILE, jb->data.p, jb->data.len,
+				 (r = outtree_put(&jb->out, CHECKPOINT_FILE, jb->checkpoint.p, jb->checkpoint.len,
 						  -1)) < 0)
 				lb_warn("receive: %s/%s: unable to keep the scan checkpoint: %s",
 					jb->sender, jb->name, strerror(-r));
@@ -488,10 +545,7 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			code = refuse(jb, EXIT_INTEGRITY, "member '%s' has control characters", m->path);
 			break;
 		}
-		if ((r = archive_data(jb->r, m, &jb->data)) < 0)
-			code = stream_failed(jb, site, r, m->path);
-		else
-			code = commit_message(jb, m);
+		code = receive_message(jb, site, m);
 	}
 	if (!code && r < 0)
 		code = stream_failed(jb, site, r, "a member header");
@@ -593,6 +647,21 @@ static int listed(const char *list, const char *name)
 	return 0;
 }
 
+/* Add the stored bag's file REL (at most MAX bytes) to the archive as it
+ * is read: no buffer of its size. */
+static int serve_file(struct archive_out *a, struct outtree *bag, const char *rel, uint64_t max)
+{
+	struct stat st;
+	int fd = outtree_open_file(bag, rel, &st), err;
+
+	if (fd < 0)
+		return fd;
+	err = (uint64_t)st.st_size > max ? -EFBIG :
+	      archive_put_fd(a, rel, fd, (uint64_t)st.st_size, st.st_mtim.tv_sec);
+	close(fd);
+	return err;
+}
+
 /* A restore pulls the complete job WHAT ("SENDER/JOB") back: "SENDING",
  * then the bag's tag files and its messages as an archive (archive.h).
  * The puller checks every hash and the sender's signature itself. */
@@ -600,12 +669,11 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 {
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct archive_out a;
-	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX), tag = BUF_INIT(BAG_MANIFEST_MAX);
+	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX);
 	char sender[JOB_NAME_MAX + 1], dir[4096], path[4200];
 	const char *slash = strchr(what, '/');
 	const uint8_t *p, *end;
 	uint8_t sha[32];
-	int64_t mtime;
 	int err = 0, r, code = 0;
 
 	if (!listed(pullers, jb->sender))
@@ -628,19 +696,13 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 	archive_out_init(&a, jb->name, tls_writer, jb->tls);
 	if ((err = tls_write(jb->tls, "SENDING\n", 8)) < 0)
 		goto done;
-	/* The tag files in a buffer of their own: the manifests may be
-	 * larger than a message (jb->data's cap). */
-	for (int i = 0; !err && i < BAG_TAG_FILES; i++) {
-		if ((err = outtree_read(&bag, bag_tag_files[i], &tag, &mtime)) == 0)
-			err = archive_put_file(&a, bag_tag_files[i], tag.p, tag.len, mtime);
-	}
-	buf_free(&tag);
+	for (int i = 0; !err && i < BAG_TAG_FILES; i++)
+		err = serve_file(&a, &bag, bag_tag_files[i], BAG_MANIFEST_MAX);
 	p = manifest.p;
 	end = p + manifest.len;
 	while (!err && (r = manifest_next(&p, end, sha, path + 5, sizeof(path) - 5)) > 0) {
 		memcpy(path, "data/", 5);
-		if ((err = outtree_read(&bag, path, &jb->data, &mtime)) == 0)
-			err = archive_put_file(&a, path, jb->data.p, jb->data.len, mtime);
+		err = serve_file(&a, &bag, path, ARCHIVE_MEMBER_MAX);
 	}
 	err = err ?: archive_end(&a);
 done:
@@ -655,7 +717,6 @@ out:
 		jb->dead = 1;
 	}
 	buf_free(&manifest);
-	buf_free(&tag);
 	close(bag.dirfd);
 	return code;
 }
@@ -664,7 +725,7 @@ out:
 static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep,
 		 const char *pullers)
 {
-	struct job jb = { .data = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(BAG_MANIFEST_MAX),
+	struct job jb = { .checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(BAG_MANIFEST_MAX),
 			  .tsv = BUF_INIT(BAG_MANIFEST_MAX), .tagmanifest = BUF_INIT(TAG_FILE_MAX),
 			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet };
 	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
@@ -804,7 +865,7 @@ out:
 		outtree_close(&jb.out);
 	if (lockfd >= 0)
 		close(lockfd);
-	buf_free(&jb.data);
+	buf_free(&jb.checkpoint);
 	buf_free(&jb.manifest);
 	buf_free(&jb.tsv);
 	buf_free(&jb.tagmanifest);

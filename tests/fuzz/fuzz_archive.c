@@ -5,6 +5,7 @@
 
 #include "lib/archive.h"
 #include "lib/compress.h"
+#include "lib/hash.h"
 #include "lib/journal.h"
 #include "lib/outtree.h"
 #include "lib/sender.h"
@@ -28,6 +29,12 @@ static ssize_t mem_read(void *ctx, void *p, size_t len)
 	return (ssize_t)n;
 }
 
+static int hash_piece(void *ctx, const void *p, size_t len)
+{
+	sha256_update(ctx, p, len);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rbuf r;
@@ -40,16 +47,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[4096], line[256];
 	struct journal_entry e;
 	struct hello hello;
+	struct sha256_ctx c;
 	char *copy;
 	int safe = 0;
 
-	/* The archive, as receive reads it: a hello line, then members. */
+	/* The archive, as receive reads it: a hello line, then members, each
+	 * hashed as it streams in. */
 	memset(&r, 0, sizeof(r));
 	r.read = mem_read;
 	r.ctx = &m;
+	sha256_init(&c);
 	if (rbuf_line(&r, line, sizeof(line)) == 0 && hello_parse(line, &hello) <= 0)
-		while (archive_next(&r, &am) > 0 && archive_data(&r, &am, &b) == 0)
+		while (archive_next(&r, &am) > 0 && archive_data_each(&r, &am, hash_piece, &c) == 0)
 			safe += path_is_safe(am.path);
+	sha256_final(&c, sha);
 
 	/* The same, compressed: members read through the decompressor. */
 	m = (struct mem){ data, size };

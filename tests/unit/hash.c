@@ -1,4 +1,4 @@
-/* hash.c - sha256() against FIPS 180-2 vectors (tests/unit/hash.data) and against mbedtls on every length to 1 KiB and a few large ones. */
+/* hash.c - sha256() against FIPS 180-2 vectors (tests/unit/hash.data) and against mbedtls on every length to 1 KiB and a few large ones; sha256_update() in pieces of every size against both. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,27 @@ int main(int argc, char **argv)
 		if (memcmp(a, b, 32)) {
 			printf("FAIL length %zu: sha256() and mbedtls differ\n", len);
 			bad++;
+		}
+	}
+	/* In pieces: 1 to 200 bytes, then whatever is left, through the
+	 * engine sha256() uses and through mbedtls alone. */
+	for (size_t len = 0; len <= 70000; len = len < 300 ? len + 1 : len * 2 + 5) {
+		for (int portable = 0; portable < 2; portable++) {
+			for (size_t piece = 1; piece <= 200; piece += piece < 70 ? 1 : 13) {
+				struct sha256_ctx c;
+
+				(portable ? sha256_init_portable : sha256_init)(&c);
+				for (size_t at = 0; at < len; at += piece)
+					sha256_update(&c, big + at, len - at < piece ? len - at : piece);
+				sha256_final(&c, a);
+				sha256_portable(big, len, b);
+				n++;
+				if (memcmp(a, b, 32)) {
+					printf("FAIL length %zu in pieces of %zu%s: sha256_update() differs\n",
+					       len, piece, portable ? " (mbedtls)" : "");
+					bad++;
+				}
+			}
 		}
 	}
 	printf("%d cases, %d failed, sha256() through %s\n", n, bad, sha256_engine());

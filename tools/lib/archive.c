@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "archive.h"
 #include "hash.h"
@@ -180,8 +181,9 @@ static int add_record(struct buf *x, const char *key, const char *val)
 	return buf_append(x, "\n", 1);
 }
 
-static int emit_file(struct archive_out *a, const char *name, const void *data, uint64_t size,
-		     int64_t mtime, const struct archive_member *m)
+/* A file's extended and ustar headers, before its SIZE bytes of data. */
+static int emit_file_headers(struct archive_out *a, const char *name, uint64_t size,
+			     int64_t mtime, const struct archive_member *m)
 {
 	struct buf x = BUF_INIT(ARCHIVE_XHDR_MAX);
 	char num[32], hex[65], xname[100];
@@ -207,10 +209,17 @@ static int emit_file(struct archive_out *a, const char *name, const void *data, 
 	err = err ?: emit(a, x.p, x.len);
 	err = err ?: emit_padding(a, x.len);
 	err = err ?: emit_header(a, name, '0', size, mtime);
-	err = err ?: (size ? emit(a, data, size) : 0);
-	err = err ?: emit_padding(a, size);
 	buf_free(&x);
 	return err;
+}
+
+static int emit_file(struct archive_out *a, const char *name, const void *data, uint64_t size,
+		     int64_t mtime, const struct archive_member *m)
+{
+	int err = emit_file_headers(a, name, size, mtime, m);
+
+	err = err ?: (size ? emit(a, data, size) : 0);
+	return err ?: emit_padding(a, size);
 }
 
 int archive_put(struct archive_out *a, struct archive_member *m, const void *data)
@@ -266,14 +275,29 @@ int bag_file_is_known(const char *rel)
 	return !strncmp(rel, "data/", 5);
 }
 
-int archive_put_file(struct archive_out *a, const char *rel, const void *data, uint64_t size,
-		     int64_t mtime)
+int archive_put_fd(struct archive_out *a, const char *rel, int fd, uint64_t size, int64_t mtime)
 {
 	char name[4200];
+	uint8_t chunk[65536];
+	uint64_t left = size;
+	int err;
 
 	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
-	a->seq++;	/* names the extended header */
-	return emit_file(a, name, data, size, mtime, NULL);
+	a->seq++;
+	if ((err = emit_file_headers(a, name, size, mtime, NULL)) < 0)
+		return err;
+	while (left) {
+		ssize_t n = read(fd, chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)	/* shorter than it was: the stream cannot go on */
+			return n < 0 ? -errno : -EIO;
+		if ((err = emit(a, chunk, (size_t)n)) < 0)
+			return err;
+		left -= (uint64_t)n;
+	}
+	return emit_padding(a, size);
 }
 
 int archive_put_checkpoint(struct archive_out *a, const void *data, uint64_t size)
@@ -596,6 +620,26 @@ int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b)
 	if ((err = rbuf_exact(r, b->p, m->size)) < 0)
 		return err;
 	b->len = m->size;
+	return rbuf_exact(r, NULL, (BLOCK - m->size % BLOCK) % BLOCK);
+}
+
+int archive_data_each(struct rbuf *r, const struct archive_member *m,
+		      int (*each)(void *ctx, const void *p, size_t len), void *ctx)
+{
+	uint64_t left = m->size;
+	int err;
+
+	while (left) {
+		size_t n;
+
+		if (r->pos == r->len && (err = rbuf_fill(r)) < 0)
+			return err;
+		n = r->len - r->pos < left ? r->len - r->pos : (size_t)left;
+		if ((err = each(ctx, r->b + r->pos, n)) < 0)
+			return err;
+		r->pos += n;
+		left -= n;
+	}
 	return rbuf_exact(r, NULL, (BLOCK - m->size % BLOCK) % BLOCK);
 }
 

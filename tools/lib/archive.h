@@ -99,10 +99,9 @@ extern const char *const bag_signed_tags[BAG_SIGNED_TAGS];
 int tagmanifest_line(struct buf *out, const char *name, const void *p, size_t len);
 
 /* Add a plain file JOB/REL (a bag's tag file or data/PATH, as a receiver
- * serves a stored bag back for a restore), then end the archive with
- * archive_end(). */
-int archive_put_file(struct archive_out *a, const char *rel, const void *data, uint64_t size,
-		     int64_t mtime);
+ * serves a stored bag back for a restore), its SIZE bytes read from FD as
+ * they go out, then end the archive with archive_end(). */
+int archive_put_fd(struct archive_out *a, const char *rel, int fd, uint64_t size, int64_t mtime);
 int archive_end(struct archive_out *a);
 /* Add the scan checkpoint (checkpoint.h) as member JOB/lifeboat-checkpoint,
  * and flush. It is no part of the bag and takes no sequence number (when
@@ -144,6 +143,11 @@ int rbuf_line(struct rbuf *r, char *line, size_t cap);
 int archive_next(struct rbuf *r, struct archive_member *m);
 /* Read M's data into B (reset first) and skip its padding. */
 int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b);
+/* The same in pieces, as they come, with no buffer of M's size: EACH(CTX,
+ * P, LEN) for each piece. 0, an error of the stream as archive_data()'s,
+ * or what EACH returned when it returned < 0 (which ends the reading). */
+int archive_data_each(struct rbuf *r, const struct archive_member *m,
+		      int (*each)(void *ctx, const void *p, size_t len), void *ctx);
 
 /* Parse one pax extended header of LEN bytes into M. 0 or -EUCLEAN. */
 int pax_parse_records(const uint8_t *p, size_t len, struct archive_member *m);

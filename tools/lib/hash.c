@@ -95,25 +95,23 @@ static int have_sha_ni(void)
 	return known;
 }
 
-static void sha256_ni(const void *data, size_t len, uint8_t out[32])
+/* Hash the bytes in C's block, padded, into OUT. */
+static void sha256_ni_final(struct sha256_ctx *c, uint8_t out[32])
 {
-	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
 	uint8_t tail[128] = { 0 };
-	size_t full = len / 64, rest = len % 64, tlen = rest < 56 ? 64 : 128;
-	uint64_t bits = (uint64_t)len * 8;
+	size_t tlen = c->fill < 56 ? 64 : 128;
+	uint64_t bits = c->total * 8;
 
-	sha256_blocks_ni(h, data, full);
-	memcpy(tail, (const uint8_t *)data + full * 64, rest);
-	tail[rest] = 0x80;
+	memcpy(tail, c->block, c->fill);
+	tail[c->fill] = 0x80;
 	for (int i = 0; i < 8; i++)
 		tail[tlen - 1 - i] = (uint8_t)(bits >> (8 * i));
-	sha256_blocks_ni(h, tail, tlen / 64);
+	sha256_blocks_ni(c->h, tail, tlen / 64);
 	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)h[i];
+		out[4 * i] = (uint8_t)(c->h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)c->h[i];
 	}
 }
 #else
@@ -122,18 +120,107 @@ static int have_sha_ni(void)
 	return 0;
 }
 
-static void sha256_ni(const void *data, size_t len, uint8_t out[32])
+static void sha256_blocks_ni(uint32_t state[8], const uint8_t *p, size_t n)
 {
-	sha256_mbedtls(data, len, out);
+	(void)state, (void)p, (void)n;
+}
+
+static void sha256_ni_final(struct sha256_ctx *c, uint8_t out[32])
+{
+	(void)c, (void)out;
 }
 #endif
 
+_Static_assert(sizeof(mbedtls_sha256_context) <= sizeof(((struct sha256_ctx *)0)->mbedtls),
+	       "struct sha256_ctx holds mbedtls' context");
+
+/* Start C on the SHA extensions if NI, else on mbedtls. */
+static void sha256_start(struct sha256_ctx *c, int ni)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	mbedtls_sha256_context *m = (mbedtls_sha256_context *)c->mbedtls;
+
+	memcpy(c->h, iv, sizeof(iv));
+	c->fill = 0;
+	c->total = 0;
+	if ((c->ni = ni))
+		return;
+	mbedtls_sha256_init(m);
+#if MBEDTLS_VERSION_MAJOR >= 3
+	mbedtls_sha256_starts(m, 0);
+#else
+	mbedtls_sha256_starts_ret(m, 0);
+#endif
+}
+
+void sha256_init(struct sha256_ctx *c)
+{
+	sha256_start(c, have_sha_ni());
+}
+
+void sha256_init_portable(struct sha256_ctx *c)
+{
+	sha256_start(c, 0);
+}
+
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t n;
+
+	if (!c->ni) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+		mbedtls_sha256_update((mbedtls_sha256_context *)c->mbedtls, p, len);
+#else
+		mbedtls_sha256_update_ret((mbedtls_sha256_context *)c->mbedtls, p, len);
+#endif
+		return;
+	}
+	c->total += len;
+	if (c->fill) {
+		n = len < 64 - c->fill ? len : 64 - c->fill;
+		memcpy(c->block + c->fill, p, n);
+		c->fill += n;
+		p += n;
+		len -= n;
+		if (c->fill < 64)
+			return;
+		sha256_blocks_ni(c->h, c->block, 1);
+		c->fill = 0;
+	}
+	sha256_blocks_ni(c->h, p, len / 64);
+	memcpy(c->block, p + len / 64 * 64, len % 64);
+	c->fill = len % 64;
+}
+
+void sha256_final(struct sha256_ctx *c, uint8_t out[32])
+{
+	mbedtls_sha256_context *m = (mbedtls_sha256_context *)c->mbedtls;
+
+	if (c->ni) {
+		sha256_ni_final(c, out);
+		return;
+	}
+#if MBEDTLS_VERSION_MAJOR >= 3
+	mbedtls_sha256_finish(m, out);
+#else
+	mbedtls_sha256_finish_ret(m, out);
+#endif
+	mbedtls_sha256_free(m);
+}
+
 void sha256(const void *data, size_t len, uint8_t out[32])
 {
-	if (have_sha_ni())
-		sha256_ni(data, len, out);
-	else
+	struct sha256_ctx c;
+
+	if (!have_sha_ni()) {
 		sha256_mbedtls(data, len, out);
+		return;
+	}
+	sha256_init(&c);
+	sha256_update(&c, data, len);
+	sha256_final(&c, out);
 }
 
 const char *sha256_engine(void)

@@ -5,6 +5,22 @@
 #include "lb.h"
 
 void sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* The same over data that comes in pieces (a message streamed to disk):
+ * sha256_init(), sha256_update() for each piece, sha256_final(). */
+struct sha256_ctx {
+	uint32_t h[8];
+	uint8_t block[64];
+	size_t fill;		/* bytes in block */
+	uint64_t total;
+	int ni;			/* through the SHA extensions, else mbedtls */
+	_Alignas(8) uint8_t mbedtls[256];	/* its context (hash.c checks the size) */
+};
+void sha256_init(struct sha256_ctx *c);
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len);
+void sha256_final(struct sha256_ctx *c, uint8_t out[32]);
+/* sha256_init() through mbedtls alone (tests). */
+void sha256_init_portable(struct sha256_ctx *c);
 /* The same through mbedtls alone: what tests compare sha256() with. */
 void sha256_portable(const void *data, size_t len, uint8_t out[32]);
 /* Which one sha256() uses on this CPU, in words. */

@@ -189,48 +189,79 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 	return dfd;
 }
 
-int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
-		int64_t mtime)
+int outtree_begin(struct outtree *o, struct outtree_file *f)
 {
-	char tmpname[48];
-	const char *p;
-	int dfd, fd, err;
-
-	if ((dfd = open_parent(o, rel, 1, &p)) < 0)
-		return dfd;
 	/* The pid keeps two processes that share a tree apart. */
-	snprintf(tmpname, sizeof(tmpname), "%ld.%lu", (long)getpid(), o->seq++);
+	snprintf(f->tmpname, sizeof(f->tmpname), "%ld.%lu", (long)getpid(), o->seq++);
 	/* An owned file is 0600 from the start: made 0644 and narrowed after,
 	 * it could be opened in between, and kept open, by anyone. */
-	fd = openat(o->tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    o->uid != (uid_t)-1 ? 0600 : 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
+	f->fd = openat(o->tmpfd, f->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		       o->uid != (uid_t)-1 ? 0600 : 0644);
+	return f->fd < 0 ? -errno : 0;
+}
+
+int outtree_write(struct outtree_file *f, const void *data, size_t len)
+{
+	return write_all(f->fd, data, len);
+}
+
+void outtree_abort(struct outtree *o, struct outtree_file *f)
+{
+	if (f->fd < 0)
+		return;
+	close(f->fd);
+	unlinkat(o->tmpfd, f->tmpname, 0);
+	f->fd = -1;
+}
+
+int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime)
+{
+	const char *p;
+	int dfd, err = 0;
+
+	if ((dfd = open_parent(o, rel, 1, &p)) < 0) {
+		outtree_abort(o, f);
+		return dfd;
 	}
-	err = write_all(fd, data, len);
-	if (!err && o->uid != (uid_t)-1 && fchown(fd, o->uid, o->gid) < 0)
+	if (o->uid != (uid_t)-1 && fchown(f->fd, o->uid, o->gid) < 0)
 		err = -errno;
 	if (!err && mtime >= 0) {
 		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
 
-		if (futimens(fd, ts) < 0)
+		if (futimens(f->fd, ts) < 0)
 			err = -errno;
 	}
-	if (!err && (o->flags & OUTTREE_DURABLE) && fsync(fd) < 0)
+	if (!err && (o->flags & OUTTREE_DURABLE) && fsync(f->fd) < 0)
 		err = -errno;
-	if (close(fd) < 0 && !err)
+	if (close(f->fd) < 0 && !err)
 		err = -errno;
+	f->fd = -1;
 	/* renameat2(RENAME_NOREPLACE): an existing file is never replaced. */
-	if (!err && renameat2(o->tmpfd, tmpname, dfd, p, RENAME_NOREPLACE) < 0)
+	if (!err && renameat2(o->tmpfd, f->tmpname, dfd, p, RENAME_NOREPLACE) < 0)
 		err = -errno;
 	if (err)
-		unlinkat(o->tmpfd, tmpname, 0);
+		unlinkat(o->tmpfd, f->tmpname, 0);
 	else if ((o->flags & OUTTREE_DURABLE) && fsync(dfd) < 0)
 		err = -errno;
-out:
 	close(dfd);
 	return err;
+}
+
+int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
+		int64_t mtime)
+{
+	struct outtree_file f;
+	int err;
+
+	if (!path_is_safe(rel))
+		return -EINVAL;
+	if ((err = outtree_begin(o, &f)) < 0)
+		return err;
+	if ((err = outtree_write(&f, data, len)) < 0) {
+		outtree_abort(o, &f);
+		return err;
+	}
+	return outtree_commit(o, &f, rel, mtime);
 }
 
 int outtree_remove(struct outtree *o, const char *rel)

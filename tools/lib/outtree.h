@@ -48,6 +48,19 @@ void outtree_clear_tmp(struct outtree *o);
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
 		int64_t mtime);
 
+/* The same for a file written in pieces (a message as it streams in):
+ * outtree_begin() a file in .lifeboat/tmp, outtree_write() each piece,
+ * then outtree_commit() it to REL (as outtree_put() does, with its
+ * returns) or outtree_abort() it. Commit and abort close the file. */
+struct outtree_file {
+	int fd;
+	char tmpname[48];
+};
+int outtree_begin(struct outtree *o, struct outtree_file *f);
+int outtree_write(struct outtree_file *f, const void *data, size_t len);
+int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime);
+void outtree_abort(struct outtree *o, struct outtree_file *f);
+
 /* Remove the file at REL, if there is one. 0 or -errno. */
 int outtree_remove(struct outtree *o, const char *rel);
 
