@@ -248,7 +248,7 @@ for signer in beta rogue; do
 done
 # What the sender signs of carve's columns must be what came with each
 # message (here: exact sent, partial signed).
-KEEP=$msg expect_refusal tsv-class 4 "lifeboat-manifest.tsv is not what came with the messages" \
+KEEP=$msg expect_refusal tsv-class 4 "lifeboat-manifest.tsv is not what came with the messages, from line 2 ('$msg') on" \
 	any -- evil_client tsv-class
 [ ! -e dest-tsv-class/alpha/j/bagit.txt ] || fail "tsv-class: the job is marked complete"
 # The signed tag manifest must list the tag files as they came: one whose

@@ -345,9 +345,24 @@ static int check_tags(struct job *jb, const struct buf *tsv)
 	int err;
 
 	if (tsv->len != jb->tsv.len || memcmp(tsv->p, jb->tsv.p, tsv->len)) {
+		/* Say where: the first line that differs, and the message the
+		 * journal has there. */
+		const char *a = (const char *)tsv->p, *b = (const char *)jb->tsv.p, *end, *tab;
+		char where[256];
+		size_t i = 0, line = 1, n = tsv->len < jb->tsv.len ? tsv->len : jb->tsv.len;
+
+		for (; i < n && a[i] == b[i]; i++)
+			line += a[i] == '\n';
+		while (i > 0 && a[i - 1] != '\n')
+			i--;
+		end = memchr(a + i, '\n', tsv->len - i);
+		end = end ? end : a + tsv->len;
+		tab = memrchr(a + i, '\t', (size_t)(end - (a + i)));
+		snprintf(where, sizeof(where), "%zu ('%.*s')", line,
+			 tab ? (int)(end - tab - 1 > 200 ? 200 : end - tab - 1) : 0, tab ? tab + 1 : "");
 		buf_free(&want);
 		return refuse(jb, EXIT_INTEGRITY, "lifeboat-manifest.tsv is not what came with "
-			      "the messages%s", "");
+			      "the messages, from line %s on", where);
 	}
 	err = tagmanifest_line(&want, bag_signed_tags[0], BAG_BAGIT, strlen(BAG_BAGIT));
 	err = err ?: tagmanifest_line(&want, bag_signed_tags[1], jb->info.p, jb->info.len);
