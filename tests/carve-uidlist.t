@@ -9,7 +9,10 @@
 # a message whose header is one Content-Type field (so it starts no
 # message: every MIME part's header looks so), after a zero block: it
 # comes back only where a uidlist lists its S= and W=, and one listed
-# with the right S= and another W= does not.
+# with the right S= and another W= does not. A name with S= but no W=
+# proves no block-multiple length: a run cut at a block boundary has
+# that length whatever it held, so a block-aligned message followed by
+# another, listed with its S= alone, stays in unverified/.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -55,6 +58,13 @@ for uid in range(200, 4000):
     big += b"%d :1700001%03d.M%dP%d.host,S=%d,W=%d\n" % (uid, uid, uid, uid, 900 + uid, 930 + uid)
 big += b"4000 :" + name.encode() + b"\n"
 assert len(big) > 150 << 10
+# A block-aligned message listed with S= alone (no W= in the name or
+# the line), then another message.
+c = message(3, 4096)
+open("c.eml", "wb").write(c)
+sonly = b"3 V1700000000 N301 G" + b"fedcba9876543210" * 2 + b"\n"
+sonly += b"300 :1700000300.M1P1.host,S=%d\n" % len(c)
+open("sonly.img", "wb").write(bytes(4096) + c + block(message(4)) + block(sonly) + bytes(4096))
 far = plain + bytes((4 << 20) - 4096 - len(plain)) + block(big)
 open("far.img", "wb").write(far)
 
@@ -91,6 +101,11 @@ case $got in
 esac
 cmp -s h.eml "listed/${got##* }" || fail "the headless message's bytes differ"
 [ -z "$(headless h2.eml listed)" ] || fail "a text listed with another W= was written: $(headless h2.eml listed)"
+# Listed with S= alone, a block-multiple length proves nothing.
+"$LIFEBOAT" carve -q --no-metadata sonly.img --out sonly >/dev/null || fail "carve sonly.img exited $?"
+got=$(awk -F'\t' -v s="$(sha256sum <c.eml | cut -d' ' -f1)" '$1 == s { print $3, $4 }' sonly/.lifeboat/manifest.tsv)
+[ "$got" = "partial unverified" ] ||
+	fail "a block-aligned message listed with S= alone is '$got', not partial in unverified/"
 got=$(carve_a far.img far)
 case $got in
 "exact orphan size"*" orphans/"*) ;;
