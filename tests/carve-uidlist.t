@@ -12,7 +12,9 @@
 # with the right S= and another W= does not. A name with S= but no W=
 # proves no block-multiple length: a run cut at a block boundary has
 # that length whatever it held, so a block-aligned message followed by
-# another, listed with its S= alone, stays in unverified/.
+# another, listed with its S= alone, stays in unverified/. Nor does S=
+# alone prove a multipart that is not closed (on a big server nearly
+# every length is someone's S=).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -63,8 +65,16 @@ assert len(big) > 150 << 10
 c = message(3, 4096)
 open("c.eml", "wb").write(c)
 sonly = b"3 V1700000000 N301 G" + b"fedcba9876543210" * 2 + b"\n"
+mp = (b"From: ann@example.net\nTo: bob@example.com\nSubject: cut short\n"
+      b"Message-ID: <mp@example.net>\nMIME-Version: 1.0\n"
+      b"Content-Type: multipart/mixed; boundary=\"cut\"\n\n--cut\nContent-Type: text/plain\n\n" +
+      b"".join(b"line %d of a multipart never closed\n" % i for i in range(30)))
+assert len(mp) % 1024
+open("mp.eml", "wb").write(mp)
 sonly += b"300 :1700000300.M1P1.host,S=%d\n" % len(c)
-open("sonly.img", "wb").write(bytes(4096) + c + block(message(4)) + block(sonly) + bytes(4096))
+sonly += b"301 :1700000301.M1P1.host,S=%d\n" % len(mp)
+open("sonly.img", "wb").write(bytes(4096) + c + block(message(4)) + block(mp) + block(sonly) +
+                              bytes(4096))
 far = plain + bytes((4 << 20) - 4096 - len(plain)) + block(big)
 open("far.img", "wb").write(far)
 
@@ -106,6 +116,9 @@ cmp -s h.eml "listed/${got##* }" || fail "the headless message's bytes differ"
 got=$(awk -F'\t' -v s="$(sha256sum <c.eml | cut -d' ' -f1)" '$1 == s { print $3, $4 }' sonly/.lifeboat/manifest.tsv)
 [ "$got" = "partial unverified" ] ||
 	fail "a block-aligned message listed with S= alone is '$got', not partial in unverified/"
+got=$(awk -F'\t' -v s="$(sha256sum <mp.eml | cut -d' ' -f1)" '$1 == s { print $3, $4 }' sonly/.lifeboat/manifest.tsv)
+[ "$got" = "partial unverified" ] ||
+	fail "a multipart never closed, listed with S= alone, is '$got', not partial in unverified/"
 got=$(carve_a far.img far)
 case $got in
 "exact orphan size"*" orphans/"*) ;;
