@@ -13,6 +13,11 @@
 #     of another text file, is not called exact by its body hash with that
 #     block glued on (raw image, --no-metadata; complete it may be, since
 #     nothing tells that end from one that goes on).
+#  4. A body hash that does not match is a flaw no zero tail outweighs: a
+#     signed message with one byte of its body changed after signing
+#     (tests/unit/dkim/flipped.eml), carved from a raw image, ends at its
+#     file's zero tail with its multipart closed, and stays partial in
+#     unverified/.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop mounts need root"; exit 77; }
@@ -126,4 +131,19 @@ for r in rows:
             f"proven ({r[2]}, proof {r[5]}) but not the message: {len(data)} bytes"
 print("3. l= shorter than the body:", ", ".join(f"{r[2]} {r[1]} bytes {r[5]}" for r in rows))
 PY
+
+# 4. A body that is not what was signed, on a raw image.
+flipped=$TOP/tests/unit/dkim/flipped.eml
+/usr/bin/python3 - "$flipped" <<'PY' || fail "building the flipped image"
+import sys
+m = open(sys.argv[1], "rb").read()
+open("flipped.img", "wb").write(bytes(4096) + m + bytes(-len(m) % 4096) + bytes(8192))
+PY
+"$LIFEBOAT" carve -q --no-metadata flipped.img --out flipped >/dev/null || fail "carve of flipped.img exited $?"
+got=$(awk -F'\t' -v s="$(sha256sum <"$flipped" | cut -d' ' -f1)" '$1 == s { print $3, $4, $6 }' \
+	flipped/.lifeboat/manifest.tsv)
+case $got in
+"partial unverified "*'!dkim'*) echo "4. a body hash that does not match: $got" ;;
+*) fail "a message whose body hash does not match is '$got', not partial in unverified/ with !dkim" ;;
+esac
 echo ok
