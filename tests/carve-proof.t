@@ -4,6 +4,9 @@
 #     body hash no longer matches) is still the whole file where its inode
 #     and its name's S= agree: complete, placed at its name, not left in
 #     unverified/.
+#  5. A NUL is a file's end only where the rest of its 1 KiB is zero too:
+#     a message followed in its block by a NUL and then other bytes (a
+#     binary file written over its tail) is not complete by a zero tail.
 #  2. A length that is some name's S= proves nothing when that name's W=
 #     is not the bytes' (on a big server nearly every length is someone's
 #     S=): a truncated multipart in a text file, as long as a message,
@@ -137,7 +140,13 @@ flipped=$TOP/tests/unit/dkim/flipped.eml
 /usr/bin/python3 - "$flipped" <<'PY' || fail "building the flipped image"
 import sys
 m = open(sys.argv[1], "rb").read()
-open("flipped.img", "wb").write(bytes(4096) + m + bytes(-len(m) % 4096) + bytes(8192))
+cut = (b"From: ann@example.net\nTo: bob@example.com\nSubject: overwritten tail\n"
+       b"Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <tail.1@example.net>\n\n" +
+       b"".join(b"line %d of a message whose tail was overwritten\n" % i for i in range(20)))
+open("cut.eml", "wb").write(cut)
+cut += b"\0\x01\x02\xff binary bytes of another file"
+open("flipped.img", "wb").write(bytes(4096) + m + bytes(-len(m) % 4096) +
+                                cut + bytes(-len(cut) % 4096) + bytes(8192))
 PY
 "$LIFEBOAT" carve -q --no-metadata flipped.img --out flipped >/dev/null || fail "carve of flipped.img exited $?"
 got=$(awk -F'\t' -v s="$(sha256sum <"$flipped" | cut -d' ' -f1)" '$1 == s { print $3, $4, $6 }' \
@@ -145,5 +154,11 @@ got=$(awk -F'\t' -v s="$(sha256sum <"$flipped" | cut -d' ' -f1)" '$1 == s { prin
 case $got in
 "partial unverified "*'!dkim'*) echo "4. a body hash that does not match: $got" ;;
 *) fail "a message whose body hash does not match is '$got', not partial in unverified/ with !dkim" ;;
+esac
+got=$(awk -F'\t' -v s="$(sha256sum <cut.eml | cut -d' ' -f1)" '$1 == s { print $3, $4, $6 }' \
+	flipped/.lifeboat/manifest.tsv)
+case $got in
+"partial unverified -") echo "5. a NUL, then other bytes in its block: $got" ;;
+*) fail "a message followed by a NUL and other bytes in its block is '$got', not partial in unverified/" ;;
 esac
 echo ok
