@@ -13,7 +13,10 @@
 # block-aligned multipart with a block of text right behind it; a
 # returned multipart message, the last part of a bounce whose block
 # before it was overwritten, on a block boundary, the bounce's closing
-# delimiter in the same sector as the part's own.
+# delimiter in the same sector as the part's own. And a message that is
+# no multipart is the tail of an enclosing one only when its last line is
+# a closing delimiter: a rule of dashes (a signature's frame) is none, so
+# such a message, at its file's zero tail, is complete.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -37,12 +40,17 @@ inner = (b"From: carl@example.org\nTo: ann@example.org\nSubject: the returned me
          b"--inner\nContent-Type: text/plain\n\nhello\n--inner--\n\n--outer--\n")
 img = digest + b"\0" * (B - len(digest)) + aligned + glued
 img += b"\0" * (B - len(img) % B) + b"\0" * B + inner
-img += b"\0" * (B - len(img) % B) + b"\0" * (16 * B)
+img += b"\0" * (B - len(img) % B)
+rule = (b"From: dan@example.org\nTo: ann@example.org\nSubject: with a framed signature\n"
+        b"Date: Mon, 23 Nov 2026 10:00:09 +0000\n\nSee you.\n\n"
+        b"------------------------------\nDan, example.org\n------------------------------\n")
+img += rule + b"\0" * (B - len(rule)) + b"\0" * (16 * B)
 open("disk.img", "wb").write(img)
 json.dump({"digest": hashlib.sha256(digest).hexdigest(),
            "aligned": hashlib.sha256(aligned).hexdigest(),
            "aligned+glued": hashlib.sha256(aligned + glued).hexdigest(),
-           "inner part": hashlib.sha256(inner).hexdigest()}, open("want.json", "w"))
+           "inner part": hashlib.sha256(inner).hexdigest(),
+           "rule": hashlib.sha256(rule).hexdigest()}, open("want.json", "w"))
 PY
 "$LIFEBOAT" carve -q --no-metadata disk.img --out out >/dev/null || fail "carve exited $?"
 python3 - <<'PY' || fail "recovery"
@@ -56,8 +64,11 @@ assert d and d[2] == "complete" and "mime" in d[5].split(","), \
 for name in ("aligned", "aligned+glued", "inner part"):
     r = by_hash.get(want[name])
     assert not r or r[2] not in ("exact", "complete"), f"{name} presented as verified: {r[:6]}"
+r = by_hash.get(want["rule"])
+assert r and r[2] == "complete" and "!mime" not in r[5].split(","), \
+    f"a message that ends with a rule of dashes is not complete: {r or [r[:6] for r in rows]}"
 verified = [r for r in rows if r[2] in ("exact", "complete")]
-assert len(verified) == 1, f"{len(verified)} verified files: {[r[:7] for r in verified]}"
-print("the digest complete; the block-aligned message with text behind it and the part unverified")
+assert len(verified) == 2, f"{len(verified)} verified files: {[r[:7] for r in verified]}"
+print("the digest and the message framed in dashes complete; the block-aligned message with text behind it and the part unverified")
 PY
 echo ok
