@@ -36,6 +36,13 @@ head = (b"From: ann@example.net\nTo: list@example.org\nSubject: list mail\n"
 signed = dkim.sign(head + body, b"lab", b"example.net", key,
                    canonicalize=(b"relaxed", b"simple")) + head + body
 open("footer.eml", "wb").write(signed + b"-- \nlist mailing list\nhttps://lists.example.org/\n")
+mhead = (b"From: ann@example.net\nTo: list@example.org\nSubject: list multipart\n"
+         b"Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <list.2@example.net>\n"
+         b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"mp\"\n\n")
+mbody = b"--mp\nContent-Type: text/plain\n\n" + body + b"\n--mp--\n"
+msigned = dkim.sign(mhead + mbody, b"lab", b"example.net", key,
+                    canonicalize=(b"relaxed", b"simple")) + mhead + mbody
+open("mpcut.eml", "wb").write(msigned[:-len(b"\n--mp--\n")])
 
 # A multipart cut short: its closing delimiter never comes.
 part = (b"Received: from a.example.net by b.example.net; Mon, 23 Nov 2026 09:00:00 +0000\n"
@@ -56,6 +63,8 @@ md=mnt/vmail/example.org/dan/Maildir
 mkdir -p "$md/cur" "$md/new" "$md/tmp" mnt/home
 footer_name="1795000001.M1P1.mail,S=$(stat -c %s footer.eml),W=$(vsize footer.eml):2,S"
 cp footer.eml "$md/cur/$footer_name"
+mpcut_name="1795000003.M3P3.mail,S=$(stat -c %s mpcut.eml),W=$(vsize mpcut.eml):2,S"
+cp mpcut.eml "$md/cur/$mpcut_name"
 # A message whose S= the cut multipart below matches, but not its W=.
 /usr/bin/python3 - "$(stat -c %s cut.part)" <<'PY'
 import sys
@@ -85,6 +94,12 @@ r = footer[0]
 assert r[2] == "complete" and r[-1].endswith(sys.argv[1]) and "!dkim" in r[5], \
     f"the footer message: {r[2]} {r[3]} {r[5]} {r[-1]}"
 print(f"1. footer after signing: {r[2]}, {r[3]}, proof {r[5]}")
+mpcut = [r for r in rows if r[0] == sha("mpcut.eml")]
+assert mpcut, f"the signed multipart cut short is not in the manifest: {rows}"
+for r in mpcut:
+    assert r[2] == "partial" and "!dkim" in r[5] and "!mime" in r[5], \
+        f"the signed multipart cut short: {r[2]} {r[3]} {r[5]} {r[-1]}"
+print(f"1. a signed multipart cut short: {mpcut[0][2]}, {mpcut[0][3]}, proof {mpcut[0][5]}")
 cut = [r for r in rows if r[0] == sha("cut.part")]
 assert cut, f"the cut multipart was not carved at all: {rows}"
 for r in cut:
