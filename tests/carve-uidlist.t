@@ -16,7 +16,9 @@
 # alone prove a multipart that is not closed (on a big server nearly
 # every length is someone's S=). A uidlist written into the block right
 # after a block-aligned message (Dovecot rewrites it often, into freed
-# blocks) ends that message: it is no part of it.
+# blocks) ends that message: it is no part of it. Text with no header
+# is mail only up to a zero tail: text whose block goes on after its NUL
+# with other bytes is not taken for a listed name, whatever its length.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -75,9 +77,12 @@ mp = (b"From: ann@example.net\nTo: bob@example.com\nSubject: cut short\n"
 assert len(mp) % 1024
 open("mp.eml", "wb").write(mp)
 sonly += b"300 :1700000300.M1P1.host,S=%d\n" % len(c)
+h3 = b"Content-Type: text/plain\n\nthis text is longer than 64 bytes, and its block goes on after its NUL\n"
+open("h3.eml", "wb").write(h3)
 sonly += b"301 :1700000301.M1P1.host,S=%d\n" % len(mp)
-open("sonly.img", "wb").write(bytes(4096) + c + block(message(4)) + block(mp) + block(sonly) +
-                              bytes(4096))
+sonly += b"302 :1700000302.M1P1.host,S=%d,W=%d\n" % (len(h3), vsize(h3))
+open("sonly.img", "wb").write(bytes(4096) + c + block(message(4)) + block(mp) +
+                              block(h3 + b"\0\x01\x02 other bytes\xff") + block(sonly) + bytes(4096))
 far = plain + bytes((4 << 20) - 4096 - len(plain)) + block(big)
 open("far.img", "wb").write(far)
 
@@ -127,6 +132,7 @@ got=$(awk -F'\t' -v s="$(sha256sum <c.eml | cut -d' ' -f1)" '$1 == s { print $3,
 got=$(awk -F'\t' -v s="$(sha256sum <mp.eml | cut -d' ' -f1)" '$1 == s { print $3, $4 }' sonly/.lifeboat/manifest.tsv)
 [ "$got" = "partial unverified" ] ||
 	fail "a multipart never closed, listed with S= alone, is '$got', not partial in unverified/"
+[ -z "$(headless h3.eml sonly)" ] || fail "text with other bytes after its NUL was written: $(headless h3.eml sonly)"
 got=$(carve_a far.img far)
 case $got in
 "exact orphan size"*" orphans/"*) ;;
