@@ -16,7 +16,10 @@
 # delimiter in the same sector as the part's own. And a message that is
 # no multipart is the tail of an enclosing one only when its last line is
 # a closing delimiter: a rule of dashes (a signature's frame) is none, so
-# such a message, at its file's zero tail, is complete.
+# such a message, at its file's zero tail, is complete. Behind a
+# block-aligned multipart, a block whose text holds a DEL (a byte no
+# message holds) is another file's, so that multipart closes where its
+# blocks end: complete.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -44,13 +47,19 @@ img += b"\0" * (B - len(img) % B)
 rule = (b"From: dan@example.org\nTo: ann@example.org\nSubject: with a framed signature\n"
         b"Date: Mon, 23 Nov 2026 10:00:09 +0000\n\nSee you.\n\n"
         b"------------------------------\nDan, example.org\n------------------------------\n")
-img += rule + b"\0" * (B - len(rule)) + b"\0" * (16 * B)
+img += rule + b"\0" * (B - len(rule))
+deled = multipart(3, 0)
+deled = multipart(3, B - len(deled))
+assert len(deled) == B, len(deled)
+img += deled + b"".join(b"record %d\x7f of a data file\n" % i for i in range(60))
+img += b"\0" * (B - len(img) % B) + b"\0" * (16 * B)
 open("disk.img", "wb").write(img)
 json.dump({"digest": hashlib.sha256(digest).hexdigest(),
            "aligned": hashlib.sha256(aligned).hexdigest(),
            "aligned+glued": hashlib.sha256(aligned + glued).hexdigest(),
            "inner part": hashlib.sha256(inner).hexdigest(),
-           "rule": hashlib.sha256(rule).hexdigest()}, open("want.json", "w"))
+           "rule": hashlib.sha256(rule).hexdigest(),
+           "deled": hashlib.sha256(deled).hexdigest()}, open("want.json", "w"))
 PY
 "$LIFEBOAT" carve -q --no-metadata disk.img --out out >/dev/null || fail "carve exited $?"
 python3 - <<'PY' || fail "recovery"
@@ -67,8 +76,11 @@ for name in ("aligned", "aligned+glued", "inner part"):
 r = by_hash.get(want["rule"])
 assert r and r[2] == "complete" and "!mime" not in r[5].split(","), \
     f"a message that ends with a rule of dashes is not complete: {r or [r[:6] for r in rows]}"
+r = by_hash.get(want["deled"])
+assert r and r[2] == "complete", \
+    f"a block-aligned multipart with a block holding DEL behind it is not complete: {r or [r[:6] for r in rows]}"
 verified = [r for r in rows if r[2] in ("exact", "complete")]
-assert len(verified) == 2, f"{len(verified)} verified files: {[r[:7] for r in verified]}"
-print("the digest and the message framed in dashes complete; the block-aligned message with text behind it and the part unverified")
+assert len(verified) == 3, f"{len(verified)} verified files: {[r[:7] for r in verified]}"
+print("the digest, the message framed in dashes and the multipart before a DEL complete; the block-aligned message with text behind it and the part unverified")
 PY
 echo ok
