@@ -1,8 +1,9 @@
 #!/bin/sh
 # An mbox file found by content comes back as its messages, one file each,
 # without their "From " lines: the three messages of an mbox (one a
-# multipart, one with a body line quoted as ">From "; none on a block
-# boundary but the first), each byte-exact and complete, and nothing else
+# multipart, one with a body line quoted as ">From " and one after an
+# empty line that no writer quoted, with no header block after it; none
+# on a block boundary but the first), each byte-exact and complete, and nothing else
 # verified. A lone message after a "From " line stays whole (a Maildir
 # file may begin so). Raw image, --no-metadata.
 set -eu
@@ -20,7 +21,8 @@ msgs = [
     message(1, b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n"
                b"--b1\nContent-Type: text/plain\n\nfirst part\n--b1\nContent-Type: text/plain\n\n"
                b"second part\n--b1--\n"),
-    message(2, b"\n" + b"more text\n" * 90 + b">From here on, a line an mbox writer quoted\nend\n"),
+    message(2, b"\n" + b"more text\n" * 90 + b">From here on, a line an mbox writer quoted\n"
+               b"\nFrom the minutes of Monday: nothing new\nthe end\n"),
 ]
 mbox = b"".join(b"From ann%d@example.net Mon Nov 23 10:0%d:00 2026\n" % (i, i) + m + b"\n"
                 for i, m in enumerate(msgs))
