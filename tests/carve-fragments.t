@@ -7,7 +7,12 @@
 # lines as well but holds other bytes. It must come back byte-exact,
 # proven by its body hash, from exactly its four pieces in order; the
 # decoy must be in no verified file. An unsigned fragmented message has
-# nothing to prove its pieces: it must not come back verified.
+# nothing to prove its pieces: it must not come back verified. Unless a
+# name's S= and W= prove the chain: a plain message in two near pieces,
+# a block of binary bytes between, listed in a dovecot-uidlist, comes back
+# exact from its two pieces; the same whose last line is a closing
+# delimiter (so that the bytes are the tail of an enclosing multipart,
+# the MIME structure broken) does not, though its S= and W= are listed.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -51,8 +56,28 @@ put((2 << 20) + P + B, pieces[3])
 # The unsigned one, in two pieces past a zero gap.
 put(3 << 20, unsigned[:P])
 put((3 << 20) + P + B, unsigned[P:])
+# Plain messages in two pieces, a binary block between, and a uidlist.
+def plain(n, last):
+    raw = (b"From: carl@example.org\nTo: dan@example.com\nSubject: plain %d\n"
+           b"Date: Mon, 23 Nov 2026 11:00:00 +0000\nMessage-ID: <plain.%d@example.org>\n\n" % (n, n))
+    raw += b"".join(b"line %d of plain message %d\n" % (i, n) for i in range(250))
+    return raw + last
+binary = bytes([1, 2, 3, 0]) * (B // 4)
+plains = [plain(1, b"the end\n"), plain(2, b"--enclosing-boundary--\n")]
+uidlist = b"3 V1700000000 N3 G" + b"0123456789abcdef" * 2 + b"\n"
+for n, m in enumerate(plains):
+    assert B < len(m) < 2 * B and len(m) % B, len(m)
+    at = (3 << 20) + ((n + 1) << 18)
+    put(at, m[:B])
+    put(at + B, binary)
+    put(at + 2 * B, m[B:])
+    uidlist += b"%d :17000000%02d.M%dP%d.host,S=%d,W=%d\n" % (n + 1, n, n, n, len(m),
+                                                          len(m) + m.count(b"\n"))
+put((3 << 20) + (3 << 18) + B, uidlist)
 open("disk.img", "wb").write(img)
-json.dump({"signed": hashlib.sha256(signed).hexdigest(),
+json.dump({"plain": hashlib.sha256(plains[0]).hexdigest(),
+           "plain ranges": f"{(3 << 20) + (1 << 18)}+{B},{(3 << 20) + (1 << 18) + 2 * B}+{len(plains[0]) - B}",
+           "enclosed": hashlib.sha256(plains[1]).hexdigest(),"signed": hashlib.sha256(signed).hexdigest(),
            "unsigned": hashlib.sha256(unsigned).hexdigest(),
            "ranges": f"{2 * B}+{P},{7 * B}+{P},{2 << 20}+{P},{(2 << 20) + P + B}+{len(pieces[3])}",
            "decoy": [12 * B, 12 * B + P]}, open("want.json", "w"))
@@ -76,6 +101,13 @@ for x in verified:
         assert off + n <= lo or off >= hi, f"the decoy is in {x[-1]}"
 for x in rows:
     assert hashlib.sha256(open(os.path.join("out", x[-1]), "rb").read()).hexdigest() == x[0], x
-print(f"signed: exact from {r[6]}; unsigned and decoy in no verified file ({len(verified)} verified)")
+p = by_hash.get(want["plain"])
+assert p and p[2] == "exact" and "pieces=2" in p[4] and "size" in p[5].split(","), \
+    f"the listed plain message in two pieces: {p or [x[:7] for x in rows]}"
+assert p[6] == want["plain ranges"], f"pieces {p[6]}, want {want['plain ranges']}"
+assert want["enclosed"] not in by_hash, \
+    f"a chain that ends with a closing delimiter passed as verified: {by_hash[want['enclosed']][:7]}"
+print(f"signed: exact from {r[6]}; plain: exact from {p[6]}; unsigned, decoy and enclosed "
+      f"in no verified file ({len(verified)} verified)")
 PY
 echo ok
