@@ -13,6 +13,10 @@
 # exact from its two pieces; the same whose last line is a closing
 # delimiter (so that the bytes are the tail of an enclosing multipart,
 # the MIME structure broken) does not, though its S= and W= are listed.
+# A search for pieces has a budget: a signed multipart cut short inside
+# base64, followed by 48 blocks of base64 lines of its rhythm, each ending
+# on a block boundary (every order of them is a chain to try), is carved
+# in seconds, not forever.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -110,4 +114,28 @@ assert want["enclosed"] not in by_hash, \
 print(f"signed: exact from {r[6]}; plain: exact from {p[6]}; unsigned, decoy and enclosed "
       f"in no verified file ({len(verified)} verified)")
 PY
+
+/usr/bin/python3 - <<'PY' || fail "building the hostile image"
+import base64, random
+B = 4096
+rnd = random.Random(3)
+def b64line():	# 63 characters and a line end: 64 lines fill a block
+    return base64.b64encode(rnd.randbytes(48))[:63] + b"\n"
+head = (b"DKIM-Signature: v=1; a=rsa-sha256; d=example.net; s=lab; bh=AAAA; b=BBBB\n"
+        b"From: ann@example.net\nTo: bob@example.com\nSubject: many pieces\n"
+        b"Message-ID: <hostile@example.net>\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/mixed; boundary=\"hb\"\n\n--hb\n"
+        b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n")
+add = -len(head) % 64
+add += 64 if add < 9 else 0
+head = head.replace(b"\n\n--hb", b"\nX-Pad: " + b"p" * (add - 8) + b"\n\n--hb")
+first = head + b"".join(b64line() for _ in range((B - len(head)) // 64))
+assert len(first) == B, len(first)
+img = bytes(B) + first + bytes(B)
+for _ in range(48):
+    img += b"".join(b64line() for _ in range(64)) + bytes(B)
+open("pieces.img", "wb").write(img + bytes(4 * B))
+PY
+timeout -s KILL 60 "$LIFEBOAT" carve -q --no-metadata pieces.img --out pieces >/dev/null ||
+	fail "carve of 48 candidate pieces exited $? (137: still searching after 60 s)"
 echo ok
