@@ -1,0 +1,53 @@
+#!/bin/sh
+# An XFS inode is used only with a good CRC (docs/carve.md, step 2): its
+# extents say which bytes are a file's, so a bad one would make carve
+# read another file's bytes and call them exact by the inode's size. On
+# a fresh XFS, two messages of one size (different line counts, so
+# different W=) in one Maildir; then message a's inode is pointed at
+# message b's block with xfs_db, its CRC left as it was. Carve must bring
+# each back byte-exact at its own name: a's from its content (by its S=
+# and W=), not b's bytes through a's broken inode.
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+command -v xfs_db >/dev/null || { echo "skip: xfs_db is not installed (xfsprogs)"; exit 77; }
+. "$TOP/tests/xfs/lib.sh"
+
+mount_new_xfs
+python3 - <<'PY' || fail "making the messages"
+def message(n, lines, width):
+    raw = (b"From: ann@example.net\nTo: bob@example.com\nSubject: message %d\n"
+           b"Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <x%d@example.net>\n\n" % (n, n))
+    return raw + b"".join(b"%0*d\n" % (width - 1, i) for i in range(lines))
+a, b = message(1, 60, 40), message(2, 80, 30)
+assert len(a) == len(b), (len(a), len(b))
+open("a.eml", "wb").write(a)
+open("b.eml", "wb").write(b)
+PY
+md=mnt/vmail/example.com/bob/Maildir
+mkdir -p "$md/cur" "$md/new" "$md/tmp"
+name() { echo "$1,S=$(stat -c %s "$2"),W=$(($(stat -c %s "$2") + $(wc -l <"$2"))):2,S"; }
+cp a.eml "$md/cur/$(name 1700000001.M1P1.host a.eml)"
+cp b.eml "$md/cur/$(name 1700000002.M2P2.host b.eml)"
+# Enough names that cur/ is a directory block, not short form in its inode.
+for i in $(seq 10 49); do
+	printf 'From: carl@example.org\nSubject: filler %d\n\n%*s\n' "$i" $((i * 7)) x >f.eml
+	cp f.eml "$md/cur/$(name 17000001$i.M$i.host f.eml)"
+done
+ia=$(stat -c %i "$md"/cur/1700000001.*) ib=$(stat -c %i "$md"/cur/1700000002.*)
+umount mnt
+trap - EXIT
+bstart=$(xfs_db -c "inode $ib" -c "print u3.bmx[0].startblock" disk.img | sed -n 's/^u3.bmx.0..startblock = //p')
+astart=$(xfs_db -c "inode $ia" -c "print u3.bmx[0].startblock" disk.img | sed -n 's/^u3.bmx.0..startblock = //p')
+[ -n "$bstart" ] && [ "$astart" != "$bstart" ] || fail "set-up: a at block '$astart', b at '$bstart'"
+# -c: no CRC recalculation, as a torn or stale write would leave it.
+xfs_db -x -c "inode $ia" -c "write -c u3.bmx[0].startblock $bstart" disk.img >/dev/null 2>&1
+[ "$(xfs_db -c "inode $ia" -c "print u3.bmx[0].startblock" disk.img 2>/dev/null | sed -n 's/^u3.bmx.0..startblock = //p')" = "$bstart" ] ||
+	fail "set-up: xfs_db did not point a's inode at b's block"
+
+"$LIFEBOAT" carve -q disk.img --out out >/dev/null || fail "carve exited $?"
+for n in 1:a 2:b; do
+	f=$(echo out/vmail/example.com/bob/Maildir/cur/170000000${n%:*}.*)
+	cmp -s "${n#*:}.eml" "$f" ||
+		fail "message ${n#*:} is not at its name byte for byte: $(awk -F'\t' '!/^#/ { print $2, $3, $5, $NF }' out/.lifeboat/manifest.tsv | grep -v ',S=[0-9][0-9][0-9],')"
+done
+echo ok
