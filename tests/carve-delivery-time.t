@@ -6,7 +6,10 @@
 # leaves) holds two such pairs: one delivered an hour apart, which must
 # come back at their own names (how: name=time), and one 30 seconds apart,
 # where each message is near both names, which must not be guessed: both
-# go to orphans/.
+# go to orphans/. And a pair a minute apart whose names say one second
+# after the first and 200 seconds after the second: the first name is near
+# one message only, but the other was delivered near that name too, so it
+# is not guessed either: both to orphans/.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 command -v dumpe2fs >/dev/null || { echo "skip: no dumpe2fs (e2fsprogs)"; exit 77; }
@@ -15,13 +18,13 @@ python3 - <<'PY' || fail "building the tree"
 import email.utils, os
 d = "root/vmail/example.com/bob/Maildir/cur"
 os.makedirs(d)
-def put(n, received, text):
+def put(n, received, text, name_time=None):
     raw = (f"Received: from mx.example.net by mail.example.com; "
            f"{email.utils.formatdate(received)}\n"
            f"From: monitor@example.net\nTo: bob@example.com\nSubject: alert {n}\n"
            f"Message-ID: <alert{n}@example.net>\n\n{text} {n}\n").encode()
     vsize = len(raw) + raw.count(b"\n")
-    name = f"{received + 1}.M{n}P{n}.host,S={len(raw)},W={vsize}:2,S"
+    name = f"{name_time or received + 1}.M{n}P{n}.host,S={len(raw)},W={vsize}:2,S"
     open(f"{d}/{name}", "wb").write(raw)
     print(name, file=open("names", "a"))
 # An hour apart; then 30 seconds apart, with a longer text.
@@ -29,6 +32,8 @@ put(1, 1700000000, "disk almost full on host")
 put(2, 1700003600, "disk almost full on host")
 put(8, 1700010000, "backup failed twice on host")
 put(9, 1700010030, "backup failed twice on host")
+put(5, 1700020000, "cron job late on host")
+put(6, 1700020060, "cron job late on host", 1700020200)
 PY
 truncate -s 64M disk.img
 mkfs.ext4 -q -F -E nodiscard -d root disk.img
@@ -48,8 +53,8 @@ for name in "$1" "$2"; do
 	cmp -s "$f" "root/vmail/example.com/bob/Maildir/cur/$name" || fail "$name holds another message"
 	grep -q "name=time.*$name" out/.lifeboat/manifest.tsv || fail "$name not placed by time"
 done
-for name in "$3" "$4"; do
+for name in "$3" "$4" "$5" "$6"; do
 	[ ! -e "out/vmail/example.com/bob/Maildir/cur/$name" ] || fail "$name was guessed"
 done
-[ "$(find out/orphans -type f | wc -l)" -eq 2 ] || fail "the close pair is not in orphans: $(find out -type f)"
+[ "$(find out/orphans -type f | wc -l)" -eq 4 ] || fail "the close pairs are not in orphans: $(find out -type f)"
 echo ok
