@@ -345,8 +345,8 @@ static int check_tags(struct job *jb, const struct buf *tsv)
 	int err;
 
 	if (tsv->len != jb->tsv.len || memcmp(tsv->p, jb->tsv.p, tsv->len)) {
-		/* Say where: the first line that differs, and the message the
-		 * journal has there. */
+		/* Say where: the first line that differs, and the message
+		 * the sender's line there names. */
 		const char *a = (const char *)tsv->p, *b = (const char *)jb->tsv.p, *end, *tab;
 		char where[256];
 		size_t i = 0, line = 1, n = tsv->len < jb->tsv.len ? tsv->len : jb->tsv.len;

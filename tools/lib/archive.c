@@ -283,7 +283,7 @@ int archive_put_fd(struct archive_out *a, const char *rel, int fd, uint64_t size
 	int err;
 
 	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
-	a->seq++;
+	a->seq++;	/* names the extended header */
 	if ((err = emit_file_headers(a, name, size, mtime, NULL)) < 0)
 		return err;
 	while (left) {
@@ -610,19 +610,6 @@ int archive_next(struct rbuf *r, struct archive_member *m)
 	}
 }
 
-int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b)
-{
-	int err;
-
-	buf_reset(b);
-	if ((err = buf_reserve(b, m->size ? m->size : 1)) < 0)
-		return err;
-	if ((err = rbuf_exact(r, b->p, m->size)) < 0)
-		return err;
-	b->len = m->size;
-	return rbuf_exact(r, NULL, (BLOCK - m->size % BLOCK) % BLOCK);
-}
-
 int archive_data_each(struct rbuf *r, const struct archive_member *m,
 		      int (*each)(void *ctx, const void *p, size_t len), void *ctx)
 {
@@ -641,6 +628,21 @@ int archive_data_each(struct rbuf *r, const struct archive_member *m,
 		left -= n;
 	}
 	return rbuf_exact(r, NULL, (BLOCK - m->size % BLOCK) % BLOCK);
+}
+
+static int append_piece(void *ctx, const void *p, size_t len)
+{
+	return buf_append(ctx, p, len);
+}
+
+int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b)
+{
+	int err;
+
+	buf_reset(b);
+	if ((err = buf_reserve(b, m->size ? m->size : 1)) < 0)
+		return err;
+	return archive_data_each(r, m, append_piece, b);
 }
 
 int manifest_next(const uint8_t **p, const uint8_t *end, uint8_t sha[32], char *path, size_t cap)

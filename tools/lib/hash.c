@@ -214,10 +214,6 @@ void sha256(const void *data, size_t len, uint8_t out[32])
 {
 	struct sha256_ctx c;
 
-	if (!have_sha_ni()) {
-		sha256_mbedtls(data, len, out);
-		return;
-	}
 	sha256_init(&c);
 	sha256_update(&c, data, len);
 	sha256_final(&c, out);
