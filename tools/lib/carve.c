@@ -534,18 +534,6 @@ static size_t cut_at_other_file(struct dev *dev, uint64_t start, const uint8_t *
 	return len;
 }
 
-/* Does the header block of the message at P name a stored message: a
- * Message-ID or a Received field, which headers quoted inside a body (a
- * forward in a reply) do not carry? */
-static int stored_header(const uint8_t *p, size_t len)
-{
-	size_t hdr = mail_header_block(p, p + len);
-	char v[8];
-
-	return hdr && (mail_header_field(p, p + hdr, "Message-ID", 0, v, sizeof(v)) != -ENOENT ||
-		       mail_header_field(p, p + hdr, "Received", 0, v, sizeof(v)) != -ENOENT);
-}
-
 /* The first of the run's starts after the K-th (of STARTS, up to INNER)
  * that lies past the K-th's header block: a header block that crosses a
  * block boundary looks like a message starting there. INNER + 1 when none. */
@@ -562,9 +550,8 @@ static size_t start_after_header(const uint64_t *starts, size_t k, size_t inner,
 
 /* Is the K-th start of the run in BUF (of STARTS from START) a message by
  * itself, up to the start after it or to the run's END: proven exact, or
- * complete with the header of a stored message, or complete from a block
- * boundary (where files begin: a header block quoted inside a body sits
- * there once in 1024 times)? */
+ * complete? Starts lie on 1 KiB boundaries, where files begin; a header
+ * block quoted inside a body sits there once in 1024 times. */
 static int start_proven(struct dev *dev, const uint64_t *starts, size_t k, size_t inner,
 			const struct buf *buf, enum carve_end end, const struct size_index *sizes)
 {
@@ -575,9 +562,7 @@ static int start_proven(struct dev *dev, const uint64_t *starts, size_t k, size_
 
 	judge(dev, starts[k], buf->p + from, (size_t)(to - from), next <= inner ? END_NEXT : end,
 	      sizes, 0, &rest);
-	return rest.cls == CARVE_EXACT ||
-	       (rest.cls == CARVE_COMPLETE && (starts[k] % 1024 == 0 ||
-					       stored_header(buf->p + from, (size_t)(to - from))));
+	return rest.cls == CARVE_EXACT || rest.cls == CARVE_COMPLETE;
 }
 
 /* How many of the LEN bytes at P come before a byte no message holds (a
