@@ -15,6 +15,7 @@
 # data/ and below it), a client that offers no ALPN, a certificate from
 # another CA whose pin the receiver lists, and reconnections that offer
 # their session (never resumed).
+# A hello of another protocol version is refused by name.
 # Interop: the receiver against openssl s_client, the sender against
 # openssl s_server, with the right and the wrong credentials.
 set -eu
@@ -72,12 +73,12 @@ s_client() {
 		-CAfile site/ca/ca.pem "$@"
 }
 # These read $rport when they run, after expect_refusal started the receiver.
-hello() { printf 'LIFEBOAT/1 JOB j\n'; }
+hello() { printf 'LIFEBOAT/2 JOB j\n'; }
 no_cert_client() { hello | s_client; }
 plaintext_client() {
 	python3 -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"LIFEBOAT/1 JOB j\n")
+s.sendall(b"LIFEBOAT/2 JOB j\n")
 s.recv(100)' "$rport"
 }
 evil_client() {
@@ -85,6 +86,14 @@ evil_client() {
 		s_client -cert site/alpha/cert.pem -key site/alpha/key.pem
 }
 rogue_client() { hello | s_client -cert rogue/alpha/cert.pem -key rogue/alpha/key.pem; }
+# A sender of another release (the hello names the protocol's version):
+# refused by name, not as a malformed hello or archive.
+old_release_client() {
+	(printf 'LIFEBOAT/1 JOB j\n'; sleep 1) | s_client -cert site/alpha/cert.pem -key site/alpha/key.pem
+}
+expect_refusal old-release 4 "the peer speaks LIFEBOAT/1, this receiver LIFEBOAT/2" any -- old_release_client
+grep -q "ERROR 4 the peer speaks LIFEBOAT/1" send-old-release.log ||
+	fail "old-release: the sender was not told: $(cat send-old-release.log)"
 expect_refusal no-client-cert 4 "authentication failed" any -- no_cert_client
 expect_refusal plaintext 4 "connection refused" any -- plaintext_client
 
@@ -135,7 +144,7 @@ for name, args in [("dotdot", ("j/data/../../../escaped",)),
 PY
 # A compressed stream that is not zstd, from an authenticated sender.
 zstd_garbage_client() {
-	(printf 'LIFEBOAT/1 JOB j zstd\n'; sleep 0.5; head -c 4096 /dev/urandom; sleep 1) |
+	(printf 'LIFEBOAT/2 JOB j zstd\n'; sleep 0.5; head -c 4096 /dev/urandom; sleep 1) |
 		s_client -cert site/alpha/cert.pem -key site/alpha/key.pem
 }
 expect_refusal zstd-garbage 4 "malformed archive" any -- zstd_garbage_client
@@ -400,7 +409,7 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 111 ] && grep -q "s_server says no" send-s.log || fail "s_server: sender $rc: $(cat send-s.log)"
-grep -q "LIFEBOAT/1 JOB j" s_server.log || fail "s_server did not get the hello: $(cat s_server.log)"
+grep -q "LIFEBOAT/2 JOB j" s_server.log || fail "s_server did not get the hello: $(cat s_server.log)"
 grep -q "CHACHA20" s_server.log || fail "s_server: not ChaCha20: $(grep -i cipher s_server.log)"
 wait $! 2>/dev/null || true
 echo "openssl s_server: hello received, $(grep -o 'ECDHE-ECDSA-[A-Z0-9-]*' s_server.log | head -n 1)"

@@ -155,7 +155,7 @@ int cmd_pull(int argc, char **argv)
 		lb_die(sender_exit_code(err), "pull: %s", tls_error(site));
 	r->read = tls_reader;
 	r->ctx = tls;
-	snprintf(line, sizeof(line), "LIFEBOAT/1 PULL %s\n", what);
+	snprintf(line, sizeof(line), PROTOCOL " PULL %s\n", what);
 	if ((err = tls_write(tls, line, strlen(line))) < 0 ||
 	    (err = rbuf_line(r, line, sizeof(line))) < 0)
 		lb_die(EXIT_SYSTEM, "pull: %s", err == -EPIPE ? "the receiver closed the connection"

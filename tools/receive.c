@@ -773,11 +773,17 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
 	}
-	if (!strncmp(line, "LIFEBOAT/1 PULL ", 16)) {
-		code = serve_pull(&jb, dest, line + 16, pullers);
+	if (!strncmp(line, PROTOCOL " PULL ", sizeof(PROTOCOL " PULL ") - 1)) {
+		code = serve_pull(&jb, dest, line + sizeof(PROTOCOL " PULL ") - 1, pullers);
 		goto out;
 	}
 	snprintf(reply, sizeof(reply), "%.64s", line);
+	if (!strncmp(line, "LIFEBOAT/", 9) && strncmp(line, PROTOCOL " ", sizeof(PROTOCOL))) {
+		*strchrnul(reply, ' ') = 0;
+		code = refuse(&jb, EXIT_INTEGRITY, "the peer speaks %s, this receiver " PROTOCOL
+			      ": run one Lifeboat release at both ends", reply);
+		goto out;
+	}
 	if (hello_parse(line, &hello) < 0) {
 		code = refuse(&jb, EXIT_INTEGRITY, "bad hello '%s'", reply);
 		goto out;

@@ -48,11 +48,13 @@ static int send_failed(struct sender *s, int err)
 
 int hello_parse(char *line, struct hello *h)
 {
+	static const char lead[] = PROTOCOL " JOB ";
+	const size_t n = sizeof(lead) - 1;
 	char *word;
 
 	memset(h, 0, sizeof(*h));
 	/* Optional words come last: take them off from the end. */
-	for (word = strrchr(line, ' '); word && word > line + 15; word = strrchr(line, ' ')) {
+	for (word = strrchr(line, ' '); word && word > line + n; word = strrchr(line, ' ')) {
 		if (!strcmp(word, " zstd") && !h->zstd)
 			h->zstd = 1;
 		else if (!strcmp(word, " checkpoint") && !h->checkpoint)
@@ -64,9 +66,9 @@ int hello_parse(char *line, struct hello *h)
 			break;
 		*word = 0;
 	}
-	if (strncmp(line, "LIFEBOAT/1 JOB ", 15) || !name_is_safe(line + 15))
+	if (strncmp(line, lead, n) || !name_is_safe(line + n))
 		return -EUCLEAN;
-	h->job = line + 15;
+	h->job = line + n;
 	return 0;
 }
 
@@ -119,7 +121,7 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 	s->r->read = tls_reader;
 	s->r->ctx = s->tls;
 	sha256_hex(source, hex);
-	snprintf(line, sizeof(line), "LIFEBOAT/1 JOB %s source=%s%s%s\n", job, hex,
+	snprintf(line, sizeof(line), PROTOCOL " JOB %s source=%s%s%s\n", job, hex,
 		 flags & SENDER_ZSTD ? " zstd" : "", flags & SENDER_CHECKPOINT ? " checkpoint" : "");
 	if ((err = tls_write(s->tls, line, strlen(line))) < 0 ||
 	    (err = rbuf_line(s->r, line, sizeof(line))) < 0)

@@ -8,7 +8,7 @@
 /*
  * The protocol (docs/transfer.md), after the TLS handshake:
  *
- *   sender:   LIFEBOAT/1 JOB NAME[ source=HEX][ zstd][ checkpoint]\n
+ *   sender:   LIFEBOAT/2 JOB NAME[ source=HEX][ zstd][ checkpoint]\n
  *   receiver: RESUME SEQ[ zstd][ checkpoint LEN]\n
  *                                  send the members from SEQ on (compressed
  *                                  with zstd when both said so); LEN bytes
@@ -21,6 +21,11 @@
  *             zstd frames where agreed (compress.h)
  *   receiver: DONE FILES OCTETS\n  verified and committed, or ERROR
  */
+
+/* The protocol's name and version, the first word of every hello. Its
+ * number changes with the protocol or the archive's format, so that ends
+ * of different releases refuse each other by name. */
+#define PROTOCOL "LIFEBOAT/2"
 
 /* A sender's hello line, parsed in place by hello_parse(): 0, or -EUCLEAN
  * for a line that is none (a job name that is not name_is_safe(), a word
