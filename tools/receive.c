@@ -334,40 +334,62 @@ static int check_manifest(struct job *jb)
 	return 0;
 }
 
+/* The journal, line by line, against the sender's lifeboat-manifest.tsv. */
+struct tsv_cmp {
+	const struct buf *tsv;
+	size_t at, line;	/* where and at which line the journal's next goes in it */
+	char where[256];	/* the first line that differs, and its message */
+};
+
+static int compare_tsv_line(void *ctx, const struct journal_line *l)
+{
+	struct tsv_cmp *c = ctx;
+	size_t n = strlen(l->tsv);
+
+	c->line++;
+	if (c->tsv->len - c->at < n + 1 || memcmp(c->tsv->p + c->at, l->tsv, n) ||
+	    c->tsv->p[c->at + n] != '\n') {
+		snprintf(c->where, sizeof(c->where), "%zu ('%.200s')", c->line, l->path);
+		return 1;
+	}
+	c->at += n + 1;
+	return 0;
+}
+
+/* The sender's lifeboat-manifest.tsv must be carve's header and the
+ * journal's columns of every committed message, in order: what the
+ * messages came with. 0 or the exit code. */
+static int check_tsv(struct job *jb)
+{
+	struct tsv_cmp c = { &jb->tsv, strlen(BAG_TSV_HEAD), 1, "" };
+	int r = 0;
+
+	if (jb->tsv.len < c.at || memcmp(jb->tsv.p, BAG_TSV_HEAD, c.at))
+		snprintf(c.where, sizeof(c.where), "1");
+	else if ((r = journal_each(&jb->j, compare_tsv_line, &c)) < 0)
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not read its journal%s", "");
+	else if (!r && c.at != jb->tsv.len)
+		snprintf(c.where, sizeof(c.where), "%zu", c.line + 1);
+	if (c.where[0])
+		return refuse(jb, EXIT_INTEGRITY, "lifeboat-manifest.tsv is not what came with "
+			      "the messages, from line %s on", c.where);
+	return 0;
+}
+
 /* The signed tag manifest must list exactly the tag files this job is
- * written with: bagit.txt, the sender's bag-info.txt and manifest, and
- * TSV, carve's manifest as the journal holds it, which must also be the
- * sender's. So the signature covers every message's class, placement and
- * delivery time, not only its hash. 0 or the exit code. */
-static int check_tags(struct job *jb, const struct buf *tsv)
+ * written with: bagit.txt and the sender's bag-info.txt, manifest and
+ * lifeboat-manifest.tsv (which check_tsv() found to be the journal's).
+ * So the signature covers every message's class, placement and delivery
+ * time, not only its hash. 0 or the exit code. */
+static int check_tags(struct job *jb)
 {
 	struct buf want = BUF_INIT(TAG_FILE_MAX);
 	int err;
 
-	if (tsv->len != jb->tsv.len || memcmp(tsv->p, jb->tsv.p, tsv->len)) {
-		/* Say where: the first line that differs, and the message
-		 * the sender's line there names. */
-		const char *a = (const char *)tsv->p, *b = (const char *)jb->tsv.p, *end, *tab;
-		char where[256];
-		size_t i = 0, line = 1, n = tsv->len < jb->tsv.len ? tsv->len : jb->tsv.len;
-
-		for (; i < n && a[i] == b[i]; i++)
-			line += a[i] == '\n';
-		while (i > 0 && a[i - 1] != '\n')
-			i--;
-		end = memchr(a + i, '\n', tsv->len - i);
-		end = end ? end : a + tsv->len;
-		tab = memrchr(a + i, '\t', (size_t)(end - (a + i)));
-		snprintf(where, sizeof(where), "%zu ('%.*s')", line,
-			 tab ? (int)(end - tab - 1 > 200 ? 200 : end - tab - 1) : 0, tab ? tab + 1 : "");
-		buf_free(&want);
-		return refuse(jb, EXIT_INTEGRITY, "lifeboat-manifest.tsv is not what came with "
-			      "the messages, from line %s on", where);
-	}
 	err = tagmanifest_line(&want, bag_signed_tags[0], BAG_BAGIT, strlen(BAG_BAGIT));
 	err = err ?: tagmanifest_line(&want, bag_signed_tags[1], jb->info.p, jb->info.len);
 	err = err ?: tagmanifest_line(&want, bag_signed_tags[2], jb->manifest.p, jb->manifest.len);
-	err = err ?: tagmanifest_line(&want, bag_signed_tags[3], tsv->p, tsv->len);
+	err = err ?: tagmanifest_line(&want, bag_signed_tags[3], jb->tsv.p, jb->tsv.len);
 	err = err ?: (want.len != jb->tagmanifest.len ||
 		      memcmp(want.p, jb->tagmanifest.p, want.len));
 	buf_free(&want);
@@ -380,35 +402,22 @@ static int check_tags(struct job *jb, const struct buf *tsv)
 /* Write the tag files, bagit.txt last: its presence means "complete". */
 static int complete_job(struct job *jb)
 {
-	struct buf tsv = BUF_INIT(BAG_MANIFEST_MAX);
 	char pem[8192];
 	uint8_t hash[32];
-	int err, len, code;
+	int err = 0, len, code;
 
 	sha256(jb->tagmanifest.p, jb->tagmanifest.len, hash);
 	if (tls_peer_verify(jb->tls, hash, jb->sig.p, jb->sig.len) < 0)
 		return refuse(jb, EXIT_INTEGRITY, "the tag manifest's signature does not verify%s", "");
-	if ((code = check_manifest(jb)))
+	if ((code = check_manifest(jb)) || (code = check_tsv(jb)) || (code = check_tags(jb)))
 		return code;
-	err = buf_append(&tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD));
-	for (size_t i = 0; !err && i < jb->j.n; i++)
-		if (!(err = buf_append(&tsv, jb->j.v[i].tsv, strlen(jb->j.v[i].tsv))))
-			err = buf_append(&tsv, "\n", 1);
-	if (err < 0) {
-		buf_free(&tsv);
-		return refuse(jb, EXIT_SYSTEM, "out of memory%s", "");
-	}
-	if ((code = check_tags(jb, &tsv))) {
-		buf_free(&tsv);
-		return code;
-	}
 	len = tls_peer_cert_pem(jb->tls, pem, sizeof(pem));
 	/* A completion cut short (a crash before bagit.txt) left some of
 	 * the tag files: they are ours to write again (bagit.txt is not
 	 * there, or the job would have been complete at the hello). */
 	for (int i = 0; !err && i < BAG_TAG_FILES; i++)
 		err = outtree_remove(&jb->out, bag_tag_files[i]);
-	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", tsv.p, tsv.len, -1);
+	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", jb->tsv.p, jb->tsv.len, -1);
 	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, -1));
 	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, -1);
 	err = err ?: outtree_put(&jb->out, "tagmanifest-sha256.txt", jb->tagmanifest.p,
@@ -417,7 +426,6 @@ static int complete_job(struct job *jb)
 	err = err ?: outtree_put(&jb->out, "bag-info.txt", jb->info.p, jb->info.len, -1);
 	err = err ?: outtree_put(&jb->out, "bagit.txt", BAG_BAGIT, strlen(BAG_BAGIT), -1);
 	err = err ?: outtree_remove(&jb->out, CHECKPOINT_FILE);
-	buf_free(&tsv);
 	if (err < 0) {
 		lb_warn("receive: %s/%s: unable to write the tag files: %s", jb->sender, jb->name,
 			strerror(-err));
@@ -426,29 +434,41 @@ static int complete_job(struct job *jb)
 	return 0;
 }
 
+/* The job's table per user and folder: its columns, the classes. */
+static const char *const class_cols[] = { "exact", "complete", "partial" };
+
+struct job_table {
+	struct summary users;
+	struct archive_member m;
+};
+
+/* Count one journal line in the table. */
+static int count_line(void *ctx, const struct journal_line *l)
+{
+	struct job_table *t = ctx;
+	int col = -1;
+
+	if (member_from_tsv(l->tsv, &t->m) < 0)
+		return 0;
+	for (int c = 0; c < (int)ARRAY_SIZE(class_cols); c++)
+		if (!strcmp(t->m.cls, class_cols[c]))
+			col = c;
+	return summary_count(&t->users, t->m.path, col) < 0;
+}
+
 /* Log the job's table per user and folder: messages by class. */
 static void log_job_table(const struct job *jb)
 {
-	static const char *const cols[] = { "exact", "complete", "partial" };
-	struct archive_member *m = malloc(sizeof(*m));
-	struct summary users;
+	struct job_table *t = malloc(sizeof(*t));
 
-	summary_init(&users, cols, ARRAY_SIZE(cols));
-	for (size_t i = 0; m && i < jb->j.n; i++) {
-		int col = -1;
-
-		if (member_from_tsv(jb->j.v[i].tsv, m) < 0)
-			continue;
-		for (int c = 0; c < (int)ARRAY_SIZE(cols); c++)
-			if (!strcmp(m->cls, cols[c]))
-				col = c;
-		if (summary_count(&users, m->path, col) < 0)
-			break;
-	}
+	if (!t)
+		return;
+	summary_init(&t->users, class_cols, ARRAY_SIZE(class_cols));
+	journal_each(&jb->j, count_line, t);
 	fprintf(stderr, "lifeboat: receive: %s/%s: per user and folder:\n", jb->sender, jb->name);
-	summary_print(&users, stderr);
-	summary_free(&users);
-	free(m);
+	summary_print(&t->users, stderr);
+	summary_free(&t->users);
+	free(t);
 }
 
 /* Log a sender's progress record "DONE TOTAL PHASE", with the messages

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = data;
 	uint8_t sha[32];
 	char path[4096], line[256];
-	struct journal_entry e;
+	struct journal_line e;
 	struct hello hello;
 	struct sha256_ctx c;
 	char *copy;

@@ -10,17 +10,82 @@
 #include "journal.h"
 
 #define JOURNAL_MAX (4ull << 30)
+/* A line holds what one pax extended header gave, and its SEQ. */
+#define LINE_MAX_LEN (ARCHIVE_XHDR_MAX + 32)
+/* Room for one line and one more read. */
+#define LINE_BUF_MAX (LINE_MAX_LEN + 65536 + 1)
 
-static size_t path_hash(const char *p)
+static uint64_t path_hash(const char *p)
 {
 	return hash_bytes(HASH_SEED, p, strlen(p));
+}
+
+/* Call FN with each whole line of FD's first SIZE bytes, its '\n' made a
+ * NUL, and where it starts; stop at FN's first non-zero return. *END:
+ * where the last whole line ends (a torn one after it is left out). */
+static int each_line(int fd, uint64_t size, int (*fn)(void *, char *, uint64_t), void *ctx,
+		     uint64_t *end)
+{
+	struct buf b = BUF_INIT(LINE_BUF_MAX);
+	uint64_t at = 0, read_to = 0;	/* b.p[0] is the byte at AT */
+	int err = 0;
+
+	while (!err && read_to < size) {
+		size_t want = size - read_to < 65536 ? (size_t)(size - read_to) : 65536, used = 0;
+		ssize_t n;
+		char *p, *nl;
+
+		if ((err = buf_reserve(&b, want + 1)) < 0)
+			break;
+		if ((n = pread(fd, b.p + b.len, want, (off_t)read_to)) <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		b.len += (size_t)n;
+		read_to += (uint64_t)n;
+		for (p = (char *)b.p; !err && (nl = memchr(p, '\n', b.len - used)); p = nl + 1) {
+			*nl = 0;
+			err = fn(ctx, p, at + used);
+			used = (size_t)(nl + 1 - (char *)b.p);
+		}
+		memmove(b.p, b.p + used, b.len - used);
+		b.len -= used;
+		at += used;
+		if (!err && b.len > LINE_MAX_LEN)
+			err = -EUCLEAN;
+	}
+	buf_free(&b);
+	*end = at;
+	return err;
+}
+
+/* The line that starts at AT, parsed into L (in LINE). 0 or -errno. */
+static int line_at(const struct journal *j, uint64_t at, struct buf *line, struct journal_line *l)
+{
+	char *nl = NULL;
+
+	buf_reset(line);
+	while (!nl && line->len < LINE_MAX_LEN && at + line->len < j->len) {
+		ssize_t n;
+
+		if (buf_reserve(line, 4096 + 1) < 0)
+			return -ENOMEM;
+		if ((n = pread(j->fd, line->p + line->len, 4096, (off_t)(at + line->len))) <= 0)
+			return n < 0 ? -errno : -EIO;
+		nl = memchr(line->p + line->len, '\n', (size_t)n);
+		line->len += (size_t)n;
+	}
+	if (!nl)
+		return -EUCLEAN;
+	*nl = 0;
+	return journal_parse((char *)line->p, l);
 }
 
 static int index_add(struct journal *j, size_t i)
 {
 	if (2 * (j->n + 1) > j->nslots) {
 		size_t n = j->nslots ? 2 * j->nslots : 1024;
-		size_t *slot = calloc(n, sizeof(*slot));
+		uint32_t *slot = calloc(n, sizeof(*slot));
 
 		if (!slot)
 			return -ENOMEM;
@@ -28,29 +93,39 @@ static int index_add(struct journal *j, size_t i)
 		j->slot = slot;
 		j->nslots = n;
 		for (size_t k = 0; k < i; k++) {
-			size_t s = path_hash(j->v[k].path) & (n - 1);
+			size_t s = j->v[k].path_hash & (n - 1);
 
 			while (slot[s])
 				s = (s + 1) & (n - 1);
-			slot[s] = k + 1;
+			slot[s] = (uint32_t)(k + 1);
 		}
 	}
-	size_t s = path_hash(j->v[i].path) & (j->nslots - 1);
+	size_t s = j->v[i].path_hash & (j->nslots - 1);
 
 	while (j->slot[s])
 		s = (s + 1) & (j->nslots - 1);
-	j->slot[s] = i + 1;
+	j->slot[s] = (uint32_t)(i + 1);
 	return 0;
 }
 
 const struct journal_entry *journal_find(const struct journal *j, const char *path)
 {
+	uint64_t h = path_hash(path);
+	const struct journal_entry *found = NULL;
+	struct buf line = BUF_INIT(LINE_BUF_MAX);
+	struct journal_line l;
+
 	if (!j->nslots)
 		return NULL;
-	for (size_t s = path_hash(path) & (j->nslots - 1); j->slot[s]; s = (s + 1) & (j->nslots - 1))
-		if (!strcmp(j->v[j->slot[s] - 1].path, path))
-			return &j->v[j->slot[s] - 1];
-	return NULL;
+	for (size_t s = h & (j->nslots - 1); !found && j->slot[s]; s = (s + 1) & (j->nslots - 1)) {
+		const struct journal_entry *e = &j->v[j->slot[s] - 1];
+
+		/* The hash says no for certain; a yes is read back. */
+		if (e->path_hash == h && line_at(j, e->at, &line, &l) == 0 && !strcmp(l.path, path))
+			found = e;
+	}
+	buf_free(&line);
+	return found;
 }
 
 static int unhex(const char *s, uint8_t *out, size_t n)
@@ -65,57 +140,55 @@ static int unhex(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
-int journal_parse(char *line, struct journal_entry *e)
+int journal_parse(char *line, struct journal_line *l)
 {
 	char *tab, *end;
 	int fields = 0;
 
-	memset(e, 0, sizeof(*e));
-	e->seq = strtoull(line, &end, 10);
+	memset(l, 0, sizeof(*l));
+	l->seq = strtoull(line, &end, 10);
 	if (end == line || *end != '\t')
 		return -EUCLEAN;
-	e->line = line;
-	e->tsv = end + 1;
+	l->tsv = end + 1;
 	for (tab = end + 1; (tab = strchr(tab, '\t')); tab++)
 		fields++;
-	if ((fields != 7 && fields != 8) || strlen(e->tsv) < 66 || e->tsv[64] != '\t' ||
-	    unhex(e->tsv, e->sha256, 32) < 0)
+	if ((fields != 7 && fields != 8) || strlen(l->tsv) < 66 || l->tsv[64] != '\t' ||
+	    unhex(l->tsv, l->sha256, 32) < 0)
 		return -EUCLEAN;
-	e->size = strtoull(e->tsv + 65, &end, 10);
+	l->size = strtoull(l->tsv + 65, &end, 10);
 	if (*end != '\t')
 		return -EUCLEAN;
-	e->path = strrchr(e->tsv, '\t') + 1;
-	return *e->path ? 0 : -EUCLEAN;
+	l->path = strrchr(l->tsv, '\t') + 1;
+	return *l->path ? 0 : -EUCLEAN;
 }
 
-static int add_entry(struct journal *j, const char *line)
+/* Keep the LINE that starts at AT: in order, and a path not seen before. */
+static int add_entry(void *ctx, char *line, uint64_t at)
 {
-	struct journal_entry e;
-	char *copy = strdup(line);
+	struct journal *j = ctx;
+	struct journal_line l;
+	struct journal_entry *e;
 	int err;
 
-	if (!copy)
-		return -ENOMEM;
-	if ((err = journal_parse(copy, &e)) < 0 ||
-	    (j->n && e.seq <= j->v[j->n - 1].seq) || journal_find(j, e.path)) {
-		free(copy);
+	if ((err = journal_parse(line, &l)) < 0 || (j->n && l.seq <= j->v[j->n - 1].seq) ||
+	    journal_find(j, l.path))
 		return err < 0 ? err : -EUCLEAN;
-	}
-	if (ARRAY_GROW(j->v, j->n, j->cap) < 0) {
-		free(copy);
+	if (j->n >= UINT32_MAX - 1 || ARRAY_GROW(j->v, j->n, j->cap) < 0)
 		return -ENOMEM;
-	}
-	j->v[j->n] = e;
-	j->octets += e.size;
+	e = &j->v[j->n];
+	e->seq = l.seq;
+	e->size = l.size;
+	e->at = at;
+	e->path_hash = path_hash(l.path);
+	memcpy(e->sha256, l.sha256, 32);
+	j->octets += l.size;
 	return index_add(j, j->n++);
 }
 
 int journal_load(struct journal *j, int fd)
 {
 	struct stat st;
-	char *data, *p, *nl;
-	size_t len = 0;
-	int err = 0;
+	int err;
 
 	memset(j, 0, sizeof(*j));
 	j->fd = fd;
@@ -123,35 +196,42 @@ int journal_load(struct journal *j, int fd)
 		return -errno;
 	if ((uint64_t)st.st_size > JOURNAL_MAX)
 		return -EFBIG;
-	if (!(data = malloc((size_t)st.st_size + 1)))
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t n = pread(fd, data + len, (size_t)st.st_size - len, (off_t)len);
-
-		if (n <= 0) {
-			free(data);
-			return n < 0 ? -errno : -EIO;
-		}
-		len += (size_t)n;
-	}
-	data[len] = 0;
+	/* j->len bounds the lines journal_find() reads back. */
+	j->len = (uint64_t)st.st_size;
+	err = each_line(fd, (uint64_t)st.st_size, add_entry, j, &j->len);
 	/* A crash can cut the last line: it was never acknowledged. */
-	p = strrchr(data, '\n');
-	len = p ? (size_t)(p - data) + 1 : 0;
-	if (len < (size_t)st.st_size && ftruncate(fd, (off_t)len) < 0)
+	if (!err && j->len < (uint64_t)st.st_size && ftruncate(fd, (off_t)j->len) < 0)
 		err = -errno;
-	for (p = data; !err && p < data + len; p = nl + 1) {
-		nl = strchr(p, '\n');
-		*nl = 0;
-		err = add_entry(j, p);
-	}
-	free(data);
 	return err;
+}
+
+struct each_ctx {
+	int (*fn)(void *ctx, const struct journal_line *l);
+	void *ctx;
+};
+
+static int parse_and_call(void *ctx, char *line, uint64_t at)
+{
+	struct each_ctx *c = ctx;
+	struct journal_line l;
+
+	(void)at;
+	return journal_parse(line, &l) ?: c->fn(c->ctx, &l);
+}
+
+int journal_each(const struct journal *j, int (*fn)(void *ctx, const struct journal_line *l),
+		 void *ctx)
+{
+	struct each_ctx c = { fn, ctx };
+	uint64_t end;
+
+	return each_line(j->fd, j->len, parse_and_call, &c, &end);
 }
 
 int journal_append(struct journal *j, const struct archive_member *m)
 {
 	struct buf line = BUF_INIT(ARCHIVE_XHDR_MAX);
+	uint64_t at = j->len;
 	char seq[24];
 	int err;
 
@@ -162,8 +242,9 @@ int journal_append(struct journal *j, const struct archive_member *m)
 		err = errno ? -errno : -EIO;
 		goto out;
 	}
+	j->len += line.len;
 	line.p[line.len - 1] = 0;
-	err = add_entry(j, (const char *)line.p);
+	err = add_entry(j, (char *)line.p, at);
 out:
 	buf_free(&line);
 	return err;
@@ -176,8 +257,6 @@ uint64_t journal_next_seq(const struct journal *j)
 
 void journal_free(struct journal *j)
 {
-	for (size_t i = 0; i < j->n; i++)
-		free(j->v[i].line);
 	free(j->v);
 	free(j->slot);
 	memset(j, 0, sizeof(*j));

@@ -13,32 +13,48 @@
  * (the columns of carve's manifest.tsv after SEQ; PATH is relative to the
  * bag's data/). A line cut short by a crash is dropped when the journal
  * is loaded. Lines are in increasing SEQ order.
+ *
+ * Memory holds 64 bytes per message, not its line (a receiver serves a
+ * fleet of jobs of millions of messages at once): the line stays in the
+ * file, read again where a path must be compared or a column is needed.
  */
 
-struct journal_entry {
+/* One line, parsed in place by journal_parse(). */
+struct journal_line {
 	uint64_t seq, size;
 	uint8_t sha256[32];
-	char *line;		/* the whole line, without '\n' */
-	const char *tsv;	/* line after "SEQ\t": manifest.tsv's columns */
-	const char *path;	/* line's last column */
+	const char *tsv;	/* after "SEQ\t": manifest.tsv's columns */
+	const char *path;	/* the last column */
+};
+
+/* What memory keeps of a line. */
+struct journal_entry {
+	uint64_t seq, size;
+	uint64_t at;		/* where its line starts in the file */
+	uint64_t path_hash;
+	uint8_t sha256[32];
 };
 
 struct journal {
 	int fd;
 	struct journal_entry *v;
 	size_t n, cap;
-	size_t *slot;		/* open addressing by path: index + 1, 0 empty */
+	uint32_t *slot;		/* open addressing by path hash: index + 1, 0 empty */
 	size_t nslots;
-	uint64_t octets;
+	uint64_t octets, len;	/* the messages' bytes; the file's length */
 };
 
 /* Load the journal open at FD (read and append), dropping a torn last
  * line. 0, -EUCLEAN for a corrupt journal, -errno. */
 int journal_load(struct journal *j, int fd);
-/* Parse one journal line (without '\n') into E. 0 or -EUCLEAN. */
-int journal_parse(char *line, struct journal_entry *e);
+/* Parse one journal line (without '\n') into L. 0 or -EUCLEAN. */
+int journal_parse(char *line, struct journal_line *l);
 /* The entry for PATH, or NULL. */
 const struct journal_entry *journal_find(const struct journal *j, const char *path);
+/* Call FN with each line in order, parsed; stop at its first non-zero
+ * return and return that. 0 or -errno. */
+int journal_each(const struct journal *j, int (*fn)(void *ctx, const struct journal_line *l),
+		 void *ctx);
 /* Append M durably. 0 or -errno. */
 int journal_append(struct journal *j, const struct archive_member *m);
 /* The SEQ to resume from: one past the last entry's. */
