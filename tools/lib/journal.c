@@ -8,77 +8,15 @@
 
 #include "hash.h"
 #include "journal.h"
+#include "lines.h"
 
 #define JOURNAL_MAX (4ull << 30)
 /* A line holds what one pax extended header gave, and its SEQ. */
 #define LINE_MAX_LEN (ARCHIVE_XHDR_MAX + 32)
-/* Room for one line and one more read. */
-#define LINE_BUF_MAX (LINE_MAX_LEN + 65536 + 1)
 
 static uint64_t path_hash(const char *p)
 {
 	return hash_bytes(HASH_SEED, p, strlen(p));
-}
-
-/* Call FN with each whole line of FD's first SIZE bytes, its '\n' made a
- * NUL, and where it starts; stop at FN's first non-zero return. *END:
- * where the last whole line ends (a torn one after it is left out). */
-static int each_line(int fd, uint64_t size, int (*fn)(void *, char *, uint64_t), void *ctx,
-		     uint64_t *end)
-{
-	struct buf b = BUF_INIT(LINE_BUF_MAX);
-	uint64_t at = 0, read_to = 0;	/* b.p[0] is the byte at AT */
-	int err = 0;
-
-	while (!err && read_to < size) {
-		size_t want = size - read_to < 65536 ? (size_t)(size - read_to) : 65536, used = 0;
-		ssize_t n;
-		char *p, *nl;
-
-		if ((err = buf_reserve(&b, want + 1)) < 0)
-			break;
-		if ((n = pread(fd, b.p + b.len, want, (off_t)read_to)) <= 0) {
-			err = n < 0 ? -errno : -EIO;
-			break;
-		}
-		b.len += (size_t)n;
-		read_to += (uint64_t)n;
-		for (p = (char *)b.p; !err && (nl = memchr(p, '\n', b.len - used)); p = nl + 1) {
-			*nl = 0;
-			err = fn(ctx, p, at + used);
-			used = (size_t)(nl + 1 - (char *)b.p);
-		}
-		memmove(b.p, b.p + used, b.len - used);
-		b.len -= used;
-		at += used;
-		if (!err && b.len > LINE_MAX_LEN)
-			err = -EUCLEAN;
-	}
-	buf_free(&b);
-	*end = at;
-	return err;
-}
-
-/* The line that starts at AT, parsed into L (in LINE). 0 or -errno. */
-static int line_at(const struct journal *j, uint64_t at, struct buf *line, struct journal_line *l)
-{
-	char *nl = NULL;
-
-	buf_reset(line);
-	while (!nl && line->len < LINE_MAX_LEN && at + line->len < j->len) {
-		ssize_t n;
-
-		if (buf_reserve(line, 4096 + 1) < 0)
-			return -ENOMEM;
-		if ((n = pread(j->fd, line->p + line->len, 4096, (off_t)(at + line->len))) <= 0)
-			return n < 0 ? -errno : -EIO;
-		nl = memchr(line->p + line->len, '\n', (size_t)n);
-		line->len += (size_t)n;
-	}
-	if (!nl)
-		return -EUCLEAN;
-	*nl = 0;
-	return journal_parse((char *)line->p, l);
 }
 
 static int index_add(struct journal *j, size_t i)
@@ -112,19 +50,23 @@ const struct journal_entry *journal_find(const struct journal *j, const char *pa
 {
 	uint64_t h = path_hash(path);
 	const struct journal_entry *found = NULL;
-	struct buf line = BUF_INIT(LINE_BUF_MAX);
-	struct journal_line l;
 
 	if (!j->nslots)
 		return NULL;
 	for (size_t s = h & (j->nslots - 1); !found && j->slot[s]; s = (s + 1) & (j->nslots - 1)) {
 		const struct journal_entry *e = &j->v[j->slot[s] - 1];
+		struct journal_line l;
+		struct lines r;
+		char *line;
 
 		/* The hash says no for certain; a yes is read back. */
-		if (e->path_hash == h && line_at(j, e->at, &line, &l) == 0 && !strcmp(l.path, path))
+		if (e->path_hash != h)
+			continue;
+		lines_open(&r, j->fd, e->at, j->len, LINE_MAX_LEN);
+		if ((line = lines_next(&r)) && journal_parse(line, &l) == 0 && !strcmp(l.path, path))
 			found = e;
+		lines_close(&r);
 	}
-	buf_free(&line);
 	return found;
 }
 
@@ -163,9 +105,8 @@ int journal_parse(char *line, struct journal_line *l)
 }
 
 /* Keep the LINE that starts at AT: in order, and a path not seen before. */
-static int add_entry(void *ctx, char *line, uint64_t at)
+static int add_entry(struct journal *j, char *line, uint64_t at)
 {
-	struct journal *j = ctx;
 	struct journal_line l;
 	struct journal_entry *e;
 	int err;
@@ -188,7 +129,9 @@ static int add_entry(void *ctx, char *line, uint64_t at)
 int journal_load(struct journal *j, int fd)
 {
 	struct stat st;
-	int err;
+	struct lines r;
+	char *line;
+	int err = 0;
 
 	memset(j, 0, sizeof(*j));
 	j->fd = fd;
@@ -198,34 +141,34 @@ int journal_load(struct journal *j, int fd)
 		return -EFBIG;
 	/* j->len bounds the lines journal_find() reads back. */
 	j->len = (uint64_t)st.st_size;
-	err = each_line(fd, (uint64_t)st.st_size, add_entry, j, &j->len);
+	lines_open(&r, fd, 0, j->len, LINE_MAX_LEN);
+	while (!err && (line = lines_next(&r)))
+		err = add_entry(j, line, r.at);
+	err = err ?: r.err;
 	/* A crash can cut the last line: it was never acknowledged. */
-	if (!err && j->len < (uint64_t)st.st_size && ftruncate(fd, (off_t)j->len) < 0)
-		err = -errno;
+	if (!err && lines_tell(&r) < j->len) {
+		j->len = lines_tell(&r);
+		if (ftruncate(fd, (off_t)j->len) < 0)
+			err = -errno;
+	}
+	lines_close(&r);
 	return err;
-}
-
-struct each_ctx {
-	int (*fn)(void *ctx, const struct journal_line *l);
-	void *ctx;
-};
-
-static int parse_and_call(void *ctx, char *line, uint64_t at)
-{
-	struct each_ctx *c = ctx;
-	struct journal_line l;
-
-	(void)at;
-	return journal_parse(line, &l) ?: c->fn(c->ctx, &l);
 }
 
 int journal_each(const struct journal *j, int (*fn)(void *ctx, const struct journal_line *l),
 		 void *ctx)
 {
-	struct each_ctx c = { fn, ctx };
-	uint64_t end;
+	struct journal_line l;
+	struct lines r;
+	char *line;
+	int err = 0;
 
-	return each_line(j->fd, j->len, parse_and_call, &c, &end);
+	lines_open(&r, j->fd, 0, j->len, LINE_MAX_LEN);
+	while (!err && (line = lines_next(&r)))
+		err = journal_parse(line, &l) ?: fn(ctx, &l);
+	err = err ?: r.err;
+	lines_close(&r);
+	return err;
 }
 
 int journal_append(struct journal *j, const struct archive_member *m)
