@@ -19,6 +19,7 @@
 #include "lib/compress.h"
 #include "lib/hash.h"
 #include "lib/journal.h"
+#include "lib/lines.h"
 #include "lib/outtree.h"
 #include "lib/sender.h"
 #include "lib/summary.h"
@@ -92,7 +93,14 @@ struct job {
 	int keepfd;		/* the evidence copy of the archive, or -1 */
 	int keep_err;		/* why writing it failed, or 0 */
 	int dead;		/* the connection failed: nothing more can be said on it */
-	struct buf checkpoint, manifest, tsv, tagmanifest, sig, info;
+	struct buf checkpoint, tagmanifest, sig, info;
+	/* The manifests stream into tmp/ as they come (they grow with the
+	 * job), and are renamed into the bag once they are checked. */
+	struct tag_file {
+		struct outtree_file f;
+		uint64_t len;
+		uint8_t sha256[32];
+	} manifest, tsv;
 	/* The tag files that arrived (TAG_*): by their length, a job of no
 	 * mail would seem to have no manifest. */
 	unsigned tags;
@@ -183,6 +191,7 @@ static int under_a_message(struct job *jb, const char *path)
 	return 0;
 }
 
+/* REL: the file's path in the job. */
 static int write_failed(struct job *jb, const char *rel, int err)
 {
 	/* Directories are opened with O_NOFOLLOW: a symlink in the way reads
@@ -190,7 +199,7 @@ static int write_failed(struct job *jb, const char *rel, int err)
 	lb_warn("receive: unable to write '%s': %s%s", rel, strerror(-err),
 		err == -ELOOP || err == -ENOTDIR ? " (a symlink or a file where a directory "
 						  "should be: nothing was written through it)" : "");
-	return refuse(jb, EXIT_SYSTEM, "the receiver could not write '%s'", rel + 5);
+	return refuse(jb, EXIT_SYSTEM, "the receiver could not write '%s'", rel);
 }
 
 /* Where a message's pieces go as they come: into its hash, and into its
@@ -293,23 +302,49 @@ static int receive_message(struct job *jb, struct tls_site *site, struct archive
 	return 0;
 }
 
+/* Receive a manifest member M into T: streamed into a file in tmp/,
+ * hashed on the way (a manifest grows with the job: 4 GiB at most). */
+static int receive_tag_file(struct job *jb, struct tls_site *site, struct archive_member *m,
+			    struct tag_file *t)
+{
+	struct message_sink s = { .f = &t->f };
+	int err;
+
+	if (m->size > BAG_MANIFEST_MAX)
+		return stream_failed(jb, site, -EFBIG, m->path);
+	outtree_abort(&jb->out, &t->f);		/* sent twice: the last counts */
+	if ((err = outtree_begin(&jb->out, &t->f)) < 0)
+		return write_failed(jb, m->path, err);
+	sha256_init(&s.sha);
+	if ((err = archive_data_each(jb->r, m, take_piece, &s)) < 0) {
+		outtree_abort(&jb->out, &t->f);
+		return s.write_err ? write_failed(jb, m->path, err) : stream_failed(jb, site, err, m->path);
+	}
+	sha256_final(&s.sha, t->sha256);
+	t->len = m->size;
+	return 0;
+}
+
 /* The sender's manifest must list exactly the committed messages, each
  * once: a path listed twice could stand in for a message not listed. */
 static int check_manifest(struct job *jb)
 {
-	const uint8_t *p = jb->manifest.p, *end = p + jb->manifest.len;
 	unsigned long long octets, files;
-	char path[4096];
+	char path[4096], *line;
 	uint8_t sha[32], *seen = calloc(jb->j.n + 1, 1);	/* by entry; + 1: never calloc(0) */
 	size_t listed = 0;
-	int r, code = 0;
+	struct lines r;
+	int code = 0;
 
 	if (!seen)
 		return refuse(jb, EXIT_SYSTEM, "out of memory%s", "");
-	while (!code && (r = manifest_next(&p, end, sha, path, sizeof(path))) > 0) {
-		const struct journal_entry *e = journal_find(&jb->j, path);
+	lines_open(&r, jb->manifest.f.fd, 0, jb->manifest.len, sizeof(path) + 80);
+	while (!code && (line = lines_next(&r))) {
+		const struct journal_entry *e;
 
-		if (!e)
+		if (manifest_line(line, strlen(line), sha, path, sizeof(path)) < 0)
+			code = refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
+		else if (!(e = journal_find(&jb->j, path)))
 			code = refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s', which never arrived", path);
 		else if (memcmp(e->sha256, sha, 32))
 			code = refuse(jb, EXIT_INTEGRITY, "'%s' differs from the manifest", path);
@@ -320,10 +355,11 @@ static int check_manifest(struct job *jb)
 		listed++;
 	}
 	free(seen);
+	if (!code && (r.err || lines_tell(&r) != jb->manifest.len))
+		code = refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
+	lines_close(&r);
 	if (code)
 		return code;
-	if (r < 0)
-		return refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
 	if (listed != jb->j.n)
 		return refuse(jb, EXIT_INTEGRITY, "the job holds messages the manifest does not list%s", "");
 	if (buf_append(&jb->info, "", 1) < 0 ||
@@ -336,23 +372,21 @@ static int check_manifest(struct job *jb)
 
 /* The journal, line by line, against the sender's lifeboat-manifest.tsv. */
 struct tsv_cmp {
-	const struct buf *tsv;
-	size_t at, line;	/* where and at which line the journal's next goes in it */
+	struct lines tsv;
+	size_t line;		/* the number of the tsv's line read last */
 	char where[256];	/* the first line that differs, and its message */
 };
 
 static int compare_tsv_line(void *ctx, const struct journal_line *l)
 {
 	struct tsv_cmp *c = ctx;
-	size_t n = strlen(l->tsv);
+	const char *theirs = lines_next(&c->tsv);
 
 	c->line++;
-	if (c->tsv->len - c->at < n + 1 || memcmp(c->tsv->p + c->at, l->tsv, n) ||
-	    c->tsv->p[c->at + n] != '\n') {
+	if (!theirs || strcmp(theirs, l->tsv)) {
 		snprintf(c->where, sizeof(c->where), "%zu ('%.200s')", c->line, l->path);
 		return 1;
 	}
-	c->at += n + 1;
 	return 0;
 }
 
@@ -361,15 +395,21 @@ static int compare_tsv_line(void *ctx, const struct journal_line *l)
  * messages came with. 0 or the exit code. */
 static int check_tsv(struct job *jb)
 {
-	struct tsv_cmp c = { &jb->tsv, strlen(BAG_TSV_HEAD), 1, "" };
+	struct tsv_cmp c = { .line = 1 };
+	const char *head;
 	int r = 0;
 
-	if (jb->tsv.len < c.at || memcmp(jb->tsv.p, BAG_TSV_HEAD, c.at))
+	lines_open(&c.tsv, jb->tsv.f.fd, 0, jb->tsv.len, ARCHIVE_XHDR_MAX);
+	head = lines_next(&c.tsv);
+	if (!head || strncmp(head, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD) - 1) ||
+	    head[strlen(BAG_TSV_HEAD) - 1])
 		snprintf(c.where, sizeof(c.where), "1");
-	else if ((r = journal_each(&jb->j, compare_tsv_line, &c)) < 0)
-		return refuse(jb, EXIT_SYSTEM, "the receiver could not read its journal%s", "");
-	else if (!r && c.at != jb->tsv.len)
+	else if (!(r = journal_each(&jb->j, compare_tsv_line, &c)) &&
+		 (lines_next(&c.tsv) || lines_tell(&c.tsv) != jb->tsv.len))
 		snprintf(c.where, sizeof(c.where), "%zu", c.line + 1);
+	lines_close(&c.tsv);
+	if (r < 0)
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not read its journal%s", "");
 	if (c.where[0])
 		return refuse(jb, EXIT_INTEGRITY, "lifeboat-manifest.tsv is not what came with "
 			      "the messages, from line %s on", c.where);
@@ -384,12 +424,15 @@ static int check_tsv(struct job *jb)
 static int check_tags(struct job *jb)
 {
 	struct buf want = BUF_INIT(TAG_FILE_MAX);
+	uint8_t bagit[32], info[32];
 	int err;
 
-	err = tagmanifest_line(&want, bag_signed_tags[0], BAG_BAGIT, strlen(BAG_BAGIT));
-	err = err ?: tagmanifest_line(&want, bag_signed_tags[1], jb->info.p, jb->info.len);
-	err = err ?: tagmanifest_line(&want, bag_signed_tags[2], jb->manifest.p, jb->manifest.len);
-	err = err ?: tagmanifest_line(&want, bag_signed_tags[3], jb->tsv.p, jb->tsv.len);
+	sha256(BAG_BAGIT, strlen(BAG_BAGIT), bagit);
+	sha256(jb->info.p, jb->info.len, info);
+	err = tagmanifest_line(&want, bag_signed_tags[0], bagit);
+	err = err ?: tagmanifest_line(&want, bag_signed_tags[1], info);
+	err = err ?: tagmanifest_line(&want, bag_signed_tags[2], jb->manifest.sha256);
+	err = err ?: tagmanifest_line(&want, bag_signed_tags[3], jb->tsv.sha256);
 	err = err ?: (want.len != jb->tagmanifest.len ||
 		      memcmp(want.p, jb->tagmanifest.p, want.len));
 	buf_free(&want);
@@ -417,9 +460,9 @@ static int complete_job(struct job *jb)
 	 * there, or the job would have been complete at the hello). */
 	for (int i = 0; !err && i < BAG_TAG_FILES; i++)
 		err = outtree_remove(&jb->out, bag_tag_files[i]);
-	err = err ?: outtree_put(&jb->out, "lifeboat-manifest.tsv", jb->tsv.p, jb->tsv.len, -1);
+	err = err ?: outtree_commit(&jb->out, &jb->tsv.f, "lifeboat-manifest.tsv", -1);
 	err = err ?: (len < 0 ? len : outtree_put(&jb->out, "sender.pem", pem, (size_t)len, -1));
-	err = err ?: outtree_put(&jb->out, "manifest-sha256.txt", jb->manifest.p, jb->manifest.len, -1);
+	err = err ?: outtree_commit(&jb->out, &jb->manifest.f, "manifest-sha256.txt", -1);
 	err = err ?: outtree_put(&jb->out, "tagmanifest-sha256.txt", jb->tagmanifest.p,
 				 jb->tagmanifest.len, -1);
 	err = err ?: outtree_put(&jb->out, "tagmanifest-sha256.txt.sig", jb->sig.p, jb->sig.len, -1);
@@ -516,6 +559,7 @@ static int read_archive(struct job *jb, struct tls_site *site)
 		const char *rel = m->path + plen + 1;
 		struct buf *tag = NULL;
 		unsigned bit = 0;
+		int tsv;
 
 		if (r == ARCHIVE_GLOBAL) {
 			show_progress(jb, m->progress);
@@ -525,13 +569,12 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			code = refuse(jb, EXIT_INTEGRITY, "member '%s' is outside the job", m->path);
 			break;
 		}
-		if (!strcmp(rel, "manifest-sha256.txt")) {
-			tag = &jb->manifest;
-			bit = TAG_MANIFEST;
-		} else if (!strcmp(rel, "lifeboat-manifest.tsv")) {
-			tag = &jb->tsv;
-			bit = TAG_TSV;
-		} else if (!strcmp(rel, "tagmanifest-sha256.txt")) {
+		if ((tsv = !strcmp(rel, "lifeboat-manifest.tsv")) || !strcmp(rel, "manifest-sha256.txt")) {
+			if (!(code = receive_tag_file(jb, site, m, tsv ? &jb->tsv : &jb->manifest)))
+				jb->tags |= tsv ? TAG_TSV : TAG_MANIFEST;
+			continue;
+		}
+		if (!strcmp(rel, "tagmanifest-sha256.txt")) {
 			tag = &jb->tagmanifest;
 			bit = TAG_TAGS;
 		} else if (!strcmp(rel, "tagmanifest-sha256.txt.sig")) {
@@ -557,6 +600,8 @@ static int read_archive(struct job *jb, struct tls_site *site)
 		if (tag || !strcmp(rel, "bagit.txt")) {
 			struct buf skip = BUF_INIT(TAG_FILE_MAX);
 
+			if (tag)
+				buf_reset(tag);		/* sent twice: the last counts */
 			r = archive_data(jb->r, m, tag ? tag : &skip);
 			buf_free(&skip);
 			if (r < 0)
@@ -704,12 +749,12 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 {
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct archive_out a;
-	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX);
-	char sender[JOB_NAME_MAX + 1], dir[4096], path[4200];
+	char sender[JOB_NAME_MAX + 1], dir[4096], path[4200], *line;
 	const char *slash = strchr(what, '/');
-	const uint8_t *p, *end;
+	struct lines manifest = { .fd = -1 };
+	struct stat st;
 	uint8_t sha[32];
-	int err = 0, r, code = 0;
+	int err = 0, code = 0;
 
 	if (!listed(pullers, jb->sender))
 		return refuse(jb, EXIT_INTEGRITY, "'%s' may not pull jobs (receive --serve)", jb->sender);
@@ -726,20 +771,25 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 			close(bag.dirfd);
 		return refuse(jb, EXIT_USAGE, "no complete job '%.130s' here", what);
 	}
-	if ((err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0)
+	/* The manifest says which messages to send: read a line at a time
+	 * (it grows with the job), from the file as it was at the start. */
+	if ((manifest.fd = outtree_open_file(&bag, "manifest-sha256.txt", &st)) < 0) {
+		err = manifest.fd;
 		goto out;
+	}
+	lines_open(&manifest, manifest.fd, 0, (uint64_t)st.st_size, sizeof(path));
 	archive_out_init(&a, jb->name, tls_writer, jb->tls);
 	if ((err = tls_write(jb->tls, "SENDING\n", 8)) < 0)
 		goto done;
 	for (int i = 0; !err && i < BAG_TAG_FILES; i++)
 		err = serve_file(&a, &bag, bag_tag_files[i], BAG_MANIFEST_MAX);
-	p = manifest.p;
-	end = p + manifest.len;
-	while (!err && (r = manifest_next(&p, end, sha, path + 5, sizeof(path) - 5)) > 0) {
-		memcpy(path, "data/", 5);
-		err = serve_file(&a, &bag, path, ARCHIVE_MEMBER_MAX);
+	while (!err && (line = lines_next(&manifest))) {
+		if ((err = manifest_line(line, strlen(line), sha, path + 5, sizeof(path) - 5)) == 0) {
+			memcpy(path, "data/", 5);
+			err = serve_file(&a, &bag, path, ARCHIVE_MEMBER_MAX);
+		}
 	}
-	err = err ?: archive_end(&a);
+	err = err ?: manifest.err ?: archive_end(&a);
 done:
 	if (!err && !jb->quiet)
 		lb_warn("receive: %s pulled %s/%s: %llu files", jb->sender, sender, jb->name,
@@ -751,7 +801,10 @@ out:
 		code = EXIT_SYSTEM;
 		jb->dead = 1;
 	}
-	buf_free(&manifest);
+	if (manifest.fd >= 0) {
+		close(manifest.fd);
+		lines_close(&manifest);
+	}
 	close(bag.dirfd);
 	return code;
 }
@@ -760,9 +813,9 @@ out:
 static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep,
 		 const char *pullers)
 {
-	struct job jb = { .checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX), .manifest = BUF_INIT(BAG_MANIFEST_MAX),
-			  .tsv = BUF_INIT(BAG_MANIFEST_MAX), .tagmanifest = BUF_INIT(TAG_FILE_MAX),
-			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet };
+	struct job jb = { .checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX), .tagmanifest = BUF_INIT(TAG_FILE_MAX),
+			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet,
+			  .manifest.f.fd = -1, .tsv.f.fd = -1 };
 	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char line[256], dir[4096], reply[96];
 	struct hello hello;
@@ -902,13 +955,14 @@ out:
 		lb_warn("receive: %s/%s: unable to write the evidence copy", jb.sender, jb.name);
 		code = code ? code : EXIT_SYSTEM;
 	}
-	if (jb.out.dirfd >= 0)
+	if (jb.out.dirfd >= 0) {
+		outtree_abort(&jb.out, &jb.manifest.f);
+		outtree_abort(&jb.out, &jb.tsv.f);
 		outtree_close(&jb.out);
+	}
 	if (lockfd >= 0)
 		close(lockfd);
 	buf_free(&jb.checkpoint);
-	buf_free(&jb.manifest);
-	buf_free(&jb.tsv);
 	buf_free(&jb.tagmanifest);
 	buf_free(&jb.sig);
 	buf_free(&jb.info);

@@ -163,9 +163,11 @@ static int check_tags(const char *dir, const struct buf *tags, struct buf *files
 	for (int i = 0; i < BAG_SIGNED_TAGS; i++) {
 		const uint8_t *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
 		size_t len = nl ? (size_t)(nl + 1 - p) : 0;
+		uint8_t sha[32];
 
 		buf_reset(&want);
-		if (tagmanifest_line(&want, bag_signed_tags[i], files[i]->p, files[i]->len) < 0)
+		sha256(files[i]->p, files[i]->len, sha);
+		if (tagmanifest_line(&want, bag_signed_tags[i], sha) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 		if (len != want.len || memcmp(p, want.p, len)) {
 			lb_warn("verify: '%s/%s' is not as the signed tag manifest lists it", dir,

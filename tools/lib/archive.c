@@ -252,13 +252,11 @@ const char *const bag_tag_files[BAG_TAG_FILES] = { "bagit.txt", "bag-info.txt",
 const char *const bag_signed_tags[BAG_SIGNED_TAGS] = { "bagit.txt", "bag-info.txt",
 	"manifest-sha256.txt", "lifeboat-manifest.tsv" };
 
-int tagmanifest_line(struct buf *out, const char *name, const void *p, size_t len)
+int tagmanifest_line(struct buf *out, const char *name, const uint8_t sha[32])
 {
-	uint8_t sha[32];
 	char hex[65];
 	int err;
 
-	sha256(p, len, sha);
 	sha256_hex(sha, hex);
 	if ((err = buf_append(out, hex, 64)) < 0 || (err = buf_append(out, "  ", 2)) < 0 ||
 	    (err = buf_append(out, name, strlen(name))) < 0)
@@ -338,9 +336,11 @@ static int emit_tag(struct archive_out *a, struct buf *tags, const char *rel, co
 		    size_t len)
 {
 	char name[JOB_NAME_MAX + 64];
+	uint8_t sha[32];
 
 	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
-	return tagmanifest_line(tags, rel, p, len) ?: emit_file(a, name, p, len, 0, NULL);
+	sha256(p, len, sha);
+	return tagmanifest_line(tags, rel, sha) ?: emit_file(a, name, p, len, 0, NULL);
 }
 
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
@@ -645,19 +645,22 @@ int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b)
 	return archive_data_each(r, m, append_piece, b);
 }
 
+int manifest_line(const char *s, size_t len, uint8_t sha[32], char *path, size_t cap)
+{
+	if (len < 64 + 2 + 5 || sha256_unhex(s, 64, sha) < 0 || memcmp(s + 64, "  data/", 7) ||
+	    set_text(path, cap, s + 71, len - 71) < 0)
+		return -EUCLEAN;
+	return 0;
+}
+
 int manifest_next(const uint8_t **p, const uint8_t *end, uint8_t sha[32], char *path, size_t cap)
 {
 	const uint8_t *s = *p, *nl;
-	size_t len;
 
 	if (s == end)
 		return 0;
 	nl = memchr(s, '\n', (size_t)(end - s));
-	if (!nl || nl - s < 64 + 2 + 5 || sha256_unhex((const char *)s, 64, sha) < 0 ||
-	    memcmp(s + 64, "  data/", 7))
-		return -EUCLEAN;
-	len = (size_t)(nl - (s + 71));
-	if (set_text(path, cap, (const char *)s + 71, len) < 0)
+	if (!nl || manifest_line((const char *)s, (size_t)(nl - s), sha, path, cap) < 0)
 		return -EUCLEAN;
 	*p = nl + 1;
 	return 1;

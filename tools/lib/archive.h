@@ -95,8 +95,8 @@ int bag_file_is_known(const char *rel);
 #define BAG_BAGIT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 #define BAG_SIGNED_TAGS 4
 extern const char *const bag_signed_tags[BAG_SIGNED_TAGS];
-/* Append the tag manifest's line "SHA256  NAME\n" for the LEN bytes at P. */
-int tagmanifest_line(struct buf *out, const char *name, const void *p, size_t len);
+/* Append the tag manifest's line "SHA256  NAME\n" for a file of hash SHA. */
+int tagmanifest_line(struct buf *out, const char *name, const uint8_t sha[32]);
 
 /* Add a plain file JOB/REL (a bag's tag file or data/PATH, as a receiver
  * serves a stored bag back for a restore), its SIZE bytes read from FD as
@@ -151,8 +151,11 @@ int archive_data_each(struct rbuf *r, const struct archive_member *m,
 
 /* Parse one pax extended header of LEN bytes into M. 0 or -EUCLEAN. */
 int pax_parse_records(const uint8_t *p, size_t len, struct archive_member *m);
-/* Parse one manifest line "HEX  data/PATH" at *P (advanced past it). 1 a
- * line, 0 at the end, -EUCLEAN. PATH gets the part after "data/". */
+/* Parse one manifest line "HEX  data/PATH" of LEN bytes (without its line
+ * end). 0 or -EUCLEAN. PATH gets the part after "data/". */
+int manifest_line(const char *s, size_t len, uint8_t sha[32], char *path, size_t cap);
+/* The same for the line at *P (advanced past it). 1 a line, 0 at the
+ * end, -EUCLEAN. */
 int manifest_next(const uint8_t **p, const uint8_t *end, uint8_t sha[32], char *path,
 		  size_t cap);
 

@@ -195,7 +195,7 @@ int outtree_begin(struct outtree *o, struct outtree_file *f)
 	snprintf(f->tmpname, sizeof(f->tmpname), "%ld.%lu", (long)getpid(), o->seq++);
 	/* An owned file is 0600 from the start: made 0644 and narrowed after,
 	 * it could be opened in between, and kept open, by anyone. */
-	f->fd = openat(o->tmpfd, f->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	f->fd = openat(o->tmpfd, f->tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 		       o->uid != (uid_t)-1 ? 0600 : 0644);
 	return f->fd < 0 ? -errno : 0;
 }

@@ -51,7 +51,8 @@ int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len
 /* The same for a file written in pieces (a message as it streams in):
  * outtree_begin() a file in .lifeboat/tmp, outtree_write() each piece,
  * then outtree_commit() it to REL (as outtree_put() does, with its
- * returns) or outtree_abort() it. Commit and abort close the file. */
+ * returns) or outtree_abort() it. Commit and abort close the file; until
+ * then its fd may also be read (pread), to check what was written. */
 struct outtree_file {
 	int fd;
 	char tmpname[48];
