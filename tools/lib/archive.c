@@ -94,14 +94,12 @@ void archive_out_init(struct archive_out *a, const char *job,
 	a->write = write;
 	a->ctx = ctx;
 	snprintf(a->job, sizeof(a->job), "%s", job);
-	a->manifest = (struct buf)BUF_INIT(BAG_MANIFEST_MAX);
 	a->tsv = (struct buf)BUF_INIT(BAG_MANIFEST_MAX);
 	a->out = (struct buf)BUF_INIT(1u << 20);
 }
 
 void archive_out_free(struct archive_out *a)
 {
-	buf_free(&a->manifest);
 	buf_free(&a->tsv);
 	buf_free(&a->out);
 }
@@ -224,14 +222,11 @@ static int emit_file(struct archive_out *a, const char *name, const void *data, 
 
 int archive_put(struct archive_out *a, struct archive_member *m, const void *data)
 {
-	char name[4200], hex[65], line[4200];
+	char name[4200];
 	int err;
 
 	m->seq = a->seq++;
-	sha256_hex(m->sha256, hex);
-	snprintf(line, sizeof(line), "%s  data/%s\n", hex, m->path);
-	if ((err = buf_append(&a->manifest, line, strlen(line))) < 0 ||
-	    (!a->tsv.len && (err = buf_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD))) < 0) ||
+	if ((!a->tsv.len && (err = buf_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD))) < 0) ||
 	    (err = member_tsv(m, &a->tsv)) < 0)
 		return err;
 	a->octets += m->size;
@@ -343,6 +338,65 @@ static int emit_tag(struct archive_out *a, struct buf *tags, const char *rel, co
 	return tagmanifest_line(tags, rel, sha) ?: emit_file(a, name, p, len, 0, NULL);
 }
 
+/* Call FN with each line of manifest-sha256.txt, "SHA256  data/PATH\n",
+ * made from the first and last columns of A's tsv lines. */
+static int each_manifest_line(const struct archive_out *a,
+			      int (*fn)(void *ctx, const char *line, size_t len), void *ctx)
+{
+	const uint8_t *p = a->tsv.p + strlen(BAG_TSV_HEAD), *end = a->tsv.p + a->tsv.len, *nl, *tab;
+	char line[4200];
+	int err = 0, len;
+
+	for (; !err && p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		tab = memrchr(p, '\t', (size_t)(nl - p));
+		len = snprintf(line, sizeof(line), "%.64s  data/%.*s\n", (const char *)p,
+			       (int)(nl - tab - 1), (const char *)tab + 1);
+		err = len >= (int)sizeof(line) ? -ENAMETOOLONG : fn(ctx, line, (size_t)len);
+	}
+	return err;
+}
+
+struct manifest_sum {
+	struct sha256_ctx sha;
+	uint64_t size;
+};
+
+static int sum_manifest_line(void *ctx, const char *line, size_t len)
+{
+	struct manifest_sum *s = ctx;
+
+	sha256_update(&s->sha, line, len);
+	s->size += len;
+	return 0;
+}
+
+static int emit_manifest_line(void *ctx, const char *line, size_t len)
+{
+	return emit(ctx, line, len);
+}
+
+/* Write manifest-sha256.txt, made from the tsv, and add its line to the
+ * tag manifest TAGS: one pass for its size and hash, one to send it. */
+static int emit_manifest(struct archive_out *a, struct buf *tags)
+{
+	struct manifest_sum s = { .size = 0 };
+	char name[JOB_NAME_MAX + 64];
+	uint8_t sha[32];
+	int err;
+
+	sha256_init(&s.sha);
+	err = each_manifest_line(a, sum_manifest_line, &s);
+	sha256_final(&s.sha, sha);
+	if (!err && s.size > BAG_MANIFEST_MAX)
+		err = -EFBIG;
+	snprintf(name, sizeof(name), "%s/%s", a->job, bag_signed_tags[2]);
+	err = err ?: tagmanifest_line(tags, bag_signed_tags[2], sha);
+	err = err ?: emit_file_headers(a, name, s.size, 0, NULL);
+	err = err ?: each_manifest_line(a, emit_manifest_line, a);
+	return err ?: emit_padding(a, s.size);
+}
+
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 {
 	struct buf tags = BUF_INIT(4096);
@@ -357,7 +411,7 @@ int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 		err = buf_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD));
 	err = err ?: emit_tag(a, &tags, bag_signed_tags[0], BAG_BAGIT, strlen(BAG_BAGIT));
 	err = err ?: emit_tag(a, &tags, bag_signed_tags[1], info, strlen(info));
-	err = err ?: emit_tag(a, &tags, bag_signed_tags[2], a->manifest.p, a->manifest.len);
+	err = err ?: emit_manifest(a, &tags);
 	err = err ?: emit_tag(a, &tags, bag_signed_tags[3], a->tsv.p, a->tsv.len);
 	if (!err) {
 		sha256(tags.p, tags.len, hash);

@@ -77,7 +77,9 @@ struct archive_out {
 	uint64_t seq, resume;
 	uint64_t octets, files;		/* the whole bag */
 	uint64_t sent_files, sent_octets;	/* this connection */
-	struct buf manifest, tsv, out;	/* manifest-sha256.txt, lifeboat-manifest.tsv */
+	/* lifeboat-manifest.tsv, from which manifest-sha256.txt is made at
+	 * the end (each line's hash and path: not held twice). */
+	struct buf tsv, out;
 };
 
 void archive_out_init(struct archive_out *a, const char *job,
