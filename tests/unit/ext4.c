@@ -1,0 +1,136 @@
+/* ext4.c - ext4_dirblock_parse() and the extent walk on the hand-made blocks of tests/unit/ext4.data. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ext2fs/ext2_fs.h>
+
+#include "lib/ext4.h"
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
+
+/* Count the live entries and the dead ones the parser reports. */
+static int count_entry(const struct ext4_dirent *de, void *arg)
+{
+	int *seen = arg;
+
+	seen[de->dead]++;
+	return 0;
+}
+
+/* "dir BS ENTRIES": each entry INO:REC_LEN:NAME_LEN:TYPE:NAME is written at
+ * the end of the one before, or at OFF with @OFF= before it (NAME may be shorter than NAME_LEN; the rest
+ * stays as the bytes after it are). The buffer is exactly BS bytes, so
+ * that AddressSanitizer sees a read past the block. Returns the parser's
+ * result, and what it reported in GOT. */
+static int dir_case(size_t bs, char *entries, char *got, size_t gotlen)
+{
+	uint8_t *p = calloc(1, bs);
+	size_t off = 0;
+	int seen[2] = { 0, 0 }, ret;
+
+	for (char *e; p && (e = strsep(&entries, "|"));) {
+		unsigned ino, rl, nl, type;
+		char name[256] = "";
+
+		if (*e == '@')	/* an entry at this offset, in the slack */
+			off = strtoul(e + 1, &e, 10), e++;
+		if (off + 12 > bs)
+			exit(2);
+		if (sscanf(e, "%u:%u:%u:%u:%255[^|]", &ino, &rl, &nl, &type, name) < 4)
+			exit(2);
+		put32(p + off, ino);
+		put16(p + off + 4, rl);
+		p[off + 6] = nl;
+		p[off + 7] = type;
+		memcpy(p + off + 8, name, strnlen(name, bs - off - 8));
+		off += rl;
+	}
+	ret = ext4_dirblock_parse(p, bs, count_entry, seen);
+	snprintf(got, gotlen, "%d live=%d dead=%d", ret, seen[0], seen[1]);
+	free(p);
+	return ret;
+}
+
+/* "inode ENTRIES MAX EXTENTS" (the root in i_block, 60 bytes) or "leaf BS
+ * ENTRIES MAX EXTENTS" (a depth-0 block of BS bytes): each extent is
+ * LOGICAL:LEN:PHYS, LEN as on disk (above 32768 for an unwritten one).
+ * GOT is what the walk returns: the extents as LOGICAL+LEN@PHYS, or the
+ * error. */
+static void extent_case(const char *kind, size_t bs, unsigned entries, unsigned max,
+			char *extents, char *got, size_t gotlen)
+{
+	struct ext4_sb_info sb = { .block_size = (uint32_t)bs, .blocks = 1 << 20 };
+	struct ext2_inode_large in;
+	struct ext4_extent out[16];
+	uint8_t *node, *blk = calloc(1, bs);
+	int n, k = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.i_flags = EXT4_EXTENTS_FL;
+	node = strcmp(kind, "inode") ? blk : (uint8_t *)in.i_block;
+	put16(node, 0xF30A);
+	put16(node + 2, entries);
+	put16(node + 4, max);
+	for (char *e; extents && (e = strsep(&extents, "|")) && *e; k++) {
+		unsigned logical, len, phys;
+
+		if (sscanf(e, "%u:%u:%u", &logical, &len, &phys) != 3)
+			exit(2);
+		put32(node + 12 + k * 12, logical);
+		put16(node + 16 + k * 12, len);
+		put32(node + 20 + k * 12, phys);
+	}
+	n = node == blk ? ext4_extent_leaf(&sb, blk, out, 16) :
+			  ext4_inode_extents(&sb, (const uint8_t *)&in, NULL, out, 16);
+	snprintf(got, gotlen, "%d", n);
+	for (int i = 0; i < n; i++)
+		snprintf(got + strlen(got), gotlen - strlen(got), "%s%llu+%u@%llu", i ? "|" : " ",
+			 (unsigned long long)out[i].logical, out[i].len,
+			 (unsigned long long)out[i].phys);
+	free(blk);
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f = argc > 1 ? fopen(argv[1], "r") : NULL;
+	char line[4096], got[1024];
+	int n = 0, bad = 0;
+
+	if (!f) {
+		fprintf(stderr, "usage: unit-ext4 ext4.data\n");
+		return 2;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *col[6] = { 0 }, *s = line;
+		int c = 0;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		while (c < 6 && (col[c] = strsep(&s, "\t")))
+			c++;
+		if (!strcmp(col[0], "dir") && c == 4) {
+			dir_case(strtoul(col[1], NULL, 10), col[2], got, sizeof(got));
+		} else if (!strcmp(col[0], "inode") && c == 5) {
+			extent_case("inode", 60, strtoul(col[1], NULL, 10),
+				    strtoul(col[2], NULL, 10), col[3], got, sizeof(got));
+		} else if (!strcmp(col[0], "leaf") && c == 6) {
+			extent_case("leaf", strtoul(col[1], NULL, 10), strtoul(col[2], NULL, 10),
+				    strtoul(col[3], NULL, 10), col[4], got, sizeof(got));
+		} else {
+			printf("FAIL malformed row: %s\n", line);
+			bad++;
+			continue;
+		}
+		n++;
+		if (strcmp(got, col[c - 1])) {
+			printf("FAIL case %d (%s): got '%s', want '%s'\n", n, col[0], got, col[c - 1]);
+			bad++;
+		}
+	}
+	fclose(f);
+	printf("%d cases, %d failed\n", n, bad);
+	return bad ? 1 : 0;
+}
