@@ -46,6 +46,17 @@
 #     still comes back, by content. (Today the whole block is refused,
 #     so all 80 lose their names; the test asks only that none gets a
 #     wrong one.)
+#  h  a rec_len past the block (a third image, without metadata_csum, so
+#     that no checksum tail ends a block's entries): mkdir made bob's and
+#     then alice's cur/ through the kernel, their blocks a few apart, and
+#     an entry in the middle of bob's block gets a rec_len that runs past
+#     the block's end over alice's (a torn high byte). The block is no
+#     directory block. (A parser that only checked rec_len's alignment
+#     took it, read the entries after the torn one, and on past the
+#     block's end, as names removed from bob's cur/, and so put alice's
+#     mail in bob's mailbox.) No alice message may come back in bob's
+#     folder, and every message comes back (bob's names from the
+#     journal's copy of his block).
 #
 # debugfs recomputes each inode's checksum (metadata_csum, mkfs's default),
 # so the inodes are checked on their extents alone. The carve must exit
@@ -268,4 +279,48 @@ torn=$(cat torn)
 (cd root && find . -type f -exec sha256sum {} + | cut -d' ' -f1 | sort) >want-g
 find outg -type f ! -path 'outg/.lifeboat/*' -exec sha256sum {} + | cut -d' ' -f1 | sort -u >got-g
 [ -z "$(comm -23 want-g got-g)" ] || fail "g: $(comm -23 want-g got-g | wc -l) messages did not come back"
+
+# h: a rec_len that runs over alice's block.
+truncate -s 32M h.img
+mkfs.ext4 -q -F -E nodiscard -b 4096 -O ^metadata_csum h.img
+mount -o loop h.img mnt
+trap 'umount mnt 2>/dev/null || true' EXIT
+mkdir -p mnt/vmail/example.com/bob/Maildir/cur mnt/vmail/example.com/alice/Maildir/cur
+mkdir h
+python3 - <<'PY' || fail "writing h's mail"
+for u in ("bob", "alice"):
+    for n in range(6):
+        raw = (b"From: ann@example.net\nTo: %s@example.com\nSubject: %s %d\n\n" % (u.encode(), u.encode(), n)) + b"body line\n" * (n + 1)
+        name = "17000002%02d.M%dP%d.%s,S=%d,W=%d:2,S" % (n, n, n, u, len(raw), len(raw) + raw.count(b"\n"))
+        open(f"mnt/vmail/example.com/{u}/Maildir/cur/{name}", "wb").write(raw)
+        open(f"h/{u}-{n}", "wb").write(raw)
+PY
+umount mnt
+trap - EXIT
+bb=$(debugfs -R "blocks /vmail/example.com/bob/Maildir/cur" h.img 2>/dev/null)
+ab=$(debugfs -R "blocks /vmail/example.com/alice/Maildir/cur" h.img 2>/dev/null)
+[ "$ab" -gt "$bb" ] && [ $((ab - bb)) -lt 14 ] || fail "set-up: bob's cur/ at block '$bb', alice's at '$ab'"
+python3 - "$bb" "$ab" <<'PY' || fail "set-up: no entry to tear in h"
+import struct, sys
+bb, ab = int(sys.argv[1]), int(sys.argv[2])
+with open("h.img", "r+b") as d:
+    d.seek(bb * 4096)
+    blk, off = d.read(4096), 0
+    for k in range(3):	# ".", "..", a message: the fourth entry is torn
+        off += struct.unpack_from("<H", blk, off + 4)[0]
+    rl = struct.unpack_from("<H", blk, off + 4)[0]
+    assert blk[off + 8:off + 8 + blk[off + 6]].endswith(b":2,S")
+    d.seek(bb * 4096 + off + 4)
+    d.write(struct.pack("<H", rl + (ab - bb + 1) * 4096))
+PY
+"$LIFEBOAT" carve -q h.img --out outh >/dev/null 2>errh || fail "carve of h exited $?: $(cat errh)"
+if ls outh/vmail/example.com/bob/Maildir/cur | grep alice; then fail "h: alice's mail in bob's folder"; fi
+for f in outh/vmail/example.com/bob/Maildir/cur/*; do
+	for n in 0 1 2 3 4 5; do
+		! cmp -s "$f" h/alice-$n || fail "h: alice's message $n in bob's folder as $f"
+	done
+done
+(cd h && sha256sum -- * | cut -d' ' -f1 | sort) >want-h
+find outh -type f ! -path 'outh/.lifeboat/*' -exec sha256sum {} + | cut -d' ' -f1 | sort -u >got-h
+[ -z "$(comm -23 want-h got-h)" ] || fail "h: $(comm -23 want-h got-h | wc -l) messages did not come back"
 echo ok
