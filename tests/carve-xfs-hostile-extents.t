@@ -81,4 +81,26 @@ xfs_db -x -c "inode $ia" -c "write core.nextents 2" -c "write u3.bmx[1].startoff
 carve_case overlap
 refused overlap
 
+# 3. xfs_dirblock_parse: in ann's cur/ directory block, a's name is
+# changed in place (1700000001 to 1700000009) with its CRC left as it
+# was, as a torn write would leave it. The block is not used: no file
+# comes back under the name it never had.
+cp --sparse=always disk.img dirblock.img
+python3 - dirblock.img <<'PY' || fail "set-up: patching the directory block"
+import sys
+f = open(sys.argv[1], "r+b")
+img, hits = f.read(), 0
+at = img.find(b"1700000001.M1P1.host")
+while at >= 0:
+    if img[at - at % 4096:at - at % 4096 + 4] in (b"XDB3", b"XDD3"):
+        f.seek(at + 9)
+        f.write(b"9")
+        hits += 1
+    at = img.find(b"1700000001.M1P1.host", at + 1)
+assert hits == 1, hits
+PY
+carve_case dirblock
+! find out-dirblock -name '1700000009.*' | grep -q . ||
+	fail "dirblock: a name from a block with a bad CRC was used: $(find out-dirblock -name '1700000009.*')"
+
 echo ok
