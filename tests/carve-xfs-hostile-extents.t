@@ -3,10 +3,11 @@
 # say what no sane filesystem says, and carve must not take its word for
 # a file's bytes or name (docs/carve.md, steps 2 and 4). On a fresh XFS:
 # message a in ann's Maildir (AG 0) and message b, of the same size, in
-# another user's (a later AG). Each case below corrupts a copy of the
+# another user's (a later AG); c and d, of one size too, each a
+# btree-format file, in a third user's. Each case below corrupts a copy of the
 # disk with xfs_db in one way that only one check in tools/lib/xfs.c
 # catches, then carves it: a must never come back as b's bytes at its
-# name, a refused inode is counted in carve's warning, and carve does
+# name (nor c as d's), a refused inode is counted in carve's warning, and carve does
 # not crash.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -20,9 +21,10 @@ def message(n, lines, width):
            b"Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <x%d@example.net>\n\n" % (n, n))
     return raw + b"".join(b"%0*d\n" % (width - 1, i) for i in range(lines))
 a, b = message(1, 60, 40), message(2, 80, 30)
-assert len(a) == len(b), (len(a), len(b))
-open("a.eml", "wb").write(a)
-open("b.eml", "wb").write(b)
+c, d = message(3, 3000, 40), message(4, 4000, 30)
+assert len(a) == len(b) and len(c) == len(d), (len(a), len(b), len(c), len(d))
+for n, m in zip("abcd", (a, b, c, d)):
+    open(n + ".eml", "wb").write(m)
 PY
 name() { echo "$1,S=$(stat -c %s "$2"),W=$(($(stat -c %s "$2") + $(wc -l <"$2"))):2,S"; }
 ma=mnt/vmail/example.com/ann/Maildir mb=mnt/vmail/example.com/bob/Maildir
@@ -34,7 +36,28 @@ for i in $(seq 10 49); do
 	printf 'From: carl@example.org\nSubject: filler %d\n\n%*s\n' "$i" $((i * 7)) x >f.eml
 	cp f.eml "$ma/cur/$(name 17000001$i.M$i.host f.eml)"
 done
+# c and d (30 blocks each) in carl's cur/, written a block of each in
+# turn with O_DIRECT so that each is 30 extents: too many for the inode,
+# so each has a BMA3 btree block.
+mc=mnt/vmail/example.com/carl/Maildir
+mkdir -p "$mc/cur" "$mc/new" "$mc/tmp"
+fc="$mc/cur/$(name 1700000003.M3P3.host c.eml)" fd="$mc/cur/$(name 1700000004.M4P4.host d.eml)"
+python3 - "$fc" "$fd" <<'PY' || fail "writing c and d"
+import mmap, os, sys
+msgs = [open(n, "rb").read() for n in ("c.eml", "d.eml")]
+fds = [os.open(p, os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o644) for p in sys.argv[1:3]]
+buf = mmap.mmap(-1, 4096)	# O_DIRECT wants an aligned buffer
+for off in range(0, len(msgs[0]), 4096):
+    for fd, m in zip(fds, msgs):
+        buf.seek(0)
+        buf.write(m[off:off + 4096].ljust(4096, b"\0"))
+        os.pwrite(fd, buf, off)
+for fd, m in zip(fds, msgs):
+    os.ftruncate(fd, len(m))
+    os.close(fd)
+PY
 ia=$(stat -c %i "$ma"/cur/1700000001.*) ib=$(stat -c %i "$mb"/cur/1700000002.*)
+ic=$(stat -c %i "$fc") id=$(stat -c %i "$fd")
 umount mnt
 trap - EXIT
 field() { xfs_db -c "$1" -c "print $2" "${3:-disk.img}" 2>/dev/null | awk -F' = ' -v k="$2" '$1 == k { print $2 }'; }
@@ -72,7 +95,24 @@ carve_case alias
 not_b alias
 refused alias
 
-# 2. add_records: a's extent list is made two extents that both start at
+# 2. walk_bmbt: c's btree root is pointed at d's BMA3 block (inode CRC
+# made good again), as when a stale inode's btree block was given to
+# another file. The block's owner is d, so c is refused, and d's bytes
+# are not placed at c's name.
+[ "$(field "inode $ic" core.format)" = "3 (btree)" ] && [ "$(field "inode $id" core.format)" = "3 (btree)" ] ||
+	fail "set-up: c and d are not btree format"
+dleaf=$(field "inode $id" "u3.bmbt.ptrs[1]")
+cp --sparse=always disk.img owner.img
+xfs_db -x -c "inode $ic" -c "write u3.bmbt.ptrs[1] $dleaf" owner.img >/dev/null
+[ "$(field "inode $ic" "u3.bmbt.ptrs[1]" owner.img)" = "$dleaf" ] || fail "set-up: c's root not written"
+carve_case owner
+for f in out-owner/vmail/example.com/carl/Maildir/cur/1700000003.*; do
+	[ -e "$f" ] || continue
+	cmp -s d.eml "$f" && fail "owner: d's bytes were placed at c's name"
+done
+refused owner
+
+# 3. add_records: a's extent list is made two extents that both start at
 # file block 0 (overlapping), with a good CRC. Its bytes are not read
 # through it, and the inode is counted as refused.
 cp --sparse=always disk.img overlap.img
@@ -81,7 +121,7 @@ xfs_db -x -c "inode $ia" -c "write core.nextents 2" -c "write u3.bmx[1].startoff
 carve_case overlap
 refused overlap
 
-# 3. xfs_dirblock_parse: in ann's cur/ directory block, a's name is
+# 4. xfs_dirblock_parse: in ann's cur/ directory block, a's name is
 # changed in place (1700000001 to 1700000009) with its CRC left as it
 # was, as a torn write would leave it. The block is not used: no file
 # comes back under the name it never had.
