@@ -221,25 +221,25 @@ static int take_piece(void *ctx, const void *p, size_t len)
 	return 0;
 }
 
-/* The SHA-256 of the file at REL as it is now. 0 or -errno. */
-static int hash_file(struct outtree *o, const char *rel, uint8_t sha[32])
+/* Stream member M's data into F (begun here in tmp/; NULL: hash only),
+ * its SHA-256 into SHA. REL: its path in the job. 0, or the exit code
+ * with F removed. */
+static int stream_member(struct job *jb, struct tls_site *site, struct archive_member *m,
+			 struct outtree_file *f, const char *rel, uint8_t sha[32])
 {
-	struct stat st;
-	struct sha256_ctx c;
-	uint8_t chunk[65536];
-	int fd = outtree_open_file(o, rel, &st), err = 0;
-	ssize_t n;
+	struct message_sink s = { .f = f };
+	int err;
 
-	if (fd < 0)
-		return fd;
-	sha256_init(&c);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		sha256_update(&c, chunk, (size_t)n);
-	if (n < 0)
-		err = -errno;
-	sha256_final(&c, sha);
-	close(fd);
-	return err;
+	if (f && (err = outtree_begin(&jb->out, f)) < 0)
+		return write_failed(jb, rel, err);
+	sha256_init(&s.sha);
+	if ((err = archive_data_each(jb->r, m, take_piece, &s)) < 0) {
+		if (f)
+			outtree_abort(&jb->out, f);
+		return s.write_err ? write_failed(jb, rel, err) : stream_failed(jb, site, err, m->path);
+	}
+	sha256_final(&s.sha, sha);
+	return 0;
 }
 
 /* Receive one message and commit it, or recognise it as one already
@@ -250,7 +250,6 @@ static int receive_message(struct job *jb, struct tls_site *site, struct archive
 {
 	const struct journal_entry *e = journal_find(&jb->j, m->path);
 	struct outtree_file f = { .fd = -1 };
-	struct message_sink s = { .f = e ? NULL : &f };
 	char rel[4200];
 	uint8_t sha[32];
 	int err;
@@ -261,14 +260,8 @@ static int receive_message(struct job *jb, struct tls_site *site, struct archive
 		return refuse(jb, EXIT_INTEGRITY, "malformed archive: '%s' is below another "
 			      "message of the job", m->path);
 	snprintf(rel, sizeof(rel), "data/%s", m->path);
-	if (!e && (err = outtree_begin(&jb->out, &f)) < 0)
-		return write_failed(jb, rel, err);
-	sha256_init(&s.sha);
-	if ((err = archive_data_each(jb->r, m, take_piece, &s)) < 0) {
-		outtree_abort(&jb->out, &f);
-		return s.write_err ? write_failed(jb, rel, err) : stream_failed(jb, site, err, m->path);
-	}
-	sha256_final(&s.sha, sha);
+	if ((err = stream_member(jb, site, m, e ? NULL : &f, rel, sha)))
+		return err;
 	if (memcmp(sha, m->sha256, 32)) {
 		outtree_abort(&jb->out, &f);
 		return refuse(jb, EXIT_INTEGRITY, "'%s' does not match its SHA-256: not committed",
@@ -286,7 +279,7 @@ static int receive_message(struct job *jb, struct tls_site *site, struct archive
 		/* Renamed into place but not journaled before a crash. */
 		uint8_t old[32];
 
-		if (hash_file(&jb->out, rel, old) < 0 || memcmp(old, sha, 32))
+		if (outtree_hash(&jb->out, rel, ARCHIVE_MEMBER_MAX, old, NULL) < 0 || memcmp(old, sha, 32))
 			return refuse(jb, EXIT_INTEGRITY, "a different file is already at '%s'", rel);
 		jb->duplicates++;
 	} else if (err == -EINVAL) {
@@ -307,20 +300,13 @@ static int receive_message(struct job *jb, struct tls_site *site, struct archive
 static int receive_tag_file(struct job *jb, struct tls_site *site, struct archive_member *m,
 			    struct tag_file *t)
 {
-	struct message_sink s = { .f = &t->f };
-	int err;
+	int code;
 
 	if (m->size > BAG_MANIFEST_MAX)
 		return stream_failed(jb, site, -EFBIG, m->path);
 	outtree_abort(&jb->out, &t->f);		/* sent twice: the last counts */
-	if ((err = outtree_begin(&jb->out, &t->f)) < 0)
-		return write_failed(jb, m->path, err);
-	sha256_init(&s.sha);
-	if ((err = archive_data_each(jb->r, m, take_piece, &s)) < 0) {
-		outtree_abort(&jb->out, &t->f);
-		return s.write_err ? write_failed(jb, m->path, err) : stream_failed(jb, site, err, m->path);
-	}
-	sha256_final(&s.sha, t->sha256);
+	if ((code = stream_member(jb, site, m, &t->f, m->path, t->sha256)))
+		return code;
 	t->len = m->size;
 	return 0;
 }

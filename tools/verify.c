@@ -191,7 +191,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	       unsigned long long *files_out, unsigned long long *octets_out, struct buf *tsv)
 {
 	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX), sig = BUF_INIT(4096),
-		   info = BUF_INIT(4096), data = BUF_INIT(ARCHIVE_MEMBER_MAX),
+		   info = BUF_INIT(4096),
 		   pem = BUF_INIT(65536), own_tsv = BUF_INIT(BAG_MANIFEST_MAX), tags = BUF_INIT(4096),
 		   bagit = BUF_INIT(4096);
 	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
@@ -201,6 +201,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	unsigned long long octets = 0, files = 0, want_octets, want_files;
 	const uint8_t *p, *end;
 	uint8_t hash[32], want[32];
+	uint64_t size;
 	int err, bad = 0, r;
 
 	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -264,13 +265,12 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		memcpy(signed_files[nsigned].sha, want, 32);
 		signed_files[nsigned++].listed = 0;
 		memcpy(path, "data/", 5);
-		if ((err = outtree_read(&bag, path, &data, NULL)) < 0) {
+		if ((err = outtree_hash(&bag, path, ARCHIVE_MEMBER_MAX, hash, &size)) < 0) {
 			lb_warn("verify: '%s/%s': %s", dir, path, strerror(-err));
 		} else {
-			sha256(data.p, data.len, hash);
 			if (!(good = !memcmp(hash, want, 32)))
 				lb_warn("verify: '%s/%s' does not match its SHA-256", dir, path);
-			octets += data.len;
+			octets += size;
 			files++;
 		}
 		bad += !good;
@@ -314,7 +314,6 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	buf_free(&manifest);
 	buf_free(&sig);
 	buf_free(&info);
-	buf_free(&data);
 	buf_free(&pem);
 	buf_free(&own_tsv);
 	buf_free(&tags);

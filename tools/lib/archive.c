@@ -341,7 +341,7 @@ static int emit_tag(struct archive_out *a, struct buf *tags, const char *rel, co
 /* Call FN with each line of manifest-sha256.txt, "SHA256  data/PATH\n",
  * made from the first and last columns of A's tsv lines. */
 static int each_manifest_line(const struct archive_out *a,
-			      int (*fn)(void *ctx, const char *line, size_t len), void *ctx)
+			      int (*fn)(void *ctx, const void *line, size_t len), void *ctx)
 {
 	const uint8_t *p = a->tsv.p + strlen(BAG_TSV_HEAD), *end = a->tsv.p + a->tsv.len, *nl, *tab;
 	char line[4200];
@@ -357,21 +357,7 @@ static int each_manifest_line(const struct archive_out *a,
 	return err;
 }
 
-struct manifest_sum {
-	struct sha256_ctx sha;
-	uint64_t size;
-};
-
-static int sum_manifest_line(void *ctx, const char *line, size_t len)
-{
-	struct manifest_sum *s = ctx;
-
-	sha256_update(&s->sha, line, len);
-	s->size += len;
-	return 0;
-}
-
-static int emit_manifest_line(void *ctx, const char *line, size_t len)
+static int emit_manifest_line(void *ctx, const void *line, size_t len)
 {
 	return emit(ctx, line, len);
 }
@@ -380,16 +366,14 @@ static int emit_manifest_line(void *ctx, const char *line, size_t len)
  * tag manifest TAGS: one pass for its size and hash, one to send it. */
 static int emit_manifest(struct archive_out *a, struct buf *tags)
 {
-	struct manifest_sum s = { .size = 0 };
+	struct sha256_sink s;
 	char name[JOB_NAME_MAX + 64];
 	uint8_t sha[32];
 	int err;
 
-	sha256_init(&s.sha);
-	err = each_manifest_line(a, sum_manifest_line, &s);
+	sha256_sink_init(&s, BAG_MANIFEST_MAX);
+	err = each_manifest_line(a, sha256_sink_piece, &s);
 	sha256_final(&s.sha, sha);
-	if (!err && s.size > BAG_MANIFEST_MAX)
-		err = -EFBIG;
 	snprintf(name, sizeof(name), "%s/%s", a->job, bag_signed_tags[2]);
 	err = err ?: tagmanifest_line(tags, bag_signed_tags[2], sha);
 	err = err ?: emit_file_headers(a, name, s.size, 0, NULL);
@@ -684,11 +668,6 @@ int archive_data_each(struct rbuf *r, const struct archive_member *m,
 	return rbuf_exact(r, NULL, (BLOCK - m->size % BLOCK) % BLOCK);
 }
 
-static int append_piece(void *ctx, const void *p, size_t len)
-{
-	return buf_append(ctx, p, len);
-}
-
 int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b)
 {
 	int err;
@@ -696,7 +675,7 @@ int archive_data(struct rbuf *r, const struct archive_member *m, struct buf *b)
 	buf_reset(b);
 	if ((err = buf_reserve(b, m->size ? m->size : 1)) < 0)
 		return err;
-	return archive_data_each(r, m, append_piece, b);
+	return archive_data_each(r, m, buf_append_piece, b);
 }
 
 int manifest_line(const char *s, size_t len, uint8_t sha[32], char *path, size_t cap)

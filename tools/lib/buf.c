@@ -38,6 +38,11 @@ int buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
+int buf_append_piece(void *ctx, const void *data, size_t len)
+{
+	return buf_append(ctx, data, len);
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;

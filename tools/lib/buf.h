@@ -21,6 +21,9 @@ struct buf {
 int buf_reserve(struct buf *b, size_t extra);
 /* Append LEN bytes. Returns 0, -EFBIG or -ENOMEM. */
 int buf_append(struct buf *b, const void *data, size_t len);
+/* buf_append() for a reader that hands out pieces to a callback: CTX is
+ * the struct buf. */
+int buf_append_piece(void *ctx, const void *data, size_t len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 

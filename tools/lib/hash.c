@@ -210,6 +210,23 @@ void sha256_final(struct sha256_ctx *c, uint8_t out[32])
 	mbedtls_sha256_free(m);
 }
 
+void sha256_sink_init(struct sha256_sink *s, uint64_t max)
+{
+	sha256_init(&s->sha);
+	s->size = 0;
+	s->max = max;
+}
+
+int sha256_sink_piece(void *ctx, const void *data, size_t len)
+{
+	struct sha256_sink *s = ctx;
+
+	if ((s->size += len) > s->max)
+		return -EFBIG;
+	sha256_update(&s->sha, data, len);
+	return 0;
+}
+
 void sha256(const void *data, size_t len, uint8_t out[32])
 {
 	struct sha256_ctx c;

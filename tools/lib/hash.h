@@ -19,6 +19,15 @@ struct sha256_ctx {
 void sha256_init(struct sha256_ctx *c);
 void sha256_update(struct sha256_ctx *c, const void *data, size_t len);
 void sha256_final(struct sha256_ctx *c, uint8_t out[32]);
+/* For a reader that hands out pieces to a callback: sha256_sink_piece()
+ * hashes and counts them, and stops the reader with -EFBIG past MAX
+ * bytes; sha256_final(&s.sha, ...) after. */
+struct sha256_sink {
+	struct sha256_ctx sha;
+	uint64_t size, max;
+};
+void sha256_sink_init(struct sha256_sink *s, uint64_t max);
+int sha256_sink_piece(void *ctx, const void *data, size_t len);
 /* sha256_init() through mbedtls alone (tests). */
 void sha256_init_portable(struct sha256_ctx *c);
 /* The same through mbedtls alone: what tests compare sha256() with. */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "outtree.h"
 
 int path_is_safe(const char *rel)
@@ -318,7 +319,8 @@ int outtree_open_file(struct outtree *o, const char *rel, struct stat *st)
 	return fd;
 }
 
-int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime)
+int outtree_read_each(struct outtree *o, const char *rel,
+		      int (*each)(void *ctx, const void *p, size_t len), void *ctx, int64_t *mtime)
 {
 	struct stat st;
 	int fd = outtree_open_file(o, rel, &st), err = 0;
@@ -329,10 +331,29 @@ int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mti
 		return fd;
 	if (mtime)
 		*mtime = st.st_mtim.tv_sec;
-	buf_reset(b);
 	while (!err && (n = read(fd, chunk, sizeof(chunk))) != 0)
-		err = n < 0 ? -errno : buf_append(b, chunk, (size_t)n);
+		err = n < 0 ? -errno : each(ctx, chunk, (size_t)n);
 	close(fd);
+	return err;
+}
+
+int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime)
+{
+	buf_reset(b);
+	return outtree_read_each(o, rel, buf_append_piece, b, mtime);
+}
+
+int outtree_hash(struct outtree *o, const char *rel, uint64_t max, uint8_t sha[32],
+		 uint64_t *size)
+{
+	struct sha256_sink h;
+	int err;
+
+	sha256_sink_init(&h, max);
+	err = outtree_read_each(o, rel, sha256_sink_piece, &h, NULL);
+	sha256_final(&h.sha, sha);
+	if (size)
+		*size = h.size;
 	return err;
 }
 

@@ -72,9 +72,17 @@ int outtree_mkdir(struct outtree *o, const char *rel);
  * refusing symlinks (-ELOOP, -ENOTDIR) and, at once, anything else that is
  * not a regular file, such as a FIFO (-EINVAL). The fd or -errno. */
 int outtree_open_file(struct outtree *o, const char *rel, struct stat *st);
-/* Read the file at REL into B (reset first), refusing symlinks; its
- * mtime into *MTIME unless NULL. Needs only o->dirfd. */
+/* Read the file at REL a piece at a time, giving each to EACH (which may
+ * stop it with a negative return), refusing symlinks; its mtime into
+ * *MTIME unless NULL. Needs only o->dirfd. 0 or -errno. */
+int outtree_read_each(struct outtree *o, const char *rel,
+		      int (*each)(void *ctx, const void *p, size_t len), void *ctx, int64_t *mtime);
+/* The same into B (reset first). */
 int outtree_read(struct outtree *o, const char *rel, struct buf *b, int64_t *mtime);
+/* The SHA-256 of the file at REL, and its size into *SIZE unless NULL,
+ * read a piece at a time. 0, -EFBIG past MAX bytes, or -errno. */
+int outtree_hash(struct outtree *o, const char *rel, uint64_t max, uint8_t sha[32],
+		 uint64_t *size);
 /* Is there a file at REL? 1 yes, 0 no. */
 int outtree_exists(struct outtree *o, const char *rel);
 
