@@ -14,33 +14,20 @@ command -v xfs_db >/dev/null || { echo "skip: xfs_db is not installed (xfsprogs)
 . "$TOP/tests/xfs/lib.sh"
 
 mount_new_xfs
-python3 - <<'PY' || fail "making the messages"
-def message(n, lines, width):
-    raw = (b"From: ann@example.net\nTo: bob@example.com\nSubject: message %d\n"
-           b"Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <x%d@example.net>\n\n" % (n, n))
-    return raw + b"".join(b"%0*d\n" % (width - 1, i) for i in range(lines))
-a, b = message(1, 60, 40), message(2, 80, 30)
-c, d = message(3, 3000, 40), message(4, 4000, 30)
-assert len(a) == len(b) and len(c) == len(d), (len(a), len(b), len(c), len(d))
-for n, m in zip("abcd", (a, b, c, d)):
-    open(n + ".eml", "wb").write(m)
-PY
-name() { echo "$1,S=$(stat -c %s "$2"),W=$(($(stat -c %s "$2") + $(wc -l <"$2"))):2,S"; }
+write_messages a:1:60:40 b:2:80:30 c:3:3000:40 d:4:4000:30
+[ "$(stat -c %s a.eml)" = "$(stat -c %s b.eml)" ] && [ "$(stat -c %s c.eml)" = "$(stat -c %s d.eml)" ] ||
+	fail "set-up: a and b, or c and d, differ in size"
 ma=mnt/vmail/example.com/ann/Maildir mb=mnt/vmail/example.com/bob/Maildir
 mkdir -p "$ma/cur" "$ma/new" "$ma/tmp" "$mb/cur" "$mb/new" "$mb/tmp"
-cp a.eml "$ma/cur/$(name 1700000001.M1P1.host a.eml)"
-cp b.eml "$mb/cur/$(name 1700000002.M2P2.host b.eml)"
-# Enough names that ann's cur/ is a directory block, not short form.
-for i in $(seq 10 49); do
-	printf 'From: carl@example.org\nSubject: filler %d\n\n%*s\n' "$i" $((i * 7)) x >f.eml
-	cp f.eml "$ma/cur/$(name 17000001$i.M$i.host f.eml)"
-done
+cp a.eml "$ma/cur/$(maildir_name 1700000001.M1P1.host a.eml)"
+cp b.eml "$mb/cur/$(maildir_name 1700000002.M2P2.host b.eml)"
+fill_dir "$ma/cur"
 # c and d (30 blocks each) in carl's cur/, written a block of each in
 # turn with O_DIRECT so that each is 30 extents: too many for the inode,
 # so each has a BMA3 btree block.
 mc=mnt/vmail/example.com/carl/Maildir
 mkdir -p "$mc/cur" "$mc/new" "$mc/tmp"
-fc="$mc/cur/$(name 1700000003.M3P3.host c.eml)" fd="$mc/cur/$(name 1700000004.M4P4.host d.eml)"
+fc="$mc/cur/$(maildir_name 1700000003.M3P3.host c.eml)" fd="$mc/cur/$(maildir_name 1700000004.M4P4.host d.eml)"
 python3 - "$fc" "$fd" <<'PY' || fail "writing c and d"
 import mmap, os, sys
 msgs = [open(n, "rb").read() for n in ("c.eml", "d.eml")]

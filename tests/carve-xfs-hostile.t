@@ -13,26 +13,13 @@ command -v xfs_db >/dev/null || { echo "skip: xfs_db is not installed (xfsprogs)
 . "$TOP/tests/xfs/lib.sh"
 
 mount_new_xfs
-python3 - <<'PY' || fail "making the messages"
-def message(n, lines, width):
-    raw = (b"From: ann@example.net\nTo: bob@example.com\nSubject: message %d\n"
-           b"Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <x%d@example.net>\n\n" % (n, n))
-    return raw + b"".join(b"%0*d\n" % (width - 1, i) for i in range(lines))
-a, b = message(1, 60, 40), message(2, 80, 30)
-assert len(a) == len(b), (len(a), len(b))
-open("a.eml", "wb").write(a)
-open("b.eml", "wb").write(b)
-PY
+write_messages a:1:60:40 b:2:80:30
+[ "$(stat -c %s a.eml)" = "$(stat -c %s b.eml)" ] || fail "set-up: a and b differ in size"
 md=mnt/vmail/example.com/bob/Maildir
 mkdir -p "$md/cur" "$md/new" "$md/tmp"
-name() { echo "$1,S=$(stat -c %s "$2"),W=$(($(stat -c %s "$2") + $(wc -l <"$2"))):2,S"; }
-cp a.eml "$md/cur/$(name 1700000001.M1P1.host a.eml)"
-cp b.eml "$md/cur/$(name 1700000002.M2P2.host b.eml)"
-# Enough names that cur/ is a directory block, not short form in its inode.
-for i in $(seq 10 49); do
-	printf 'From: carl@example.org\nSubject: filler %d\n\n%*s\n' "$i" $((i * 7)) x >f.eml
-	cp f.eml "$md/cur/$(name 17000001$i.M$i.host f.eml)"
-done
+cp a.eml "$md/cur/$(maildir_name 1700000001.M1P1.host a.eml)"
+cp b.eml "$md/cur/$(maildir_name 1700000002.M2P2.host b.eml)"
+fill_dir "$md/cur"
 ia=$(stat -c %i "$md"/cur/1700000001.*) ib=$(stat -c %i "$md"/cur/1700000002.*)
 umount mnt
 trap - EXIT
