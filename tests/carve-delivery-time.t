@@ -9,7 +9,11 @@
 # go to orphans/. And a pair a minute apart whose names say one second
 # after the first and 200 seconds after the second: the first name is near
 # one message only, but the other was delivered near that name too, so it
-# is not guessed either: both to orphans/.
+# is not guessed either: both to orphans/. Last, a pair an hour apart where
+# only the second one's name survives (the first is a copy in an MTA's
+# spool, no Maildir name) and the first lies first on the disk: the name
+# goes to its own message (name=time), never to the first one found of its
+# sizes.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 command -v dumpe2fs >/dev/null || { echo "skip: no dumpe2fs (e2fsprogs)"; exit 77; }
@@ -18,13 +22,17 @@ python3 - <<'PY' || fail "building the tree"
 import email.utils, os
 d = "root/vmail/example.com/bob/Maildir/cur"
 os.makedirs(d)
-def put(n, received, text, name_time=None):
+def put(n, received, text, name_time=None, spool=False):
     raw = (f"Received: from mx.example.net by mail.example.com; "
            f"{email.utils.formatdate(received)}\n"
            f"From: monitor@example.net\nTo: bob@example.com\nSubject: alert {n}\n"
            f"Message-ID: <alert{n}@example.net>\n\n{text} {n}\n").encode()
     vsize = len(raw) + raw.count(b"\n")
     name = f"{name_time or received + 1}.M{n}P{n}.host,S={len(raw)},W={vsize}:2,S"
+    if spool:
+        os.makedirs("root/spool", exist_ok=True)
+        open(f"root/spool/alert{n}", "wb").write(raw)
+        return
     open(f"{d}/{name}", "wb").write(raw)
     print(name, file=open("names", "a"))
 # An hour apart; then 30 seconds apart, with a longer text.
@@ -34,9 +42,15 @@ put(8, 1700010000, "backup failed twice on host")
 put(9, 1700010030, "backup failed twice on host")
 put(5, 1700020000, "cron job late on host")
 put(6, 1700020060, "cron job late on host", 1700020200)
+put(3, 1700030000, "raid degraded", spool=True)
+put(4, 1700033600, "raid degraded")
 PY
 truncate -s 64M disk.img
 mkfs.ext4 -q -F -E nodiscard -d root disk.img
+set -- $(cat names)
+first_block() { debugfs -R "stat \"$1\"" disk.img 2>/dev/null | sed -n 's/^(0):\([0-9]*\).*/\1/p'; }
+[ "$(first_block /spool/alert3)" -lt "$(first_block "/vmail/example.com/bob/Maildir/cur/$7")" ] ||
+	fail "premise: the spool's copy does not lie before the named message"
 # Every group's inode table zeroed: the names survive, their inodes do not.
 bs=$(dumpe2fs -h disk.img 2>/dev/null | awk '/^Block size:/ { print $3 }')
 dumpe2fs disk.img 2>/dev/null | sed -n 's/.*Inode table at \([0-9]*\)-\([0-9]*\).*/\1 \2/p' |
@@ -56,5 +70,10 @@ done
 for name in "$3" "$4" "$5" "$6"; do
 	[ ! -e "out/vmail/example.com/bob/Maildir/cur/$name" ] || fail "$name was guessed"
 done
-[ "$(find out/orphans -type f | wc -l)" -eq 4 ] || fail "the close pairs are not in orphans: $(find out -type f)"
+f=out/vmail/example.com/bob/Maildir/cur/$7
+cmp -s "$f" "root/vmail/example.com/bob/Maildir/cur/$7" ||
+	fail "$7 holds another message of its sizes: $(grep "$7" out/.lifeboat/manifest.tsv)"
+grep -q "name=time.*$7" out/.lifeboat/manifest.tsv || fail "$7 not placed by time"
+cmp -s root/spool/alert3 "$(grep -l 'alert 3' out/orphans/cur/*)" || fail "the spool's copy is not an orphan"
+[ "$(find out/orphans -type f | wc -l)" -eq 5 ] || fail "the close pairs are not in orphans: $(find out -type f)"
 echo ok

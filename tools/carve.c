@@ -159,16 +159,18 @@ struct carve_run {
 	} *folder_dirs;
 	size_t nfolder_dirs, folder_dirs_cap;
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
-	/* Verified messages whose sizes several unplaced files share, held
-	 * until all content is carved (place_held). */
+	/* Verified messages whose sizes are an unplaced file's, held until
+	 * all content is carved (place_held): another content of those
+	 * sizes may turn up later. Their pieces are held_ranges[r, r + nr). */
 	struct held {
 		struct carved m;
 		uint64_t vsize;
-		struct dev_range r[REASSEMBLE_PIECES];
-		size_t nr;
+		size_t r, nr;
 		char how[64];
 	} *held;
 	size_t nheld, held_cap;
+	struct dev_range *held_ranges;
+	size_t nheld_ranges, held_ranges_cap;
 };
 
 static double now_seconds(void)
@@ -1715,14 +1717,19 @@ static void hold(struct carve_run *c, const struct carved *m, uint64_t vsize,
 	h = &c->held[c->nheld++];
 	h->m = *m;
 	h->vsize = vsize;
+	h->r = c->nheld_ranges;
 	h->nr = n;
-	memcpy(h->r, ranges, n * sizeof(*ranges));
+	for (size_t i = 0; i < n; i++) {
+		if (ARRAY_GROW(c->held_ranges, c->nheld_ranges, c->held_ranges_cap) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		c->held_ranges[c->nheld_ranges++] = ranges[i];
+	}
 	snprintf(h->how, sizeof(h->how), "%s", how);
 }
 
-/* A message found by its content: verified ones to a name whose sizes are
- * theirs alone, or to orphans/ (each once); the rest to unverified/. One
- * whose sizes several unplaced files share waits for place_held(). */
+/* A message found by its content: the partial ones to unverified/; a
+ * verified one whose sizes an unplaced file has waits for place_held(),
+ * the rest go to orphans/ (each once). */
 static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *data,
 			 const struct dev_range *ranges, size_t n, const char *found)
 {
@@ -1751,19 +1758,12 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 	vsize = maildir_vsize(data, m->len);
 	if (c->by_size)
 		nfiles = unplaced_files(c, m->len, vsize, files, ARRAY_SIZE(files));
-	if (nfiles > 1) {
+	if (nfiles) {
 		hold(c, m, vsize, ranges, n, how);
 		return;
 	}
 	if (seen_before(c, m->sha256)) {
 		c->n.duplicates++;
-		return;
-	}
-	if (nfiles == 1) {
-		/* Its sizes are those of exactly one name whose inode is gone,
-		 * or whose inode says it was deleted: then it goes apart. */
-		snprintf(how + strlen(how), sizeof(how) - strlen(how), ",name=size");
-		place_by_name(c, m, data, ranges, n, how, files[0]);
 		return;
 	}
 	write_orphan(c, m, data, ranges, n, how);
@@ -1834,12 +1834,19 @@ static void carve_headless(struct carve_run *c, int no_meta)
 	}
 }
 
+/* Held messages by their sizes, then content, then place. */
 static int cmp_held(const void *a, const void *b)
 {
 	const struct held *x = a, *y = b;
-	int d = memcmp(x->m.sha256, y->m.sha256, 32);
+	int d;
 
-	return d ? d : x->m.off < y->m.off ? -1 : x->m.off > y->m.off;
+	if (x->m.len != y->m.len)
+		return x->m.len < y->m.len ? -1 : 1;
+	if (x->vsize != y->vsize)
+		return x->vsize < y->vsize ? -1 : 1;
+	if ((d = memcmp(x->m.sha256, y->m.sha256, 32)))
+		return d;
+	return x->m.off < y->m.off ? -1 : x->m.off > y->m.off;
 }
 
 /* Read a held message's bytes again into c->buf. */
@@ -1848,9 +1855,16 @@ static const uint8_t *read_held(struct carve_run *c, const struct held *h)
 	buf_reset(c->buf);
 	if (buf_reserve(c->buf, h->m.len) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
-	if (dev_read_ranges(&c->dev, h->r, h->nr, h->m.len, c->buf->p) < 0)
+	if (dev_read_ranges(&c->dev, c->held_ranges + h->r, h->nr, h->m.len, c->buf->p) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s'", c->src);
 	return c->buf->p;
+}
+
+static void place_held_at(struct carve_run *c, struct held *h, const char *how,
+			  const struct named *nm)
+{
+	snprintf(h->how + strlen(h->how), sizeof(h->how) - strlen(h->how), ",name=%s", how);
+	place_by_name(c, &h->m, read_held(c, h), c->held_ranges + h->r, h->nr, h->how, nm);
 }
 
 /* How far apart a message's delivery (its top Received:) and its name's
@@ -1866,12 +1880,13 @@ static int delivered_near(int64_t date, int64_t name_time)
 /*
  * Of the NFILES unplaced FILES that share held message H's sizes, the one
  * whose delivery seconds are near H's delivery, when it is the only one
- * and H's content is the only one of those sizes delivered near it; else
- * NULL. Two messages of one S= and W= (alerts, notifications) are then
- * told apart without a guess: each name's time points at one of them.
+ * and H's content is the only one of the held GROUP[N] (all of those
+ * sizes) delivered near it; else NULL. Two messages of one S= and W=
+ * (alerts, notifications) are then told apart without a guess: each
+ * name's time points at one of them.
  */
-static struct named *delivered_as(struct carve_run *c, const struct held *h, struct named **files,
-				  size_t nfiles)
+static struct named *delivered_as(const struct held *h, const struct held *group, size_t n,
+				  struct named **files, size_t nfiles)
 {
 	struct named *match = NULL;
 
@@ -1881,62 +1896,63 @@ static struct named *delivered_as(struct carve_run *c, const struct held *h, str
 				return NULL;
 			match = files[k];
 		}
-	for (size_t k = 0; match && k < c->nheld; k++) {
-		const struct held *o = &c->held[k];
-
-		if (o->m.len == h->m.len && o->vsize == h->vsize &&
-		    memcmp(o->m.sha256, h->m.sha256, 32) && delivered_near(o->m.date, match->mn.time))
+	for (size_t k = 0; match && k < n; k++)
+		if (memcmp(group[k].m.sha256, h->m.sha256, 32) &&
+		    delivered_near(group[k].m.date, match->mn.time))
 			return NULL;
-	}
 	return match;
 }
 
 /*
- * The held messages, once all content is carved. Where K unplaced files
- * share a message's S= and W=, and exactly K copies of one content were
- * found with those sizes (and no other content), every file gets a copy:
- * the bytes are the same whichever copy goes where (how: name=copies).
- * Where contents differ, a content goes to the one file whose delivery
- * time is its own (delivered_as; how: name=time). Anything else is an
- * orphan, each content once.
+ * The held messages, once all content is carved, a group of one S= and
+ * W= at a time. Where the group holds one content, and one unplaced file
+ * has its sizes, that file gets it (how: name=size); where K > 1 files
+ * have them and exactly K copies of the content were found, every file
+ * gets a copy: the bytes are the same whichever copy goes where (how:
+ * name=copies). Where contents differ (a name's own message and another
+ * of its sizes whose name is lost), a content goes to the one file whose
+ * delivery time is its own (delivered_as; how: name=time): which comes
+ * first on the disk says nothing. Anything else is an orphan, each
+ * content once.
  */
 static void place_held(struct carve_run *c)
 {
 	struct named *files[REASSEMBLE_PIECES];
 
 	qsort(c->held, c->nheld, sizeof(*c->held), cmp_held);
-	for (size_t i = 0, j; i < c->nheld; i = j) {
-		struct held *h = &c->held[i];
-		size_t nfiles = unplaced_files(c, h->m.len, h->vsize, files, ARRAY_SIZE(files));
-		int alone = 1, seen = seen_before(c, h->m.sha256);
-		struct named *by_time;
+	for (size_t g = 0, ge; g < c->nheld; g = ge) {
+		struct held *group = &c->held[g];
+		int contents = 1;
 
-		for (j = i + 1; j < c->nheld && !memcmp(c->held[j].m.sha256, h->m.sha256, 32); j++)
-			;
-		for (size_t k = 0; k < c->nheld; k++)
-			if (c->held[k].m.len == h->m.len && c->held[k].vsize == h->vsize &&
-			    memcmp(c->held[k].m.sha256, h->m.sha256, 32))
-				alone = 0;
-		if (alone && nfiles == j - i && nfiles <= ARRAY_SIZE(files)) {
-			for (size_t k = 0; k < nfiles; k++) {
-				struct held *copy = &c->held[i + k];
+		for (ge = g + 1; ge < c->nheld && c->held[ge].m.len == group->m.len &&
+				 c->held[ge].vsize == group->vsize; ge++)
+			contents += !!memcmp(c->held[ge].m.sha256, c->held[ge - 1].m.sha256, 32);
+		for (size_t i = g, j; i < ge; i = j) {
+			struct held *h = &c->held[i];
+			size_t nfiles = unplaced_files(c, h->m.len, h->vsize, files, ARRAY_SIZE(files));
+			int seen = seen_before(c, h->m.sha256);
+			struct named *by_time;
 
-				snprintf(copy->how + strlen(copy->how),
-					 sizeof(copy->how) - strlen(copy->how), ",name=copies");
-				place_by_name(c, &copy->m, read_held(c, copy), copy->r, copy->nr,
-					      copy->how, files[k]);
+			for (j = i + 1; j < ge && !memcmp(c->held[j].m.sha256, h->m.sha256, 32); j++)
+				;
+			if (contents == 1 && nfiles > 1 && nfiles == j - i &&
+			    nfiles <= ARRAY_SIZE(files)) {
+				for (size_t k = 0; k < nfiles; k++)
+					place_held_at(c, &c->held[i + k], "copies", files[k]);
+				continue;
 			}
-			continue;
+			if (contents == 1 && nfiles == 1 && !seen)
+				place_held_at(c, h, "size", files[0]);
+			else if (!seen && nfiles <= ARRAY_SIZE(files) &&
+				 (by_time = delivered_as(h, group, ge - g, files, nfiles)))
+				place_held_at(c, h, "time", by_time);
+			else if (!seen)
+				write_orphan(c, &h->m, read_held(c, h), c->held_ranges + h->r, h->nr,
+					     h->how);
+			else
+				c->n.duplicates++;
+			c->n.duplicates += j - i - 1;
 		}
-		if (!seen && nfiles <= ARRAY_SIZE(files) && (by_time = delivered_as(c, h, files, nfiles))) {
-			snprintf(h->how + strlen(h->how), sizeof(h->how) - strlen(h->how), ",name=time");
-			place_by_name(c, &h->m, read_held(c, h), h->r, h->nr, h->how, by_time);
-		} else if (!seen) {
-			write_orphan(c, &h->m, read_held(c, h), h->r, h->nr, h->how);
-		} else {
-			c->n.duplicates++;
-		}
-		c->n.duplicates += j - i - 1;
 	}
 }
 
@@ -2315,6 +2331,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->folder_dirs);
 	free(c->lost);
 	free(c->held);
+	free(c->held_ranges);
 	inuse_close(c->inuse);
 	free(names.v);
 	summary_free(&c->users);
