@@ -206,7 +206,8 @@ static ssize_t read_by_sector(struct dev *d, uint8_t *buf, size_t len, uint64_t 
 	uint64_t end = off + len;
 
 	for (uint64_t page = off; page < end;) {
-		size_t n = to_boundary(page, end, DEV_PAGE);
+		/* pages of the device, not of the window at d->origin */
+		size_t n = to_boundary(d->origin + page, d->origin + end, DEV_PAGE);
 
 		if (pread_full(d, buf + (page - off), n, page) < 0) {
 			if (errno != EIO)
