@@ -169,6 +169,32 @@ for signed in no yes; do
     done
 done
 echo "refused: a tsv with a deleted message called placed, a line dropped, malformed, changed or twice, signed again or not"
+# manifest-sha256.txt, signed again: its first two lines swapped (the tsv
+# lists them in the other order); or its first line twice, with the tsv's,
+# Payload-Oxum counting it twice, and a file the manifest does not list
+# in data/, so that every count agrees: only the path listed twice gives
+# it away.
+first=$(grep -v '^#' "$tsv" | head -n 1 | awk -F"\t" "{ print \$NF }")
+for edit in swap twice; do
+	rm -rf forged && cp -a "$bag" forged
+	case $edit in
+	swap) sed -i '1{h;d};2G' forged/manifest-sha256.txt
+		want="line [0-9]*: 'data/.*' with that SHA-256 is not the signed manifest's file of that place" ;;
+	twice) sed -i '1p' forged/manifest-sha256.txt
+		n=$(grep -n -v '^#' forged/lifeboat-manifest.tsv | head -n 1 | cut -d: -f1)
+		sed -i "${n}p" forged/lifeboat-manifest.tsv
+		size=$(stat -c %s "forged/data/$first")
+		awk -v s="$size" -F'[ .]' '/^Payload-Oxum:/ { printf "Payload-Oxum: %d.%d\n", $2 + s, $3 + 1; next } { print }' \
+			forged/bag-info.txt >info && mv info forged/bag-info.txt
+		echo "not listed" >forged/data/stowaway
+		want="'forged/manifest-sha256.txt' lists 'data/$first' twice" ;;
+	esac
+	resign forged
+	rc=0; "$LIFEBOAT" verify forged >out 2>err || rc=$?
+	[ $rc = 4 ] && grep -q "$want" err && ! grep -q "signed tag manifest\|signature\|Payload-Oxum\|holds" err ||
+		fail "verify of a manifest edited ($edit), signed again: exit $rc: $(cat err)"
+done
+echo "refused: a manifest, signed again, in another order than the tsv, or listing a file twice"
 lab2=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 "$LIFEBOAT" carve -q --json "$lab2/disk.img" --out carved >carve2.json || fail "carve exited $?"
 python3 where.py carve carve2.json carved/.lifeboat/manifest.tsv orphaned || fail "carve's rows"

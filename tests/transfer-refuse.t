@@ -9,7 +9,8 @@
 # that the case fails if that check is gone: a message whose
 # LIFEBOAT.sha256 does not match its bytes, a complete archive whose
 # manifest is signed with another key (beta's, another CA's), a manifest
-# signed by alpha that lists a message twice and another not at all, a
+# signed by alpha that lists a message twice and another not at all, or
+# both out of the order they came in, a
 # signature larger than a tag file may be, a message below another (as if
 # that were a directory), a symlink planted in the job's destination (as
 # data/ and below it), a client that offers no ALPN, a certificate from
@@ -221,6 +222,14 @@ with archive("listed-twice") as t:
     member(t, "j/data/" + path + "2", other, hashlib.sha256(other).hexdigest(), seq=1)
     bag_end(t, manifest + manifest, tsv(data, path) + tsv(other, path + "2"),
             len(data) + len(other), 2, "site/alpha/key.pem")
+# Signed by alpha: both messages listed once, but not in the order they
+# came (verify reads the manifest beside the tsv, line by line).
+with archive("out-of-order") as t:
+    member(t, "j/data/" + path, data, sha)
+    member(t, "j/data/" + path + "2", other, hashlib.sha256(other).hexdigest(), seq=1)
+    bag_end(t, f"{hashlib.sha256(other).hexdigest()}  data/{path}2\n".encode() + manifest,
+            tsv(data, path) + tsv(other, path + "2"), len(data) + len(other), 2,
+            "site/alpha/key.pem")
 # A signature larger than a tag file may be.
 with archive("big-sig") as t:
     member(t, "j/data/" + path, data, sha)
@@ -269,6 +278,9 @@ KEEP=$msg expect_refusal tag-info 4 "the tag manifest does not list this bag's t
 # make up for one not listed.
 KEEP="$msg*" expect_refusal listed-twice 4 "lists '$msg' twice" any -- evil_client listed-twice
 [ ! -e dest-listed-twice/alpha/j/bagit.txt ] || fail "listed-twice: the job is marked complete"
+KEEP="$msg*" expect_refusal out-of-order 4 "lists '${msg}2' out of the order the messages came in" \
+	any -- evil_client out-of-order
+[ ! -e dest-out-of-order/alpha/j/bagit.txt ] || fail "out-of-order: the job is marked complete"
 # A tag file too large for its buffer is the sender's malformed archive,
 # said to it, not a lost connection to retry forever.
 KEEP=$msg expect_refusal big-sig 4 "malformed archive: 'j/tagmanifest-sha256.txt.sig' is larger" \

@@ -71,10 +71,11 @@ struct buf;
  * verified or failed. The signature is over the tag manifest, which
  * holds the SHA-256 of bagit.txt, bag-info.txt, manifest-sha256.txt and
  * lifeboat-manifest.tsv. lifeboat-manifest.tsv must also agree with
- * manifest-sha256.txt: each line one of its files, by path and SHA-256,
- * with the placement of its path's area (bag_area()), and each of its
- * files on one line. TSV (BUF_INIT(BAG_MANIFEST_MAX)), or NULL, gets its text,
- * every line checked and ending in a NUL. */
+ * manifest-sha256.txt line for line (the same files in the same order,
+ * by path and SHA-256), each with the placement of its path's area
+ * (bag_area()), and no path listed twice. Both are read a line at a
+ * time. TSV (BUF_INIT(BAG_MANIFEST_MAX)), or NULL, gets the tsv's text
+ * as it was checked, every line ending in a NUL. */
 #define VERIFY_COLS { "verified", "failed" }
 struct bag_signer {
 	const char *cert, *ca, *sender;

@@ -311,43 +311,74 @@ static int receive_tag_file(struct job *jb, struct tls_site *site, struct archiv
 	return 0;
 }
 
+/* The journal, line by line, against the sender's manifest-sha256.txt. */
+struct manifest_cmp {
+	struct job *jb;
+	struct lines man;
+	int code;		/* the refusal's exit code, once one is made */
+};
+
+/* Refuse the manifest line LINE (NULL: the manifest ended) where the
+ * journal's next message is L (NULL: there is none), saying why. */
+static int refuse_manifest_line(struct job *jb, const char *line, const struct journal_line *l)
+{
+	const struct journal_entry *e;
+	char path[4096];
+	uint8_t sha[32];
+
+	if (!line)
+		return refuse(jb, EXIT_INTEGRITY, "the job holds messages the manifest does not list%s", "");
+	if (manifest_line(line, strlen(line), sha, path, sizeof(path)) < 0)
+		return refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
+	if (!(e = journal_find(&jb->j, path)))
+		return refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s', which never arrived", path);
+	if (memcmp(e->sha256, sha, 32))
+		return refuse(jb, EXIT_INTEGRITY, "'%s' differs from the manifest", path);
+	if (!l || e->seq < l->seq)
+		return refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s' twice", path);
+	return refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s' out of the order the messages "
+		      "came in", path);
+}
+
+static int compare_manifest_line(void *ctx, const struct journal_line *l)
+{
+	struct manifest_cmp *c = ctx;
+	const char *line = lines_next(&c->man);
+	char path[4096];
+	uint8_t sha[32];
+
+	if (line && manifest_line(line, strlen(line), sha, path, sizeof(path)) == 0 &&
+	    !strcmp(path, l->path) && !memcmp(sha, l->sha256, 32))
+		return 0;
+	if (!line && (c->man.err || lines_tell(&c->man) != c->jb->manifest.len))
+		c->code = refuse(c->jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
+	else
+		c->code = refuse_manifest_line(c->jb, line, l);
+	return 1;
+}
+
 /* The sender's manifest must list exactly the committed messages, each
- * once: a path listed twice could stand in for a message not listed. */
+ * once, in the order they came (as lifeboat-manifest.tsv does: verify
+ * reads the two side by side): a path listed twice could stand in for a
+ * message not listed. 0 or the exit code. */
 static int check_manifest(struct job *jb)
 {
+	struct manifest_cmp c = { .jb = jb };
 	unsigned long long octets, files;
-	char path[4096], *line;
-	uint8_t sha[32], *seen = calloc(jb->j.n + 1, 1);	/* by entry; + 1: never calloc(0) */
-	size_t listed = 0;
-	struct lines r;
-	int code = 0;
+	const char *extra;
+	int r;
 
-	if (!seen)
-		return refuse(jb, EXIT_SYSTEM, "out of memory%s", "");
-	lines_open(&r, jb->manifest.f.fd, 0, jb->manifest.len, sizeof(path) + 80);
-	while (!code && (line = lines_next(&r))) {
-		const struct journal_entry *e;
-
-		if (manifest_line(line, strlen(line), sha, path, sizeof(path)) < 0)
-			code = refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
-		else if (!(e = journal_find(&jb->j, path)))
-			code = refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s', which never arrived", path);
-		else if (memcmp(e->sha256, sha, 32))
-			code = refuse(jb, EXIT_INTEGRITY, "'%s' differs from the manifest", path);
-		else if (seen[e - jb->j.v])
-			code = refuse(jb, EXIT_INTEGRITY, "the manifest lists '%s' twice", path);
-		else
-			seen[e - jb->j.v] = 1;
-		listed++;
-	}
-	free(seen);
-	if (!code && (r.err || lines_tell(&r) != jb->manifest.len))
-		code = refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
-	lines_close(&r);
-	if (code)
-		return code;
-	if (listed != jb->j.n)
-		return refuse(jb, EXIT_INTEGRITY, "the job holds messages the manifest does not list%s", "");
+	lines_open(&c.man, jb->manifest.f.fd, 0, jb->manifest.len, 4096 + 80);
+	r = journal_each(&jb->j, compare_manifest_line, &c);
+	if (!r && (extra = lines_next(&c.man)))
+		c.code = refuse_manifest_line(jb, extra, NULL);
+	else if (!r && (c.man.err || lines_tell(&c.man) != jb->manifest.len))
+		c.code = refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
+	lines_close(&c.man);
+	if (r < 0)
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not read its journal%s", "");
+	if (c.code)
+		return c.code;
 	if (buf_append(&jb->info, "", 1) < 0 ||
 	    sscanf((char *)jb->info.p, "Payload-Oxum: %llu.%llu", &octets, &files) != 2 ||
 	    octets != jb->j.octets || files != jb->j.n)

@@ -11,6 +11,7 @@
 #include "lib/archive.h"
 #include "lib/hash.h"
 #include "lib/json.h"
+#include "lib/lines.h"
 #include "lib/outtree.h"
 #include "lib/summary.h"
 #include "lib/tls.h"
@@ -25,10 +26,10 @@ static const char verify_usage[] =
 "lifeboat-manifest.tsv, carve's manifest), the SHA-256 of every file\n"
 "manifest-sha256.txt lists under data/, the Payload-Oxum of bag-info.txt,\n"
 "that data/ holds nothing else (no extra file, no symlink), and that\n"
-"lifeboat-manifest.tsv agrees with manifest-sha256.txt: each line one of\n"
-"its files, by path and SHA-256, with the placement its path says\n"
-"(deleted/, orphans/, unverified/, current/, or placed), and each of its\n"
-"files on one line. It ends with the totals and a table per user\n"
+"lifeboat-manifest.tsv agrees with manifest-sha256.txt: line for line,\n"
+"the same files in the same order, by path and SHA-256, each with the\n"
+"placement its path says (deleted/, orphans/, unverified/, current/, or\n"
+"placed), and no path twice. It ends with the totals and a table per user\n"
 "(DOMAIN/USER) and folder: messages verified and failed.\n"
 "\n"
 "  --ca FILE        the site's CA (ca.pem): the signer's certificate must be\n"
@@ -74,87 +75,149 @@ const char *bag_area(const char *path)
 	return NULL;
 }
 
-/* A file the signed manifest lists: its path under data/, its SHA-256,
- * and whether a line of lifeboat-manifest.tsv has named it. */
-struct signed_file {
-	char *path;
-	uint8_t sha[32];
-	int listed;
+/*
+ * A bag's two manifests, read a line at a time side by side, in bounded
+ * memory whatever the bag's size: manifest-sha256.txt ("SHA256  data/PATH",
+ * one line per file) and lifeboat-manifest.tsv (carve's columns, the same
+ * files in the same order, as the sender writes both and the receiver
+ * checks them), each hashed as it is read for the tag manifest.
+ */
+struct side {
+	const char *name;	/* the file's name in the bag */
+	int fd;
+	uint64_t size;
+	struct lines l;
+	struct sha256_ctx sha;
+	size_t no;		/* the number of the line read last */
 };
 
-static int cmp_signed(const void *a, const void *b)
+static int side_open(struct side *s, struct outtree *bag, const char *name, size_t max)
 {
-	return strcmp(((const struct signed_file *)a)->path, ((const struct signed_file *)b)->path);
+	struct stat st;
+
+	s->name = name;
+	s->no = 0;
+	if ((s->fd = outtree_open_file(bag, name, &st)) < 0)
+		return s->fd;
+	s->size = (uint64_t)st.st_size;
+	lines_open(&s->l, s->fd, 0, s->size, max);
+	sha256_init(&s->sha);
+	return 0;
 }
 
-/* Check lifeboat-manifest.tsv, TEXT, against the signed manifest's files
- * F[N], sorted by path: each line names one of them, by path and SHA-256,
- * with the placement that its path's top directory gives (carve writes
- * by it, see bag_area()), and each of them is on one line. Each line's
- * newline becomes a NUL. Returns how many checks failed, each warned about. */
-static int check_tsv(const char *dir, struct buf *text, struct signed_file *f, size_t n)
+/* The next line (its '\n' a NUL), hashed; NULL at the end or on an error
+ * (S->l.err). */
+static char *side_next(struct side *s)
 {
-	struct archive_member *m = malloc(sizeof(*m));
-	char *line = (char *)text->p, *end = line + text->len, *nl;
-	size_t no = 0, left = 0, first = 0;
-	int bad = 0;
+	char *line = lines_next(&s->l);
+	size_t len = line ? (size_t)(lines_tell(&s->l) - s->l.at - 1) : 0;
 
-	if (!m)
-		lb_die(EXIT_SYSTEM, "out of memory");
-	if (text->len && (memchr(text->p, 0, text->len) || end[-1] != '\n')) {
-		lb_warn("verify: '%s/lifeboat-manifest.tsv' is malformed (a NUL, or no last newline)",
-			dir);
-		free(m);
-		return 1;
+	if (line && strlen(line) != len) {
+		s->l.err = -EUCLEAN;	/* a NUL inside it */
+		return NULL;
 	}
-	for (; line < end; line = nl + 1) {
-		struct signed_file key, *s;
-		const char *area;
+	if (line) {
+		sha256_update(&s->sha, line, len);
+		sha256_update(&s->sha, "\n", 1);
+		s->no++;
+	}
+	return line;
+}
 
-		nl = memchr(line, '\n', (size_t)(end - line));
-		*nl = 0;
-		no++;
+/* Read S to its end, hashing it; its SHA-256 into SHA. 0, or -EUCLEAN
+ * for a file that is no whole lines (a NUL, a line too long, no last
+ * newline), or -errno. */
+static int side_finish(struct side *s, uint8_t sha[32])
+{
+	while (side_next(s))
+		;
+	sha256_final(&s->sha, sha);
+	if (s->l.err)
+		return s->l.err;
+	return lines_tell(&s->l) == s->size ? 0 : -EUCLEAN;
+}
+
+static void side_close(struct side *s)
+{
+	if (s->fd >= 0) {
+		lines_close(&s->l);
+		close(s->fd);
+	}
+}
+
+/* The next of carve's lines in TSV (comments skipped) into M; TSV's line
+ * kept in KEEP (ending in a NUL) when KEEP is not NULL. 1 a line, 0 at
+ * the end, -EUCLEAN a malformed line. */
+static int tsv_next(struct side *tsv, struct archive_member *m, struct buf *keep)
+{
+	char *line;
+
+	while ((line = side_next(tsv))) {
+		if (keep && buf_append(keep, line, strlen(line) + 1) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
 		if (line[0] == '#')
 			continue;
-		if (member_from_tsv(line, m) < 0) {
-			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu is malformed", dir, no);
-			bad++;
-			continue;
-		}
-		key.path = m->path;
-		s = n ? bsearch(&key, f, n, sizeof(*f), cmp_signed) : NULL;
-		area = bag_area(m->path);
-		if (!s || memcmp(s->sha, m->sha256, 32))
-			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu: 'data/%s' with that "
-				"SHA-256 is not in the signed manifest", dir, no, m->path);
-		else if (s->listed++)
-			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu lists 'data/%s' again",
-				dir, no, m->path);
-		else if (area ? strcmp(m->placement, area) :
-			 strcmp(m->placement, "placed") && strcmp(m->placement, "placed-suffix") &&
-			 strcmp(m->placement, "placed-inferred"))
-			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu: carve puts nothing "
-				"'%s' at 'data/%s'", dir, no, m->placement, m->path);
-		else
-			continue;
-		bad++;
+		return member_from_tsv(line, m) < 0 ? -EUCLEAN : 1;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!f[i].listed && !left++)
-			first = i;
-	if (left) {
-		lb_warn("verify: '%s/lifeboat-manifest.tsv' leaves out %zu files of the signed "
-			"manifest ('data/%s' is one)", dir, left, f[first].path);
-		bad++;
-	}
-	free(m);
-	return bad;
+	return 0;
 }
 
-/* Check the tag files' SHA-256 against the signed tag manifest TAGS:
- * FILES[i] holds bag_signed_tags[i]. Returns how many checks failed,
+/* Does tsv line M say what carve writes at its path (bag_area())? */
+static int placement_fits(const struct archive_member *m)
+{
+	const char *area = bag_area(m->path);
+
+	return area ? !strcmp(m->placement, area) :
+		      !strcmp(m->placement, "placed") || !strcmp(m->placement, "placed-suffix") ||
+		      !strcmp(m->placement, "placed-inferred");
+}
+
+/* What memory keeps per file of the signed manifest: the first 16 bytes
+ * of its path's SHA-256, to find a path listed twice (two paths of one
+ * key would be reported as one listed twice: a false alarm at 2^-128,
+ * never a false pass). */
+struct path_key {
+	uint8_t k[16];
+};
+
+static void path_key(const char *path, struct path_key *out)
+{
+	uint8_t sha[32];
+
+	sha256(path, strlen(path), sha);
+	memcpy(out->k, sha, sizeof(out->k));
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct path_key));
+}
+
+/* A path of the signed manifest whose key KEY is listed twice, read again
+ * from DIR's manifest-sha256.txt into PATH (CAP bytes), or "?" */
+static void path_of_key(struct outtree *bag, const struct path_key *key, char *path, size_t cap)
+{
+	struct side s;
+	uint8_t sha[32];
+	struct path_key k;
+	char *line;
+
+	snprintf(path, cap, "?");
+	if (side_open(&s, bag, "manifest-sha256.txt", cap + 80) < 0)
+		return;
+	while ((line = side_next(&s)))
+		if (manifest_line(line, strlen(line), sha, path, cap) == 0 &&
+		    (path_key(path, &k), !cmp_key(&k, key)))
+			break;
+	if (!line)
+		snprintf(path, cap, "?");
+	side_close(&s);
+}
+
+/* Check the tag files' SHA-256 (SHA[i] that of bag_signed_tags[i])
+ * against the signed tag manifest TAGS. Returns how many checks failed,
  * each warned about. */
-static int check_tags(const char *dir, const struct buf *tags, struct buf *files[BAG_SIGNED_TAGS])
+static int check_tags(const char *dir, const struct buf *tags, uint8_t sha[BAG_SIGNED_TAGS][32])
 {
 	struct buf want = BUF_INIT(4096);
 	const uint8_t *p = tags->p, *end = p + tags->len;
@@ -163,11 +226,9 @@ static int check_tags(const char *dir, const struct buf *tags, struct buf *files
 	for (int i = 0; i < BAG_SIGNED_TAGS; i++) {
 		const uint8_t *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
 		size_t len = nl ? (size_t)(nl + 1 - p) : 0;
-		uint8_t sha[32];
 
 		buf_reset(&want);
-		sha256(files[i]->p, files[i]->len, sha);
-		if (tagmanifest_line(&want, bag_signed_tags[i], sha) < 0)
+		if (tagmanifest_line(&want, bag_signed_tags[i], sha[i]) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 		if (len != want.len || memcmp(p, want.p, len)) {
 			lb_warn("verify: '%s/%s' is not as the signed tag manifest lists it", dir,
@@ -184,55 +245,30 @@ static int check_tags(const char *dir, const struct buf *tags, struct buf *files
 	return bad;
 }
 
-/* Check the bag DIR (see the usage above). Returns how many checks
- * failed, each warned about, with its message and byte counts in *FILES
- * and *OCTETS; dies when the bag cannot be read at all. */
-int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
-	       unsigned long long *files_out, unsigned long long *octets_out, struct buf *tsv)
+/* Check the signature over the tag manifest TAGS (SIG) with the signer's
+ * certificate, into SIGNER->name. Returns how many checks failed, each
+ * warned about. */
+static int check_signature(const char *dir, struct outtree *bag, struct bag_signer *signer,
+			   const struct buf *tags, const struct buf *sig)
 {
-	struct buf manifest = BUF_INIT(BAG_MANIFEST_MAX), sig = BUF_INIT(4096),
-		   info = BUF_INIT(4096),
-		   pem = BUF_INIT(65536), own_tsv = BUF_INIT(BAG_MANIFEST_MAX), tags = BUF_INIT(4096),
-		   bagit = BUF_INIT(4096);
-	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
-	struct signed_file *signed_files = NULL;
-	size_t nsigned = 0, signed_cap = 0;
-	char cert[4200], path[4200];
-	unsigned long long octets = 0, files = 0, want_octets, want_files;
-	const uint8_t *p, *end;
-	uint8_t hash[32], want[32];
-	uint64_t size;
-	int err, bad = 0, r;
-
-	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", dir, strerror(errno));
-	if (!tsv)
-		tsv = &own_tsv;
-	if ((err = outtree_read(&bag, "tagmanifest-sha256.txt", &tags, NULL)) < 0 ||
-	    (err = outtree_read(&bag, "tagmanifest-sha256.txt.sig", &sig, NULL)) < 0 ||
-	    (err = outtree_read(&bag, "bagit.txt", &bagit, NULL)) < 0 ||
-	    (err = outtree_read(&bag, "bag-info.txt", &info, NULL)) < 0 ||
-	    (err = outtree_read(&bag, "manifest-sha256.txt", &manifest, NULL)) < 0 ||
-	    (err = outtree_read(&bag, "lifeboat-manifest.tsv", tsv, NULL)) < 0)
-		lb_die(bag_fault(err) ? EXIT_INTEGRITY : EXIT_SYSTEM, "'%s' is not a complete bag: %s",
-		       dir, strerror(-err));
-	bad += check_tags(dir, &tags, (struct buf *[]){ &bagit, &info, &manifest, tsv });
-	if ((err = buf_append(&info, "", 1)) < 0)
-		lb_die(EXIT_SYSTEM, "out of memory");
+	struct buf pem = BUF_INIT(65536);
+	char cert[4200];
+	uint8_t hash[32];
+	int err, bad = 0;
 
 	/* --cert is the caller's file; the bag's own certificate is read as
 	 * its other files are (a FIFO there is refused, not waited on). */
 	snprintf(cert, sizeof(cert), "%s%s", signer->cert ? signer->cert : dir,
 		 signer->cert ? "" : "/sender.pem");
-	sha256(tags.p, tags.len, hash);
+	sha256(tags->p, tags->len, hash);
 	if (signer->cert)
 		err = tls_cert_verify(cert, signer->ca, signer->name, sizeof(signer->name), hash,
-				      sig.p, sig.len);
-	else if ((err = outtree_read(&bag, "sender.pem", &pem, NULL)) < 0 && !bag_fault(err))
+				      sig->p, sig->len);
+	else if ((err = outtree_read(bag, "sender.pem", &pem, NULL)) < 0 && !bag_fault(err))
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", cert, strerror(-err));
 	else if (!err && !(err = buf_append(&pem, "", 1)))	/* PEM is parsed with its NUL */
 		err = tls_cert_verify_pem(pem.p, pem.len, signer->ca, signer->name,
-					  sizeof(signer->name), hash, sig.p, sig.len);
+					  sizeof(signer->name), hash, sig->p, sig->len);
 	if (err == -ENOKEY || (err == -EINVAL && signer->cert))
 		lb_die(EXIT_SYSTEM, "unable to read the certificate '%s'",
 		       err == -EINVAL ? cert : signer->ca);
@@ -254,16 +290,71 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 			signer->name, signer->sender);
 		bad++;
 	}
-	p = manifest.p;
-	end = p + manifest.len;
-	while ((r = manifest_next(&p, end, want, path + 5, sizeof(path) - 5)) > 0) {
+	buf_free(&pem);
+	return bad;
+}
+
+/* Check the bag DIR (see the usage above). Returns how many checks
+ * failed, each warned about, with its message and byte counts in *FILES
+ * and *OCTETS; dies when the bag cannot be read at all. Memory holds 16
+ * bytes per message (struct path_key), and TSV's text when asked for. */
+int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
+	       unsigned long long *files_out, unsigned long long *octets_out, struct buf *tsv_keep)
+{
+	struct buf sig = BUF_INIT(4096), info = BUF_INIT(4096), tags = BUF_INIT(4096),
+		   bagit = BUF_INIT(4096);
+	struct outtree bag = { .tmpfd = -1 };	/* read-only: only dirfd is used */
+	struct side man = { .fd = -1 }, tsv = { .fd = -1 };
+	struct archive_member *m = malloc(sizeof(*m));
+	struct path_key *keys = NULL;
+	size_t nkeys = 0, keys_cap = 0, left = 0;
+	char path[4200], first_left[4200] = "";
+	unsigned long long octets = 0, files = 0, want_octets, want_files;
+	uint8_t hash[32], want[32], tag_sha[BAG_SIGNED_TAGS][32];
+	uint64_t size;
+	int err, bad = 0, r, t = 1, in_step = 1;
+	char *line;
+
+	if (!m)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", dir, strerror(errno));
+	if ((err = outtree_read(&bag, "tagmanifest-sha256.txt", &tags, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "tagmanifest-sha256.txt.sig", &sig, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "bagit.txt", &bagit, NULL)) < 0 ||
+	    (err = outtree_read(&bag, "bag-info.txt", &info, NULL)) < 0 ||
+	    (err = side_open(&man, &bag, "manifest-sha256.txt", sizeof(path) + 80)) < 0 ||
+	    (err = side_open(&tsv, &bag, "lifeboat-manifest.tsv", ARCHIVE_XHDR_MAX)) < 0)
+		lb_die(bag_fault(err) ? EXIT_INTEGRITY : EXIT_SYSTEM, "'%s' is not a complete bag: %s",
+		       dir, strerror(-err));
+	bad += check_signature(dir, &bag, signer, &tags, &sig);
+
+	/* Each file of the signed manifest: its hash, and the tsv's next
+	 * line, which must name it with that hash. */
+	while ((line = side_next(&man))) {
 		int good = 0;
 
-		if (ARRAY_GROW(signed_files, nsigned, signed_cap) < 0 ||
-		    !(signed_files[nsigned].path = strdup(path + 5)))
+		if ((r = manifest_line(line, strlen(line), want, path + 5, sizeof(path) - 5)) < 0)
+			break;
+		if (ARRAY_GROW(keys, nkeys, keys_cap) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
-		memcpy(signed_files[nsigned].sha, want, 32);
-		signed_files[nsigned++].listed = 0;
+		path_key(path + 5, &keys[nkeys++]);
+		if (in_step && (t = tsv_next(&tsv, m, tsv_keep)) <= 0) {
+			in_step = 0;	/* the tsv ended early, or is malformed: below */
+		} else if (in_step && (strcmp(m->path, path + 5) || memcmp(m->sha256, want, 32))) {
+			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu: 'data/%s' with that "
+				"SHA-256 is not the signed manifest's file of that place ('%s' line "
+				"%zu: 'data/%s')", dir, tsv.no, m->path, man.name, man.no, path + 5);
+			bad++;
+			in_step = 0;
+			t = 1;
+		} else if (in_step && !placement_fits(m)) {
+			lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu: carve puts nothing "
+				"'%s' at 'data/%s'", dir, tsv.no, m->placement, m->path);
+			bad++;
+		}
+		if (!in_step && t == 0 && !left++)
+			snprintf(first_left, sizeof(first_left), "%s", path + 5);
 		memcpy(path, "data/", 5);
 		if ((err = outtree_hash(&bag, path, ARCHIVE_MEMBER_MAX, hash, &size)) < 0) {
 			lb_warn("verify: '%s/%s': %s", dir, path, strerror(-err));
@@ -277,15 +368,52 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		if (users && summary_count(users, path + 5, !good) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 	}
-	if (r < 0) {
+	if ((side_finish(&man, tag_sha[2]) < 0) + !!line) {
 		lb_warn("verify: '%s/manifest-sha256.txt' is malformed", dir);
 		bad++;
 	}
+	/* The tsv: nothing more than the signed manifest's files. */
+	if (in_step && (t = tsv_next(&tsv, m, tsv_keep)) > 0) {
+		lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu: 'data/%s' is not in the "
+			"signed manifest", dir, tsv.no, m->path);
+		bad++;
+	}
+	if (t < 0) {
+		lb_warn("verify: '%s/lifeboat-manifest.tsv' line %zu is malformed", dir, tsv.no);
+		bad++;
+	} else if (left) {
+		lb_warn("verify: '%s/lifeboat-manifest.tsv' leaves out %zu files of the signed "
+			"manifest ('data/%s' is one)", dir, left, first_left);
+		bad++;
+	}
+	while (tsv_keep && (t = tsv_next(&tsv, m, tsv_keep)) != 0)
+		;	/* the rest kept too, for the hash below to be of what is kept */
+	if (side_finish(&tsv, tag_sha[3]) < 0) {
+		lb_warn("verify: '%s/lifeboat-manifest.tsv' is malformed (a NUL, a line too long, "
+			"or no last newline)", dir);
+		bad++;
+	}
+	sha256(bagit.p, bagit.len, tag_sha[0]);
+	sha256(info.p, info.len, tag_sha[1]);
+	bad += check_tags(dir, &tags, tag_sha);
+
+	if (buf_append(&info, "", 1) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 	if (sscanf((char *)info.p, "Payload-Oxum: %llu.%llu", &want_octets, &want_files) != 2 ||
 	    want_octets != octets || want_files != files) {
 		lb_warn("verify: '%s/bag-info.txt': Payload-Oxum does not match the files", dir);
 		bad++;
 	}
+	/* data/ holds the manifest's files, each once, and nothing else. */
+	if (nkeys)
+		qsort(keys, nkeys, sizeof(*keys), cmp_key);
+	for (size_t i = 1; i < nkeys; i++)
+		if (!cmp_key(&keys[i - 1], &keys[i])) {
+			path_of_key(&bag, &keys[i], path, sizeof(path));
+			lb_warn("verify: '%s/manifest-sha256.txt' lists 'data/%s' twice", dir, path);
+			bad++;
+			break;
+		}
 	snprintf(path, sizeof(path), "%s/data", dir);
 	data_files = data_odd = 0;
 	if (nftw(path, count_file, 16, FTW_PHYS) < 0 && files)
@@ -296,26 +424,13 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		bad++;
 	}
 
-	/* carve's manifest must agree with the manifest of hashes. */
-	if (nsigned)
-		qsort(signed_files, nsigned, sizeof(*signed_files), cmp_signed);
-	for (size_t i = 1; i < nsigned; i++)
-		if (!strcmp(signed_files[i - 1].path, signed_files[i].path)) {
-			lb_warn("verify: '%s/manifest-sha256.txt' lists 'data/%s' twice", dir,
-				signed_files[i].path);
-			bad++;
-		}
-	bad += check_tsv(dir, tsv, signed_files, nsigned);
-
+	side_close(&man);
+	side_close(&tsv);
 	close(bag.dirfd);
-	for (size_t i = 0; i < nsigned; i++)
-		free(signed_files[i].path);
-	free(signed_files);
-	buf_free(&manifest);
+	free(keys);
+	free(m);
 	buf_free(&sig);
 	buf_free(&info);
-	buf_free(&pem);
-	buf_free(&own_tsv);
 	buf_free(&tags);
 	buf_free(&bagit);
 	*files_out = files;
