@@ -1,7 +1,7 @@
 #!/bin/sh
 # Hostile ext4 extent trees, made through the kernel and debugfs: a to c
 # are checks of tools/lib/ext4.c's extent walk seen end to end (the same
-# checks, one by one, are in tests/unit/ext4.data), e and f of placement
+# checks, one by one, are in tests/unit/ext4.data), e, f and i of placement
 # through an extent leaf whose inode is gone:
 #
 #  a  eh_max past its node: message a's inode says its root in i_block
@@ -35,6 +35,21 @@
 #     bytes up to the first NUL as the file, since only zeros follow,
 #     wrote f's start glued to the filler's text as a complete message),
 #     and f's name holds nothing but f.
+#  i  a leaf that starts inside a message's header: i's header (80
+#     Received lines, then the usual fields) is longer than a block, and
+#     i is written as e is but two blocks at a time, so its first piece
+#     holds all of that header. Then its leaf's first extent is moved on
+#     by a block, to i's second block (which starts with a Received line),
+#     and the extents after it a file block back, as a forged leaf, or
+#     one of a file that began there, would have them; its inode is
+#     zeroed. Read through that leaf, i without its first block is a
+#     header block (the tail of i's) and a body that ends in a zero tail:
+#     complete, to the judge. But the scan counts no message start there,
+#     since it lies inside the header block that starts a block before
+#     (docs/carve.md, step 6), and a leaf is used only where its first
+#     extent starts a message: nothing outside unverified/ may begin with
+#     i's second block. (Without that check, carve put it in orphans/ as
+#     a complete message, how ext4-leaf, pieces=6.)
 #  g  a name longer than its entry (a second image, made by mke2fs -d):
 #     in a directory block of 80 names that have no flags (":2,"), one
 #     entry's name_len grows by one, as a torn or flipped byte leaves it,
@@ -123,22 +138,29 @@ os.close(fd)
 assert open(f"{cur}/{name(3, truth)}", "rb").read() == truth
 
 # e and f: six blocks each, written in turns with the filler's, a block
-# and an fsync at a time, so that each is six extents apart.
+# and an fsync at a time, so that each is six extents apart. i: six
+# pieces of two blocks, written in the same turns; its header (80
+# Received lines of 64 bytes, then the usual fields) runs on past its
+# first block, whose end falls between two lines.
 e, f_ = message(5, 570, 40), message(6, 540, 42)
+i_ = (b"".join(b"Received: from relay%03d.example.net by mx.example.com; id %05d\n" % (k, k)
+              for k in range(80)) + message(7, 900, 40))
 filler = b"".join(b"filler %026d\n" % i for i in range(5 * 120 + 60))
 assert 5 * 4096 < len(e) < 6 * 4096 and 5 * 4096 < len(f_) < 6 * 4096, (len(e), len(f_))
 assert 5 * 4096 < len(filler) < 6 * 4096, len(filler)
+assert 5 * 8192 < len(i_) < 6 * 8192 and i_[4095:4105] == b"\nReceived:", len(i_)
 fds = []
-for n, tag, raw in ((5, "e", e), (6, "f", f_)):
+for n, tag, raw, bs in ((5, "e", e, 4096), (6, "f", f_, 4096), (7, "i", i_, 8192)):
     open(f"{tag}.eml", "wb").write(raw)
     open(f"name-{tag}", "w").write(name(n, raw))
-    fds.append((os.open(f"{cur}/{name(n, raw)}", os.O_WRONLY | os.O_CREAT, 0o600), raw))
-fds.append((os.open("mnt/filler", os.O_WRONLY | os.O_CREAT, 0o600), filler))
+    fds.append((os.open(f"{cur}/{name(n, raw)}", os.O_WRONLY | os.O_CREAT, 0o600), raw, bs))
+open("i-tail.eml", "wb").write(i_[4096:])
+fds.append((os.open("mnt/filler", os.O_WRONLY | os.O_CREAT, 0o600), filler, 4096))
 for k in range(6):
-    for fd, raw in fds:
-        os.pwrite(fd, raw[k * 4096:(k + 1) * 4096], k * 4096)
+    for fd, raw, bs in fds:
+        os.pwrite(fd, raw[k * bs:(k + 1) * bs], k * bs)
         os.fsync(fd)
-for fd, raw in fds:
+for fd, raw, bs in fds:
     os.close(fd)
 PY
 umount mnt
@@ -167,9 +189,9 @@ debugfs -w -R "sif \"$cur/$b\" block[7] 1" disk.img 2>/dev/null
 debugfs -w -R "sif \"$cur/$b\" block[8] $(($1 + 1))" disk.img 2>/dev/null
 debugfs -R "stat \"$cur/$b\"" disk.img 2>/dev/null | grep -q "(1):$(($1 + 1))" ||
 	fail "set-up: debugfs did not add b's second extent"
-# e and f: their extents in a leaf (depth 1), their inodes cleared.
-e=$(cat name-e) f=$(cat name-f)
-for m in e f; do
+# e, f and i: their extents in a leaf (depth 1), their inodes cleared.
+e=$(cat name-e) f=$(cat name-f) i=$(cat name-i)
+for m in e f i; do
 	eval n=\$$m
 	debugfs -R "ex \"$cur/$n\"" disk.img 2>/dev/null >ex-$m
 	[ "$(awk '$1 == "1/" && $2 == "1"' ex-$m | wc -l)" -eq 6 ] || fail "set-up: $m is not six extents in a leaf: $(cat ex-$m)"
@@ -200,9 +222,38 @@ with open("disk.img", "r+b") as d:
                 d.write(struct.pack("<I", last if k == 2 else zero))
             n += 1
     sys.exit(n == 0)' "$leaf" "$last" || fail "set-up: f's leaf not found"
-# The inodes of e and f zeroed, as zeroed inode tables leave them (debugfs
+# i's leaf, and every copy of it: its first extent one block on, at
+# i's second block (which starts with a Received line), and each extent
+# after it one file block earlier, as a leaf of a file that began there
+# would have them.
+[ "$(awk '$1 == "1/" && $3 == "1/" { print $11 }' ex-i)" = 2 ] ||
+	fail "set-up: i's first extent is not two blocks: $(cat ex-i)"
+leaf=$(awk '$1 == "0/" { print $8; exit }' ex-i)
+python3 -c '
+import struct, sys
+with open("disk.img", "r+b") as d:
+    d.seek(int(sys.argv[1]) * 4096)
+    first = d.read(24)[12:]
+    d.seek(0)
+    blocks = d.read()
+    n = 0
+    for b in range(len(blocks) // 4096):
+        blk = bytearray(blocks[b * 4096:(b + 1) * 4096])
+        if blk[:2] == b"\x0a\xf3" and blk[12:24] == first:
+            for k in range(blk[2]):
+                lblk, ln, hi, lo = struct.unpack_from("<IHHI", blk, 12 + k * 12)
+                if k == 0:
+                    ln, lo = ln - 1, lo + 1
+                else:
+                    lblk -= 1
+                struct.pack_into("<IHHI", blk, 12 + k * 12, lblk, ln, hi, lo)
+            d.seek(b * 4096)
+            d.write(blk)
+            n += 1
+    sys.exit(n == 0)' "$leaf" || fail "set-up: i's leaf not found"
+# The inodes of e, f and i zeroed, as zeroed inode tables leave them (debugfs
 # clri would leave a deleted inode with a good checksum).
-for m in e f; do
+for m in e f i; do
 	eval n=\$$m
 	set -- $(debugfs -R "imap \"$cur/$n\"" disk.img 2>/dev/null | sed -n 's/.*located at block \([0-9]*\), offset \(0x[0-9a-f]*\)/\1 \2/p')
 	[ $# -eq 2 ] || fail "set-up: where is $m's inode"
@@ -224,6 +275,16 @@ done
 grep -F "$d" out/.lifeboat/manifest.tsv | grep -q inode || fail "d not placed through its inode: $(grep -F "$d" out/.lifeboat/manifest.tsv)"
 grep -F "$e" out/.lifeboat/manifest.tsv | grep -q "exact.*ext4-leaf.*pieces=6" ||
 	fail "e not placed through its leaf: $(grep -F "$e" out/.lifeboat/manifest.tsv)"
+# Nothing but unverified/ holds i from its second block on (the leaf
+# moved on by a block is the only way to it: no start is counted there).
+find out -type f ! -path 'out/.lifeboat/*' ! -path 'out/unverified/*' >files
+while read -r x; do
+	! cmp -s -n 4096 "$x" i-tail.eml ||
+		fail "i without its first block came back as a message: $x: $(grep ext4-leaf out/.lifeboat/manifest.tsv)"
+done <files
+if [ -e "$o/$i" ] && ! cmp -s i.eml "$o/$i"; then
+	fail "i's name holds other bytes: $(grep -F "$i" out/.lifeboat/manifest.tsv)"
+fi
 [ "$(grep -c ext4-leaf out/.lifeboat/manifest.tsv)" -eq 1 ] ||
 	fail "f's leaf was used: $(grep ext4-leaf out/.lifeboat/manifest.tsv)"
 if [ -e "$o/$f" ] && ! cmp -s f.eml "$o/$f"; then
