@@ -91,11 +91,15 @@ struct named {
 	int rank;		/* higher wins when names share an inode */
 	int used;		/* this message (by name base) is placed */
 	int deleted;		/* its inode says it was deleted */
+	size_t base_at;		/* where it is in named_list.by_base */
 };
 
 struct named_list {
 	struct named *v;
 	size_t n, cap;
+	/* v by name base (the name before its ",S=" or ":2,"): the names
+	 * of one message (new/ and cur/, other flags) side by side. */
+	struct named **by_base;
 };
 
 /* The per-user columns: the three classes (in enum carve_class order),
@@ -1545,12 +1549,45 @@ static int same_base(const struct dirtree *t, const struct named *a, const struc
 	return n == strcspn(y, ",:") && !strncmp(x, y, n);
 }
 
+static const struct dirtree *by_base_tree;	/* for qsort's comparison */
+
+static int cmp_base(const void *a, const void *b)
+{
+	const char *x = dirtree_name(by_base_tree, (*(struct named *const *)a)->n);
+	const char *y = dirtree_name(by_base_tree, (*(struct named *const *)b)->n);
+	size_t nx = strcspn(x, ",:"), ny = strcspn(y, ",:");
+	int d = strncmp(x, y, nx < ny ? nx : ny);
+
+	return d ? d : nx < ny ? -1 : nx > ny;
+}
+
+/* Index the names by base (named_list.by_base), once they are all in. */
+static void index_names_by_base(struct carve_run *c)
+{
+	struct named_list *l = c->names;
+
+	if (!(l->by_base = malloc((l->n + 1) * sizeof(*l->by_base))))
+		lb_die(EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < l->n; i++)
+		l->by_base[i] = &l->v[i];
+	by_base_tree = &c->r.tree;
+	qsort(l->by_base, l->n, sizeof(*l->by_base), cmp_base);
+	for (size_t i = 0; i < l->n; i++)
+		l->by_base[i]->base_at = i;
+}
+
 /* A message is placed: every name it had (new/, cur/, flags) is used. */
 static void mark_used(struct carve_run *c, const struct named *nm)
 {
-	for (size_t i = 0; i < c->names->n; i++)
-		if (same_base(&c->r.tree, &c->names->v[i], nm))
-			c->names->v[i].used = 1;
+	struct named **v = c->names->by_base;
+	size_t lo = nm->base_at, hi = nm->base_at + 1;
+
+	while (lo > 0 && same_base(&c->r.tree, v[lo - 1], nm))
+		lo--;
+	while (hi < c->names->n && same_base(&c->r.tree, v[hi], nm))
+		hi++;
+	for (size_t i = lo; i < hi; i++)
+		v[i]->used = 1;
 }
 
 /*
@@ -1596,6 +1633,7 @@ static void place_through_inodes(struct carve_run *c)
 	dirtree_each(&c->r.tree, collect_named, c);
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
+	index_names_by_base(c);
 	learn_lost_dirs(c);
 	for (int i = 0; c->reformatted && !strcmp(c->r.now.type, "xfs") && i < c->r.nxfs; i++)
 		if (c->r.xfs[i].current && c->r.xfs[i].sb.v5 &&
@@ -1624,10 +1662,12 @@ static int cmp_named_size(const void *a, const void *b)
 
 	if (x->mn.size != y->mn.size)
 		return x->mn.size < y->mn.size ? -1 : 1;
+	if (x->mn.vsize != y->mn.vsize)
+		return x->mn.vsize < y->mn.vsize ? -1 : 1;
 	return y->rank - x->rank;
 }
 
-/* Index the names not yet placed by their S= size. */
+/* Index the names not yet placed by their S= and W= sizes. */
 static void index_names_by_size(struct carve_run *c)
 {
 	c->by_size = malloc((c->names->n + 1) * sizeof(*c->by_size));
@@ -1639,39 +1679,54 @@ static void index_names_by_size(struct carve_run *c)
 	qsort(c->by_size, c->nby_size, sizeof(*c->by_size), cmp_named_size);
 }
 
+/* Where the names of S= SIZE and W= VSIZE (-1: none) start in by_size. */
+static size_t first_of_sizes(const struct carve_run *c, int64_t size, int64_t vsize)
+{
+	size_t lo = 0, hi = c->nby_size;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct maildir_name *mn = &c->by_size[mid]->mn;
+
+		if (mn->size < size || (mn->size == size && mn->vsize < vsize))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * The unplaced files whose name's S= is SIZE and W= (where it has one) is
  * VSIZE: each one's best-ranked name into OUT (the first CAP). A
  * block-multiple SIZE (that of any run cut at a block boundary) needs the
  * W= too. Names of one message (new/ and cur/) count once. Returns how
- * many.
+ * many, up to CAP + 1 (more than CAP): a size that ten thousand alerts
+ * share costs no more than one.
  */
 static size_t unplaced_files(struct carve_run *c, uint64_t size, uint64_t vsize,
 			     struct named **out, size_t cap)
 {
-	size_t lo = 0, hi = c->nby_size, n = 0;
+	int64_t with[2] = { (int64_t)vsize, size % 1024 ? -1 : (int64_t)vsize };
+	size_t n = 0;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	for (int w = 0; w < 2 && (w == 0 || with[1] != with[0]); w++) {
+		for (size_t i = first_of_sizes(c, (int64_t)size, with[w]);
+		     n <= cap && i < c->nby_size && c->by_size[i]->mn.size == (int64_t)size &&
+		     c->by_size[i]->mn.vsize == with[w]; i++) {
+			struct named *nm = c->by_size[i];
+			size_t k = 0, kept = n < cap ? n : cap;
 
-		if ((uint64_t)c->by_size[mid]->mn.size < size)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < c->nby_size && (uint64_t)c->by_size[lo]->mn.size == size; lo++) {
-		struct named *nm = c->by_size[lo];
-		size_t k = 0, kept = n < cap ? n : cap;
-
-		if (nm->used || (nm->mn.vsize >= 0 ? (uint64_t)nm->mn.vsize != vsize : size % 1024 == 0))
-			continue;
-		while (k < kept && !same_base(&c->r.tree, out[k], nm))
-			k++;
-		if (k < kept)
-			continue;	/* another name of a message kept */
-		if (n < cap)
-			out[n] = nm;	/* the best-ranked name of its message */
-		n++;
+			if (nm->used)
+				continue;
+			while (k < kept && !same_base(&c->r.tree, out[k], nm))
+				k++;
+			if (k < kept)
+				continue;	/* another name of a message kept */
+			if (n < cap)
+				out[n] = nm;	/* the best-ranked name of its message */
+			n++;
+		}
 	}
 	return n;
 }
@@ -1734,9 +1789,7 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 			 const struct dev_range *ranges, size_t n, const char *found)
 {
 	char path[4096], how[64];
-	struct named *files[2];
 	uint64_t vsize;
-	size_t nfiles = 0;
 
 	snprintf(how, sizeof(how), "%s,end=%s", found, carve_end_name(m->end));
 	if (n > 1)
@@ -1756,9 +1809,7 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		return;
 	}
 	vsize = maildir_vsize(data, m->len);
-	if (c->by_size)
-		nfiles = unplaced_files(c, m->len, vsize, files, ARRAY_SIZE(files));
-	if (nfiles) {
+	if (c->by_size && unplaced_files(c, m->len, vsize, NULL, 0)) {
 		hold(c, m, vsize, ranges, n, how);
 		return;
 	}
@@ -2334,6 +2385,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->held_ranges);
 	inuse_close(c->inuse);
 	free(names.v);
+	free(names.by_base);
 	summary_free(&c->users);
 	free(c);
 	free(srccopy);
