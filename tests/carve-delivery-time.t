@@ -13,7 +13,7 @@
 # only the second one's name survives (the first is a copy in an MTA's
 # spool, no Maildir name) and the first lies first on the disk: the name
 # goes to its own message (name=time), never to the first one found of its
-# sizes.
+# sizes. And seventy alerts of one size an hour apart, each at its name.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 command -v dumpe2fs >/dev/null || { echo "skip: no dumpe2fs (e2fsprogs)"; exit 77; }
@@ -44,6 +44,10 @@ put(5, 1700020000, "cron job late on host")
 put(6, 1700020060, "cron job late on host", 1700020200)
 put(3, 1700030000, "raid degraded", spool=True)
 put(4, 1700033600, "raid degraded")
+# Seventy alerts of one S= and W=, an hour apart: more names of one size
+# than carve lists at once (64), each still found by its time.
+for n in range(100, 170):
+    put(n, 1700100000 + 3600 * (n - 100), "swap usage high!")
 PY
 truncate -s 64M disk.img
 mkfs.ext4 -q -F -E nodiscard -d root disk.img
@@ -75,5 +79,12 @@ cmp -s "$f" "root/vmail/example.com/bob/Maildir/cur/$7" ||
 	fail "$7 holds another message of its sizes: $(grep "$7" out/.lifeboat/manifest.tsv)"
 grep -q "name=time.*$7" out/.lifeboat/manifest.tsv || fail "$7 not placed by time"
 cmp -s root/spool/alert3 "$(grep -l 'alert 3' out/orphans/cur/*)" || fail "the spool's copy is not an orphan"
+shift 7
+[ $# -eq 70 ] || fail "set-up: $# alerts of one size, not 70"
+for name in "$@"; do
+	cmp -s "out/vmail/example.com/bob/Maildir/cur/$name" "root/vmail/example.com/bob/Maildir/cur/$name" &&
+		grep -q "name=time.*$name" out/.lifeboat/manifest.tsv ||
+		fail "one of 70 alerts of one size, $name, is not at its name by time"
+done
 [ "$(find out/orphans -type f | wc -l)" -eq 5 ] || fail "the close pairs are not in orphans: $(find out -type f)"
 echo ok

@@ -1664,10 +1664,13 @@ static int cmp_named_size(const void *a, const void *b)
 		return x->mn.size < y->mn.size ? -1 : 1;
 	if (x->mn.vsize != y->mn.vsize)
 		return x->mn.vsize < y->mn.vsize ? -1 : 1;
+	if (x->mn.time != y->mn.time)
+		return x->mn.time < y->mn.time ? -1 : 1;
 	return y->rank - x->rank;
 }
 
-/* Index the names not yet placed by their S= and W= sizes. */
+/* Index the names not yet placed by their S= and W= sizes, then delivery
+ * seconds (the names of one message share them: they begin its name). */
 static void index_names_by_size(struct carve_run *c)
 {
 	c->by_size = malloc((c->names->n + 1) * sizeof(*c->by_size));
@@ -1679,8 +1682,9 @@ static void index_names_by_size(struct carve_run *c)
 	qsort(c->by_size, c->nby_size, sizeof(*c->by_size), cmp_named_size);
 }
 
-/* Where the names of S= SIZE and W= VSIZE (-1: none) start in by_size. */
-static size_t first_of_sizes(const struct carve_run *c, int64_t size, int64_t vsize)
+/* Where the names of S= SIZE and W= VSIZE (-1: none), delivered at TIME
+ * or later, start in by_size. */
+static size_t first_of_sizes(const struct carve_run *c, int64_t size, int64_t vsize, int64_t time)
 {
 	size_t lo = 0, hi = c->nby_size;
 
@@ -1688,7 +1692,8 @@ static size_t first_of_sizes(const struct carve_run *c, int64_t size, int64_t vs
 		size_t mid = (lo + hi) / 2;
 		const struct maildir_name *mn = &c->by_size[mid]->mn;
 
-		if (mn->size < size || (mn->size == size && mn->vsize < vsize))
+		if (mn->size < size || (mn->size == size && mn->vsize < vsize) ||
+		    (mn->size == size && mn->vsize == vsize && mn->time < time))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -1711,7 +1716,7 @@ static size_t unplaced_files(struct carve_run *c, uint64_t size, uint64_t vsize,
 	size_t n = 0;
 
 	for (int w = 0; w < 2 && (w == 0 || with[1] != with[0]); w++) {
-		for (size_t i = first_of_sizes(c, (int64_t)size, with[w]);
+		for (size_t i = first_of_sizes(c, (int64_t)size, with[w], INT64_MIN);
 		     n <= cap && i < c->nby_size && c->by_size[i]->mn.size == (int64_t)size &&
 		     c->by_size[i]->mn.vsize == with[w]; i++) {
 			struct named *nm = c->by_size[i];
@@ -1923,33 +1928,59 @@ static void place_held_at(struct carve_run *c, struct held *h, const char *how,
  * names the file moments later. */
 #define DELIVERY_SLACK 120
 
-static int delivered_near(int64_t date, int64_t name_time)
+/* The held contents of one S= and W= by delivery time (struct held's
+ * date), for delivered_as(). */
+static int cmp_held_date(const void *a, const void *b)
 {
-	return date > 0 && llabs(date - name_time) <= DELIVERY_SLACK;
+	const struct held *x = *(struct held *const *)a, *y = *(struct held *const *)b;
+
+	return x->m.date < y->m.date ? -1 : x->m.date > y->m.date;
 }
 
 /*
- * Of the NFILES unplaced FILES that share held message H's sizes, the one
- * whose delivery seconds are near H's delivery, when it is the only one
- * and H's content is the only one of the held GROUP[N] (all of those
- * sizes) delivered near it; else NULL. Two messages of one S= and W=
- * (alerts, notifications) are then told apart without a guess: each
- * name's time points at one of them.
+ * The unplaced file of held message H's sizes whose delivery seconds are
+ * near H's delivery, when it is the only one and H's content is the only
+ * one of those sizes (BY_DATE[N], sorted by date) delivered near it; else
+ * NULL. Two messages of one S= and W= (alerts, notifications) are then
+ * told apart without a guess: each name's time points at one of them.
+ * Both are looked up by time, so a size ten thousand alerts share costs
+ * no more than one.
  */
-static struct named *delivered_as(const struct held *h, const struct held *group, size_t n,
-				  struct named **files, size_t nfiles)
+static struct named *delivered_as(struct carve_run *c, const struct held *h,
+				  struct held **by_date, size_t n)
 {
+	int64_t with[2] = { (int64_t)h->vsize, h->m.len % 1024 ? -1 : (int64_t)h->vsize };
 	struct named *match = NULL;
+	size_t lo = 0, hi = n;
 
-	for (size_t k = 0; k < nfiles; k++)
-		if (delivered_near(h->m.date, files[k]->mn.time)) {
+	if (h->m.date <= 0)
+		return NULL;
+	for (int w = 0; w < 2 && (w == 0 || with[1] != with[0]); w++)
+		for (size_t i = first_of_sizes(c, (int64_t)h->m.len, with[w],
+					       h->m.date - DELIVERY_SLACK);
+		     i < c->nby_size && c->by_size[i]->mn.size == (int64_t)h->m.len &&
+		     c->by_size[i]->mn.vsize == with[w] &&
+		     c->by_size[i]->mn.time <= h->m.date + DELIVERY_SLACK; i++) {
+			struct named *nm = c->by_size[i];
+
+			if (nm->used || (match && same_base(&c->r.tree, match, nm)))
+				continue;
 			if (match)
-				return NULL;
-			match = files[k];
+				return NULL;	/* two names near it */
+			match = nm;
 		}
-	for (size_t k = 0; match && k < n; k++)
-		if (memcmp(group[k].m.sha256, h->m.sha256, 32) &&
-		    delivered_near(group[k].m.date, match->mn.time))
+	if (!match)
+		return NULL;
+	while (lo < hi) {	/* the first content delivered near the name */
+		size_t mid = (lo + hi) / 2;
+
+		if (by_date[mid]->m.date < match->mn.time - DELIVERY_SLACK)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && by_date[lo]->m.date <= match->mn.time + DELIVERY_SLACK; lo++)
+		if (memcmp(by_date[lo]->m.sha256, h->m.sha256, 32))
 			return NULL;
 	return match;
 }
@@ -1969,7 +2000,10 @@ static struct named *delivered_as(const struct held *h, const struct held *group
 static void place_held(struct carve_run *c)
 {
 	struct named *files[REASSEMBLE_PIECES];
+	struct held **by_date = malloc((c->nheld + 1) * sizeof(*by_date));
 
+	if (!by_date)
+		lb_die(EXIT_SYSTEM, "out of memory");
 	qsort(c->held, c->nheld, sizeof(*c->held), cmp_held);
 	for (size_t g = 0, ge; g < c->nheld; g = ge) {
 		struct held *group = &c->held[g];
@@ -1978,6 +2012,9 @@ static void place_held(struct carve_run *c)
 		for (ge = g + 1; ge < c->nheld && c->held[ge].m.len == group->m.len &&
 				 c->held[ge].vsize == group->vsize; ge++)
 			contents += !!memcmp(c->held[ge].m.sha256, c->held[ge - 1].m.sha256, 32);
+		for (size_t k = g; k < ge; k++)
+			by_date[k - g] = &c->held[k];
+		qsort(by_date, ge - g, sizeof(*by_date), cmp_held_date);
 		for (size_t i = g, j; i < ge; i = j) {
 			struct held *h = &c->held[i];
 			size_t nfiles = unplaced_files(c, h->m.len, h->vsize, files, ARRAY_SIZE(files));
@@ -1994,8 +2031,7 @@ static void place_held(struct carve_run *c)
 			}
 			if (contents == 1 && nfiles == 1 && !seen)
 				place_held_at(c, h, "size", files[0]);
-			else if (!seen && nfiles <= ARRAY_SIZE(files) &&
-				 (by_time = delivered_as(h, group, ge - g, files, nfiles)))
+			else if (!seen && (by_time = delivered_as(c, h, by_date, ge - g)))
 				place_held_at(c, h, "time", by_time);
 			else if (!seen)
 				write_orphan(c, &h->m, read_held(c, h), c->held_ranges + h->r, h->nr,
@@ -2005,6 +2041,7 @@ static void place_held(struct carve_run *c)
 			c->n.duplicates += j - i - 1;
 		}
 	}
+	free(by_date);
 }
 
 /* Is OFF where a message's header block starts? */
