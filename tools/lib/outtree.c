@@ -59,8 +59,17 @@ static int dir_is_empty(int fd)
  * directory that holds journaled files). */
 static int open_subdir(struct outtree *o, int dirfd, const char *name)
 {
+	const int how = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	int fd, owned = o->uid != (uid_t)-1;
 
+	/* Nearly always there already (a folder receives many messages):
+	 * open it first, and make it only where nothing has that name. A
+	 * symlink or a file there fails the open as it did after mkdirat's
+	 * EEXIST. */
+	if ((fd = openat(dirfd, name, how)) >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return -errno;
 	if (mkdirat(dirfd, name, owned ? 0700 : 0755) == 0) {
 		if (owned && fchownat(dirfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
@@ -69,7 +78,7 @@ static int open_subdir(struct outtree *o, int dirfd, const char *name)
 	} else if (errno != EEXIST) {
 		return -errno;
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, name, how);
 	return fd < 0 ? -errno : fd;
 }
 
