@@ -60,13 +60,18 @@ check: deps
 demo: deps all
 	scripts/demo
 
-bench: deps all $(B)/bench/cipher $(B)/test/unit-hash
+bench: deps all $(B)/bench/cipher $(B)/bench/zstd $(B)/test/unit-hash
 	scripts/bench
 
 # The mbedtls cipher limit that make bench compares the transfer with.
 $(B)/bench/cipher: tests/bench/cipher.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lmbedcrypto
+
+# What the wire's zstd (tools/lib/compress.c) costs a sender and a receiver.
+$(B)/bench/zstd: tests/bench/zstd.c $(B)/liblifeboat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblifeboat.a $(LDLIBS)
 
 # What a scan's directory entries take in memory (docs/scan.md).
 $(B)/bench/names: tests/bench/names.c $(B)/liblifeboat.a
