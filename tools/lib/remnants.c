@@ -215,11 +215,10 @@ static int keep_ext4_dirent(const struct ext4_dirent *de, void *arg)
  * (an htree leaf has no "."): a bit no inode number has, and the seed. */
 #define SEED_DIR (1ULL << 63)
 
+/* Noted as found (copies too), sorted once the scan is done
+ * (sort_dir_seeds). */
 static int note_dir_seed(struct remnants *r, uint32_t seed, uint64_t ino)
 {
-	for (size_t i = 0; i < r->ndir_seeds; i++)
-		if (r->dir_seeds[i].seed == seed)
-			return 0;
 	if (ARRAY_GROW(r->dir_seeds, r->ndir_seeds, r->dir_seeds_cap) < 0)
 		return -ENOMEM;
 	r->dir_seeds[r->ndir_seeds].seed = seed;
@@ -267,16 +266,53 @@ static int four_dirblocks(const uint8_t *p)
 	return 1;
 }
 
+static int cmp_dir_seed(const void *a, const void *b)
+{
+	const struct remnants_dir_seed *x = a, *y = b;
+
+	if (x->seed != y->seed)
+		return x->seed < y->seed ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* Sort the seeds and keep one entry each: its directory, or 0 where two
+ * directories share a seed (crc32c's 32 bits: among a hundred thousand
+ * directories a few pairs do), which then names no block. */
+static void sort_dir_seeds(struct remnants *r)
+{
+	size_t n = 0;
+
+	if (r->ndir_seeds)
+		qsort(r->dir_seeds, r->ndir_seeds, sizeof(*r->dir_seeds), cmp_dir_seed);
+	for (size_t i = 0; i < r->ndir_seeds; i++) {
+		if (n && r->dir_seeds[i].seed == r->dir_seeds[n - 1].seed) {
+			if (r->dir_seeds[i].ino != r->dir_seeds[n - 1].ino)
+				r->dir_seeds[n - 1].ino = 0;
+			continue;
+		}
+		r->dir_seeds[n++] = r->dir_seeds[i];
+	}
+	r->ndir_seeds = n;
+}
+
 static uint64_t map_seed_dir(uint64_t vol, uint64_t dir, void *arg)
 {
 	struct remnants *r = arg;
+	struct remnants_dir_seed key = { (uint32_t)dir, 0 }, *e;
+	size_t lo = 0, hi = r->ndir_seeds;
 
 	if (!remnants_is_ext4_vol(vol) || !(dir & SEED_DIR))
 		return dir;
-	for (size_t i = 0; i < r->ndir_seeds; i++)
-		if (r->dir_seeds[i].seed == (uint32_t)dir)
-			return r->dir_seeds[i].ino;
-	return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->dir_seeds[mid].seed < key.seed)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	e = lo < r->ndir_seeds ? &r->dir_seeds[lo] : NULL;
+	return e && e->seed == key.seed ? e->ino : 0;
 }
 
 struct xfs_block_ctx {
@@ -819,6 +855,7 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 		if (!known)
 			infer_xfs_geometry(r, dev, &r->xino[i]);
 	}
+	sort_dir_seeds(r);
 	err = dirtree_remap(&r->tree, map_seed_dir, r);
 	return err < 0 ? err : dirtree_index(&r->tree);
 }

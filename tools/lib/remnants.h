@@ -110,7 +110,7 @@ struct remnants {
 	struct folders folders;	/* Maildir++ folder names by GUID */
 	/* ext4 directory checksum seeds seen with a "." entry: which
 	 * directory (inode) each one belongs to. */
-	struct { uint32_t seed; uint64_t ino; } *dir_seeds;
+	struct remnants_dir_seed { uint32_t seed; uint64_t ino; } *dir_seeds;
 	size_t ndir_seeds, dir_seeds_cap;
 	/* Byte offsets where a message header block starts, ascending. */
 	uint64_t *starts;
