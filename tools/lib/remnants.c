@@ -260,6 +260,14 @@ static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
  */
 static int four_dirblocks(const uint8_t *p)
 {
+	uint32_t seed;
+
+	/* With metadata_csum each block ends in its own checksum tail: one
+	 * at the 4 KiB block's end and none at the first 1 KiB's is a 4 KiB
+	 * block (of names of one length, say, whose entries fall on every
+	 * 1 KiB boundary: a Maildir's often do). */
+	if (ext4_dirblock_seed(p, 4096, &seed) == 0 && ext4_dirblock_seed(p, 1024, &seed) < 0)
+		return 0;
 	for (int k = 0; k < 4; k++)
 		if (ext4_dirblock_parse(p + k * 1024, 1024, NULL, NULL) < 0)
 			return 0;
