@@ -17,6 +17,7 @@
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 command -v dumpe2fs >/dev/null || { echo "skip: no dumpe2fs (e2fsprogs)"; exit 77; }
+. "$TOP/tests/ext4/lib.sh"
 
 python3 - <<'PY' || fail "building the tree"
 import email.utils, os
@@ -56,12 +57,7 @@ first_block() { debugfs -R "stat \"$1\"" disk.img 2>/dev/null | sed -n 's/^(0):\
 [ "$(first_block /spool/alert3)" -lt "$(first_block "/vmail/example.com/bob/Maildir/cur/$7")" ] ||
 	fail "premise: the spool's copy does not lie before the named message"
 # Every group's inode table zeroed: the names survive, their inodes do not.
-bs=$(dumpe2fs -h disk.img 2>/dev/null | awk '/^Block size:/ { print $3 }')
-dumpe2fs disk.img 2>/dev/null | sed -n 's/.*Inode table at \([0-9]*\)-\([0-9]*\).*/\1 \2/p' |
-	while read -r first last; do
-		dd if=/dev/zero of=disk.img bs="$bs" seek="$first" count=$((last - first + 1)) \
-			conv=notrunc status=none
-	done
+zero_inode_tables disk.img
 
 "$LIFEBOAT" carve -q disk.img --out out >/dev/null 2>err || fail "carve exited $?: $(cat err)"
 set -- $(cat names)

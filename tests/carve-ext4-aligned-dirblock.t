@@ -13,6 +13,7 @@ set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop devices need root"; exit 77; }
 command -v debugfs >/dev/null || { echo "skip: no debugfs (e2fsprogs)"; exit 77; }
+. "$TOP/tests/ext4/lib.sh"
 
 cur=vmail/example.org/kim/Maildir/cur
 python3 - "$cur" <<'PY' || fail "building the messages"
@@ -50,11 +51,7 @@ for first, last in re.findall(r"\):(\d+)(?:-(\d+))?", sys.argv[1]):
         found += {1024, 2048, 3072} <= ends and blk[4084:4088] == b"\0" * 4
 sys.exit(found == 0)
 PY
-dumpe2fs disk.img 2>/dev/null | sed -n 's/.*Inode table at \([0-9]*\)-\([0-9]*\).*/\1 \2/p' |
-	while read -r first last; do
-		dd if=/dev/zero of=disk.img bs=4096 seek="$first" count=$((last - first + 1)) \
-			conv=notrunc status=none
-	done
+zero_inode_tables disk.img
 
 "$LIFEBOAT" carve -q disk.img --out out >/dev/null 2>err || fail "carve exited $?: $(cat err)"
 n=0
