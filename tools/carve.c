@@ -1701,24 +1701,41 @@ static size_t first_of_sizes(const struct carve_run *c, int64_t size, int64_t vs
 	return lo;
 }
 
+/* The W= a name of a message of SIZE and VSIZE may have, into WITH: its
+ * VSIZE, or none (-1) unless SIZE is a block multiple (that of any run
+ * cut at a block boundary needs the W= too). Returns how many. */
+static int name_vsizes(uint64_t size, uint64_t vsize, int64_t with[2])
+{
+	with[0] = (int64_t)vsize;
+	with[1] = -1;
+	return size % 1024 ? 2 : 1;
+}
+
+/* Is by_size[I] a name of S= SIZE and W= VSIZE delivered at UNTIL or before? */
+static int of_sizes(const struct carve_run *c, size_t i, uint64_t size, int64_t vsize,
+		    int64_t until)
+{
+	const struct maildir_name *mn = i < c->nby_size ? &c->by_size[i]->mn : NULL;
+
+	return mn && mn->size == (int64_t)size && mn->vsize == vsize && mn->time <= until;
+}
+
 /*
- * The unplaced files whose name's S= is SIZE and W= (where it has one) is
- * VSIZE: each one's best-ranked name into OUT (the first CAP). A
- * block-multiple SIZE (that of any run cut at a block boundary) needs the
- * W= too. Names of one message (new/ and cur/) count once. Returns how
- * many, up to CAP + 1 (more than CAP): a size that ten thousand alerts
- * share costs no more than one.
+ * The unplaced files whose name's sizes are SIZE and VSIZE (name_vsizes):
+ * each one's best-ranked name into OUT (the first CAP). Names of one
+ * message (new/ and cur/) count once. Returns how many, up to CAP + 1
+ * (more than CAP): a size that ten thousand alerts share costs no more
+ * than one.
  */
 static size_t unplaced_files(struct carve_run *c, uint64_t size, uint64_t vsize,
 			     struct named **out, size_t cap)
 {
-	int64_t with[2] = { (int64_t)vsize, size % 1024 ? -1 : (int64_t)vsize };
+	int64_t with[2];
 	size_t n = 0;
 
-	for (int w = 0; w < 2 && (w == 0 || with[1] != with[0]); w++) {
+	for (int w = 0, nw = name_vsizes(size, vsize, with); w < nw; w++) {
 		for (size_t i = first_of_sizes(c, (int64_t)size, with[w], INT64_MIN);
-		     n <= cap && i < c->nby_size && c->by_size[i]->mn.size == (int64_t)size &&
-		     c->by_size[i]->mn.vsize == with[w]; i++) {
+		     n <= cap && of_sizes(c, i, size, with[w], INT64_MAX); i++) {
 			struct named *nm = c->by_size[i];
 			size_t k = 0, kept = n < cap ? n : cap;
 
@@ -1949,18 +1966,16 @@ static int cmp_held_date(const void *a, const void *b)
 static struct named *delivered_as(struct carve_run *c, const struct held *h,
 				  struct held **by_date, size_t n)
 {
-	int64_t with[2] = { (int64_t)h->vsize, h->m.len % 1024 ? -1 : (int64_t)h->vsize };
 	struct named *match = NULL;
 	size_t lo = 0, hi = n;
+	int64_t with[2];
 
 	if (h->m.date <= 0)
 		return NULL;
-	for (int w = 0; w < 2 && (w == 0 || with[1] != with[0]); w++)
+	for (int w = 0, nw = name_vsizes(h->m.len, h->vsize, with); w < nw; w++)
 		for (size_t i = first_of_sizes(c, (int64_t)h->m.len, with[w],
 					       h->m.date - DELIVERY_SLACK);
-		     i < c->nby_size && c->by_size[i]->mn.size == (int64_t)h->m.len &&
-		     c->by_size[i]->mn.vsize == with[w] &&
-		     c->by_size[i]->mn.time <= h->m.date + DELIVERY_SLACK; i++) {
+		     of_sizes(c, i, h->m.len, with[w], h->m.date + DELIVERY_SLACK); i++) {
 			struct named *nm = c->by_size[i];
 
 			if (nm->used || (match && same_base(&c->r.tree, match, nm)))
