@@ -318,6 +318,12 @@ struct manifest_cmp {
 	int code;		/* the refusal's exit code, once one is made */
 };
 
+/* Did the manifest end on a whole line (no torn tail, no line too long)? */
+static int manifest_whole(const struct manifest_cmp *c)
+{
+	return !c->man.err && lines_tell(&c->man) == c->jb->manifest.len;
+}
+
 /* Refuse the manifest line LINE (NULL: the manifest ended) where the
  * journal's next message is L (NULL: there is none), saying why. */
 static int refuse_manifest_line(struct job *jb, const char *line, const struct journal_line *l)
@@ -350,7 +356,7 @@ static int compare_manifest_line(void *ctx, const struct journal_line *l)
 	if (line && manifest_line(line, strlen(line), sha, path, sizeof(path)) == 0 &&
 	    !strcmp(path, l->path) && !memcmp(sha, l->sha256, 32))
 		return 0;
-	if (!line && (c->man.err || lines_tell(&c->man) != c->jb->manifest.len))
+	if (!line && !manifest_whole(c))
 		c->code = refuse(c->jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
 	else
 		c->code = refuse_manifest_line(c->jb, line, l);
@@ -372,7 +378,7 @@ static int check_manifest(struct job *jb)
 	r = journal_each(&jb->j, compare_manifest_line, &c);
 	if (!r && (extra = lines_next(&c.man)))
 		c.code = refuse_manifest_line(jb, extra, NULL);
-	else if (!r && (c.man.err || lines_tell(&c.man) != jb->manifest.len))
+	else if (!r && !manifest_whole(&c))
 		c.code = refuse(jb, EXIT_INTEGRITY, "the manifest is malformed%s", "");
 	lines_close(&c.man);
 	if (r < 0)

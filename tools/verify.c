@@ -312,7 +312,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	unsigned long long octets = 0, files = 0, want_octets, want_files;
 	uint8_t hash[32], want[32], tag_sha[BAG_SIGNED_TAGS][32];
 	uint64_t size;
-	int err, bad = 0, r, t = 1, in_step = 1;
+	int err, bad = 0, t = 1, in_step = 1;
 	char *line;
 
 	if (!m)
@@ -334,7 +334,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	while ((line = side_next(&man))) {
 		int good = 0;
 
-		if ((r = manifest_line(line, strlen(line), want, path + 5, sizeof(path) - 5)) < 0)
+		if (manifest_line(line, strlen(line), want, path + 5, sizeof(path) - 5) < 0)
 			break;
 		if (ARRAY_GROW(keys, nkeys, keys_cap) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
@@ -368,7 +368,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		if (users && summary_count(users, path + 5, !good) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 	}
-	if ((side_finish(&man, tag_sha[2]) < 0) + !!line) {
+	if (side_finish(&man, tag_sha[2]) < 0 || line) {
 		lb_warn("verify: '%s/manifest-sha256.txt' is malformed", dir);
 		bad++;
 	}
@@ -386,7 +386,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 			"manifest ('data/%s' is one)", dir, left, first_left);
 		bad++;
 	}
-	while (tsv_keep && (t = tsv_next(&tsv, m, tsv_keep)) != 0)
+	while (tsv_keep && tsv_next(&tsv, m, tsv_keep) != 0)
 		;	/* the rest kept too, for the hash below to be of what is kept */
 	if (side_finish(&tsv, tag_sha[3]) < 0) {
 		lb_warn("verify: '%s/lifeboat-manifest.tsv' is malformed (a NUL, a line too long, "

@@ -274,13 +274,18 @@ static int four_dirblocks(const uint8_t *p)
 	return 1;
 }
 
+static int cmp_seed(const void *a, const void *b)
+{
+	const struct remnants_dir_seed *x = a, *y = b;
+
+	return x->seed < y->seed ? -1 : x->seed > y->seed;
+}
+
 static int cmp_dir_seed(const void *a, const void *b)
 {
 	const struct remnants_dir_seed *x = a, *y = b;
 
-	if (x->seed != y->seed)
-		return x->seed < y->seed ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
+	return cmp_seed(a, b) ?: (x->ino < y->ino ? -1 : x->ino > y->ino);
 }
 
 /* Sort the seeds and keep one entry each: its directory, or 0 where two
@@ -307,20 +312,12 @@ static uint64_t map_seed_dir(uint64_t vol, uint64_t dir, void *arg)
 {
 	struct remnants *r = arg;
 	struct remnants_dir_seed key = { (uint32_t)dir, 0 }, *e;
-	size_t lo = 0, hi = r->ndir_seeds;
 
 	if (!remnants_is_ext4_vol(vol) || !(dir & SEED_DIR))
 		return dir;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (r->dir_seeds[mid].seed < key.seed)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	e = lo < r->ndir_seeds ? &r->dir_seeds[lo] : NULL;
-	return e && e->seed == key.seed ? e->ino : 0;
+	/* sort_dir_seeds() left one entry a seed */
+	e = bsearch(&key, r->dir_seeds, r->ndir_seeds, sizeof(*e), cmp_seed);
+	return e ? e->ino : 0;
 }
 
 struct xfs_block_ctx {
