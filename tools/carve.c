@@ -497,10 +497,12 @@ static int has_user_dir(const char *path)
 
 /*
  * Several names can point at one inode: a message moves from tmp/ to new/
- * to cur/, and its flags change its name, while old copies of directory
- * blocks (in the journal) keep the earlier names. Messages only move
- * forward, so cur/ wins over new/ over tmp/, and among cur/ names the one
- * with more flags (flags are mostly added, rarely taken away).
+ * to cur/, its flags change its name, and it moves to another folder,
+ * while the slack of directory blocks and old copies of them (in the
+ * journal) keep the earlier names. A name seen live wins over one seen
+ * only in a slack; then, as messages only move forward, cur/ over new/
+ * over tmp/, and among cur/ names the one with more flags (flags are
+ * mostly added, rarely taken away).
  */
 static int name_rank(const struct dirtree *t, const struct dirtree_node *n,
 		     const struct maildir_name *mn)
@@ -511,7 +513,8 @@ static int name_rank(const struct dirtree *t, const struct dirtree_node *n,
 	if (dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) < 0)
 		dir[0] = 0;
 	last = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
-	return (!strcmp(last, "cur") ? 300 : !strcmp(last, "new") ? 200 : 100) +
+	return (n->dead ? 0 : 1000) +
+	       (!strcmp(last, "cur") ? 300 : !strcmp(last, "new") ? 200 : 100) +
 	       (int)strlen(mn->flags);
 }
 
@@ -604,7 +607,7 @@ static int ext4_ranges(const struct ext4_extent *ext, int n, uint32_t block_size
  * -ENOENT when there is no usable inode, or -EUCLEAN when its extent tree
  * is not sane. CURRENT is set when the inode is the new filesystem's. */
 static int ext4_file(struct carve_run *c, uint64_t ino, uint64_t *size, int64_t *mtime,
-		     int *current)
+		     unsigned *links, int *current)
 {
 	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
 	struct ext4_sb_info sb;
@@ -620,12 +623,13 @@ static int ext4_file(struct carve_run *c, uint64_t ino, uint64_t *size, int64_t 
 		return -ENOENT;
 	*size = ext4_inode_size(inode);
 	*mtime = ext4_inode_mtime(inode);
+	*links = ext4_inode_links(inode);
 	*current = of_new_fs(c, fsi, &sb);
 	return next;
 }
 
 static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *size,
-		    int64_t *mtime, int *current)
+		    int64_t *mtime, unsigned *links, int *current)
 {
 	static struct xfs_extent ext[XFS_MAX_EXTENTS];
 	static uint8_t buf[2048];
@@ -646,6 +650,7 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 	}
 	*size = in.size;
 	*mtime = xfs_inode_mtime(buf);
+	*links = in.nlink;
 	*current = 0;
 	for (int i = 0; i < c->r.nxfs; i++)
 		if (c->r.xfs[i].current && !memcmp(c->r.xfs[i].sb.uuid, in.uuid, 16))
@@ -757,10 +762,11 @@ static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
 {
 	uint64_t size;
 	int64_t mtime;
+	unsigned links;
 	int current, nr;
 
-	nr = remnants_is_ext4_vol(vol) ? ext4_file(c, ino, &size, &mtime, &current)
-				      : xfs_file(c, vol, ino, &size, &mtime, &current);
+	nr = remnants_is_ext4_vol(vol) ? ext4_file(c, ino, &size, &mtime, &links, &current)
+				      : xfs_file(c, vol, ino, &size, &mtime, &links, &current);
 	if (nr <= 0)
 		return -ENOENT;
 	*size_out = size;
@@ -922,7 +928,7 @@ static int learn_folder_parents(struct carve_run *c)
 			r = *q;
 		}
 		if (r.state > 0 && r.vol == d->vol && r.dir != d->dir &&
-		    dirtree_add(t, d->vol, d->dir, r.dir, "..", 2, 1) > 0)
+		    dirtree_add(t, d->vol, d->dir, r.dir, "..", 2, 1, 0) > 0)
 			added++;
 	}
 	free(by_guid);
@@ -1499,11 +1505,13 @@ static void learn_lost_dirs(struct carve_run *c)
 	}
 }
 
-/* Put a file read through its inode back at its name's path. Returns 1
- * when placed, 0 when the inode is gone or belongs to another file, or
- * -EUCLEAN when the inode is refused: an extent tree or a size that is not
- * sane (past the disk), or a file past what we carve. */
-static int place_named(struct carve_run *c, const struct dirtree *t, const struct named *nm)
+/* Put a file read through its inode back at its name's path; the
+ * inode's link count into *LINKS. Returns 1 when placed, 0 when the inode
+ * is gone or belongs to another file, or -EUCLEAN when the inode is
+ * refused: an extent tree or a size that is not sane (past the disk), or a
+ * file past what we carve. */
+static int place_named(struct carve_run *c, const struct dirtree *t, const struct named *nm,
+		       unsigned *links)
 {
 	const struct dirtree_node *n = nm->n;
 	const char *placement, *how;
@@ -1514,10 +1522,10 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	int nr, current, err;
 
 	if (remnants_is_ext4_vol(n->vol)) {
-		nr = ext4_file(c, n->ino, &size, &mtime, &current);
+		nr = ext4_file(c, n->ino, &size, &mtime, links, &current);
 		how = "ext4-inode";
 	} else {
-		nr = xfs_file(c, n->vol, n->ino, &size, &mtime, &current);
+		nr = xfs_file(c, n->vol, n->ino, &size, &mtime, links, &current);
 		how = "xfs-inode";
 	}
 	if (nr == -EUCLEAN || (nr > 0 && size > c->dev.size))
@@ -1539,6 +1547,26 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	write_output(c, &m, c->buf->p, placement, how, path, file_ranges, (size_t)nr, mtime);
 	claim(c, file_ranges, (size_t)nr);
 	return 1;
+}
+
+/* The folder name N is in: the directory above its cur/, new/ or tmp/,
+ * from that directory's ".." or its own entry; 0 when both are lost. */
+static uint64_t name_folder(const struct dirtree *t, const struct dirtree_node *n)
+{
+	const struct dirtree_node *up = dirtree_lookup(t, n->vol, n->dir, "..");
+
+	if (up && up->ino != n->dir)
+		return up->ino;
+	up = dirtree_name_of(t, n->vol, n->dir);
+	return up ? up->dir : 0;
+}
+
+/* Are A and B in other folders, as far as is known? */
+static int other_folders(const struct dirtree *t, const struct named *a, const struct named *b)
+{
+	uint64_t x = name_folder(t, a->n), y = name_folder(t, b->n);
+
+	return a->n->vol != b->n->vol || (x && y && x != y);
 }
 
 static int same_base(const struct dirtree *t, const struct named *a, const struct named *b)
@@ -1576,18 +1604,31 @@ static void index_names_by_base(struct carve_run *c)
 		l->by_base[i]->base_at = i;
 }
 
-/* A message is placed: every name it had (new/, cur/, flags) is used. */
-static void mark_used(struct carve_run *c, const struct named *nm)
+/* Where the names of NM's base are in named_list.by_base: [*LO, *HI). */
+static void base_range(const struct carve_run *c, const struct named *nm, size_t *lo, size_t *hi)
 {
 	struct named **v = c->names->by_base;
-	size_t lo = nm->base_at, hi = nm->base_at + 1;
 
-	while (lo > 0 && same_base(&c->r.tree, v[lo - 1], nm))
-		lo--;
-	while (hi < c->names->n && same_base(&c->r.tree, v[hi], nm))
-		hi++;
+	*lo = nm->base_at;
+	*hi = nm->base_at + 1;
+	while (*lo > 0 && same_base(&c->r.tree, v[*lo - 1], nm))
+		(*lo)--;
+	while (*hi < c->names->n && same_base(&c->r.tree, v[*hi], nm))
+		(*hi)++;
+}
+
+/* A message is placed: every name it had in its folder (new/, cur/,
+ * flags) is used. A name of the same base in another folder is another
+ * copy: Dovecot copies a message into another folder, and delivers it to
+ * several users, as hard links of one name. */
+static void mark_used(struct carve_run *c, const struct named *nm)
+{
+	size_t lo, hi;
+
+	base_range(c, nm, &lo, &hi);
 	for (size_t i = lo; i < hi; i++)
-		v[i]->used = 1;
+		if (!other_folders(&c->r.tree, c->names->by_base[i], nm))
+			c->names->by_base[i]->used = 1;
 }
 
 /*
@@ -1608,7 +1649,7 @@ static void keep_now_tree_apart(struct carve_run *c)
 	if (!c->inuse)
 		return;
 	if (apart)
-		err = dirtree_add(&c->r.tree, REMNANTS_EXT4_VOL, 2, 2, "..", 2, 1);
+		err = dirtree_add(&c->r.tree, REMNANTS_EXT4_VOL, 2, 2, "..", 2, 1, 0);
 	else
 		err = dirtree_merge_vol(&c->r.tree, REMNANTS_EXT4_NOW_VOL, REMNANTS_EXT4_VOL);
 	if (err < 0 || dirtree_index(&c->r.tree) < 0)
@@ -1619,9 +1660,39 @@ static void keep_now_tree_apart(struct carve_run *c)
 	}
 }
 
-/* Join every Maildir name to its surviving inode, one name per inode: the
- * best-ranked name whose S= agrees with the inode's size (a name of a
- * deleted message can point at an inode that was reused since). */
+/*
+ * Place one inode's file at its names V[0..N), best-ranked first: at the
+ * first whose S= agrees with the inode's size (a name of a deleted message
+ * can point at an inode that was reused since), and at the best name of
+ * each other folder, as many as the inode's link count: hard links
+ * (Dovecot's copies). Names beyond the count are stale (a message moved
+ * away, a journal's copy of a directory block).
+ */
+static void place_inode(struct carve_run *c, struct named *v, size_t n)
+{
+	const struct named *at[64];
+	unsigned links = 1, placed = 0;
+
+	for (size_t k = 0; k < n && placed < links && placed < ARRAY_SIZE(at); k++) {
+		unsigned other = 0;
+		int err;
+
+		while (other < placed && other_folders(&c->r.tree, at[other], &v[k]))
+			other++;
+		if (v[k].used || other < placed)
+			continue;
+		if ((err = place_named(c, &c->r.tree, &v[k], &links)) == -EUCLEAN) {
+			c->n.refused++;	/* its other names go by content */
+			return;
+		}
+		if (err) {
+			at[placed++] = &v[k];
+			mark_used(c, &v[k]);
+		}
+	}
+}
+
+/* Join every Maildir name to its surviving inode (place_inode). */
 static void place_through_inodes(struct carve_run *c)
 {
 	struct named_list *l = c->names;
@@ -1639,20 +1710,11 @@ static void place_through_inodes(struct carve_run *c)
 		if (c->r.xfs[i].current && c->r.xfs[i].sb.v5 &&
 		    inuse_open_xfs(&c->inuse, &c->dev, &c->r.xfs[i].sb) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
-	for (size_t i = 0, done = 0; i < l->n; i++) {
-		int placed;
-
-		if (i && (l->v[i].n->vol != l->v[i - 1].n->vol || l->v[i].n->ino != l->v[i - 1].n->ino))
-			done = 0;
-		if (done || l->v[i].used)
-			continue;
-		if ((placed = place_named(c, &c->r.tree, &l->v[i])) == -EUCLEAN) {
-			c->n.refused++;	/* once an inode: its other names go by content */
-			done = 1;
-		} else if (placed) {
-			done = 1;
-			mark_used(c, &l->v[i]);
-		}
+	for (size_t i = 0, j; i < l->n; i = j) {
+		for (j = i + 1; j < l->n && l->v[j].n->vol == l->v[i].n->vol &&
+				l->v[j].n->ino == l->v[i].n->ino; j++)
+			;
+		place_inode(c, l->v + i, j - i);
 	}
 }
 
@@ -1755,7 +1817,7 @@ static size_t unplaced_files(struct carve_run *c, uint64_t size, uint64_t vsize,
 
 /* Write verified message M (DATA, from RANGES) at name NM's path: under
  * deleted/ when its inode says it was deleted. */
-static void place_by_name(struct carve_run *c, struct carved *m, const uint8_t *data,
+static void write_at_name(struct carve_run *c, struct carved *m, const uint8_t *data,
 			  const struct dev_range *ranges, size_t n, const char *how,
 			  const struct named *nm)
 {
@@ -1770,6 +1832,31 @@ static void place_by_name(struct carve_run *c, struct carved *m, const uint8_t *
 		snprintf(path, sizeof(path), "%s", where);
 	}
 	write_output(c, m, data, placement, how, path, ranges, n, nm->mn.time);
+}
+
+/* Write verified message M at name NM's path, and at the best-ranked live
+ * name of its base in each other folder: a hard link (Dovecot's copy into
+ * another folder, or to another user) whose inode is gone. (A name seen
+ * only in a slack was moved away or removed.) */
+static void place_by_name(struct carve_run *c, struct carved *m, const uint8_t *data,
+			  const struct dev_range *ranges, size_t n, const char *how,
+			  const struct named *nm)
+{
+	while (nm) {
+		const struct named *next = NULL;
+		size_t lo, hi;
+
+		write_at_name(c, m, data, ranges, n, how, nm);
+		base_range(c, nm, &lo, &hi);
+		for (size_t i = lo; i < hi; i++) {
+			const struct named *o = c->names->by_base[i];
+
+			if (!o->used && !o->n->dead && o->mn.size == nm->mn.size &&
+			    (!next || o->rank > next->rank))
+				next = o;
+		}
+		nm = next;
+	}
 }
 
 static void write_orphan(struct carve_run *c, struct carved *m, const uint8_t *data,

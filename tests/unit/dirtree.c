@@ -35,20 +35,23 @@ int main(int argc, char **argv)
 		char *arg = strchr(line, '\t'), *want;
 		unsigned long long dir, ino, vol, to;
 		struct dirtree_walk w;
-		int is_dir, top;
+		int is_dir, dead, top;
+		const struct dirtree_node *e;
 
 		if (line[0] == '#' || !arg)
 			continue;
 		*arg++ = 0;
 		arg[strcspn(arg, "\n")] = 0;
-		if (!strcmp(line, "add") && sscanf(arg, "%llu %llu %255s %d", &dir, &ino, name, &is_dir) == 4) {
-			dirtree_add(&t, 1, dir, ino, name, strlen(name), is_dir);
+		dead = 0;
+		if (!strcmp(line, "add") &&
+		    sscanf(arg, "%llu %llu %255s %d %d", &dir, &ino, name, &is_dir, &dead) >= 4) {
+			dirtree_add(&t, 1, dir, ino, name, strlen(name), is_dir, dead);
 			dirtree_index(&t);
 			continue;
 		}
 		if (!strcmp(line, "addvol") &&
 		    sscanf(arg, "%llu %llu %llu %255s %d", &vol, &dir, &ino, name, &is_dir) == 5) {
-			dirtree_add(&t, vol, dir, ino, name, strlen(name), is_dir);
+			dirtree_add(&t, vol, dir, ino, name, strlen(name), is_dir, 0);
 			dirtree_index(&t);
 			continue;
 		}
@@ -67,6 +70,16 @@ int main(int argc, char **argv)
 		}
 		*want++ = 0;
 		n++;
+		if (!strcmp(line, "dead")) {
+			sscanf(arg, "%llu %255s", &dir, name);
+			e = dirtree_lookup(&t, 1, dir, name);
+			snprintf(got, sizeof(got), "%s", !e ? "none" : e->dead ? "dead" : "live");
+			if (strcmp(got, want)) {
+				printf("FAIL dead %s: got '%s', want '%s'\n", arg, got, want);
+				bad++;
+			}
+			continue;
+		}
 		w = (struct dirtree_walk){ !strcmp(line, "filled") ? fill_number : NULL, NULL, 0, 0 };
 		top = dirtree_path_filled(&t, 1, dir, path, sizeof(path), &w);
 		snprintf(got, sizeof(got), "%d %d %llu %s", top, w.filled,

@@ -81,7 +81,7 @@ static uint32_t store_name(struct dirtree *t, const char *name, size_t len)
 }
 
 int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
-		const char *name, size_t len, int is_dir)
+		const char *name, size_t len, int is_dir, int dead)
 {
 	size_t j;
 	uint32_t off;
@@ -97,11 +97,13 @@ int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 	}
 	j = hash_entry(vol, dir, name, len) & (t->cap - 1);
 	for (; t->nodes[j].name_off; j = (j + 1) & (t->cap - 1)) {
-		const struct dirtree_node *n = &t->nodes[j];
+		struct dirtree_node *n = &t->nodes[j];
 		const char *nn = dirtree_name(t, n);
 
-		if (n->vol == vol && n->dir == dir && !strncmp(nn, name, len) && !nn[len])
+		if (n->vol == vol && n->dir == dir && !strncmp(nn, name, len) && !nn[len]) {
+			n->dead &= !!dead;
 			return 0;
+		}
 	}
 	/* Past the cap, or past what a 32-bit name offset reaches. */
 	if ((t->max && t->n >= t->max) || t->names_len + len + 2 > UINT32_MAX) {
@@ -115,6 +117,7 @@ int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 	t->nodes[j].ino = ino;
 	t->nodes[j].name_off = off;
 	t->nodes[j].is_dir = !!is_dir;
+	t->nodes[j].dead = !!dead;
 	t->n++;
 	return 1;
 }
@@ -268,8 +271,10 @@ static void put_node(struct dirtree *t, struct dirtree_node *nodes, size_t cap,
 
 	for (; nodes[j].name_off; j = (j + 1) & (cap - 1))
 		if (nodes[j].vol == n->vol && nodes[j].dir == n->dir &&
-		    !strcmp(dirtree_name(t, &nodes[j]), name))
+		    !strcmp(dirtree_name(t, &nodes[j]), name)) {
+			nodes[j].dead &= n->dead;
 			return;
+		}
 	nodes[j] = *n;
 	t->n++;
 }

@@ -20,6 +20,9 @@ struct dirtree_node {
 	uint64_t vol, dir, ino;	/* in directory DIR, NAME is inode INO */
 	uint32_t name_off;
 	uint8_t is_dir;
+	/* Seen only where it was removed (left in a live entry's slack): a
+	 * message moved away or renamed. Seen live once, it is live. */
+	uint8_t dead;
 };
 
 struct dirtree {
@@ -45,9 +48,10 @@ static inline const char *dirtree_name(const struct dirtree *t,
 void dirtree_init(struct dirtree *t, size_t max_entries);
 void dirtree_free(struct dirtree *t);
 
-/* Record an entry. Returns 1 if new, 0 if already known, -ENOMEM. */
+/* Record an entry (DEAD: struct dirtree_node). Returns 1 if new, 0 if
+ * already known, -ENOMEM. */
 int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
-		const char *name, size_t name_len, int is_dir);
+		const char *name, size_t name_len, int is_dir, int dead);
 
 /* Build the index that makes dirtree_path() fast. Returns 0 or -ENOMEM;
  * without it dirtree_path() still works, slowly. */

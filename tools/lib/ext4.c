@@ -270,6 +270,11 @@ uint16_t ext4_inode_mode(const uint8_t *p)
 	return ((const struct ext2_inode_large *)p)->i_mode;
 }
 
+unsigned ext4_inode_links(const uint8_t *p)
+{
+	return ((const struct ext2_inode_large *)p)->i_links_count;
+}
+
 int64_t ext4_inode_mtime(const uint8_t *p)
 {
 	return ((const struct ext2_inode_large *)p)->i_mtime;

@@ -125,10 +125,11 @@ int ext4_extent_block_start(const uint8_t p[12]);
 /* Do the 12 bytes at P start a directory's first block (its "." entry)? */
 int ext4_dirblock_start(const uint8_t p[12]);
 
-/* The inode's size in bytes, mode and mtime. */
+/* The inode's size in bytes, mode, mtime and link count (its names). */
 uint64_t ext4_inode_size(const uint8_t *p);
 uint16_t ext4_inode_mode(const uint8_t *p);
 int64_t ext4_inode_mtime(const uint8_t *p);
+unsigned ext4_inode_links(const uint8_t *p);
 
 /*
  * Work out the checksum seed that makes the inode at P (number INO, fs

@@ -208,7 +208,7 @@ static int keep_ext4_dirent(const struct ext4_dirent *de, void *arg)
 		return 0;
 	/* ".." names the parent: store it as the parent's entry for us. */
 	return dirtree_add(c->tree, c->vol, c->dir, de->inode, de->name,
-			   de->name_len, de->file_type == 2);
+			   de->name_len, de->file_type == 2, de->dead);
 }
 
 /* Directory ids for blocks known only by their directory's checksum seed
@@ -332,7 +332,7 @@ static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
 	if (de->name_len == 1 && de->name[0] == '.')
 		return 0;
 	return dirtree_add(c->tree, c->vol, de->dir, de->ino, de->name,
-			   de->name_len, de->ftype == 2);
+			   de->name_len, de->ftype == 2, 0);
 }
 
 static void scan_xfs_dirblock(struct remnants *r, const uint8_t *p, size_t bs)

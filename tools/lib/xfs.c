@@ -111,6 +111,7 @@ int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *
 		return -EUCLEAN;
 	memset(out, 0, sizeof(*out));
 	out->mode = get_be16(p + 2);
+	out->nlink = get_be32(p + 16);
 	out->format = p[5];
 	out->size = get_be64(p + 56);
 	out->nextents = get_be32(p + 76);

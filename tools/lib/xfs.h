@@ -64,6 +64,7 @@ struct xfs_inode_info {
 	uint64_t ino;
 	uint8_t uuid[16];
 	uint16_t mode;
+	uint32_t nlink;		/* its names */
 	uint8_t format;		/* 1 local, 2 extents, 3 btree */
 	uint64_t size;
 	uint32_t nextents;
