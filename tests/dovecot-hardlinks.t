@@ -57,8 +57,9 @@ make_mail() {
 			fail "dovecot-lda"
 	done
 	d="as_mail $home doveadm -c $PWD/dovecot.conf"
-	$d mailbox create Archive && $d copy Archive mailbox INBOX uid 1:2 &&
-		$d flags add '\Seen' mailbox INBOX uid 1 || fail "doveadm"
+	$d mailbox create Archive Trash && $d copy Archive mailbox INBOX uid 1:2 &&
+		$d flags add '\Seen' mailbox INBOX uid 1 && $d move Trash mailbox INBOX uid 3 ||
+		fail "doveadm"
 	rm -rf live && cp -a mnt/vmail live
 	# The premise: two names of one base in two folders, one inode.
 	n=$(find mnt/vmail -type f -links 2 -path '*/Maildir/*' | sed 's,.*/,,; s/[,:].*//' |

@@ -1,13 +1,17 @@
 /* inuse.c - which blocks the filesystem now on the device uses: an ext4's block bitmaps through libext2fs (read-only), an XFS's free-space btrees. */
 #include <stdlib.h>
+#include <string.h>
 #include <ext2fs/ext2fs.h>
 
+#include "buf.h"
 #include "dev.h"
 #include "inuse.h"
 #include "xfs.h"
 
 struct inuse {
-	ext2_filsys fs;			/* an ext4; or */
+	ext2_filsys fs;			/* an ext4, */
+	struct dev_range *journal;	/* its journal's blocks, ascending; or */
+	size_t njournal, journal_cap;
 	struct dev_range *free;		/* an XFS's free space, ascending */
 	size_t nfree;
 	uint64_t end;			/* and its size in bytes */
@@ -152,6 +156,55 @@ static struct struct_io_manager dev_io = {
 	.write_blk64 = dev_io_write64,
 };
 
+static int cmp_range(const void *a, const void *b)
+{
+	const struct dev_range *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * The journal's blocks as byte ranges, from the copy of its inode's
+ * extent root that mke2fs keeps in the superblock (s_jnl_blocks: its
+ * i_block[15], then i_size_high and i_size), which outlives the inode
+ * tables; else from the inode. A journal that is not extent-mapped, or
+ * cannot be read, stays unknown.
+ */
+static void note_journal(struct inuse *u)
+{
+	struct ext2_super_block *sb = u->fs->super;
+	struct ext2_inode inode = { 0 };
+	ext2_extent_handle_t h;
+	struct ext2fs_extent e;
+	errcode_t err;
+
+	if (!ext2fs_has_feature_journal(sb) || !sb->s_journal_inum)
+		return;
+	if (sb->s_jnl_backup_type == EXT3_JNL_BACKUP_BLOCKS) {
+		memcpy(inode.i_block, sb->s_jnl_blocks, sizeof(inode.i_block));
+		inode.i_size_high = sb->s_jnl_blocks[15];
+		inode.i_size = sb->s_jnl_blocks[16];
+		inode.i_flags = EXT4_EXTENTS_FL;
+	} else if (ext2fs_read_inode(u->fs, sb->s_journal_inum, &inode)) {
+		return;
+	}
+	if (!(inode.i_flags & EXT4_EXTENTS_FL) ||
+	    ext2fs_extent_open2(u->fs, sb->s_journal_inum, &inode, &h))
+		return;
+	for (err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &e); !err;
+	     err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &e)) {
+		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF))
+			continue;
+		if (ARRAY_GROW(u->journal, u->njournal, u->journal_cap) < 0)
+			break;
+		u->journal[u->njournal++] = (struct dev_range){ e.e_pblk * u->fs->blocksize,
+							       (uint64_t)e.e_len * u->fs->blocksize };
+	}
+	ext2fs_extent_free(h);
+	if (u->njournal)
+		qsort(u->journal, u->njournal, sizeof(*u->journal), cmp_range);
+}
+
 int inuse_open(struct inuse **u, struct dev *dev)
 {
 	ext2_filsys fs;
@@ -172,6 +225,7 @@ int inuse_open(struct inuse **u, struct dev *dev)
 		return -ENOMEM;
 	}
 	(*u)->fs = fs;
+	note_journal(*u);
 	return 0;
 }
 
@@ -232,12 +286,28 @@ int inuse_any(const struct inuse *u, uint64_t off, uint64_t len)
 	return 0;
 }
 
+int inuse_journal(const struct inuse *u, uint64_t off)
+{
+	size_t lo = 0, hi = u->njournal;
+
+	while (lo < hi) {	/* the first range that starts past OFF */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (u->journal[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && off < u->journal[lo - 1].off + u->journal[lo - 1].len;
+}
+
 void inuse_close(struct inuse *u)
 {
 	if (!u)
 		return;
 	if (u->fs)
 		ext2fs_close_free(&u->fs);
+	free(u->journal);
 	free(u->free);
 	free(u);
 }

@@ -29,6 +29,10 @@ int inuse_open_xfs(struct inuse **u, struct dev *dev, const struct xfs_sb_info *
  * reserved GDT blocks)? */
 int inuse_any(const struct inuse *u, uint64_t off, uint64_t len);
 
+/* Is byte OFF in the journal of the ext4 now on the device? Its blocks
+ * hold copies of metadata blocks as they were: of directory blocks too. */
+int inuse_journal(const struct inuse *u, uint64_t off);
+
 void inuse_close(struct inuse *u);
 
 #endif

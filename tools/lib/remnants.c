@@ -186,6 +186,7 @@ struct ext4_block_ctx {
 	struct dirtree *tree;
 	uint64_t vol;		/* REMNANTS_EXT4_VOL, or _NOW_VOL */
 	uint64_t dir;		/* the block's own directory, from "." */
+	int copy;		/* a journal's copy: its names are as they were */
 };
 
 static int find_dot(const struct ext4_dirent *de, void *arg)
@@ -206,9 +207,12 @@ static int keep_ext4_dirent(const struct ext4_dirent *de, void *arg)
 	/* A dead directory entry is no evidence of the tree: only names. */
 	if (de->dead && de->file_type == 2)
 		return 0;
-	/* ".." names the parent: store it as the parent's entry for us. */
+	/* ".." names the parent: store it as the parent's entry for us. A
+	 * file's name in a journal's copy counts as seen only in a slack:
+	 * where the block itself no longer holds it, it was moved away. */
 	return dirtree_add(c->tree, c->vol, c->dir, de->inode, de->name,
-			   de->name_len, de->file_type == 2, de->dead);
+			   de->name_len, de->file_type == 2,
+			   de->dead || (c->copy && de->file_type != 2));
 }
 
 /* Directory ids for blocks known only by their directory's checksum seed
@@ -230,7 +234,7 @@ static int note_dir_seed(struct remnants *r, uint32_t seed, uint64_t ino)
  * it is that filesystem's own (REMNANTS_EXT4_NOW_VOL). */
 static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off)
 {
-	struct ext4_block_ctx c = { &r->tree, REMNANTS_EXT4_VOL, 0 };
+	struct ext4_block_ctx c = { &r->tree, REMNANTS_EXT4_VOL, 0, 0 };
 	uint32_t seed;
 	int has_seed;
 
@@ -238,6 +242,7 @@ static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
 		return;
 	if (r->now_fs && inuse_any(r->now_fs, off, bs))
 		c.vol = REMNANTS_EXT4_NOW_VOL;
+	c.copy = r->now_fs && inuse_journal(r->now_fs, off);
 	r->ext4_dirblocks++;
 	has_seed = ext4_dirblock_seed(p, bs, &seed) == 0;
 	if (c.dir && has_seed)
