@@ -337,8 +337,9 @@ grep -q "domain above some users was lost" restore4.err || fail "restore did not
 	fail "the users of the two domains are not under two lost-IDs: $(cd store4 && echo */*)"
 
 # Only messages go into a Maildir: [.FOLDER/](cur|new)/NAME, NAME not
-# hidden. A bag's dovecot-uidlist, subscriptions, tmp/ file or hidden
-# name stays in the bag. Without --owner, files are 0600 and directories
+# hidden (and Dovecot's dovecot-keywords and the root's subscriptions:
+# tests/dovecot-keywords.t). A bag's dovecot-uidlist, a subscriptions in
+# a folder, a tmp/ file or a hidden name stays in the bag. Without --owner, files are 0600 and directories
 # 0700 all the same. A name in the store that cannot be read (a symlink)
 # is a conflict like any other, and a FIFO there is not waited on.
 mkdir -p odd/.lifeboat
@@ -348,7 +349,7 @@ bag = sys.argv[1]
 rows = [l.rstrip("\n").split("\t") for l in open(f"{bag}/lifeboat-manifest.tsv")
         if not l.startswith("#") and l.split("\t")[3] == "placed"]
 a = "vmail/example.com/alice/Maildir/"
-names = ["cur/1.M1.good:2,S", ".Sent/new/2.M2.good", "dovecot-uidlist", "subscriptions",
+names = ["cur/1.M1.good:2,S", ".Sent/new/2.M2.good", "dovecot-uidlist", ".Sent/subscriptions",
          "tmp/3.M3.host", "cur/.4.M4.hidden", ".Sent/dovecot-uidlist"]
 with open("odd/.lifeboat/manifest.tsv", "w") as m:
     m.write("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n")

@@ -82,6 +82,7 @@ struct counts {
 	uint64_t orphans, unverified, duplicates, bytes;
 	uint64_t refused;	/* inodes with a hostile extent tree or size */
 	uint64_t loops;		/* names in directories that lead round in a loop */
+	uint64_t state_files;	/* Dovecot's keywords and subscriptions put back */
 };
 
 /* A Maildir name in an old directory block, to be joined to its inode. */
@@ -374,24 +375,15 @@ static int placement_col(const char *placement)
 }
 
 /* Write one output file and its manifest line. */
-static void write_output(struct carve_run *c, const struct carved *m, const uint8_t *data,
-			 const char *placement, const char *how, const char *path,
-			 const struct dev_range *ranges, size_t nranges, int64_t mtime)
+/* Write M's bytes DATA at PATH: to the receiver, or to the output tree
+ * and its manifest. */
+static void put_output(struct carve_run *c, const struct carved *m, const uint8_t *data,
+		       const char *placement, const char *how, const char *path,
+		       const struct dev_range *ranges, size_t nranges, int64_t mtime)
 {
 	char hex[65], proofs[128], src[4096];
-	int err, col = placement_col(placement);
+	int err;
 
-	c->n.by_class[m->cls]++;
-	c->n.bytes += m->len;
-	switch (col) {
-	case SUM_PLACED: c->n.placed++; break;
-	case SUM_ORPHANED: c->n.orphans++; break;
-	case SUM_DELETED: c->n.deleted++; break;
-	default: c->n.unverified += !strcmp(placement, "unverified");
-	}
-	if (summary_count(&c->users, path, m->cls) < 0 ||
-	    summary_count(&c->users, path, col) < 0)
-		lb_die(EXIT_SYSTEM, "out of memory");
 	proofs_str(m->proof, proofs, sizeof(proofs));
 	ranges_str(ranges, nranges, c->dev.origin, src, sizeof(src));
 	if (c->send) {
@@ -417,6 +409,27 @@ static void write_output(struct carve_run *c, const struct carved *m, const uint
 	fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", hex,
 		(unsigned long long)m->len, carve_class_name(m->cls), placement, how,
 		proofs, src, (long long)mtime, path);
+}
+
+/* Write message M at PATH (put_output), counted in the summary. */
+static void write_output(struct carve_run *c, const struct carved *m, const uint8_t *data,
+			 const char *placement, const char *how, const char *path,
+			 const struct dev_range *ranges, size_t nranges, int64_t mtime)
+{
+	int col = placement_col(placement);
+
+	c->n.by_class[m->cls]++;
+	c->n.bytes += m->len;
+	switch (col) {
+	case SUM_PLACED: c->n.placed++; break;
+	case SUM_ORPHANED: c->n.orphans++; break;
+	case SUM_DELETED: c->n.deleted++; break;
+	default: c->n.unverified += !strcmp(placement, "unverified");
+	}
+	if (summary_count(&c->users, path, m->cls) < 0 ||
+	    summary_count(&c->users, path, col) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	put_output(c, m, data, placement, how, path, ranges, nranges, mtime);
 }
 
 static void claim(struct carve_run *c, const struct dev_range *r, size_t n)
@@ -1692,6 +1705,59 @@ static void place_inode(struct carve_run *c, struct named *v, size_t n)
 	}
 }
 
+/* Largest Dovecot state file put back (place_state_file). */
+#define STATE_MAX (1u << 20)
+
+/*
+ * Dovecot's own files whose loss a user sees: a folder's dovecot-keywords
+ * (which keyword each letter a-z in its names' flags stands for: without
+ * it Dovecot shows "unknown-0" for "Junk") and the Maildir root's
+ * subscriptions (the folders a client that lists subscribed ones shows).
+ * Where its inode survives and it is text, each goes back at its path,
+ * not counted as a message (restore puts them back too).
+ */
+static void place_state_file(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct carve_run *c = arg;
+	const char *name = dirtree_name(t, n), *placement;
+	char path[4096];
+	struct carved m = { 0 };
+	uint64_t size;
+	int64_t mtime;
+	unsigned links;
+	int nr, current;
+
+	if (n->is_dir || n->dead || (strcmp(name, "dovecot-keywords") && strcmp(name, "subscriptions")))
+		return;
+	nr = remnants_is_ext4_vol(n->vol) ? ext4_file(c, n->ino, &size, &mtime, &links, &current)
+					  : xfs_file(c, n->vol, n->ino, &size, &mtime, &links, &current);
+	if (nr <= 0 || size == 0 || size > STATE_MAX || size > c->dev.size)
+		return;
+	buf_reset(c->buf);
+	if (buf_reserve(c->buf, size) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	if (dev_read_ranges(&c->dev, file_ranges, (size_t)nr, size, c->buf->p) < 0 ||
+	    c->buf->p[size - 1] != '\n')
+		return;
+	for (int i = 0; i < nr; i++)
+		if (dev_bad_bytes(&c->dev, file_ranges[i].off, file_ranges[i].len))
+			return;
+	for (uint64_t i = 0; i < size; i++)
+		if (c->buf->p[i] < 0x20 && c->buf->p[i] != '\t' && c->buf->p[i] != '\n')
+			return;
+	placement = name_path(c, t, n, current, path, sizeof(path));
+	if (strncmp(placement, "placed", 6))
+		return;
+	m.off = file_ranges[0].off;
+	m.len = size;
+	m.cls = CARVE_EXACT;
+	m.proof = PROOF_INODE;
+	sha256(c->buf->p, size, m.sha256);
+	put_output(c, &m, c->buf->p, placement, remnants_is_ext4_vol(n->vol) ? "ext4-inode" :
+		   "xfs-inode", path, file_ranges, (size_t)nr, mtime);
+	c->n.state_files++;
+}
+
 /* Join every Maildir name to its surviving inode (place_inode). */
 static void place_through_inodes(struct carve_run *c)
 {
@@ -1716,6 +1782,7 @@ static void place_through_inodes(struct carve_run *c)
 			;
 		place_inode(c, l->v + i, j - i);
 	}
+	dirtree_each(&c->r.tree, place_state_file, c);
 }
 
 static int cmp_named_size(const void *a, const void *b)
@@ -2215,6 +2282,7 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_key(&j, "deleted"); json_u64(&j, c->n.deleted);
 		json_key(&j, "unverified"); json_u64(&j, c->n.unverified);
 		json_key(&j, "duplicates"); json_u64(&j, c->n.duplicates);
+		json_key(&j, "dovecot_files"); json_u64(&j, c->n.state_files);
 		json_key(&j, "bytes"); json_u64(&j, c->n.bytes);
 		json_key(&j, "maildir_sizes_known"); json_u64(&j, c->sizes.n);
 		json_key(&j, "unreadable_bytes"); json_u64(&j, bad);
@@ -2242,6 +2310,9 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 	if (c->n.duplicates)
 		fprintf(f, "  %llu verified duplicates written once\n",
 			(unsigned long long)c->n.duplicates);
+	if (c->n.state_files)
+		fprintf(f, "  %llu of Dovecot's keyword and subscription files put back\n",
+			(unsigned long long)c->n.state_files);
 	if (bad)
 		fprintf(f, "  unreadable: %llu bytes\n", (unsigned long long)bad);
 	if (c->lost_ids)

@@ -26,8 +26,10 @@ static const char restore_usage[] =
 "folder, name and flags, with its delivery time as mtime, so that Dovecot\n"
 "serves it as it was. STORE may hold mail already: a message whose name\n"
 "or content is already in its folder is not written again, and nothing\n"
-"is replaced. Orphans, deleted and unverified material, and anything\n"
-"else under a Maildir (dovecot-uidlist, tmp/...), stay in the bag. It\n"
+"is replaced. A folder's dovecot-keywords and the Maildir's\n"
+"subscriptions, which carve puts back, go back too. Orphans, deleted and\n"
+"unverified material, and anything else under a Maildir\n"
+"(dovecot-uidlist, tmp/...), stay in the bag. It\n"
 "ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
 "messages written, already there, conflicts, and left in the bag.\n"
 "\n"
@@ -360,14 +362,14 @@ static void index_free(struct store_index *x)
 }
 
 /* The folder's directory of REL (".../Maildir[/.Folder]", without cur/
- * and the name) in DIR, and where its name starts. */
+ * or new/, and the name) in DIR, and where its name starts. */
 static const char *split_rel(const char *rel, char *dir, size_t cap)
 {
 	const char *name = strrchr(rel, '/') + 1;
 	char *slash;
 
 	snprintf(dir, cap, "%.*s", (int)(name - rel - 1), rel);
-	if ((slash = strrchr(dir, '/')))
+	if ((slash = strrchr(dir, '/')) && (!strcmp(slash, "/cur") || !strcmp(slash, "/new")))
 		*slash = 0;	/* .../Maildir[/.Folder]/cur */
 	return name;
 }
@@ -439,16 +441,32 @@ static int maildir_message(const char *rest)
 	       !strchr(sub + 4, '/');
 }
 
+/* Is REST, what follows Maildir/, one of Dovecot's files whose loss a
+ * user sees, which carve puts back: a folder's dovecot-keywords (what the
+ * letters a-z in its names' flags stand for), the root's subscriptions? */
+static int maildir_state(const char *rest)
+{
+	const char *name = rest;
+
+	if (rest[0] == '.') {	/* a folder's */
+		if (!(name = strchr(rest, '/')) || name == rest + 1)
+			return 0;
+		return !strcmp(name + 1, "dovecot-keywords");
+	}
+	return !strcmp(name, "dovecot-keywords") || !strcmp(name, "subscriptions");
+}
+
 /* Does the manifest line M restore, and where (REL)? Only what carve
  * placed ("placed"; "placed-suffix" or "placed-inferred" from the user or
- * the domain down) and verified, as a message of a Maildir folder. Its
- * path decides first: nothing under deleted/, orphans/, unverified/ or
- * current/, whatever the line says. */
+ * the domain down) and verified, as a message of a Maildir folder or one
+ * of Dovecot's files above. Its path decides first: nothing under
+ * deleted/, orphans/, unverified/ or current/, whatever the line says. */
 static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
 	return !bag_area(m->path) && !strncmp(m->placement, "placed", 6) &&
 	       strcmp(m->cls, "partial") && store_path(m->path, rel, cap) == 0 &&
-	       maildir_message(strstr(rel, "/Maildir/") + 9);
+	       (maildir_message(strstr(rel, "/Maildir/") + 9) ||
+		maildir_state(strstr(rel, "/Maildir/") + 9));
 }
 
 /* The next line of the checked manifest at *P (lines ending in a NUL, up
@@ -545,6 +563,27 @@ static void write_message(struct outtree *store, const char *to, const char *rel
 		lb_die(EXIT_SYSTEM, "unable to write '%s/%s': %s", to, rel, strerror(-err));
 }
 
+/* Put Dovecot's file DATA back at REL (write_message), unless the store
+ * has one there: with the same bytes it is already there; with others
+ * (the store's Dovecot wrote its own since) it is a conflict, left alone.
+ * HAVE is a buffer to read the store's into. Returns the column. */
+static int restore_state(struct outtree *store, const char *to, const char *rel,
+			 const struct buf *data, int64_t mtime, const struct owner *o,
+			 const struct owner *owner0, int map, struct buf *have)
+{
+	int err = outtree_read(store, rel, have, NULL);
+
+	if (err == 0 && have->len == data->len && !memcmp(have->p, data->p, data->len))
+		return COL_ALREADY;
+	if (err != -ENOENT) {
+		lb_warn("restore: '%s/%s' is there with other content%s%s: left alone", to, rel,
+			err ? ", or cannot be read: " : "", err ? strerror(-err) : "");
+		return COL_CONFLICTS;
+	}
+	write_message(store, to, rel, data, mtime, o, owner0, map);
+	return COL_WRITTEN;
+}
+
 int cmd_restore(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -569,8 +608,9 @@ int cmd_restore(int argc, char **argv)
 	struct outtree src = { .tmpfd = -1 };	/* read-only: only dirfd is used */
 	struct outtree store;
 	struct store_index index = { .store = &store };
-	unsigned long long n[ARRAY_SIZE(user_cols)] = { 0 };
+	unsigned long long n[ARRAY_SIZE(user_cols)] = { 0 }, state[ARRAY_SIZE(user_cols)] = { 0 };
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), tsv = BUF_INIT(BAG_MANIFEST_MAX);
+	struct buf have = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	unsigned long long files, octets;
 	struct archive_member *m = malloc(sizeof(*m));
 	const char *line, *end;
@@ -647,6 +687,13 @@ int cmd_restore(int argc, char **argv)
 			sha256(data.p, data.len, sha);
 			if (memcmp(sha, m->sha256, 32))
 				lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
+			if (maildir_state(strstr(rel, "/Maildir/") + 9)) {
+				/* Not a message: counted apart. */
+				state[restore_state(&store, to, rel, &data, mtime,
+						    owner_of(map, nmap, rel), &owner0, nmap > 0,
+						    &have)]++;
+				continue;
+			}
 			if ((there = already_there(&index, rel, sha)) == 1) {
 				col = COL_ALREADY;
 			} else if (there == -EEXIST) {
@@ -684,6 +731,13 @@ int cmd_restore(int argc, char **argv)
 			json_key(&j, user_cols[c]);
 			json_u64(&j, n[c]);
 		}
+		json_key(&j, "dovecot_files");
+		json_obj_begin(&j);
+		for (size_t c = 0; c < COL_LEFT; c++) {
+			json_key(&j, user_cols[c]);
+			json_u64(&j, state[c]);
+		}
+		json_obj_end(&j);
 		json_key(&j, "users"); summary_json(&users, &j);
 		json_obj_end(&j);
 		json_end(&j);
@@ -691,6 +745,10 @@ int cmd_restore(int argc, char **argv)
 		printf("restore: %s -> %s: %llu messages written, %llu already there, "
 		       "%llu conflicts left alone, %llu not placed (left in the bag)\n",
 		       bag, to, n[COL_WRITTEN], n[COL_ALREADY], n[COL_CONFLICTS], n[COL_LEFT]);
+		if (state[COL_WRITTEN] + state[COL_ALREADY] + state[COL_CONFLICTS])
+			printf("restore: Dovecot's keyword and subscription files: %llu written, "
+			       "%llu already there, %llu conflicts left alone\n", state[COL_WRITTEN],
+			       state[COL_ALREADY], state[COL_CONFLICTS]);
 		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}
@@ -698,7 +756,8 @@ int cmd_restore(int argc, char **argv)
 	index_free(&index);
 	free(map);
 	buf_free(&data);
+	buf_free(&have);
 	buf_free(&tsv);
 	free(m);
-	return n[COL_CONFLICTS] ? EXIT_LOSSES : EXIT_DONE;
+	return n[COL_CONFLICTS] || state[COL_CONFLICTS] ? EXIT_LOSSES : EXIT_DONE;
 }

@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 		if (!strcmp(line, "dead")) {
 			sscanf(arg, "%llu %255s", &dir, name);
 			e = dirtree_lookup(&t, 1, dir, name);
-			snprintf(got, sizeof(got), "%s", !e ? "none" : e->dead ? "dead" : "live");
+			snprintf(got, sizeof(got), "%s %llu", !e ? "none" : e->dead ? "dead" : "live",
+				 e ? (unsigned long long)e->ino : 0ULL);
 			if (strcmp(got, want)) {
 				printf("FAIL dead %s: got '%s', want '%s'\n", arg, got, want);
 				bad++;

@@ -80,6 +80,17 @@ static uint32_t store_name(struct dirtree *t, const char *name, size_t len)
 	return off;
 }
 
+/* Entry N is seen again, as inode INO, DEAD or not: seen live once, it is
+ * live, with the inode it had then (a file rewritten by a rename over it,
+ * as Dovecot rewrites its own, has a new inode, and a journal's copy of the
+ * block may name the one before). */
+static void seen_again(struct dirtree_node *n, uint64_t ino, int dead)
+{
+	if (n->dead && !dead)
+		n->ino = ino;
+	n->dead &= !!dead;
+}
+
 int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 		const char *name, size_t len, int is_dir, int dead)
 {
@@ -101,7 +112,7 @@ int dirtree_add(struct dirtree *t, uint64_t vol, uint64_t dir, uint64_t ino,
 		const char *nn = dirtree_name(t, n);
 
 		if (n->vol == vol && n->dir == dir && !strncmp(nn, name, len) && !nn[len]) {
-			n->dead &= !!dead;
+			seen_again(n, ino, dead);
 			return 0;
 		}
 	}
@@ -272,7 +283,7 @@ static void put_node(struct dirtree *t, struct dirtree_node *nodes, size_t cap,
 	for (; nodes[j].name_off; j = (j + 1) & (cap - 1))
 		if (nodes[j].vol == n->vol && nodes[j].dir == n->dir &&
 		    !strcmp(dirtree_name(t, &nodes[j]), name)) {
-			nodes[j].dead &= n->dead;
+			seen_again(&nodes[j], n->ino, n->dead);
 			return;
 		}
 	nodes[j] = *n;

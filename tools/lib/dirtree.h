@@ -20,8 +20,9 @@ struct dirtree_node {
 	uint64_t vol, dir, ino;	/* in directory DIR, NAME is inode INO */
 	uint32_t name_off;
 	uint8_t is_dir;
-	/* Seen only where it was removed (left in a live entry's slack): a
-	 * message moved away or renamed. Seen live once, it is live. */
+	/* Seen only where it was removed (left in a live entry's slack, or
+	 * in a journal's copy of its block): a message moved away or
+	 * renamed. Seen live once, it is live, with the inode it had then. */
 	uint8_t dead;
 };
 
