@@ -1705,57 +1705,111 @@ static void place_inode(struct carve_run *c, struct named *v, size_t n)
 	}
 }
 
-/* Largest Dovecot state file put back (place_state_file). */
+/* Largest Dovecot state file put back (place_state_files). */
 #define STATE_MAX (1u << 20)
 
-/*
- * Dovecot's own files whose loss a user sees: a folder's dovecot-keywords
- * (which keyword each letter a-z in its names' flags stands for: without
- * it Dovecot shows "unknown-0" for "Junk") and the Maildir root's
- * subscriptions (the folders a client that lists subscribed ones shows).
- * Where its inode survives and it is text, each goes back at its path,
- * not counted as a message (restore puts them back too).
- */
-static void place_state_file(const struct dirtree *t, const struct dirtree_node *n, void *arg)
-{
-	struct carve_run *c = arg;
-	const char *name = dirtree_name(t, n), *placement;
-	char path[4096];
-	struct carved m = { 0 };
-	uint64_t size;
-	int64_t mtime;
-	unsigned links;
-	int nr, current;
+struct state_file {
+	const struct dirtree_node *n;
+	char *path;
+	const char *placement;
+};
 
-	if (n->is_dir || n->dead || (strcmp(name, "dovecot-keywords") && strcmp(name, "subscriptions")))
-		return;
-	nr = remnants_is_ext4_vol(n->vol) ? ext4_file(c, n->ino, &size, &mtime, &links, &current)
-					  : xfs_file(c, n->vol, n->ino, &size, &mtime, &links, &current);
+struct state_files {
+	struct carve_run *c;
+	struct state_file *v;
+	size_t n, cap;
+};
+
+/* Read the file of node N through its inode into c->buf; its ranges in
+ * file_ranges. Returns how many, 0 when it is gone, past STATE_MAX or not
+ * text, with its mtime and whether it is the new filesystem's. */
+static int read_state_file(struct carve_run *c, const struct dirtree_node *n, int64_t *mtime,
+			   int *current)
+{
+	uint64_t size;
+	unsigned links;
+	int nr = remnants_is_ext4_vol(n->vol) ? ext4_file(c, n->ino, &size, mtime, &links, current)
+					      : xfs_file(c, n->vol, n->ino, &size, mtime, &links, current);
+
 	if (nr <= 0 || size == 0 || size > STATE_MAX || size > c->dev.size)
-		return;
+		return 0;
 	buf_reset(c->buf);
 	if (buf_reserve(c->buf, size) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
 	if (dev_read_ranges(&c->dev, file_ranges, (size_t)nr, size, c->buf->p) < 0 ||
 	    c->buf->p[size - 1] != '\n')
-		return;
+		return 0;
 	for (int i = 0; i < nr; i++)
 		if (dev_bad_bytes(&c->dev, file_ranges[i].off, file_ranges[i].len))
-			return;
+			return 0;
 	for (uint64_t i = 0; i < size; i++)
 		if (c->buf->p[i] < 0x20 && c->buf->p[i] != '\t' && c->buf->p[i] != '\n')
-			return;
-	placement = name_path(c, t, n, current, path, sizeof(path));
+			return 0;
+	c->buf->len = size;
+	return nr;
+}
+
+static void find_state_file(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	struct state_files *s = arg;
+	const char *placement;
+	char path[4096];
+	int64_t mtime;
+	int current;
+
+	if (n->is_dir || n->dead || !maildir_state_file(dirtree_name(t, n), 0) ||
+	    !holds_cur(t, n->vol, n->dir) || !read_state_file(s->c, n, &mtime, &current))
+		return;
+	placement = name_path(s->c, t, n, current, path, sizeof(path));
 	if (strncmp(placement, "placed", 6))
 		return;
-	m.off = file_ranges[0].off;
-	m.len = size;
-	m.cls = CARVE_EXACT;
-	m.proof = PROOF_INODE;
-	sha256(c->buf->p, size, m.sha256);
-	put_output(c, &m, c->buf->p, placement, remnants_is_ext4_vol(n->vol) ? "ext4-inode" :
-		   "xfs-inode", path, file_ranges, (size_t)nr, mtime);
-	c->n.state_files++;
+	if (ARRAY_GROW(s->v, s->n, s->cap) < 0 || !(s->v[s->n].path = strdup(path)))
+		lb_die(EXIT_SYSTEM, "out of memory");
+	s->v[s->n].n = n;
+	s->v[s->n++].placement = placement;
+}
+
+static int cmp_state_path(const void *a, const void *b)
+{
+	return strcmp(((const struct state_file *)a)->path, ((const struct state_file *)b)->path);
+}
+
+/*
+ * Dovecot's own files whose loss a user sees (maildir_state_file()), in a
+ * Maildir folder's directory: where its inode survives and it is text,
+ * each goes back at its path, not counted as a message (restore puts them
+ * back too). A path two directories would give (an inode number that
+ * named another directory before) is no one's.
+ */
+static void place_state_files(struct carve_run *c)
+{
+	struct state_files s = { .c = c };
+
+	dirtree_each(&c->r.tree, find_state_file, &s);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), cmp_state_path);
+	for (size_t i = 0, j; i < s.n; i = j) {
+		struct carved m = { 0 };
+		int64_t mtime;
+		int nr, current;
+
+		for (j = i + 1; j < s.n && !strcmp(s.v[j].path, s.v[i].path); j++)
+			;
+		if (j - i > 1 || !(nr = read_state_file(c, s.v[i].n, &mtime, &current)))
+			continue;
+		m.off = file_ranges[0].off;
+		m.len = c->buf->len;
+		m.cls = CARVE_EXACT;
+		m.proof = PROOF_INODE;
+		sha256(c->buf->p, c->buf->len, m.sha256);
+		put_output(c, &m, c->buf->p, s.v[i].placement,
+			   remnants_is_ext4_vol(s.v[i].n->vol) ? "ext4-inode" : "xfs-inode",
+			   s.v[i].path, file_ranges, (size_t)nr, mtime);
+		c->n.state_files++;
+	}
+	for (size_t i = 0; i < s.n; i++)
+		free(s.v[i].path);
+	free(s.v);
 }
 
 /* Join every Maildir name to its surviving inode (place_inode). */
@@ -1782,7 +1836,7 @@ static void place_through_inodes(struct carve_run *c)
 			;
 		place_inode(c, l->v + i, j - i);
 	}
-	dirtree_each(&c->r.tree, place_state_file, c);
+	place_state_files(c);
 }
 
 static int cmp_named_size(const void *a, const void *b)
@@ -2311,7 +2365,7 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		fprintf(f, "  %llu verified duplicates written once\n",
 			(unsigned long long)c->n.duplicates);
 	if (c->n.state_files)
-		fprintf(f, "  %llu of Dovecot's keyword and subscription files put back\n",
+		fprintf(f, "  %llu of Dovecot's uidlist, keyword and subscription files put back\n",
 			(unsigned long long)c->n.state_files);
 	if (bad)
 		fprintf(f, "  unreadable: %llu bytes\n", (unsigned long long)bad);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "lib/hash.h"
+#include "lib/maildir.h"
 #include "lib/archive.h"
 #include "lib/outtree.h"
 #include "lib/summary.h"
@@ -26,11 +27,11 @@ static const char restore_usage[] =
 "folder, name and flags, with its delivery time as mtime, so that Dovecot\n"
 "serves it as it was. STORE may hold mail already: a message whose name\n"
 "or content is already in its folder is not written again, and nothing\n"
-"is replaced. A folder's dovecot-keywords and the Maildir's\n"
-"subscriptions, which carve puts back, go back too. Orphans, deleted and\n"
-"unverified material, and anything else under a Maildir\n"
-"(dovecot-uidlist, tmp/...), stay in the bag. It\n"
-"ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
+"is replaced. Each folder's dovecot-uidlist (its UIDs) and\n"
+"dovecot-keywords, and the Maildir's subscriptions, which carve puts\n"
+"back, go back too. Orphans, deleted and unverified material, and\n"
+"anything else under a Maildir (index files, tmp/...), stay in the bag.\n"
+"It ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
 "messages written, already there, conflicts, and left in the bag.\n"
 "\n"
 "  --to STORE       the mail store (Dovecot: mail_location =\n"
@@ -442,18 +443,15 @@ static int maildir_message(const char *rest)
 }
 
 /* Is REST, what follows Maildir/, one of Dovecot's files whose loss a
- * user sees, which carve puts back: a folder's dovecot-keywords (what the
- * letters a-z in its names' flags stand for), the root's subscriptions? */
+ * user sees (maildir_state_file()), which carve puts back? */
 static int maildir_state(const char *rest)
 {
-	const char *name = rest;
+	const char *name;
 
-	if (rest[0] == '.') {	/* a folder's */
-		if (!(name = strchr(rest, '/')) || name == rest + 1)
-			return 0;
-		return !strcmp(name + 1, "dovecot-keywords");
-	}
-	return !strcmp(name, "dovecot-keywords") || !strcmp(name, "subscriptions");
+	if (rest[0] != '.')
+		return maildir_state_file(rest, 0);
+	/* a folder's: .NAME/FILE */
+	return (name = strchr(rest, '/')) && name > rest + 1 && maildir_state_file(name + 1, 1);
 }
 
 /* Does the manifest line M restore, and where (REL)? Only what carve
@@ -746,7 +744,7 @@ int cmd_restore(int argc, char **argv)
 		       "%llu conflicts left alone, %llu not placed (left in the bag)\n",
 		       bag, to, n[COL_WRITTEN], n[COL_ALREADY], n[COL_CONFLICTS], n[COL_LEFT]);
 		if (state[COL_WRITTEN] + state[COL_ALREADY] + state[COL_CONFLICTS])
-			printf("restore: Dovecot's keyword and subscription files: %llu written, "
+			printf("restore: Dovecot's uidlist, keyword and subscription files: %llu written, "
 			       "%llu already there, %llu conflicts left alone\n", state[COL_WRITTEN],
 			       state[COL_ALREADY], state[COL_CONFLICTS]);
 		printf("per user and folder:\n");

@@ -391,3 +391,9 @@ uint64_t maildir_vsize(const uint8_t *p, size_t len)
 			v++;
 	return v;
 }
+
+int maildir_state_file(const char *name, int folder)
+{
+	return !strcmp(name, "dovecot-uidlist") || !strcmp(name, "dovecot-keywords") ||
+	       (!folder && !strcmp(name, "subscriptions"));
+}

@@ -102,4 +102,15 @@ size_t maildir_list_index_size(const uint8_t *p, size_t len);
 int maildir_list_index(const uint8_t *p, size_t len,
 		       void (*fn)(const uint8_t guid[16], const char *dir, void *arg), void *arg);
 
+/*
+ * Is NAME one of Dovecot's own files whose loss a user sees, in a
+ * Maildir's root (FOLDER 0) or one of its folders (FOLDER 1)? A folder's
+ * (the root is INBOX) dovecot-uidlist: each message's IMAP UID and the
+ * folder's UIDVALIDITY (without them every client fetches the folder
+ * again, and POP3 clients that leave mail on the server take it all as
+ * new); its dovecot-keywords: what the letters a-z of its names' flags
+ * stand for; and the root's subscriptions: the folders a client lists.
+ */
+int maildir_state_file(const char *name, int folder);
+
 #endif

@@ -48,18 +48,26 @@ void summary_where(const char *path, char *user, size_t ucap, char *folder, size
 		for (u--; u > path && u[-1] != '/'; u--)
 			;
 	copy(user, ucap, u, (size_t)(m - u));
-	/* The folder is what lies between Maildir/ and cur/, new/ or tmp/. */
+	/* The folder is the directory between Maildir/ and the file, less
+	 * a last cur/, new/ or tmp/ (a message's; Dovecot's own files lie
+	 * in the folder's directory itself). */
 	f = m + 9;
-	name = strrchr(f, '/');
-	for (sub = name; sub && sub > f && sub[-1] != '/'; sub--)
-		;
-	if (!sub || sub == f) {
+	if (!(name = strrchr(f, '/'))) {
 		copy(folder, fcap, "INBOX", 5);
 		return;
 	}
+	for (sub = name; sub > f && sub[-1] != '/'; sub--)
+		;
+	if (name - sub == 3 && (!strncmp(sub, "cur", 3) || !strncmp(sub, "new", 3) ||
+				 !strncmp(sub, "tmp", 3)))
+		name = sub > f ? sub - 1 : f;
 	if (*f == '.')	/* Maildir++ */
 		f++;
-	copy(folder, fcap, f, (size_t)(sub - 1 - f));
+	if (name <= f) {
+		copy(folder, fcap, "INBOX", 5);
+		return;
+	}
+	copy(folder, fcap, f, (size_t)(name - f));
 }
 
 /* By user, then folder; the rows with no user last. */
