@@ -19,32 +19,11 @@
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop devices need root"; exit 77; }
-lda=/usr/lib/dovecot/dovecot-lda
-if [ ! -x "$lda" ] || [ ! -x /usr/bin/doveadm ]; then echo "skip: dovecot is not installed"; exit 77; fi
 command -v mkfs.xfs >/dev/null || { echo "skip: no mkfs.xfs (xfsprogs)"; exit 77; }
 . "$TOP/tests/ext4/lib.sh"
-# The unprivileged user the lab delivers as (tests/lab/lab.py makes it too).
-id lbmail >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin lbmail
-
-cat >dovecot.conf <<'EOF'
-mail_location = maildir:~/Maildir
-lda_mailbox_autocreate = yes
-log_path = /dev/stderr
-info_log_path = /dev/null
-ssl = no
-EOF
-# The mail user reads the config and reaches the mount through this directory.
-chmod 644 dovecot.conf && chmod 711 .
+. "$TOP/tests/dovecot/lib.sh"
 mkdir mnt
 trap 'umount mnt 2>/dev/null || true' EXIT
-
-# as_mail HOME CMD...: run CMD as the mail user, as Dovecot runs it.
-as_mail() {
-	h=$1
-	shift
-	setpriv --reuid=lbmail --regid=lbmail --clear-groups \
-		env -i PATH=/usr/bin:/bin USER=lbmail HOME="$h" "$@"
-}
 
 # make_mail: the Maildir above on the filesystem mounted at mnt.
 make_mail() {
@@ -52,14 +31,11 @@ make_mail() {
 	mkdir -p "$home" && chown -R lbmail: mnt/vmail
 	for i in 1 2 3 4; do
 		printf 'Received: from mx.example.net by mail.example.com; Tue, 1 Dec 2026 1%s:00:00 +0000\nFrom: bob@example.net\nTo: alice@example.com\nMessage-ID: <%s@example.net>\nSubject: message %s\n\n%s\n' \
-			"$i" "$i" "$i" "$(seq -s ' ' 1 $((40 * i)))" |
-			as_mail "$home" "$lda" -c "$PWD/dovecot.conf" -f bob@example.net ||
-			fail "dovecot-lda"
+			"$i" "$i" "$i" "$(seq -s ' ' 1 $((40 * i)))" | deliver "$home"
 	done
-	d="as_mail $home doveadm -c $PWD/dovecot.conf"
-	$d mailbox create Archive Trash && $d copy Archive mailbox INBOX uid 1:2 &&
-		$d flags add '\Seen' mailbox INBOX uid 1 && $d move Trash mailbox INBOX uid 3 ||
-		fail "doveadm"
+	dove "$home" mailbox create Archive Trash && dove "$home" copy Archive mailbox INBOX uid 1:2 &&
+		dove "$home" flags add '\Seen' mailbox INBOX uid 1 &&
+		dove "$home" move Trash mailbox INBOX uid 3 || fail "doveadm"
 	rm -rf live && cp -a mnt/vmail live
 	# The premise: two names of one base in two folders, one inode.
 	n=$(find mnt/vmail -type f -links 2 -path '*/Maildir/*' | sed 's,.*/,,; s/[,:].*//' |

@@ -16,31 +16,10 @@
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop devices need root"; exit 77; }
-lda=/usr/lib/dovecot/dovecot-lda
-if [ ! -x "$lda" ] || [ ! -x /usr/bin/doveadm ]; then echo "skip: dovecot is not installed"; exit 77; fi
 . "$TOP/tests/transfer/lib.sh"
-# The unprivileged user the lab delivers as (tests/lab/lab.py makes it too).
-id lbmail >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin lbmail
-
-cat >dovecot.conf <<'EOF'
-mail_location = maildir:~/Maildir
-lda_mailbox_autocreate = yes
-log_path = /dev/stderr
-info_log_path = /dev/null
-ssl = no
-EOF
-# The mail user reads the config and reaches its mail through this directory.
-chmod 644 dovecot.conf && chmod 711 .
+. "$TOP/tests/dovecot/lib.sh"
 mkdir mnt
 trap 'umount mnt 2>/dev/null || true; stop_receiver' EXIT
-
-# dove HOME ARGS...: doveadm as the mail user, on the Maildir in HOME.
-dove() {
-	h=$1
-	shift
-	setpriv --reuid=lbmail --regid=lbmail --clear-groups \
-		env -i PATH=/usr/bin:/bin USER=lbmail HOME="$h" doveadm -c "$PWD/dovecot.conf" "$@"
-}
 
 # seen HOME: what Dovecot shows of the Maildir in HOME: each folder's
 # UIDVALIDITY, each message's UID, subject and flags, and the subscribed
@@ -62,9 +41,7 @@ for i in 1 2 3; do
 	box=INBOX
 	[ "$i" = 3 ] && box=Archive
 	printf 'From: bob@example.net\nTo: alice@example.com\nMessage-ID: <%s@example.net>\nSubject: message %s\n\n%s\n' \
-		"$i" "$i" "$(seq -s ' ' 1 $((30 * i)))" |
-		setpriv --reuid=lbmail --regid=lbmail --clear-groups env -i HOME="$home" \
-			"$lda" -c "$PWD/dovecot.conf" -f bob@example.net -m "$box" || fail "dovecot-lda"
+		"$i" "$i" "$(seq -s ' ' 1 $((30 * i)))" | deliver "$home" "$box"
 done
 dove "$home" flags add 'Junk $Forwarded \Seen' mailbox INBOX uid 1 &&
 	dove "$home" flags add 'NonJunk' mailbox INBOX uid 2 &&
