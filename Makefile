@@ -18,7 +18,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 # offer, and a static binary is the same on the host and in the image
 # (docs/build.md says why).
 LDFLAGS += -static
-LDLIBS = -lext2fs -lcom_err -lblkid -luuid -lmbedtls -lmbedx509 -lmbedcrypto -lzstd
+LDLIBS = -lext2fs -lcom_err -lblkid -luuid -lmbedtls -lmbedx509 -lmbedcrypto -lzstd -lz
 
 B := build
 LIB_SRC := $(wildcard tools/lib/*.c)

@@ -333,7 +333,7 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ PROOF_SIZE, "size" }, { PROOF_DKIM, "dkim" }, { PROOF_MIME, "mime" },
 		{ PROOF_TAIL, "tail" }, { PROOF_INODE, "inode" }, { PROOF_NEXT, "next" },
-		{ PROOF_MBOX, "mbox" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
+		{ PROOF_MBOX, "mbox" }, { PROOF_PACKED, "packed" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
 		{ FLAW_CAPPED, "!capped" }, { FLAW_MIME, "!mime" }, { FLAW_REUSED, "!reused" },
 		{ FLAW_CLAIMED, "!claimed" },
 	};

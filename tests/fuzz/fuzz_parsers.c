@@ -1,4 +1,4 @@
-/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, DKIM, Maildir names, Dovecot's uidlists and list indexes, ext4 and XFS structures. */
+/* fuzz_parsers.c - libFuzzer harness for the parsers that read disk bytes: header blocks, DKIM, Maildir names, Dovecot's uidlists, list indexes and compressed files, ext4 and XFS structures. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "lib/ext4.h"
 #include "lib/mail.h"
 #include "lib/maildir.h"
+#include "lib/unpack.h"
 #include "lib/xfs.h"
 
 static int count_ext4(const struct ext4_dirent *de, void *arg)
@@ -92,6 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		names += guid[0];
 	maildir_uidlist_names(data, size, count_name, &names);
 	maildir_list_index(data, size, count_folder, &names);
+	if (unpack_packed(data, size)) {	/* a file Dovecot stored compressed */
+		struct buf plain = BUF_INIT(1u << 20);
+
+		if (unpack(data, size, &plain) == 0)
+			names += plain.len;
+		buf_free(&plain);
+	}
 	/* Fixed-size structures get exactly their size, copied, so that a
 	 * read past the end is an ASan error. */
 	if (size >= 1024) {

@@ -10,6 +10,7 @@
 #include "dkim.h"
 #include "hash.h"
 #include "mail.h"
+#include "unpack.h"
 #include "maildir.h"
 
 /* Bytes read at a time while looking for the end: small first, since most
@@ -445,17 +446,52 @@ int carve_extents(struct dev *dev, const struct dev_range *ranges, size_t nrange
 	return 0;
 }
 
+/* Judge the LEN bytes at P, a whole file of an inode (WHOLE: all of it
+ * read), into OUT's class, proofs and date. */
+static void judge_file(const uint8_t *p, size_t len, int whole, int64_t name_size,
+		       struct carved *out)
+{
+	size_t hdr = mail_header_block(p, p + len);
+
+	out->cls = CARVE_PARTIAL;
+	/* The inode's size is proven by the name's S= (two sources agree), or
+	 * failing a name by a whole header block. Mail has no NUL: a NUL means
+	 * a block was overwritten. */
+	if (whole && !memchr(p, 0, len) && !(out->proof & FLAW_UNREADABLE) &&
+	    (name_size >= 0 || hdr)) {
+		size_t epilogue;
+		int mime = hdr ? multipart_closed_at_end(p, len, hdr, &epilogue) : -1;
+
+		if (name_size >= 0)
+			out->proof |= PROOF_SIZE;
+		if (mime >= 1)	/* the inode says where the file ends */
+			out->proof |= PROOF_MIME;
+		else if (mime == 0)
+			out->proof |= FLAW_MIME;
+		if (hdr)
+			out->proof |= dkim_proof(p, len, hdr);
+		/* A body that is not what was signed is not exact. Where the
+		 * inode and the name agree on its size, it is still the whole
+		 * file: a mailing list's footer, added after the signature,
+		 * does that to many a message. */
+		if (!(out->proof & FLAW_DKIM))
+			out->cls = CARVE_EXACT;
+		else if (name_size >= 0 && !(out->proof & FLAW_MIME))
+			out->cls = CARVE_COMPLETE;
+	}
+	if (hdr)
+		out->date = delivery_date(p, hdr);
+}
+
 int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	       uint64_t size, int64_t name_size, struct buf *buf, struct carved *out)
 {
+	struct buf plain = BUF_INIT(CARVE_MAX);
 	uint64_t have = 0;
-	size_t hdr;
 	int err;
 
-	if (name_size >= 0 && (uint64_t)name_size != size)
-		return -ESTALE;
-	if (size > buf->max)
-		return -EFBIG;
+	if (size > buf->max)	/* (a file stored compressed is smaller than its S=) */
+		return name_size >= 0 && (uint64_t)name_size != size ? -ESTALE : -EFBIG;
 	buf_reset(buf);
 	if ((err = buf_reserve(buf, (size_t)size)) < 0)
 		return err;
@@ -475,35 +511,27 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 		have += n;
 	}
 	buf->len = (size_t)have;
-	out->cls = CARVE_PARTIAL;
-	hdr = mail_header_block(buf->p, buf->p + buf->len);
-	/* The inode's size is proven by the name's S= (two sources agree), or
-	 * failing a name by a whole header block. Mail has no NUL: a NUL means
-	 * a block was overwritten. */
-	if (have == size && !memchr(buf->p, 0, buf->len) && !(out->proof & FLAW_UNREADABLE) &&
-	    (name_size >= 0 || hdr)) {
-		size_t epilogue;
-		int mime = hdr ? multipart_closed_at_end(buf->p, buf->len, hdr, &epilogue) : -1;
-
-		if (name_size >= 0)
-			out->proof |= PROOF_SIZE;
-		if (mime >= 1)	/* the inode says where the file ends */
-			out->proof |= PROOF_MIME;
-		else if (mime == 0)
-			out->proof |= FLAW_MIME;
-		if (hdr)
-			out->proof |= dkim_proof(buf->p, buf->len, hdr);
-		/* A body that is not what was signed is not exact. Where the
-		 * inode and the name agree on its size, it is still the whole
-		 * file: a mailing list's footer, added after the signature,
-		 * does that to many a message. */
-		if (!(out->proof & FLAW_DKIM))
-			out->cls = CARVE_EXACT;
-		else if (name_size >= 0 && !(out->proof & FLAW_MIME))
-			out->cls = CARVE_COMPLETE;
+	if (name_size < 0 || (uint64_t)name_size == size) {
+		judge_file(buf->p, buf->len, have == size, name_size, out);
+	} else if (!unpack_packed(buf->p, buf->len)) {
+		return -ESTALE;	/* the inode holds another file now */
+	} else {
+		/* Stored compressed (unpack.h): S= is its size unpacked. Kept as
+		 * it is; what it unpacks to is judged. One that does not unpack
+		 * is partial; one that unpacks to another size is another
+		 * file's. */
+		out->proof |= PROOF_PACKED;
+		err = unpack(buf->p, buf->len, &plain);
+		if (!err && plain.len != (uint64_t)name_size)
+			err = -ESTALE;
+		if (!err)
+			judge_file(plain.p, plain.len, have == size, name_size, out);
+		else
+			out->cls = CARVE_PARTIAL;
+		buf_free(&plain);
+		if (err == -ESTALE || err == -ENOMEM)
+			return err;
 	}
-	if (hdr)
-		out->date = delivery_date(buf->p, hdr);
 	sha256(buf->p, buf->len, out->sha256);
 	return 0;
 }

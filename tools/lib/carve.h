@@ -33,6 +33,7 @@ enum {
 	PROOF_INODE = 1 << 4,	/* read through an inode: its extents and size */
 	PROOF_NEXT = 1 << 5,	/* ends where a proven message starts */
 	PROOF_MBOX = 1 << 6,	/* ends where an mbox's next "From " line begins */
+	PROOF_PACKED = 1 << 7,	/* stored compressed (unpack.h): judged unpacked */
 	FLAW_DKIM = 1 << 8,	/* DKIM bh= present and different */
 	FLAW_UNREADABLE = 1 << 9, /* holds unreadable sectors */
 	FLAW_CAPPED = 1 << 10,	/* hit the size cap */
@@ -111,8 +112,11 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
  * Read a file of SIZE bytes from RANGES (device byte ranges in file order,
  * from an old inode's extents) into BUF and judge it: the inode's size
  * proves the end, and NAME_SIZE (the S= of the name that pointed at the
- * inode, or -1) must agree with it. Returns 0, -ESTALE when the sizes
- * disagree (the inode was reused for another file), or -errno.
+ * inode, or -1) must agree with it, or, for a file Dovecot stored
+ * compressed (unpack.h), with its size unpacked: BUF keeps the file as it
+ * is, and what it unpacks to is judged (PROOF_PACKED). Returns 0, -ESTALE
+ * when the sizes disagree (the inode was reused for another file), or
+ * -errno.
  */
 int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	       uint64_t size, int64_t name_size, struct buf *buf, struct carved *out);
