@@ -6,13 +6,15 @@
 # which is carved as it is, then reformatted and carved again: every file
 # must be at its path, byte for byte as Dovecot stored it (so that a
 # Dovecot with the plugin reads it), exact by its S= unpacked (proof
-# "packed"), and read through Dovecot the same as before. A file whose
+# "packed"), and read through Dovecot the same as before; sent and
+# restored too, where restore says the store's Dovecot needs the plugin. A file whose
 # compressed bytes were damaged goes to unverified/, not to its name.
 # (Before 2026-12-05 no such file was placed: the inode's size is not the
 # S=, and compressed bytes start no message: all of it was lost.)
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop devices need root"; exit 77; }
+. "$TOP/tests/transfer/lib.sh"
 . "$TOP/tests/dovecot/lib.sh"
 [ -f /usr/lib/dovecot/modules/lib20_zlib_plugin.so ] || { echo "skip: no Dovecot zlib plugin"; exit 77; }
 cat >>dovecot.conf <<'EOF'
@@ -22,7 +24,7 @@ plugin {
 }
 EOF
 mkdir mnt
-trap 'umount mnt 2>/dev/null || true' EXIT
+trap 'umount mnt 2>/dev/null || true; stop_receiver' EXIT
 
 # seen HOME: each message's subject and a hash of its text, as Dovecot reads it.
 seen() {
@@ -79,6 +81,19 @@ cp -a out/vmail/example.com/alice/Maildir store/example.com/alice/ && chown -R l
 seen "$PWD/store/example.com/alice" >after.txt
 diff before.txt after.txt || fail "Dovecot reads the carved files otherwise (above)"
 echo "as it is: 6 files (3 gzip, 3 zstd) at their paths, exact, and Dovecot reads them as before"
+
+# To a receiver, and restored: the restore says what the store's Dovecot needs.
+make_site
+start_receiver recv
+"$LIFEBOAT" carve -q disk.img --send "127.0.0.1:$rport" --tls site/alpha --job z \
+	>/dev/null 2>send.log || fail "carve --send: $(cat send.log)"
+"$LIFEBOAT" restore recv/alpha/z --to restored --owner lbmail >/dev/null 2>restore.err ||
+	fail "restore exited $?: $(cat restore.err)"
+grep -q "6 messages were stored compressed by Dovecot's zlib plugin.*mail_plugins = zlib" restore.err ||
+	fail "restore did not say the store needs the zlib plugin: $(cat restore.err)"
+seen "$PWD/restored/example.com/alice" >restored.txt
+diff before.txt restored.txt || fail "Dovecot reads the restored files otherwise (above)"
+echo "sent and restored: Dovecot reads them as before, and restore named the plugin it needs"
 
 mkfs.ext4 -q -F -E nodiscard disk.img || fail "the reformat"
 # One gzip file's compressed bytes damaged, in the middle of its data

@@ -607,6 +607,7 @@ int cmd_restore(int argc, char **argv)
 	struct outtree store;
 	struct store_index index = { .store = &store };
 	unsigned long long n[ARRAY_SIZE(user_cols)] = { 0 }, state[ARRAY_SIZE(user_cols)] = { 0 };
+	unsigned long long packed = 0;
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), tsv = BUF_INIT(BAG_MANIFEST_MAX);
 	struct buf have = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	unsigned long long files, octets;
@@ -703,6 +704,7 @@ int cmd_restore(int argc, char **argv)
 					      &owner0, nmap > 0);
 				index_written(&index, rel, sha);
 				col = COL_WRITTEN;
+				packed += strstr(m->proof, "packed") != NULL;
 			}
 		}
 		n[col]++;
@@ -711,6 +713,10 @@ int cmd_restore(int argc, char **argv)
 	}
 	progress_end(&pr);
 	close(src.dirfd);
+	if (packed)
+		lb_warn("restore: %llu messages were stored compressed by Dovecot's zlib plugin, "
+			"and are written as stored: the store's Dovecot needs mail_plugins = zlib "
+			"to read them", packed);
 	if ((err = outtree_close(&store)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s': %s", to, strerror(-err));
 	/* The store is Dovecot's: leave none of our bookkeeping in it. */
