@@ -7,13 +7,16 @@
 # must be at its path, byte for byte as Dovecot stored it (so that a
 # Dovecot with the plugin reads it), exact by its S= unpacked (proof
 # "packed"), and read through Dovecot the same as before; sent and
-# restored too, where restore says the store's Dovecot needs the plugin. A file whose
-# compressed bytes were damaged goes to unverified/, not to its name.
-# (Before 2026-12-05 no such file was placed: the inode's size is not the
-# S=, and compressed bytes start no message: all of it was lost.)
+# restored too, where restore says the store's Dovecot needs the plugin.
+# A file whose compressed bytes were damaged goes to unverified/, not to
+# its name. After an XFS reformat, the lost domain directory is named by
+# its mail. (Before 2026-12-05 no such file was placed: the inode's size
+# is not the S=, and compressed bytes start no message: all of it was
+# lost.)
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop devices need root"; exit 77; }
+command -v mkfs.xfs >/dev/null || { echo "skip: no mkfs.xfs (xfsprogs)"; exit 77; }
 . "$TOP/tests/transfer/lib.sh"
 . "$TOP/tests/dovecot/lib.sh"
 [ -f /usr/lib/dovecot/modules/lib20_zlib_plugin.so ] || { echo "skip: no Dovecot zlib plugin"; exit 77; }
@@ -115,3 +118,28 @@ check "reformatted, one gzip file damaged" 1
 awk -F'\t' '$4 == "unverified" && $6 ~ /packed/' out/.lifeboat/manifest.tsv | grep -q . ||
 	fail "the damaged file is not in unverified/"
 echo "reformatted: 5 files at their paths, exact; the damaged one in unverified/"
+
+# An XFS reformat overwrites the first inode chunk, and with it the
+# domain's directory: its name comes back from the Delivered-To of the
+# mail below it (docs/carve.md, step 9), read unpacked. (Before
+# 2026-12-05 a compressed file counted as its name's inode reused: none
+# was read, and the users stayed under lost-ID/.)
+truncate -s 320M xfs.img
+mkfs.xfs -q -f xfs.img || fail "mkfs.xfs"
+mount -o loop xfs.img mnt 2>/dev/null || { echo "skip: no XFS loop mount here"; exit 77; }
+for u in alice bob; do
+	mkdir -p "mnt/vmail/example.com/$u" && chown -R lbmail: mnt/vmail
+	for i in 1 2 3; do
+		printf 'Delivered-To: %s@example.com\nFrom: carol@example.net\nTo: %s@example.com\nSubject: m %s\n\n%s\n' \
+			"$u" "$u" "$i" "$(seq -s ' ' 1 $((300 * i)))" | deliver "$PWD/mnt/vmail/example.com/$u"
+	done
+done
+umount mnt
+mkfs.xfs -q -f xfs.img || fail "the XFS reformat"
+rm -rf out
+"$LIFEBOAT" carve -q xfs.img --out out >/dev/null 2>err || fail "xfs: carve exited $?: $(cat err)"
+grep -q "lost-[0-9]* is example.com: the Delivered-To of 6 of the 6" err ||
+	fail "xfs: the domain was not named by its mail: $(cat err)"
+[ "$(find out/example.com/*/Maildir/new -type f | wc -l)" = 6 ] ||
+	fail "xfs: not every message at example.com/USER: $(find out -type f)"
+echo "xfs reformatted: the domain named by the Delivered-To of its compressed mail"

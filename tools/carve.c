@@ -23,6 +23,7 @@
 #include "lib/outtree.h"
 #include "lib/remnants.h"
 #include "lib/sender.h"
+#include "lib/unpack.h"
 
 static const char carve_usage[] =
 "usage: lifeboat carve [--json] [--quiet] [--no-metadata] [--offset BYTES] SOURCE\n"
@@ -540,13 +541,29 @@ static int of_new_fs(const struct carve_run *c, int fsi, const struct ext4_sb_in
 	       sb->csum_seed == c->r.ext4[fsi].sb.csum_seed;
 }
 
+static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
+			       uint8_t *buf, size_t cap, uint64_t *size_out, int *current_out);
+
+/* Does the file of inode INO of VOL start like one Dovecot stored
+ * compressed (unpack.h), whose size is not its name's S=? */
+static int packed_file(struct carve_run *c, uint64_t vol, uint64_t ino)
+{
+	uint8_t head[16];
+	uint64_t size;
+	int current;
+	ssize_t len = read_file_start(c, vol, ino, head, sizeof(head), &size, &current);
+
+	return len > 0 && unpack_packed(head, (size_t)len);
+}
+
 /*
  * Was the message this name points at deleted before the damage? Its inode
  * says so with a good checksum; or its inode now holds a file of another
- * size: a Maildir file keeps its inode for life (renames keep it), so a
- * name whose inode went to another file is a deleted message's name. An
- * inode of the filesystem the format made, or one whose size is past the
- * disk (not sane), is no evidence either way.
+ * size (and not the same message stored compressed): a Maildir file keeps
+ * its inode for life (renames keep it), so a name whose inode went to
+ * another file is a deleted message's name. An inode of the filesystem the
+ * format made, or one whose size is past the disk (not sane), is no
+ * evidence either way.
  */
 static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 			    const struct maildir_name *mn)
@@ -563,11 +580,12 @@ static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 		return mn->size >= 0 &&
 		       (fsi = remnants_ext4_inode(&c->r, &c->dev, n->ino, buf, sizeof(buf), &sb)) >= 0 &&
 		       !of_new_fs(c, fsi, &sb) && ext4_inode_size(buf) != (uint64_t)mn->size &&
-		       ext4_inode_size(buf) <= c->dev.size;
+		       ext4_inode_size(buf) <= c->dev.size && !packed_file(c, n->vol, n->ino);
 	}
 	/* XFS: a freed inode keeps its CRC but has mode 0. */
 	return mn->size >= 0 && remnants_xfs_inode(&c->r, &c->dev, n->vol, n->ino, buf, &in, &xsb) == 0 &&
-	       (in.mode == 0 || (in.size != (uint64_t)mn->size && in.size <= c->dev.size));
+	       (in.mode == 0 || (in.size != (uint64_t)mn->size && in.size <= c->dev.size &&
+				 !packed_file(c, n->vol, n->ino)));
 }
 
 static void collect_named(const struct dirtree *t, const struct dirtree_node *n, void *arg)
@@ -1298,15 +1316,30 @@ static int cmp_group_top(const void *a, const void *b)
 static int delivered_to(struct carve_run *c, const struct named *nm, uint8_t *head,
 			char *local, char *domain)
 {
+	struct buf plain = BUF_INIT(LOST_HEADER);
 	uint64_t size;
 	ssize_t len;
 	size_t hdr;
-	int current;
+	int current, err;
 
 	if ((len = read_file_start(c, nm->n->vol, nm->n->ino, head, LOST_HEADER, &size,
-				   &current)) <= 0 || current ||
-	    (nm->mn.size >= 0 && size != (uint64_t)nm->mn.size) ||
-	    !(hdr = mail_header_block(head, head + len)) ||
+				   &current)) <= 0 || current)
+		return -1;
+	if (nm->mn.size >= 0 && size != (uint64_t)nm->mn.size) {
+		/* Stored compressed (unpack.h): its start unpacks to the
+		 * header, and, where it is all here, to the S= size. */
+		if (!unpack_packed(head, (size_t)len))
+			return -1;
+		err = unpack(head, (size_t)len, &plain);
+		if ((err == 0 && plain.len == (uint64_t)nm->mn.size) || err == -EFBIG) {
+			memcpy(head, plain.p, plain.len);
+			len = (ssize_t)plain.len;
+		} else {
+			len = 0;
+		}
+		buf_free(&plain);
+	}
+	if (!(hdr = mail_header_block(head, head + len)) ||
 	    mail_delivered_to(head, head + hdr, local, domain, 256) < 0 ||
 	    !strncmp(domain, "lost-", 5))
 		return -1;

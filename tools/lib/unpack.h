@@ -16,8 +16,9 @@ int unpack_packed(const uint8_t *p, size_t len);
 
 /* Unpack the whole of the LEN bytes at P into OUT (reset first; OUT's
  * max bounds it). 0; -EBADMSG when P is not exactly one whole gzip member
- * or zstd frame (corrupt, truncated, or more bytes after it); -EFBIG;
- * -ENOMEM. */
+ * or zstd frame (corrupt, truncated, or more bytes after it); -EFBIG when
+ * it unpacks to more than OUT's max, which then holds the first max
+ * bytes (a message's header, say); -ENOMEM. */
 int unpack(const uint8_t *p, size_t len, struct buf *out);
 
 #endif
