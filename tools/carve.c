@@ -375,7 +375,6 @@ static int placement_col(const char *placement)
 	return strcmp(placement, "deleted") ? -1 : SUM_DELETED;
 }
 
-/* Write one output file and its manifest line. */
 /* Write M's bytes DATA at PATH: to the receiver, or to the output tree
  * and its manifest. */
 static void put_output(struct carve_run *c, const struct carved *m, const uint8_t *data,
@@ -689,6 +688,21 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 	return next;
 }
 
+/* The file of inode INO of volume VOL, ext4's or XFS's: ext4_file() or
+ * xfs_file(). */
+static int inode_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *size,
+		      int64_t *mtime, unsigned *links, int *current)
+{
+	return remnants_is_ext4_vol(vol) ? ext4_file(c, ino, size, mtime, links, current)
+					 : xfs_file(c, vol, ino, size, mtime, links, current);
+}
+
+/* How a file read through an inode of VOL was found (the manifest's how). */
+static const char *inode_how(uint64_t vol)
+{
+	return remnants_is_ext4_vol(vol) ? "ext4-inode" : "xfs-inode";
+}
+
 /* Was a filesystem made over an earlier one found on this disk? Then the
  * current filesystem's files were written after the format. Signs: more
  * than one filesystem's superblocks, inodes of an earlier ext4 in the
@@ -796,9 +810,7 @@ static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
 	unsigned links;
 	int current, nr;
 
-	nr = remnants_is_ext4_vol(vol) ? ext4_file(c, ino, &size, &mtime, &links, &current)
-				      : xfs_file(c, vol, ino, &size, &mtime, &links, &current);
-	if (nr <= 0)
+	if ((nr = inode_file(c, vol, ino, &size, &mtime, &links, &current)) <= 0)
 		return -ENOENT;
 	*size_out = size;
 	*current_out = current;
@@ -1560,20 +1572,14 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 		       unsigned *links)
 {
 	const struct dirtree_node *n = nm->n;
-	const char *placement, *how;
+	const char *placement;
 	char path[4096];
 	uint64_t size;
 	int64_t mtime;
 	struct carved m;
 	int nr, current, err;
 
-	if (remnants_is_ext4_vol(n->vol)) {
-		nr = ext4_file(c, n->ino, &size, &mtime, links, &current);
-		how = "ext4-inode";
-	} else {
-		nr = xfs_file(c, n->vol, n->ino, &size, &mtime, links, &current);
-		how = "xfs-inode";
-	}
+	nr = inode_file(c, n->vol, n->ino, &size, &mtime, links, &current);
 	if (nr == -EUCLEAN || (nr > 0 && size > c->dev.size))
 		return -EUCLEAN;
 	if (nr <= 0)
@@ -1590,7 +1596,8 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	} else {
 		seen_before(c, m.sha256);
 	}
-	write_output(c, &m, c->buf->p, placement, how, path, file_ranges, (size_t)nr, mtime);
+	write_output(c, &m, c->buf->p, placement, inode_how(n->vol), path, file_ranges, (size_t)nr,
+		     mtime);
 	claim(c, file_ranges, (size_t)nr);
 	return 1;
 }
@@ -1761,8 +1768,7 @@ static int read_state_file(struct carve_run *c, const struct dirtree_node *n, in
 {
 	uint64_t size;
 	unsigned links;
-	int nr = remnants_is_ext4_vol(n->vol) ? ext4_file(c, n->ino, &size, mtime, &links, current)
-					      : xfs_file(c, n->vol, n->ino, &size, mtime, &links, current);
+	int nr = inode_file(c, n->vol, n->ino, &size, mtime, &links, current);
 
 	if (nr <= 0 || size == 0 || size > STATE_MAX || size > c->dev.size)
 		return 0;
@@ -1835,8 +1841,7 @@ static void place_state_files(struct carve_run *c)
 		m.cls = CARVE_EXACT;
 		m.proof = PROOF_INODE;
 		sha256(c->buf->p, c->buf->len, m.sha256);
-		put_output(c, &m, c->buf->p, s.v[i].placement,
-			   remnants_is_ext4_vol(s.v[i].n->vol) ? "ext4-inode" : "xfs-inode",
+		put_output(c, &m, c->buf->p, s.v[i].placement, inode_how(s.v[i].n->vol),
 			   s.v[i].path, file_ranges, (size_t)nr, mtime);
 		c->n.state_files++;
 	}

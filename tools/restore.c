@@ -461,10 +461,13 @@ static int maildir_state(const char *rest)
  * deleted/, orphans/, unverified/ or current/, whatever the line says. */
 static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
-	return !bag_area(m->path) && !strncmp(m->placement, "placed", 6) &&
-	       strcmp(m->cls, "partial") && store_path(m->path, rel, cap) == 0 &&
-	       (maildir_message(strstr(rel, "/Maildir/") + 9) ||
-		maildir_state(strstr(rel, "/Maildir/") + 9));
+	const char *rest;
+
+	if (bag_area(m->path) || strncmp(m->placement, "placed", 6) || !strcmp(m->cls, "partial") ||
+	    store_path(m->path, rel, cap) < 0)
+		return 0;
+	rest = strstr(rel, "/Maildir/") + 9;
+	return maildir_message(rest) || maildir_state(rest);
 }
 
 /* The next line of the checked manifest at *P (lines ending in a NUL, up

@@ -244,25 +244,35 @@ int inuse_open_xfs(struct inuse **u, struct dev *dev, const struct xfs_sb_info *
 	return 0;
 }
 
+/* Of the N ranges at V, ascending, how many start at OFF or before: the
+ * one that may hold OFF is the last of those. */
+static size_t starts_after(const struct dev_range *v, size_t n, uint64_t off)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* For an XFS: is [OFF, OFF+LEN) (inside the filesystem) not all in one
  * free extent? Neighbouring free extents are one record in its btree, and
  * one range across AGs (xfs_free_space()). */
 static int xfs_any(const struct inuse *u, uint64_t off, uint64_t len)
 {
-	size_t lo = 0, hi = u->nfree;
+	size_t lo;
 
 	if (off >= u->end)
 		return 0;
 	if (len > u->end - off)
 		len = u->end - off;
-	while (lo < hi) {	/* the first free extent that starts past OFF */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (u->free[mid].off <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = starts_after(u->free, u->nfree, off);
 	return !lo || off + len > u->free[lo - 1].off + u->free[lo - 1].len;
 }
 
@@ -288,16 +298,8 @@ int inuse_any(const struct inuse *u, uint64_t off, uint64_t len)
 
 int inuse_journal(const struct inuse *u, uint64_t off)
 {
-	size_t lo = 0, hi = u->njournal;
+	size_t lo = starts_after(u->journal, u->njournal, off);
 
-	while (lo < hi) {	/* the first range that starts past OFF */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (u->journal[mid].off <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo && off < u->journal[lo - 1].off + u->journal[lo - 1].len;
 }
 

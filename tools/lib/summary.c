@@ -52,10 +52,8 @@ void summary_where(const char *path, char *user, size_t ucap, char *folder, size
 	 * a last cur/, new/ or tmp/ (a message's; Dovecot's own files lie
 	 * in the folder's directory itself). */
 	f = m + 9;
-	if (!(name = strrchr(f, '/'))) {
-		copy(folder, fcap, "INBOX", 5);
-		return;
-	}
+	if (!(name = strrchr(f, '/')))
+		name = f;	/* a file of the Maildir root itself */
 	for (sub = name; sub > f && sub[-1] != '/'; sub--)
 		;
 	if (name - sub == 3 && (!strncmp(sub, "cur", 3) || !strncmp(sub, "new", 3) ||

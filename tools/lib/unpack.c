@@ -60,7 +60,7 @@ static int unzstd(const uint8_t *p, size_t len, struct buf *out)
 	if (!z)
 		return -ENOMEM;
 	/* left: 0 once a frame is whole; then nothing may follow. */
-	while (left && in.pos <= in.size && !(err = room(out))) {
+	while (left && !(err = room(out))) {
 		ZSTD_outBuffer o = { out->p, out->cap, out->len };
 
 		left = ZSTD_decompressStream(z, &o, &in);
