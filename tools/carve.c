@@ -1745,9 +1745,6 @@ static void place_inode(struct carve_run *c, struct named *v, size_t n)
 	}
 }
 
-/* Largest Dovecot state file put back (place_state_files). */
-#define STATE_MAX (1u << 20)
-
 struct state_file {
 	const struct dirtree_node *n;
 	char *path;
@@ -1761,7 +1758,8 @@ struct state_files {
 };
 
 /* Read the file of node N through its inode into c->buf; its ranges in
- * file_ranges. Returns how many, 0 when it is gone, past STATE_MAX or not
+ * file_ranges. Returns how many, 0 when it is gone, larger than a message
+ * may be (CARVE_MAX: a uidlist of a million messages is a tenth of it) or not
  * text, with its mtime and whether it is the new filesystem's. */
 static int read_state_file(struct carve_run *c, const struct dirtree_node *n, int64_t *mtime,
 			   int *current)
@@ -1770,7 +1768,7 @@ static int read_state_file(struct carve_run *c, const struct dirtree_node *n, in
 	unsigned links;
 	int nr = inode_file(c, n->vol, n->ino, &size, mtime, &links, current);
 
-	if (nr <= 0 || size == 0 || size > STATE_MAX || size > c->dev.size)
+	if (nr <= 0 || size == 0 || size > CARVE_MAX || size > c->dev.size)
 		return 0;
 	buf_reset(c->buf);
 	if (buf_reserve(c->buf, size) < 0)
