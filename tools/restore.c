@@ -23,13 +23,13 @@ static const char restore_usage[] =
 "Verify the job BAG as 'lifeboat receive' stored it (the signature over\n"
 "its tag files, every hash, and lifeboat-manifest.tsv against the\n"
 "manifest, as 'lifeboat verify'), then write each message that carve placed into\n"
-"STORE/DOMAIN/USER/Maildir/[.FOLDER/](cur|new)/NAME, under its original\n"
-"folder, name and flags, with its delivery time as mtime, so that Dovecot\n"
-"serves it as it was. STORE may hold mail already: a message whose name\n"
-"or content is already in its folder is not written again, and nothing\n"
-"is replaced. Each folder's dovecot-uidlist (its UIDs) and\n"
-"dovecot-keywords, and the Maildir's subscriptions, which carve puts\n"
-"back, go back too. Orphans, deleted and unverified material, and\n"
+"STORE/DOMAIN/USER/Maildir/[FOLDER/](cur|new)/NAME (FOLDER is .NAME, or\n"
+"NAME/NAME... in Dovecot's LAYOUT=fs), under its original folder, name and\n"
+"flags, with its delivery time as mtime, so that Dovecot serves it as it\n"
+"was. STORE may hold mail already: a message whose name or content is\n"
+"already in its folder is not written again, and nothing is replaced.\n"
+"Each folder's dovecot-uidlist (its UIDs) and dovecot-keywords, and the\n"
+"Maildir's subscriptions, which carve puts back, go back too. Orphans, deleted and unverified material, and\n"
 "anything else under a Maildir (index files, tmp/...), stay in the bag.\n"
 "It ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
 "messages written, already there, conflicts, and left in the bag.\n"
@@ -426,32 +426,51 @@ static int make_folder(struct outtree *store, const char *rel)
 	return err;
 }
 
-/* Is REST, what follows Maildir/, a message: [.FOLDER/](cur|new)/NAME,
+/* Is [P, P + LEN) a Maildir folder's path below Maildir/: one .NAME
+ * (Maildir++, Dovecot's default layout), or NAME/NAME/... (LAYOUT=fs),
+ * none of them hidden, empty, or the INBOX's own cur, new or tmp? */
+static int maildir_folder(const char *p, size_t len)
+{
+	if (p[0] == '.')
+		return len > 1 && !memchr(p, '/', len);
+	for (const char *end = p + len, *c = p, *e; c < end; c = e + 1) {
+		size_t n = (size_t)((e = memchr(c, '/', (size_t)(end - c))) ? e : (e = end)) - (size_t)c;
+
+		if (!n || *c == '.' || (n == 3 && (!strncmp(c, "cur", 3) || !strncmp(c, "new", 3) ||
+						   !strncmp(c, "tmp", 3))))
+			return 0;
+	}
+	return 1;
+}
+
+/* Is REST, what follows Maildir/, a message: [FOLDER/](cur|new)/NAME,
  * NAME not hidden? What else is there (dovecot-uidlist, indexes,
  * subscriptions, tmp/) is Dovecot's, not mail to put back. */
 static int maildir_message(const char *rest)
 {
-	const char *sub = rest;
+	const char *name = strrchr(rest, '/'), *sub;
 
-	if (rest[0] == '.') {	/* a folder, Maildir++: .NAME/ */
-		if (!(sub = strchr(rest, '/')) || sub == rest + 1)
-			return 0;
-		sub++;
-	}
-	return (!strncmp(sub, "cur/", 4) || !strncmp(sub, "new/", 4)) && sub[4] && sub[4] != '.' &&
-	       !strchr(sub + 4, '/');
+	if (!name || !name[1] || name[1] == '.' || name - rest < 3)
+		return 0;
+	sub = name - 3;
+	if (strncmp(sub, "cur", 3) && strncmp(sub, "new", 3))
+		return 0;
+	if (sub == rest)
+		return 1;	/* the INBOX */
+	return sub[-1] == '/' && sub - 1 > rest && maildir_folder(rest, (size_t)(sub - 1 - rest));
 }
 
 /* Is REST, what follows Maildir/, one of Dovecot's files whose loss a
  * user sees (maildir_state_file()), which carve puts back? */
 static int maildir_state(const char *rest)
 {
-	const char *name;
+	const char *name = strrchr(rest, '/');
 
-	if (rest[0] != '.')
+	if (!name)
 		return maildir_state_file(rest, 0);
-	/* a folder's: .NAME/FILE */
-	return (name = strchr(rest, '/')) && name > rest + 1 && maildir_state_file(name + 1, 1);
+	/* a folder's: FOLDER/FILE */
+	return name > rest && maildir_folder(rest, (size_t)(name - rest)) &&
+	       maildir_state_file(name + 1, 1);
 }
 
 /* Does the manifest line M restore, and where (REL)? Only what carve
