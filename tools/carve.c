@@ -144,6 +144,7 @@ struct carve_run {
 	const char *src;
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
+	int users_are_roots;	/* each root is called otherwise: it is the user's directory */
 	int lost_ids;		/* some paths start at a lost-ID directory */
 	/* Lost directories named by their mail (learn_lost_dirs): a
 	 * domain's ("example.com"), or a user's or a Maildir root, by the
@@ -500,12 +501,40 @@ static int taken(void *arg, uint64_t off)
 	return claimed(arg, off, 1024);
 }
 
-/* Does PATH hold a user's directory: a component above a "Maildir"? */
-static int has_user_dir(const char *path)
+/* The start of the component of PATH that ends at END. */
+static size_t component_start(const char *path, size_t end)
+{
+	while (end && path[end - 1] != '/')
+		end--;
+	return end;
+}
+
+/*
+ * Does PATH, a directory holding mail, hold a user's directory: a
+ * component above a "Maildir"; or, where the users' own directories are
+ * their Maildirs (c->users_are_roots), the one above [.FOLDER/][cur|new]?
+ * Returns where the user's directory ends in PATH, or 0.
+ */
+static size_t user_dir_end(const struct carve_run *c, const char *path)
 {
 	const char *m = strstr(path, "Maildir");
+	size_t end = strlen(path), k = component_start(path, end);
 
-	return m && m > path && m[-1] == '/' && (m[7] == '/' || m[7] == 0);
+	if (m && m > path && m[-1] == '/' && (m[7] == '/' || m[7] == 0))
+		return (size_t)(m - 1 - path);
+	if (!c->users_are_roots)
+		return 0;
+	if (end - k == 3 && (!strncmp(path + k, "cur", 3) || !strncmp(path + k, "new", 3))) {
+		if (!k)
+			return 0;
+		k = component_start(path, end = k - 1);
+	}
+	if (path[k] == '.') {
+		if (!k)
+			return 0;
+		k = component_start(path, end = k - 1);
+	}
+	return end > k && path[k] != '.' && !maildir_root_name(path + k, end - k) ? end : 0;
 }
 
 /*
@@ -789,14 +818,20 @@ static void count_root_name(const struct dirtree *t, const struct dirtree_node *
 }
 
 /* What the Maildir roots whose names survive are called, when they all
- * agree ("Maildir"), for naming a root whose own entry is lost. */
+ * agree ("Maildir"), for naming a root whose own entry is lost; or, when
+ * none is called as Maildirs are (maildir_root_name()), that they are the
+ * users' own directories (mail_location = maildir:/var/vmail/%d/%n). */
 static void learn_root_name(struct carve_run *c)
 {
 	struct root_names r = { .n = 0 };
 
 	dirtree_each(&c->r.tree, count_root_name, &r);
+	c->users_are_roots = r.n > 0;
+	for (unsigned i = 0; i < r.n; i++)
+		if (maildir_root_name(r.name[i], strlen(r.name[i])))
+			c->users_are_roots = 0;
 	c->root_name[0] = 0;
-	if (r.n == 1)
+	if (r.n == 1 && !c->users_are_roots)
 		snprintf(c->root_name, sizeof(c->root_name), "%s", r.name[0]);
 }
 
@@ -1014,18 +1049,19 @@ struct fill_ctx {
 
 /*
  * A directory whose own entry is lost, named from what it holds (a
- * dirtree_fill_fn): the message's directory, under a Maildir whose
+ * dirtree_fill_fn): a message's directory, under a Maildir whose
  * listing is gone, is cur/ when the name carries Maildir info (":2,")
- * and new/ when not; a Maildir root is called what the other roots on
- * the disk are called; a Maildir++ folder is called what a list index
- * calls its GUID. A folder's name is never guessed.
+ * and new/ when not (Dovecot's own files lie in the folder's directory
+ * itself); a Maildir root is called what the other roots on the disk are
+ * called; a Maildir++ folder is called what a list index calls its GUID.
+ * A folder's name is never guessed.
  */
 static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint64_t dir,
 				     int depth, void *arg)
 {
 	struct fill_ctx *f = arg;
 
-	if (depth == 0)
+	if (depth == 0 && !maildir_state_file(f->name, 0))
 		return strstr(f->name, ":2,") ? "cur" : "new";
 	if (is_maildir_root(t, vol, dir))
 		return f->c->root_name[0] ? f->c->root_name : NULL;
@@ -1050,9 +1086,9 @@ static int dir_path(struct carve_run *c, const struct dirtree *t, const struct d
 
 	if (top < 0)
 		dir[0] = 0;
-	if (top == 0 && !has_user_dir(dir) &&
+	if (top == 0 && !user_dir_end(c, dir) &&
 	    (more_top = dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), &filled)) >= 0 &&
-	    has_user_dir(more) && strlen(more) < cap) {
+	    user_dir_end(c, more) && strlen(more) < cap) {
 		memcpy(dir, more, strlen(more) + 1);
 		*w = filled;
 		top = more_top;
@@ -1125,7 +1161,7 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
 		snprintf(path, cap, "%s/%s", dir, name);
 		return w.filled ? "placed-inferred" : "placed";
 	}
-	if (top == 0 && has_user_dir(dir)) {
+	if (top == 0 && user_dir_end(c, dir)) {
 		/* Enough of the path to name the user and the folder
 		 * ("example.com/alice/Maildir/.Sent/cur" when the directories
 		 * above were overwritten). */
@@ -1178,11 +1214,10 @@ static const char *name_path(struct carve_run *c, const struct dirtree *t,
  */
 static int lost_dir_kind(const struct carve_run *c, uint64_t vol, uint64_t top, const char *dir)
 {
-	size_t k = strcspn(dir, "/"), rlen = strlen(c->root_name);
+	size_t k = strcspn(dir, "/"), rlen = strlen(c->root_name), user_end = user_dir_end(c, dir);
 
-	if (has_user_dir(dir))
-		return !strncmp(dir + k, "/Maildir", 8) && (!dir[k + 8] || dir[k + 8] == '/')
-			       ? LOST_DOMAIN : LOST_NONE;
+	if (user_end)
+		return user_end == k ? LOST_DOMAIN : LOST_NONE;
 	if (rlen && !strncmp(dir, c->root_name, rlen) && dir[rlen] == '/')
 		return LOST_USER;
 	if (dir[0] == '.' && dir[k] == '/')

@@ -29,13 +29,17 @@ static const char restore_usage[] =
 "was. STORE may hold mail already: a message whose name or content is\n"
 "already in its folder is not written again, and nothing is replaced.\n"
 "Each folder's dovecot-uidlist (its UIDs) and dovecot-keywords, and the\n"
-"Maildir's subscriptions, which carve puts back, go back too. Orphans, deleted and unverified material, and\n"
-"anything else under a Maildir (index files, tmp/...), stay in the bag.\n"
+"Maildir's subscriptions, which carve puts back, go back too. Where\n"
+"the user's own directory is the Maildir (mail_location =\n"
+"maildir:/var/vmail/%d/%n), the store is laid out the same:\n"
+"STORE/DOMAIN/USER/[.FOLDER/](cur|new)/NAME. Orphans, deleted and\n"
+"unverified material, and anything else under a Maildir (index files,\n"
+"tmp/...), stay in the bag.\n"
 "It ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
 "messages written, already there, conflicts, and left in the bag.\n"
 "\n"
 "  --to STORE       the mail store (Dovecot: mail_location =\n"
-"                   maildir:STORE/%d/%n/Maildir)\n"
+"                   maildir:STORE/%d/%n/Maildir, or maildir:STORE/%d/%n)\n"
 "  --owner USER     new files (0600) and directories (0700) are owned by\n"
 "                   USER (a name in /etc/passwd) or UID:GID (numbers\n"
 "                   below 4294967295: the vmail user); default: the caller\n"
@@ -159,38 +163,35 @@ static const struct owner *map_find(const struct owner *map, size_t n, const cha
 	return n ? bsearch(&key, map, n, sizeof(*map), cmp_owner) : NULL;
 }
 
-/* The owner by the map of the message at REL ([DOMAIN/]USER/Maildir/...):
+/* The owner by the map of the message at REL (a store path, [DOMAIN/]USER/...):
  * its DOMAIN/USER line, its USER line, or '*'. NULL when none. */
 static const struct owner *owner_of(const struct owner *map, size_t n, const char *rel)
 {
 	char user[512];
 	const char *slash;
 	const struct owner *o;
+	struct maildir_where w;
 
-	snprintf(user, sizeof(user), "%.*s", (int)(strstr(rel, "/Maildir/") - rel), rel);
+	if (maildir_where(rel, &w) < 0)
+		return NULL;
+	snprintf(user, sizeof(user), "%.*s", (int)w.user_len, w.user);
 	slash = strchr(user, '/');
 	if ((o = map_find(map, n, user)) || (slash && (o = map_find(map, n, slash + 1))))
 		return o;
 	return map_find(map, n, "*");
 }
 
-/* STORE path for a placed message: DOMAIN/USER/Maildir/REST, from a
- * carve path that ends in .../DOMAIN/USER/Maildir/REST (DOMAIN is lost-ID
- * where carve found the users but not their domain's name); or
- * USER/Maildir/REST where nothing was above the user. */
+/* STORE path for a placed message: [DOMAIN/]USER/Maildir/REST or
+ * DOMAIN/USER/REST (maildir_where()), from a carve path that ends so
+ * (DOMAIN is lost-ID where carve found the users but not their domain's
+ * name). */
 static int store_path(const char *path, char *out, size_t cap)
 {
-	const char *m = strstr(path, "/Maildir/"), *user, *domain;
+	struct maildir_where w;
 
-	if (!m || m == path)
+	if (maildir_where(path, &w) < 0)
 		return -EINVAL;
-	for (user = m; user > path && user[-1] != '/'; user--)
-		;
-	domain = user;
-	if (user > path)
-		for (domain = user - 1; domain > path && domain[-1] != '/'; domain--)
-			;
-	if ((size_t)snprintf(out, cap, "%s", domain) >= cap)
+	if ((size_t)snprintf(out, cap, "%s", w.user) >= cap)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -217,7 +218,7 @@ struct table {
 
 struct store_index {
 	struct outtree *store;
-	char **folders;		/* folder directories read: ".../Maildir[/.F]" */
+	char **folders;		/* folder directories read: ".../Maildir[/.F]" and the like */
 	size_t nfolders, folders_cap;
 	struct store_entry *v;
 	size_t n, cap;
@@ -409,15 +410,17 @@ static void index_written(struct store_index *x, const char *rel, const uint8_t 
 static int make_folder(struct outtree *store, const char *rel)
 {
 	char dir[4200], sub[4300];
-	const char *m = strstr(rel, "/Maildir/");
+	struct maildir_where w;
 	int err = 0;
 
+	if (maildir_where(rel, &w) < 0)
+		return -EINVAL;
 	split_rel(rel, dir, sizeof(dir));
 	for (int pass = 0; pass < 2 && !err; pass++) {
 		static const char *subs[] = { "cur", "new", "tmp" };
 
-		if (pass == 1)	/* the user's INBOX: .../Maildir */
-			snprintf(dir, sizeof(dir), "%.*s/Maildir", (int)(m - rel), rel);
+		if (pass == 1)	/* the user's INBOX: the Maildir itself */
+			snprintf(dir, sizeof(dir), "%.*s", (int)(w.root + w.root_len - rel), rel);
 		for (int i = 0; i < 3 && !err; i++) {
 			snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
 			err = outtree_mkdir(store, sub);
@@ -473,6 +476,14 @@ static int maildir_state(const char *rest)
 	       maildir_state_file(name + 1, 1);
 }
 
+/* What follows the Maildir in store path REL, which restorable() took. */
+static const char *rest_of(const char *rel)
+{
+	struct maildir_where w;
+
+	return maildir_where(rel, &w) == 0 ? w.rest : "";
+}
+
 /* Does the manifest line M restore, and where (REL)? Only what carve
  * placed ("placed"; "placed-suffix" or "placed-inferred" from the user or
  * the domain down) and verified, as a message of a Maildir folder or one
@@ -480,13 +491,12 @@ static int maildir_state(const char *rest)
  * deleted/, orphans/, unverified/ or current/, whatever the line says. */
 static int restorable(const struct archive_member *m, char *rel, size_t cap)
 {
-	const char *rest;
+	struct maildir_where w;
 
 	if (bag_area(m->path) || strncmp(m->placement, "placed", 6) || !strcmp(m->cls, "partial") ||
-	    store_path(m->path, rel, cap) < 0)
+	    store_path(m->path, rel, cap) < 0 || maildir_where(rel, &w) < 0)
 		return 0;
-	rest = strstr(rel, "/Maildir/") + 9;
-	return maildir_message(rest) || maildir_state(rest);
+	return maildir_message(w.rest) || maildir_state(w.rest);
 }
 
 /* The next line of the checked manifest at *P (lines ending in a NUL, up
@@ -509,13 +519,14 @@ static void check_owners(const struct buf *tsv, struct archive_member *m,
 			 const struct owner *map, size_t nmap, const char *mapfile)
 {
 	const char *p = (const char *)tsv->p, *end = p + tsv->len;
+	struct maildir_where w;
 	char rel[4200];
 
 	while (next_member(&p, end, m))
-		if (restorable(m, rel, sizeof(rel)) && !owner_of(map, nmap, rel))
+		if (restorable(m, rel, sizeof(rel)) && !owner_of(map, nmap, rel) &&
+		    maildir_where(rel, &w) == 0)
 			lb_die(EXIT_USAGE, "restore: '%s' names no owner for %.*s (add it, a '*' line, "
-			       "or --owner): nothing restored", mapfile,
-			       (int)(strstr(rel, "/Maildir/") - rel), rel);
+			       "or --owner): nothing restored", mapfile, (int)w.user_len, w.user);
 }
 
 /*
@@ -558,16 +569,17 @@ static void write_message(struct outtree *store, const char *to, const char *rel
 	static int told;
 	char domain[256];
 	size_t top = strcspn(rel, "/");
+	struct maildir_where w;
 	int err;
 
 	store->uid = owner0->uid;
 	store->gid = owner0->gid;
-	if (strncmp(rel + top, "/Maildir/", 9)) {
+	if (maildir_where(rel, &w) == 0 && memchr(w.user, '/', w.user_len)) {
 		snprintf(domain, sizeof(domain), "%.*s", (int)top, rel);
 		make_domain(store, domain, owner0, map, to);
 		if (!strncmp(domain, "lost-", 5) && !told++)
 			lb_warn("restore: the name of the domain above some users was lost: "
-				"their mail is in %s/lost-ID/USER/Maildir (%s is one; ID is the "
+				"their mail is in %s/lost-ID/USER (%s is one; ID is the "
 				"old directory's inode number), to rename to the domain", to,
 				domain);
 	} else if (!told++) {
@@ -708,7 +720,7 @@ int cmd_restore(int argc, char **argv)
 			sha256(data.p, data.len, sha);
 			if (memcmp(sha, m->sha256, 32))
 				lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
-			if (maildir_state(strstr(rel, "/Maildir/") + 9)) {
+			if (maildir_state(rest_of(rel))) {
 				/* Not a message: counted apart. */
 				state[restore_state(&store, to, rel, &data, mtime,
 						    owner_of(map, nmap, rel), &owner0, nmap > 0,

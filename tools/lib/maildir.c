@@ -397,3 +397,83 @@ int maildir_state_file(const char *name, int folder)
 	return !strcmp(name, "dovecot-uidlist") || !strcmp(name, "dovecot-keywords") ||
 	       (!folder && !strcmp(name, "subscriptions"));
 }
+
+/* The start of the path component that ends at END (a '/' or the end). */
+static const char *component_start(const char *path, const char *end)
+{
+	while (end > path && end[-1] != '/')
+		end--;
+	return end;
+}
+
+int maildir_root_name(const char *name, size_t len)
+{
+	static const char *const usual[] = { "Maildir", "maildir", ".maildir", "Mail", "mail" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(usual); i++)
+		if (strlen(usual[i]) == len && !memcmp(name, usual[i], len))
+			return 1;
+	return 0;
+}
+
+static int component_is(const char *c, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)(end - c) == n && !strncmp(c, name, n);
+}
+
+int maildir_where(const char *path, struct maildir_where *w)
+{
+	const char *root_end = NULL, *user, *user_end, *c, *end;
+
+	/* A component called Maildir, with the user above it. */
+	for (c = path; *c; c = *end ? end + 1 : end) {
+		end = c + strcspn(c, "/");
+		if (component_is(c, end, "Maildir") && *end == '/') {
+			if (c == path)
+				return -EINVAL;
+			root_end = end;
+			user_end = c - 1;
+			break;
+		}
+	}
+	if (!root_end) {
+		/* The user's own directory: above [.FOLDER/][cur|new/]NAME,
+		 * under a domain's (or carve's lost-ID for one's): else this
+		 * "user" may be a LAYOUT=fs folder (.../alice/Sent). */
+		const char *domain;
+
+		if (!(end = strrchr(path, '/')))
+			return -EINVAL;
+		c = component_start(path, end);
+		if (component_is(c, end, "cur") || component_is(c, end, "new")) {
+			if (c == path)
+				return -EINVAL;
+			end = c - 1;
+			c = component_start(path, end);
+		}
+		if (*c == '.') {
+			if (c == path)
+				return -EINVAL;
+			end = c - 1;
+			c = component_start(path, end);
+		}
+		if (c == end || *c == '.' || c == path || maildir_root_name(c, (size_t)(end - c)))
+			return -EINVAL;
+		domain = component_start(path, c - 1);
+		if (!memchr(domain, '.', (size_t)(c - 1 - domain)) && strncmp(domain, "lost-", 5))
+			return -EINVAL;
+		root_end = user_end = end;
+	}
+	user = component_start(path, user_end);
+	if (user > path)	/* the domain above */
+		user = component_start(path, user - 1);
+	c = component_start(path, user_end);
+	w->user = user;
+	w->user_len = (size_t)(user_end - user);
+	w->root = c;
+	w->root_len = (size_t)(root_end - c);
+	w->rest = root_end + 1;
+	return 0;
+}

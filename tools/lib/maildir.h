@@ -113,4 +113,36 @@ int maildir_list_index(const uint8_t *p, size_t len,
  */
 int maildir_state_file(const char *name, int folder);
 
+/*
+ * Where a path in a mail store (a message's, or one of Dovecot's files
+ * beside them) has its user and its Maildir:
+ *
+ *     .../[DOMAIN/]USER/Maildir/REST      mail_location = maildir:~/Maildir
+ *     .../DOMAIN/USER/REST                maildir:/var/vmail/%d/%n, where the
+ *                                         user's own directory is the Maildir
+ *
+ * REST is [FOLDER/](cur|new)/NAME or [FOLDER/]FILE. Where no component is
+ * called Maildir, the user is the directory above REST's cur/ or new/ and
+ * a Maildir++ folder (.NAME) only; it must not be called as Maildirs are
+ * (maildir_root_name()), and a domain's directory (a name with a dot, or
+ * carve's lost-ID) must be above it: a LAYOUT=fs folder there
+ * (.../alice/Sent) cannot be told from a user.
+ */
+struct maildir_where {
+	const char *user;	/* [DOMAIN/]USER: the domain where one is above */
+	size_t user_len;
+	const char *root;	/* the Maildir: USER/Maildir, or USER */
+	size_t root_len;
+	const char *rest;	/* what follows the Maildir's "/" */
+};
+
+/* Is the component NAME (LEN bytes) what a Maildir that is not the user's
+ * own directory is called (mail_location = maildir:~/Maildir, ~/mail,
+ * ~/.maildir, ...)? */
+int maildir_root_name(const char *name, size_t len);
+
+/* Split PATH as above. Returns 0, or -EINVAL when it names no user: a
+ * Maildir with nothing above it, or no directory at all. */
+int maildir_where(const char *path, struct maildir_where *w);
+
 #endif

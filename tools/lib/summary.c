@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maildir.h"
 #include "summary.h"
 
 void summary_init(struct summary *s, const char *const *cols, int ncols)
@@ -30,28 +31,24 @@ static int under(const char *path, const char *top)
 
 void summary_where(const char *path, char *user, size_t ucap, char *folder, size_t fcap)
 {
-	const char *m, *u, *f, *name, *sub;
+	const char *f, *name, *sub;
+	struct maildir_where w;
 
 	if (under(path, "deleted"))
 		path += 8;
-	m = strstr(path, "/Maildir/");
 	/* Orphans and unverified material have lost their user; current/
 	 * holds the filesystem the format made, not the lost one. */
-	if (!m || under(path, "orphans") || under(path, "unverified") || under(path, "current")) {
+	if (under(path, "orphans") || under(path, "unverified") || under(path, "current") ||
+	    maildir_where(path, &w) < 0) {
 		copy(user, ucap, "", 0);
 		copy(folder, fcap, path, strcspn(path, "/"));
 		return;
 	}
-	/* DOMAIN/USER: the two directories above Maildir, or the one left. */
-	u = m;
-	for (int up = 0; up < 2 && u > path; up++)
-		for (u--; u > path && u[-1] != '/'; u--)
-			;
-	copy(user, ucap, u, (size_t)(m - u));
-	/* The folder is the directory between Maildir/ and the file, less
-	 * a last cur/, new/ or tmp/ (a message's; Dovecot's own files lie
-	 * in the folder's directory itself). */
-	f = m + 9;
+	copy(user, ucap, w.user, w.user_len);
+	/* The folder is the directory between the Maildir and the file,
+	 * less a last cur/, new/ or tmp/ (a message's; Dovecot's own files
+	 * lie in the folder's directory itself). */
+	f = w.rest;
 	if (!(name = strrchr(f, '/')))
 		name = f;	/* a file of the Maildir root itself */
 	for (sub = name; sub > f && sub[-1] != '/'; sub--)
