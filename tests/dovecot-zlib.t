@@ -19,6 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v mkfs.xfs >/dev/null || { echo "skip: no mkfs.xfs (xfsprogs)"; exit 77; }
 . "$TOP/tests/transfer/lib.sh"
 . "$TOP/tests/dovecot/lib.sh"
+. "$TOP/tests/ext4/lib.sh"
 [ -f /usr/lib/dovecot/modules/lib20_zlib_plugin.so ] || { echo "skip: no Dovecot zlib plugin"; exit 77; }
 cat >>dovecot.conf <<'EOF'
 mail_plugins = zlib
@@ -118,6 +119,18 @@ check "reformatted, one gzip file damaged" 1
 awk -F'\t' '$4 == "unverified" && $6 ~ /packed/' out/.lifeboat/manifest.tsv | grep -q . ||
 	fail "the damaged file is not in unverified/"
 echo "reformatted: 5 files at their paths, exact; the damaged one in unverified/"
+
+# With the inodes gone too, each file is found by its content: a gzip
+# member or a zstd frame that unpacks to mail, joined to its name by the
+# S= and W= of what it unpacks to.
+zero_inode_tables disk.img
+rm -rf out
+"$LIFEBOAT" carve -q disk.img --out out >/dev/null 2>err || fail "inodes zeroed: carve exited $?: $(cat err)"
+check "reformatted, inode tables zeroed, one gzip file damaged" 1
+[ -z "$(find out -name "${victim##*/}")" ] || fail "inodes zeroed: the damaged file was placed"
+awk -F'\t' '$4 == "unverified" && $6 ~ /packed/' out/.lifeboat/manifest.tsv | grep -q . ||
+	fail "inodes zeroed: the damaged file is not in unverified/"
+echo "inode tables zeroed: 5 files found by content at their paths, exact; the damaged one in unverified/"
 
 # An XFS reformat overwrites the first inode chunk, and with it the
 # domain's directory: its name comes back from the Delivered-To of the

@@ -2051,6 +2051,13 @@ static void place_by_name(struct carve_run *c, struct carved *m, const uint8_t *
 	}
 }
 
+/* The size of message M as its name's S= gives it: its length, or for
+ * one stored compressed, its length unpacked. */
+static uint64_t message_size(const struct carved *m)
+{
+	return m->proof & PROOF_PACKED ? m->unpacked : m->len;
+}
+
 static void write_orphan(struct carve_run *c, struct carved *m, const uint8_t *data,
 			 const struct dev_range *ranges, size_t n, const char *how)
 {
@@ -2058,7 +2065,7 @@ static void write_orphan(struct carve_run *c, struct carved *m, const uint8_t *d
 
 	snprintf(path, sizeof(path), "orphans/cur/%lld.L%llx.lifeboat,S=%llu:2,",
 		 (long long)m->date, (unsigned long long)(c->dev.origin + m->off),
-		 (unsigned long long)m->len);
+		 (unsigned long long)message_size(m));
 	write_output(c, m, data, "orphan", how, path, ranges, n, m->date);
 }
 
@@ -2109,8 +2116,8 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 		write_output(c, m, data, "unverified", how, path, ranges, n, m->date);
 		return;
 	}
-	vsize = maildir_vsize(data, m->len);
-	if (c->by_size && unplaced_files(c, m->len, vsize, NULL, 0)) {
+	vsize = m->proof & PROOF_PACKED ? m->unpacked_vsize : maildir_vsize(data, m->len);
+	if (c->by_size && unplaced_files(c, message_size(m), vsize, NULL, 0)) {
 		hold(c, m, vsize, ranges, n, how);
 		return;
 	}
@@ -2186,14 +2193,35 @@ static void carve_headless(struct carve_run *c, int no_meta)
 	}
 }
 
+/* Messages Dovecot stored compressed, found by content (carve_packed()):
+ * each goes where a plain one would, judged by what it unpacks to. */
+static void carve_packed_files(struct carve_run *c)
+{
+	for (size_t i = 0; i < c->r.npacked; i++) {
+		struct dev_range r;
+		struct carved m;
+		int found;
+
+		if (claimed(c, c->r.packed[i], 1))
+			continue;	/* read through its inode */
+		found = carve_packed(&c->dev, c->r.packed[i], &c->sizes, c->buf, &m);
+		if (found < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", c->src, strerror(-found));
+		if (!found)
+			continue;
+		r = (struct dev_range){ m.off, m.len };
+		write_carved(c, &m, c->buf->p, &r, 1, "content");
+	}
+}
+
 /* Held messages by their sizes, then content, then place. */
 static int cmp_held(const void *a, const void *b)
 {
 	const struct held *x = a, *y = b;
 	int d;
 
-	if (x->m.len != y->m.len)
-		return x->m.len < y->m.len ? -1 : 1;
+	if (message_size(&x->m) != message_size(&y->m))
+		return message_size(&x->m) < message_size(&y->m) ? -1 : 1;
 	if (x->vsize != y->vsize)
 		return x->vsize < y->vsize ? -1 : 1;
 	if ((d = memcmp(x->m.sha256, y->m.sha256, 32)))
@@ -2251,10 +2279,11 @@ static struct named *delivered_as(struct carve_run *c, const struct held *h,
 
 	if (h->m.date <= 0)
 		return NULL;
-	for (int w = 0, nw = name_vsizes(h->m.len, h->vsize, with); w < nw; w++)
-		for (size_t i = first_of_sizes(c, (int64_t)h->m.len, with[w],
-					       h->m.date - DELIVERY_SLACK);
-		     of_sizes(c, i, h->m.len, with[w], h->m.date + DELIVERY_SLACK); i++) {
+	uint64_t size = message_size(&h->m);
+
+	for (int w = 0, nw = name_vsizes(size, h->vsize, with); w < nw; w++)
+		for (size_t i = first_of_sizes(c, (int64_t)size, with[w], h->m.date - DELIVERY_SLACK);
+		     of_sizes(c, i, size, with[w], h->m.date + DELIVERY_SLACK); i++) {
 			struct named *nm = c->by_size[i];
 
 			if (nm->used || (match && same_base(&c->r.tree, match, nm)))
@@ -2303,7 +2332,7 @@ static void place_held(struct carve_run *c)
 		struct held *group = &c->held[g];
 		int contents = 1;
 
-		for (ge = g + 1; ge < c->nheld && c->held[ge].m.len == group->m.len &&
+		for (ge = g + 1; ge < c->nheld && message_size(&c->held[ge].m) == message_size(&group->m) &&
 				 c->held[ge].vsize == group->vsize; ge++)
 			contents += !!memcmp(c->held[ge].m.sha256, c->held[ge - 1].m.sha256, 32);
 		for (size_t k = g; k < ge; k++)
@@ -2311,7 +2340,8 @@ static void place_held(struct carve_run *c)
 		qsort(by_date, ge - g, sizeof(*by_date), cmp_held_date);
 		for (size_t i = g, j; i < ge; i = j) {
 			struct held *h = &c->held[i];
-			size_t nfiles = unplaced_files(c, h->m.len, h->vsize, files, ARRAY_SIZE(files));
+			size_t nfiles = unplaced_files(c, message_size(&h->m), h->vsize, files,
+						       ARRAY_SIZE(files));
 			int seen = seen_before(c, h->m.sha256);
 			struct named *by_time;
 
@@ -2620,6 +2650,7 @@ int cmd_carve(int argc, char **argv)
 			   c->n.by_class[CARVE_PARTIAL];
 		progress_update(&pr, c->r.starts[i]);
 	}
+	carve_packed_files(c);
 	carve_headless(c, no_meta);
 	place_held(c);
 	progress_end(&pr);

@@ -524,6 +524,8 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 		err = unpack(buf->p, buf->len, &plain);
 		if (!err && plain.len != (uint64_t)name_size)
 			err = -ESTALE;
+		out->unpacked = plain.len;
+		out->unpacked_vsize = maildir_vsize(plain.p, plain.len);
 		if (!err)
 			judge_file(plain.p, plain.len, have == size, name_size, out);
 		else
@@ -534,6 +536,62 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 	}
 	sha256(buf->p, buf->len, out->sha256);
 	return 0;
+}
+
+int carve_packed(struct dev *dev, uint64_t off, const struct size_index *sizes, struct buf *buf,
+		 struct carved *out)
+{
+	struct buf plain = BUF_INIT(CARVE_MAX);
+	size_t want = 256u << 10, used = 0;
+	int err;
+
+	/* Read on, doubling, until the member or frame ends in what was read. */
+	for (;;) {
+		uint64_t left = dev->size - off;
+		size_t n = left < want ? (size_t)left : want;
+		ssize_t got;
+
+		buf_reset(buf);
+		if ((err = buf_reserve(buf, n)) < 0)
+			goto out;
+		if ((got = dev_read(dev, buf->p, n, off)) < 0) {
+			err = (int)got;
+			goto out;
+		}
+		buf->len = (size_t)got;
+		err = unpack_prefix(buf->p, buf->len, &plain, &used);
+		if (err != -EAGAIN || n == left || want >= buf->max)
+			break;
+		want = want * 2 < buf->max ? want * 2 : buf->max;
+	}
+	/* What unpacks to no mail is none; -ENOMEM stops the carve. */
+	if ((err && err != -EBADMSG && err != -EAGAIN && err != -EFBIG) || !plain.len ||
+	    !mail_header_block(plain.p, plain.p + plain.len)) {
+		err = err == -ENOMEM ? err : 0;
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
+	out->off = off;
+	out->len = used;
+	out->end = err == -EFBIG || (err == -EAGAIN && off + used < dev->size) ? END_CAP
+		   : err == -EAGAIN ? END_DEVICE : END_NEXT;
+	out->proof = PROOF_PACKED;
+	if (dev_bad_bytes(dev, off, used))
+		out->proof |= FLAW_UNREADABLE;
+	out->unpacked = plain.len;
+	out->unpacked_vsize = maildir_vsize(plain.p, plain.len);
+	/* The stream's own end (and a gzip member's CRC-32 and size) says
+	 * where the file ends, as an inode's size does. One that does not
+	 * unpack whole (corrupt, cut short, in pieces) is partial: what was
+	 * read up to where it failed. */
+	judge_file(plain.p, plain.len, !err,
+		   size_index_has_both(sizes, plain.p, plain.len) ? (int64_t)plain.len : -1, out);
+	buf->len = used;
+	sha256(buf->p, used, out->sha256);
+	err = 1;
+out:
+	buf_free(&plain);
+	return err;
 }
 
 /* Cut the run at the first block that starts a file of another kind: a

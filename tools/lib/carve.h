@@ -75,6 +75,9 @@ struct carved {
 	size_t covers;		/* following starts inside this message */
 	enum carve_end run_end;	/* carve_message(): how the run in its buffer ended */
 	uint8_t sha256[32];
+	/* PROOF_PACKED: the message's size unpacked, and with CRLF line
+	 * ends (its name's S= and W=). */
+	uint64_t unpacked, unpacked_vsize;
 };
 
 /* Largest message we carve; longer runs are cut here and called partial. */
@@ -163,6 +166,18 @@ struct carve_pieces {
 	const uint16_t *line;
 	size_t n;
 };
+
+/*
+ * A message Dovecot stored compressed (unpack.h), found by content: the
+ * gzip member or zstd frame that starts at OFF, read into BUF as it is
+ * stored (BUF->len its length), what it unpacks to judged as a file whose
+ * end is known (the stream ends itself), with a surviving name's S= and W=
+ * where they are its sizes unpacked (OUT->unpacked, ->unpacked_vsize). 1
+ * and OUT judged; 0 when it does not unpack whole or to a mail header; or
+ * -errno.
+ */
+int carve_packed(struct dev *dev, uint64_t off, const struct size_index *sizes, struct buf *buf,
+		 struct carved *out);
 
 /*
  * A file with no mail header (a digest's body, a client's broken save) is

@@ -121,7 +121,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	copy->folders.files = NULL;
 	copy->folders.names = NULL;
 	copy->dir_seeds = NULL;
-	copy->starts = copy->pieces = copy->leaves = NULL;
+	copy->starts = copy->pieces = copy->leaves = copy->packed = NULL;
 	copy->piece_line = NULL;
 	for (int i = 0; i < 16; i++)
 		copy->ext4[i].gdt = NULL;
@@ -141,6 +141,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	err = err ?: PUT(out, r->pieces, r->npieces * sizeof(*r->pieces));
 	err = err ?: PUT(out, r->piece_line, r->npieces * sizeof(*r->piece_line));
 	err = err ?: PUT(out, r->leaves, r->nleaves * sizeof(*r->leaves));
+	err = err ?: PUT(out, r->packed, r->npacked * sizeof(*r->packed));
 	free(copy);
 	if (err)
 		return err;
@@ -281,12 +282,13 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	r->starts_cap = r->nstarts;
 	r->pieces_cap = r->piece_line_cap = r->npieces;
 	r->leaves_cap = r->nleaves;
+	r->packed_cap = r->npacked;
 	r->tree.nodes = NULL;
 	r->tree.names = r->folders.names = NULL;
 	r->folders.v = NULL;
 	r->folders.files = NULL;
 	r->dir_seeds = NULL;
-	r->starts = r->pieces = r->leaves = NULL;
+	r->starts = r->pieces = r->leaves = r->packed = NULL;
 	r->piece_line = NULL;
 
 	err = (nbad = take(&c, 1, sizeof(*nbad))) && (bad = take(&c, *nbad, sizeof(*bad))) ?
@@ -301,6 +303,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	err = err ?: take_array(&c, &r->pieces, r->npieces, sizeof(*r->pieces));
 	err = err ?: take_array(&c, &r->piece_line, r->npieces, sizeof(*r->piece_line));
 	err = err ?: take_array(&c, &r->leaves, r->nleaves, sizeof(*r->leaves));
+	err = err ?: take_array(&c, &r->packed, r->npacked, sizeof(*r->packed));
 	if (!err && (c.left || !sane(r, dev)))
 		err = -EUCLEAN;
 	for (uint64_t i = 0; !err && i < *nbad; i++)

@@ -10,6 +10,7 @@
 #include "mail.h"
 #include "maildir.h"
 #include "remnants.h"
+#include "unpack.h"
 
 #define CHUNK REMNANTS_CHUNK
 /* Bytes read past each chunk so that a structure starting near its end is
@@ -46,6 +47,7 @@ void remnants_free(struct remnants *r)
 	folders_free(&r->folders);
 	free(r->starts);
 	free(r->leaves);
+	free(r->packed);
 	free(r->pieces);
 	free(r->piece_line);
 	free(r->dir_seeds);
@@ -572,6 +574,14 @@ static void keep_leaf(struct remnants *r, uint64_t off)
 		r->leaves_dropped++;
 }
 
+static void keep_packed(struct remnants *r, uint64_t off)
+{
+	if (ARRAY_GROW(r->packed, r->npacked, r->packed_cap) == 0)
+		r->packed[r->npacked++] = off;
+	else
+		r->packed_dropped++;
+}
+
 /* Look at every 512-byte position of one chunk. P has LEN bytes of the
  * chunk plus up to OVERLAP bytes that follow it (AVAIL in all). */
 static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t avail,
@@ -621,6 +631,8 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
 				scan_message_start(r, q, left, off);
+			if (unpack_packed(q, left))
+				keep_packed(r, off);
 			if (ext4_extent_block_start(q) && get_le16(q + 6) == 0 &&
 			    get_le16(q + 2) > 0 && get_le32(q + 12) == 0)
 				keep_leaf(r, off);

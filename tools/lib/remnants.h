@@ -133,6 +133,11 @@ struct remnants {
 	 * its inode, so they outlive a zeroed inode table. */
 	uint64_t *leaves;
 	size_t nleaves, leaves_cap, leaves_dropped;
+	/* Byte offsets, ascending, of blocks that start a gzip member or a
+	 * zstd frame: a message Dovecot's zlib plugin stored compressed
+	 * starts so (unpack.h). */
+	uint64_t *packed;
+	size_t npacked, packed_cap, packed_dropped;
 	/* Blocks that look like ext4 group descriptors (the first few), for
 	 * the geometry when every ext4 superblock is gone. */
 	struct { uint64_t off; uint16_t desc_size; } gdt[16];

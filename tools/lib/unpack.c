@@ -1,4 +1,4 @@
-/* unpack.c - gzip through zlib, zstd through libzstd: a whole file unpacked into a buffer. */
+/* unpack.c - gzip through zlib, zstd through libzstd: one member or frame unpacked into a buffer. */
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -7,7 +7,8 @@
 
 static int is_gzip(const uint8_t *p, size_t len)
 {
-	return len >= 10 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8;	/* deflate */
+	/* deflate, and no reserved flag bit */
+	return len >= 10 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8 && !(p[3] & 0xe0);
 }
 
 static int is_zstd(const uint8_t *p, size_t len)
@@ -28,7 +29,7 @@ static int room(struct buf *out)
 	return want ? buf_reserve(out, want) : -EFBIG;
 }
 
-static int gunzip(const uint8_t *p, size_t len, struct buf *out)
+static int gunzip(const uint8_t *p, size_t len, struct buf *out, size_t *used)
 {
 	z_stream z;
 	int ret = Z_OK, err = 0;
@@ -45,12 +46,15 @@ static int gunzip(const uint8_t *p, size_t len, struct buf *out)
 		out->len = out->cap - z.avail_out;
 	}
 	inflateEnd(&z);
-	if (ret == Z_STREAM_END)	/* one member, and nothing after it */
-		return z.avail_in == 0 && z.total_in == len ? 0 : -EBADMSG;
+	*used = (size_t)z.total_in;
+	if (ret == Z_STREAM_END)	/* the member's trailer (CRC-32, size) checked */
+		return 0;
+	if (ret == Z_BUF_ERROR && z.avail_in == 0)
+		return -EAGAIN;
 	return ret == Z_MEM_ERROR ? -ENOMEM : ret == Z_OK ? err : -EBADMSG;
 }
 
-static int unzstd(const uint8_t *p, size_t len, struct buf *out)
+static int unzstd(const uint8_t *p, size_t len, struct buf *out, size_t *used)
 {
 	ZSTD_DCtx *z = ZSTD_createDCtx();
 	ZSTD_inBuffer in = { p, len, 0 };
@@ -59,7 +63,7 @@ static int unzstd(const uint8_t *p, size_t len, struct buf *out)
 
 	if (!z)
 		return -ENOMEM;
-	/* left: 0 once a frame is whole; then nothing may follow. */
+	/* left: 0 once the frame is whole. */
 	while (left && !(err = room(out))) {
 		ZSTD_outBuffer o = { out->p, out->cap, out->len };
 
@@ -69,21 +73,33 @@ static int unzstd(const uint8_t *p, size_t len, struct buf *out)
 			err = -EBADMSG;
 			break;
 		}
-		if (left && in.pos == in.size && o.pos < o.size)
-			break;	/* wants more input: truncated */
+		if (left && in.pos == in.size && o.pos < o.size) {
+			err = -EAGAIN;	/* wants more input */
+			break;
+		}
 	}
 	ZSTD_freeDCtx(z);
-	if (err)
-		return err;
-	return !left && in.pos == in.size ? 0 : -EBADMSG;
+	*used = in.pos;
+	return err;
+}
+
+int unpack_prefix(const uint8_t *p, size_t len, struct buf *out, size_t *used)
+{
+	buf_reset(out);
+	*used = 0;
+	if (is_gzip(p, len))
+		return gunzip(p, len, out, used);
+	if (is_zstd(p, len))
+		return unzstd(p, len, out, used);
+	return -EBADMSG;
 }
 
 int unpack(const uint8_t *p, size_t len, struct buf *out)
 {
-	buf_reset(out);
-	if (is_gzip(p, len))
-		return gunzip(p, len, out);
-	if (is_zstd(p, len))
-		return unzstd(p, len, out);
-	return -EBADMSG;
+	size_t used;
+	int err = unpack_prefix(p, len, out, &used);
+
+	if (err == -EAGAIN || (!err && used != len))
+		return -EBADMSG;	/* truncated, or more after it */
+	return err;
 }

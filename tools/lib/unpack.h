@@ -21,4 +21,10 @@ int unpack_packed(const uint8_t *p, size_t len);
  * bytes (a message's header, say); -ENOMEM. */
 int unpack(const uint8_t *p, size_t len, struct buf *out);
 
+/* The same for the gzip member or zstd frame that starts at P, whatever
+ * follows it: its length into *USED. -EAGAIN when the LEN bytes end
+ * before it does. A gzip member's CRC-32 and size are checked, and a zstd
+ * frame's checksum where it has one. */
+int unpack_prefix(const uint8_t *p, size_t len, struct buf *out, size_t *used);
+
 #endif
