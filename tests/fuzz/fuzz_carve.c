@@ -1,4 +1,4 @@
-/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, each piece start read as a headerless file, and each ext4 extent leaf found read as a file. */
+/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, each piece start read as a headerless file, each gzip or zstd start unpacked, and each ext4 extent leaf found read as a file. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -98,6 +98,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				struct carved m;
 
 				if (carve_text_file(&d, r.pieces[i], size, &sizes, &buf, &m) < 0)
+					break;
+			}
+			for (size_t i = 0; i < r.npacked; i++) {
+				struct carved m;
+
+				if (carve_packed(&d, r.packed[i], &sizes, &buf, &m) < 0)
 					break;
 			}
 			read_leaves(&d, &r, &sizes, &buf, size / BLOCK);
