@@ -541,7 +541,10 @@ int carve_file(struct dev *dev, const struct dev_range *ranges, size_t nranges,
 int carve_packed(struct dev *dev, uint64_t off, const struct size_index *sizes, struct buf *buf,
 		 struct carved *out)
 {
-	struct buf plain = BUF_INIT(CARVE_MAX);
+	/* First at most 1 MiB unpacked (room for the longest header): what
+	 * does not start with mail (another .gz file, however large) is left
+	 * at once. */
+	struct buf plain = BUF_INIT(MAIL_MAX_HEADER * 4);
 	size_t want = 256u << 10, used = 0;
 	int err;
 
@@ -560,15 +563,18 @@ int carve_packed(struct dev *dev, uint64_t off, const struct size_index *sizes, 
 		}
 		buf->len = (size_t)got;
 		err = unpack_prefix(buf->p, buf->len, &plain, &used);
-		if (err != -EAGAIN || n == left || want >= buf->max)
+		/* What unpacks to no mail is none; -ENOMEM stops the carve. */
+		if ((err && err != -EBADMSG && err != -EAGAIN && err != -EFBIG) || !plain.len ||
+		    !mail_header_block(plain.p, plain.p + plain.len)) {
+			err = err == -ENOMEM ? err : 0;
+			goto out;
+		}
+		if (err == -EFBIG && plain.max < CARVE_MAX)
+			plain.max = CARVE_MAX;	/* mail: all of it, then */
+		else if (err != -EAGAIN || n == left || want >= buf->max)
 			break;
-		want = want * 2 < buf->max ? want * 2 : buf->max;
-	}
-	/* What unpacks to no mail is none; -ENOMEM stops the carve. */
-	if ((err && err != -EBADMSG && err != -EAGAIN && err != -EFBIG) || !plain.len ||
-	    !mail_header_block(plain.p, plain.p + plain.len)) {
-		err = err == -ENOMEM ? err : 0;
-		goto out;
+		else
+			want = want * 2 < buf->max ? want * 2 : buf->max;
 	}
 	memset(out, 0, sizeof(*out));
 	out->off = off;
@@ -586,6 +592,11 @@ int carve_packed(struct dev *dev, uint64_t off, const struct size_index *sizes, 
 	 * read up to where it failed. */
 	judge_file(plain.p, plain.len, !err,
 		   size_index_has_both(sizes, plain.p, plain.len) ? (int64_t)plain.len : -1, out);
+	/* A zstd frame without a checksum (Dovecot writes none) only ends:
+	 * complete, unless a name's S= and W= or DKIM prove it. */
+	if (out->cls == CARVE_EXACT && !unpack_checked(buf->p, used) &&
+	    !(out->proof & (PROOF_SIZE | PROOF_DKIM)))
+		out->cls = CARVE_COMPLETE;
 	buf->len = used;
 	sha256(buf->p, used, out->sha256);
 	err = 1;

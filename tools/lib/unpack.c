@@ -21,6 +21,11 @@ int unpack_packed(const uint8_t *p, size_t len)
 	return is_gzip(p, len) || is_zstd(p, len);
 }
 
+int unpack_checked(const uint8_t *p, size_t len)
+{
+	return is_gzip(p, len) || (is_zstd(p, len) && len > 4 && (p[4] & 0x04));
+}
+
 /* Room for at least 64 KiB more in OUT, or what is left below its max. */
 static int room(struct buf *out)
 {

@@ -14,6 +14,11 @@
 /* Do the LEN bytes at P start a gzip member or a zstd frame? */
 int unpack_packed(const uint8_t *p, size_t len);
 
+/* Does the gzip member or zstd frame at P record a checksum of what it
+ * unpacks to? A gzip member always does (CRC-32, and the size); a zstd
+ * frame where its header says so (Dovecot's do not). */
+int unpack_checked(const uint8_t *p, size_t len);
+
 /* Unpack the whole of the LEN bytes at P into OUT (reset first; OUT's
  * max bounds it). 0; -EBADMSG when P is not exactly one whole gzip member
  * or zstd frame (corrupt, truncated, or more bytes after it); -EFBIG when
