@@ -17,17 +17,6 @@ mkdir mnt
 trap 'umount mnt 2>/dev/null || true; stop_receiver' EXIT
 
 boxes="INBOX Sent Archive/2019"
-# seen HOME: each folder's UIDVALIDITY, each message's UID, subject and
-# flags, the folders, and the subscribed ones, as Dovecot shows them.
-seen() {
-	for box in $boxes; do
-		dove "$1" -f flow mailbox status uidvalidity "$box" | sed "s#^#$box #"
-		dove "$1" -f flow fetch 'uid hdr.subject flags' mailbox "$box" all | sed "s#^#$box #" | sort
-	done
-	echo "folders: $(dove "$1" mailbox list | sort | tr '\n' ' ')"
-	echo "subscribed: $(dove "$1" mailbox list -s | sort | tr '\n' ' ')"
-}
-
 truncate -s 64M disk.img
 mkfs.ext4 -q -F -E nodiscard disk.img || fail "mkfs.ext4"
 mount -o loop disk.img mnt 2>/dev/null || { echo "skip: no loop mount here"; exit 77; }
@@ -41,7 +30,7 @@ for box in INBOX INBOX Sent Archive/2019 Archive/2019; do
 done
 dove "$home" flags add 'Junk \Seen' mailbox INBOX uid 1 &&
 	dove "$home" mailbox subscribe $boxes || fail "doveadm"
-seen "$home" >before.txt
+seen "$home" $boxes >before.txt
 [ -d "$home/Maildir/Archive/2019/new" ] && grep -q 'Archive/2019 uid=2 ' before.txt ||
 	fail "premise: no LAYOUT=fs folder: $(cat before.txt)"
 (cd mnt/vmail && find . -path '*/new/*' -o -path '*/cur/*' | sort) >files.txt
@@ -61,6 +50,6 @@ start_receiver recv
 "$LIFEBOAT" restore recv/alpha/fs --to store --owner lbmail >restore.log || fail "restore exited $?"
 grep -q "5 messages written, 0 already there, 0 conflicts left alone, 0 not placed" restore.log ||
 	fail "restore: $(cat restore.log)"
-seen "$PWD/store/example.com/alice" >after.txt
+seen "$PWD/store/example.com/alice" $boxes >after.txt
 diff before.txt after.txt || fail "Dovecot shows the restored mail otherwise (above)"
 echo "Dovecot shows the restored mail as it was: $(tr '\n' ';' <after.txt)"

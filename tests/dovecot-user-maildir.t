@@ -19,19 +19,6 @@ sed -i 's#^mail_location = .*#mail_location = maildir:~#' dovecot.conf
 mkdir mnt
 trap 'umount mnt 2>/dev/null || true; stop_receiver' EXIT
 
-# seen HOME BOX...: each folder's UIDVALIDITY, each message's UID, subject
-# and flags, the folders, and the subscribed ones, as Dovecot shows them.
-seen() {
-	h=$1
-	shift
-	for box in "$@"; do
-		dove "$h" -f flow mailbox status uidvalidity "$box" | sed "s#^#$box #"
-		dove "$h" -f flow fetch 'uid hdr.subject flags' mailbox "$box" all | sed "s#^#$box #" | sort
-	done
-	echo "folders: $(dove "$h" mailbox list | sort | tr '\n' ' ')"
-	echo "subscribed: $(dove "$h" mailbox list -s | sort | tr '\n' ' ')"
-}
-
 # fill FSTYPE: a new filesystem on a new disk.img with the two users'
 # mail; what Dovecot shows in alice.txt and bob.txt, the mail's paths in
 # files.txt.

@@ -38,3 +38,17 @@ dove() {
 	shift
 	as_mail "$h" doveadm -c "$PWD/dovecot.conf" "$@"
 }
+
+# seen HOME BOX...: what Dovecot shows of the Maildir in HOME: each
+# folder's UIDVALIDITY, each message's UID, subject and flags (keywords
+# too), every folder, and the subscribed ones.
+seen() {
+	h=$1
+	shift
+	for box in "$@"; do
+		dove "$h" -f flow mailbox status uidvalidity "$box" | sed "s#^#$box #"
+		dove "$h" -f flow fetch 'uid hdr.subject flags' mailbox "$box" all | sed "s#^#$box #" | sort
+	done
+	echo "folders: $(dove "$h" mailbox list | sort | tr '\n' ' ')"
+	echo "subscribed: $(dove "$h" mailbox list -s | sort | tr '\n' ' ')"
+}
