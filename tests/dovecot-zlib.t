@@ -112,25 +112,26 @@ PY
 )
 [ -n "$off" ] || fail "set-up: the file to damage is not on the disk"
 printf '\377\377\377\377' | dd of=disk.img bs=1 seek="$off" conv=notrunc status=none
-rm -rf out
-"$LIFEBOAT" carve -q disk.img --out out >/dev/null 2>err || fail "reformatted: carve exited $?: $(cat err)"
-check "reformatted, one gzip file damaged" 1
-[ -z "$(find out -name "${victim##*/}")" ] || fail "the damaged file was placed"
-awk -F'\t' '$4 == "unverified" && $6 ~ /packed/' out/.lifeboat/manifest.tsv | grep -q . ||
-	fail "the damaged file is not in unverified/"
-echo "reformatted: 5 files at their paths, exact; the damaged one in unverified/"
-
+# check_damaged WHAT HOW: five files at their paths, exact, each found
+# so (the manifest's how column starts HOW), and the damaged one in
+# unverified/ alone.
+check_damaged() {
+	rm -rf out
+	"$LIFEBOAT" carve -q disk.img --out out >/dev/null 2>err || fail "$1: carve exited $?: $(cat err)"
+	check "$1, one gzip file damaged" 1
+	[ "$(awk -F'\t' -v how="^$2" '$4 ~ /^placed/ && $5 ~ how && $9 ~ /\/new\//' out/.lifeboat/manifest.tsv | wc -l)" = 5 ] ||
+		fail "$1: not every file found through '$2': $(cut -f4,5 out/.lifeboat/manifest.tsv)"
+	[ -z "$(find out -name "${victim##*/}")" ] || fail "$1: the damaged file was placed"
+	awk -F'\t' '$4 == "unverified" && $6 ~ /packed/' out/.lifeboat/manifest.tsv | grep -q . ||
+		fail "$1: the damaged file is not in unverified/"
+	echo "$1: 5 files at their paths, exact; the damaged one in unverified/"
+}
+check_damaged "reformatted" ext4-inode
 # With the inodes gone too, each file is found by its content: a gzip
 # member or a zstd frame that unpacks to mail, joined to its name by the
 # S= and W= of what it unpacks to.
 zero_inode_tables disk.img
-rm -rf out
-"$LIFEBOAT" carve -q disk.img --out out >/dev/null 2>err || fail "inodes zeroed: carve exited $?: $(cat err)"
-check "reformatted, inode tables zeroed, one gzip file damaged" 1
-[ -z "$(find out -name "${victim##*/}")" ] || fail "inodes zeroed: the damaged file was placed"
-awk -F'\t' '$4 == "unverified" && $6 ~ /packed/' out/.lifeboat/manifest.tsv | grep -q . ||
-	fail "inodes zeroed: the damaged file is not in unverified/"
-echo "inode tables zeroed: 5 files found by content at their paths, exact; the damaged one in unverified/"
+check_damaged "reformatted, inode tables zeroed" content
 
 # An XFS reformat overwrites the first inode chunk, and with it the
 # domain's directory: its name comes back from the Delivered-To of the
