@@ -53,7 +53,7 @@ before=$(sha256sum <disk.img)
 
 "$LIFEBOAT" carve -q disk.img --out out >summary 2>err || fail "carve exited $?: $(cat err)"
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "carve changed the image"
-grep -q "carve: lost-[0-9]* is one.example: the Delivered-To of 10 of the 11 messages" err ||
+grep -q "carve: lost-[0-9]* is one.example: the recipient of 10 of the 11 messages" err ||
 	fail "d1 not named one.example, 10 of 11: $(cat err)"
 if grep -q "two.example\|evil.example\|four.example\|other.example\|five.example" err; then
 	fail "a doubtful name was given: $(cat err)"

@@ -129,11 +129,11 @@ before=$(sha256sum <disk.img)
 
 "$LIFEBOAT" carve -q disk.img --out out >summary 2>err || fail "carve exited $?: $(cat err)"
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "carve changed the image"
-grep -q "carve: lost-[0-9]* is one.example/alice: the Delivered-To of 4 of the 4 messages" err ||
+grep -q "carve: lost-[0-9]* is one.example/alice: the recipient of 4 of the 4 messages" err ||
 	fail "alice's directory not named, 4 of 4: $(cat err)"
-grep -q "carve: lost-[0-9]* is one.example/bob's Maildir: the Delivered-To of 4 of the 4 messages" err ||
+grep -q "carve: lost-[0-9]* is one.example/bob's Maildir: the recipient of 4 of the 4 messages" err ||
 	fail "bob's root not named, 4 of 4: $(cat err)"
-grep -q "carve: lost-[0-9]* is two.example: the Delivered-To of 4 of the 4 messages" err ||
+grep -q "carve: lost-[0-9]* is two.example: the recipient of 4 of the 4 messages" err ||
 	fail "two.example not named, 4 of 4: $(cat err)"
 grep -q "carve: lost-[0-9]* would be two.example/kate, whose directory survives" err ||
 	fail "leo's root not refused as kate's: $(cat err)"

@@ -8,7 +8,7 @@
 # it showed the original. An XFS reformatted over XFS loses the
 # directories above the users (mkfs rewrites the first inode chunk): the
 # users' mail must still come back placed, under lost-ID or the domain
-# that its Delivered-To names. (Before 2026-12-05 carve called all of it
+# that its Delivered-To or top Received's "for" names. (Before 2026-12-05 carve called all of it
 # orphans after either reformat, and restore put none of it back.)
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -32,8 +32,9 @@ fill() {
 	i=0
 	for box in INBOX INBOX Sent Archive.2019 Archive.2019; do
 		i=$((i + 1))
-		printf 'Delivered-To: alice@example.com\nFrom: bob@example.net\nTo: alice@example.com\nMessage-ID: <%s@example.net>\nSubject: message %s\n\n%s\n' \
-			"$i" "$i" "$(seq -s ' ' 1 $((30 * i)))" | deliver "$alice" "$box"
+		# (as Dovecot's LMTP leaves it: no Delivered-To, a Received "for")
+		printf 'Received: from mx.example.com by mail.example.com with LMTP id x%s\n\t(envelope-from <bob@example.net>)\n\tfor <alice@example.com>; Sat, 05 Dec 2026 10:00:0%s +0000\nFrom: bob@example.net\nTo: alice@example.com\nMessage-ID: <%s@example.net>\nSubject: message %s\n\n%s\n' \
+			"$i" "$i" "$i" "$i" "$(seq -s ' ' 1 $((30 * i)))" | deliver "$alice" "$box"
 	done
 	for box in INBOX Sent; do
 		printf 'Delivered-To: bob@example.org\nFrom: carol@example.net\nSubject: to bob in %s\n\n%s\n' \
@@ -76,7 +77,8 @@ mkfs.xfs -q -f disk.img || fail "the XFS reformat"
 "$LIFEBOAT" carve -q disk.img --out xfs >xfs.log 2>&1 || fail "carve of the XFS exited $?: $(cat xfs.log)"
 # Every message placed is at its user, folder and name, below whatever
 # names the lost directories above the users; alice's mail names her
-# domain (Delivered-To: five votes), bob's two messages are too few, and
+# domain (the top Received's "for": five votes), bob's two messages (their
+# Delivered-To) are too few, and
 # so his mail stays under lost-ID; his Sent folder's directory, whose
 # entry mkfs overwrote, names nothing, and it stays an orphan.
 sed -n 's#^\./example\.[a-z]*/##p' files.txt | sort >want.txt

@@ -152,7 +152,7 @@ umount mnt
 mkfs.xfs -q -f xfs.img || fail "the XFS reformat"
 rm -rf out
 "$LIFEBOAT" carve -q xfs.img --out out >/dev/null 2>err || fail "xfs: carve exited $?: $(cat err)"
-grep -q "lost-[0-9]* is example.com: the Delivered-To of 6 of the 6" err ||
+grep -q "lost-[0-9]* is example.com: the recipient of 6 of the 6" err ||
 	fail "xfs: the domain was not named by its mail: $(cat err)"
 [ "$(find out/example.com/*/Maildir/new -type f | wc -l)" = 6 ] ||
 	fail "xfs: not every message at example.com/USER: $(find out -type f)"

@@ -297,8 +297,8 @@ python3 where.py carve carve3.json "$bag3/lifeboat-manifest.tsv" orphaned || fai
 grep -q '	placed-inferred	' "$bag3/lifeboat-manifest.tsv" || fail "no placed-inferred message"
 "$LIFEBOAT" restore "$bag3" --to store3 --owner 1999:1999 --json >restore3.json 2>restore3.err ||
 	fail "restore of the XFS disk exited $?: $(cat restore3.err)"
-grep -q "carve: lost-[0-9]* is example.com: the Delivered-To of" send3.log &&
-	grep -q "carve: lost-[0-9]* is example.org: the Delivered-To of" send3.log ||
+grep -q "carve: lost-[0-9]* is example.com: the recipient of" send3.log &&
+	grep -q "carve: lost-[0-9]* is example.org: the recipient of" send3.log ||
 	fail "carve did not name the lab's two domains: $(cat send3.log)"
 # The lab's two domains, named: bob's and erin's apart, no lost-ID left.
 [ -d store3/example.com/bob/Maildir/cur ] && [ "$(owners store3/example.com/bob)" = "1999:1999 " ] &&

@@ -1550,8 +1550,9 @@ static void keep_names_once(struct carve_run *c, size_t from)
 		if (l[i].twice)
 			l[i].name[0] = 0;
 		else
-			lb_warn("carve: lost-%llu is %s%s: the Delivered-To of %u of the %u messages "
-				"read there %s", (unsigned long long)l[i].dir, l[i].name,
+			lb_warn("carve: lost-%llu is %s%s: the recipient of %u of the %u messages "
+				"read there (their Delivered-To, or their top Received's \"for\") %s",
+				(unsigned long long)l[i].dir, l[i].name,
 				l[i].kind == LOST_ROOT ? "'s Maildir" : "", l[i].votes, l[i].with,
 				l[i].kind == LOST_DOMAIN ? "delivered to their own user"
 							 : "delivered to this disk's domains");

@@ -51,6 +51,20 @@ static int check_delivered_to(void)
 		{ "Delivered-To: a@one.example>junk\n", NULL, NULL },
 		{ "Delivered-To: <a@one.example>  \n", "a", "one.example" },
 		{ "To: alice@example.com\n", NULL, NULL },
+		/* no Delivered-To: the topmost Received's "for" */
+		{ "Received: from mx.example.com by mail.example.com with LMTP id x8J\n"
+		  "\t(envelope-from <a@x.org>) for <Alice+Lists@Example.com>; Sat, 5 Dec 2026 10:00:00 +0000\n"
+		  "Received: from evil by x for <b@evil.org>; Sat, 5 Dec 2026 09:00:00 +0000\n",
+		  "Alice", "example.com" },
+		{ "Received: from a by mx.example.com (Postfix) with ESMTPS id 4F for bob@example.org; Sat, 5 Dec 2026\n",
+		  "bob", "example.org" },
+		{ "Delivered-To: carol@example.net\nReceived: by x for <alice@example.com>; Sat, 5 Dec 2026\n",
+		  "carol", "example.net" },
+		{ "Received: from formerly.example by mx.example.com; Sat, 5 Dec 2026\n", NULL, NULL },
+		{ "Received: from a by b for <x@example.com> <y@example.com>; Sat, 5 Dec 2026\n", "x", "example.com" },
+		{ "Received: from a by b for; Sat, 5 Dec 2026\n", NULL, NULL },
+		{ "Received: from a by b for <x@localhost>; Sat, 5 Dec 2026\n", NULL, NULL },
+		{ "X: y\nReceived: from a by b with SMTP\n", NULL, NULL },
 	};
 	char local[256], domain[256];
 	int bad = 0;

@@ -204,13 +204,36 @@ int mail_date_parse(const char *s, int64_t *out)
 	return 0;
 }
 
+/* The address of the "for" clause of a Received field's value V, or NULL:
+ * "... by mx.example.com with LMTP id x for <alice@example.com>; date".
+ * Only the address is left in V. */
+static char *received_for(char *v)
+{
+	char *semi = strrchr(v, ';'), *p = v, *end;
+
+	if (semi)
+		*semi = 0;	/* the date */
+	for (; *p; p++)
+		if ((p == v || isspace((unsigned char)p[-1])) && !strncasecmp(p, "for", 3) &&
+		    isspace((unsigned char)p[3]))
+			break;
+	if (!*p)
+		return NULL;
+	p += 3 + strspn(p + 3, " \t\r\n");
+	end = p + strcspn(p, " \t\r\n");
+	*end = 0;	/* one address; what follows is a comment, if anything */
+	return p;
+}
+
 int mail_delivered_to(const uint8_t *hdr, const uint8_t *hdr_end, char *local, char *domain,
 		      size_t cap)
 {
-	char v[512], *p = v, *at, *end, *plus;
+	char v[1024], *p = v, *at, *end, *plus;
 	int dots = 0;
 
-	if (mail_header_field(hdr, hdr_end, "Delivered-To", 0, v, sizeof(v)) < 0)
+	if (mail_header_field(hdr, hdr_end, "Delivered-To", 0, v, sizeof(v)) < 0 &&
+	    (mail_header_field(hdr, hdr_end, "Received", 0, v, sizeof(v)) < 0 ||
+	     !(p = received_for(v))))
 		return -ENOENT;
 	if (*p == '<')
 		p++;

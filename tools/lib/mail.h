@@ -36,7 +36,10 @@ ssize_t mail_header_field(const uint8_t *hdr, const uint8_t *hdr_end, const char
 /*
  * The address in the topmost Delivered-To field of the header block
  * [HDR, HDR_END): the one the receiving server's MTA put there last
- * (Postfix, Dovecot's LMTP). Its local part, without a "+extension",
+ * (Postfix's local, virtual and pipe delivery); where there is none, the
+ * one the topmost Received field names "for" (Dovecot's LMTP writes "...
+ * with LMTP id X for <alice@example.com>; DATE", as Postfix's smtpd does
+ * for one recipient, and neither writes a Delivered-To). Its local part, without a "+extension",
  * goes into LOCAL and its domain, lowercased, into DOMAIN (CAP bytes
  * each). Returns 0, or -ENOENT when there is none, or it is no plain
  * "local@domain" whose domain is a host name with a dot (letters,
