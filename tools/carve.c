@@ -2684,6 +2684,9 @@ int cmd_carve(int argc, char **argv)
 	if (c->r.starts_dropped)
 		lb_warn("carve: out of memory for message starts: %zu not carved",
 			c->r.starts_dropped);
+	if (c->r.packed_dropped)
+		lb_warn("carve: out of memory for the starts of compressed files: %zu not carved",
+			c->r.packed_dropped);
 	if (c->r.tree.dropped)
 		lb_warn("carve: kept the first %zu directory entries (a cap set by this machine's "
 			"memory), %zu more were not used (their messages stay orphans)", c->r.tree.max,
@@ -2695,8 +2698,8 @@ int cmd_carve(int argc, char **argv)
 	if (c->r.folders.dropped)
 		lb_warn("carve: %zu folder names and uidlist entries past the limit were not used",
 			c->r.folders.dropped);
-	lost = c->r.starts_dropped || c->r.tree.dropped || c->r.leaves_dropped ||
-	       c->r.folders.dropped;
+	lost = c->r.starts_dropped || c->r.packed_dropped || c->r.tree.dropped ||
+	       c->r.leaves_dropped || c->r.folders.dropped;
 	if (c->n.refused)
 		lb_warn("carve: %llu inodes refused (an extent tree or a size that is not sane, "
 			"or a file past %u MiB): their messages were looked for by content",
