@@ -120,7 +120,12 @@ void progress_update(struct progress *p, uint64_t done)
 	char eta[32];
 
 	if (interrupted) {
+		int err = p->keep ? p->keep(p->keep_ctx) : 0;
+
 		progress_end(p);
+		if (err < 0)
+			lb_die(EXIT_SYSTEM, "%s: interrupted, and unable to keep what was done: %s",
+			       p->what, strerror(-err));
 		lb_die(EXIT_INTERRUPTED, "%s: interrupted: %s", p->what,
 		       p->resume ? p->resume : "nothing more was done");
 	}

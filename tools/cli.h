@@ -44,6 +44,10 @@ struct progress {
 	void (*hook)(struct progress *p, uint64_t done);
 	void *hook_ctx;
 	const char *resume;	/* after "interrupted: ", what was kept and what to do */
+	/* Called before an interrupted command exits, to keep what it did
+	 * (restore places the files of its batch); 0 or -errno. */
+	int (*keep)(void *ctx);
+	void *keep_ctx;
 };
 
 void progress_begin(struct progress *p, const char *what, uint64_t total, int quiet);

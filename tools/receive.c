@@ -791,7 +791,7 @@ static int serve_pull(struct job *jb, const char *dest, const char *what, const 
 	if ((bag.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    !outtree_exists(&bag, "bagit.txt")) {
 		if (bag.dirfd >= 0)
-			close(bag.dirfd);
+			outtree_close(&bag);
 		return refuse(jb, EXIT_USAGE, "no complete job '%.130s' here", what);
 	}
 	/* The manifest says which messages to send: read a line at a time
@@ -828,7 +828,7 @@ out:
 		close(manifest.fd);
 		lines_close(&manifest);
 	}
-	close(bag.dirfd);
+	outtree_close(&bag);
 	return code;
 }
 

@@ -218,7 +218,10 @@ struct table {
 
 struct store_index {
 	struct outtree *store;
-	char **folders;		/* folder directories read: ".../Maildir[/.F]" and the like */
+	struct store_folder {
+		char *dir;	/* read: ".../Maildir[/.F]" and the like */
+		int made;	/* its cur/, new/ and tmp/ (make_folder()) */
+	} *folders;
 	size_t nfolders, folders_cap;
 	struct store_entry *v;
 	size_t n, cap;
@@ -247,7 +250,7 @@ static uint64_t name_key(uint32_t folder, const char *base, size_t len)
 static uint64_t key_of(const struct store_index *x, const struct table *t, size_t i)
 {
 	if (t == &x->by_folder)
-		return folder_key(x->folders[i]);
+		return folder_key(x->folders[i].dir);
 	if (t == &x->by_sha)
 		return sha_key(x->v[i].folder, x->v[i].sha);
 	return name_key(x->v[i].folder, x->v[i].base, strlen(x->v[i].base));
@@ -311,11 +314,12 @@ static uint32_t index_folder(struct store_index *x, const char *dir)
 	uint32_t f;
 
 	while ((i = table_next(&x->by_folder, key, &s)) != SIZE_MAX)
-		if (!strcmp(x->folders[i], dir))
+		if (!strcmp(x->folders[i].dir, dir))
 			return (uint32_t)i;
 	if (ARRAY_GROW(x->folders, x->nfolders, x->folders_cap) < 0 ||
-	    !(x->folders[x->nfolders] = strdup(dir)))
+	    !(x->folders[x->nfolders].dir = strdup(dir)))
 		lb_die(EXIT_SYSTEM, "out of memory");
+	x->folders[x->nfolders].made = 0;
 	f = (uint32_t)x->nfolders++;
 	table_add(x, &x->by_folder, x->nfolders);
 	for (int sub = 0; sub < 2; sub++) {
@@ -353,7 +357,7 @@ static uint32_t index_folder(struct store_index *x, const char *dir)
 static void index_free(struct store_index *x)
 {
 	for (size_t i = 0; i < x->nfolders; i++)
-		free(x->folders[i]);
+		free(x->folders[i].dir);
 	for (size_t i = 0; i < x->n; i++)
 		free(x->v[i].base);
 	free(x->folders);
@@ -406,16 +410,20 @@ static void index_written(struct store_index *x, const char *rel, const uint8_t 
 	index_add(x, index_folder(x, dir), sha, name, strcspn(name, ":"));
 }
 
-/* Make the Maildir folder's cur/, new/ and tmp/, and the user's own. */
-static int make_folder(struct outtree *store, const char *rel)
+/* Make the Maildir folder's cur/, new/ and tmp/, and the user's own,
+ * once a run. */
+static int make_folder(struct store_index *x, const char *rel)
 {
 	char dir[4200], sub[4300];
 	struct maildir_where w;
+	uint32_t f;
 	int err = 0;
 
 	if (maildir_where(rel, &w) < 0)
 		return -EINVAL;
 	split_rel(rel, dir, sizeof(dir));
+	if (x->folders[f = index_folder(x, dir)].made)
+		return 0;
 	for (int pass = 0; pass < 2 && !err; pass++) {
 		static const char *subs[] = { "cur", "new", "tmp" };
 
@@ -423,9 +431,10 @@ static int make_folder(struct outtree *store, const char *rel)
 			snprintf(dir, sizeof(dir), "%.*s", (int)(w.root + w.root_len - rel), rel);
 		for (int i = 0; i < 3 && !err; i++) {
 			snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
-			err = outtree_mkdir(store, sub);
+			err = outtree_mkdir(x->store, sub);
 		}
 	}
+	x->folders[f].made = !err;
 	return err;
 }
 
@@ -562,10 +571,11 @@ static void make_domain(struct outtree *store, const char *domain, const struct 
 /* Write one message at REL. The domain's directory is OWNER0's (--owner),
  * the user's own directories and mail O's when the map names one; MAP:
  * whether a map gives users owners of their own. */
-static void write_message(struct outtree *store, const char *to, const char *rel,
+static void write_message(struct store_index *x, const char *to, const char *rel,
 			  const struct buf *data, int64_t mtime, const struct owner *o,
 			  const struct owner *owner0, int map)
 {
+	struct outtree *store = x->store;
 	static int told;
 	char domain[256];
 	size_t top = strcspn(rel, "/");
@@ -590,20 +600,21 @@ static void write_message(struct outtree *store, const char *to, const char *rel
 		store->uid = o->uid;
 		store->gid = o->gid;
 	}
-	if ((err = make_folder(store, rel)) < 0 ||
+	if ((err = make_folder(x, rel)) < 0 ||
 	    (err = outtree_put(store, rel, data->p, data->len, mtime)) < 0)
-		lb_die(EXIT_SYSTEM, "unable to write '%s/%s': %s", to, rel, strerror(-err));
+		lb_die(EXIT_SYSTEM, "unable to write '%s/%s': %s", to,
+		       store->failed ? store->failed : rel, strerror(-err));
 }
 
 /* Put Dovecot's file DATA back at REL (write_message), unless the store
  * has one there: with the same bytes it is already there; with others
  * (the store's Dovecot wrote its own since) it is a conflict, left alone.
  * HAVE is a buffer to read the store's into. Returns the column. */
-static int restore_state(struct outtree *store, const char *to, const char *rel,
+static int restore_state(struct store_index *x, const char *to, const char *rel,
 			 const struct buf *data, int64_t mtime, const struct owner *o,
 			 const struct owner *owner0, int map, struct buf *have)
 {
-	int err = outtree_read(store, rel, have, NULL);
+	int err = outtree_read(x->store, rel, have, NULL);
 
 	if (err == 0 && have->len == data->len && !memcmp(have->p, data->p, data->len))
 		return COL_ALREADY;
@@ -612,8 +623,14 @@ static int restore_state(struct outtree *store, const char *to, const char *rel,
 			err ? ", or cannot be read: " : "", err ? strerror(-err) : "");
 		return COL_CONFLICTS;
 	}
-	write_message(store, to, rel, data, mtime, o, owner0, map);
+	write_message(x, to, rel, data, mtime, o, owner0, map);
 	return COL_WRITTEN;
+}
+
+/* What an interrupted restore wrote goes to its names (a progress keep). */
+static int keep_written(void *store)
+{
+	return outtree_flush(store);
 }
 
 int cmd_restore(int argc, char **argv)
@@ -684,9 +701,13 @@ int cmd_restore(int argc, char **argv)
 		lb_warn("restore: the signer '%s' was not checked against a CA (--ca)", signer.name);
 	/* 2. The store. */
 	made = stat(to, &st) < 0 && errno == ENOENT;
-	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0 ||
+	/* Mail is written in batches, one syncfs() each (outtree.h): a
+	 * message is at its name whole or not at all, and a store of
+	 * millions does not wait on two fsyncs a message. */
+	if ((err = outtree_open(&store, to, OUTTREE_RESUME | OUTTREE_BATCH)) < 0 ||
 	    (made && (err = own_above_users(store.dirfd, &owner0, nmap > 0)) < 0))
 		lb_die(EXIT_SYSTEM, "unable to use '%s' as the store: %s", to, strerror(-err));
+	outtree_clear_tmp(&store);	/* what a killed restore left unplaced */
 	if ((src.dirfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to open '%s': %s", bag, strerror(errno));
 
@@ -698,6 +719,8 @@ int cmd_restore(int argc, char **argv)
 	progress_begin(&pr, "restore", octets, 0);
 	pr.resume = "the messages written so far are in place: run the same command again, "
 		    "and it writes only what is missing";
+	pr.keep = keep_written;
+	pr.keep_ctx = &store;
 	line = (const char *)tsv.p;
 	end = line + tsv.len;
 	while (next_member(&line, end, m)) {
@@ -722,7 +745,7 @@ int cmd_restore(int argc, char **argv)
 				lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
 			if (maildir_state(rest_of(rel))) {
 				/* Not a message: counted apart. */
-				state[restore_state(&store, to, rel, &data, mtime,
+				state[restore_state(&index, to, rel, &data, mtime,
 						    owner_of(map, nmap, rel), &owner0, nmap > 0,
 						    &have)]++;
 				continue;
@@ -734,7 +757,7 @@ int cmd_restore(int argc, char **argv)
 					"is already there: left alone", to, rel);
 				col = COL_CONFLICTS;
 			} else {
-				write_message(&store, to, rel, &data, mtime, owner_of(map, nmap, rel),
+				write_message(&index, to, rel, &data, mtime, owner_of(map, nmap, rel),
 					      &owner0, nmap > 0);
 				index_written(&index, rel, sha);
 				col = COL_WRITTEN;
@@ -746,11 +769,13 @@ int cmd_restore(int argc, char **argv)
 			lb_die(EXIT_SYSTEM, "out of memory");
 	}
 	progress_end(&pr);
-	close(src.dirfd);
+	outtree_close(&src);
 	if (packed)
 		lb_warn("restore: %llu messages were stored compressed by Dovecot's zlib plugin, "
 			"and are written as stored: the store's Dovecot needs mail_plugins = zlib "
 			"to read them", packed);
+	if ((err = outtree_flush(&store)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to write '%s/%s': %s", to, store.failed, strerror(-err));
 	if ((err = outtree_close(&store)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to finish writing '%s': %s", to, strerror(-err));
 	/* The store is Dovecot's: leave none of our bookkeeping in it. */

@@ -249,7 +249,7 @@ int cmd_send(int argc, char **argv)
 		summary_print(&users, stdout);
 	}
 	summary_free(&users);
-	close(src.dirfd);
+	outtree_close(&src);
 	buf_free(&data);
 	buf_free(&chain);
 	free(line);

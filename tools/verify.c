@@ -427,7 +427,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 
 	side_close(&man);
 	side_close(&tsv);
-	close(bag.dirfd);
+	outtree_close(&bag);
 	free(keys);
 	free(m);
 	buf_free(&sig);

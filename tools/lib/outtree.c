@@ -1,8 +1,11 @@
 /* outtree.c - safe, atomic writes under one destination directory. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,6 +60,14 @@ static int dir_is_empty(int fd)
  * directory of a tree with an owner is 0700 and theirs; in a durable tree
  * its entry is on disk before it is used (else a crash could lose a
  * directory that holds journaled files). */
+/* Close the parent directory open_parent() kept open. */
+static void forget_parent(struct outtree *o)
+{
+	if (o->parent_len)
+		close(o->parent_fd);
+	o->parent_len = 0;
+}
+
 static int open_subdir(struct outtree *o, int dirfd, const char *name)
 {
 	const int how = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -93,9 +104,14 @@ void outtree_clear_tmp(struct outtree *o)
 			close(fd);
 		return;
 	}
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
+	while ((de = readdir(d))) {
+		long pid = strtol(de->d_name, NULL, 10);
+
+		/* Ours too: a file of an earlier process with this pid. */
+		if (de->d_name[0] != '.' &&
+		    (pid <= 0 || pid == getpid() || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)))
 			unlinkat(tmpfd, de->d_name, 0);
+	}
 	closedir(d);
 }
 
@@ -169,15 +185,20 @@ static int write_all(int fd, const void *data, size_t len)
 
 /* Walk (creating when CREATE) the parent directories of the safe path
  * REL one component at a time. Returns the parent's fd, *BASE its last
- * component. */
+ * component. The last parent walked to is kept open: files come mostly
+ * a folder at a time, and each walk costs two syscalls a component. */
 static int open_parent(struct outtree *o, const char *rel, int create, const char **base)
 {
 	char comp[256];
-	const char *p = rel, *slash;
+	const char *p = rel, *slash, *last;
 	int dfd;
 
 	if (!path_is_safe(rel))
 		return -EINVAL;
+	last = strrchr(rel, '/');
+	*base = last ? last + 1 : rel;
+	if (last && o->parent_len == (size_t)(last - rel) && !memcmp(o->parent, rel, o->parent_len))
+		return (dfd = dup(o->parent_fd)) < 0 ? -errno : dfd;
 	if ((dfd = dup(o->dirfd)) < 0)
 		return -errno;
 	while ((slash = strchr(p, '/'))) {
@@ -195,7 +216,13 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 		dfd = next;
 		p = slash + 1;
 	}
-	*base = p;
+	if (last && (size_t)(last - rel) < sizeof(o->parent)) {
+		forget_parent(o);
+		if ((o->parent_fd = dup(dfd)) >= 0) {
+			o->parent_len = (size_t)(last - rel);
+			memcpy(o->parent, rel, o->parent_len);
+		}
+	}
 	return dfd;
 }
 
@@ -224,6 +251,77 @@ void outtree_abort(struct outtree *o, struct outtree_file *f)
 	f->fd = -1;
 }
 
+/* A file of OUTTREE_BATCH, written and waiting for its name. */
+struct outtree_waiting {
+	char tmpname[48];
+	char *rel;
+};
+
+/* Close F, written, and keep it waiting for its name REL. */
+static int wait_for_name(struct outtree *o, struct outtree_file *f, const char *rel)
+{
+	struct outtree_waiting *w;
+	struct stat st;
+	int err = 0;
+
+	if (fstat(f->fd, &st) < 0)
+		err = -errno;
+	if (close(f->fd) < 0 && !err)
+		err = -errno;
+	f->fd = -1;
+	if (!err && !o->waiting &&
+	    !(o->waiting = calloc(OUTTREE_BATCH_FILES, sizeof(*o->waiting))))
+		err = -ENOMEM;
+	w = o->waiting ? &o->waiting[o->nwaiting] : NULL;
+	if (!err && !(w->rel = strdup(rel)))
+		err = -ENOMEM;
+	if (err) {
+		unlinkat(o->tmpfd, f->tmpname, 0);
+		return err;
+	}
+	memcpy(w->tmpname, f->tmpname, sizeof(w->tmpname));
+	o->nwaiting++;
+	o->waiting_bytes += (uint64_t)st.st_size;
+	return 0;
+}
+
+static int place(struct outtree *o, const char *tmpname, const char *rel)
+{
+	const char *p;
+	int dfd = open_parent(o, rel, 1, &p), err = 0;
+
+	if (dfd < 0)
+		return dfd;
+	/* renameat2(RENAME_NOREPLACE): an existing file is never replaced. */
+	if (renameat2(o->tmpfd, tmpname, dfd, p, RENAME_NOREPLACE) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+int outtree_flush(struct outtree *o)
+{
+	int err = 0;
+
+	if (o->nwaiting && syncfs(o->dirfd) < 0)
+		err = -errno;
+	for (size_t i = 0; i < o->nwaiting; i++) {
+		struct outtree_waiting *w = &o->waiting[i];
+
+		if (!err && (err = place(o, w->tmpname, w->rel)) < 0) {
+			free(o->failed);
+			o->failed = w->rel;
+			w->rel = NULL;
+		}
+		if (err)
+			unlinkat(o->tmpfd, w->tmpname, 0);
+		free(w->rel);
+	}
+	o->nwaiting = 0;
+	o->waiting_bytes = 0;
+	return err;
+}
+
 int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime)
 {
 	const char *p;
@@ -243,6 +341,14 @@ int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, i
 	}
 	if (!err && (o->flags & OUTTREE_DURABLE) && fsync(f->fd) < 0)
 		err = -errno;
+	if (!err && (o->flags & OUTTREE_BATCH)) {
+		close(dfd);
+		if ((err = wait_for_name(o, f, rel)) < 0)
+			return err;
+		if (o->nwaiting == OUTTREE_BATCH_FILES || o->waiting_bytes >= OUTTREE_BATCH_BYTES)
+			return outtree_flush(o);
+		return 0;
+	}
 	if (close(f->fd) < 0 && !err)
 		err = -errno;
 	f->fd = -1;
@@ -401,9 +507,15 @@ int outtree_meta_open(struct outtree *o, const char *name, int append)
 
 int outtree_close(struct outtree *o)
 {
-	int err = 0;
+	int err = outtree_flush(o);
 
-	if (o->dirfd >= 0 && syncfs(o->dirfd) < 0)
+	free(o->waiting);
+	free(o->failed);
+	o->waiting = NULL;
+	o->failed = NULL;
+	forget_parent(o);
+	/* A tree only read (tmpfd -1) has nothing to sync. */
+	if (o->tmpfd >= 0 && syncfs(o->dirfd) < 0 && !err)
 		err = -errno;
 	if (o->tmpfd >= 0) {
 		int meta = openat(o->dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -2,6 +2,7 @@
 #ifndef OUTTREE_H
 #define OUTTREE_H
 
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "buf.h"
@@ -16,6 +17,8 @@
  * sees half a file; an existing file is never replaced.
  */
 
+struct outtree_waiting;
+
 struct outtree {
 	int dirfd;		/* the destination */
 	int tmpfd;		/* .lifeboat/tmp */
@@ -23,12 +26,34 @@ struct outtree {
 	unsigned long seq;
 	uid_t uid;		/* with an owner (not -1), new directories are */
 	gid_t gid;		/* 0700 and files 0600, and theirs */
+	/* OUTTREE_BATCH: files written, waiting for their renames. */
+	struct outtree_waiting *waiting;
+	size_t nwaiting;
+	uint64_t waiting_bytes;
+	char *failed;		/* the path a failed outtree_flush() was placing */
+	/* The last parent directory walked to, kept open (parent_len 0: none). */
+	char parent[1024];
+	size_t parent_len;
+	int parent_fd;
 };
 
 enum {
 	OUTTREE_RESUME = 1,	/* DIR may hold files already (a resumed transfer) */
 	OUTTREE_DURABLE = 2,	/* fsync each file and its directory before returning */
+	/*
+	 * Files reach their names in batches: each is written to
+	 * .lifeboat/tmp, and every OUTTREE_BATCH_FILES files (or
+	 * OUTTREE_BATCH_BYTES) one syncfs() makes them all durable before
+	 * they are renamed into place. A crash leaves every file at its name
+	 * whole (or not there), for two syncs per batch instead of two
+	 * fsyncs per file. A put returns before its file is at its name:
+	 * outtree_flush() or outtree_close() places what waits.
+	 */
+	OUTTREE_BATCH = 4,
 };
+
+#define OUTTREE_BATCH_FILES 1024
+#define OUTTREE_BATCH_BYTES (64u << 20)
 
 /* Is REL a safe relative path? 1 yes, 0 no. */
 int path_is_safe(const char *rel);
@@ -37,8 +62,8 @@ int path_is_safe(const char *rel);
  * with its .lifeboat/ area. FLAGS: OUTTREE_*. */
 int outtree_open(struct outtree *o, const char *dir, int flags);
 
-/* Remove what an interrupted run left in .lifeboat/tmp. Only for the
- * tree's one writer: call it after taking a lock when there can be more. */
+/* Remove what an interrupted run left in .lifeboat/tmp: the files of
+ * processes that no longer run (a name starts with its writer's pid). */
 void outtree_clear_tmp(struct outtree *o);
 
 /* Write LEN bytes at REL with modification time MTIME (-1: leave it; a
@@ -90,7 +115,12 @@ int outtree_exists(struct outtree *o, const char *rel);
  * opened for reading and appending. Returns an fd or -errno. */
 int outtree_meta_open(struct outtree *o, const char *name, int append);
 
-/* Flush everything to stable storage and close. Returns 0 or -errno. */
+/* OUTTREE_BATCH: sync the files waiting, then rename each to its name.
+ * 0 or -errno (o->failed names the file then; the rest are removed). */
+int outtree_flush(struct outtree *o);
+
+/* Flush everything to stable storage and close; a tree only read (with
+ * only dirfd set, tmpfd -1) is just closed. Returns 0 or -errno. */
 int outtree_close(struct outtree *o);
 
 #endif
