@@ -4,7 +4,8 @@
 # receiver's, file for file, and verifies. Refused: a certificate not named
 # in --serve, a job that is not there, a wrong pin; a receiver that
 # cannot be reached is exit 111 (a closed port, a name that does not
-# resolve). A stream cut on its way down fails and the same pull run
+# resolve). A stream cut on its way down fails, keeping what came before
+# the cut, and the same pull run
 # again completes; a flipped byte fails as an integrity error, and so
 # does a tag file larger than verify reads one; a bag whose
 # lifeboat-manifest.tsv is over 256 MiB is served and pulled whole; a bag
@@ -69,6 +70,10 @@ proxy() {
 proxy down:cut:2000000
 expect 111 "run again" -- "127.0.0.1:$pport" --tls site/restore1 --job alpha/lab --to again
 n=$(find again/data -type f | wc -l)
+# What came before the cut is kept, at its names (pull writes in batches
+# of 1024 files, and places the batch before it exits).
+[ "$n" -gt 0 ] || fail "the cut pull kept nothing"
+[ -z "$(find again/.lifeboat/tmp -type f)" ] || fail "the cut pull left files unplaced"
 "$LIFEBOAT" pull "127.0.0.1:$rport" --tls site/restore1 --job alpha/lab --to again >/dev/null ||
 	fail "the second pull exited $?"
 tree_digest again/data >again.txt

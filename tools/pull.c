@@ -45,6 +45,16 @@ static uint64_t bag_file_max(const char *rel)
 
 /* Read the archive into BAG: each member JOB/REL to REL; dies on a
  * failure. bag-info.txt comes first: its Payload-Oxum sizes the progress. */
+/* What a cut or interrupted pull wrote goes to its names (a progress keep). */
+static int keep_fetched(void *bag)
+{
+	int err = outtree_flush(bag);
+
+	if (err < 0)
+		lb_warn("pull: unable to keep what was fetched: %s", strerror(-err));
+	return err;
+}
+
 static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struct tls_site *site,
 		     int quiet)
 {
@@ -78,6 +88,8 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 			data.len--;
 			progress_begin(&pr, "pull", octets, quiet);
 			pr.resume = "what was fetched is kept: run the same command again to resume";
+			pr.keep = keep_fetched;
+			pr.keep_ctx = bag;
 		}
 		if (!strncmp(rel, "data/", 5) && octets) {
 			done += data.len;
@@ -87,11 +99,13 @@ static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struc
 		if (outtree_exists(bag, rel))
 			continue;	/* from a pull that was cut; verified below */
 		if ((err = outtree_put(bag, rel, data.p, data.len, m->mtime)) < 0)
-			lb_die(EXIT_SYSTEM, "pull: unable to write '%s': %s", rel, strerror(-err));
+			lb_die(EXIT_SYSTEM, "pull: unable to write '%s': %s",
+			       bag->failed ? bag->failed : rel, strerror(-err));
 	}
 	if (octets)
 		progress_end(&pr);
 	if (got < 0 || err < 0) {
+		keep_fetched(bag);
 		err = got < 0 ? got : err;
 		if (err == -EUCLEAN || err == -ENOTSUP || err == -EBADMSG)
 			lb_die(EXIT_INTEGRITY, "pull: the stream is damaged: %s",
@@ -168,7 +182,9 @@ int cmd_pull(int argc, char **argv)
 	}
 	if (strcmp(line, "SENDING"))
 		lb_die(EXIT_INTEGRITY, "pull: the receiver's answer is malformed");
-	if ((err = outtree_open(&bag, to, OUTTREE_RESUME | OUTTREE_DURABLE)) < 0)
+	/* Written in batches, one syncfs() each (outtree.h): a bag of
+	 * millions of messages does not wait on two fsyncs a message. */
+	if ((err = outtree_open(&bag, to, OUTTREE_RESUME | OUTTREE_BATCH)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to use '%s': %s", to, strerror(-err));
 	outtree_clear_tmp(&bag);
 	read_bag(r, &bag, slash + 1, site, quiet);
