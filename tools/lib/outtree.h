@@ -12,9 +12,12 @@
  * path relative to the destination and refuses anything that could land
  * outside it: absolute paths, "." and ".." components, empty components,
  * control characters. Directories are walked with openat(O_NOFOLLOW), so
- * a symlink planted in the tree is refused, not followed. A file is
- * written under .lifeboat/tmp and renamed into place, so a reader never
- * sees half a file; an existing file is never replaced.
+ * a symlink planted in the tree is refused, not followed. The last
+ * directory walked to is kept open for the next file in it: one moved or
+ * replaced meanwhile keeps the files that follow, as it would keep one
+ * between a walk and its write. A file is written under .lifeboat/tmp and
+ * renamed into place, so a reader never sees half a file; an existing
+ * file is never replaced.
  */
 
 struct outtree_waiting;
