@@ -42,7 +42,7 @@ static const char receive_usage[] =
 "  bag-info.txt, bagit.txt bagit.txt appears last, once the job is complete\n"
 "\n"
 "Each message is checked against its SHA-256 before it is committed\n"
-"(tmp, fsync, rename, fsync the directory, journal). A sender that\n"
+"(tmp; then a batch at a time: sync, rename, sync, journal). A sender that\n"
 "reconnects resumes after the last committed message. A job that is\n"
 "complete is logged with its totals and a table per user (DOMAIN/USER) and\n"
 "folder: messages exact, complete and partial.\n"
@@ -242,8 +242,27 @@ static int stream_member(struct job *jb, struct tls_site *site, struct archive_m
 	return 0;
 }
 
-/* Receive one message and commit it, or recognise it as one already
- * committed. Its data streams into a file in tmp/ as it comes, hashed on
+/*
+ * Make the messages of the batch durable, then journal them: one syncfs()
+ * for the files, their renames, one for the renames, and the journal's
+ * lines written and fdatasync'ed. So a journaled message is at its name
+ * on disk, as when each had its own fsyncs (three a message), and a
+ * crash before the journal leaves messages in place that a resumed job
+ * compares and journals. 0 or the exit code.
+ */
+static int commit_batch(struct job *jb)
+{
+	int err = outtree_flush(&jb->out);
+
+	if (err < 0)
+		return write_failed(jb, jb->out.failed ? jb->out.failed : "a batch", err);
+	if (jb->j.pending.len && (syncfs(jb->out.dirfd) < 0 || journal_sync(&jb->j) < 0))
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not write its journal%s", "");
+	return 0;
+}
+
+/* Receive one message and commit it in a batch (commit_batch()), or
+ * recognise it as one already committed. Its data streams into a file in tmp/ as it comes, hashed on
  * the way (no buffer of its size: a receiver serves a fleet at once), and
  * is renamed into place only when the hash is the one its header gave. */
 static int receive_message(struct job *jb, struct tls_site *site, struct archive_member *m)
@@ -274,25 +293,26 @@ static int receive_message(struct job *jb, struct tls_site *site, struct archive
 		jb->duplicates++;
 		return 0;
 	}
-	err = outtree_commit(&jb->out, &f, rel, m->mtime);
-	if (err == -EEXIST) {
-		/* Renamed into place but not journaled before a crash. */
+	if (outtree_exists(&jb->out, rel)) {
+		/* Renamed into place but not journaled before a crash (the
+		 * job's filesystem was synced when its lock was taken). */
 		uint8_t old[32];
 
+		outtree_abort(&jb->out, &f);
 		if (outtree_hash(&jb->out, rel, ARCHIVE_MEMBER_MAX, old, NULL) < 0 || memcmp(old, sha, 32))
 			return refuse(jb, EXIT_INTEGRITY, "a different file is already at '%s'", rel);
 		jb->duplicates++;
-	} else if (err == -EINVAL) {
+	} else if ((err = outtree_commit_in_batch(&jb->out, &f, rel, m->mtime)) == -EINVAL) {
 		return refuse(jb, EXIT_INTEGRITY, "unsafe path '%s' refused", m->path);
 	} else if (err < 0) {
 		return write_failed(jb, rel, err);
 	} else {
 		jb->received++;
 	}
-	if ((err = journal_append(&jb->j, m)) < 0)
+	if (journal_add(&jb->j, m) < 0)
 		return refuse(jb, EXIT_SYSTEM, "the receiver could not write its journal%s", "");
 	jb->next_seq = m->seq + 1;
-	return 0;
+	return outtree_batch_full(&jb->out) ? commit_batch(jb) : 0;
 }
 
 /* Receive a manifest member M into T: streamed into a file in tmp/,
@@ -574,7 +594,7 @@ static int read_archive(struct job *jb, struct tls_site *site)
 {
 	struct archive_member *m = malloc(sizeof(*m));
 	size_t plen = strlen(jb->name);
-	int r, code = 0;
+	int r, code = 0, kept;
 
 	if (!m)
 		return refuse(jb, EXIT_SYSTEM, "out of memory%s", "");
@@ -613,6 +633,8 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			 * loses it, and the sender scans from the start). */
 			if ((r = archive_data(jb->r, m, &jb->checkpoint)) < 0)
 				code = stream_failed(jb, site, r, m->path);
+			else if ((code = commit_batch(jb)))	/* the mail before it first */
+				break;
 			else if ((r = outtree_remove(&jb->out, CHECKPOINT_FILE)) < 0 ||
 				 (r = outtree_put(&jb->out, CHECKPOINT_FILE, jb->checkpoint.p, jb->checkpoint.len,
 						  -1)) < 0)
@@ -653,8 +675,10 @@ static int read_archive(struct job *jb, struct tls_site *site)
 	if (!code && r < 0)
 		code = stream_failed(jb, site, r, "a member header");
 	free(m);
-	if (code)
-		return code;
+	/* What was verified is kept, however the archive ended. */
+	kept = commit_batch(jb);
+	if (code || kept)
+		return code ?: kept;
 	if (jb->tags != TAG_ALL)
 		return refuse(jb, EXIT_INTEGRITY, "the archive ended without its signed tag files%s", "");
 	/* The evidence copy is on disk before the job is called complete. */

@@ -59,9 +59,24 @@ const struct journal_entry *journal_find(const struct journal *j, const char *pa
 		struct lines r;
 		char *line;
 
-		/* The hash says no for certain; a yes is read back. */
+		/* The hash says no for certain; a yes is read back, from
+		 * the file or from the lines not written yet. */
 		if (e->path_hash != h)
 			continue;
+		if (e->at >= j->len) {
+			const char *p = (const char *)j->pending.p + (e->at - j->len);
+			const char *nl = memchr(p, '\n', j->pending.len - (e->at - j->len));
+			size_t n = nl ? (size_t)(nl - p) : SIZE_MAX;
+			char copy[LINE_MAX_LEN + 1];
+
+			if (n <= LINE_MAX_LEN) {
+				memcpy(copy, p, n);
+				copy[n] = 0;
+				if (journal_parse(copy, &l) == 0 && !strcmp(l.path, path))
+					found = e;
+			}
+			continue;
+		}
 		lines_open(&r, j->fd, e->at, j->len, LINE_MAX_LEN);
 		if ((line = lines_next(&r)) && journal_parse(line, &l) == 0 && !strcmp(l.path, path))
 			found = e;
@@ -135,6 +150,7 @@ int journal_load(struct journal *j, int fd)
 
 	memset(j, 0, sizeof(*j));
 	j->fd = fd;
+	j->pending = (struct buf)BUF_INIT(JOURNAL_PENDING_MAX);
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)st.st_size > JOURNAL_MAX)
@@ -171,26 +187,35 @@ int journal_each(const struct journal *j, int (*fn)(void *ctx, const struct jour
 	return err;
 }
 
-int journal_append(struct journal *j, const struct archive_member *m)
+int journal_add(struct journal *j, const struct archive_member *m)
 {
 	struct buf line = BUF_INIT(ARCHIVE_XHDR_MAX);
-	uint64_t at = j->len;
+	uint64_t at = j->len + j->pending.len;
 	char seq[24];
 	int err;
 
 	snprintf(seq, sizeof(seq), "%llu\t", (unsigned long long)m->seq);
-	if ((err = buf_append(&line, seq, strlen(seq))) < 0 || (err = member_tsv(m, &line)) < 0)
+	if ((err = buf_append(&line, seq, strlen(seq))) < 0 || (err = member_tsv(m, &line)) < 0 ||
+	    (err = buf_append(&j->pending, line.p, line.len)) < 0)
 		goto out;
-	if (write(j->fd, line.p, line.len) != (ssize_t)line.len || fdatasync(j->fd) < 0) {
-		err = errno ? -errno : -EIO;
-		goto out;
-	}
-	j->len += line.len;
 	line.p[line.len - 1] = 0;
-	err = add_entry(j, (char *)line.p, at);
+	if ((err = add_entry(j, (char *)line.p, at)) < 0)
+		j->pending.len -= line.len;
 out:
 	buf_free(&line);
 	return err;
+}
+
+int journal_sync(struct journal *j)
+{
+	if (!j->pending.len)
+		return 0;
+	if (write(j->fd, j->pending.p, j->pending.len) != (ssize_t)j->pending.len ||
+	    fdatasync(j->fd) < 0)
+		return errno ? -errno : -EIO;
+	j->len += j->pending.len;
+	buf_reset(&j->pending);
+	return 0;
 }
 
 uint64_t journal_next_seq(const struct journal *j)
@@ -202,5 +227,6 @@ void journal_free(struct journal *j)
 {
 	free(j->v);
 	free(j->slot);
+	buf_free(&j->pending);
 	memset(j, 0, sizeof(*j));
 }

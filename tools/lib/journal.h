@@ -3,10 +3,12 @@
 #define JOURNAL_H
 
 #include "archive.h"
+#include "buf.h"
 
 /*
- * One line per committed message, appended and fdatasync'ed after the
- * message itself is renamed into place and its directory synced:
+ * One line per committed message, written and fdatasync'ed after the
+ * message itself is renamed into place and synced (a batch at a time:
+ * journal_add() keeps a line, journal_sync() writes those kept):
  *
  *   SEQ \t SHA256 \t SIZE \t CLASS \t PLACEMENT \t HOW \t PROOF \t SOURCE \t MTIME \t PATH \n
  *
@@ -42,7 +44,12 @@ struct journal {
 	uint32_t *slot;		/* open addressing by path hash: index + 1, 0 empty */
 	size_t nslots;
 	uint64_t octets, len;	/* the messages' bytes; the file's length */
+	struct buf pending;	/* lines added, not written yet: at len + their offset */
 };
+
+/* What the lines of a batch not yet written may take (a batch is 1024
+ * lines of at most ARCHIVE_XHDR_MAX + 32 bytes, outtree.h). */
+#define JOURNAL_PENDING_MAX (1024u * (ARCHIVE_XHDR_MAX + 32))
 
 /* Load the journal open at FD (read and append), dropping a torn last
  * line. 0, -EUCLEAN for a corrupt journal, -errno. */
@@ -55,8 +62,12 @@ const struct journal_entry *journal_find(const struct journal *j, const char *pa
  * return and return that. 0 or -errno. */
 int journal_each(const struct journal *j, int (*fn)(void *ctx, const struct journal_line *l),
 		 void *ctx);
-/* Append M durably. 0 or -errno. */
-int journal_append(struct journal *j, const struct archive_member *m);
+/* Add M: found by journal_find() at once, written by journal_sync().
+ * 0 or -errno. */
+int journal_add(struct journal *j, const struct archive_member *m);
+/* Write the lines added since the last sync, durably. 0 or -errno.
+ * journal_each() reads only what is written. */
+int journal_sync(struct journal *j);
 /* The SEQ to resume from: one past the last entry's. */
 uint64_t journal_next_seq(const struct journal *j);
 void journal_free(struct journal *j);

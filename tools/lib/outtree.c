@@ -322,12 +322,15 @@ int outtree_flush(struct outtree *o)
 	return err;
 }
 
-int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime)
+/* What a commit does before its rename: the directories above REL made
+ * (with the tree's owner), F's owner and mtime set. The parent's fd, *BASE
+ * REL's last component; or -errno, with F removed. */
+static int prepare(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime,
+		   const char **base)
 {
-	const char *p;
 	int dfd, err = 0;
 
-	if ((dfd = open_parent(o, rel, 1, &p)) < 0) {
+	if ((dfd = open_parent(o, rel, 1, base)) < 0) {
 		outtree_abort(o, f);
 		return dfd;
 	}
@@ -339,16 +342,48 @@ int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, i
 		if (futimens(f->fd, ts) < 0)
 			err = -errno;
 	}
-	if (!err && (o->flags & OUTTREE_DURABLE) && fsync(f->fd) < 0)
-		err = -errno;
-	if (!err && (o->flags & OUTTREE_BATCH)) {
+	if (err) {
 		close(dfd);
-		if ((err = wait_for_name(o, f, rel)) < 0)
-			return err;
-		if (o->nwaiting == OUTTREE_BATCH_FILES || o->waiting_bytes >= OUTTREE_BATCH_BYTES)
-			return outtree_flush(o);
-		return 0;
+		outtree_abort(o, f);
+		return err;
 	}
+	return dfd;
+}
+
+int outtree_commit_in_batch(struct outtree *o, struct outtree_file *f, const char *rel,
+			    int64_t mtime)
+{
+	const char *p;
+	int dfd;
+
+	if (o->nwaiting == OUTTREE_BATCH_FILES) {
+		outtree_abort(o, f);
+		return -ENOBUFS;
+	}
+	if ((dfd = prepare(o, f, rel, mtime, &p)) < 0)
+		return dfd;
+	close(dfd);
+	return wait_for_name(o, f, rel);
+}
+
+int outtree_batch_full(const struct outtree *o)
+{
+	return o->nwaiting == OUTTREE_BATCH_FILES || o->waiting_bytes >= OUTTREE_BATCH_BYTES;
+}
+
+int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime)
+{
+	const char *p;
+	int dfd, err = 0;
+
+	if (o->flags & OUTTREE_BATCH) {
+		err = outtree_commit_in_batch(o, f, rel, mtime);
+		return err ?: outtree_batch_full(o) ? outtree_flush(o) : 0;
+	}
+	if ((dfd = prepare(o, f, rel, mtime, &p)) < 0)
+		return dfd;
+	if ((o->flags & OUTTREE_DURABLE) && fsync(f->fd) < 0)
+		err = -errno;
 	if (close(f->fd) < 0 && !err)
 		err = -errno;
 	f->fd = -1;

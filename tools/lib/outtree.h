@@ -48,8 +48,8 @@ enum {
 	 * .lifeboat/tmp, and every OUTTREE_BATCH_FILES files (or
 	 * OUTTREE_BATCH_BYTES) one syncfs() makes them all durable before
 	 * they are renamed into place. A crash leaves every file at its name
-	 * whole (or not there), for two syncs per batch instead of two
-	 * fsyncs per file. A put returns before its file is at its name:
+	 * whole (or not there), for one syncfs() a batch instead of two
+	 * fsyncs a file. A put returns before its file is at its name:
 	 * outtree_flush() or outtree_close() places what waits.
 	 */
 	OUTTREE_BATCH = 4,
@@ -118,7 +118,15 @@ int outtree_exists(struct outtree *o, const char *rel);
  * opened for reading and appending. Returns an fd or -errno. */
 int outtree_meta_open(struct outtree *o, const char *name, int append);
 
-/* OUTTREE_BATCH: sync the files waiting, then rename each to its name.
+/* Commit F to REL in a batch, whatever the tree's flags: it waits for
+ * outtree_flush(), which the caller makes (the receiver journals what a
+ * flush placed), at the latest when outtree_batch_full(). 0, -ENOBUFS
+ * when the batch is full (F removed), or as outtree_commit(). */
+int outtree_commit_in_batch(struct outtree *o, struct outtree_file *f, const char *rel,
+			    int64_t mtime);
+int outtree_batch_full(const struct outtree *o);
+
+/* Sync the files waiting in a batch, then rename each to its name.
  * 0 or -errno (o->failed names the file then; the rest are removed). */
 int outtree_flush(struct outtree *o);
 
