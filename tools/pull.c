@@ -43,8 +43,6 @@ static uint64_t bag_file_max(const char *rel)
 	return strcmp(rel, "sender.pem") ? 4096 : 65536;
 }
 
-/* Read the archive into BAG: each member JOB/REL to REL; dies on a
- * failure. bag-info.txt comes first: its Payload-Oxum sizes the progress. */
 /* What a cut or interrupted pull wrote goes to its names (a progress keep). */
 static int keep_fetched(void *bag)
 {
@@ -55,6 +53,8 @@ static int keep_fetched(void *bag)
 	return err;
 }
 
+/* Read the archive into BAG: each member JOB/REL to REL; dies on a
+ * failure. bag-info.txt comes first: its Payload-Oxum sizes the progress. */
 static void read_bag(struct rbuf *r, struct outtree *bag, const char *job, struct tls_site *site,
 		     int quiet)
 {

@@ -56,10 +56,6 @@ static int dir_is_empty(int fd)
 	return empty;
 }
 
-/* Open (creating) directory NAME under DIRFD, refusing symlinks. A new
- * directory of a tree with an owner is 0700 and theirs; in a durable tree
- * its entry is on disk before it is used (else a crash could lose a
- * directory that holds journaled files). */
 /* Close the parent directory open_parent() kept open. */
 static void forget_parent(struct outtree *o)
 {
@@ -68,6 +64,10 @@ static void forget_parent(struct outtree *o)
 	o->parent_len = 0;
 }
 
+/* Open (creating) directory NAME under DIRFD, refusing symlinks. A new
+ * directory of a tree with an owner is 0700 and theirs; in a durable tree
+ * its entry is on disk before it is used (else a crash could lose a
+ * directory that holds journaled files). */
 static int open_subdir(struct outtree *o, int dirfd, const char *name)
 {
 	const int how = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
