@@ -41,31 +41,15 @@ start_receiver recv
 	>/dev/null 2>send.log || fail "carve --send: $(cat send.log)"
 bag=recv/alpha/kill
 
-# digest DIR: a sorted line per file (path, sha256, mtime), .lifeboat left out.
-digest() {
-	python3 - "$1" <<'EOF'
-import hashlib, os, sys
-top, out = sys.argv[1], []
-for d, dirs, files in os.walk(top):
-    if d == top and ".lifeboat" in dirs:
-        dirs.remove(".lifeboat")
-    for f in files:
-        p = os.path.join(d, f)
-        out.append("%s %s %d" % (os.path.relpath(p, top), hashlib.sha256(open(p, "rb").read()).hexdigest(),
-                                 os.stat(p).st_mtime))
-print("\n".join(sorted(out)))
-EOF
-}
-
 start=$(date +%s%N)
 "$LIFEBOAT" restore "$bag" --to ref >ref.log || fail "restore exited $?"
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 grep -q "^restore: .* $n messages written" ref.log || fail "restore: $(head -n 1 ref.log)"
-digest ref >ref.digest
+tree_digest ref >ref.digest
 
 # Every file in the store is one of ref's, with the same bytes.
 whole_or_absent() {
-	digest store >store.digest
+	tree_digest store >store.digest
 	[ -z "$(comm -23 store.digest ref.digest)" ] ||
 		fail "after kill $1, files that are not ref's: $(comm -23 store.digest ref.digest | head -n 3)"
 }
@@ -108,7 +92,7 @@ done
 grep -q "restore: interrupted: the messages written so far are in place" term.log ||
 	fail "restore's message: $(cat term.log)"
 whole_or_absent SIGTERM
-placed=$(digest store | wc -l)
+placed=$(tree_digest store | wc -l)
 [ -z "$(find store/.lifeboat/tmp -type f 2>/dev/null)" ] ||
 	fail "restore stopped by SIGTERM left $(find store/.lifeboat/tmp -type f | wc -l) files unplaced"
 echo "restore stopped by SIGTERM (exit 130) with its $placed messages at their names"
@@ -128,7 +112,7 @@ echo "$kills restores killed (a whole one takes $took ms); the last left $left f
 written=$(sed -n 's/^restore: .*: \([0-9]*\) messages written, \([0-9]*\) already there.*/\1 \2/p' final.log)
 set -- $written
 [ $(($1 + $2)) = "$n" ] || fail "the last restore: $(head -n 1 final.log)"
-digest store >store.digest
+tree_digest store >store.digest
 cmp -s store.digest ref.digest ||
 	fail "the store after the kills differs from one restore's: $(diff ref.digest store.digest | head -n 5)"
 [ ! -e store/.lifeboat ] || fail "restore left its .lifeboat in the store: $(find store/.lifeboat | head -n 5)"
