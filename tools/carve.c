@@ -119,6 +119,7 @@ struct carve_run {
 	struct dev dev;
 	struct remnants r;
 	struct size_index sizes;
+	size_t needed;		/* the starts before it were asked for (will_need_starts) */
 	struct outtree out;
 	FILE *manifest;
 	struct sender *send;	/* instead of out and manifest */
@@ -499,6 +500,25 @@ static int claimed(const struct carve_run *c, uint64_t off, uint64_t len)
 static int taken(void *arg, uint64_t off)
 {
 	return claimed(arg, off, 1024);
+}
+
+/* Ask for the messages after start I to be read ahead (dev_will_need()),
+ * up to AHEAD bytes past it, each up to the next start or 1 MiB. */
+#define AHEAD (8u << 20)
+static void will_need_starts(struct carve_run *c, size_t i)
+{
+	const uint64_t *s = c->r.starts;
+	size_t n = c->r.nstarts;
+
+	if (c->needed < i + 1)
+		c->needed = i + 1;
+	for (; c->needed < n && s[c->needed] < s[i] + AHEAD; c->needed++) {
+		uint64_t next = c->needed + 1 < n ? s[c->needed + 1] : c->dev.size;
+		uint64_t len = next - s[c->needed];
+
+		if (!claimed(c, s[c->needed], 1))
+			dev_will_need(&c->dev, s[c->needed], len < (1u << 20) ? len : 1u << 20);
+	}
 }
 
 /* The start of the component of PATH that ends at END. */
@@ -2628,6 +2648,7 @@ int cmd_carve(int argc, char **argv)
 		 * piece of a reassembled message, is part of it. */
 		if (claimed(c, c->r.starts[i], 1))
 			continue;
+		will_need_starts(c, i);
 		err = carve_message(&c->dev, c->r.starts + i, c->r.nstarts - i,
 				    &c->sizes, &buf, &m);
 		if (err < 0)

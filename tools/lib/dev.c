@@ -275,6 +275,13 @@ ssize_t dev_read_ranges(struct dev *d, const struct dev_range *r, size_t n, uint
 	return (ssize_t)have;
 }
 
+void dev_will_need(const struct dev *d, uint64_t off, uint64_t len)
+{
+	if (off < d->size)
+		posix_fadvise(d->fd, (off_t)(d->origin + off),
+			      (off_t)(len < d->size - off ? len : d->size - off), POSIX_FADV_WILLNEED);
+}
+
 uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len)
 {
 	uint64_t total = 0;

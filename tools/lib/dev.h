@@ -77,6 +77,11 @@ uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len);
  * scan found unreadable (checkpoint.h). 0 or -ENOMEM. */
 int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len);
 
+/* Say that [OFF, OFF+LEN) will be read soon: the kernel starts reading it
+ * now, so that a pass that jumps from one message to the next does not
+ * wait on the disk for each (a disk larger than the page cache). */
+void dev_will_need(const struct dev *d, uint64_t off, uint64_t len);
+
 /* Total unreadable bytes so far. */
 uint64_t dev_bad_total(const struct dev *d);
 /* The reads as a GNU ddrescue mapfile (its "Mapfile structure"): every
