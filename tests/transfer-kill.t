@@ -3,7 +3,8 @@
 # (its whole process group), each followed by a restart: every job ends
 # complete, with the same tree as carve --out, each message once in the
 # receiver's journal, nothing lost, nothing duplicated. A tenth of the
-# kills hit carve --send, which re-reads the disk on restart.
+# kills hit carve --send, which re-reads the disk on restart. Then a
+# receiver killed on a slow link keeps what came in its first seconds.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -82,4 +83,26 @@ done <points
 # The kill points must land in transfers, not before or after them all: on
 # a faster machine the delays would need scaling.
 [ "$mid" -ge 30 ] || fail "only $mid of $kills kills cut a job while messages went over"
+
+# On a slow link (100 KB/s through a proxy) a batch of 1024 messages or
+# 64 MiB would take minutes to fill: the receiver commits a batch once its
+# first message has waited 2 s (OUTTREE_BATCH_MS), so one killed after 8 s
+# keeps what came in its first seconds, each message whole and the carve's.
+stop_receiver
+start_receiver dest-slow
+pport=$(free_port)
+python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" slow:100000 >proxy.log 2>&1 &
+proxy=$!
+for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
+"$LIFEBOAT" send local --to "127.0.0.1:$pport" --tls site/alpha --job slow >/dev/null 2>&1 &
+spid=$!
+sleep 8
+stop_receiver
+kill -9 "$spid" "$proxy" 2>/dev/null || true
+wait "$spid" "$proxy" 2>/dev/null || true
+slow_kept=$(find dest-slow/alpha/slow/data -type f 2>/dev/null | wc -l)
+[ "$slow_kept" -gt 0 ] || fail "a receiver killed after 8 s on a slow link kept no message"
+tree_digest dest-slow/alpha/slow/data >slow.txt
+[ -z "$(comm -13 want.txt slow.txt)" ] || fail "slow link: a kept message is not one of the carve's"
+echo "slow link: $slow_kept messages kept by a receiver killed after 8 s at 100 KB/s"
 echo "$kills kills ($sender_kills sender, $receiver_kills receiver; $mid of them while messages went over; a whole job took $took ms) over $completed jobs of $n messages each: each job complete, every message once"

@@ -2,13 +2,15 @@
 """proxy.py LISTEN_PORT TARGET_PORT MODE - a TCP proxy on 127.0.0.1 that damages one direction of a stream.
 
 MODE: pass | flip:N (invert the byte at offset N) | cut:N (close both sides
-after N bytes), applied to the client-to-server stream, or to the
-server-to-client stream with a "down:" prefix (down:flip:N, down:cut:N).
+after N bytes) | slow:N (at most N bytes a second: a slow link), applied to
+the client-to-server stream, or to the server-to-client stream with a
+"down:" prefix (down:flip:N, down:cut:N).
 Serves one connection, prints "ready" once listening.
 """
 import socket
 import sys
 import threading
+import time
 
 listen_port, target_port, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 down = mode.startswith("down:")
@@ -28,8 +30,11 @@ def pump(src, dst, damaged):
     """Copy src to dst, damaging the stream if asked; then close dst's
     writing side (both sides entirely after a cut)."""
     seen = 0
+    began = time.monotonic()
     try:
-        while (data := src.recv(65536)):
+        while (data := src.recv(4096 if damaged and kind == "slow" else 65536)):
+            if damaged and kind == "slow":
+                time.sleep(max(0.0, began + (seen + len(data)) / at - time.monotonic()))
             if damaged and kind == "flip" and seen <= at < seen + len(data):
                 b = bytearray(data)
                 b[at - seen] ^= 0xFF

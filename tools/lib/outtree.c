@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -258,6 +259,14 @@ struct outtree_waiting {
 };
 
 /* Close F, written, and keep it waiting for its name REL. */
+static int64_t monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static int wait_for_name(struct outtree *o, struct outtree_file *f, const char *rel)
 {
 	struct outtree_waiting *w;
@@ -280,6 +289,8 @@ static int wait_for_name(struct outtree *o, struct outtree_file *f, const char *
 		return err;
 	}
 	memcpy(w->tmpname, f->tmpname, sizeof(w->tmpname));
+	if (!o->nwaiting)
+		o->waiting_since_ms = monotonic_ms();
 	o->nwaiting++;
 	o->waiting_bytes += (uint64_t)st.st_size;
 	return 0;
@@ -368,7 +379,8 @@ int outtree_commit_in_batch(struct outtree *o, struct outtree_file *f, const cha
 
 int outtree_batch_full(const struct outtree *o)
 {
-	return o->nwaiting == OUTTREE_BATCH_FILES || o->waiting_bytes >= OUTTREE_BATCH_BYTES;
+	return o->nwaiting == OUTTREE_BATCH_FILES || o->waiting_bytes >= OUTTREE_BATCH_BYTES ||
+	       (o->nwaiting && monotonic_ms() - o->waiting_since_ms >= OUTTREE_BATCH_MS);
 }
 
 int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime)

@@ -33,6 +33,7 @@ struct outtree {
 	struct outtree_waiting *waiting;
 	size_t nwaiting;
 	uint64_t waiting_bytes;
+	int64_t waiting_since_ms;	/* CLOCK_MONOTONIC, when the first came */
 	char *failed;		/* the path a failed outtree_flush() was placing */
 	/* The last parent directory walked to, kept open (parent_len 0: none). */
 	char parent[1024];
@@ -46,8 +47,9 @@ enum {
 	/*
 	 * Files reach their names in batches: each is written to
 	 * .lifeboat/tmp, and every OUTTREE_BATCH_FILES files (or
-	 * OUTTREE_BATCH_BYTES) one syncfs() makes them all durable before
-	 * they are renamed into place. A crash leaves every file at its name
+	 * OUTTREE_BATCH_BYTES, or once the first has waited
+	 * OUTTREE_BATCH_MS: a slow link) one syncfs() makes them all durable
+	 * before they are renamed into place. A crash leaves every file at its name
 	 * whole (or not there), for one syncfs() a batch instead of two
 	 * fsyncs a file. A put returns before its file is at its name:
 	 * outtree_flush() or outtree_close() places what waits.
@@ -57,6 +59,7 @@ enum {
 
 #define OUTTREE_BATCH_FILES 1024
 #define OUTTREE_BATCH_BYTES (64u << 20)
+#define OUTTREE_BATCH_MS 2000
 
 /* Is REL a safe relative path? 1 yes, 0 no. */
 int path_is_safe(const char *rel);
