@@ -258,7 +258,6 @@ struct outtree_waiting {
 	char *rel;
 };
 
-/* Close F, written, and keep it waiting for its name REL. */
 static int64_t monotonic_ms(void)
 {
 	struct timespec t;
@@ -267,6 +266,7 @@ static int64_t monotonic_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Close F, written, and keep it waiting for its name REL. */
 static int wait_for_name(struct outtree *o, struct outtree_file *f, const char *rel)
 {
 	struct outtree_waiting *w;
