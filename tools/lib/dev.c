@@ -277,7 +277,9 @@ ssize_t dev_read_ranges(struct dev *d, const struct dev_range *r, size_t n, uint
 
 void dev_will_need(const struct dev *d, uint64_t off, uint64_t len)
 {
-	if (off < d->size)
+	/* Not where the scan met unreadable sectors: a dying disk would retry
+	 * each for the read ahead too. */
+	if (off < d->size && !dev_bad_bytes(d, off, len))
 		posix_fadvise(d->fd, (off_t)(d->origin + off),
 			      (off_t)(len < d->size - off ? len : d->size - off), POSIX_FADV_WILLNEED);
 }

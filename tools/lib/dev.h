@@ -79,7 +79,8 @@ int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len);
 
 /* Say that [OFF, OFF+LEN) will be read soon: the kernel starts reading it
  * now, so that a pass that jumps from one message to the next does not
- * wait on the disk for each (a disk larger than the page cache). */
+ * wait on the disk for each (a disk larger than the page cache). Nothing
+ * where the bad map already holds unreadable sectors. */
 void dev_will_need(const struct dev *d, uint64_t off, uint64_t len);
 
 /* Total unreadable bytes so far. */
