@@ -1,10 +1,12 @@
 /* carve.c - lifeboat carve: recover every surviving message from a damaged disk, verified. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,14 +28,15 @@
 #include "lib/unpack.h"
 
 static const char carve_usage[] =
-"usage: lifeboat carve [--json] [--quiet] [--no-metadata] [--offset BYTES] SOURCE\n"
-"                      --out DIR\n"
+"usage: lifeboat carve [--json] [--quiet] [--no-metadata] [--offset BYTES]\n"
+"                      [--checkpoint SECONDS] SOURCE --out DIR\n"
 "       lifeboat carve [...] SOURCE --send HOST:PORT --tls SITE [--job NAME]\n"
-"                      [--no-compress] [--checkpoint SECONDS]\n"
+"                      [--no-compress]\n"
 "\n"
 "Recover the mail messages still on SOURCE (a block device or an image\n"
-"file, opened read-only) into DIR, which must be new or empty, or stream\n"
-"them to a receiver ('lifeboat receive'), which writes the same tree:\n"
+"file, opened read-only) into DIR, which must be new or empty (or hold an\n"
+"interrupted carve of SOURCE: it goes on from there), or stream them to\n"
+"a receiver ('lifeboat receive'), which writes the same tree:\n"
 "\n"
 "  DIR/PATH        messages put back at their old path (user, folder,\n"
 "                  name and flags), or the part of it that survives\n"
@@ -56,9 +59,10 @@ static const char carve_usage[] =
 "  --job NAME       the job's name at the receiver (default: SOURCE's name)\n"
 "  --no-compress    send the archive as it is (by default it goes zstd\n"
 "                   compressed inside the TLS, where the receiver agrees)\n"
-"  --checkpoint S   during the disk scan, send the receiver how far it got\n"
-"                   every S seconds (default 300; 0: after every 4 MiB), so\n"
-"                   that a run again after a cut goes on from there\n"
+"  --checkpoint S   during the disk scan, save how far it got (in\n"
+"                   DIR/.lifeboat/checkpoint, or at the receiver) every S\n"
+"                   seconds (default 300; 0: after every 4 MiB), so that a\n"
+"                   run again after a cut goes on from there\n"
 "  --json           print the summary as JSON, the table as \"users\"\n"
 "  --no-metadata    ignore what filesystems left (inodes, directories,\n"
 "                   extent leaves): carve from content alone, where the S=\n"
@@ -122,6 +126,10 @@ struct carve_run {
 	size_t needed;		/* the starts before it were asked for (will_need_starts) */
 	struct outtree out;
 	FILE *manifest;
+	/* The files put so far, and how many of the first of them an
+	 * interrupted carve into the same DIR wrote already (open_out). */
+	unsigned long long put, resume;
+	unsigned long long replaced;	/* damaged files of that carve written again */
 	struct sender *send;	/* instead of out and manifest */
 	struct tls_site *site;	/* the sender's credentials, to sign checkpoints */
 	struct progress *pr;	/* of the disk scan */
@@ -199,56 +207,118 @@ static int verify_own(void *cert, const uint8_t hash[32], const uint8_t *sig, si
 	return tls_cert_verify(cert, NULL, NULL, 0, hash, sig, len);
 }
 
-/* Send the receiver the scan as it stands (checkpoint.h). A scan too big
- * for one goes on without: a restart then reads the disk again. */
-static void send_checkpoint(struct carve_run *c)
+/* A carve --out keeps its checkpoint in its own DIR, which a receiver
+ * never sees: there its SHA-256 stands in for a signature, against a
+ * file cut short or damaged, not against a forger (who could as well
+ * change the messages). */
+static int sign_local(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
+{
+	(void)ctx;
+	if (cap < 32)
+		return -ENOBUFS;
+	memcpy(sig, hash, 32);
+	*len = 32;
+	return 0;
+}
+
+static int verify_local(void *ctx, const uint8_t hash[32], const uint8_t *sig, size_t len)
+{
+	(void)ctx;
+	return len == 32 && !memcmp(sig, hash, 32) ? 0 : -EBADMSG;
+}
+
+/* Replace DIR/.lifeboat/checkpoint with the LEN bytes at P: written
+ * beside it, then renamed over it, so that a kill leaves the old one or
+ * the new one. 0 or -errno. */
+static int keep_checkpoint(struct carve_run *c, const void *p, size_t len)
+{
+	int meta, err;
+
+	if ((err = outtree_remove(&c->out, ".lifeboat/checkpoint.new")) < 0 ||
+	    (err = outtree_put(&c->out, ".lifeboat/checkpoint.new", p, len, -1)) < 0)
+		return err;
+	meta = openat(c->out.dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (meta < 0 || renameat(meta, "checkpoint.new", meta, "checkpoint") < 0)
+		err = -errno;
+	if (meta >= 0)
+		close(meta);
+	return err;
+}
+
+/* Save the scan as it stands (checkpoint.h): to the receiver, or into
+ * DIR. A scan too big for one goes on without: a restart then reads the
+ * disk again. */
+static void save_checkpoint(struct carve_run *c)
 {
 	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
-	int err = checkpoint_save(&c->r, &c->dev, sign_own, c->site, &b);
+	int err = c->send ? checkpoint_save(&c->r, &c->dev, sign_own, c->site, &b)
+			  : checkpoint_save(&c->r, &c->dev, sign_local, NULL, &b);
 
 	if (err < 0) {
 		lb_warn("carve: no scan checkpoint from here on (%s): a run again after a cut "
 			"reads the disk again", err == -EFBIG ? "the scan state is over 256 MiB"
 							      : strerror(-err));
 		c->checkpoint_every = -1;
-	} else if ((err = sender_checkpoint(c->send, b.p, b.len))) {
+	} else if (c->send && (err = sender_checkpoint(c->send, b.p, b.len))) {
 		lb_die(sender_exit_code(err), "carve: %s", c->send->error);
+	} else if (!c->send && (err = keep_checkpoint(c, b.p, b.len)) < 0) {
+		lb_die(EXIT_SYSTEM, "unable to write the scan checkpoint: %s", strerror(-err));
 	}
 	c->checkpoint_at = now_seconds();
 	buf_free(&b);
 }
 
-/* After each chunk of the scan: progress, and, when sending, a checkpoint
- * every --checkpoint seconds and at the end. */
+/* After each chunk of the scan: progress, and a checkpoint every
+ * --checkpoint seconds and at the end. */
 static void scan_progress(void *arg, uint64_t done)
 {
 	struct carve_run *c = arg;
 
 	progress_update(c->pr, done);
-	if (c->send && c->checkpoint_every >= 0 &&
+	if (c->checkpoint_every >= 0 &&
 	    (done == c->dev.size || now_seconds() - c->checkpoint_at >= c->checkpoint_every))
-		send_checkpoint(c);
+		save_checkpoint(c);
 }
 
-/* Go on from the receiver's checkpoint where this binary made it, for
- * this disk, under this sender's key; otherwise scan from the start. */
-static void resume_scan(struct carve_run *c, const char *tlsdir, int quiet)
+/* Go on from the checkpoint in B where this binary made it, for this
+ * disk (and, from a receiver, under this sender's key: TLSDIR's cert);
+ * otherwise scan from the start. */
+static void resume_scan(struct carve_run *c, const struct buf *b, const char *tlsdir, int quiet)
 {
-	const struct buf *b = &c->send->checkpoint;
+	const char *whose = c->send ? "the receiver's" : "the destination's";
 	char cert[4200];
 	int err;
 
-	snprintf(cert, sizeof(cert), "%s/cert.pem", tlsdir);
-	err = checkpoint_load(&c->r, &c->dev, b->p, b->len, verify_own, cert);
+	if (c->send) {
+		snprintf(cert, sizeof(cert), "%s/cert.pem", tlsdir);
+		err = checkpoint_load(&c->r, &c->dev, b->p, b->len, verify_own, cert);
+	} else {
+		err = checkpoint_load(&c->r, &c->dev, b->p, b->len, verify_local, NULL);
+	}
 	if (!err && !quiet)
 		fprintf(stderr, "lifeboat: carve: the disk scan goes on at %.1f of %.1f MiB, "
-			"from the receiver's checkpoint\n", c->r.scanned / 1048576.0,
-			c->dev.size / 1048576.0);
+			"from %s checkpoint\n", c->r.scanned / 1048576.0,
+			c->dev.size / 1048576.0, whose);
 	if (err)
-		lb_warn("carve: the receiver's scan checkpoint is not used (%s): scanning from "
-			"the start", err == -EBADMSG ? "its signature is not this sender's" :
-				     err == -ESTALE ? "another lifeboat binary or another disk made it" :
-				     err == -EUCLEAN ? "it is malformed" : strerror(-err));
+		lb_warn("carve: %s scan checkpoint is not used (%s): scanning from the start",
+			whose,
+			err == -EBADMSG ? c->send ? "its signature is not this sender's" : "it is damaged" :
+			err == -ESTALE ? "another lifeboat binary or another disk made it" :
+			err == -EUCLEAN ? "it is malformed" : strerror(-err));
+}
+
+/* Go on from the checkpoint an interrupted carve left in DIR. */
+static void resume_local_scan(struct carve_run *c, int quiet)
+{
+	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	int err = outtree_read(&c->out, ".lifeboat/checkpoint", &b, NULL);
+
+	if (err < 0)
+		lb_warn("carve: the destination's scan checkpoint could not be read (%s): "
+			"scanning from the start", strerror(-err));
+	else
+		resume_scan(c, &b, NULL, quiet);
+	buf_free(&b);
 }
 
 /* Progress for a pass over the disk, to the receiver as well when sending. */
@@ -259,7 +329,7 @@ static void begin_phase(struct carve_run *c, struct progress *pr, const char *wh
 			       "to resume" :
 			       "the messages written so far are in the destination, listed in "
 			       "its manifest, which stays marked unfinished (send refuses it): "
-			       "carve again into an empty directory";
+			       "run the same command again to resume";
 	if (c->send) {
 		pr->hook = progress_to_receiver;
 		pr->hook_ctx = c->send;
@@ -377,6 +447,26 @@ static int placement_col(const char *placement)
 	return strcmp(placement, "deleted") ? -1 : SUM_DELETED;
 }
 
+/* A file of a resumed carve is at PATH already: the interrupted carve
+ * wrote it and was stopped before its manifest row (the order of the
+ * files is the same each run). Keep it where its bytes are M's, and write
+ * it again where they are not (a crash of the machine can leave a file
+ * short). 0 or -errno. */
+static int put_again(struct carve_run *c, const struct carved *m, const uint8_t *data,
+		     const char *path, int64_t mtime)
+{
+	uint8_t sha[32];
+	uint64_t size;
+	int err = outtree_hash(&c->out, path, m->len, sha, &size);
+
+	if (!err && size == m->len && !memcmp(sha, m->sha256, 32))
+		return 0;
+	if ((err = outtree_remove(&c->out, path)) < 0)
+		return err;
+	c->replaced++;
+	return outtree_put(&c->out, path, data, (size_t)m->len, mtime);
+}
+
 /* Write M's bytes DATA at PATH: to the receiver, or to the output tree
  * and its manifest. */
 static void put_output(struct carve_run *c, const struct carved *m, const uint8_t *data,
@@ -405,12 +495,21 @@ static void put_output(struct carve_run *c, const struct carved *m, const uint8_
 			lb_die(sender_exit_code(err), "carve: %s", c->send->error);
 		return;
 	}
-	if ((err = outtree_put(&c->out, path, data, (size_t)m->len, mtime)) < 0)
+	if (c->put++ < c->resume)
+		return;		/* written and listed by the interrupted carve */
+	err = outtree_put(&c->out, path, data, (size_t)m->len, mtime);
+	if (err == -EEXIST && c->resume)
+		err = put_again(c, m, data, path, mtime);
+	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to write '%s': %s", path, strerror(-err));
 	sha256_hex(m->sha256, hex);
-	fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", hex,
-		(unsigned long long)m->len, carve_class_name(m->cls), placement, how,
-		proofs, src, (long long)mtime, path);
+	/* A row follows its file: the rows a kill leaves in stdio's buffer
+	 * are made again by a resumed carve, which finds their files there
+	 * (put_again). */
+	if (fprintf(c->manifest, "%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", hex,
+		    (unsigned long long)m->len, carve_class_name(m->cls), placement, how,
+		    proofs, src, (long long)mtime, path) < 0)
+		lb_die(EXIT_SYSTEM, "unable to write the manifest: %s", strerror(errno));
 }
 
 /* Write message M at PATH (put_output), counted in the summary. */
@@ -2498,6 +2597,131 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 	summary_print(&c->users, f);
 }
 
+/* The first line of DIR/.lifeboat/manifest.tsv into LINE (without its
+ * newline), read without following a symlink; "" where there is none.
+ * 1 when its last line says the carve is complete, else 0. */
+static int manifest_ends(const char *dir, char *line, size_t cap)
+{
+	const int how = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+	int d = open(dir, how | O_DIRECTORY), m = -1, f = -1, complete = 0;
+	char tail[12] = "";
+	struct stat st;
+	ssize_t n = -1;
+
+	if (d >= 0)
+		m = openat(d, ".lifeboat", how | O_DIRECTORY);
+	if (m >= 0)
+		f = openat(m, "manifest.tsv", how);
+	if (f >= 0 && fstat(f, &st) == 0 && S_ISREG(st.st_mode)) {
+		n = pread(f, line, cap - 1, 0);
+		complete = st.st_size >= 11 && pread(f, tail, 11, st.st_size - 11) == 11 &&
+			   !memcmp(tail, "# complete\n", 11);
+	}
+	line[n > 0 ? n : 0] = 0;
+	line[strcspn(line, "\n")] = 0;
+	for (int i = 0, fds[] = { f, m, d }; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return complete;
+}
+
+/*
+ * Take up the unfinished carve of this source (SOURCE_LINE, its
+ * manifest's first line) in c->out: the rows of its manifest whose files
+ * are there at their size are kept (c->resume of them: a carve puts its
+ * files in the same order each run, so they are its first puts), the
+ * rest of the manifest is cut off, and c->manifest appends to it. A
+ * finished one ends this run at once.
+ */
+static void resume_out(struct carve_run *c, const char *dir, const char *source_line, int quiet)
+{
+	char *line = NULL, *path;
+	size_t cap = 0;
+	off_t keep = 0;
+	int fd, rows = 1;
+	ssize_t n;
+	FILE *f;
+
+	outtree_clear_tmp(&c->out);
+	if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 1)) < 0 || !(f = fdopen(dup(fd), "r")))
+		lb_die(EXIT_SYSTEM, "unable to read the manifest in '%s'", dir);
+	while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+		unsigned long long size;
+		struct stat st;
+		int file;
+
+		line[n - 1] = 0;
+		if (line[0] != '#') {
+			/* A row: sha256 size class placement how proof source mtime path */
+			path = line;
+			for (int tab = 0; path && tab < 8; tab++)
+				if ((path = strchr(path, '\t')))
+					path++;
+			if (!path || sscanf(line, "%*64[0-9a-f]\t%llu", &size) != 1)
+				break;
+			file = outtree_open_file(&c->out, path, &st);
+			if (file < 0)
+				break;
+			close(file);
+			if ((unsigned long long)st.st_size != size)
+				break;
+			c->resume++;
+		} else if (rows && !strcmp(line, source_line)) {
+			rows = 0;	/* the header lines are kept as they are */
+		}
+		keep += n;
+	}
+	fclose(f);
+	free(line);
+	/* What follows the last file found whole: written again. */
+	if (ftruncate(fd, keep) < 0 || !(c->manifest = fdopen(fd, "a")))
+		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
+	if (!quiet)
+		fprintf(stderr, "lifeboat: carve: taking up the unfinished carve in '%s': its %llu "
+			"files are kept\n", dir, c->resume);
+}
+
+/* Open DIR for the carve of the source named SOURCE (hex): new or empty,
+ * or holding an unfinished carve of the same source to go on with. */
+static void open_out(struct carve_run *c, const char *dir, const char *source, int quiet)
+{
+	char want[80], line[80];
+	int err, fd;
+
+	snprintf(want, sizeof(want), "# source %s", source);
+	err = outtree_open(&c->out, dir, 0);
+	if (err == -ENOTEMPTY) {
+		int complete = manifest_ends(dir, line, sizeof(line));
+
+		if (!strcmp(line, want) && complete) {
+			fprintf(stderr, "lifeboat: carve: '%s' holds the whole carve of this disk "
+				"already\n", dir);
+			exit(EXIT_DONE);
+		}
+		if (strcmp(line, want))
+			lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: it is not empty%s",
+			       dir, strncmp(line, "# source ", 9) ? "" :
+			       ", and its carve is of another disk, or by another lifeboat binary, "
+			       "or with another --no-metadata or --offset");
+		if ((err = outtree_open(&c->out, dir, OUTTREE_RESUME)) == 0) {
+			/* Its only writer, as a new tree's: tmp/ goes at the close. */
+			c->out.flags &= ~OUTTREE_RESUME;
+			resume_out(c, dir, want, quiet);
+			return;
+		}
+	}
+	if (err < 0)
+		lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
+		       strerror(-err));
+	if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 0)) < 0 ||
+	    !(c->manifest = fdopen(fd, "w")))
+		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
+	/* What the tree is made from, as carve --send names it (sender.h). */
+	if (fprintf(c->manifest, "%s\n# sha256\tsize\tclass\tplacement\thow\tproof\tsource\t"
+		    "mtime\tpath\n", want) < 0 || fflush(c->manifest) == EOF)
+		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
+}
+
 int cmd_carve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -2522,7 +2746,7 @@ int cmd_carve(int argc, char **argv)
 	struct sender sender;
 	char *srccopy = NULL, hex[65];
 	uint8_t source[32];
-	int json = 0, quiet = 0, no_meta = 0, lost, ch, err, fd;
+	int json = 0, quiet = 0, no_meta = 0, lost, ch, err;
 	unsigned flags = SENDER_ZSTD | SENDER_CHECKPOINT;
 	char *end;
 	struct progress pr;
@@ -2591,22 +2815,16 @@ int cmd_carve(int argc, char **argv)
 			return EXIT_DONE;
 		}
 	} else {
-		if ((err = outtree_open(&c->out, dir, 0)) < 0)
-			lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
-			       strerror(-err));
-		if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 0)) < 0 ||
-		    !(c->manifest = fdopen(fd, "w")))
-			lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
 		sha256_hex(source, hex);
-		/* What the tree is made from, as carve --send names it (sender.h). */
-		fprintf(c->manifest, "# source %s\n", hex);
-		fputs("# sha256\tsize\tclass\tplacement\thow\tproof\tsource\tmtime\tpath\n", c->manifest);
+		open_out(c, dir, hex, quiet);
 	}
 
 	remnants_init(&c->r);
 	summary_init(&c->users, user_cols, ARRAY_SIZE(user_cols));
 	if (c->send && c->send->checkpoint.len)
-		resume_scan(c, tlsdir, quiet);
+		resume_scan(c, &c->send->checkpoint, tlsdir, quiet);
+	else if (!c->send && outtree_exists(&c->out, ".lifeboat/checkpoint"))
+		resume_local_scan(c, quiet);
 	begin_phase(c, &pr, "carve: scanning", quiet);
 	pr.count = &c->r.nstarts;	/* messages found so far */
 	c->pr = &pr;
@@ -2693,14 +2911,20 @@ int cmd_carve(int argc, char **argv)
 		/* Which bytes were read and which were not. */
 		struct buf map = BUF_INIT(64u << 20);
 
+		/* An interrupted carve may have come as far as the map. */
 		if (dev_badmap(&c->dev, &map) < 0 ||
+		    outtree_remove(&c->out, ".lifeboat/badmap") < 0 ||
 		    outtree_put(&c->out, ".lifeboat/badmap", map.p, map.len, -1) < 0 ||
+		    outtree_remove(&c->out, ".lifeboat/checkpoint") < 0 ||
 		    fputs("# complete\n", c->manifest) == EOF || fclose(c->manifest) != 0 ||
 		    (err = outtree_close(&c->out)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to finish writing '%s'", dir);
 		buf_free(&map);
 	}
 	summary(c, src, json, stdout);
+	if (c->replaced && !quiet)
+		fprintf(stderr, "lifeboat: carve: %llu files the interrupted carve left damaged "
+			"were written again\n", c->replaced);
 	/* What a limit left out is a loss, listed (exit 1). */
 	if (c->r.starts_dropped)
 		lb_warn("carve: out of memory for message starts: %zu not carved",

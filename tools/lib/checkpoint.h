@@ -1,4 +1,4 @@
-/* checkpoint.h - how far a disk scan got, kept by the receiver, so that a restarted carve goes on from there. */
+/* checkpoint.h - how far a disk scan got, kept by the receiver or in DIR, so that a restarted carve goes on from there. */
 #ifndef CHECKPOINT_H
 #define CHECKPOINT_H
 
@@ -14,7 +14,9 @@
  * signed with the sender's own key. On reconnect the receiver hands it
  * back and the scan goes on from there. The state is exactly that of one
  * uninterrupted pass at that position, so the result, and with it every
- * message's sequence number (the resume point), is the same.
+ * message's sequence number (the resume point), is the same. A
+ * `carve --out` keeps its checkpoints in its own DIR, signed by their
+ * SHA-256 alone (docs/carve.md).
  *
  * A checkpoint is used only by the same lifeboat binary (its SHA-256), on
  * the same device (its size and a fingerprint of 17 sampled 4 KiB blocks),
