@@ -29,7 +29,7 @@
 
 static const char carve_usage[] =
 "usage: lifeboat carve [--json] [--quiet] [--no-metadata] [--offset BYTES]\n"
-"                      [--checkpoint SECONDS] SOURCE --out DIR\n"
+"                      [--mapfile FILE] [--checkpoint SECONDS] SOURCE --out DIR\n"
 "       lifeboat carve [...] SOURCE --send HOST:PORT --tls SITE [--job NAME]\n"
 "                      [--no-compress]\n"
 "\n"
@@ -68,6 +68,9 @@ static const char carve_usage[] =
 "                   extent leaves): carve from content alone, where the S=\n"
 "                   and W= in Dovecot's uidlists, files found by content,\n"
 "                   still prove sizes\n"
+"  --mapfile FILE   SOURCE is an image GNU ddrescue made, FILE its mapfile:\n"
+"                   the areas it did not read are unreadable sectors, not\n"
+"                   zeros (the manifest calls no message in them whole)\n"
 "  --offset BYTES   SOURCE starts this many bytes in (a multiple of 512): where\n"
 "                   'lifeboat scan' says a filesystem starts, as one does in a\n"
 "                   partition whose table is gone; source bytes in the\n"
@@ -2702,7 +2705,7 @@ static void open_out(struct carve_run *c, const char *dir, const char *source, i
 			lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: it is not empty%s",
 			       dir, strncmp(line, "# source ", 9) ? "" :
 			       ", and its carve is of another disk, or by another lifeboat binary, "
-			       "or with another --no-metadata or --offset");
+			       "or with another --no-metadata, --offset or --mapfile");
 		if ((err = outtree_open(&c->out, dir, OUTTREE_RESUME)) == 0) {
 			/* Its only writer, as a new tree's: tmp/ goes at the close. */
 			c->out.flags &= ~OUTTREE_RESUME;
@@ -2735,13 +2738,15 @@ int cmd_carve(int argc, char **argv)
 		{ "no-compress", no_argument, NULL, 'C' },
 		{ "checkpoint", required_argument, NULL, 'K' },
 		{ "offset", required_argument, NULL, 'O' },
+		{ "mapfile", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct carve_run *c = calloc(1, sizeof(*c));
 	struct named_list names = { 0 };
 	struct buf buf = BUF_INIT(CARVE_MAX);
-	const char *src, *dir = NULL, *to = NULL, *tlsdir = NULL, *job = NULL, *offset = NULL;
+	const char *src, *dir = NULL, *to = NULL, *tlsdir = NULL, *job = NULL, *offset = NULL,
+		   *mapfile = NULL;
 	struct tls_site *site = NULL;
 	struct sender sender;
 	char *srccopy = NULL, hex[65];
@@ -2767,6 +2772,7 @@ int cmd_carve(int argc, char **argv)
 		case 'M': no_meta = 1; break;
 		case 'C': flags &= ~SENDER_ZSTD; break;
 		case 'O': offset = optarg; break;
+		case 'm': mapfile = optarg; break;
 		case 'K':
 			c->checkpoint_every = strtod(optarg, &end);
 			if (end == optarg || *end || !(c->checkpoint_every >= 0))
@@ -2790,7 +2796,7 @@ int cmd_carve(int argc, char **argv)
 	if (tlsdir && (err = tls_site_load(&site, tlsdir, TLS_CLIENT)) < 0)
 		lb_die(err == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "carve: %s",
 		       site ? tls_error(site) : "out of memory");
-	open_source(&c->dev, src, offset, carve_usage, "carve");
+	open_source(&c->dev, src, offset, mapfile, carve_usage, "carve");
 	if ((err = checkpoint_source(&c->dev, source)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 	/* --no-metadata makes other paths, so other sequence numbers: it is
@@ -2801,6 +2807,15 @@ int cmd_carve(int argc, char **argv)
 		memcpy(with, source, 32);
 		memcpy(with + 32, "no-metadata", 11);
 		sha256(with, sizeof(with), source);
+	}
+	/* So do the areas that read as unreadable (--mapfile). */
+	if (c->dev.nfaults) {
+		struct sha256_ctx h;
+
+		sha256_init(&h);
+		sha256_update(&h, source, 32);
+		sha256_update(&h, c->dev.faults, c->dev.nfaults * sizeof(*c->dev.faults));
+		sha256_final(&h, source);
 	}
 	if (to) {
 		/* Connect first: a refused sender learns it before a long scan. */

@@ -48,10 +48,11 @@ void usage_error(const char *usage, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-void open_source(struct dev *d, const char *path, const char *offset, const char *usage,
-		 const char *cmd)
+void open_source(struct dev *d, const char *path, const char *offset, const char *mapfile,
+		 const char *usage, const char *cmd)
 {
-	unsigned long long origin = 0;
+	unsigned long long origin = 0, unread = 0;
+	unsigned line;
 	char *end;
 	int err;
 
@@ -66,6 +67,23 @@ void open_source(struct dev *d, const char *path, const char *offset, const char
 	if (origin && dev_start(d, origin) < 0)
 		usage_error(usage, "%s: --offset %llu is not a multiple of 512 below the size of '%s' "
 			    "(%llu bytes)", cmd, origin, path, (unsigned long long)d->size);
+	if (!mapfile)
+		return;
+	if ((err = dev_read_mapfile(d, mapfile, &line)) == -EINVAL)
+		lb_die(EXIT_USAGE, "%s: '%s' is not a GNU ddrescue mapfile (line %u)", cmd, mapfile,
+		       line);
+	if (err < 0)
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", mapfile, strerror(-err));
+	for (size_t i = 0; i < d->nfaults; i++) {
+		const struct dev_range *f = d->faults + i;
+		uint64_t from = f->off > d->origin ? f->off : d->origin;
+		uint64_t to = f->off + f->len < d->origin + d->size ? f->off + f->len :
+								     d->origin + d->size;
+
+		unread += to > from ? to - from : 0;
+	}
+	fprintf(stderr, "lifeboat: %s: %llu bytes of '%s' read as unreadable: the areas "
+		"'%s' says were not read\n", cmd, unread, path, mapfile);
 }
 
 static double now(void)

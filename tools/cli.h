@@ -14,11 +14,13 @@ void usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
 /* Open SOURCE read-only into D, from byte OFFSET on (the argument of
- * --offset, or NULL: from its start). A bad OFFSET is a usage error (exit
- * 100, USAGE printed), a source that cannot be opened exit 111. */
+ * --offset, or NULL: from its start), with the areas the ddrescue
+ * MAPFILE (--mapfile, or NULL) says were not read as unreadable. A bad
+ * OFFSET or MAPFILE is a usage error (exit 100, USAGE printed for
+ * OFFSET), a source or mapfile that cannot be opened exit 111. */
 struct dev;
-void open_source(struct dev *d, const char *path, const char *offset, const char *usage,
-		 const char *cmd);
+void open_source(struct dev *d, const char *path, const char *offset, const char *mapfile,
+		 const char *usage, const char *cmd);
 
 /*
  * Progress on stderr with bytes, rate and ETA. On a terminal it redraws

@@ -12,7 +12,7 @@
 #include "lib/remnants.h"
 
 static const char scan_usage[] =
-"usage: lifeboat scan [--json] [--quiet] [--offset BYTES] SOURCE\n"
+"usage: lifeboat scan [--json] [--quiet] [--offset BYTES] [--mapfile FILE] SOURCE\n"
 "\n"
 "Read SOURCE (a block device or an image file) from end to end, read-only,\n"
 "and report what is on it now and what remains of earlier filesystems:\n"
@@ -24,6 +24,8 @@ static const char scan_usage[] =
 "\n"
 "  --json     print the report as JSON (docs/scan.md describes it)\n"
 "  --offset BYTES  the source starts this many bytes in (a multiple of 512)\n"
+"  --mapfile FILE  SOURCE is an image GNU ddrescue made, FILE its mapfile:\n"
+"                  the areas it did not read count as unreadable sectors\n"
 "  -q, --quiet  no progress on stderr\n"
 "\n"
 "exit: 0 done, 1 done but some sectors were unreadable, 100 usage,\n"
@@ -405,13 +407,14 @@ int cmd_scan(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "offset", required_argument, NULL, 'O' },
+		{ "mapfile", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct scan *s = calloc(1, sizeof(*s));
 	struct folder_counts f = { 0 };
 	struct progress pr;
-	const char *offset = NULL;
+	const char *offset = NULL, *mapfile = NULL;
 	int c, err;
 
 	if (!s)
@@ -421,6 +424,7 @@ int cmd_scan(int argc, char **argv)
 		case 'j': s->json = 1; break;
 		case 'q': s->quiet = 1; break;
 		case 'O': offset = optarg; break;
+		case 'm': mapfile = optarg; break;
 		case 'h': fputs(scan_usage, stdout); return EXIT_DONE;
 		default: usage_error(scan_usage, "scan: unknown option");
 		}
@@ -428,7 +432,7 @@ int cmd_scan(int argc, char **argv)
 	if (optind != argc - 1)
 		usage_error(scan_usage, "scan: expected one SOURCE");
 	s->path = argv[optind];
-	open_source(&s->dev, s->path, offset, scan_usage, "scan");
+	open_source(&s->dev, s->path, offset, mapfile, scan_usage, "scan");
 	remnants_init(&s->r);
 	progress_begin(&pr, "scan", s->dev.size, s->quiet);
 	pr.count = &s->r.nstarts;	/* messages found so far */

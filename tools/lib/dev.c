@@ -1,5 +1,6 @@
-/* dev.c - read-only source access with an EIO map and a test fault shim. */
+/* dev.c - read-only source access with an EIO map, a ddrescue mapfile and a test fault shim. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -12,6 +13,117 @@
 #include "buf.h"
 #include "dev.h"
 
+/* Add [OFF, OFF+LEN) to the ranges that read as unreadable. 0 or -ENOMEM. */
+static int add_fault(struct dev *d, uint64_t off, uint64_t len)
+{
+	struct dev_range *n = realloc(d->faults, (d->nfaults + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	d->faults = n;
+	n[d->nfaults++] = (struct dev_range){ off, len };
+	return 0;
+}
+
+static int cmp_off(const void *a, const void *b)
+{
+	const struct dev_range *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Sort the faults and merge those that overlap or touch, for faulty(). */
+static void sort_faults(struct dev *d)
+{
+	size_t n = 0;
+
+	qsort(d->faults, d->nfaults, sizeof(*d->faults), cmp_off);
+	for (size_t i = 0; i < d->nfaults; i++) {
+		struct dev_range *last = n ? &d->faults[n - 1] : NULL;
+
+		if (last && d->faults[i].off <= last->off + last->len) {
+			uint64_t end = d->faults[i].off + d->faults[i].len;
+
+			if (end > last->off + last->len)
+				last->len = end - last->off;
+		} else {
+			d->faults[n++] = d->faults[i];
+		}
+	}
+	d->nfaults = n;
+}
+
+/* A mapfile's number at *P (C notation: 0x hex, 0 octal, or decimal), past
+ * the blanks before it; *P moves past it. 0 or -EINVAL. */
+static int map_number(const char **p, unsigned long long *v)
+{
+	char *end;
+
+	*p += strspn(*p, " \t");
+	if (!isdigit((unsigned char)**p))
+		return -EINVAL;	/* no sign, no blank line */
+	errno = 0;
+	*v = strtoull(*p, &end, 0);
+	if (errno || end == *p)
+		return -EINVAL;
+	*p = end;
+	return 0;
+}
+
+/* A mapfile's status character at *P, past blanks, if it is one of OK. */
+static int map_status(const char **p, const char *ok, char *status)
+{
+	*p += strspn(*p, " \t");
+	*status = **p;
+	if (!*status || !strchr(ok, *status))
+		return -EINVAL;
+	++*p;
+	return 0;
+}
+
+int dev_read_mapfile(struct dev *d, const char *path, unsigned *line)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t cap = 0;
+	int err = 0, status_seen = 0;
+
+	*line = 0;
+	if (!f)
+		return -errno;
+	while (!err && getline(&text, &cap, f) > 0) {
+		const char *p = text;
+		unsigned long long pos, size = 0;
+		char status;
+
+		++*line;
+		p += strspn(p, " \t\r\n");
+		if (*p == '#' || !*p)
+			continue;
+		if (!status_seen) {
+			/* current_pos current_status [current_pass] */
+			status_seen = 1;
+			err = map_number(&p, &pos) ?: map_status(&p, "?*/-FGR+", &status);
+			continue;
+		}
+		err = map_number(&p, &pos) ?: map_number(&p, &size) ?:
+		      map_status(&p, "?*/-+", &status);
+		if (!err && (size > UINT64_MAX - pos || p[strspn(p, " \t\r\n")]))
+			err = -EINVAL;
+		if (!err && status != '+' && size)
+			err = add_fault(d, pos, size);
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	if (!err && !status_seen)
+		err = -EINVAL;	/* not a mapfile */
+	free(text);
+	fclose(f);
+	if (!err)
+		sort_faults(d);
+	return err;
+}
+
 static int parse_faults(struct dev *d, const char *spec)
 {
 	const char *p = spec;
@@ -19,7 +131,7 @@ static int parse_faults(struct dev *d, const char *spec)
 	while (*p) {
 		char *end;
 		unsigned long long first, last;
-		struct dev_range *n;
+		int err;
 
 		errno = 0;
 		first = strtoull(p, &end, 10);
@@ -34,15 +146,11 @@ static int parse_faults(struct dev *d, const char *spec)
 		}
 		if ((*end && *end != ',') || last >= UINT64_MAX / DEV_SECTOR)
 			return -EINVAL;
-		n = realloc(d->faults, (d->nfaults + 1) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		d->faults = n;
-		n[d->nfaults].off = first * DEV_SECTOR;
-		n[d->nfaults].len = (last - first + 1) * DEV_SECTOR;
-		d->nfaults++;
+		if ((err = add_fault(d, first * DEV_SECTOR, (last - first + 1) * DEV_SECTOR)) < 0)
+			return err;
 		p = *end ? end + 1 : end;
 	}
+	sort_faults(d);
 	return 0;
 }
 
@@ -113,10 +221,18 @@ static int overlaps(const struct dev_range *r, uint64_t off, uint64_t len)
 
 static int faulty(const struct dev *d, uint64_t off, uint64_t len)
 {
-	for (size_t i = 0; i < d->nfaults; i++)
-		if (overlaps(&d->faults[i], off, len))
-			return 1;
-	return 0;
+	size_t lo = 0, hi = d->nfaults;
+
+	/* The first fault that ends past OFF (they are sorted and apart). */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->faults[mid].off + d->faults[mid].len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->nfaults && overlaps(&d->faults[lo], off, len);
 }
 
 int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len)

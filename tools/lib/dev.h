@@ -16,6 +16,11 @@
  * asks dev_bad_bytes() whether a range it relies on held any of them, so
  * that nothing read from a bad sector is ever called verified.
  *
+ * An image that GNU ddrescue made of a failing disk holds zeros where it
+ * could not read; its mapfile says where (dev_read_mapfile()). Those
+ * areas read as unreadable sectors do, so that their zeros are never
+ * taken for a file's tail, nor anything read there called verified.
+ *
  * Tests make sectors fail on purpose with the environment variable
  * LIFEBOAT_FAULT_SECTORS="FIRST[-LAST],..." (512-byte sectors, inclusive),
  * because an image file alone cannot return EIO.
@@ -39,7 +44,8 @@ struct dev {
 	/* Unreadable byte ranges, sorted and merged. */
 	struct dev_range *bad;
 	size_t nbad, bad_alloc;
-	/* Test-only injected faults, in bytes. */
+	/* Byte ranges of the device that read as unreadable: a ddrescue
+	 * mapfile's areas not read, and the test shim's. Sorted and merged. */
 	struct dev_range *faults;
 	size_t nfaults;
 };
@@ -47,6 +53,13 @@ struct dev {
 /* Open PATH read-only. Returns 0 or -errno (-EINVAL for a bad fault spec). */
 int dev_open(struct dev *d, const char *path);
 void dev_close(struct dev *d);
+
+/* Read the GNU ddrescue mapfile at PATH (its "Mapfile structure": a
+ * status line, then "POS SIZE STATUS" lines, numbers in C notation) for
+ * the image D was opened on: every area whose status is not "+" (finished)
+ * reads as unreadable from now on. 0; -EINVAL for a malformed mapfile (the
+ * line's number in *LINE); or -errno. */
+int dev_read_mapfile(struct dev *d, const char *path, unsigned *line);
 
 /* Make the source start ORIGIN bytes into what was opened (a filesystem
  * whose partition table is gone, or an md or LVM member's data area):
