@@ -155,7 +155,7 @@ int cmd_send(int argc, char **argv)
 	}
 	if (!finished)
 		lb_die(EXIT_INTEGRITY, "send: '%s' holds an unfinished carve (interrupted, or it "
-		       "failed): nothing sent; carve again into an empty directory", dir);
+		       "failed): nothing sent; run the same carve into it again to finish it", dir);
 	rewind(manifest);
 
 	if (archive) {
