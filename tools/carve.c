@@ -254,8 +254,7 @@ static int keep_checkpoint(struct carve_run *c, const void *p, size_t len)
 static void save_checkpoint(struct carve_run *c)
 {
 	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
-	int err = c->send ? checkpoint_save(&c->r, &c->dev, sign_own, c->site, &b)
-			  : checkpoint_save(&c->r, &c->dev, sign_local, NULL, &b);
+	int err = checkpoint_save(&c->r, &c->dev, c->send ? sign_own : sign_local, c->site, &b);
 
 	if (err < 0) {
 		lb_warn("carve: no scan checkpoint from here on (%s): a run again after a cut "
@@ -2629,20 +2628,19 @@ static int manifest_ends(const char *dir, char *line, size_t cap)
 }
 
 /*
- * Take up the unfinished carve of this source (SOURCE_LINE, its
- * manifest's first line) in c->out: the rows of its manifest whose files
+ * Take up the unfinished carve of this source in c->out: the rows of its manifest whose files
  * are there at their size are kept (c->resume of them: a carve puts its
  * files in the same order each run, so they are its first puts), the
  * rest of the manifest is cut off, and c->manifest appends to it. A
  * finished one ends this run at once.
  */
-static void resume_out(struct carve_run *c, const char *dir, const char *source_line, int quiet)
+static void resume_out(struct carve_run *c, const char *dir, int quiet)
 {
 	char *line = NULL, *path;
 	size_t cap = 0;
 	off_t keep = 0;
-	int fd, rows = 1;
 	ssize_t n;
+	int fd;
 	FILE *f;
 
 	outtree_clear_tmp(&c->out);
@@ -2669,10 +2667,8 @@ static void resume_out(struct carve_run *c, const char *dir, const char *source_
 			if ((unsigned long long)st.st_size != size)
 				break;
 			c->resume++;
-		} else if (rows && !strcmp(line, source_line)) {
-			rows = 0;	/* the header lines are kept as they are */
 		}
-		keep += n;
+		keep += n;	/* a row kept, or a line of the header */
 	}
 	fclose(f);
 	free(line);
@@ -2709,7 +2705,7 @@ static void open_out(struct carve_run *c, const char *dir, const char *source, i
 		if ((err = outtree_open(&c->out, dir, OUTTREE_RESUME)) == 0) {
 			/* Its only writer, as a new tree's: tmp/ goes at the close. */
 			c->out.flags &= ~OUTTREE_RESUME;
-			resume_out(c, dir, want, quiet);
+			resume_out(c, dir, quiet);
 			return;
 		}
 	}
