@@ -5,8 +5,8 @@
 # and again, during the scan and during the messages, it ends with the tree
 # and the manifest of one carve that ran through. Files a crash left
 # damaged are written again; a damaged checkpoint is not used. A DIR that
-# holds the whole carve is left as it is, and one that holds the carve of
-# another disk is refused.
+# holds the whole carve is left as it is, one that holds the carve of
+# another disk is refused, and so is one another carve is writing in.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -119,6 +119,18 @@ tree_digest part >before.txt
 grep -q "holds the whole carve of this disk already" run.log || fail "run again: $(cat run.log)"
 tree_digest part >after.txt
 cmp -s before.txt after.txt || fail "a run again on the whole carve changed it"
+
+# The same carve started twice: the second finds the first writing, and
+# leaves it be.
+"$LIFEBOAT" carve -q --checkpoint 0 "$disk" --out twice >/dev/null 2>first.log &
+pid=$!
+for _ in $(seq 500); do [ -e twice/.lifeboat/checkpoint ] && break; sleep 0.01; done
+rc=0
+"$LIFEBOAT" carve -q "$disk" --out twice >/dev/null 2>run.log || rc=$?
+wait "$pid" || fail "the first of two carves into one DIR exited $?: $(cat first.log)"
+[ "$rc" = 111 ] && grep -q "another carve is writing in it" run.log ||
+	fail "a second carve into a DIR being written exited $rc: $(cat run.log)"
+same_as_whole twice
 
 # SIGINT during the scan: exit 130, and the message says how to go on.
 "$LIFEBOAT" carve --checkpoint 0 "$disk" --out stopped >/dev/null 2>run.log &

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -2680,6 +2681,17 @@ static void resume_out(struct carve_run *c, const char *dir, int quiet)
 			"files are kept\n", dir, c->resume);
 }
 
+/* One carve writes in DIR at a time: a second one run while the first
+ * still writes (a command started twice) would take up the same carve
+ * and list its files twice. The lock goes with the process. */
+static void lock_out(struct carve_run *c, const char *dir)
+{
+	if (flock(c->out.dirfd, LOCK_EX | LOCK_NB) == 0)
+		return;
+	lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
+	       errno == EWOULDBLOCK ? "another carve is writing in it" : strerror(errno));
+}
+
 /* Open DIR for the carve of the source named SOURCE (hex): new or empty,
  * or holding an unfinished carve of the same source to go on with. */
 static void open_out(struct carve_run *c, const char *dir, const char *source, int quiet)
@@ -2705,6 +2717,7 @@ static void open_out(struct carve_run *c, const char *dir, const char *source, i
 		if ((err = outtree_open(&c->out, dir, OUTTREE_RESUME)) == 0) {
 			/* Its only writer, as a new tree's: tmp/ goes at the close. */
 			c->out.flags &= ~OUTTREE_RESUME;
+			lock_out(c, dir);
 			resume_out(c, dir, quiet);
 			return;
 		}
@@ -2712,6 +2725,7 @@ static void open_out(struct carve_run *c, const char *dir, const char *source, i
 	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
 		       strerror(-err));
+	lock_out(c, dir);
 	if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 0)) < 0 ||
 	    !(c->manifest = fdopen(fd, "w")))
 		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
