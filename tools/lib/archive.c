@@ -568,14 +568,6 @@ int pax_parse_records(const uint8_t *p, size_t len, struct archive_member *m)
 	return 0;
 }
 
-static int is_zero(const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return 0;
-	return 1;
-}
-
 static int header_checksum_ok(const uint8_t *h)
 {
 	uint64_t want;
@@ -601,10 +593,10 @@ int archive_next(struct rbuf *r, struct archive_member *m)
 
 		if ((err = rbuf_exact(r, h, BLOCK)) < 0)
 			return err;
-		if (is_zero(h, BLOCK)) {
+		if (mem_is_zero(h, BLOCK)) {
 			if (have_x || (err = rbuf_exact(r, h, BLOCK)) < 0)
 				return have_x ? -EUCLEAN : err;
-			return is_zero(h, BLOCK) ? 0 : -EUCLEAN;
+			return mem_is_zero(h, BLOCK) ? 0 : -EUCLEAN;
 		}
 		if (memcmp(h + H_MAGIC, "ustar", 6) || !header_checksum_ok(h) ||
 		    parse_octal(h + H_SIZE, 12, &size) < 0 || parse_octal(h + H_MTIME, 12, &mtime) < 0)

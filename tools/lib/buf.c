@@ -69,6 +69,14 @@ size_t array_sort_unique(void *v, size_t n, size_t size, int (*order)(const void
 	return k;
 }
 
+int mem_is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	/* Each byte equal to the one before it, and the first zero. */
+	return !n || (!b[0] && !memcmp(b, b + 1, n - 1));
+}
+
 size_t u64_lower_bound(const uint64_t *v, size_t n, uint64_t x)
 {
 	size_t lo = 0, hi = n;

@@ -37,6 +37,8 @@ int array_grow(void **p, size_t *cap, size_t n, size_t elem_size);
  * SAME finds (the first of each stays). Returns how many are left. */
 size_t array_sort_unique(void *v, size_t n, size_t size, int (*order)(const void *, const void *),
 			 int (*same)(const void *, const void *));
+/* Are the N bytes at P all zero? */
+int mem_is_zero(const void *p, size_t n);
 /* The index of the first of the N ascending values at V that is >= X. */
 size_t u64_lower_bound(const uint64_t *v, size_t n, uint64_t x);
 

@@ -158,12 +158,8 @@ static int zero_tail(struct dev *dev, uint64_t end)
 
 	if (n == 0)
 		return 1;
-	if (dev_read(dev, tail, n, end) < 0 || dev_bad_bytes(dev, end, n))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (tail[i])
-			return 0;
-	return 1;
+	return dev_read(dev, tail, n, end) >= 0 && !dev_bad_bytes(dev, end, n) &&
+	       mem_is_zero(tail, n);
 }
 
 /*
@@ -436,9 +432,8 @@ int carve_extents(struct dev *dev, const struct dev_range *ranges, size_t nrange
 	len = (nul = memchr(buf->p, 0, buf->len)) ? (size_t)(nul - buf->p) : buf->len;
 	if (len < last_from)
 		return -ENOENT;
-	for (size_t i = len; i < buf->len; i++)
-		if (buf->p[i])
-			return -ENOENT;
+	if (!mem_is_zero(buf->p + len, buf->len - len))
+		return -ENOENT;
 	buf->len = len;
 	judge_ranges(dev, ranges, nranges, buf->p, len, len < total ? END_NUL : END_NEXT, sizes,
 		     0, out);

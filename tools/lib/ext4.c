@@ -4,6 +4,7 @@
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
 
+#include "buf.h"
 #include "dev.h"
 #include "ext4.h"
 
@@ -126,11 +127,8 @@ int ext4_inode_check(const struct ext4_sb_info *sb, const uint8_t *p, uint32_t i
 {
 	const struct ext2_inode_large *in = (const void *)p;
 	uint16_t fmt = in->i_mode & 0xF000;
-	size_t i;
 
-	for (i = 0; i < sb->inode_size && !p[i]; i++)
-		;
-	if (i == sb->inode_size)
+	if (mem_is_zero(p, sb->inode_size))
 		return 0;
 	if (sb->metadata_csum) {
 		uint8_t copy[1024];
