@@ -82,7 +82,7 @@ went_on() {
 # checkpoint, the messages' with files written and files to come.
 kills=0 scan_at= kept_at=
 for ms in $(od -An -N2 -tu1 /dev/urandom); do
-	rc=$(kill_when part checkpoint $((ms % 100)))
+	rc=$(kill_when part checkpoint $((ms % 20)))
 	[ "$rc" = -9 ] || fail "a carve killed during its scan exited $rc: $(cat run.log)"
 	kills=$((kills + 1))
 	set -- $(went_on)

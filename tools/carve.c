@@ -231,15 +231,36 @@ static int verify_local(void *ctx, const uint8_t hash[32], const uint8_t *sig, s
 	return len == 32 && !memcmp(sig, hash, 32) ? 0 : -EBADMSG;
 }
 
-/* Replace DIR/.lifeboat/checkpoint with the LEN bytes at P: written
+static int write_piece(void *ctx, const void *p, size_t len)
+{
+	const uint8_t *q = p;
+
+	while (len) {
+		ssize_t n = write(*(int *)ctx, q, len);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			q += n;
+			len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* Replace DIR/.lifeboat/checkpoint with the scan as it stands: written
  * beside it, then renamed over it, so that a kill leaves the old one or
  * the new one. 0 or -errno. */
-static int keep_checkpoint(struct carve_run *c, const void *p, size_t len)
+static int keep_checkpoint(struct carve_run *c)
 {
-	int meta, err;
+	int fd = outtree_meta_open(&c->out, "checkpoint.new", 0), meta, err;
 
-	if ((err = outtree_remove(&c->out, ".lifeboat/checkpoint.new")) < 0 ||
-	    (err = outtree_put(&c->out, ".lifeboat/checkpoint.new", p, len, -1)) < 0)
+	if (fd < 0)
+		return fd;
+	err = checkpoint_save(&c->r, &c->dev, sign_local, NULL, write_piece, &fd);
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (err)
 		return err;
 	meta = openat(c->out.dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (meta < 0 || renameat(meta, "checkpoint.new", meta, "checkpoint") < 0)
@@ -249,26 +270,34 @@ static int keep_checkpoint(struct carve_run *c, const void *p, size_t len)
 	return err;
 }
 
-/* Save the scan as it stands (checkpoint.h): to the receiver, or into
- * DIR. A scan too big for one goes on without: a restart then reads the
- * disk again. */
-static void save_checkpoint(struct carve_run *c)
+/* Send the receiver the scan as it stands: one archive member, so at
+ * most ARCHIVE_MEMBER_MAX. 0 or -errno. */
+static int send_checkpoint(struct carve_run *c)
 {
 	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
-	int err = checkpoint_save(&c->r, &c->dev, c->send ? sign_own : sign_local, c->site, &b);
+	int err = checkpoint_save(&c->r, &c->dev, sign_own, c->site, buf_append_piece, &b);
 
-	if (err < 0) {
-		lb_warn("carve: no scan checkpoint from here on (%s): a run again after a cut "
-			"reads the disk again", err == -EFBIG ? "the scan state is over 256 MiB"
-							      : strerror(-err));
-		c->checkpoint_every = -1;
-	} else if (c->send && (err = sender_checkpoint(c->send, b.p, b.len))) {
+	if (!err && (err = sender_checkpoint(c->send, b.p, b.len)))
 		lb_die(sender_exit_code(err), "carve: %s", c->send->error);
-	} else if (!c->send && (err = keep_checkpoint(c, b.p, b.len)) < 0) {
-		lb_die(EXIT_SYSTEM, "unable to write the scan checkpoint: %s", strerror(-err));
+	buf_free(&b);
+	return err;
+}
+
+/* Save the scan as it stands (checkpoint.h): at the receiver, or in DIR.
+ * One too big for the receiver is not sent again: a restart then reads
+ * the disk again. */
+static void save_checkpoint(struct carve_run *c)
+{
+	int err = c->send ? send_checkpoint(c) : keep_checkpoint(c);
+
+	if (err == -EFBIG) {
+		lb_warn("carve: no scan checkpoint from here on (the scan state is over 256 MiB, "
+			"a receiver's limit): a run again after a cut reads the disk again");
+		c->checkpoint_every = -1;
+	} else if (err < 0) {
+		lb_die(EXIT_SYSTEM, "unable to save the scan checkpoint: %s", strerror(-err));
 	}
 	c->checkpoint_at = now_seconds();
-	buf_free(&b);
 }
 
 /* After each chunk of the scan: progress, and a checkpoint every
@@ -310,10 +339,11 @@ static void resume_scan(struct carve_run *c, const struct buf *b, const char *tl
 			err == -EUCLEAN ? "it is malformed" : strerror(-err));
 }
 
-/* Go on from the checkpoint an interrupted carve left in DIR. */
+/* Go on from the checkpoint an interrupted carve left in DIR (of any size:
+ * it is this carve's own file). */
 static void resume_local_scan(struct carve_run *c, int quiet)
 {
-	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
+	struct buf b = BUF_INIT(SIZE_MAX);
 	int err = outtree_read(&c->out, ".lifeboat/checkpoint", &b, NULL);
 
 	if (err < 0)

@@ -72,7 +72,7 @@ static void make_template(void)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	remnants_init(&r);
 	if (dev_open(&d, path) < 0 || remnants_scan(&r, &d, NULL, NULL) < 0 ||
-	    checkpoint_save(&r, &d, sign_nothing, NULL, &template) < 0 || r.nstarts != 1)
+	    checkpoint_save(&r, &d, sign_nothing, NULL, buf_append_piece, &template) < 0 || r.nstarts != 1)
 		abort();
 	remnants_free(&r);
 	template.len -= 2;	/* its empty signature's length */

@@ -97,17 +97,32 @@ int checkpoint_source(struct dev *dev, uint8_t out[32])
 	return err;
 }
 
-#define PUT(b, p, n) buf_append((b), (p), (n))
+/* The bytes of a checkpoint go to PUT as they are made, hashed on the way
+ * for the signature that ends them. */
+struct saver {
+	checkpoint_put_fn put;
+	void *ctx;
+	struct sha256_ctx sha;
+	int err;
+};
+
+static void save(struct saver *w, const void *p, size_t n)
+{
+	if (w->err || !n)
+		return;
+	sha256_update(&w->sha, p, n);
+	w->err = w->put(w->ctx, p, n);
+}
 
 int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_fn sign,
-		    void *sign_ctx, struct buf *out)
+		    void *sign_ctx, checkpoint_put_fn put, void *put_ctx)
 {
 	struct remnants *copy = malloc(sizeof(*copy));
+	struct saver w = { .put = put, .ctx = put_ctx };
 	uint8_t id[80], hash[32], sig[1024];
 	uint64_t nbad = dev->nbad;
 	size_t siglen = 0;
 	uint16_t sl;
-	int err;
 
 	if (!copy)
 		return -ENOMEM;
@@ -125,32 +140,31 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	copy->piece_line = NULL;
 	for (int i = 0; i < 16; i++)
 		copy->ext4[i].gdt = NULL;
-	buf_reset(out);
-	err = identity(dev, id);
-	err = err ?: PUT(out, id, sizeof(id));
-	err = err ?: PUT(out, copy, sizeof(*copy));
-	err = err ?: PUT(out, &nbad, sizeof(nbad));
-	err = err ?: PUT(out, dev->bad, nbad * sizeof(*dev->bad));
-	err = err ?: PUT(out, r->tree.nodes, r->tree.cap * sizeof(*r->tree.nodes));
-	err = err ?: PUT(out, r->tree.names, r->tree.names_len);
-	err = err ?: PUT(out, r->folders.v, r->folders.n * sizeof(*r->folders.v));
-	err = err ?: PUT(out, r->folders.files, r->folders.nfiles * sizeof(*r->folders.files));
-	err = err ?: PUT(out, r->folders.names, r->folders.names_len);
-	err = err ?: PUT(out, r->dir_seeds, r->ndir_seeds * sizeof(*r->dir_seeds));
-	err = err ?: PUT(out, r->starts, r->nstarts * sizeof(*r->starts));
-	err = err ?: PUT(out, r->pieces, r->npieces * sizeof(*r->pieces));
-	err = err ?: PUT(out, r->piece_line, r->npieces * sizeof(*r->piece_line));
-	err = err ?: PUT(out, r->leaves, r->nleaves * sizeof(*r->leaves));
-	err = err ?: PUT(out, r->packed, r->npacked * sizeof(*r->packed));
+	sha256_init(&w.sha);
+	w.err = identity(dev, id);
+	save(&w, id, sizeof(id));
+	save(&w, copy, sizeof(*copy));
+	save(&w, &nbad, sizeof(nbad));
+	save(&w, dev->bad, nbad * sizeof(*dev->bad));
+	save(&w, r->tree.nodes, r->tree.cap * sizeof(*r->tree.nodes));
+	save(&w, r->tree.names, r->tree.names_len);
+	save(&w, r->folders.v, r->folders.n * sizeof(*r->folders.v));
+	save(&w, r->folders.files, r->folders.nfiles * sizeof(*r->folders.files));
+	save(&w, r->folders.names, r->folders.names_len);
+	save(&w, r->dir_seeds, r->ndir_seeds * sizeof(*r->dir_seeds));
+	save(&w, r->starts, r->nstarts * sizeof(*r->starts));
+	save(&w, r->pieces, r->npieces * sizeof(*r->pieces));
+	save(&w, r->piece_line, r->npieces * sizeof(*r->piece_line));
+	save(&w, r->leaves, r->nleaves * sizeof(*r->leaves));
+	save(&w, r->packed, r->npacked * sizeof(*r->packed));
 	free(copy);
-	if (err)
-		return err;
-	sha256(out->p, out->len, hash);
-	if ((err = sign(sign_ctx, hash, sig, sizeof(sig), &siglen)) < 0)
-		return err;
+	if (w.err)
+		return w.err;
+	sha256_final(&w.sha, hash);
+	if ((w.err = sign(sign_ctx, hash, sig, sizeof(sig), &siglen)) < 0)
+		return w.err;
 	sl = (uint16_t)siglen;
-	err = PUT(out, sig, siglen);
-	return err ?: PUT(out, &sl, sizeof(sl));
+	return put(put_ctx, sig, siglen) ?: put(put_ctx, &sl, sizeof(sl));
 }
 
 /* A cursor over the checkpoint: N more bytes, or NULL past the end. */

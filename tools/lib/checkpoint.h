@@ -47,10 +47,12 @@ typedef int (*checkpoint_verify_fn)(void *ctx, const uint8_t hash[32], const uin
  * same carve. 0 or -errno. */
 int checkpoint_source(struct dev *dev, uint8_t out[32]);
 
-/* Write R's state (as of r->scanned) and DEV's bad map to OUT (reset
- * first), signed through SIGN. 0 or -errno. */
+/* Give R's state (as of r->scanned) and DEV's bad map, signed through
+ * SIGN, to PUT a piece at a time (buf_append_piece() makes it one
+ * buffer): no copy of the state is held. 0, or -errno (PUT's too). */
+typedef int (*checkpoint_put_fn)(void *ctx, const void *p, size_t len);
 int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_fn sign,
-		    void *sign_ctx, struct buf *out);
+		    void *sign_ctx, checkpoint_put_fn put, void *put_ctx);
 
 /*
  * Restore the state saved in the LEN bytes at P into R (fresh from
