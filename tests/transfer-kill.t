@@ -4,7 +4,8 @@
 # complete, with the same tree as carve --out, each message once in the
 # receiver's journal, nothing lost, nothing duplicated. A tenth of the
 # kills hit carve --send, which re-reads the disk on restart. Then a
-# receiver killed on a slow link keeps what came in its first seconds.
+# receiver killed on a slow link keeps what came in its first seconds, and
+# one killed while its sender is silent keeps what came before.
 set -eu
 fail() { echo "FAIL: $*"; tail -n 5 recv.log 2>/dev/null; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: the lab needs root for loop mounts"; exit 77; }
@@ -105,4 +106,29 @@ slow_kept=$(find dest-slow/alpha/slow/data -type f 2>/dev/null | wc -l)
 tree_digest dest-slow/alpha/slow/data >slow.txt
 [ -z "$(comm -13 want.txt slow.txt)" ] || fail "slow link: a kept message is not one of the carve's"
 echo "slow link: $slow_kept messages kept by a receiver killed after 8 s at 100 KB/s"
+
+# A sender gone silent (a dying disk's slow reads; here a proxy that holds
+# the stream 30 s after its first 200 KB): the receiver places its batch
+# once the first message in it has waited 2 s, while it waits for more,
+# not when the next message comes. Killed 5 s into the silence, it keeps
+# what came before it.
+stop_receiver
+start_receiver dest-pause
+pport=$(free_port)
+python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" pause:200000:30 >proxy.log 2>&1 &
+proxy=$!
+for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
+"$LIFEBOAT" send local --to "127.0.0.1:$pport" --tls site/alpha --job pause >/dev/null 2>&1 &
+spid=$!
+for _ in $(seq 100); do grep -q paused proxy.log && break; sleep 0.1; done
+grep -q paused proxy.log || fail "the proxy never held the stream"
+sleep 5
+stop_receiver
+kill -9 "$spid" "$proxy" 2>/dev/null || true
+wait "$spid" "$proxy" 2>/dev/null || true
+pause_kept=$(find dest-pause/alpha/pause/data -type f 2>/dev/null | wc -l)
+[ "$pause_kept" -gt 0 ] || fail "a receiver killed 5 s into its sender's silence kept no message"
+tree_digest dest-pause/alpha/pause/data >pause.txt
+[ -z "$(comm -13 want.txt pause.txt)" ] || fail "silent sender: a kept message is not one of the carve's"
+echo "silent sender: $pause_kept messages kept by a receiver killed 5 s into the silence"
 echo "$kills kills ($sender_kills sender, $receiver_kills receiver; $mid of them while messages went over; a whole job took $took ms) over $completed jobs of $n messages each: each job complete, every message once"

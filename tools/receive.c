@@ -105,6 +105,9 @@ struct job {
 	 * mail would seem to have no manifest. */
 	unsigned tags;
 	int quiet;
+	/* How placing a batch while the sender was silent failed
+	 * (place_batch()), told once the stream goes on. */
+	int batch_err;
 };
 
 enum { TAG_MANIFEST = 1, TAG_SIG = 2, TAG_INFO = 4, TAG_TSV = 8, TAG_TAGS = 16, TAG_ALL = 31 };
@@ -242,23 +245,53 @@ static int stream_member(struct job *jb, struct tls_site *site, struct archive_m
 	return 0;
 }
 
+/* What place_batch() returns when the journal could not be written. */
+#define JOURNAL_FAILED 1
+
 /*
  * Make the messages of the batch durable, then journal them: one syncfs()
  * for the files, their renames, one for the renames, and the journal's
  * lines written and fdatasync'ed. So a journaled message is at its name
  * on disk, as when each had its own fsyncs (three a message), and a
  * crash before the journal leaves messages in place that a resumed job
- * compares and journals. 0 or the exit code.
+ * compares and journals. 0, -errno (jb->out.failed names the file), or
+ * JOURNAL_FAILED. It says nothing to the sender: commit_batch() does.
  */
-static int commit_batch(struct job *jb)
+static int place_batch(struct job *jb)
 {
 	int err = outtree_flush(&jb->out);
 
 	if (err < 0)
-		return write_failed(jb, jb->out.failed ? jb->out.failed : "a batch", err);
+		return err;
 	if (jb->j.pending.len && (syncfs(jb->out.dirfd) < 0 || journal_sync(&jb->j) < 0))
-		return refuse(jb, EXIT_SYSTEM, "the receiver could not write its journal%s", "");
+		return JOURNAL_FAILED;
 	return 0;
+}
+
+/* Place the batch (or take how placing it failed while the sender was
+ * silent). 0 or the exit code, said to the sender. */
+static int commit_batch(struct job *jb)
+{
+	int err = jb->batch_err ?: place_batch(jb);
+
+	if (err == JOURNAL_FAILED)
+		return refuse(jb, EXIT_SYSTEM, "the receiver could not write its journal%s", "");
+	return err ? write_failed(jb, jb->out.failed ? jb->out.failed : "a batch", err) : 0;
+}
+
+/* While the receiver waits for the sender (tls_while_waiting): a batch
+ * whose first message has waited OUTTREE_BATCH_MS is placed now, not when
+ * the next message comes, which a sender reading a dying disk may hold
+ * back for minutes. Milliseconds until it is due, or -1. */
+static int64_t place_batch_when_due(void *ctx)
+{
+	struct job *jb = ctx;
+	int64_t due = jb->batch_err ? -1 : outtree_batch_due(&jb->out);
+
+	if (due != 0)
+		return due;
+	jb->batch_err = place_batch(jb);
+	return -1;
 }
 
 /* Receive one message and commit it in a batch (commit_batch()), or
@@ -604,6 +637,8 @@ static int read_archive(struct job *jb, struct tls_site *site)
 		unsigned bit = 0;
 		int tsv;
 
+		if (jb->batch_err)	/* placing it failed while the sender was silent */
+			break;
 		if (r == ARCHIVE_GLOBAL) {
 			show_progress(jb, m->progress);
 			continue;
@@ -982,7 +1017,10 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not keep the archive%s", "");
 		goto out;
 	}
-	if (!(code = read_archive(&jb, site))) {
+	tls_while_waiting(jb.tls, place_batch_when_due, &jb);
+	code = read_archive(&jb, site);
+	tls_while_waiting(jb.tls, NULL, NULL);
+	if (!code) {
 		snprintf(reply, sizeof(reply), "DONE %zu %llu\n", jb.j.n,
 			 (unsigned long long)jb.j.octets);
 		tls_write(jb.tls, reply, strlen(reply));

@@ -2,7 +2,9 @@
 """proxy.py LISTEN_PORT TARGET_PORT MODE - a TCP proxy on 127.0.0.1 that damages one direction of a stream.
 
 MODE: pass | flip:N (invert the byte at offset N) | cut:N (close both sides
-after N bytes) | slow:N (at most N bytes a second: a slow link), applied to
+after N bytes) | slow:N (at most N bytes a second: a slow link) | pause:N:S
+(after N bytes, nothing for S seconds: a sender gone silent; "paused" is
+printed then), applied to
 the client-to-server stream, or to the server-to-client stream with a
 "down:" prefix (down:flip:N, down:cut:N).
 Serves one connection, prints "ready" once listening.
@@ -15,6 +17,7 @@ import time
 listen_port, target_port, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 down = mode.startswith("down:")
 kind, _, arg = mode.removeprefix("down:").partition(":")
+arg, _, seconds = arg.partition(":")
 at = int(arg) if arg else -1
 
 srv = socket.socket()
@@ -39,6 +42,13 @@ def pump(src, dst, damaged):
                 b = bytearray(data)
                 b[at - seen] ^= 0xFF
                 data = bytes(b)
+            if damaged and kind == "pause" and seen <= at < seen + len(data):
+                dst.sendall(data[: at - seen])
+                print("paused", flush=True)
+                time.sleep(float(seconds))
+                dst.sendall(data[at - seen :])
+                seen += len(data)
+                continue
             if damaged and kind == "cut" and seen + len(data) >= at:
                 dst.sendall(data[: at - seen])
                 for s in (server, client):

@@ -377,10 +377,21 @@ int outtree_commit_in_batch(struct outtree *o, struct outtree_file *f, const cha
 	return wait_for_name(o, f, rel);
 }
 
+int64_t outtree_batch_due(const struct outtree *o)
+{
+	int64_t left;
+
+	if (!o->nwaiting)
+		return -1;
+	if (o->nwaiting == OUTTREE_BATCH_FILES || o->waiting_bytes >= OUTTREE_BATCH_BYTES)
+		return 0;
+	left = o->waiting_since_ms + OUTTREE_BATCH_MS - monotonic_ms();
+	return left > 0 ? left : 0;
+}
+
 int outtree_batch_full(const struct outtree *o)
 {
-	return o->nwaiting == OUTTREE_BATCH_FILES || o->waiting_bytes >= OUTTREE_BATCH_BYTES ||
-	       (o->nwaiting && monotonic_ms() - o->waiting_since_ms >= OUTTREE_BATCH_MS);
+	return outtree_batch_due(o) == 0;
 }
 
 int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime)

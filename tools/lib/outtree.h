@@ -128,6 +128,9 @@ int outtree_meta_open(struct outtree *o, const char *name, int append);
 int outtree_commit_in_batch(struct outtree *o, struct outtree_file *f, const char *rel,
 			    int64_t mtime);
 int outtree_batch_full(const struct outtree *o);
+/* Milliseconds until the batch waiting is full by its age (0: full now),
+ * or -1 when nothing waits. */
+int64_t outtree_batch_due(const struct outtree *o);
 
 /* Sync the files waiting in a batch, then rename each to its name.
  * 0 or -errno (o->failed names the file then; the rest are removed). */

@@ -1,5 +1,6 @@
 /* tls.c - mutually authenticated TLS and signatures through mbedtls 2.28 (the one seam for a move to 3.6). */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -54,6 +55,8 @@ struct tls {
 	/* Bytes read from the socket ahead of mbedtls (recv_ahead). */
 	unsigned char in[65536];
 	size_t in_pos, in_len;
+	int64_t (*waiting)(void *ctx);	/* tls_while_waiting() */
+	void *waiting_ctx;
 };
 
 /* ChaCha20-Poly1305 first: mbedtls' AES has no AES-NI GCM fast path on
@@ -317,6 +320,36 @@ static void peer_cn(struct tls *t)
  * holds, up to 64 KiB (four full records), and a poll() runs only when it
  * holds nothing: a peer silent for TIMEOUT_MS is a timeout.
  */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait up to TIMEOUT_MS (0: no limit) for T's socket to be readable,
+ * calling its while-waiting hook when it asked to be. poll()'s return:
+ * 1 readable, 0 timed out, -1 failed. */
+static int wait_readable(struct tls *t, uint32_t timeout_ms)
+{
+	struct pollfd pfd = { .fd = t->net.fd, .events = POLLIN };
+	int64_t end = timeout_ms ? now_ms() + timeout_ms : -1;
+
+	for (;;) {
+		int64_t left = end < 0 ? -1 : end - now_ms();
+		int64_t due = t->waiting && !t->in_handshake ? t->waiting(t->waiting_ctx) : -1;
+		int64_t ms = due >= 0 && (left < 0 || due < left) ? (due ?: 1) : left;
+		int ready;
+
+		if (end >= 0 && left <= 0)
+			return 0;
+		ready = poll(&pfd, 1, (int)(ms < INT_MAX ? ms : INT_MAX));
+		if (ready != 0 || ms == left)
+			return ready;
+	}
+}
+
 static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_ms)
 {
 	struct tls *t = ctx;
@@ -326,7 +359,6 @@ static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_
 		ssize_t got = recv(t->net.fd, t->in, sizeof(t->in), MSG_DONTWAIT);
 
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pfd = { .fd = t->net.fd, .events = POLLIN };
 			int ready;
 
 			if (t->in_handshake) {	/* the time left of the whole handshake */
@@ -340,7 +372,7 @@ static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_
 					return MBEDTLS_ERR_SSL_TIMEOUT;
 				timeout_ms = (uint32_t)left;
 			}
-			ready = poll(&pfd, 1, timeout_ms ? (int)timeout_ms : -1);
+			ready = wait_readable(t, timeout_ms);
 
 			if (ready == 0)
 				return MBEDTLS_ERR_SSL_TIMEOUT;
@@ -475,6 +507,12 @@ ssize_t tls_read(struct tls *t, void *p, size_t len)
 	if (ret == 0)		/* EOF below TLS, without close_notify */
 		ret = MBEDTLS_ERR_SSL_CONN_EOF;
 	return ret > 0 ? ret : tls_fail(t, ret, "TLS read");
+}
+
+void tls_while_waiting(struct tls *t, int64_t (*waiting)(void *ctx), void *ctx)
+{
+	t->waiting = waiting;
+	t->waiting_ctx = ctx;
 }
 
 int tls_write(struct tls *t, const void *p, size_t len)

@@ -46,6 +46,11 @@ int tls_accept(struct tls_site *s, int fd, struct tls **out);
 
 /* Read up to LEN bytes: > 0 bytes read, 0 at the peer's close_notify, < 0 error. */
 ssize_t tls_read(struct tls *t, void *p, size_t len);
+/* While a read waits for the peer, call WAITING(CTX) at once and again
+ * after the milliseconds it returns (-1: not until data has come): a
+ * receiver places a batch that is due while its sender is silent.
+ * WAITING must not use T. */
+void tls_while_waiting(struct tls *t, int64_t (*waiting)(void *ctx), void *ctx);
 int tls_write(struct tls *t, const void *p, size_t len);
 /* The same two as the read and write callbacks of a stream (rbuf, archive,
  * compress): CTX is the struct tls. */
