@@ -85,50 +85,51 @@ done <points
 # a faster machine the delays would need scaling.
 [ "$mid" -ge 30 ] || fail "only $mid of $kills kills cut a job while messages went over"
 
+# kept_behind JOB MODE WAIT...: send the carved tree as JOB to a new
+# receiver behind a proxy in MODE (tests/transfer/proxy.py), run WAIT,
+# kill the receiver, and set kept to the messages it kept, each of which
+# must be one of the carve's.
+kept_behind() {
+	job=$1 mode=$2
+	shift 2
+	stop_receiver
+	start_receiver "dest-$job"
+	pport=$(free_port)
+	python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" "$mode" >proxy.log 2>&1 &
+	proxy=$!
+	for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
+	"$LIFEBOAT" send local --to "127.0.0.1:$pport" --tls site/alpha --job "$job" >/dev/null 2>&1 &
+	spid=$!
+	"$@"
+	stop_receiver
+	kill -9 "$spid" "$proxy" 2>/dev/null || true
+	wait "$spid" "$proxy" 2>/dev/null || true
+	kept=0
+	[ -d "dest-$job/alpha/$job/data" ] || return 0
+	tree_digest "dest-$job/alpha/$job/data" >kept.txt
+	[ -z "$(comm -13 want.txt kept.txt)" ] || fail "$job: a kept message is not one of the carve's"
+	kept=$(wc -l <kept.txt)
+}
+
 # On a slow link (100 KB/s through a proxy) a batch of 1024 messages or
 # 64 MiB would take minutes to fill: the receiver commits a batch once its
 # first message has waited 2 s (OUTTREE_BATCH_MS), so one killed after 8 s
 # keeps what came in its first seconds, each message whole and the carve's.
-stop_receiver
-start_receiver dest-slow
-pport=$(free_port)
-python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" slow:100000 >proxy.log 2>&1 &
-proxy=$!
-for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
-"$LIFEBOAT" send local --to "127.0.0.1:$pport" --tls site/alpha --job slow >/dev/null 2>&1 &
-spid=$!
-sleep 8
-stop_receiver
-kill -9 "$spid" "$proxy" 2>/dev/null || true
-wait "$spid" "$proxy" 2>/dev/null || true
-slow_kept=$(find dest-slow/alpha/slow/data -type f 2>/dev/null | wc -l)
-[ "$slow_kept" -gt 0 ] || fail "a receiver killed after 8 s on a slow link kept no message"
-tree_digest dest-slow/alpha/slow/data >slow.txt
-[ -z "$(comm -13 want.txt slow.txt)" ] || fail "slow link: a kept message is not one of the carve's"
-echo "slow link: $slow_kept messages kept by a receiver killed after 8 s at 100 KB/s"
+kept_behind slow slow:100000 sleep 8
+[ "$kept" -gt 0 ] || fail "a receiver killed after 8 s on a slow link kept no message"
+echo "slow link: $kept messages kept by a receiver killed after 8 s at 100 KB/s"
 
 # A sender gone silent (a dying disk's slow reads; here a proxy that holds
 # the stream 30 s after its first 200 KB): the receiver places its batch
 # once the first message in it has waited 2 s, while it waits for more,
 # not when the next message comes. Killed 5 s into the silence, it keeps
 # what came before it.
-stop_receiver
-start_receiver dest-pause
-pport=$(free_port)
-python3 "$TOP/tests/transfer/proxy.py" "$pport" "$rport" pause:200000:30 >proxy.log 2>&1 &
-proxy=$!
-for _ in $(seq 50); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
-"$LIFEBOAT" send local --to "127.0.0.1:$pport" --tls site/alpha --job pause >/dev/null 2>&1 &
-spid=$!
-for _ in $(seq 100); do grep -q paused proxy.log && break; sleep 0.1; done
-grep -q paused proxy.log || fail "the proxy never held the stream"
-sleep 5
-stop_receiver
-kill -9 "$spid" "$proxy" 2>/dev/null || true
-wait "$spid" "$proxy" 2>/dev/null || true
-pause_kept=$(find dest-pause/alpha/pause/data -type f 2>/dev/null | wc -l)
-[ "$pause_kept" -gt 0 ] || fail "a receiver killed 5 s into its sender's silence kept no message"
-tree_digest dest-pause/alpha/pause/data >pause.txt
-[ -z "$(comm -13 want.txt pause.txt)" ] || fail "silent sender: a kept message is not one of the carve's"
-echo "silent sender: $pause_kept messages kept by a receiver killed 5 s into the silence"
+five_s_into_the_silence() {
+	for _ in $(seq 100); do grep -q paused proxy.log && break; sleep 0.1; done
+	grep -q paused proxy.log || fail "the proxy never held the stream"
+	sleep 5
+}
+kept_behind pause pause:200000:30 five_s_into_the_silence
+[ "$kept" -gt 0 ] || fail "a receiver killed 5 s into its sender's silence kept no message"
+echo "silent sender: $kept messages kept by a receiver killed 5 s into the silence"
 echo "$kills kills ($sender_kills sender, $receiver_kills receiver; $mid of them while messages went over; a whole job took $took ms) over $completed jobs of $n messages each: each job complete, every message once"
