@@ -2659,11 +2659,11 @@ static int manifest_ends(const char *dir, char *line, size_t cap)
 }
 
 /*
- * Take up the unfinished carve of this source in c->out: the rows of its manifest whose files
- * are there at their size are kept (c->resume of them: a carve puts its
- * files in the same order each run, so they are its first puts), the
- * rest of the manifest is cut off, and c->manifest appends to it. A
- * finished one ends this run at once.
+ * Take up the unfinished carve of this source in c->out: the rows of its
+ * manifest whose files are there at their size are kept (c->resume of
+ * them: a carve puts its files in the same order each run, so they are
+ * its first puts), the rest of the manifest is cut off, and c->manifest
+ * appends to it.
  */
 static void resume_out(struct carve_run *c, const char *dir, int quiet)
 {
