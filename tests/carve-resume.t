@@ -16,7 +16,7 @@ lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 other=$("$TOP/tests/lab/get" xfs none) || fail "lab xfs none"
 disk=$lab/disk.img
 sum=$(sha256sum "$disk")
-"$LIFEBOAT" carve -q "$disk" --out whole >/dev/null || fail "carve --out"
+"$LIFEBOAT" carve -q --json "$disk" --out whole >whole.json || fail "carve --out"
 tree_digest whole >want.txt
 grep -v '^#' whole/.lifeboat/manifest.tsv >want-rows.txt
 total=$(wc -l <want-rows.txt)
@@ -101,10 +101,12 @@ for bytes in $(python3 -c "import random; print(*sorted(random.sample(range(1000
 	[ "$(grep -vc '^#' part/.lifeboat/manifest.tsv)" -lt "$total" ] ||
 		fail "killed at $bytes bytes of manifest, the carve had written every file"
 done
-"$LIFEBOAT" carve "$disk" --out part >/dev/null 2>run.log || fail "the last run exited $?: $(cat run.log)"
+"$LIFEBOAT" carve --json "$disk" --out part >part.json 2>run.log || fail "the last run exited $?: $(cat run.log)"
 set -- $(went_on)
 kept_at="$kept_at $2"
 same_as_whole part
+# Its summary counts the whole carve, the earlier runs' files too.
+cmp -s whole.json part.json || fail "the last run's summary is not the whole carve's: $(cat part.json)"
 echo "killed $kills times; the scan went on at (MiB):$scan_at; files kept:$kept_at of $total"
 # The second kill of the scan came after a checkpoint of the first run's.
 set -- $scan_at
