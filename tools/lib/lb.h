@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /*
  * Library functions (tools/lib) return 0 or a positive count on success
@@ -30,6 +31,15 @@ enum {
 #endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Milliseconds of CLOCK_MONOTONIC: for waits and ages, not dates. */
+static inline int64_t monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static inline uint16_t get_be16(const uint8_t *p)
 {

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -257,14 +256,6 @@ struct outtree_waiting {
 	char tmpname[48];
 	char *rel;
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Close F, written, and keep it waiting for its name REL. */
 static int wait_for_name(struct outtree *o, struct outtree_file *f, const char *rel)

@@ -313,31 +313,16 @@ static void peer_cn(struct tls *t)
 	subject_cn(mbedtls_ssl_get_peer_cert(&t->ssl), t->peer, sizeof(t->peer));
 }
 
-/*
- * The socket's reads for mbedtls. mbedtls asks for each record's 5-byte
- * header, then for its body: read straight from the socket, that is two
- * recv() and two select() a record. Here one recv() takes what the socket
- * holds, up to 64 KiB (four full records), and a poll() runs only when it
- * holds nothing: a peer silent for TIMEOUT_MS is a timeout.
- */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait up to TIMEOUT_MS (0: no limit) for T's socket to be readable,
  * calling its while-waiting hook when it asked to be. poll()'s return:
  * 1 readable, 0 timed out, -1 failed. */
 static int wait_readable(struct tls *t, uint32_t timeout_ms)
 {
 	struct pollfd pfd = { .fd = t->net.fd, .events = POLLIN };
-	int64_t end = timeout_ms ? now_ms() + timeout_ms : -1;
+	int64_t end = timeout_ms ? monotonic_ms() + timeout_ms : -1;
 
 	for (;;) {
-		int64_t left = end < 0 ? -1 : end - now_ms();
+		int64_t left = end < 0 ? -1 : end - monotonic_ms();
 		int64_t due = t->waiting && !t->in_handshake ? t->waiting(t->waiting_ctx) : -1;
 		int64_t ms = due >= 0 && (left < 0 || due < left) ? (due ?: 1) : left;
 		int ready;
@@ -350,6 +335,13 @@ static int wait_readable(struct tls *t, uint32_t timeout_ms)
 	}
 }
 
+/*
+ * The socket's reads for mbedtls. mbedtls asks for each record's 5-byte
+ * header, then for its body: read straight from the socket, that is two
+ * recv() and two select() a record. Here one recv() takes what the socket
+ * holds, up to 64 KiB (four full records), and a poll() runs only when it
+ * holds nothing: a peer silent for TIMEOUT_MS is a timeout.
+ */
 static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_ms)
 {
 	struct tls *t = ctx;
