@@ -231,36 +231,22 @@ static int verify_local(void *ctx, const uint8_t hash[32], const uint8_t *sig, s
 	return len == 32 && !memcmp(sig, hash, 32) ? 0 : -EBADMSG;
 }
 
-static int write_piece(void *ctx, const void *p, size_t len)
-{
-	const uint8_t *q = p;
-
-	while (len) {
-		ssize_t n = write(*(int *)ctx, q, len);
-
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n > 0) {
-			q += n;
-			len -= (size_t)n;
-		}
-	}
-	return 0;
-}
-
 /* Replace DIR/.lifeboat/checkpoint with the scan as it stands: written
  * beside it, then renamed over it, so that a kill leaves the old one or
  * the new one. 0 or -errno. */
 static int keep_checkpoint(struct carve_run *c)
 {
-	int fd = outtree_meta_open(&c->out, "checkpoint.new", 0), meta, err;
+	struct outtree_file f;
+	int meta, err;
 
-	if (fd < 0)
-		return fd;
-	err = checkpoint_save(&c->r, &c->dev, sign_local, NULL, write_piece, &fd);
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (err)
+	if ((err = outtree_remove(&c->out, ".lifeboat/checkpoint.new")) < 0 ||
+	    (err = outtree_begin(&c->out, &f)) < 0)
+		return err;
+	if ((err = checkpoint_save(&c->r, &c->dev, sign_local, NULL, outtree_write_piece, &f)) < 0) {
+		outtree_abort(&c->out, &f);
+		return err;
+	}
+	if ((err = outtree_commit(&c->out, &f, ".lifeboat/checkpoint.new", -1)) < 0)
 		return err;
 	meta = openat(c->out.dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (meta < 0 || renameat(meta, "checkpoint.new", meta, "checkpoint") < 0)

@@ -242,6 +242,11 @@ int outtree_write(struct outtree_file *f, const void *data, size_t len)
 	return write_all(f->fd, data, len);
 }
 
+int outtree_write_piece(void *ctx, const void *data, size_t len)
+{
+	return outtree_write(ctx, data, len);
+}
+
 void outtree_abort(struct outtree *o, struct outtree_file *f)
 {
 	if (f->fd < 0)

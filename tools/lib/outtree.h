@@ -90,6 +90,9 @@ struct outtree_file {
 };
 int outtree_begin(struct outtree *o, struct outtree_file *f);
 int outtree_write(struct outtree_file *f, const void *data, size_t len);
+/* outtree_write() for a writer that hands out pieces to a callback: CTX
+ * is the struct outtree_file. */
+int outtree_write_piece(void *ctx, const void *data, size_t len);
 int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime);
 void outtree_abort(struct outtree *o, struct outtree_file *f);
 
