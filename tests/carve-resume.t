@@ -33,7 +33,7 @@ same_as_whole() {
 	(cd "$1" && awk -F'\t' '!/^#/ { print $1 "  " $9 }' .lifeboat/manifest.tsv | sha256sum -c --quiet) ||
 		fail "$1: a file is not what its row says"
 	[ "$(tail -n 1 "$1/.lifeboat/manifest.tsv")" = "# complete" ] || fail "$1: not complete"
-	for f in checkpoint checkpoint.new tmp; do
+	for f in checkpoint tmp; do
 		[ ! -e "$1/.lifeboat/$f" ] || fail "$1: .lifeboat/$f was left"
 	done
 }

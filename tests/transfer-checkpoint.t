@@ -2,6 +2,7 @@
 # carve --send resumes the disk scan where the receiver's checkpoint says,
 # not from the start: cut during the scan, it goes on part way; cut after
 # it, it reads nothing again. Either way the job ends equal to carve --out.
+# A checkpoint larger than any message is kept and handed back.
 # A checkpoint with a changed byte, or one made for another disk, is not
 # used: the scan starts over and the result is the same. Unreadable
 # sectors found before a checkpoint are still reported after it.
@@ -104,4 +105,38 @@ carve_send moved || fail "moved: exited $?: $(cat send.log)"
 grep -q 'checkpoint is not used (another lifeboat binary or another disk made it)' send.log ||
 	fail "moved: another disk's checkpoint was not refused: $(cat send.log)"
 same_as_local moved
-echo "scan resumed part way at $at MiB and after the scan; a changed or foreign checkpoint refused; each job equal to carve --out"
+# A checkpoint larger than any message (a disk of a million messages makes
+# one of 280 MB): the receiver keeps it and hands it back whole, streamed
+# through its memory, not held in it; the sender takes it. Its bytes are
+# random (fake-sender.py): a real carve, given it, refuses its signature
+# and scans from the start.
+big=$((300 << 20))
+# once_receiver ARGS...: one connection of a receiver into dest-big, its
+# max RSS (KiB) into rss.txt.
+once_receiver() {
+	/usr/bin/time -f %M -o rss.txt "$LIFEBOAT" receive --once --tls site/receiver \
+		--listen 127.0.0.1:0 --dest dest-big 2>once.log &
+	opid=$!
+	wait_listening once.log
+}
+main_port=$rport
+once_receiver
+sent=$(python3 "$TOP/tests/transfer/fake-sender.py" site alpha "$rport" big "$big") || fail "fake sender"
+wait "$opid" || true
+kept=dest-big/alpha/big/.lifeboat/checkpoint
+[ "$(sha256sum <"$kept")" = "$sent  -" ] || fail "big: the receiver did not keep the checkpoint whole"
+[ "$(tail -n 1 rss.txt)" -lt 102400 ] || fail "big: the receiver held $(tail -n 1 rss.txt) KiB taking $big bytes"
+once_receiver
+back=$(python3 "$TOP/tests/transfer/fake-sender.py" site alpha "$rport" big 0) || fail "fake sender"
+wait "$opid" || true
+[ "$back" = "$sent $big" ] || fail "big: handed back '$back', not all $big bytes sent"
+[ "$(tail -n 1 rss.txt)" -lt 102400 ] || fail "big: the receiver held $(tail -n 1 rss.txt) KiB handing it back"
+rport=$main_port
+cut_send bigjob 1000000
+cp "$kept" dest/alpha/bigjob/.lifeboat/checkpoint
+carve_send bigjob || fail "bigjob: exited $?: $(cat send.log)"
+grep -q "checkpoint is not used (its signature is not this sender's)" send.log ||
+	fail "bigjob: the sender did not take a $big-byte checkpoint: $(cat send.log)"
+same_as_local bigjob
+echo "scan resumed part way at $at MiB and after the scan; a changed or foreign checkpoint refused;" \
+	"a 300 MiB checkpoint kept and handed back (receiver's max RSS $(tail -n 1 rss.txt) KiB); each job equal to carve --out"

@@ -201,11 +201,6 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int sign_own(void *site, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
-{
-	return tls_sign(site, hash, sig, cap, len);
-}
-
 static int verify_own(void *cert, const uint8_t hash[32], const uint8_t *sig, size_t len)
 {
 	return tls_cert_verify(cert, NULL, NULL, 0, hash, sig, len);
@@ -231,41 +226,66 @@ static int verify_local(void *ctx, const uint8_t hash[32], const uint8_t *sig, s
 	return len == 32 && !memcmp(sig, hash, 32) ? 0 : -EBADMSG;
 }
 
-/* Replace DIR/.lifeboat/checkpoint with the scan as it stands: written
- * beside it, then renamed over it, so that a kill leaves the old one or
- * the new one. 0 or -errno. */
-static int keep_checkpoint(struct carve_run *c)
+static int save_local(void *ctx, piece_fn put, void *put_ctx)
 {
-	struct outtree_file f;
-	int meta, err;
+	struct carve_run *c = ctx;
 
-	if ((err = outtree_remove(&c->out, ".lifeboat/checkpoint.new")) < 0 ||
-	    (err = outtree_begin(&c->out, &f)) < 0)
-		return err;
-	if ((err = checkpoint_save(&c->r, &c->dev, sign_local, NULL, outtree_write_piece, &f)) < 0) {
-		outtree_abort(&c->out, &f);
-		return err;
-	}
-	if ((err = outtree_commit(&c->out, &f, ".lifeboat/checkpoint.new", -1)) < 0)
-		return err;
-	meta = openat(c->out.dirfd, ".lifeboat", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (meta < 0 || renameat(meta, "checkpoint.new", meta, "checkpoint") < 0)
-		err = -errno;
-	if (meta >= 0)
-		close(meta);
-	return err;
+	return checkpoint_save(&c->r, &c->dev, sign_local, NULL, put, put_ctx);
 }
 
-/* Send the receiver the scan as it stands: one archive member, so at
- * most ARCHIVE_MEMBER_MAX. 0 or -errno. */
+/* A checkpoint for a receiver is made twice, once to count its bytes for
+ * the archive's header and once as it goes out, and signed once: made
+ * again from the same scan, it has the same hash, and gets the same
+ * signature (an ECDSA signature made again differs, in length too). */
+struct signed_once {
+	struct carve_run *c;
+	uint8_t hash[32], sig[1024];
+	size_t len;
+};
+
+static int sign_once(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
+{
+	struct signed_once *s = ctx;
+	int err;
+
+	if (!s->len || memcmp(s->hash, hash, 32)) {
+		if ((err = tls_sign(s->c->site, hash, s->sig, sizeof(s->sig), &s->len)) < 0)
+			return err;
+		memcpy(s->hash, hash, 32);
+	}
+	if (cap < s->len)
+		return -ENOBUFS;
+	memcpy(sig, s->sig, s->len);
+	*len = s->len;
+	return 0;
+}
+
+static int save_signed(void *ctx, piece_fn put, void *put_ctx)
+{
+	struct signed_once *s = ctx;
+
+	return checkpoint_save(&s->c->r, &s->c->dev, sign_once, s, put, put_ctx);
+}
+
+static int count_piece(void *ctx, const void *p, size_t len)
+{
+	(void)p;
+	*(uint64_t *)ctx += len;
+	return 0;
+}
+
+/* Send the receiver the scan as it stands, as it is made: one archive
+ * member of at most ARCHIVE_CHECKPOINT_MAX. 0 or -errno. */
 static int send_checkpoint(struct carve_run *c)
 {
-	struct buf b = BUF_INIT(ARCHIVE_MEMBER_MAX);
-	int err = checkpoint_save(&c->r, &c->dev, sign_own, c->site, buf_append_piece, &b);
+	struct signed_once s = { .c = c };
+	uint64_t size = 0;
+	int err = save_signed(&s, count_piece, &size);
 
-	if (!err && (err = sender_checkpoint(c->send, b.p, b.len)))
+	if (!err && size > ARCHIVE_CHECKPOINT_MAX)
+		err = -EFBIG;
+	if (!err && (err = sender_checkpoint(c->send, size, save_signed, &s)))
 		lb_die(sender_exit_code(err), "carve: %s", c->send->error);
-	buf_free(&b);
 	return err;
 }
 
@@ -274,10 +294,11 @@ static int send_checkpoint(struct carve_run *c)
  * the disk again. */
 static void save_checkpoint(struct carve_run *c)
 {
-	int err = c->send ? send_checkpoint(c) : keep_checkpoint(c);
+	int err = c->send ? send_checkpoint(c)
+			  : outtree_replace(&c->out, ".lifeboat/checkpoint", save_local, c);
 
 	if (err == -EFBIG) {
-		lb_warn("carve: no scan checkpoint from here on (the scan state is over 256 MiB, "
+		lb_warn("carve: no scan checkpoint from here on (the scan state is over 4 GiB, "
 			"a receiver's limit): a run again after a cut reads the disk again");
 		c->checkpoint_every = -1;
 	} else if (err < 0) {

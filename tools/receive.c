@@ -93,7 +93,7 @@ struct job {
 	int keepfd;		/* the evidence copy of the archive, or -1 */
 	int keep_err;		/* why writing it failed, or 0 */
 	int dead;		/* the connection failed: nothing more can be said on it */
-	struct buf checkpoint, tagmanifest, sig, info;
+	struct buf tagmanifest, sig, info;
 	/* The manifests stream into tmp/ as they come (they grow with the
 	 * job), and are renamed into the bag once they are checked. */
 	struct tag_file {
@@ -243,6 +243,99 @@ static int stream_member(struct job *jb, struct tls_site *site, struct archive_m
 	}
 	sha256_final(&s.sha, sha);
 	return 0;
+}
+
+/* Where the sender's scan checkpoint goes as it comes: to PUT until a
+ * write fails, then nowhere, but read to its end all the same. */
+struct checkpoint_sink {
+	struct rbuf *r;
+	const struct archive_member *m;
+	piece_fn put;
+	void *put_ctx;
+	int stream_err, write_err;
+};
+
+static int checkpoint_piece(void *ctx, const void *p, size_t len)
+{
+	struct checkpoint_sink *k = ctx;
+
+	if (!k->write_err)
+		k->write_err = k->put(k->put_ctx, p, len);
+	return 0;
+}
+
+static int read_checkpoint(void *ctx, piece_fn put, void *put_ctx)
+{
+	struct checkpoint_sink *k = ctx;
+
+	k->put = put;
+	k->put_ctx = put_ctx;
+	k->stream_err = archive_data_each(k->r, k->m, checkpoint_piece, k);
+	return k->stream_err ?: k->write_err;
+}
+
+static int discard_piece(void *ctx, const void *p, size_t len)
+{
+	(void)ctx, (void)p, (void)len;
+	return 0;
+}
+
+/* Keep the sender's scan so far, member M, for its next connection: it
+ * replaces the last one whole (a crash in between keeps the last), as it
+ * streams in, so that its size is the disk's, not the memory's. One this
+ * receiver cannot write is only warned of: after a cut, that sender
+ * scans from the start. 0, or the exit code of a failed stream. */
+static int keep_checkpoint(struct job *jb, struct tls_site *site, const struct archive_member *m)
+{
+	struct checkpoint_sink k = { .r = jb->r, .m = m };
+	int err = outtree_replace(&jb->out, CHECKPOINT_FILE, read_checkpoint, &k);
+
+	if (!k.put)	/* its file could not be made */
+		read_checkpoint(&k, discard_piece, NULL);
+	if (k.stream_err)
+		return stream_failed(jb, site, k.stream_err, m->path);
+	if (err < 0)
+		lb_warn("receive: %s/%s: unable to keep the scan checkpoint: %s",
+			jb->sender, jb->name, strerror(-err));
+	return 0;
+}
+
+/* Hand the kept checkpoint back after the line that ends "checkpoint
+ * LEN", or nothing when there is none: so far as RESUME. 0 or -errno. */
+static int send_resume(struct job *jb, struct hello *hello)
+{
+	char reply[96];
+	struct stat st = { 0 };
+	uint8_t chunk[65536];
+	uint64_t left;
+	int fd = hello->checkpoint ? outtree_open_file(&jb->out, CHECKPOINT_FILE, &st) : -1;
+	int err;
+
+	if (fd >= 0 && (uint64_t)st.st_size > ARCHIVE_CHECKPOINT_MAX) {
+		close(fd);
+		fd = -1;
+	}
+	left = fd >= 0 ? (uint64_t)st.st_size : 0;
+	snprintf(reply, sizeof(reply), "RESUME %llu%s%s%.0llu\n", (unsigned long long)jb->next_seq,
+		 hello->zstd ? " zstd" : "", left ? " checkpoint " : "", (unsigned long long)left);
+	err = tls_write(jb->tls, reply, strlen(reply));
+	while (!err && left) {
+		ssize_t n = read(fd, chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			err = n < 0 ? -errno : -EIO;
+		else if (!(err = tls_write(jb->tls, chunk, (size_t)n)))
+			left -= (uint64_t)n;
+	}
+	if (!err && !jb->quiet && (jb->next_seq || st.st_size))
+		lb_warn("receive: %s/%s: resumes after %llu messages%s", jb->sender, jb->name,
+			(unsigned long long)jb->next_seq,
+			st.st_size ? ", its disk scan from the checkpoint kept here" : "");
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 /* What place_batch() returns when the journal could not be written. */
@@ -663,18 +756,8 @@ static int read_archive(struct job *jb, struct tls_site *site)
 			bit = TAG_INFO;
 		}
 		if (!strcmp(rel, ARCHIVE_CHECKPOINT)) {
-			/* The sender's scan so far, for its next connection:
-			 * the latest replaces the last (a crash in between
-			 * loses it, and the sender scans from the start). */
-			if ((r = archive_data(jb->r, m, &jb->checkpoint)) < 0)
-				code = stream_failed(jb, site, r, m->path);
-			else if ((code = commit_batch(jb)))	/* the mail before it first */
-				break;
-			else if ((r = outtree_remove(&jb->out, CHECKPOINT_FILE)) < 0 ||
-				 (r = outtree_put(&jb->out, CHECKPOINT_FILE, jb->checkpoint.p, jb->checkpoint.len,
-						  -1)) < 0)
-				lb_warn("receive: %s/%s: unable to keep the scan checkpoint: %s",
-					jb->sender, jb->name, strerror(-r));
+			if ((code = commit_batch(jb)) || (code = keep_checkpoint(jb, site, m)))
+				break;	/* the mail before it is committed first */
 			continue;
 		}
 		if (tag || !strcmp(rel, "bagit.txt")) {
@@ -895,10 +978,9 @@ out:
 static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep,
 		 const char *pullers)
 {
-	struct job jb = { .checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX), .tagmanifest = BUF_INIT(TAG_FILE_MAX),
+	struct job jb = { .tagmanifest = BUF_INIT(TAG_FILE_MAX),
 			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet,
 			  .manifest.f.fd = -1, .tsv.f.fd = -1 };
-	struct buf checkpoint = BUF_INIT(ARCHIVE_MEMBER_MAX);
 	char line[256], dir[4096], reply[96];
 	struct hello hello;
 	struct stat st;
@@ -1000,19 +1082,10 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = refuse(&jb, EXIT_SYSTEM, "out of memory%s", "");
 		goto out;
 	}
-	if (hello.checkpoint && outtree_read(&jb.out, CHECKPOINT_FILE, &checkpoint, NULL) < 0)
-		buf_reset(&checkpoint);
-	snprintf(reply, sizeof(reply), "RESUME %llu%s%s%.0zu\n", (unsigned long long)jb.next_seq,
-		 hello.zstd ? " zstd" : "", checkpoint.len ? " checkpoint " : "", checkpoint.len);
-	if ((err = tls_write(jb.tls, reply, strlen(reply))) < 0 ||
-	    (checkpoint.len && (err = tls_write(jb.tls, checkpoint.p, checkpoint.len)) < 0)) {
+	if ((err = send_resume(&jb, &hello)) < 0) {
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
 	}
-	if (!quiet && (jb.next_seq || checkpoint.len))
-		lb_warn("receive: %s/%s: resumes after %llu messages%s", jb.sender, jb.name,
-			(unsigned long long)jb.next_seq,
-			checkpoint.len ? ", its disk scan from the checkpoint kept here" : "");
 	if (keep && (jb.keepfd = keep_archive(&jb)) < 0) {
 		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not keep the archive%s", "");
 		goto out;
@@ -1047,11 +1120,9 @@ out:
 	}
 	if (lockfd >= 0)
 		close(lockfd);
-	buf_free(&jb.checkpoint);
 	buf_free(&jb.tagmanifest);
 	buf_free(&jb.sig);
 	buf_free(&jb.info);
-	buf_free(&checkpoint);
 	if (jb.z)
 		zin_free(jb.z);
 	free(jb.z);

@@ -293,12 +293,34 @@ int archive_put_fd(struct archive_out *a, const char *rel, int fd, uint64_t size
 	return emit_padding(a, size);
 }
 
-int archive_put_checkpoint(struct archive_out *a, const void *data, uint64_t size)
+/* emit() for a fill_fn that promised SIZE bytes: one more is refused. */
+struct promised {
+	struct archive_out *a;
+	uint64_t size, given;
+};
+
+static int emit_promised(void *ctx, const void *p, size_t len)
 {
+	struct promised *w = ctx;
+
+	if (len > w->size - w->given)
+		return -EIO;
+	w->given += len;
+	return emit(w->a, p, len);
+}
+
+int archive_put_checkpoint(struct archive_out *a, uint64_t size, fill_fn fill, void *ctx)
+{
+	struct promised w = { a, size, 0 };
 	char name[JOB_NAME_MAX + 32];
+	int err;
 
 	snprintf(name, sizeof(name), "%s/%s", a->job, ARCHIVE_CHECKPOINT);
-	return emit_file(a, name, data, size, 0, NULL) ?: flush(a);
+	if ((err = emit_file_headers(a, name, size, 0, NULL)) < 0 || (err = fill(ctx, emit_promised, &w)) < 0)
+		return err;
+	if (w.given != size)
+		return -EIO;
+	return emit_padding(a, size) ?: flush(a);
 }
 
 int archive_end(struct archive_out *a)

@@ -37,6 +37,9 @@
  * message, so some 18 million messages in a job. The largest member any
  * reader takes; each caps its own buffers below it. */
 #define BAG_MANIFEST_MAX (4ull << 30)
+/* A scan checkpoint: about 280 bytes a message the scan found, so about
+ * as many messages as a job's manifest holds. */
+#define ARCHIVE_CHECKPOINT_MAX BAG_MANIFEST_MAX
 #define ARCHIVE_XHDR_MAX (64u << 10)	/* one pax extended header */
 #define JOB_NAME_MAX 64
 
@@ -105,12 +108,14 @@ int tagmanifest_line(struct buf *out, const char *name, const uint8_t sha[32]);
  * they go out, then end the archive with archive_end(). */
 int archive_put_fd(struct archive_out *a, const char *rel, int fd, uint64_t size, int64_t mtime);
 int archive_end(struct archive_out *a);
-/* Add the scan checkpoint (checkpoint.h) as member JOB/lifeboat-checkpoint,
- * and flush. It is no part of the bag and takes no sequence number (when
- * it goes out depends on time, the numbers must not): the receiver keeps
- * the latest and hands it back when the sender reconnects. */
+/* Add the scan checkpoint (checkpoint.h) as member JOB/lifeboat-checkpoint
+ * of SIZE bytes, which FILL gives as it makes them, and flush. It is no
+ * part of the bag and takes no sequence number (when it goes out depends
+ * on time, the numbers must not): the receiver keeps the latest and hands
+ * it back when the sender reconnects. -EIO if FILL gives other than SIZE
+ * bytes (the stream cannot go on). */
 #define ARCHIVE_CHECKPOINT "lifeboat-checkpoint"
-int archive_put_checkpoint(struct archive_out *a, const void *data, uint64_t size);
+int archive_put_checkpoint(struct archive_out *a, uint64_t size, fill_fn fill, void *ctx);
 /* Write a progress record: DONE of TOTAL in PHASE (printable, no '\n'),
  * and flush. */
 int archive_progress(struct archive_out *a, const char *phase, uint64_t done, uint64_t total);

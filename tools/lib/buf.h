@@ -21,8 +21,12 @@ struct buf {
 int buf_reserve(struct buf *b, size_t extra);
 /* Append LEN bytes. Returns 0, -EFBIG or -ENOMEM. */
 int buf_append(struct buf *b, const void *data, size_t len);
-/* buf_append() for a reader that hands out pieces to a callback: CTX is
- * the struct buf. */
+/* What takes bytes a piece at a time: 0, or -errno to stop the giver. */
+typedef int (*piece_fn)(void *ctx, const void *data, size_t len);
+/* What makes bytes and gives them, a piece at a time, to PUT(PUT_CTX):
+ * 0, or -errno (its own, or PUT's). */
+typedef int (*fill_fn)(void *ctx, piece_fn put, void *put_ctx);
+/* A piece_fn that appends to the struct buf CTX. */
 int buf_append_piece(void *ctx, const void *data, size_t len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);

@@ -100,7 +100,7 @@ int checkpoint_source(struct dev *dev, uint8_t out[32])
 /* The bytes of a checkpoint go to PUT as they are made, hashed on the way
  * for the signature that ends them. */
 struct saver {
-	checkpoint_put_fn put;
+	piece_fn put;
 	void *ctx;
 	struct sha256_ctx sha;
 	int err;
@@ -115,7 +115,7 @@ static void save(struct saver *w, const void *p, size_t n)
 }
 
 int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_fn sign,
-		    void *sign_ctx, checkpoint_put_fn put, void *put_ctx)
+		    void *sign_ctx, piece_fn put, void *put_ctx)
 {
 	struct remnants *copy = malloc(sizeof(*copy));
 	struct saver w = { .put = put, .ctx = put_ctx };

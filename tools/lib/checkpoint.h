@@ -50,9 +50,8 @@ int checkpoint_source(struct dev *dev, uint8_t out[32]);
 /* Give R's state (as of r->scanned) and DEV's bad map, signed through
  * SIGN, to PUT a piece at a time (buf_append_piece() makes it one
  * buffer): no copy of the state is held. 0, or -errno (PUT's too). */
-typedef int (*checkpoint_put_fn)(void *ctx, const void *p, size_t len);
 int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_fn sign,
-		    void *sign_ctx, checkpoint_put_fn put, void *put_ctx);
+		    void *sign_ctx, piece_fn put, void *put_ctx);
 
 /*
  * Restore the state saved in the LEN bytes at P into R (fresh from

@@ -417,6 +417,33 @@ int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, i
 	return err;
 }
 
+int outtree_replace(struct outtree *o, const char *rel, fill_fn fill, void *ctx)
+{
+	struct outtree_file f;
+	const char *p;
+	int dfd, err;
+
+	if ((err = outtree_begin(o, &f)) < 0)
+		return err;
+	if ((err = fill(ctx, outtree_write_piece, &f)) < 0 || (fsync(f.fd) < 0 && (err = -errno))) {
+		outtree_abort(o, &f);
+		return err;
+	}
+	if ((dfd = prepare(o, &f, rel, -1, &p)) < 0)
+		return dfd;
+	if (close(f.fd) < 0)
+		err = -errno;
+	f.fd = -1;
+	if (!err && renameat(o->tmpfd, f.tmpname, dfd, p) < 0)
+		err = -errno;
+	if (err)
+		unlinkat(o->tmpfd, f.tmpname, 0);
+	else if (fsync(dfd) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
 int outtree_put(struct outtree *o, const char *rel, const void *data, size_t len,
 		int64_t mtime)
 {

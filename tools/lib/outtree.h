@@ -96,6 +96,12 @@ int outtree_write_piece(void *ctx, const void *data, size_t len);
 int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime);
 void outtree_abort(struct outtree *o, struct outtree_file *f);
 
+/* Write REL anew, or in place of the file there (a checkpoint): FILL
+ * gives its bytes to a file in .lifeboat/tmp, which is synced and renamed
+ * over REL, so that a crash leaves the old file or the new one, whole.
+ * 0, or -errno (FILL's too), with REL as it was. */
+int outtree_replace(struct outtree *o, const char *rel, fill_fn fill, void *ctx);
+
 /* Remove the file at REL, if there is one. 0 or -errno. */
 int outtree_remove(struct outtree *o, const char *rel);
 

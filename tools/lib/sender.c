@@ -86,7 +86,7 @@ static int resume_words(struct sender *s, const char *w, unsigned flags, int *zs
 			w += 5;
 		} else if (sscanf(w, " checkpoint %llu%n", &len, &n) == 1 &&
 			   (flags & SENDER_CHECKPOINT) && !s->checkpoint.len && len &&
-			   len <= ARCHIVE_MEMBER_MAX) {
+			   len <= ARCHIVE_CHECKPOINT_MAX) {
 			int err = buf_reserve(&s->checkpoint, (size_t)len);
 
 			if (err < 0 || (err = rbuf_exact(s->r, s->checkpoint.p, (size_t)len)) < 0)
@@ -109,7 +109,7 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 
 	memset(s, 0, sizeof(*s));
 	s->site = site;
-	s->checkpoint = (struct buf)BUF_INIT(ARCHIVE_MEMBER_MAX);
+	s->checkpoint = (struct buf)BUF_INIT(ARCHIVE_CHECKPOINT_MAX);
 	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(s->error, sizeof(s->error), "'%s' is not HOST:PORT", hostport);
 		return -EINVAL;
@@ -183,13 +183,13 @@ int sender_progress(struct sender *s, const char *phase, uint64_t done, uint64_t
 	return 0;
 }
 
-int sender_checkpoint(struct sender *s, const void *p, size_t len)
+int sender_checkpoint(struct sender *s, uint64_t size, fill_fn fill, void *ctx)
 {
 	int err;
 
 	if (s->complete)
 		return 0;
-	if ((err = archive_put_checkpoint(&s->a, p, len)) < 0 || (err = flush(s)) < 0)
+	if ((err = archive_put_checkpoint(&s->a, size, fill, ctx)) < 0 || (err = flush(s)) < 0)
 		return send_failed(s, err);
 	return 0;
 }

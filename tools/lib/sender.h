@@ -66,9 +66,9 @@ enum {
  * when it refused, or -errno; the words in s->error. */
 int sender_open(struct sender *s, struct tls_site *site, const char *hostport, const char *job,
 		const uint8_t source[32], unsigned flags);
-/* Send the scan checkpoint (checkpoint.h) of LEN bytes at P. 0 or as
- * sender_put(). */
-int sender_checkpoint(struct sender *s, const void *p, size_t len);
+/* Send the scan checkpoint (checkpoint.h) of SIZE bytes, which FILL
+ * gives as it makes them (archive_put_checkpoint). 0 or as sender_put(). */
+int sender_checkpoint(struct sender *s, uint64_t size, fill_fn fill, void *ctx);
 /* Send message M (skipped when below the resume point). 0, the
  * receiver's exit code when it refused, or -errno. */
 int sender_put(struct sender *s, struct archive_member *m, const void *data);
