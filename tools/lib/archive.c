@@ -94,13 +94,15 @@ void archive_out_init(struct archive_out *a, const char *job,
 	a->write = write;
 	a->ctx = ctx;
 	snprintf(a->job, sizeof(a->job), "%s", job);
-	a->tsv = (struct buf)BUF_INIT(BAG_MANIFEST_MAX);
+	packed_init(&a->tsv, BAG_MANIFEST_MAX);
+	a->line = (struct buf)BUF_INIT(PACKED_BLOCK);
 	a->out = (struct buf)BUF_INIT(1u << 20);
 }
 
 void archive_out_free(struct archive_out *a)
 {
-	buf_free(&a->tsv);
+	packed_free(&a->tsv);
+	buf_free(&a->line);
 	buf_free(&a->out);
 }
 
@@ -121,6 +123,11 @@ static int emit(struct archive_out *a, const void *p, size_t len)
 	if (len >= 65536)
 		return a->write(a->ctx, p, len);
 	return buf_append(&a->out, p, len);
+}
+
+static int emit_piece(void *ctx, const void *p, size_t len)
+{
+	return emit(ctx, p, len);
 }
 
 static int emit_padding(struct archive_out *a, uint64_t size)
@@ -226,8 +233,10 @@ int archive_put(struct archive_out *a, struct archive_member *m, const void *dat
 	int err;
 
 	m->seq = a->seq++;
-	if ((!a->tsv.len && (err = buf_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD))) < 0) ||
-	    (err = member_tsv(m, &a->tsv)) < 0)
+	buf_reset(&a->line);
+	if ((!a->tsv.size && (err = packed_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD))) < 0) ||
+	    (err = member_tsv(m, &a->line)) < 0 ||
+	    (err = packed_append(&a->tsv, a->line.p, a->line.len)) < 0)
 		return err;
 	a->octets += m->size;
 	a->files++;
@@ -348,45 +357,10 @@ int archive_progress(struct archive_out *a, const char *phase, uint64_t done, ui
 	return err ?: flush(a);
 }
 
-/* Write the tag file REL and add its line to the tag manifest TAGS. */
-static int emit_tag(struct archive_out *a, struct buf *tags, const char *rel, const void *p,
-		    size_t len)
-{
-	char name[JOB_NAME_MAX + 64];
-	uint8_t sha[32];
-
-	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
-	sha256(p, len, sha);
-	return tagmanifest_line(tags, rel, sha) ?: emit_file(a, name, p, len, 0, NULL);
-}
-
-/* Call FN with each line of manifest-sha256.txt, "SHA256  data/PATH\n",
- * made from the first and last columns of A's tsv lines. */
-static int each_manifest_line(const struct archive_out *a,
-			      int (*fn)(void *ctx, const void *line, size_t len), void *ctx)
-{
-	const uint8_t *p = a->tsv.p + strlen(BAG_TSV_HEAD), *end = a->tsv.p + a->tsv.len, *nl, *tab;
-	char line[4200];
-	int err = 0, len;
-
-	for (; !err && p < end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		tab = memrchr(p, '\t', (size_t)(nl - p));
-		len = snprintf(line, sizeof(line), "%.64s  data/%.*s\n", (const char *)p,
-			       (int)(nl - tab - 1), (const char *)tab + 1);
-		err = len >= (int)sizeof(line) ? -ENAMETOOLONG : fn(ctx, line, (size_t)len);
-	}
-	return err;
-}
-
-static int emit_manifest_line(void *ctx, const void *line, size_t len)
-{
-	return emit(ctx, line, len);
-}
-
-/* Write manifest-sha256.txt, made from the tsv, and add its line to the
- * tag manifest TAGS: one pass for its size and hash, one to send it. */
-static int emit_manifest(struct archive_out *a, struct buf *tags)
+/* Write the tag file REL, whose bytes FILL gives, and add its line to
+ * the tag manifest TAGS: one pass for its size and hash, one to send it. */
+static int emit_tag(struct archive_out *a, struct buf *tags, const char *rel, fill_fn fill,
+		    void *ctx)
 {
 	struct sha256_sink s;
 	char name[JOB_NAME_MAX + 64];
@@ -394,13 +368,64 @@ static int emit_manifest(struct archive_out *a, struct buf *tags)
 	int err;
 
 	sha256_sink_init(&s, BAG_MANIFEST_MAX);
-	err = each_manifest_line(a, sha256_sink_piece, &s);
+	err = fill(ctx, sha256_sink_piece, &s);
 	sha256_final(&s.sha, sha);
-	snprintf(name, sizeof(name), "%s/%s", a->job, bag_signed_tags[2]);
-	err = err ?: tagmanifest_line(tags, bag_signed_tags[2], sha);
+	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
+	err = err ?: tagmanifest_line(tags, rel, sha);
 	err = err ?: emit_file_headers(a, name, s.size, 0, NULL);
-	err = err ?: each_manifest_line(a, emit_manifest_line, a);
+	err = err ?: fill(ctx, emit_piece, a);
 	return err ?: emit_padding(a, s.size);
+}
+
+struct text {
+	const char *p;
+	size_t len;
+};
+
+static int fill_text(void *ctx, piece_fn put, void *put_ctx)
+{
+	const struct text *t = ctx;
+
+	return put(put_ctx, t->p, t->len);
+}
+
+static int fill_tsv(void *ctx, piece_fn put, void *put_ctx)
+{
+	return packed_each(&((struct archive_out *)ctx)->tsv, put, put_ctx);
+}
+
+/* Lines of manifest-sha256.txt, "SHA256  data/PATH\n", made from the
+ * first and last columns of the tsv's lines, for PUT. */
+struct manifest_lines {
+	piece_fn put;
+	void *ctx;
+};
+
+static int put_manifest_lines(void *ctx, const void *block, size_t len)
+{
+	const struct manifest_lines *ml = ctx;
+	const uint8_t *p = block, *end = p + len, *nl, *tab;
+	char line[4200];
+	int err = 0, n;
+
+	for (; !err && p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			return -EUCLEAN;
+		if (*p == '#')		/* the tsv's head */
+			continue;
+		tab = memrchr(p, '\t', (size_t)(nl - p));
+		n = snprintf(line, sizeof(line), "%.64s  data/%.*s\n", (const char *)p,
+			     (int)(nl - tab - 1), (const char *)tab + 1);
+		err = n >= (int)sizeof(line) ? -ENAMETOOLONG : ml->put(ml->ctx, line, (size_t)n);
+	}
+	return err;
+}
+
+static int fill_manifest(void *ctx, piece_fn put, void *put_ctx)
+{
+	struct manifest_lines ml = { put, put_ctx };
+
+	return packed_each(&((struct archive_out *)ctx)->tsv, put_manifest_lines, &ml);
 }
 
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
@@ -413,12 +438,13 @@ int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 
 	snprintf(info, sizeof(info), "Payload-Oxum: %llu.%llu\nLifeboat-Job: %s\n",
 		 (unsigned long long)a->octets, (unsigned long long)a->files, a->job);
-	if (!a->tsv.len)
-		err = buf_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD));
-	err = err ?: emit_tag(a, &tags, bag_signed_tags[0], BAG_BAGIT, strlen(BAG_BAGIT));
-	err = err ?: emit_tag(a, &tags, bag_signed_tags[1], info, strlen(info));
-	err = err ?: emit_manifest(a, &tags);
-	err = err ?: emit_tag(a, &tags, bag_signed_tags[3], a->tsv.p, a->tsv.len);
+	if (!a->tsv.size)
+		err = packed_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD));
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[0], fill_text,
+			      &(struct text){ BAG_BAGIT, strlen(BAG_BAGIT) });
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[1], fill_text, &(struct text){ info, strlen(info) });
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[2], fill_manifest, a);
+	err = err ?: emit_tag(a, &tags, bag_signed_tags[3], fill_tsv, a);
 	if (!err) {
 		sha256(tags.p, tags.len, hash);
 		err = sign(sign_ctx, hash, sig, sizeof(sig), &siglen);

@@ -3,6 +3,7 @@
 #define ARCHIVE_H
 
 #include "buf.h"
+#include "packed.h"
 
 /*
  * docs/transfer.md has the format as tables. In short, a job NAME is sent
@@ -81,8 +82,10 @@ struct archive_out {
 	uint64_t octets, files;		/* the whole bag */
 	uint64_t sent_files, sent_octets;	/* this connection */
 	/* lifeboat-manifest.tsv, from which manifest-sha256.txt is made at
-	 * the end (each line's hash and path: not held twice). */
-	struct buf tsv, out;
+	 * the end (each line's hash and path: not held twice), compressed
+	 * as it grows; LINE: the one being added. */
+	struct packed tsv;
+	struct buf line, out;
 };
 
 void archive_out_init(struct archive_out *a, const char *job,
