@@ -4,7 +4,8 @@
 # a server whose disk was reformatted, gets an address by DHCP,
 # write-blocks the disk, carves it unattended and streams the mail
 # over TLS to a receiver, then powers off. The receiver's bag verifies and
-# equals a carve of the same disk on the host; the disk is unchanged. qemu
+# equals a carve of the same disk on the host; the disk is unchanged, and
+# its SHA-256 (lifeboat.sha256) is in the bag. qemu
 # and the receiver run in a network namespace of their own: the guest
 # reaches the receiver through qemu's user-mode network (10.0.2.2 is the
 # namespace's loopback), and no traffic leaves it. A second boot takes a
@@ -49,7 +50,7 @@ port=$rport
 start=$(date +%s)
 ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd initrd \
-	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.pin=$pin lifeboat.end=poweroff" \
+	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.pin=$pin lifeboat.sha256 lifeboat.end=poweroff" \
 	-drive file=disk.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
 	-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
 secs=$(( $(date +%s) - start ))
@@ -67,6 +68,9 @@ tree_digest local >want.txt
 tree_digest "$bag/data" >got.txt
 cmp -s want.txt got.txt || fail "the bag differs from a carve on the host"
 [ "$(sha256sum <disk.img)" = "$before" ] || fail "the disk changed"
+# lifeboat.sha256: the bag gives the disk's hash, as the box read it.
+grep -qx "Lifeboat-Source-SHA256: ${before%% *}" "$bag/bag-info.txt" ||
+	fail "bag-info.txt does not give the disk's SHA-256: $(cat "$bag/bag-info.txt")"
 
 # The second disk holds the same filesystem 1 MiB in (a wiped partition
 # table): lifeboat.disks=vdb@1048576 carves it from there, as job

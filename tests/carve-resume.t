@@ -16,7 +16,12 @@ lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 other=$("$TOP/tests/lab/get" xfs none) || fail "lab xfs none"
 disk=$lab/disk.img
 sum=$(sha256sum "$disk")
-"$LIFEBOAT" carve -q --json "$disk" --out whole >whole.json || fail "carve --out"
+"$LIFEBOAT" carve -q --json --sha256 "$disk" --out whole >whole.json || fail "carve --out"
+# --sha256: every byte of the disk hashed by the scan, which sha256sum -c
+# checks the disk against.
+(cd whole/.lifeboat && sha256sum -c --quiet source.sha256) || fail "whole: source.sha256"
+[ "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["source_sha256"])' whole.json)  $disk" = "$sum" ] ||
+	fail "whole: the summary's source_sha256 is not the disk's"
 tree_digest whole >want.txt
 grep -v '^#' whole/.lifeboat/manifest.tsv >want-rows.txt
 total=$(wc -l <want-rows.txt)
@@ -46,7 +51,7 @@ kill_when() {
 	python3 - "$LIFEBOAT" "$disk" "$@" <<'PY'
 import os, subprocess, sys, time
 lb, disk, d, what, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-p = subprocess.Popen([lb, "carve", "--checkpoint", "0", disk, "--out", d],
+p = subprocess.Popen([lb, "carve", "--checkpoint", "0", "--sha256", disk, "--out", d],
                      stdout=subprocess.DEVNULL, stderr=open("run.log", "w"))
 path = f"{d}/.lifeboat/{'checkpoint' if what == 'checkpoint' else 'manifest.tsv'}"
 try:
@@ -101,12 +106,14 @@ for bytes in $(python3 -c "import random; print(*sorted(random.sample(range(1000
 	[ "$(grep -vc '^#' part/.lifeboat/manifest.tsv)" -lt "$total" ] ||
 		fail "killed at $bytes bytes of manifest, the carve had written every file"
 done
-"$LIFEBOAT" carve --json "$disk" --out part >part.json 2>run.log || fail "the last run exited $?: $(cat run.log)"
+"$LIFEBOAT" carve --json --sha256 "$disk" --out part >part.json 2>run.log || fail "the last run exited $?: $(cat run.log)"
 set -- $(went_on)
 kept_at="$kept_at $2"
 same_as_whole part
-# Its summary counts the whole carve, the earlier runs' files too.
+# Its summary counts the whole carve, the earlier runs' files too, and
+# the disk's hash, which went on through the scan's checkpoints.
 cmp -s whole.json part.json || fail "the last run's summary is not the whole carve's: $(cat part.json)"
+cmp -s whole/.lifeboat/source.sha256 part/.lifeboat/source.sha256 || fail "part: source.sha256"
 echo "killed $kills times; the scan went on at (MiB):$scan_at; files kept:$kept_at of $total"
 # The second kill of the scan came after a checkpoint of the first run's.
 set -- $scan_at
@@ -143,7 +150,12 @@ rc=0
 wait "$pid" || rc=$?
 [ "$rc" = 130 ] || fail "SIGINT: exited $rc: $(cat run.log)"
 grep -q "run the same command again to resume" run.log || fail "SIGINT's message: $(cat run.log)"
-"$LIFEBOAT" carve -q "$disk" --out stopped >/dev/null 2>run.log || fail "after SIGINT: exited $?"
+# Going on with --sha256 from a checkpoint made without: the hash needs
+# the bytes before it, so the scan starts over, and says why.
+"$LIFEBOAT" carve -q --sha256 "$disk" --out stopped >/dev/null 2>run.log || fail "after SIGINT: exited $?"
+grep -q "checkpoint is not used (it was made without --sha256" run.log ||
+	fail "a checkpoint without the hash was used for --sha256: $(cat run.log)"
+cmp -s whole/.lifeboat/source.sha256 stopped/.lifeboat/source.sha256 || fail "stopped: source.sha256"
 same_as_whole stopped
 
 # Files a crash of the machine left damaged: the rows of the last three
@@ -166,6 +178,7 @@ grep -q "2 files the interrupted carve left damaged were written again" run.log 
 grep -q "checkpoint is not used (it is damaged): scanning from the start" run.log ||
 	fail "damaged: a changed checkpoint was used: $(cat run.log)"
 same_as_whole damaged
+[ ! -e damaged/.lifeboat/source.sha256 ] || fail "damaged: a run without --sha256 kept the last one's source.sha256"
 
 # Another disk's unfinished carve is refused, and left as it is.
 "$LIFEBOAT" carve -q "$other/disk.img" --out xfs >/dev/null || fail "carve of the xfs lab disk"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # scan reads past unreadable sectors, reports them, and exits 1; bad usage
-# exits 100; an unreadable source exits 111; carve keeps a message with an
+# exits 100; an unreadable source exits 111; --sha256 hashes the bytes as
+# read, the unreadable ones as zeros; carve keeps a message with an
 # unreadable sector out of the verified classes and writes the ddrescue map
 # of what it read. Uses the test fault shim.
 set -eu
@@ -25,6 +26,16 @@ assert r["unreadable_bytes"] == 4096, r["unreadable_bytes"]
 assert r["current"]["type"] == "ext4", r["current"]
 assert r["mail"]["maildir_names"] == 1, r["mail"]
 PY
+
+# --sha256 hashes every byte as read: the whole image's sha256sum without
+# faults; with them, the image's with those sectors zeroed (what a
+# ddrescue image of such a disk holds), said to be so.
+[ "$("$LIFEBOAT" scan -q --sha256 --json disk.img | python3 -c 'import json, sys; print(json.load(sys.stdin)["sha256"])')  disk.img" = "$before" ] ||
+	fail "scan --sha256 is not sha256sum's"
+want=$(python3 -c 'import hashlib; b = bytearray(open("disk.img", "rb").read()); b[8192 * 512:8200 * 512] = bytes(4096); print(hashlib.sha256(b).hexdigest())')
+LIFEBOAT_FAULT_SECTORS=8192-8199 "$LIFEBOAT" scan -q --sha256 disk.img >out.txt 2>/dev/null || true
+grep -qx "sha256: $want (every byte as read, the unreadable ones as zeros)" out.txt ||
+	fail "scan --sha256 with faults: $(grep sha256 out.txt), want $want"
 
 # A fault over the primary superblock: it is not reported as found.
 rc=0

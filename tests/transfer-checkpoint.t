@@ -2,7 +2,8 @@
 # carve --send resumes the disk scan where the receiver's checkpoint says,
 # not from the start: cut during the scan, it goes on part way; cut after
 # it, it reads nothing again. Either way the job ends equal to carve --out.
-# A checkpoint larger than any message is kept and handed back.
+# A checkpoint larger than any message is kept and handed back. The
+# disk's SHA-256 (--sha256) goes on through the checkpoints to the bag.
 # A checkpoint with a changed byte, or one made for another disk, is not
 # used: the scan starts over and the result is the same. Unreadable
 # sectors found before a checkpoint are still reported after it.
@@ -15,6 +16,7 @@ ppid=
 
 lab=$("$TOP/tests/lab/get" ext4 none) || fail "lab ext4 none"
 other=$("$TOP/tests/lab/get" xfs none) || fail "lab xfs none"
+disk_sha=$(sha256sum <"$lab/disk.img" | cut -d' ' -f1)
 make_site
 "$LIFEBOAT" carve -q "$lab/disk.img" --out local >/dev/null || fail "carve --out"
 tree_digest local >want.txt
@@ -24,7 +26,7 @@ start_receiver dest
 carve_send() {
 	job=$1; shift
 	"$LIFEBOAT" carve "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job "$job" \
-		--no-compress --checkpoint 0 "$@" >/dev/null 2>send.log
+		--no-compress --checkpoint 0 --sha256 "$@" >/dev/null 2>send.log
 }
 
 # cut_send JOB BYTES [IMAGE]: the same (or IMAGE) through a proxy that cuts
@@ -35,7 +37,7 @@ cut_send() {
 	ppid=$!
 	for _ in $(seq 300); do grep -q ready proxy.log 2>/dev/null && break; sleep 0.1; done
 	if "$LIFEBOAT" carve -q "${3:-$lab/disk.img}" --send "127.0.0.1:$pport" --tls site/alpha \
-		--job "$1" --no-compress --checkpoint 0 >/dev/null 2>&1; then
+		--job "$1" --no-compress --checkpoint 0 --sha256 >/dev/null 2>&1; then
 		fail "$1: a stream cut after $2 bytes did not fail the sender"
 	fi
 	wait "$ppid" 2>/dev/null || true
@@ -52,6 +54,9 @@ same_as_local() {
 	tree_digest "$bag/data" >got.txt
 	cmp -s want.txt got.txt || { diff want.txt got.txt | head; fail "$1: the tree differs from carve --out"; }
 	"$LIFEBOAT" verify "$bag" >/dev/null || fail "$1: verify"
+	# --sha256: the whole disk's hash, carried through the checkpoints.
+	grep -qx "Lifeboat-Source-SHA256: $disk_sha" "$bag/bag-info.txt" ||
+		fail "$1: bag-info.txt does not give the disk's SHA-256: $(cat "$bag/bag-info.txt")"
 	[ ! -e "$bag/.lifeboat/checkpoint" ] || fail "$1: the checkpoint outlived the job"
 }
 

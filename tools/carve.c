@@ -30,7 +30,8 @@
 
 static const char carve_usage[] =
 "usage: lifeboat carve [--json] [--quiet] [--no-metadata] [--offset BYTES]\n"
-"                      [--mapfile FILE] [--checkpoint SECONDS] SOURCE --out DIR\n"
+"                      [--mapfile FILE] [--checkpoint SECONDS] [--sha256]\n"
+"                      SOURCE --out DIR\n"
 "       lifeboat carve [...] SOURCE --send HOST:PORT --tls SITE [--job NAME]\n"
 "                      [--no-compress]\n"
 "\n"
@@ -72,6 +73,11 @@ static const char carve_usage[] =
 "  --mapfile FILE   SOURCE is an image GNU ddrescue made, FILE its mapfile:\n"
 "                   the areas it did not read are unreadable sectors, not\n"
 "                   zeros (the manifest calls no message in them whole)\n"
+"  --sha256         also hash every byte the disk scan reads (unreadable\n"
+"                   sectors as zeros), and give the SHA-256 in the summary,\n"
+"                   in DIR/.lifeboat/source.sha256 (sha256sum -c checks the\n"
+"                   disk against it: no byte changed) and in the bag's\n"
+"                   bag-info.txt (Lifeboat-Source-SHA256, signed)\n"
 "  --offset BYTES   SOURCE starts this many bytes in (a multiple of 512): where\n"
 "                   'lifeboat scan' says a filesystem starts, as one does in a\n"
 "                   partition whose table is gone; source bytes in the\n"
@@ -155,6 +161,7 @@ struct carve_run {
 	struct named **by_size;
 	size_t nby_size;
 	const char *src;
+	char source_sha256[65];	/* with --sha256: of every byte scanned; or "" */
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
 	int users_are_roots;	/* each root is called otherwise: it is the user's directory */
@@ -343,6 +350,7 @@ static void resume_scan(struct carve_run *c, const struct buf *b, const char *tl
 			whose,
 			err == -EBADMSG ? c->send ? "its signature is not this sender's" : "it is damaged" :
 			err == -ESTALE ? "another lifeboat binary or another disk made it" :
+			err == -ENODATA ? "it was made without --sha256, which hashes from the start" :
 			err == -EUCLEAN ? "it is malformed" : strerror(-err));
 }
 
@@ -2578,6 +2586,25 @@ static void place_through_leaves(struct carve_run *c)
 	}
 }
 
+/* With --sha256, DIR/.lifeboat/source.sha256: the line sha256sum -c
+ * checks SOURCE against (not for a source read from an --offset on, which
+ * sha256sum does not hash alone); without, none. 0 or -errno. */
+static int keep_source_sha256(struct carve_run *c)
+{
+	char line[4200];
+	int len, err;
+
+	/* One an earlier run of this carve left, with --sha256, goes: this
+	 * run did not read every byte again. */
+	if ((err = outtree_remove(&c->out, ".lifeboat/source.sha256")) < 0 ||
+	    !c->source_sha256[0] || c->dev.origin)
+		return err;
+	len = snprintf(line, sizeof(line), "%s  %s\n", c->source_sha256, c->src);
+	if (len >= (int)sizeof(line) || strchr(c->src, '\n'))
+		return 0;	/* no line sha256sum reads */
+	return outtree_put(&c->out, ".lifeboat/source.sha256", line, (size_t)len, -1);
+}
+
 static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 {
 	uint64_t bad = dev_bad_total(&c->dev);
@@ -2588,6 +2615,9 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_init(&j, f);
 		json_obj_begin(&j);
 		json_key(&j, "source"); json_str(&j, src);
+		if (c->source_sha256[0]) {
+			json_key(&j, "source_sha256"); json_str(&j, c->source_sha256);
+		}
 		json_key(&j, "candidates"); json_u64(&j, c->r.nstarts);
 		json_key(&j, "placed"); json_u64(&j, c->n.placed);
 		json_key(&j, "exact"); json_u64(&j, c->n.by_class[CARVE_EXACT]);
@@ -2609,6 +2639,10 @@ static void summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		return;
 	}
 	fprintf(f, "carved %s: %llu message starts\n", src, (unsigned long long)c->r.nstarts);
+	if (c->source_sha256[0])
+		fprintf(f, "  sha256    %s  (every byte%s as read%s)\n", c->source_sha256,
+			c->dev.origin ? " from the offset on" : "",
+			bad ? ", the unreadable ones as zeros" : "");
 	fprintf(f, "  placed    %llu  (back at their user, folder, name and flags)\n",
 		(unsigned long long)c->n.placed);
 	fprintf(f, "  exact     %llu  (proven: inode size and name S= agree, a surviving S=, or the DKIM body hash)\n",
@@ -2786,6 +2820,7 @@ int cmd_carve(int argc, char **argv)
 		{ "checkpoint", required_argument, NULL, 'K' },
 		{ "offset", required_argument, NULL, 'O' },
 		{ "mapfile", required_argument, NULL, 'm' },
+		{ "sha256", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -2798,7 +2833,7 @@ int cmd_carve(int argc, char **argv)
 	struct sender sender;
 	char *srccopy = NULL, hex[65];
 	uint8_t source[32];
-	int json = 0, quiet = 0, no_meta = 0, lost, ch, err;
+	int json = 0, quiet = 0, no_meta = 0, hash = 0, lost, ch, err;
 	unsigned flags = SENDER_ZSTD | SENDER_CHECKPOINT;
 	char *end;
 	struct progress pr;
@@ -2820,6 +2855,7 @@ int cmd_carve(int argc, char **argv)
 		case 'C': flags &= ~SENDER_ZSTD; break;
 		case 'O': offset = optarg; break;
 		case 'm': mapfile = optarg; break;
+		case 'S': hash = 1; break;
 		case 'K':
 			c->checkpoint_every = strtod(optarg, &end);
 			if (end == optarg || *end || !(c->checkpoint_every >= 0))
@@ -2882,6 +2918,8 @@ int cmd_carve(int argc, char **argv)
 	}
 
 	remnants_init(&c->r);
+	if (hash)
+		remnants_hash_source(&c->r);
 	summary_init(&c->users, user_cols, ARRAY_SIZE(user_cols));
 	if (c->send && c->send->checkpoint.len)
 		resume_scan(c, &c->send->checkpoint, tlsdir, quiet);
@@ -2903,6 +2941,12 @@ int cmd_carve(int argc, char **argv)
 	progress_end(&pr);
 	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
+	if (hash) {
+		uint8_t sha[32];
+
+		remnants_source_sha256(&c->r, sha);
+		sha256_hex(sha, c->source_sha256);
+	}
 	c->buf = &buf;
 	c->names = &names;
 	collect_sizes(c, no_meta);
@@ -2960,6 +3004,7 @@ int cmd_carve(int argc, char **argv)
 	if (c->send) {
 		char wire[100];
 
+		memcpy(c->send->a.source_sha256, c->source_sha256, sizeof(c->source_sha256));
 		if ((err = sender_finish(c->send)))
 			lb_die(sender_exit_code(err), "carve: %s", c->send->error);
 		fprintf(stderr, "lifeboat: carve: job %s verified by the receiver: %llu messages, "
@@ -2977,6 +3022,7 @@ int cmd_carve(int argc, char **argv)
 		if (dev_badmap(&c->dev, &map) < 0 ||
 		    outtree_remove(&c->out, ".lifeboat/badmap") < 0 ||
 		    outtree_put(&c->out, ".lifeboat/badmap", map.p, map.len, -1) < 0 ||
+		    keep_source_sha256(c) < 0 ||
 		    outtree_remove(&c->out, ".lifeboat/checkpoint") < 0 ||
 		    fputs("# complete\n", c->manifest) == EOF || fclose(c->manifest) != 0 ||
 		    (err = outtree_close(&c->out)) < 0)

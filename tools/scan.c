@@ -12,7 +12,8 @@
 #include "lib/remnants.h"
 
 static const char scan_usage[] =
-"usage: lifeboat scan [--json] [--quiet] [--offset BYTES] [--mapfile FILE] SOURCE\n"
+"usage: lifeboat scan [--json] [--quiet] [--offset BYTES] [--mapfile FILE] [--sha256]\n"
+"                     SOURCE\n"
 "\n"
 "Read SOURCE (a block device or an image file) from end to end, read-only,\n"
 "and report what is on it now and what remains of earlier filesystems:\n"
@@ -26,6 +27,9 @@ static const char scan_usage[] =
 "  --offset BYTES  the source starts this many bytes in (a multiple of 512)\n"
 "  --mapfile FILE  SOURCE is an image GNU ddrescue made, FILE its mapfile:\n"
 "                  the areas it did not read count as unreadable sectors\n"
+"  --sha256   also hash every byte as it is read, and give the SHA-256:\n"
+"             sha256sum SOURCE gives the same while no byte of it changes\n"
+"             (unreadable sectors hash as zeros, as a ddrescue image holds them)\n"
 "  -q, --quiet  no progress on stderr\n"
 "\n"
 "exit: 0 done, 1 done but some sectors were unreadable, 100 usage,\n"
@@ -37,6 +41,7 @@ struct scan {
 	const char *path;
 	int json, quiet;
 	struct remnants r;
+	char sha256[65];	/* of the source as read, with --sha256; or "" */
 };
 
 static void show_progress(void *arg, uint64_t done)
@@ -168,6 +173,10 @@ static void report_text(struct scan *s, struct folder_counts *f)
 		       s->path, (unsigned long long)s->dev.origin, (unsigned long long)s->dev.size);
 	else
 		printf("source: %s (%llu bytes)\n", s->path, (unsigned long long)s->dev.size);
+	if (s->sha256[0])
+		printf("sha256: %s (every byte%s as read%s)\n", s->sha256,
+		       s->dev.origin ? " from the offset on" : "",
+		       dev_bad_total(&s->dev) ? ", the unreadable ones as zeros" : "");
 	printf("now: %s%s%s%s%s\n", s->r.now.type[0] ? s->r.now.type : "no filesystem signature",
 	       s->r.now.uuid[0] ? " uuid " : "", s->r.now.uuid,
 	       s->r.now.label[0] ? " label " : "", s->r.now.label);
@@ -283,6 +292,9 @@ static void report_json(struct scan *s, struct folder_counts *f)
 	json_key(&j, "offset"); json_u64(&j, s->dev.origin);
 	json_key(&j, "size"); json_u64(&j, s->dev.size);
 	json_key(&j, "unreadable_bytes"); json_u64(&j, dev_bad_total(&s->dev));
+	if (s->sha256[0]) {
+		json_key(&j, "sha256"); json_str(&j, s->sha256);
+	}
 	json_key(&j, "further_on");
 	json_arr_begin(&j);
 	for (int i = 0; i < nsh; i++) {
@@ -408,6 +420,7 @@ int cmd_scan(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "offset", required_argument, NULL, 'O' },
 		{ "mapfile", required_argument, NULL, 'm' },
+		{ "sha256", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -415,7 +428,8 @@ int cmd_scan(int argc, char **argv)
 	struct folder_counts f = { 0 };
 	struct progress pr;
 	const char *offset = NULL, *mapfile = NULL;
-	int c, err;
+	int c, err, hash = 0;
+	uint8_t sha[32];
 
 	if (!s)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -425,6 +439,7 @@ int cmd_scan(int argc, char **argv)
 		case 'q': s->quiet = 1; break;
 		case 'O': offset = optarg; break;
 		case 'm': mapfile = optarg; break;
+		case 'S': hash = 1; break;
 		case 'h': fputs(scan_usage, stdout); return EXIT_DONE;
 		default: usage_error(scan_usage, "scan: unknown option");
 		}
@@ -434,12 +449,18 @@ int cmd_scan(int argc, char **argv)
 	s->path = argv[optind];
 	open_source(&s->dev, s->path, offset, mapfile, scan_usage, "scan");
 	remnants_init(&s->r);
+	if (hash)
+		remnants_hash_source(&s->r);
 	progress_begin(&pr, "scan", s->dev.size, s->quiet);
 	pr.count = &s->r.nstarts;	/* messages found so far */
 	err = remnants_scan(&s->r, &s->dev, show_progress, &pr);
 	progress_end(&pr);
 	if (err < 0 || (err = remnants_survey_ext4_inodes(&s->r, &s->dev)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
+	if (hash) {
+		remnants_source_sha256(&s->r, sha);
+		sha256_hex(sha, s->sha256);
+	}
 	remnants_probe_now(&s->r, &s->dev);
 	f.tree = &s->r.tree;
 	dirtree_each(&s->r.tree, collect_maildir_name, &f);

@@ -50,9 +50,13 @@ static void load(const uint8_t *p, size_t len)
 	uint16_t siglen = 0;
 
 	if (buf_append(&in, p, len) == 0 && buf_append(&in, &siglen, sizeof(siglen)) == 0) {
+		uint8_t sha[32];
+
 		remnants_init(&r);
-		if (checkpoint_load(&r, &d, in.p, in.len, accept_any, NULL) == 0)
-			remnants_scan(&r, &d, NULL, NULL);
+		remnants_hash_source(&r);	/* the source's hash state goes on too */
+		if (checkpoint_load(&r, &d, in.p, in.len, accept_any, NULL) == 0 &&
+		    remnants_scan(&r, &d, NULL, NULL) == 0)
+			remnants_source_sha256(&r, sha);
 		remnants_free(&r);
 	}
 	d.nbad = 0;	/* the bad map a load marked */
@@ -71,6 +75,7 @@ static void make_template(void)
 		abort();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	remnants_init(&r);
+	remnants_hash_source(&r);
 	if (dev_open(&d, path) < 0 || remnants_scan(&r, &d, NULL, NULL) < 0 ||
 	    checkpoint_save(&r, &d, sign_nothing, NULL, buf_append_piece, &template) < 0 || r.nstarts != 1)
 		abort();

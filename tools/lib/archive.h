@@ -86,6 +86,9 @@ struct archive_out {
 	 * as it grows; LINE: the one being added. */
 	struct packed tsv;
 	struct buf line, out;
+	/* Set before archive_finish(): the SHA-256 of the source as read
+	 * (carve --sha256), which bag-info.txt then gives; or "". */
+	char source_sha256[65];
 };
 
 void archive_out_init(struct archive_out *a, const char *job,

@@ -207,6 +207,17 @@ static int arena_ok(const char *names, size_t len)
 	return len == 0 || (len <= UINT32_MAX && names[len - 1] == 0);
 }
 
+/* A source hash goes on only through the engine that began it (this
+ * CPU's), with a partial block inside its buffer, over every byte scanned. */
+static int sha_sane(const struct remnants *r)
+{
+	struct sha256_ctx fresh;
+
+	sha256_init(&fresh);
+	return r->source_sha.ni == fresh.ni &&
+	       (!fresh.ni || (r->source_sha.fill < 64 && r->source_sha.total == r->scanned));
+}
+
 /* The counts and offsets that memory safety rests on; the values inside
  * were checked when they were read from the disk, and the signature
  * says this sender's binary wrote them. */
@@ -248,7 +259,7 @@ static int sane(const struct remnants *r, const struct dev *dev)
 		if (r->folders.v[i].name >= r->folders.names_len ||
 		    r->folders.v[i].index >= r->folders.nindex)
 			return 0;
-	return r->nleaves <= REMNANTS_MAX_LEAVES;
+	return r->nleaves <= REMNANTS_MAX_LEAVES && (!r->hash_source || sha_sane(r));
 }
 
 int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_t len,
@@ -259,7 +270,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	const uint64_t *nbad;
 	uint8_t id[80], hash[32];
 	uint16_t siglen;
-	int err;
+	int err, want_hash;
 
 	if (len < sizeof(id) + sizeof(*r) + 2)
 		return -EUCLEAN;
@@ -277,6 +288,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	if (memcmp(take(&c, sizeof(id), 1), id, sizeof(id)))
 		return -ESTALE;
 
+	want_hash = r->hash_source;
 	remnants_free(r);
 	memcpy(r, take(&c, 1, sizeof(*r)), sizeof(*r));
 	memset(&r->now, 0, sizeof(r->now));
@@ -320,6 +332,9 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	err = err ?: take_array(&c, &r->packed, r->npacked, sizeof(*r->packed));
 	if (!err && (c.left || !sane(r, dev)))
 		err = -EUCLEAN;
+	if (!err && want_hash && !r->hash_source)
+		err = -ENODATA;	/* going on from it, the hash would miss the start */
+	r->hash_source = r->hash_source && want_hash;
 	for (uint64_t i = 0; !err && i < *nbad; i++)
 		if (bad[i].off > dev->size || bad[i].len > dev->size - bad[i].off)
 			err = -EUCLEAN;
@@ -329,6 +344,8 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 		r->next4 = 0;	/* unchecked, and every gdt pointer is cleared above */
 		remnants_free(r);
 		remnants_init(r);
+		if (want_hash)
+			remnants_hash_source(r);
 	}
 	return err;
 }

@@ -26,7 +26,7 @@
  * Layout, in the host's byte order (only the same binary reads it):
  *
  *   "LBSCAN1\n"  sha256(binary)  u64 device size  sha256 fingerprint
- *   struct remnants (its pointers cleared)
+ *   struct remnants (its pointers cleared; the source's hash state in it)
  *   u64 count, then that many bad ranges (off, len)
  *   the dirtree's slots (tree.cap of them) and its name arena
  *   the folder pairs and their name arena
@@ -57,8 +57,9 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
  * Restore the state saved in the LEN bytes at P into R (fresh from
  * remnants_init) and DEV's bad map, after VERIFY accepts the signature.
  * Returns 0; -EBADMSG for a bad signature; -ESTALE for a checkpoint of
- * another binary or device; -EUCLEAN when malformed; -ENOMEM. On failure
- * R is as remnants_init() left it.
+ * another binary or device; -ENODATA for one without the source's hash
+ * when R asks for it (remnants_hash_source); -EUCLEAN when malformed;
+ * -ENOMEM. On failure R is as remnants_init() left it, hash asked or not.
  */
 int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_t len,
 		    checkpoint_verify_fn verify, void *verify_ctx);

@@ -39,6 +39,17 @@ void remnants_init(struct remnants *r)
 	folders_init(&r->folders, cap < REMNANTS_MAX_FOLDERS ? cap : REMNANTS_MAX_FOLDERS);
 }
 
+void remnants_hash_source(struct remnants *r)
+{
+	r->hash_source = 1;
+	sha256_init(&r->source_sha);
+}
+
+void remnants_source_sha256(struct remnants *r, uint8_t out[32])
+{
+	sha256_final(&r->source_sha, out);
+}
+
 void remnants_free(struct remnants *r)
 {
 	for (int i = 0; i < r->next4; i++)
@@ -860,6 +871,8 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 		}
 		len = dev->size - off < CHUNK ? (size_t)(dev->size - off) : CHUNK;
 		scan_chunk(r, buf, len, (size_t)n, off);
+		if (r->hash_source)
+			sha256_update(&r->source_sha, buf, len);
 		r->scanned = off + len;
 		if (progress)
 			progress(arg, off + len);

@@ -6,6 +6,7 @@
 #include "dirtree.h"
 #include "ext4.h"
 #include "folders.h"
+#include "hash.h"
 #include "inuse.h"
 #include "xfs.h"
 
@@ -147,6 +148,11 @@ struct remnants {
 	 * progress callback sees everything above as of that position, which
 	 * is what a checkpoint (checkpoint.h) keeps. */
 	uint64_t scanned;
+	/* With remnants_hash_source(): the SHA-256 of the bytes scanned so
+	 * far, as read (unreadable sectors as zeros), kept in a checkpoint
+	 * with the rest. */
+	int hash_source;
+	struct sha256_ctx source_sha;
 };
 
 /* The filesystems of the source that start past its start, as seen by
@@ -158,6 +164,12 @@ int remnants_shifted(const struct remnants *r, const struct remnants_shifted **o
  * machine: by its memory, between 2^20 and REMNANTS_MAX_DIRENTS. */
 size_t remnants_name_cap(void);
 void remnants_init(struct remnants *r);
+/* Have the scan hash every byte of the source as it reads it (after
+ * remnants_init, before the scan or a checkpoint's load), and give the
+ * SHA-256 once the scan is over: what sha256sum gives for the source when
+ * it has no unreadable sector (a ddrescue image of it, when it has). */
+void remnants_hash_source(struct remnants *r);
+void remnants_source_sha256(struct remnants *r, uint8_t out[32]);
 void remnants_free(struct remnants *r);
 
 /*
