@@ -6,7 +6,8 @@
 # malformed or the signature missing (all exit 4); the kept evidence copy
 # extracts to the same; the sender's progress is logged by the receiver;
 # a completion cut short before bagit.txt is finished by the next send; a
-# second run sends nothing; each sender gets its own directory; the archive goes zstd
+# second run sends nothing; each sender gets its own directory, and the
+# disk's SHA-256 the carve took (--sha256) in its bag; the archive goes zstd
 # compressed unless --no-compress; send --archive writes a pax archive GNU
 # tar extracts; a disk with no mail makes a complete, empty job; a job's
 # evidence copy goes on past part-999; send refuses a tree whose manifest
@@ -21,7 +22,7 @@ trap stop_receiver EXIT
 lab=$("$TOP/tests/lab/get" ext4 reformat) || fail "lab ext4 reformat"
 make_site
 before=$(sha256sum <"$lab/disk.img")
-"$LIFEBOAT" carve -q "$lab/disk.img" --out local >/dev/null || fail "carve --out exited $?"
+"$LIFEBOAT" carve -q --sha256 "$lab/disk.img" --out local >/dev/null || fail "carve --out exited $?"
 n=$(grep -vc '^#' local/.lifeboat/manifest.tsv)
 [ "$n" -gt 250 ] || fail "only $n messages carved"
 
@@ -135,6 +136,10 @@ columns() { awk '/^  user/ { t = 1; next } t { a += $(NF-1); b += $NF } END { pr
 [ "$(columns finish.out)" = "0 $n" ] || fail "the finishing send's table: $(columns finish.out), want 0 $n"
 tree_digest recv/beta/lab/data >beta.txt
 cmp -s want.txt beta.txt || fail "beta's tree differs"
+# The carve took the disk's SHA-256 (--sha256): send puts it in the bag.
+disk_sha=$(sha256sum <"$lab/disk.img" | cut -d' ' -f1)
+grep -qx "Lifeboat-Source-SHA256: $disk_sha" recv/beta/lab/bag-info.txt ||
+	fail "beta's bag-info.txt does not give the disk's SHA-256: $(cat recv/beta/lab/bag-info.txt)"
 grep -Eq "receive: beta/lab: send [0-9.]+ of [0-9.]+ MiB \([0-9]+%\)" recv.log || fail "send's progress did not reach the receiver"
 
 # The archive went zstd-compressed inside the TLS (mail shrinks); with
@@ -155,6 +160,8 @@ mkdir x
 tar --pax-option='delete=LIFEBOAT.*' -xf job.tar -C x 2>tar.err || fail "tar: $(cat tar.err)"
 [ ! -s tar.err ] || fail "tar warned: $(cat tar.err)"
 "$LIFEBOAT" verify x/arch --cert site/beta/cert.pem || fail "verify of the extracted archive"
+grep -qx "Lifeboat-Source-SHA256: $disk_sha" x/arch/bag-info.txt ||
+	fail "the archive's bag-info.txt does not give the disk's SHA-256: $(cat x/arch/bag-info.txt)"
 tree_digest x/arch/data >tar.txt
 cmp -s want.txt tar.txt || fail "the extracted archive differs (content or mtime)"
 

@@ -22,7 +22,9 @@ static const char send_usage[] =
 "is checked against its manifest hash first: a file changed since the\n"
 "carve is not sent, and so is a DIR whose carve did not finish. A transfer\n"
 "that was cut resumes where the receiver's journal ends; what it already\n"
-"has is not sent again. It ends with a table per user (DOMAIN/USER) and\n"
+"has is not sent again. The disk's SHA-256, where the carve took it\n"
+"(--sha256: DIR/.lifeboat/source.sha256), goes into the bag's\n"
+"bag-info.txt. It ends with a table per user (DOMAIN/USER) and\n"
 "folder on stdout (not when FILE is '-'): messages sent now, and already at\n"
 "the receiver.\n"
 "\n"
@@ -60,6 +62,21 @@ static int sign_with(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap
 	return tls_sign(ctx, hash, sig, cap, len);
 }
 
+/* The SHA-256 of the carve's source, where it took one (carve --sha256:
+ * DIR/.lifeboat/source.sha256, "HEX  SOURCE"), into HEX for the bag's
+ * bag-info.txt; else "". */
+static void read_source_sha256(struct outtree *src, char hex[65])
+{
+	struct buf b = BUF_INIT(8192);
+	uint8_t sha[32];
+
+	hex[0] = 0;
+	if (outtree_read(src, ".lifeboat/source.sha256", &b, NULL) == 0 && b.len > 66 &&
+	    b.p[64] == ' ' && sha256_unhex((const char *)b.p, 64, sha) == 0)
+		sha256_hex(sha, hex);
+	buf_free(&b);
+}
+
 int cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -78,6 +95,7 @@ int cmd_send(int argc, char **argv)
 	struct buf data = BUF_INIT(ARCHIVE_MEMBER_MAX), chain = BUF_INIT(1 << 20);
 	struct sender s = { 0 };
 	uint8_t source[32] = { 0 };
+	char source_sha256[65];
 	int has_source = 0;
 	struct archive_out a;
 	struct tls_site *site;
@@ -157,14 +175,18 @@ int cmd_send(int argc, char **argv)
 		lb_die(EXIT_INTEGRITY, "send: '%s' holds an unfinished carve (interrupted, or it "
 		       "failed): nothing sent; run the same carve into it again to finish it", dir);
 	rewind(manifest);
+	read_source_sha256(&src, source_sha256);
 
 	if (archive) {
 		ofd = strcmp(archive, "-") ? open(archive, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : 1;
 		if (ofd < 0)
 			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
 		archive_out_init(&a, job, write_fd, &ofd);
+		memcpy(a.source_sha256, source_sha256, sizeof(source_sha256));
 	} else if ((err = sender_open(&s, site, to, job, source, flags))) {
 		lb_die(sender_exit_code(err), "send: %s", s.error);
+	} else {
+		memcpy(s.a.source_sha256, source_sha256, sizeof(source_sha256));
 	}
 
 	progress_begin(&pr, "send", total, quiet);
