@@ -86,6 +86,9 @@ struct buf;
 struct bag_signer {
 	const char *cert, *ca, *sender;
 	char name[65];
+	/* Also signed: the disk's SHA-256 bag-info.txt gives (carve
+	 * --sha256), or "". */
+	char source_sha256[65];
 };
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
 	       unsigned long long *files, unsigned long long *octets, struct buf *tsv);

@@ -29,9 +29,11 @@ static const char verify_usage[] =
 "lifeboat-manifest.tsv agrees with manifest-sha256.txt: line for line,\n"
 "the same files in the same order, by path and SHA-256, each with the\n"
 "placement its path says (deleted/, orphans/, unverified/, current/, or\n"
-"placed), and no path twice. It ends with the totals and a table per user\n"
-"(DOMAIN/USER) and folder: files verified and failed (its messages, and\n"
-"Dovecot's uidlist and keywords beside them).\n"
+"placed), and no path twice. It ends with the totals, the disk's SHA-256\n"
+"where the carve took it (carve --sha256: bag-info.txt's\n"
+"Lifeboat-Source-SHA256, signed), and a table per user (DOMAIN/USER) and\n"
+"folder: files verified and failed (its messages, and Dovecot's uidlist\n"
+"and keywords beside them).\n"
 "\n"
 "  --ca FILE        the site's CA (ca.pem): the signer's certificate must be\n"
 "                   one it issued (without it, anyone's certificate in\n"
@@ -311,10 +313,10 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	size_t nkeys = 0, keys_cap = 0, left = 0;
 	char path[4200], first_left[4200] = "";
 	unsigned long long octets = 0, files = 0, want_octets, want_files;
-	uint8_t hash[32], want[32], tag_sha[BAG_SIGNED_TAGS][32];
+	uint8_t hash[32], want[32], tag_sha[BAG_SIGNED_TAGS][32], disk_sha[32];
 	uint64_t size;
 	int err, bad = 0, t = 1, in_step = 1;
-	char *line;
+	char *line, *field;
 
 	if (!m)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -405,6 +407,11 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		lb_warn("verify: '%s/bag-info.txt': Payload-Oxum does not match the files", dir);
 		bad++;
 	}
+	/* The disk's SHA-256, where the carve took it (carve --sha256). */
+	signer->source_sha256[0] = 0;
+	if ((field = strstr((char *)info.p, "\nLifeboat-Source-SHA256: ")) &&
+	    sha256_unhex(field + 25, 64, disk_sha) == 0 && (field[89] == '\n' || !field[89]))
+		sha256_hex(disk_sha, signer->source_sha256);
 	/* data/ holds the manifest's files, each once, and nothing else. */
 	if (nkeys)
 		qsort(keys, nkeys, sizeof(*keys), cmp_key);
@@ -483,6 +490,9 @@ int cmd_verify(int argc, char **argv)
 		json_key(&j, "signer_from_ca"); json_bool(&j, signer.ca && !bad);
 		json_key(&j, "messages"); json_u64(&j, files);
 		json_key(&j, "bytes"); json_u64(&j, octets);
+		if (signer.source_sha256[0]) {
+			json_key(&j, "source_sha256"); json_str(&j, signer.source_sha256);
+		}
 		json_key(&j, "failed_checks"); json_u64(&j, (uint64_t)bad);
 		json_key(&j, "users"); summary_json(&users, &j);
 		json_obj_end(&j);
@@ -493,6 +503,9 @@ int cmd_verify(int argc, char **argv)
 		if (!bad)
 			printf("signed by: %s%s\n", signer.name,
 			       signer.ca ? " (issued by the CA)" : " (no CA given: not checked)");
+		if (!bad && signer.source_sha256[0])
+			printf("the disk as carved: sha256 %s (sha256sum of the disk gives the same "
+			       "while no byte of it changed)\n", signer.source_sha256);
 		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}
