@@ -309,13 +309,14 @@ static int send_resume(struct job *jb, struct hello *hello)
 	uint8_t chunk[65536];
 	uint64_t left;
 	int fd = hello->checkpoint ? outtree_open_file(&jb->out, CHECKPOINT_FILE, &st) : -1;
-	int err;
+	int err, sent;
 
 	if (fd >= 0 && (uint64_t)st.st_size > ARCHIVE_CHECKPOINT_MAX) {
 		close(fd);
 		fd = -1;
 	}
 	left = fd >= 0 ? (uint64_t)st.st_size : 0;
+	sent = left > 0;
 	snprintf(reply, sizeof(reply), "RESUME %llu%s%s%.0llu\n", (unsigned long long)jb->next_seq,
 		 hello->zstd ? " zstd" : "", left ? " checkpoint " : "", (unsigned long long)left);
 	err = tls_write(jb->tls, reply, strlen(reply));
@@ -329,10 +330,10 @@ static int send_resume(struct job *jb, struct hello *hello)
 		else if (!(err = tls_write(jb->tls, chunk, (size_t)n)))
 			left -= (uint64_t)n;
 	}
-	if (!err && !jb->quiet && (jb->next_seq || st.st_size))
+	if (!err && !jb->quiet && (jb->next_seq || sent))
 		lb_warn("receive: %s/%s: resumes after %llu messages%s", jb->sender, jb->name,
 			(unsigned long long)jb->next_seq,
-			st.st_size ? ", its disk scan from the checkpoint kept here" : "");
+			sent ? ", its disk scan from the checkpoint kept here" : "");
 	if (fd >= 0)
 		close(fd);
 	return err;
