@@ -2,8 +2,9 @@
 # scan reads past unreadable sectors, reports them, and exits 1; bad usage
 # exits 100; an unreadable source exits 111; --sha256 hashes the bytes as
 # read, the unreadable ones as zeros; carve keeps a message with an
-# unreadable sector out of the verified classes and writes the ddrescue map
-# of what it read. Uses the test fault shim.
+# unreadable sector out of the verified classes, writes the ddrescue map
+# of what it read, and does not read a sector the map holds again. Uses
+# the test fault shim.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -75,6 +76,17 @@ areas = [(int(p, 16), int(s, 16), st) for p, s, st in lines[1:]]
 assert areas == [(0, bad, "+"), (bad, 512, "-"), (bad + 512, size - bad - 512, "+")], areas
 PY
 echo "carve: the message with a bad sector in unverified/, badmap $(grep -c '^0x' out/.lifeboat/badmap) lines"
+
+# A sector in the bad map is not asked for again: the carve reads the
+# message around it, so the disk fails as many reads as the scan alone
+# made it fail (its 4 MiB read, then the page, then the sector), not
+# more. On a dying disk each failed read costs the drive's own retries.
+failed() { python3 -c 'import json, sys; print(json.load(sys.stdin)["failed_reads"])'; }
+scan_failed=$(LIFEBOAT_FAULT_SECTORS=$sector "$LIFEBOAT" scan -q --json disk2.img 2>/dev/null | failed)
+carve_failed=$(LIFEBOAT_FAULT_SECTORS=$sector "$LIFEBOAT" carve -q --json disk2.img --out again 2>/dev/null | failed)
+[ "$scan_failed" -ge 1 ] && [ "$carve_failed" = "$scan_failed" ] ||
+	fail "the scan failed $scan_failed reads, the carve $carve_failed: a bad sector was read again"
+cmp -s out/.lifeboat/manifest.tsv again/.lifeboat/manifest.tsv || fail "the carve read again differs"
 
 # Carved by content, a plain message (no MIME to break) whose second
 # sector fails reads as zeros there: that is no zero tail, and what comes

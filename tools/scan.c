@@ -292,6 +292,7 @@ static void report_json(struct scan *s, struct folder_counts *f)
 	json_key(&j, "offset"); json_u64(&j, s->dev.origin);
 	json_key(&j, "size"); json_u64(&j, s->dev.size);
 	json_key(&j, "unreadable_bytes"); json_u64(&j, dev_bad_total(&s->dev));
+	json_key(&j, "failed_reads"); json_u64(&j, s->dev.failed_reads);
 	if (s->sha256[0]) {
 		json_key(&j, "sha256"); json_str(&j, s->sha256);
 	}

@@ -285,6 +285,7 @@ static ssize_t pread_full(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
 
 	off += d->origin;
 	if (faulty(d, off, len)) {
+		d->failed_reads++;
 		errno = EIO;
 		return -1;
 	}
@@ -294,6 +295,7 @@ static ssize_t pread_full(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			d->failed_reads += errno == EIO;
 			return -1;
 		}
 		if (n == 0)
@@ -348,10 +350,41 @@ static ssize_t read_by_sector(struct dev *d, uint8_t *buf, size_t len, uint64_t 
 	return (ssize_t)len;
 }
 
+/* The first range of the bad map that ends past OFF (nbad if none). */
+static size_t first_bad(const struct dev *d, uint64_t off)
+{
+	size_t lo = 0, hi = d->nbad;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->bad[mid].off + d->bad[mid].len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Read LEN bytes at OFF, on the source and none in the bad map; what
+ * the source does not hold (it shrank) as zeros. 0 or -errno. */
+static int read_good(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
+{
+	ssize_t n = pread_full(d, buf, len, off);
+
+	if (n < 0 && errno != EIO)
+		return -errno;
+	if (n < 0 && (n = read_by_sector(d, buf, len, off)) < 0)
+		return (int)n;
+	memset(buf + n, 0, len - (size_t)n);
+	return 0;
+}
+
 ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off)
 {
+	uint8_t *b = buf;
 	size_t want = len;
-	ssize_t n;
+	uint64_t at, end;
 
 	if (off >= d->size) {
 		memset(buf, 0, len);
@@ -359,17 +392,26 @@ ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off)
 	}
 	if (d->size - off < want)
 		want = (size_t)(d->size - off);
-	n = pread_full(d, buf, want, off);
-	if (n < 0) {
-		if (errno != EIO)
-			return -errno;
-		n = read_by_sector(d, buf, want, off);
-		if (n < 0)
-			return n;
+	end = off + want;
+	/* The bad map's sectors as zeros, the rest read around them (looked
+	 * up again after each read: a read may add to the map). */
+	for (at = off; at < end;) {
+		size_t i = first_bad(d, at);
+		uint64_t bad = i < d->nbad && d->bad[i].off < end ? d->bad[i].off : end;
+		int err;
+
+		if (bad > at) {
+			if ((err = read_good(d, b + (at - off), (size_t)(bad - at), at)) < 0)
+				return err;
+			at = bad;
+			continue;
+		}
+		bad = d->bad[i].off + d->bad[i].len < end ? d->bad[i].off + d->bad[i].len : end;
+		memset(b + (at - off), 0, (size_t)(bad - at));
+		at = bad;
 	}
-	if ((size_t)n < len)
-		memset((uint8_t *)buf + n, 0, len - (size_t)n);
-	return n;
+	memset(b + want, 0, len - want);
+	return (ssize_t)want;
 }
 
 ssize_t dev_read_ranges(struct dev *d, const struct dev_range *r, size_t n, uint64_t size,

@@ -12,7 +12,10 @@
  * module can write to it.
  *
  * Unreadable sectors (EIO) do not stop a read: they come back as zeros and
- * are recorded in the bad map, in the spirit of a ddrescue map. A caller
+ * are recorded in the bad map, in the spirit of a ddrescue map. A sector
+ * in the map is not asked for again: a later read gets its zeros from the
+ * map, and reads only the sectors around it (each read of a bad sector
+ * costs a dying disk the drive's own retries, and wears it further). A caller
  * asks dev_bad_bytes() whether a range it relies on held any of them, so
  * that nothing read from a bad sector is ever called verified.
  *
@@ -44,6 +47,8 @@ struct dev {
 	/* Unreadable byte ranges, sorted and merged. */
 	struct dev_range *bad;
 	size_t nbad, bad_alloc;
+	/* Reads the source failed with EIO (each retried smaller after). */
+	uint64_t failed_reads;
 	/* Byte ranges of the device that read as unreadable: a ddrescue
 	 * mapfile's areas not read, and the test shim's. Sorted and merged. */
 	struct dev_range *faults;
@@ -69,10 +74,10 @@ int dev_read_mapfile(struct dev *d, const char *path, unsigned *line);
 int dev_start(struct dev *d, uint64_t origin);
 
 /*
- * Read LEN bytes at OFF into BUF. Bytes past the end of the source and
- * unreadable sectors read as zero. Returns the number of bytes that came
- * from the source (LEN, or less at the end), or -errno for a failure that
- * is not a media error.
+ * Read LEN bytes at OFF into BUF. Bytes past the end of the source,
+ * unreadable sectors and those of the bad map (not read again) read as
+ * zero. Returns the number of bytes within the source (LEN, or less at
+ * its end), or -errno for a failure that is not a media error.
  */
 ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off);
 
