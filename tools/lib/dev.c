@@ -219,20 +219,27 @@ static int overlaps(const struct dev_range *r, uint64_t off, uint64_t len)
 	return off < r->off + r->len && r->off < off + len;
 }
 
-static int faulty(const struct dev *d, uint64_t off, uint64_t len)
+/* The first of the N ranges R (sorted and apart) that ends past OFF, or N. */
+static size_t first_ending_after(const struct dev_range *r, size_t n, uint64_t off)
 {
-	size_t lo = 0, hi = d->nfaults;
+	size_t lo = 0, hi = n;
 
-	/* The first fault that ends past OFF (they are sorted and apart). */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (d->faults[mid].off + d->faults[mid].len <= off)
+		if (r[mid].off + r[mid].len <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < d->nfaults && overlaps(&d->faults[lo], off, len);
+	return lo;
+}
+
+static int faulty(const struct dev *d, uint64_t off, uint64_t len)
+{
+	size_t i = first_ending_after(d->faults, d->nfaults, off);
+
+	return i < d->nfaults && overlaps(&d->faults[i], off, len);
 }
 
 int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len)
@@ -350,22 +357,6 @@ static ssize_t read_by_sector(struct dev *d, uint8_t *buf, size_t len, uint64_t 
 	return (ssize_t)len;
 }
 
-/* The first range of the bad map that ends past OFF (nbad if none). */
-static size_t first_bad(const struct dev *d, uint64_t off)
-{
-	size_t lo = 0, hi = d->nbad;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d->bad[mid].off + d->bad[mid].len <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Read LEN bytes at OFF, on the source and none in the bad map; what
  * the source does not hold (it shrank) as zeros. 0 or -errno. */
 static int read_good(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
@@ -396,7 +387,7 @@ ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off)
 	/* The bad map's sectors as zeros, the rest read around them (looked
 	 * up again after each read: a read may add to the map). */
 	for (at = off; at < end;) {
-		size_t i = first_bad(d, at);
+		size_t i = first_ending_after(d->bad, d->nbad, at);
 		uint64_t bad = i < d->nbad && d->bad[i].off < end ? d->bad[i].off : end;
 		int err;
 
