@@ -306,7 +306,6 @@ static int send_resume(struct job *jb, struct hello *hello)
 {
 	char reply[96];
 	struct stat st = { 0 };
-	uint8_t chunk[65536];
 	uint64_t left;
 	int fd = hello->checkpoint ? outtree_open_file(&jb->out, CHECKPOINT_FILE, &st) : -1;
 	int err, sent;
@@ -320,16 +319,8 @@ static int send_resume(struct job *jb, struct hello *hello)
 	snprintf(reply, sizeof(reply), "RESUME %llu%s%s%.0llu\n", (unsigned long long)jb->next_seq,
 		 hello->zstd ? " zstd" : "", left ? " checkpoint " : "", (unsigned long long)left);
 	err = tls_write(jb->tls, reply, strlen(reply));
-	while (!err && left) {
-		ssize_t n = read(fd, chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			err = n < 0 ? -errno : -EIO;
-		else if (!(err = tls_write(jb->tls, chunk, (size_t)n)))
-			left -= (uint64_t)n;
-	}
+	if (!err && left)
+		err = read_fd_each(fd, left, tls_writer, jb->tls);
 	if (!err && !jb->quiet && (jb->next_seq || sent))
 		lb_warn("receive: %s/%s: resumes after %llu messages%s", jb->sender, jb->name,
 			(unsigned long long)jb->next_seq,

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "archive.h"
 #include "hash.h"
@@ -280,25 +279,14 @@ int bag_file_is_known(const char *rel)
 int archive_put_fd(struct archive_out *a, const char *rel, int fd, uint64_t size, int64_t mtime)
 {
 	char name[4200];
-	uint8_t chunk[65536];
-	uint64_t left = size;
 	int err;
 
 	snprintf(name, sizeof(name), "%s/%s", a->job, rel);
 	a->seq++;	/* names the extended header */
-	if ((err = emit_file_headers(a, name, size, mtime, NULL)) < 0)
+	/* A file shorter than it was: the stream cannot go on (-EIO). */
+	if ((err = emit_file_headers(a, name, size, mtime, NULL)) < 0 ||
+	    (err = read_fd_each(fd, size, emit_piece, a)) < 0)
 		return err;
-	while (left) {
-		ssize_t n = read(fd, chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)	/* shorter than it was: the stream cannot go on */
-			return n < 0 ? -errno : -EIO;
-		if ((err = emit(a, chunk, (size_t)n)) < 0)
-			return err;
-		left -= (uint64_t)n;
-	}
 	return emit_padding(a, size);
 }
 

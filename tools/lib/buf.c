@@ -1,7 +1,9 @@
 /* buf.c - a growable byte buffer with a hard maximum. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -106,5 +108,24 @@ int array_grow(void **p, size_t *cap, size_t n, size_t elem_size)
 		return -ENOMEM;
 	*p = q;
 	*cap = want;
+	return 0;
+}
+
+int read_fd_each(int fd, uint64_t size, piece_fn each, void *ctx)
+{
+	uint8_t chunk[65536];
+	int err;
+
+	while (size) {
+		ssize_t n = read(fd, chunk, size < sizeof(chunk) ? (size_t)size : sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		if ((err = each(ctx, chunk, (size_t)n)) < 0)
+			return err;
+		size -= (uint64_t)n;
+	}
 	return 0;
 }

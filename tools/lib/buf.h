@@ -26,6 +26,9 @@ typedef int (*piece_fn)(void *ctx, const void *data, size_t len);
 /* What makes bytes and gives them, a piece at a time, to PUT(PUT_CTX):
  * 0, or -errno (its own, or PUT's). */
 typedef int (*fill_fn)(void *ctx, piece_fn put, void *put_ctx);
+/* Read SIZE bytes of the open file FD from where it stands, giving each
+ * piece to EACH: 0; -EIO if FD holds fewer (it shrank); -errno, or EACH's. */
+int read_fd_each(int fd, uint64_t size, piece_fn each, void *ctx);
 /* A piece_fn that appends to the struct buf CTX. */
 int buf_append_piece(void *ctx, const void *data, size_t len);
 void buf_reset(struct buf *b);
