@@ -1195,12 +1195,8 @@ int cmd_carve(int argc, char **argv)
 	progress_end(&pr);
 	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
-	if (hash) {
-		uint8_t sha[32];
-
-		remnants_source_sha256(&c->r, sha);
-		sha256_hex(sha, c->source_sha256);
-	}
+	if (hash)
+		remnants_source_sha256(&c->r, c->source_sha256);
 	c->buf = &buf;
 	c->names = &names;
 	collect_sizes(c, no_meta);

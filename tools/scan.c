@@ -430,7 +430,6 @@ int cmd_scan(int argc, char **argv)
 	struct progress pr;
 	const char *offset = NULL, *mapfile = NULL;
 	int c, err, hash = 0;
-	uint8_t sha[32];
 
 	if (!s)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -458,10 +457,8 @@ int cmd_scan(int argc, char **argv)
 	progress_end(&pr);
 	if (err < 0 || (err = remnants_survey_ext4_inodes(&s->r, &s->dev)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
-	if (hash) {
-		remnants_source_sha256(&s->r, sha);
-		sha256_hex(sha, s->sha256);
-	}
+	if (hash)
+		remnants_source_sha256(&s->r, s->sha256);
 	remnants_probe_now(&s->r, &s->dev);
 	f.tree = &s->r.tree;
 	dirtree_each(&s->r.tree, collect_maildir_name, &f);

@@ -50,7 +50,7 @@ static void load(const uint8_t *p, size_t len)
 	uint16_t siglen = 0;
 
 	if (buf_append(&in, p, len) == 0 && buf_append(&in, &siglen, sizeof(siglen)) == 0) {
-		uint8_t sha[32];
+		char sha[65];
 
 		remnants_init(&r);
 		remnants_hash_source(&r);	/* the source's hash state goes on too */

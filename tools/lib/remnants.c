@@ -45,9 +45,12 @@ void remnants_hash_source(struct remnants *r)
 	sha256_init(&r->source_sha);
 }
 
-void remnants_source_sha256(struct remnants *r, uint8_t out[32])
+void remnants_source_sha256(struct remnants *r, char hex[65])
 {
-	sha256_final(&r->source_sha, out);
+	uint8_t sha[32];
+
+	sha256_final(&r->source_sha, sha);
+	sha256_hex(sha, hex);
 }
 
 void remnants_free(struct remnants *r)

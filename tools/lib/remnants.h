@@ -166,10 +166,11 @@ size_t remnants_name_cap(void);
 void remnants_init(struct remnants *r);
 /* Have the scan hash every byte of the source as it reads it (after
  * remnants_init, before the scan or a checkpoint's load), and give the
- * SHA-256 once the scan is over: what sha256sum gives for the source when
- * it has no unreadable sector (a ddrescue image of it, when it has). */
+ * SHA-256 (in hex) once the scan is over: what sha256sum gives for the
+ * source when it has no unreadable sector (a ddrescue image of it, when
+ * it has). */
 void remnants_hash_source(struct remnants *r);
-void remnants_source_sha256(struct remnants *r, uint8_t out[32]);
+void remnants_source_sha256(struct remnants *r, char hex[65]);
 void remnants_free(struct remnants *r);
 
 /*
