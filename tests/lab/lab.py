@@ -309,16 +309,22 @@ def punch_hole(fd, off, length):
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
 
-def mkfs(fs, img, blocksize, csum=True):
-    """CSUM=False: ext4 without metadata_csum, as filesystems made before
-    e2fsprogs 1.43 are."""
+def ext4_mkfs_cmd(blocksize, flavor):
+    """mke2fs for an ext4 disk of FLAVOR: "" ext4 as mke2fs makes it now;
+    "nocsum" without metadata_csum, as filesystems made before e2fsprogs
+    1.43 are; "ext3" an ext3 (no extents: its files have block maps, as an
+    old server's have, and those an ext4 converted from it kept)."""
+    cmd = ["mkfs.ext3" if flavor == "ext3" else "mkfs.ext4", "-q", "-F", "-E", "nodiscard"]
+    if blocksize:
+        cmd += ["-b", str(blocksize)]
+    if flavor == "nocsum":
+        cmd += ["-O", "^metadata_csum"]
+    return cmd
+
+
+def mkfs(fs, img, blocksize, flavor=""):
     if fs == "ext4":
-        cmd = ["mkfs.ext4", "-q", "-F", "-E", "nodiscard"]
-        if blocksize:
-            cmd += ["-b", str(blocksize)]
-        if not csum:
-            cmd += ["-O", "^metadata_csum"]
-        run(*cmd, img)
+        run(*ext4_mkfs_cmd(blocksize, flavor), img)
     else:
         cmd = ["mkfs.xfs", "-q", "-f", "-K"]
         if blocksize:
@@ -477,15 +483,10 @@ def fragment_free_space(root, fs, deliver_batch):
     if resblks is not None:
         xfs_resblks(root, resblks)
 
-def mkfs_from_tree(fs, img, blocksize, root, csum=True):
+def mkfs_from_tree(fs, img, blocksize, root, flavor=""):
     """Make the filesystem on IMG with the contents of ROOT, without a mount."""
     if fs == "ext4":
-        cmd = ["mkfs.ext4", "-q", "-F", "-E", "nodiscard", "-d", root]
-        if blocksize:
-            cmd += ["-b", str(blocksize)]
-        if not csum:
-            cmd += ["-O", "^metadata_csum"]
-        run(*cmd, img)
+        run(*ext4_mkfs_cmd(blocksize, flavor), "-d", root, img)
         return
     # mkfs.xfs protofile: a boot line, block and inode counts, then the
     # root and each entry as "name type-mode uid gid [source]", "$" ending
@@ -544,14 +545,14 @@ def image_extents(fs, img, rel):
     return runs
 
 
-def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder, csum=True):
+def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder, flavor=""):
     """A filled, undamaged image with its truth."""
     rng = random.Random(seed)
     mat = Material(rng)
     img = os.path.join(out, "disk.img")
     with open(img, "wb") as f:
         f.truncate(size_mb << 20)
-    mkfs(fs, img, blocksize, csum)
+    mkfs(fs, img, blocksize, flavor)
     key = subprocess.run(["openssl", "genrsa", "2048"], check=True, capture_output=True).stdout
     pub = subprocess.run(["openssl", "rsa", "-pubout"], input=key, check=True,
                          capture_output=True).stdout
@@ -570,7 +571,7 @@ def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder, csum=True):
         os.chmod(root, 0o755)
         try:
             live, deleted = fill_store(root, fs, rng, mat, key, nmsg, big_folder, False)
-            mkfs_from_tree(fs, img, blocksize, root, csum)
+            mkfs_from_tree(fs, img, blocksize, root, flavor)
             truth_live = [describe(root, p, "live", image_extents(fs, img, os.path.relpath(p, root)))
                           for p in live]
         finally:
@@ -580,20 +581,20 @@ def build_base(out, fs, seed, size_mb, blocksize, nmsg, big_folder, csum=True):
     return img, truth
 
 
-def damage(img, fs, mode, blocksize, seed, work, csum=True):
+def damage(img, fs, mode, blocksize, seed, work, flavor=""):
     other = "xfs" if fs == "ext4" else "ext4"
     kind, _, arg = mode.partition(":")
     if kind == "none":
         return
     if kind == "reformat":
-        mkfs(fs, img, blocksize, csum)
+        mkfs(fs, img, blocksize, flavor)
     elif kind == "crossformat":
         mkfs(other, img, 0)
     elif kind == "cutshort":
         pct = int(arg or 50)
         tmp = os.path.join(work, "formatted.img")
         run("cp", "--sparse=always", img, tmp)
-        mkfs(fs, tmp, blocksize, csum)
+        mkfs(fs, tmp, blocksize, flavor)
         upto = os.path.getsize(img) * pct // 100 // BLOCK * BLOCK
         with open(tmp, "rb") as src, open(img, "r+b") as dst:
             done = 0
@@ -617,14 +618,14 @@ def damage(img, fs, mode, blocksize, seed, work, csum=True):
                 f.seek(off)
                 f.write(b"\0" * size)
     elif kind == "mounted":
-        mkfs(fs, img, blocksize, csum)
+        mkfs(fs, img, blocksize, flavor)
         if fs == "ext4":
             wait_lazyinit(img)
         else:
             with Mounted(img):
                 pass
     elif kind == "reuse":
-        mkfs(fs, img, blocksize, csum)
+        mkfs(fs, img, blocksize, flavor)
         rng = random.Random(seed + 1)
         mat = Material(rng)
         # noinit_itable: the new ext4 keeps ext4lazyinit away from the old
@@ -710,17 +711,17 @@ def prune(cache, src):
 
 
 def get(fs, mode, seed=1, size_mb=400, blocksize=0, nmsg=300, big_folder=0, cache=None,
-        csum=True):
+        flavor=""):
     cache = os.path.join(cache or os.environ.get("LIFEBOAT_CACHE", "/var/cache/lifeboat"), "lab")
     src = sources_hash()
     prune(cache, src)
-    opts = f"s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}{'' if csum else '-nocsum'}"
+    opts = f"s{seed}-{size_mb}M-b{blocksize}-n{nmsg}-f{big_folder}{'-' + flavor if flavor else ''}"
     base_key = f"base-{fs}-{opts}-{src}"
 
     def build_base_dir(tmp):
         log(f"building {base_key}")
         t0 = time.time()
-        _, truth = build_base(tmp, fs, seed, size_mb, blocksize, nmsg, big_folder, csum)
+        _, truth = build_base(tmp, fs, seed, size_mb, blocksize, nmsg, big_folder, flavor)
         json.dump(truth, open(os.path.join(tmp, "truth.json"), "w"), indent=1)
         log(f"built {base_key} in {time.time() - t0:.0f}s")
 
@@ -732,7 +733,7 @@ def get(fs, mode, seed=1, size_mb=400, blocksize=0, nmsg=300, big_folder=0, cach
         run("cp", "--sparse=always", os.path.join(base, "disk.img"), img)
         shutil.copy(os.path.join(base, "dkim.pub.pem"), tmp)
         truth = json.load(open(os.path.join(base, "truth.json")))
-        damage(img, fs, mode, blocksize, seed, tmp, csum)
+        damage(img, fs, mode, blocksize, seed, tmp, flavor)
         mark_intact(img, truth)
         truth["damage"] = mode
         json.dump(truth, open(os.path.join(tmp, "truth.json"), "w"), indent=1)

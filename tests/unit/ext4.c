@@ -1,10 +1,13 @@
-/* ext4.c - ext4_dirblock_parse() and the extent walk on the hand-made blocks of tests/unit/ext4.data. */
+/* ext4.c - ext4_dirblock_parse(), the extent walk and the block map walk on the hand-made blocks of tests/unit/ext4.data. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <ext2fs/ext2_fs.h>
 
+#include "lib/dev.h"
 #include "lib/ext4.h"
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
@@ -53,6 +56,16 @@ static int dir_case(size_t bs, char *entries, char *got, size_t gotlen)
 	return ret;
 }
 
+/* Write the extents walked, or the error, into GOT. */
+static void print_extents(int n, const struct ext4_extent *out, char *got, size_t gotlen)
+{
+	snprintf(got, gotlen, "%d", n);
+	for (int i = 0; i < n; i++)
+		snprintf(got + strlen(got), gotlen - strlen(got), "%s%llu+%u@%llu", i ? "|" : " ",
+			 (unsigned long long)out[i].logical, out[i].len,
+			 (unsigned long long)out[i].phys);
+}
+
 /* "inode ENTRIES MAX EXTENTS" (the root in i_block, 60 bytes) or "leaf BS
  * ENTRIES MAX EXTENTS" (a depth-0 block of BS bytes): each extent is
  * LOGICAL:LEN:PHYS, LEN as on disk (above 32768 for an unwritten one).
@@ -84,12 +97,57 @@ static void extent_case(const char *kind, size_t bs, unsigned entries, unsigned 
 	}
 	n = node == blk ? ext4_extent_leaf(&sb, blk, out, 16) :
 			  ext4_inode_extents(&sb, (const uint8_t *)&in, NULL, out, 16);
-	snprintf(got, gotlen, "%d", n);
-	for (int i = 0; i < n; i++)
-		snprintf(got + strlen(got), gotlen - strlen(got), "%s%llu+%u@%llu", i ? "|" : " ",
-			 (unsigned long long)out[i].logical, out[i].len,
-			 (unsigned long long)out[i].phys);
+	print_extents(n, out, got, gotlen);
 	free(blk);
+}
+
+/* A block map inode (no EXTENTS_FL) of SIZE bytes on a device of
+ * MAP_BLOCKS blocks of BS bytes: I_BLOCK its 15 block numbers (joined by
+ * commas; those left out are 0), BLOCKS what indirect blocks hold
+ * ("B=V,V..;B=..", V or FIRST..LAST; "-" for none). */
+#define MAP_BLOCKS 600
+static void map_case(size_t bs, uint64_t size, char *iblock, char *blocks, char *got,
+		     size_t gotlen)
+{
+	struct ext4_sb_info sb = { .block_size = (uint32_t)bs, .blocks = MAP_BLOCKS };
+	uint8_t *dev = calloc(MAP_BLOCKS, bs);
+	struct ext2_inode_large in;
+	struct ext4_extent out[16];
+	char path[64], *b, *v;
+	struct dev d;
+	int fd, k = 0, n = -1;
+
+	memset(&in, 0, sizeof(in));
+	in.i_size = (uint32_t)size;
+	in.i_size_high = (uint32_t)(size >> 32);
+	for (char *e; (e = strsep(&iblock, ",")) && k < EXT2_N_BLOCKS; k++)
+		in.i_block[k] = (uint32_t)strtoul(e, NULL, 10);
+	if (!strcmp(blocks, "-"))
+		blocks = NULL;
+	while (blocks && (b = strsep(&blocks, ";"))) {
+		uint8_t *blk = dev + strtoul(b, &b, 10) * bs;
+		unsigned i = 0;
+
+		while ((v = strsep(&b, "=,")))
+			if (*v) {
+				unsigned first = strtoul(v, &v, 10), last = first;
+
+				if (!strncmp(v, "..", 2))
+					last = strtoul(v + 2, NULL, 10);
+				for (unsigned x = first; x <= last; x++)
+					put32(blk + 4 * i++, x);
+			}
+	}
+	fd = memfd_create("unit-ext4", MFD_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (fd < 0 || write(fd, dev, MAP_BLOCKS * bs) != (ssize_t)(MAP_BLOCKS * bs) ||
+	    dev_open(&d, path) < 0)
+		exit(2);
+	n = ext4_inode_extents(&sb, (const uint8_t *)&in, &d, out, 16);
+	print_extents(n, out, got, gotlen);
+	dev_close(&d);
+	close(fd);
+	free(dev);
 }
 
 int main(int argc, char **argv)
@@ -116,6 +174,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(col[0], "inode") && c == 5) {
 			extent_case("inode", 60, strtoul(col[1], NULL, 10),
 				    strtoul(col[2], NULL, 10), col[3], got, sizeof(got));
+		} else if (!strcmp(col[0], "map") && c == 6) {
+			map_case(strtoul(col[1], NULL, 10), strtoull(col[2], NULL, 10), col[3],
+				 col[4], got, sizeof(got));
 		} else if (!strcmp(col[0], "leaf") && c == 6) {
 			extent_case("leaf", strtoul(col[1], NULL, 10), strtoul(col[2], NULL, 10),
 				    strtoul(col[3], NULL, 10), col[4], got, sizeof(got));

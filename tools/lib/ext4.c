@@ -352,18 +352,81 @@ static int walk_node(struct extent_walk *w, const uint8_t *p, size_t len, int wa
 	return 0;
 }
 
+/* File block LOGICAL is device block PHYS: grow the last extent, or start one. */
+static int map_block(struct extent_walk *w, uint64_t logical, uint32_t phys)
+{
+	struct ext4_extent *last = w->n ? &w->out[w->n - 1] : NULL;
+
+	if (phys >= w->sb->blocks)
+		return -EUCLEAN;
+	if (last && last->logical + last->len == logical && last->phys + last->len == phys &&
+	    last->len < 32768) {
+		last->len++;
+		return 0;
+	}
+	if (w->n == w->max)
+		return -EUCLEAN;
+	w->out[w->n++] = (struct ext4_extent){ logical, phys, 1 };
+	return 0;
+}
+
+/* Map what block pointer PTR holds at LEVEL (0 a data block, 1 an
+ * indirect block of pointers to data blocks, 2 and 3 above that), from
+ * file block *LOGICAL on and before block END. A 0 is a hole. */
+static int walk_map(struct extent_walk *w, uint32_t ptr, int level, uint64_t *logical,
+		    uint64_t end)
+{
+	uint32_t per = w->sb->block_size / 4;
+	uint64_t span = 1;
+	uint8_t *blk;
+	int err = 0;
+
+	for (int i = 0; i < level; i++)
+		span *= per;
+	if (ptr == 0) {
+		*logical += span;
+		return 0;
+	}
+	if (level == 0)
+		return map_block(w, (*logical)++, ptr);
+	if (!w->dev || ptr >= w->sb->blocks || w->budget-- <= 0)
+		return -EUCLEAN;
+	if (!(blk = malloc(w->sb->block_size)))
+		return -ENOMEM;
+	if ((err = (int)dev_read(w->dev, blk, w->sb->block_size,
+				 (uint64_t)ptr * w->sb->block_size)) >= 0) {
+		err = 0;
+		for (uint32_t i = 0; i < per && *logical < end && !err; i++)
+			err = walk_map(w, get_le32(blk + 4 * i), level - 1, logical, end);
+	}
+	free(blk);
+	return err;
+}
+
 int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
 		       struct dev *dev, struct ext4_extent *out, size_t max)
 {
 	const struct ext2_inode_large *in = (const void *)p;
 	struct extent_walk w = { sb, dev, out, max, 0, 1024 };
-	int err;
+	uint64_t logical = 0, end;
+	int err = 0;
 
-	if (!(in->i_flags & EXT4_EXTENTS_FL) || (in->i_flags & EXT4_INLINE_DATA_FL))
+	if (in->i_flags & EXT4_INLINE_DATA_FL)
 		return -EUCLEAN;
-	if ((err = walk_node(&w, (const uint8_t *)in->i_block, sizeof(in->i_block), -1)) < 0)
-		return err;
-	return (int)w.n;
+	if (in->i_flags & EXT4_EXTENTS_FL) {
+		if ((err = walk_node(&w, (const uint8_t *)in->i_block, sizeof(in->i_block), -1)) < 0)
+			return err;
+		return (int)w.n;
+	}
+	/* A block map (ext2 and ext3, and the files an ext4 kept from its
+	 * ext3 days): 12 data blocks, then a single, a double and a triple
+	 * indirect block, as far as the file's size reaches. */
+	end = (ext4_inode_size(p) + sb->block_size - 1) / sb->block_size;
+	w.budget = 2048;
+	for (int i = 0; i < EXT2_N_BLOCKS && logical < end && !err; i++)
+		err = walk_map(&w, in->i_block[i], i < EXT2_NDIR_BLOCKS ? 0 : i - EXT2_NDIR_BLOCKS + 1,
+			       &logical, end);
+	return err < 0 ? err : (int)w.n;
 }
 
 int ext4_extent_leaf(const struct ext4_sb_info *sb, const uint8_t *p,

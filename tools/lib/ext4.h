@@ -91,11 +91,16 @@ struct ext4_file {
 struct dev;
 
 /*
- * Read the extent tree of the inode at P (fs SB, number INO): the root in
- * i_block, index and leaf blocks read through DEV. Every header must have
- * the magic, sane counts and a depth that falls by one per level; every
- * extent must lie inside a filesystem of SB's size. Returns the number of
- * extents (written to OUT, at most MAX) or -EUCLEAN for a hostile tree.
+ * Read where the data of the inode at P (fs SB) lies, as extents. An
+ * extent tree: the root in i_block, index and leaf blocks read through
+ * DEV; every header must have the magic, sane counts and a depth that
+ * falls by one per level. A block map (an inode without EXTENTS_FL: ext2,
+ * ext3, and the files an ext4 converted from ext3 kept): 12 direct block
+ * numbers in i_block, then a single, a double and a triple indirect block
+ * read through DEV, followed as far as the inode's size reaches, runs of
+ * consecutive blocks joined into extents and a 0 left as a hole. Every
+ * block must lie inside a filesystem of SB's size. Returns the number of
+ * extents (written to OUT, at most MAX) or -EUCLEAN for hostile metadata.
  */
 int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,
 		       struct dev *dev, struct ext4_extent *out, size_t max);
