@@ -1027,12 +1027,46 @@ static const struct ext4_sb_info *old_ext4(const struct carve_run *c)
 }
 
 /*
- * Files whose extents outlive their inode. A file of more than four
+ * The ranges of the ext2/ext3 file whose single indirect block is at P
+ * (SB's size), into file_ranges: its first 12 blocks run up to the one
+ * before the first block the indirect block lists (the 13th goes on
+ * from the 12th, as the kernel allocates them), then the blocks it lists.
+ * Returns how many ranges, 0 when P is no indirect block.
+ */
+static size_t indirect_ranges(const struct ext4_sb_info *sb, const uint8_t *p)
+{
+	uint32_t n = ext4_indirect_count(sb, p);
+	uint64_t first = get_le32(p) - 12ull;
+	size_t nr = 1;
+
+	if (!n || get_le32(p) < 12)
+		return 0;
+	file_ranges[0] = (struct dev_range){ first * sb->block_size, 12ull * sb->block_size };
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t off = (uint64_t)get_le32(p + 4 * k) * sb->block_size;
+		struct dev_range *last = &file_ranges[nr - 1];
+
+		if (last->off + last->len == off)
+			last->len += sb->block_size;
+		else if (nr == FILE_RANGES_MAX)
+			return 0;
+		else
+			file_ranges[nr++] = (struct dev_range){ off, sb->block_size };
+	}
+	return nr;
+}
+
+/*
+ * Files whose block lists outlive their inode. A file of more than four
  * extents keeps them in a leaf block; once the inode tables are zeroed
  * (lazyinit after a mount, or mke2fs without group checksums), a leaf
  * whose first extent starts a message still gives that message's every
- * piece, however far apart. Each is judged like a carved message and
- * joined to a name by its sizes (how: ext4-leaf).
+ * piece, however far apart (how: ext4-leaf). An ext2/ext3 file of more
+ * than 12 blocks keeps the numbers of its blocks from the 13th on in an
+ * indirect block, written away from them, which outlives the inode
+ * tables mke2fs zeroes on an ext3 (how: ext3-indirect; a file past the
+ * reach of one indirect block does not come back so). Each is judged
+ * like a carved message and joined to a name by its sizes.
  */
 static void place_through_leaves(struct carve_run *c)
 {
@@ -1042,12 +1076,19 @@ static void place_through_leaves(struct carve_run *c)
 	struct carved m;
 
 	for (size_t i = 0; sb && sb->block_size <= sizeof(blk) && i < c->r.nleaves; i++) {
+		const char *how = "ext4-leaf";
 		int n, whole = 1;
 
-		if (dev_read(&c->dev, blk, sb->block_size, c->r.leaves[i]) < 0 ||
-		    (n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) < 2 ||
-		    ext[0].logical != 0 || ext4_ranges(ext, n, sb->block_size) < 0)
+		if (dev_read(&c->dev, blk, sb->block_size, c->r.leaves[i]) < 0)
 			continue;
+		if ((n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) >= 2) {
+			if (ext[0].logical != 0 || ext4_ranges(ext, n, sb->block_size) < 0)
+				continue;
+		} else if ((n = (int)indirect_ranges(sb, blk)) > 0) {
+			how = "ext3-indirect";
+		} else {
+			continue;
+		}
 		for (int k = 0; k < n; k++)
 			if (claimed(c, file_ranges[k].off, file_ranges[k].len))
 				whole = 0;	/* read through an inode already */
@@ -1055,7 +1096,7 @@ static void place_through_leaves(struct carve_run *c)
 		    carve_extents(&c->dev, file_ranges, (size_t)n, &c->sizes, c->buf, &m) < 0 ||
 		    m.cls == CARVE_PARTIAL)
 			continue;
-		write_carved(c, &m, c->buf->p, file_ranges, (size_t)n, "ext4-leaf");
+		write_carved(c, &m, c->buf->p, file_ranges, (size_t)n, how);
 		claim_sorted(c, file_ranges, (size_t)n);
 	}
 }

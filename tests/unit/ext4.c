@@ -101,6 +101,35 @@ static void extent_case(const char *kind, size_t bs, unsigned entries, unsigned 
 	free(blk);
 }
 
+/* Write the block numbers LIST ("V,V,FIRST..LAST") into BLK from its start. */
+static void put_numbers(uint8_t *blk, char *list)
+{
+	unsigned i = 0;
+
+	for (char *v; (v = strsep(&list, ",")); )
+		if (*v) {
+			unsigned first = strtoul(v, &v, 10), last = first;
+
+			if (!strncmp(v, "..", 2))
+				last = strtoul(v + 2, NULL, 10);
+			for (unsigned x = first; x <= last; x++)
+				put32(blk + 4 * i++, x);
+		}
+}
+
+/* A block of BS bytes holding the block numbers LIST, then zeros, of a
+ * filesystem of 600 blocks: what ext4_indirect_block_start() and
+ * ext4_indirect_count() make of it ("START COUNT"). */
+static void indirect_case(size_t bs, char *list, char *got, size_t gotlen)
+{
+	struct ext4_sb_info sb = { .block_size = (uint32_t)bs, .blocks = 600 };
+	uint8_t *blk = calloc(1, bs);
+
+	put_numbers(blk, list);
+	snprintf(got, gotlen, "%d %u", ext4_indirect_block_start(blk), ext4_indirect_count(&sb, blk));
+	free(blk);
+}
+
 /* A block map inode (no EXTENTS_FL) of SIZE bytes on a device of
  * MAP_BLOCKS blocks of BS bytes: I_BLOCK its 15 block numbers (joined by
  * commas; those left out are 0), BLOCKS what indirect blocks hold
@@ -113,7 +142,7 @@ static void map_case(size_t bs, uint64_t size, char *iblock, char *blocks, char 
 	uint8_t *dev = calloc(MAP_BLOCKS, bs);
 	struct ext2_inode_large in;
 	struct ext4_extent out[16];
-	char path[64], *b, *v;
+	char path[64], *b;
 	struct dev d;
 	int fd, k = 0, n = -1;
 
@@ -126,17 +155,8 @@ static void map_case(size_t bs, uint64_t size, char *iblock, char *blocks, char 
 		blocks = NULL;
 	while (blocks && (b = strsep(&blocks, ";"))) {
 		uint8_t *blk = dev + strtoul(b, &b, 10) * bs;
-		unsigned i = 0;
 
-		while ((v = strsep(&b, "=,")))
-			if (*v) {
-				unsigned first = strtoul(v, &v, 10), last = first;
-
-				if (!strncmp(v, "..", 2))
-					last = strtoul(v + 2, NULL, 10);
-				for (unsigned x = first; x <= last; x++)
-					put32(blk + 4 * i++, x);
-			}
+		put_numbers(blk, b + 1);
 	}
 	fd = memfd_create("unit-ext4", MFD_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -174,6 +194,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(col[0], "inode") && c == 5) {
 			extent_case("inode", 60, strtoul(col[1], NULL, 10),
 				    strtoul(col[2], NULL, 10), col[3], got, sizeof(got));
+		} else if (!strcmp(col[0], "indirect") && c == 4) {
+			indirect_case(strtoul(col[1], NULL, 10), col[2], got, sizeof(got));
 		} else if (!strcmp(col[0], "map") && c == 6) {
 			map_case(strtoul(col[1], NULL, 10), strtoull(col[2], NULL, 10), col[3],
 				 col[4], got, sizeof(got));

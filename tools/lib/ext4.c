@@ -290,6 +290,26 @@ int ext4_extent_block_start(const uint8_t p[12])
 		max == (65536 - 12) / 12);
 }
 
+int ext4_indirect_block_start(const uint8_t p[64])
+{
+	uint32_t first = get_le32(p), second = get_le32(p + 4);
+
+	return first >= 12 && (second == first + 1 || (second == 0 && mem_is_zero(p + 8, 56)));
+}
+
+uint32_t ext4_indirect_count(const struct ext4_sb_info *sb, const uint8_t *p)
+{
+	uint32_t per = sb->block_size / 4, n = 0;
+
+	while (n < per && get_le32(p + 4 * n) != 0)
+		if (get_le32(p + 4 * n++) >= sb->blocks)
+			return 0;
+	for (uint32_t i = n; i < per; i++)
+		if (get_le32(p + 4 * i) != 0)
+			return 0;
+	return n;
+}
+
 int ext4_dirblock_start(const uint8_t p[12])
 {
 	return get_le32(p) != 0 && get_le16(p + 4) == 12 && p[6] == 1 && p[7] == 2 && p[8] == '.';

@@ -127,6 +127,21 @@ int ext4_gdt_guess(const uint8_t *p, size_t len, uint16_t *desc_size);
  * 1, 2, 4 or 64 KiB block: magic, depth, and as many entries as fit? */
 int ext4_extent_block_start(const uint8_t p[12]);
 
+/*
+ * An ext2/ext3 single indirect block (a block map's, ext4_inode_extents())
+ * lists the blocks of a file from its 13th on. One found on its own after
+ * the inode tables were zeroed still says where that file went.
+ * ext4_indirect_block_start(): do the 64 bytes at P start one that goes on
+ * where the 12th block stopped (a second number that follows the first,
+ * or a file of 13 blocks: one number, then zeros)? A cheap first look
+ * for the disk scan.
+ * ext4_indirect_count(): the count of block numbers the block at P (SB's
+ * size) holds, when it holds numbers inside the filesystem and then only
+ * zeros; 0 when it is not an indirect block.
+ */
+int ext4_indirect_block_start(const uint8_t p[64]);
+uint32_t ext4_indirect_count(const struct ext4_sb_info *sb, const uint8_t *p);
+
 /* Do the 12 bytes at P start a directory's first block (its "." entry)? */
 int ext4_dirblock_start(const uint8_t p[12]);
 

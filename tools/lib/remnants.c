@@ -647,8 +647,9 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 				scan_message_start(r, q, left, off);
 			if (unpack_packed(q, left))
 				keep_packed(r, off);
-			if (ext4_extent_block_start(q) && get_le16(q + 6) == 0 &&
-			    get_le16(q + 2) > 0 && get_le32(q + 12) == 0)
+			if ((ext4_extent_block_start(q) && get_le16(q + 6) == 0 &&
+			     get_le16(q + 2) > 0 && get_le32(q + 12) == 0) ||
+			    (left >= 64 && ext4_indirect_block_start(q)))
 				keep_leaf(r, off);
 			if (r->ngdt < (int)ARRAY_SIZE(r->gdt) &&
 			    ext4_gdt_guess(q, left, &r->gdt[r->ngdt].desc_size))

@@ -37,7 +37,7 @@ static inline int remnants_is_ext4_vol(uint64_t vol)
  * disks; remnants_init() sets the cap below it by the machine's memory
  * (remnants_name_cap()). */
 #define REMNANTS_MAX_DIRENTS (1u << 25)
-/* The same for ext4 extent leaves found on their own. */
+/* The same for ext4 extent leaves and ext2/ext3 indirect blocks found on their own. */
 #define REMNANTS_MAX_LEAVES (1u << 20)
 /* The same for (folder GUID, name) pairs from list indexes and the file
  * names of uidlists (one a message). */
@@ -131,7 +131,9 @@ struct remnants {
 	/* Byte offsets, ascending, of blocks that look like the first ext4
 	 * extent leaf of a file (depth 0, first extent at file block 0): a
 	 * file of more than four extents keeps its extents there, outside
-	 * its inode, so they outlive a zeroed inode table. */
+	 * its inode, so they outlive a zeroed inode table; and of blocks
+	 * that look like an ext2/ext3 file's single indirect block, which
+	 * lists its blocks from the 13th on. */
 	uint64_t *leaves;
 	size_t nleaves, leaves_cap, leaves_dropped;
 	/* Byte offsets, ascending, of blocks that start a gzip member or a
