@@ -1026,32 +1026,88 @@ static const struct ext4_sb_info *old_ext4(const struct carve_run *c)
 	return c->r.next4 ? &c->r.ext4[0].sb : NULL;
 }
 
-/*
- * The ranges of the ext2/ext3 file whose single indirect block is at P
- * (SB's size), into file_ranges: its first 12 blocks run up to the one
- * before the first block the indirect block lists (the 13th goes on
- * from the 12th, as the kernel allocates them), then the blocks it lists.
- * Returns how many ranges, 0 when P is no indirect block.
- */
-static size_t indirect_ranges(const struct ext4_sb_info *sb, const uint8_t *p)
+/* The file in the first N of file_ranges, unless an inode's file took
+ * some of it, when it starts a message and is not partial: written and
+ * claimed (how: HOW). */
+static void place_through_ranges(struct carve_run *c, size_t n, const char *how, struct carved *m)
+{
+	for (size_t k = 0; k < n; k++)
+		if (claimed(c, file_ranges[k].off, file_ranges[k].len))
+			return;	/* read through an inode already */
+	if (!is_message_start(c, file_ranges[0].off) ||
+	    carve_extents(&c->dev, file_ranges, n, &c->sizes, c->buf, m) < 0 ||
+	    m->cls == CARVE_PARTIAL)
+		return;
+	write_carved(c, m, c->buf->p, file_ranges, n, how);
+	claim_sorted(c, file_ranges, n);
+}
+
+/* A block that holds only block numbers, then zeros: an ext2/ext3
+ * indirect block, found on its own. */
+struct indirect {
+	uint64_t off;
+	uint32_t first;		/* the first block it lists */
+};
+
+static int cmp_indirect(const void *a, const void *b)
+{
+	const struct indirect *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Add the blocks the indirect block at P (SB's size) lists to
+ * file_ranges, after its first *NR ranges. Returns how many it lists, or
+ * 0 when it is none or file_ranges is full. */
+static uint32_t add_indirect(const struct ext4_sb_info *sb, const uint8_t *p, size_t *nr)
 {
 	uint32_t n = ext4_indirect_count(sb, p);
-	uint64_t first = get_le32(p) - 12ull;
-	size_t nr = 1;
 
-	if (!n || get_le32(p) < 12)
-		return 0;
-	file_ranges[0] = (struct dev_range){ first * sb->block_size, 12ull * sb->block_size };
 	for (uint32_t k = 0; k < n; k++) {
 		uint64_t off = (uint64_t)get_le32(p + 4 * k) * sb->block_size;
-		struct dev_range *last = &file_ranges[nr - 1];
+		struct dev_range *last = &file_ranges[*nr - 1];
 
 		if (last->off + last->len == off)
 			last->len += sb->block_size;
-		else if (nr == FILE_RANGES_MAX)
+		else if (*nr == FILE_RANGES_MAX)
 			return 0;
 		else
-			file_ranges[nr++] = (struct dev_range){ off, sb->block_size };
+			file_ranges[(*nr)++] = (struct dev_range){ off, sb->block_size };
+	}
+	return n;
+}
+
+/*
+ * The ranges of the ext2/ext3 file whose single indirect block is IND,
+ * into file_ranges: its first 12 blocks run up to the one before the
+ * first block IND lists (the kernel allocates the 13th block after the
+ * 12th), then the blocks IND lists. A full one is followed by the single
+ * indirect blocks of the double indirect block: each is the one of INDS
+ * (N of them, by first block) whose first block comes right after the
+ * last one listed, while there is one. Returns how many ranges, 0 when
+ * none could be read.
+ */
+static size_t indirect_ranges(struct carve_run *c, const struct ext4_sb_info *sb,
+			      const struct indirect *ind, const struct indirect *inds, size_t n,
+			      uint8_t *blk)
+{
+	uint32_t per = sb->block_size / 4, got;
+	uint64_t blocks = 12;
+	size_t nr = 1;
+
+	file_ranges[0] = (struct dev_range){ (ind->first - 12ull) * sb->block_size,
+					     12ull * sb->block_size };
+	while (ind && blocks < CARVE_MAX / sb->block_size) {
+		const struct dev_range *last;
+		struct indirect key;
+
+		if (dev_read(&c->dev, blk, sb->block_size, ind->off) < 0 ||
+		    !(got = add_indirect(sb, blk, &nr)))
+			return 0;
+		blocks += got;
+		last = &file_ranges[nr - 1];
+		key.first = (uint32_t)((last->off + last->len) / sb->block_size);
+		ind = got == per ? bsearch(&key, inds, n, sizeof(*inds), cmp_indirect) : NULL;
 	}
 	return nr;
 }
@@ -1062,10 +1118,9 @@ static size_t indirect_ranges(const struct ext4_sb_info *sb, const uint8_t *p)
  * (lazyinit after a mount, or mke2fs without group checksums), a leaf
  * whose first extent starts a message still gives that message's every
  * piece, however far apart (how: ext4-leaf). An ext2/ext3 file of more
- * than 12 blocks keeps the numbers of its blocks from the 13th on in an
- * indirect block, written away from them, which outlives the inode
- * tables mke2fs zeroes on an ext3 (how: ext3-indirect; a file past the
- * reach of one indirect block does not come back so). Each is judged
+ * than 12 blocks keeps the numbers of its blocks from the 13th on in
+ * indirect blocks, written away from them, which outlive the inode
+ * tables mke2fs zeroes on an ext3 (how: ext3-indirect). Each is judged
  * like a carved message and joined to a name by its sizes.
  */
 static void place_through_leaves(struct carve_run *c)
@@ -1073,32 +1128,38 @@ static void place_through_leaves(struct carve_run *c)
 	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
 	const struct ext4_sb_info *sb = old_ext4(c);
 	static uint8_t blk[65536];
+	struct indirect *inds = NULL;
+	size_t ninds = 0, inds_cap = 0;
 	struct carved m;
 
-	for (size_t i = 0; sb && sb->block_size <= sizeof(blk) && i < c->r.nleaves; i++) {
-		const char *how = "ext4-leaf";
-		int n, whole = 1;
+	if (!sb || sb->block_size > sizeof(blk))
+		return;
+	for (size_t i = 0; i < c->r.nleaves; i++) {
+		int n;
 
 		if (dev_read(&c->dev, blk, sb->block_size, c->r.leaves[i]) < 0)
 			continue;
-		if ((n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) >= 2) {
-			if (ext[0].logical != 0 || ext4_ranges(ext, n, sb->block_size) < 0)
-				continue;
-		} else if ((n = (int)indirect_ranges(sb, blk)) > 0) {
-			how = "ext3-indirect";
-		} else {
+		if (ext4_indirect_count(sb, blk) && get_le32(blk) >= 12) {
+			if (ARRAY_GROW(inds, ninds, inds_cap) < 0)
+				lb_die(EXIT_SYSTEM, "out of memory");
+			inds[ninds++] = (struct indirect){ c->r.leaves[i], get_le32(blk) };
 			continue;
 		}
-		for (int k = 0; k < n; k++)
-			if (claimed(c, file_ranges[k].off, file_ranges[k].len))
-				whole = 0;	/* read through an inode already */
-		if (!whole || !is_message_start(c, file_ranges[0].off) ||
-		    carve_extents(&c->dev, file_ranges, (size_t)n, &c->sizes, c->buf, &m) < 0 ||
-		    m.cls == CARVE_PARTIAL)
+		if ((n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) < 2 ||
+		    ext[0].logical != 0 || ext4_ranges(ext, n, sb->block_size) < 0)
 			continue;
-		write_carved(c, &m, c->buf->p, file_ranges, (size_t)n, how);
-		claim_sorted(c, file_ranges, (size_t)n);
+		place_through_ranges(c, (size_t)n, "ext4-leaf", &m);
 	}
+	if (ninds)
+		qsort(inds, ninds, sizeof(*inds), cmp_indirect);
+	for (size_t i = 0; i < ninds; i++) {
+		size_t n;
+
+		if (is_message_start(c, (inds[i].first - 12ull) * sb->block_size) &&
+		    (n = indirect_ranges(c, sb, &inds[i], inds, ninds, blk)))
+			place_through_ranges(c, n, "ext3-indirect", &m);
+	}
+	free(inds);
 }
 
 int cmd_carve(int argc, char **argv)

@@ -277,11 +277,18 @@ static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
  * two apart), whose "." would wrongly claim the other three blocks'
  * entries, of other directories. A real 4 KiB block seldom has entries
  * ending on all three 1 KiB boundaries; if one does, its entries are read
- * as 1 KiB blocks: fewer names, never a wrong directory.
+ * as 1 KiB blocks: fewer names, never a wrong directory. And where a later
+ * 1 KiB starts with a "." entry, it starts a directory of its own (only a
+ * directory's first block starts so), whatever the rest hold: an ext3's
+ * root block is followed by lost+found's first block, then its empty ones.
  */
 static int four_dirblocks(const uint8_t *p)
 {
 	uint32_t seed;
+
+	for (int k = 1; k < 4; k++)
+		if (ext4_dirblock_start(p + k * 1024))
+			return 1;
 
 	/* With metadata_csum each block ends in its own checksum tail: one
 	 * at the 4 KiB block's end and none at the first 1 KiB's is a 4 KiB
