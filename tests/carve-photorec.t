@@ -8,7 +8,10 @@
 # byte-exact and verified, and nothing else may be presented as verified:
 # not the returned message inside a bounce whose multipart names no usable
 # boundary, which starts a header block on a block boundary and ends with
-# the bounce's closing delimiter (as in Python's test mail).
+# the bounce's closing delimiter (as in Python's test mail); nor the first
+# piece of a fragmented message, two whole blocks of text with a free
+# block after them (before 2026-12-06 its NUL on the block boundary
+# counted as a zero tail, and it passed for complete).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -57,8 +60,10 @@ bounce = head + (b"Received: from a.example.net by b.example.net; Mon, 23 Nov 20
                  b"Message-ID: <r@example.com>\n\n--XYZ.123--\n")
 img = bytearray()
 layout = ["from-first", "content-type-first", "block-aligned", "after-aligned", "tiny-tail", "adjacent",
-          "bounce"]
+          "bounce", "first-piece"]
+first_piece = pad(msg(b"From", b"the first piece of a fragmented message\n"), 2 * B)
 msgs_all = dict(msgs, bounce=bounce)
+msgs_all["first-piece"] = first_piece
 for name in layout:
     m = msgs_all[name]
     img += m

@@ -1299,6 +1299,7 @@ int cmd_carve(int argc, char **argv)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 	if (hash)
 		remnants_source_sha256(&c->r, c->source_sha256);
+	carve_set_block_size(remnants_block_size(&c->r));
 	c->buf = &buf;
 	c->names = &names;
 	collect_sizes(c, no_meta);

@@ -148,16 +148,25 @@ static int read_to_nul(struct dev *dev, uint64_t start, struct buf *buf,
 	}
 }
 
-/* Are the bytes from END to the next 1 KiB boundary of the device zero? A
- * file's last block is zero past its end; 1 KiB is the smallest block.
- * Zeros that stand for an unreadable sector say nothing. */
+static uint32_t tail_block = 1024;
+
+void carve_set_block_size(uint32_t block_size)
+{
+	tail_block = block_size >= 1024 && block_size <= 65536 ? block_size : 1024;
+}
+
+/* Are the bytes from END to the end of its block zero? A file's last
+ * block is zero past its end. An END on a block boundary shows no tail:
+ * the block after it may be any file's (a free one, or the next piece of
+ * a fragmented one). Zeros that stand for an unreadable sector say
+ * nothing. */
 static int zero_tail(struct dev *dev, uint64_t end)
 {
-	uint8_t tail[1024];
-	size_t n = (size_t)((1024 - end % 1024) % 1024);
+	static uint8_t tail[65536];
+	size_t n = (size_t)((tail_block - end % tail_block) % tail_block);
 
 	if (n == 0)
-		return 1;
+		return 0;
 	return dev_read(dev, tail, n, end) >= 0 && !dev_bad_bytes(dev, end, n) &&
 	       mem_is_zero(tail, n);
 }

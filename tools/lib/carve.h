@@ -80,6 +80,12 @@ struct carved {
 	uint64_t unpacked, unpacked_vsize;
 };
 
+/* The block size of the filesystem the mail was in, the smallest when the
+ * disk held several (1024, the smallest there is, until set): a file's
+ * zero tail runs to the end of its block, and a run that ends on a block
+ * boundary has none to show. */
+void carve_set_block_size(uint32_t block_size);
+
 /* Largest message we carve; longer runs are cut here and called partial. */
 #define CARVE_MAX (256u << 20)
 

@@ -670,15 +670,22 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
  * the smallest ext4 block; when every filesystem found on the disk had
  * larger blocks, a start between them is inside a file (a MIME part, a
  * quoted message), not a message of its own. */
-static void keep_block_aligned_starts(struct remnants *r)
+uint32_t remnants_block_size(const struct remnants *r)
 {
 	uint32_t bs = 0;
-	size_t n = 0;
 
 	for (int i = 0; i < r->next4; i++)
 		bs = !bs || r->ext4[i].sb.block_size < bs ? r->ext4[i].sb.block_size : bs;
 	for (int i = 0; i < r->nxfs; i++)
 		bs = !bs || r->xfs[i].sb.block_size < bs ? r->xfs[i].sb.block_size : bs;
+	return bs;
+}
+
+static void keep_block_aligned_starts(struct remnants *r)
+{
+	uint32_t bs = remnants_block_size(r);
+	size_t n = 0;
+
 	if (bs <= 1024)
 		return;
 	for (size_t i = 0; i < r->nstarts; i++)

@@ -175,6 +175,10 @@ void remnants_hash_source(struct remnants *r);
 void remnants_source_sha256(struct remnants *r, char hex[65]);
 void remnants_free(struct remnants *r);
 
+/* The smallest block size of the filesystems found on the disk, 0 when
+ * none was. */
+uint32_t remnants_block_size(const struct remnants *r);
+
 /*
  * Read all of DEV from r->scanned on (0, or where a checkpoint left off)
  * and collect. PROGRESS (if set) is called after each chunk with the
