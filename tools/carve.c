@@ -1042,76 +1042,6 @@ static void place_through_ranges(struct carve_run *c, size_t n, const char *how,
 	claim_sorted(c, file_ranges, n);
 }
 
-/* A block that holds only block numbers, then zeros: an ext2/ext3
- * indirect block, found on its own. */
-struct indirect {
-	uint64_t off;
-	uint32_t first;		/* the first block it lists */
-};
-
-static int cmp_indirect(const void *a, const void *b)
-{
-	const struct indirect *x = a, *y = b;
-
-	return x->first < y->first ? -1 : x->first > y->first;
-}
-
-/* Add the blocks the indirect block at P (SB's size) lists to
- * file_ranges, after its first *NR ranges. Returns how many it lists, or
- * 0 when it is none or file_ranges is full. */
-static uint32_t add_indirect(const struct ext4_sb_info *sb, const uint8_t *p, size_t *nr)
-{
-	uint32_t n = ext4_indirect_count(sb, p);
-
-	for (uint32_t k = 0; k < n; k++) {
-		uint64_t off = (uint64_t)get_le32(p + 4 * k) * sb->block_size;
-		struct dev_range *last = &file_ranges[*nr - 1];
-
-		if (last->off + last->len == off)
-			last->len += sb->block_size;
-		else if (*nr == FILE_RANGES_MAX)
-			return 0;
-		else
-			file_ranges[(*nr)++] = (struct dev_range){ off, sb->block_size };
-	}
-	return n;
-}
-
-/*
- * The ranges of the ext2/ext3 file whose single indirect block is IND,
- * into file_ranges: its first 12 blocks run up to the one before the
- * first block IND lists (the kernel allocates the 13th block after the
- * 12th), then the blocks IND lists. A full one is followed by the single
- * indirect blocks of the double indirect block: each is the one of INDS
- * (N of them, by first block) whose first block comes right after the
- * last one listed, while there is one. Returns how many ranges, 0 when
- * none could be read.
- */
-static size_t indirect_ranges(struct carve_run *c, const struct ext4_sb_info *sb,
-			      const struct indirect *ind, const struct indirect *inds, size_t n,
-			      uint8_t *blk)
-{
-	uint32_t per = sb->block_size / 4, got;
-	uint64_t blocks = 12;
-	size_t nr = 1;
-
-	file_ranges[0] = (struct dev_range){ (ind->first - 12ull) * sb->block_size,
-					     12ull * sb->block_size };
-	while (ind && blocks < CARVE_MAX / sb->block_size) {
-		const struct dev_range *last;
-		struct indirect key;
-
-		if (dev_read(&c->dev, blk, sb->block_size, ind->off) < 0 ||
-		    !(got = add_indirect(sb, blk, &nr)))
-			return 0;
-		blocks += got;
-		last = &file_ranges[nr - 1];
-		key.first = (uint32_t)((last->off + last->len) / sb->block_size);
-		ind = got == per ? bsearch(&key, inds, n, sizeof(*inds), cmp_indirect) : NULL;
-	}
-	return nr;
-}
-
 /*
  * Files whose block lists outlive their inode. A file of more than four
  * extents keeps them in a leaf block; once the inode tables are zeroed
@@ -1128,7 +1058,7 @@ static void place_through_leaves(struct carve_run *c)
 	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
 	const struct ext4_sb_info *sb = old_ext4(c);
 	static uint8_t blk[65536];
-	struct indirect *inds = NULL;
+	struct ext4_indirect *inds = NULL;
 	size_t ninds = 0, inds_cap = 0;
 	struct carved m;
 
@@ -1142,7 +1072,7 @@ static void place_through_leaves(struct carve_run *c)
 		if (ext4_indirect_count(sb, blk) && get_le32(blk) >= 12) {
 			if (ARRAY_GROW(inds, ninds, inds_cap) < 0)
 				lb_die(EXIT_SYSTEM, "out of memory");
-			inds[ninds++] = (struct indirect){ c->r.leaves[i], get_le32(blk) };
+			inds[ninds++] = (struct ext4_indirect){ c->r.leaves[i], get_le32(blk) };
 			continue;
 		}
 		if ((n = ext4_extent_leaf(sb, blk, ext, ARRAY_SIZE(ext))) < 2 ||
@@ -1151,13 +1081,14 @@ static void place_through_leaves(struct carve_run *c)
 		place_through_ranges(c, (size_t)n, "ext4-leaf", &m);
 	}
 	if (ninds)
-		qsort(inds, ninds, sizeof(*inds), cmp_indirect);
+		qsort(inds, ninds, sizeof(*inds), ext4_indirect_cmp);
 	for (size_t i = 0; i < ninds; i++) {
-		size_t n;
+		int n;
 
 		if (is_message_start(c, (inds[i].first - 12ull) * sb->block_size) &&
-		    (n = indirect_ranges(c, sb, &inds[i], inds, ninds, blk)))
-			place_through_ranges(c, n, "ext3-indirect", &m);
+		    (n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, file_ranges,
+					    FILE_RANGES_MAX, CARVE_MAX)) > 0)
+			place_through_ranges(c, (size_t)n, "ext3-indirect", &m);
 	}
 	free(inds);
 }

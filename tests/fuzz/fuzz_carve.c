@@ -1,4 +1,4 @@
-/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, each piece start read as a headerless file, each gzip or zstd start unpacked, and each ext4 extent leaf found read as a file. */
+/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, each piece start read as a headerless file, each gzip or zstd start unpacked, each ext4 extent leaf found read as a file, and each ext3 single indirect block as the file it gives. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -23,25 +23,41 @@
 #define BLOCK 1024
 
 /* Each extent leaf found, read as a file of a 1 KiB-block ext4 the size
- * of the device. */
+ * of the device; and each single indirect block found, as the ext3 file
+ * it and those after it give. */
 static void read_leaves(struct dev *d, const struct remnants *r, const struct size_index *sizes,
 			struct buf *buf, uint64_t blocks)
 {
 	static struct ext4_extent ext[512];
 	static struct dev_range ranges[512];
+	static struct ext4_indirect inds[64];
 	struct ext4_sb_info sb = { .block_size = BLOCK, .blocks = blocks };
 	uint8_t blk[BLOCK];
 	struct carved m;
+	size_t ninds = 0;
 
 	for (size_t i = 0; i < r->nleaves; i++) {
 		int n;
 
-		if (dev_read(d, blk, BLOCK, r->leaves[i]) < 0 ||
-		    (n = ext4_extent_leaf(&sb, blk, ext, ARRAY_SIZE(ext))) <= 0)
+		if (dev_read(d, blk, BLOCK, r->leaves[i]) < 0)
+			continue;
+		if (ext4_indirect_count(&sb, blk) && get_le32(blk) >= 12 && ninds < ARRAY_SIZE(inds)) {
+			inds[ninds++] = (struct ext4_indirect){ r->leaves[i], get_le32(blk) };
+			continue;
+		}
+		if ((n = ext4_extent_leaf(&sb, blk, ext, ARRAY_SIZE(ext))) <= 0)
 			continue;
 		for (int k = 0; k < n; k++)
 			ranges[k] = (struct dev_range){ ext[k].phys * BLOCK, (uint64_t)ext[k].len * BLOCK };
 		carve_extents(d, ranges, (size_t)n, sizes, buf, &m);
+	}
+	qsort(inds, ninds, sizeof(*inds), ext4_indirect_cmp);
+	for (size_t i = 0; i < ninds; i++) {
+		int n = ext4_indirect_file(&sb, d, &inds[i], inds, ninds, ranges, ARRAY_SIZE(ranges),
+					   CARVE_MAX);
+
+		if (n > 0)
+			carve_extents(d, ranges, (size_t)n, sizes, buf, &m);
 	}
 }
 

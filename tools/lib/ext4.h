@@ -142,6 +142,33 @@ int ext4_extent_block_start(const uint8_t p[12]);
 int ext4_indirect_block_start(const uint8_t p[64]);
 uint32_t ext4_indirect_count(const struct ext4_sb_info *sb, const uint8_t *p);
 
+/* A single indirect block found on its own: where, and the first block it
+ * lists (12 or more). ext4_indirect_cmp() orders them by that block. */
+struct ext4_indirect {
+	uint64_t off;
+	uint32_t first;
+};
+int ext4_indirect_cmp(const void *a, const void *b);
+
+struct dev_range;
+
+/*
+ * The device byte ranges of the ext2/ext3 file whose single indirect
+ * block is IND, its inode gone, into OUT (at most MAX): its first 12
+ * blocks run up to the one before the first block IND lists (the kernel
+ * allocates the 13th block after the 12th), then the blocks IND lists,
+ * runs joined. A full one is followed by the single indirect blocks of
+ * the double indirect block: each is the one of INDS (N of them, sorted
+ * by ext4_indirect_cmp()) whose first block comes right after the last
+ * one listed, while there is one and the file is under MAX_BYTES (the
+ * double indirect block itself is not linked to the file without the
+ * inode). Returns how many ranges, or -EUCLEAN when IND is no indirect
+ * block or OUT is full, or -errno.
+ */
+int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
+		       const struct ext4_indirect *ind, const struct ext4_indirect *inds, size_t n,
+		       struct dev_range *out, size_t max, uint64_t max_bytes);
+
 /* Do the 12 bytes at P start a directory's first block (its "." entry)? */
 int ext4_dirblock_start(const uint8_t p[12]);
 
