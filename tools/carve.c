@@ -1086,8 +1086,9 @@ static void place_through_leaves(struct carve_run *c)
 		int n;
 
 		if (is_message_start(c, (inds[i].first - 12ull) * sb->block_size) &&
-		    (n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, file_ranges,
-					    FILE_RANGES_MAX, CARVE_MAX)) > 0)
+		    (n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, ext, ARRAY_SIZE(ext),
+					    CARVE_MAX / sb->block_size)) > 0 &&
+		    ext4_ranges(ext, n, sb->block_size) > 0)
 			place_through_ranges(c, (size_t)n, "ext3-indirect", &m);
 	}
 	free(inds);

@@ -22,6 +22,19 @@
  */
 #define BLOCK 1024
 
+/* The file in the N extents EXT (none when N is an error), read and judged. */
+static void carve_file_extents(struct dev *d, const struct ext4_extent *ext, int n,
+			       const struct size_index *sizes, struct buf *buf)
+{
+	static struct dev_range ranges[512];
+	struct carved m;
+
+	for (int k = 0; k < n; k++)
+		ranges[k] = (struct dev_range){ ext[k].phys * BLOCK, (uint64_t)ext[k].len * BLOCK };
+	if (n > 0)
+		carve_extents(d, ranges, (size_t)n, sizes, buf, &m);
+}
+
 /* Each extent leaf found, read as a file of a 1 KiB-block ext4 the size
  * of the device; and each single indirect block found, as the ext3 file
  * it and those after it give. */
@@ -29,36 +42,25 @@ static void read_leaves(struct dev *d, const struct remnants *r, const struct si
 			struct buf *buf, uint64_t blocks)
 {
 	static struct ext4_extent ext[512];
-	static struct dev_range ranges[512];
 	static struct ext4_indirect inds[64];
 	struct ext4_sb_info sb = { .block_size = BLOCK, .blocks = blocks };
 	uint8_t blk[BLOCK];
-	struct carved m;
 	size_t ninds = 0;
 
 	for (size_t i = 0; i < r->nleaves; i++) {
-		int n;
-
 		if (dev_read(d, blk, BLOCK, r->leaves[i]) < 0)
 			continue;
-		if (ext4_indirect_count(&sb, blk) && get_le32(blk) >= 12 && ninds < ARRAY_SIZE(inds)) {
+		if (ext4_indirect_count(&sb, blk) && get_le32(blk) >= 12 && ninds < ARRAY_SIZE(inds))
 			inds[ninds++] = (struct ext4_indirect){ r->leaves[i], get_le32(blk) };
-			continue;
-		}
-		if ((n = ext4_extent_leaf(&sb, blk, ext, ARRAY_SIZE(ext))) <= 0)
-			continue;
-		for (int k = 0; k < n; k++)
-			ranges[k] = (struct dev_range){ ext[k].phys * BLOCK, (uint64_t)ext[k].len * BLOCK };
-		carve_extents(d, ranges, (size_t)n, sizes, buf, &m);
+		else
+			carve_file_extents(d, ext, ext4_extent_leaf(&sb, blk, ext, ARRAY_SIZE(ext)),
+					   sizes, buf);
 	}
 	qsort(inds, ninds, sizeof(*inds), ext4_indirect_cmp);
-	for (size_t i = 0; i < ninds; i++) {
-		int n = ext4_indirect_file(&sb, d, &inds[i], inds, ninds, ranges, ARRAY_SIZE(ranges),
-					   CARVE_MAX);
-
-		if (n > 0)
-			carve_extents(d, ranges, (size_t)n, sizes, buf, &m);
-	}
+	for (size_t i = 0; i < ninds; i++)
+		carve_file_extents(d, ext, ext4_indirect_file(&sb, d, &inds[i], inds, ninds, ext,
+							      ARRAY_SIZE(ext), CARVE_MAX / BLOCK),
+				   sizes, buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -317,59 +317,6 @@ int ext4_indirect_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* Add the blocks the indirect block at P lists to OUT, after its first
- * *NR ranges (of MAX). Returns how many it lists, or 0 when it is none or
- * OUT is full. */
-static uint32_t add_indirect(const struct ext4_sb_info *sb, const uint8_t *p,
-			     struct dev_range *out, size_t *nr, size_t max)
-{
-	uint32_t n = ext4_indirect_count(sb, p);
-
-	for (uint32_t k = 0; k < n; k++) {
-		uint64_t off = (uint64_t)get_le32(p + 4 * k) * sb->block_size;
-		struct dev_range *last = &out[*nr - 1];
-
-		if (last->off + last->len == off)
-			last->len += sb->block_size;
-		else if (*nr == max)
-			return 0;
-		else
-			out[(*nr)++] = (struct dev_range){ off, sb->block_size };
-	}
-	return n;
-}
-
-int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
-		       const struct ext4_indirect *ind, const struct ext4_indirect *inds, size_t n,
-		       struct dev_range *out, size_t max, uint64_t max_bytes)
-{
-	uint32_t per = sb->block_size / 4, got;
-	uint64_t bytes = 12ull * sb->block_size;
-	size_t nr = 1;
-	uint8_t *blk;
-	int err = 0;
-
-	if (ind->first < 12 || max < 1 || !(blk = malloc(sb->block_size)))
-		return max < 1 || ind->first < 12 ? -EUCLEAN : -ENOMEM;
-	out[0] = (struct dev_range){ (ind->first - 12ull) * sb->block_size, bytes };
-	while (ind && bytes < max_bytes) {
-		struct ext4_indirect key;
-
-		if ((err = (int)dev_read(dev, blk, sb->block_size, ind->off)) < 0)
-			break;
-		if (!(got = add_indirect(sb, blk, out, &nr, max))) {
-			err = -EUCLEAN;
-			break;
-		}
-		err = 0;
-		bytes += (uint64_t)got * sb->block_size;
-		key.first = (uint32_t)((out[nr - 1].off + out[nr - 1].len) / sb->block_size);
-		ind = got == per ? bsearch(&key, inds, n, sizeof(*inds), ext4_indirect_cmp) : NULL;
-	}
-	free(blk);
-	return err < 0 ? err : (int)nr;
-}
-
 int ext4_dirblock_start(const uint8_t p[12])
 {
 	return get_le32(p) != 0 && get_le16(p + 4) == 12 && p[6] == 1 && p[7] == 2 && p[8] == '.';
@@ -481,6 +428,37 @@ static int walk_map(struct extent_walk *w, uint32_t ptr, int level, uint64_t *lo
 	}
 	free(blk);
 	return err;
+}
+
+int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
+		       const struct ext4_indirect *ind, const struct ext4_indirect *inds, size_t n,
+		       struct ext4_extent *out, size_t max, uint64_t max_blocks)
+{
+	struct extent_walk w = { sb, dev, out, max, 0, 0 };
+	uint32_t per = sb->block_size / 4;
+	uint64_t logical = 12;
+	uint8_t *blk;
+	int err = 0;
+
+	if (ind->first < 12 || max < 1)
+		return -EUCLEAN;
+	if (!(blk = malloc(sb->block_size)))
+		return -ENOMEM;
+	out[w.n++] = (struct ext4_extent){ 0, ind->first - 12ull, 12 };
+	while (ind && !err && logical < max_blocks) {
+		struct ext4_indirect key;
+		uint32_t got;
+
+		if ((err = (int)dev_read(dev, blk, sb->block_size, ind->off)) < 0)
+			break;
+		err = (got = ext4_indirect_count(sb, blk)) ? 0 : -EUCLEAN;
+		for (uint32_t k = 0; k < got && !err; k++)
+			err = map_block(&w, logical++, get_le32(blk + 4 * k));
+		key.first = (uint32_t)(out[w.n - 1].phys + out[w.n - 1].len);
+		ind = got == per ? bsearch(&key, inds, n, sizeof(*inds), ext4_indirect_cmp) : NULL;
+	}
+	free(blk);
+	return err < 0 ? err : (int)w.n;
 }
 
 int ext4_inode_extents(const struct ext4_sb_info *sb, const uint8_t *p,

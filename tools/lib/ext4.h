@@ -150,24 +150,22 @@ struct ext4_indirect {
 };
 int ext4_indirect_cmp(const void *a, const void *b);
 
-struct dev_range;
-
 /*
- * The device byte ranges of the ext2/ext3 file whose single indirect
- * block is IND, its inode gone, into OUT (at most MAX): its first 12
- * blocks run up to the one before the first block IND lists (the kernel
- * allocates the 13th block after the 12th), then the blocks IND lists,
- * runs joined. A full one is followed by the single indirect blocks of
- * the double indirect block: each is the one of INDS (N of them, sorted
- * by ext4_indirect_cmp()) whose first block comes right after the last
- * one listed, while there is one and the file is under MAX_BYTES (the
- * double indirect block itself is not linked to the file without the
- * inode). Returns how many ranges, or -EUCLEAN when IND is no indirect
- * block or OUT is full, or -errno.
+ * Where the data of the ext2/ext3 file whose single indirect block is IND
+ * lies, its inode gone, as extents (as ext4_inode_extents() gives them,
+ * into OUT, at most MAX): its first 12 blocks run up to the one before
+ * the first block IND lists (the kernel allocates the 13th block after
+ * the 12th), then the blocks IND lists. A full one is followed by the
+ * single indirect blocks of the double indirect block: each is the one
+ * of INDS (N of them, sorted by ext4_indirect_cmp()) whose first block
+ * comes right after the last one listed, while there is one and the file
+ * is under MAX_BLOCKS (the double indirect block itself is not linked to
+ * the file without the inode). Returns how many extents, or -EUCLEAN when
+ * IND is no indirect block or OUT is full, or -errno.
  */
 int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
 		       const struct ext4_indirect *ind, const struct ext4_indirect *inds, size_t n,
-		       struct dev_range *out, size_t max, uint64_t max_bytes);
+		       struct ext4_extent *out, size_t max, uint64_t max_blocks);
 
 /* Do the 12 bytes at P start a directory's first block (its "." entry)? */
 int ext4_dirblock_start(const uint8_t p[12]);

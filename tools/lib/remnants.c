@@ -666,10 +666,6 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 	}
 }
 
-/* A file starts on a block boundary. Starts were looked for every 1 KiB,
- * the smallest ext4 block; when every filesystem found on the disk had
- * larger blocks, a start between them is inside a file (a MIME part, a
- * quoted message), not a message of its own. */
 uint32_t remnants_block_size(const struct remnants *r)
 {
 	uint32_t bs = 0;
@@ -681,6 +677,10 @@ uint32_t remnants_block_size(const struct remnants *r)
 	return bs;
 }
 
+/* A file starts on a block boundary. Starts were looked for every 1 KiB,
+ * the smallest ext4 block; when every filesystem found on the disk had
+ * larger blocks, a start between them is inside a file (a MIME part, a
+ * quoted message), not a message of its own. */
 static void keep_block_aligned_starts(struct remnants *r)
 {
 	uint32_t bs = remnants_block_size(r);
