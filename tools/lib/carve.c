@@ -763,25 +763,31 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		 * ended exactly on a block boundary) or a false start inside
 		 * this one. The first cut that proves exact wins; failing
 		 * that, a complete whole, unless a start inside it is a
-		 * message proven by itself (then the whole is two messages:
-		 * the part before it is cut off, but stays unproven, since a
-		 * message cut short by an overwrite looks the same);
+		 * message proven by itself (then the whole is two messages,
+		 * cut at the first such start, past any false start before
+		 * it: the part before is a message cut off, a fragment whose
+		 * next piece lies elsewhere, and stays unproven, since a
+		 * message cut short by an overwrite looks the same), or a
+		 * start after a line the block boundary cuts (a header block
+		 * begins a line: the run before it is such a fragment);
 		 * failing that, the first cut. A whole whose multipart closes
 		 * at its end keeps what it holds (a forwarded message). A
 		 * start inside a header block is none. */
 		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);
 		size_t first = start_after_header(starts, 0, inner, buf);
+		int cut_taken = 0;
 
 		for (size_t k = first; k <= inner; k++) {
-			unsigned given = !mime_whole && start_proven(dev, starts, k, inner, buf, end,
-								      sizes) ? PROOF_NEXT : 0;
+			size_t at = (size_t)(starts[k] - start);
+			int proven = !mime_whole && start_proven(dev, starts, k, inner, buf, end, sizes);
+			int apart = !mime_whole && (proven || buf->p[at - 1] != '\n');
 
-			judge(dev, start, buf->p, (size_t)(starts[k] - start), END_NEXT, sizes,
-			      given, &cut);
+			judge(dev, start, buf->p, at, END_NEXT, sizes, proven ? PROOF_NEXT : 0, &cut);
 			cut.covers = k - 1;
 			if (cut.cls == CARVE_EXACT ||
-			    (k == first && (whole.cls != CARVE_COMPLETE || given))) {
+			    (!cut_taken && (whole.cls == CARVE_COMPLETE ? apart : k == first))) {
 				*out = cut;
+				cut_taken = 1;
 				if (cut.cls == CARVE_EXACT)
 					break;
 			}
