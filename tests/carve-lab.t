@@ -117,6 +117,8 @@ xfs none - 1.0 1.0 1.0 0 1.0
 xfs wipefs - 1.0 1.0 1.0 0 1.0
 xfs nosb - 1.0 1.0 1.0 0 1.0
 ext4 nosb - 1.0 1.0 1.0 0 1.0
+ext4 nosb --ext3 1.0 1.0 1.0 0 1.0
+ext4 nosb --no-csum 1.0 1.0 1.0 0 1.0
 xfs reformat - 0.99 0.98 0.98 0 0.9
 xfs cutshort:50 - 0.99 0.98 0.98 0 0.9
 xfs zeroprefix:64 - 0.95 0.4 0.4 0 0.7

@@ -130,6 +130,24 @@ static void indirect_case(size_t bs, char *list, char *got, size_t gotlen)
 	free(blk);
 }
 
+/* Four 32-byte group descriptors, DESCS their block bitmap, inode bitmap
+ * and inode table ("BB:IB:IT|.."): what ext4_gdt_guess() makes of them
+ * (the descriptor size, or 0 for none). */
+static void gdt_case(char *descs, char *got, size_t gotlen)
+{
+	uint8_t blk[1024] = { 0 };
+	uint16_t size = 0;
+	int g = 0;
+
+	for (char *d; (d = strsep(&descs, "|")) && g < 4; g++)
+		for (int k = 0; k < 3; k++) {
+			put32(blk + 32 * g + 4 * k, (uint32_t)strtoul(d, &d, 10));
+			if (*d == ':')
+				d++;
+		}
+	snprintf(got, gotlen, "%u", ext4_gdt_guess(blk, sizeof(blk), &size) ? size : 0);
+}
+
 /* A block map inode (no EXTENTS_FL) of SIZE bytes on a device of
  * MAP_BLOCKS blocks of BS bytes: I_BLOCK its 15 block numbers (joined by
  * commas; those left out are 0), BLOCKS what indirect blocks hold
@@ -199,6 +217,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(col[0], "map") && c == 6) {
 			map_case(strtoul(col[1], NULL, 10), strtoull(col[2], NULL, 10), col[3],
 				 col[4], got, sizeof(got));
+		} else if (!strcmp(col[0], "gdt") && c == 3) {
+			gdt_case(col[1], got, sizeof(got));
 		} else if (!strcmp(col[0], "leaf") && c == 6) {
 			extent_case("leaf", strtoul(col[1], NULL, 10), strtoul(col[2], NULL, 10),
 				    strtoul(col[3], NULL, 10), col[4], got, sizeof(got));

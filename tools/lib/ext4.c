@@ -83,6 +83,28 @@ uint64_t ext4_sb_offset(const struct ext4_sb_info *sb, uint32_t group)
 	return group == 0 ? 1024 : block * sb->block_size;
 }
 
+/* Do the four descriptors of DESC_SIZE bytes at P lay out groups without
+ * flex_bg: each group's bitmaps and inode table one after the other, in
+ * its own group of 8 * block size blocks (the group a block is in, from
+ * the distance between the first two groups' bitmaps)? */
+static int own_groups(const uint8_t *p, uint16_t desc_size)
+{
+	uint32_t bpg = get_le32(p + desc_size) - get_le32(p), fdb = bpg == 8192;
+	uint32_t group = (get_le32(p) - fdb) / (bpg ? bpg : 1);
+
+	if (bpg < 8192 || bpg > 8u * 65536 || (bpg & (bpg - 1)))
+		return 0;
+	for (int g = 0; g < 4; g++) {
+		const uint8_t *e = p + (size_t)g * desc_size;
+		uint32_t bb = get_le32(e);
+
+		if (get_le32(e + 4) != bb + 1 || get_le32(e + 8) != bb + 2 || bb < fdb ||
+		    (bb - fdb) / bpg != group + (uint32_t)g)
+			return 0;
+	}
+	return 1;
+}
+
 int ext4_gdt_guess(const uint8_t *p, size_t len, uint16_t *desc_size)
 {
 	for (uint16_t d = 64; d >= 32; d -= 32) {
@@ -103,7 +125,8 @@ int ext4_gdt_guess(const uint8_t *p, size_t len, uint16_t *desc_size)
 		if (g < 4)
 			continue;
 		stride = it[1] - it[0];
-		if (it[1] > it[0] && it[2] - it[1] == stride && it[3] - it[2] == stride) {
+		if ((it[1] > it[0] && it[2] - it[1] == stride && it[3] - it[2] == stride) ||
+		    own_groups(p, d)) {
 			*desc_size = d;
 			return 1;
 		}

@@ -118,8 +118,9 @@ int ext4_extent_leaf(const struct ext4_sb_info *sb, const uint8_t *p,
  * Do the LEN bytes at P start a block of group descriptors: four in a row
  * (64 or 32 bytes each, *DESC_SIZE) whose block bitmap, inode bitmap and
  * inode table come in that order, with inode tables an equal stride apart
- * (flex_bg packs them)? For finding the geometry when every superblock is
- * gone.
+ * (flex_bg packs them), or each group's three blocks one after the other
+ * inside its own group (ext2, ext3, ext4 without flex_bg)? For finding the
+ * geometry when every superblock is gone.
  */
 int ext4_gdt_guess(const uint8_t *p, size_t len, uint16_t *desc_size);
 

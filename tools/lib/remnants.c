@@ -709,6 +709,22 @@ static int is_start(const struct remnants *r, uint64_t off)
 	return i < r->nstarts && r->starts[i] == off;
 }
 
+/* The blocks of an inode table, without flex_bg: mke2fs gives the root
+ * directory (inode ROOT) the first block after group 0's table (at block
+ * TABLE), and lost+found (LF) the next. 0 when they do not lie so. */
+static uint32_t table_blocks_by_root(const struct ext4_sb_info *sb, struct dev *dev,
+				     const uint8_t *root, const uint8_t *lf, uint32_t table)
+{
+	struct ext4_extent re[4], le[4];
+
+	if (ext4_inode_extents(sb, root, dev, re, ARRAY_SIZE(re)) < 1 ||
+	    ext4_inode_extents(sb, lf, dev, le, ARRAY_SIZE(le)) < 1 || re[0].logical ||
+	    le[0].logical || le[0].phys != re[0].phys + 1 || re[0].phys <= table ||
+	    re[0].phys - table > sb->blocks_per_group)
+		return 0;
+	return (uint32_t)(re[0].phys - table);
+}
+
 /*
  * The geometry of an ext4 whose superblocks are all gone, from a block of
  * group descriptors at GDT (which sits in the block after a superblock's:
@@ -716,8 +732,9 @@ static int is_start(const struct remnants *r, uint64_t off)
  * holds the root directory (inode 2) and lost+found (inode 11). With
  * metadata_csum the seed is run back from the root's checksum and must
  * verify lost+found too; without, both must be sane directories. The
- * inode table's stride, times the block size, over the inode size, is the
- * inodes per group.
+ * blocks of an inode table (with flex_bg, the stride between tables;
+ * without, where the root directory's first block lies), times the block
+ * size, over the inode size, are the inodes per group.
  */
 static int infer_ext4_at(struct remnants *r, struct dev *dev, uint64_t gdt, uint16_t desc_size)
 {
@@ -727,8 +744,11 @@ static int infer_ext4_at(struct remnants *r, struct dev *dev, uint64_t gdt, uint
 	if (dev_read(dev, d, 2u * desc_size, gdt) != 2 * desc_size)
 		return 0;
 	for (uint32_t bs = 1024; bs <= 65536; bs *= 2) {
-		uint32_t fdb = bs == 1024, stride = get_le32(d + desc_size + 8) - get_le32(d + 8);
-		uint64_t table = (uint64_t)get_le32(d + 8) * bs;
+		uint32_t fdb = bs == 1024, it0 = get_le32(d + 8);
+		uint32_t stride = get_le32(d + desc_size + 8) - it0;
+		uint64_t table = (uint64_t)it0 * bs;
+		/* Without flex_bg each group's table follows its bitmaps. */
+		int own = it0 == get_le32(d) + 2 && stride == 8 * bs;
 
 		/* The descriptors follow a superblock's block: group 0's, or a
 		 * backup's at the start of a group of 8 * bs blocks. */
@@ -737,29 +757,38 @@ static int infer_ext4_at(struct remnants *r, struct dev *dev, uint64_t gdt, uint
 		for (unsigned k = 0; k < ARRAY_SIZE(isizes); k++) {
 			struct ext4_sb_info sb = { .block_size = bs, .first_data_block = fdb,
 						   .blocks_per_group = 8 * bs, .inode_size = isizes[k],
-						   .desc_size = desc_size };
-			uint32_t seed;
+						   .desc_size = desc_size, .blocks = dev->size / bs };
 
-			if ((uint64_t)stride * bs % isizes[k] ||
-			    dev_read(dev, root, isizes[k], table + isizes[k]) != isizes[k] ||
+			if (dev_read(dev, root, isizes[k], table + isizes[k]) != isizes[k] ||
 			    dev_read(dev, lf, isizes[k], table + 10u * isizes[k]) != isizes[k])
 				continue;
-			sb.inodes_per_group = (uint32_t)((uint64_t)stride * bs / isizes[k]);
-			sb.blocks = dev->size / bs;
-			sb.inodes = sb.inodes_per_group * ext4_group_count(&sb);
-			if ((sb.metadata_csum = ext4_inode_seed(&sb, root, 2, &seed) == 0))
-				sb.csum_seed = seed;
-			if (ext4_inode_check(&sb, root, 2) != 1 || ext4_inode_check(&sb, lf, 11) != 1 ||
-			    (ext4_inode_mode(root) & 0xF000) != 0x4000 ||
-			    (ext4_inode_mode(lf) & 0xF000) != 0x4000)
+			if (own)
+				stride = table_blocks_by_root(&sb, dev, root, lf, it0);
+			if (!stride || (uint64_t)stride * bs % isizes[k])
 				continue;
-			if (r->next4 == (int)ARRAY_SIZE(r->ext4))
-				return 0;
-			r->ext4[r->next4].sb = sb;
-			r->ext4[r->next4].sb_off = gdt - bs;
-			r->ext4[r->next4].inferred = 1;
-			r->next4++;
-			return 1;
+			sb.inodes_per_group = (uint32_t)((uint64_t)stride * bs / isizes[k]);
+			sb.inodes = sb.inodes_per_group * ext4_group_count(&sb);
+			/* A seed runs back from any root inode's checksum
+			 * field, zero or not: without metadata_csum,
+			 * lost+found's then fails, and both are read as sane
+			 * directories alone. */
+			for (int csum = 1; csum >= 0; csum--) {
+				if ((sb.metadata_csum = csum) &&
+				    ext4_inode_seed(&sb, root, 2, &sb.csum_seed) < 0)
+					continue;
+				if (ext4_inode_check(&sb, root, 2) != 1 ||
+				    ext4_inode_check(&sb, lf, 11) != 1 ||
+				    (ext4_inode_mode(root) & 0xF000) != 0x4000 ||
+				    (ext4_inode_mode(lf) & 0xF000) != 0x4000)
+					continue;
+				if (r->next4 == (int)ARRAY_SIZE(r->ext4))
+					return 0;
+				r->ext4[r->next4].sb = sb;
+				r->ext4[r->next4].sb_off = gdt - bs;
+				r->ext4[r->next4].inferred = 1;
+				r->next4++;
+				return 1;
+			}
 		}
 	}
 	return 0;
