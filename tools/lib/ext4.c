@@ -54,6 +54,13 @@ int ext4_sb_check(const uint8_t *p, struct ext4_sb_info *out)
 	    (uint64_t)out->inodes != (uint64_t)out->inodes_per_group * ext4_group_count(out))
 		return -EUCLEAN;
 
+	out->sparse_super = !!(sb->s_feature_ro_compat & EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER);
+	out->sparse_super2 = !!(sb->s_feature_compat & EXT4_FEATURE_COMPAT_SPARSE_SUPER2);
+	out->backup_bgs[0] = sb->s_backup_bgs[0];
+	out->backup_bgs[1] = sb->s_backup_bgs[1];
+	out->meta_bg = !!(sb->s_feature_incompat & EXT2_FEATURE_INCOMPAT_META_BG);
+	out->first_meta_bg = sb->s_first_meta_bg;
+
 	out->metadata_csum = !!(sb->s_feature_ro_compat & EXT4_FEATURE_RO_COMPAT_METADATA_CSUM);
 	if (out->metadata_csum) {
 		uint32_t c = crc32c(~0u, p, offsetof(struct ext2_super_block, s_checksum));
@@ -130,6 +137,45 @@ int ext4_gdt_guess(const uint8_t *p, size_t len, uint16_t *desc_size)
 			*desc_size = d;
 			return 1;
 		}
+	}
+	return 0;
+}
+
+int ext4_group_has_super(const struct ext4_sb_info *sb, uint32_t group)
+{
+	if (group == 0)
+		return 1;
+	if (sb->sparse_super2)
+		return group == sb->backup_bgs[0] || group == sb->backup_bgs[1];
+	if (group == 1 || !sb->sparse_super)
+		return 1;
+	for (uint64_t base = 3; base <= 7; base += 2) {
+		uint64_t p = base;
+
+		while (p < group)
+			p *= base;
+		if (p == group)
+			return 1;
+	}
+	return 0;
+}
+
+int ext4_read_descs(const struct ext4_sb_info *sb, struct dev *dev, uint64_t sb_off,
+		    uint8_t *out)
+{
+	size_t len = (size_t)ext4_group_count(sb) * sb->desc_size, bs = sb->block_size;
+	uint32_t per_block = sb->block_size / sb->desc_size;
+
+	for (uint32_t i = 0; (size_t)i * bs < len; i++) {
+		uint64_t g = (uint64_t)i * per_block, block = sb_off / bs + 1 + i;
+		size_t n = len - (size_t)i * bs < bs ? len - (size_t)i * bs : bs;
+		ssize_t got;
+
+		if (sb->meta_bg && i >= sb->first_meta_bg)
+			block = sb->first_data_block + g * sb->blocks_per_group +
+				(uint64_t)ext4_group_has_super(sb, (uint32_t)g);
+		if ((got = dev_read(dev, out + (size_t)i * bs, n, block * bs)) < 0)
+			return (int)got;
 	}
 	return 0;
 }

@@ -38,6 +38,13 @@ struct ext4_sb_info {
 	int metadata_csum;
 	int csum_ok;		/* 1 checked and good, 0 no checksum in use */
 	char label[17];
+	/* Where superblock copies and group descriptors lie: copies in
+	 * every group, or (sparse_super) in groups 0, 1 and the powers of 3,
+	 * 5 and 7, or (sparse_super2) in group 0 and backup_bgs' two; the
+	 * descriptor blocks after the superblock's block, or (meta_bg) from
+	 * the first_meta_bg'th on each in the first group it describes. */
+	int sparse_super, sparse_super2, meta_bg;
+	uint32_t backup_bgs[2], first_meta_bg;
 };
 
 /*
@@ -52,6 +59,15 @@ uint64_t ext4_sb_offset(const struct ext4_sb_info *sb, uint32_t group);
 
 /* Number of block groups. */
 uint32_t ext4_group_count(const struct ext4_sb_info *sb);
+
+/* Does group GROUP hold a copy of the superblock? */
+int ext4_group_has_super(const struct ext4_sb_info *sb, uint32_t group);
+
+/* Read every group descriptor of the ext4 whose superblock copy sits at
+ * byte SB_OFF into OUT (ext4_group_count() * desc_size bytes), block by
+ * block from where each lies. Returns 0, or a negative errno. */
+int ext4_read_descs(const struct ext4_sb_info *sb, struct dev *dev, uint64_t sb_off,
+		    uint8_t *out);
 
 /* Byte offset of group GROUP's inode table, from the descriptor table DESCS. */
 uint64_t ext4_inode_table(const struct ext4_sb_info *sb, const uint8_t *descs,

@@ -993,21 +993,19 @@ static int survey_ext4(struct ext4_fs *fs, struct dev *dev)
 {
 	const struct ext4_sb_info *sb = &fs->sb;
 	uint32_t groups = ext4_group_count(sb);
-	uint64_t gdt_off = (fs->sb_off / sb->block_size + 1) * sb->block_size;
 	size_t gdt_len = (size_t)groups * sb->desc_size;
 	size_t it_len = (size_t)sb->inodes_per_group * sb->inode_size;
 	uint8_t *it = malloc(it_len);
 	struct seed_votes *votes = calloc(1, sizeof(*votes));
 	int err = 0;
 
-	fs->gdt = malloc(gdt_len);
+	fs->gdt = calloc(1, gdt_len);
 	if (!fs->gdt || !it || !votes) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = (int)dev_read(dev, fs->gdt, gdt_len, gdt_off)) < 0)
+	if ((err = ext4_read_descs(sb, dev, fs->sb_off, fs->gdt)) < 0)
 		goto out;
-	err = 0;
 	for (uint32_t g = 0; g < groups; g++) {
 		uint64_t at = ext4_inode_table(sb, fs->gdt, g);
 		uint64_t valid = 0;
