@@ -115,6 +115,16 @@ int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *
 	out->format = p[5];
 	out->size = get_be64(p + 56);
 	out->nextents = get_be32(p + 76);
+	/* With large extent counts (di_flags2 & XFS_DIFLAG2_NREXT64) the
+	 * data fork's count is the u64 at 24, and the u32 at 76 the
+	 * attribute fork's. */
+	if (get_be64(p + 120) & (1ull << 4)) {
+		uint64_t n = get_be64(p + 24);
+
+		if (n > UINT32_MAX)
+			return -EUCLEAN;
+		out->nextents = (uint32_t)n;
+	}
 	out->ino = get_be64(p + 152);
 	memcpy(out->uuid, p + 160, 16);
 	forkoff = p[82];

@@ -19,8 +19,10 @@
  *
  * v3 inode (CRC over the whole inode)
  *   0 magic "IN"  2 mode u16  4 version u8 (3)  5 format u8  56 size u64
- *  76 nextents u32  82 forkoff u8  100 crc  152 ino u64  160 uuid[16]
- * 176 data fork: local (short-form dir), extent list, or bmbt root
+ *  76 nextents u32  82 forkoff u8  100 crc  120 flags2 u64  152 ino u64
+ * 160 uuid[16]  176 data fork: local (short-form dir), extent list, or
+ * bmbt root; with flags2 bit 4 (NREXT64, large extent counts) the data
+ * fork's extent count is the u64 at 24 (76 then counts the attr fork's)
  *
  * v3 directory data block ("XDB3" single-block dir, "XDD3" data block;
  * CRC over the directory block)
