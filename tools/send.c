@@ -40,23 +40,6 @@ static const char send_usage[] =
 "100 usage, 111 system or network failure (run again to resume), 130\n"
 "interrupted (SIGINT, SIGTERM; run again to resume)\n";
 
-static int write_fd(void *ctx, const void *p, size_t len)
-{
-	const char *c = p;
-
-	while (len) {
-		ssize_t n = write(*(int *)ctx, c, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int sign_with(void *ctx, const uint8_t hash[32], uint8_t *sig, size_t cap, size_t *len)
 {
 	return tls_sign(ctx, hash, sig, cap, len);
@@ -181,7 +164,7 @@ int cmd_send(int argc, char **argv)
 		ofd = strcmp(archive, "-") ? open(archive, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : 1;
 		if (ofd < 0)
 			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
-		archive_out_init(&a, job, write_fd, &ofd);
+		archive_out_init(&a, job, write_fd_piece, &ofd);
 		memcpy(a.source_sha256, source_sha256, sizeof(source_sha256));
 	} else if ((err = sender_open(&s, site, to, job, source, flags))) {
 		lb_die(sender_exit_code(err), "send: %s", s.error);

@@ -111,6 +111,24 @@ int array_grow(void **p, size_t *cap, size_t n, size_t elem_size)
 	return 0;
 }
 
+int write_fd_piece(void *ctx, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t n = write(*(int *)ctx, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int read_fd_each(int fd, uint64_t size, piece_fn each, void *ctx)
 {
 	uint8_t chunk[65536];

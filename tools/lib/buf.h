@@ -31,6 +31,9 @@ typedef int (*fill_fn)(void *ctx, piece_fn put, void *put_ctx);
 int read_fd_each(int fd, uint64_t size, piece_fn each, void *ctx);
 /* A piece_fn that appends to the struct buf CTX. */
 int buf_append_piece(void *ctx, const void *data, size_t len);
+/* A piece_fn that writes all LEN bytes to the file descriptor *(int *)CTX
+ * (again where a signal cut the write short): 0, or -errno. */
+int write_fd_piece(void *ctx, const void *data, size_t len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 

@@ -165,24 +165,6 @@ fail:
 	return err;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Walk (creating when CREATE) the parent directories of the safe path
  * REL one component at a time. Returns the parent's fd, *BASE its last
  * component. The last parent walked to is kept open: files come mostly
@@ -239,7 +221,7 @@ int outtree_begin(struct outtree *o, struct outtree_file *f)
 
 int outtree_write(struct outtree_file *f, const void *data, size_t len)
 {
-	return write_all(f->fd, data, len);
+	return write_fd_piece(&f->fd, data, len);
 }
 
 int outtree_write_piece(void *ctx, const void *data, size_t len)
