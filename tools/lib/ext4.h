@@ -60,6 +60,8 @@ uint64_t ext4_sb_offset(const struct ext4_sb_info *sb, uint32_t group);
 /* Number of block groups. */
 uint32_t ext4_group_count(const struct ext4_sb_info *sb);
 
+struct dev;
+
 /* Does group GROUP hold a copy of the superblock? */
 int ext4_group_has_super(const struct ext4_sb_info *sb, uint32_t group);
 
@@ -103,8 +105,6 @@ struct ext4_file {
 	uint32_t nextents;
 	struct ext4_extent *extents;	/* sorted by logical block */
 };
-
-struct dev;
 
 /*
  * Read where the data of the inode at P (fs SB) lies, as extents. An
