@@ -2,7 +2,9 @@
 # carve on every lab scenario (nosb: every superblock zeroed; the geometry
 # then comes from XFS's inodes or ext4's group descriptors), on 4 KiB-block
 # ext4 and XFS with a folder
-# of 1500 messages (htree; XFS leaf/node directories), on ext4 without
+# of 1500 messages (htree; XFS leaf/node directories), on 2 KiB-block ext4
+# and 1 KiB-block XFS (whose 4 KiB directory blocks lie at 1 KiB
+# boundaries), on ext4 without
 # metadata_csum (mke2fs then zeroes the inode tables itself), and on ext3
 # (files with block maps; mke2fs zeroes its inode tables too): recall,
 # placement and false positives against the ground truth, the image
@@ -128,6 +130,8 @@ xfs reuse - 0.9 0.1 0.1 1 0.5
 ext4 reformat - 0.88 0.0 0.0 1 0.3 --no-metadata
 xfs reformat - 0.87 0.0 0.0 1 0.2 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0
+ext4 reformat --blocksize=2048 1.0 1.0 1.0 0 1.0
+xfs reformat --blocksize=1024 0.99 0.98 0.98 0 0.9
 xfs none --big-folder=1500 1.0 1.0 1.0 0 1.0
 xfs reformat --big-folder=1500 0.99 0.99 0.99 0 0.9
 ext4 reformat --no-csum 0.98 0.97 0.97 0 0.9

@@ -271,35 +271,59 @@ static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
 	ext4_dirblock_parse(p, bs, keep_ext4_dirent, &c);
 }
 
-/*
- * Do the 4 KiB at P hold four 1 KiB directory blocks, each whole? Then
- * they also parse as one 4 KiB block (without checksums nothing tells the
- * two apart), whose "." would wrongly claim the other three blocks'
- * entries, of other directories. A real 4 KiB block seldom has entries
- * ending on all three 1 KiB boundaries; if one does, its entries are read
- * as 1 KiB blocks: fewer names, never a wrong directory. And where a later
- * 1 KiB starts with a "." entry, it starts a directory of its own (only a
- * directory's first block starts so), whatever the rest hold: an ext3's
- * root block is followed by lost+found's first block, then its empty ones.
- */
-static int four_dirblocks(const uint8_t *p)
+/* May a directory block of 2 KiB start at P? Where an ext4 of 2 KiB
+ * blocks was found, or where it ends in its own checksum tail; else a 4
+ * KiB block whose entries happen to end at its middle (one in some
+ * fourteen of a Maildir's) would be read as two. */
+static int dirblock_2k(const struct remnants *r, const uint8_t *p)
 {
 	uint32_t seed;
 
-	for (int k = 1; k < 4; k++)
-		if (ext4_dirblock_start(p + k * 1024))
+	for (int i = 0; i < r->next4; i++)
+		if (r->ext4[i].sb.block_size == 2048)
 			return 1;
+	return ext4_dirblock_seed(p, 2048, &seed) == 0;
+}
 
+/*
+ * Do the BS bytes at P (2 or 4 KiB) hold smaller directory blocks, each
+ * whole? Then they also parse as one block of BS (without checksums
+ * nothing tells them apart), whose "." would wrongly claim the others'
+ * entries, of other directories. A real block seldom has entries ending
+ * on every smaller block's boundary; if one does, its entries are read as
+ * the smaller blocks': fewer names, never a wrong directory. And where a
+ * later 1 KiB starts with a "." entry, it starts a directory of its own
+ * (only a directory's first block starts so), whatever the rest hold: an
+ * ext3's root block is followed by lost+found's first block, then its
+ * empty ones.
+ */
+static int split_dirblock(const uint8_t *p, size_t bs, int two_k)
+{
+	uint32_t seed;
+	int tails = 0;
+
+	for (size_t k = 1024; k < bs; k += 1024)
+		if (ext4_dirblock_start(p + k))
+			return 1;
 	/* With metadata_csum each block ends in its own checksum tail: one
-	 * at the 4 KiB block's end and none at the first 1 KiB's is a 4 KiB
-	 * block (of names of one length, say, whose entries fall on every
-	 * 1 KiB boundary: a Maildir's often do). */
-	if (ext4_dirblock_seed(p, 4096, &seed) == 0 && ext4_dirblock_seed(p, 1024, &seed) < 0)
+	 * at the end of BS and none at a smaller block's is one block (of
+	 * names of one length, say, whose entries fall on every 1 KiB
+	 * boundary: a Maildir's often do). */
+	for (size_t sub = 1024; sub < bs; sub *= 2)
+		tails += ext4_dirblock_seed(p, sub, &seed) == 0;
+	if (ext4_dirblock_seed(p, bs, &seed) == 0 && !tails)
 		return 0;
-	for (int k = 0; k < 4; k++)
-		if (ext4_dirblock_parse(p + k * 1024, 1024, NULL, NULL) < 0)
-			return 0;
-	return 1;
+	for (size_t sub = 1024; sub < bs; sub *= 2) {
+		size_t k = 0;
+
+		if (sub == 2048 && !two_k)
+			continue;
+		while (k < bs && ext4_dirblock_parse(p + k, sub, NULL, NULL) >= 0)
+			k += sub;
+		if (k == bs)
+			return 1;
+	}
+	return 0;
 }
 
 static int cmp_seed(const void *a, const void *b)
@@ -396,14 +420,16 @@ static unsigned xfs_sizes(const struct remnants *r, uint32_t dflt, int dirblocks
 	return n;
 }
 
-static void scan_xfs_dirblocks_at(struct remnants *r, const uint8_t *p, size_t avail,
-				  uint64_t off)
+/* A directory block is aligned to the filesystem's block, not to its own
+ * size (4 KiB ones on an XFS of 1 KiB blocks, 16 KiB ones under
+ * mkfs.xfs -n size=16k on 4 KiB blocks): its CRC alone tells. */
+static void scan_xfs_dirblocks_at(struct remnants *r, const uint8_t *p, size_t avail)
 {
 	uint32_t sizes[4];
 	unsigned n = xfs_sizes(r, 4096, 1, sizes);
 
 	for (unsigned i = 0; i < n; i++)
-		if (off % sizes[i] == 0 && sizes[i] <= avail)
+		if (sizes[i] <= avail)
 			scan_xfs_dirblock(r, p, sizes[i]);
 }
 
@@ -632,7 +658,7 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 				found_xfs_sb(r, &sb, q, left, off);
 		}
 		if (q[0] == 'X' && q[1] == 'D' && q[3] == '3' && (q[2] == 'B' || q[2] == 'D'))
-			scan_xfs_dirblocks_at(r, q, left, off);
+			scan_xfs_dirblocks_at(r, q, left);
 		if (q[0] == 'I' && q[1] == 'N' && q[4] == 3)
 			scan_xfs_inodes_at(r, q, left, off);
 		if (q[0] == 7 && left >= 40 && q[12] & 1)
@@ -647,7 +673,11 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			if (rl >= 12 && rl % 4 == 0 && rl <= 4096) {
 				if (left >= 1024 && rl <= 1024)
 					scan_ext4_dirblock(r, q, 1024, off);
-				if (off % 4096 == 0 && left >= 4096 && !four_dirblocks(q))
+				if (off % 2048 == 0 && left >= 2048 && rl <= 2048 &&
+				    dirblock_2k(r, q) && !split_dirblock(q, 2048, 0))
+					scan_ext4_dirblock(r, q, 2048, off);
+				if (off % 4096 == 0 && left >= 4096 &&
+				    !split_dirblock(q, 4096, dirblock_2k(r, q)))
 					scan_ext4_dirblock(r, q, 4096, off);
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
