@@ -138,7 +138,7 @@ ext4 reformat --no-csum 0.98 0.97 0.97 0 0.9
 ext4 none --ext3 0.99 0.99 0.99 0 0.99
 ext4 zeroprefix:64 --ext3 0.99 0.99 0.99 0 0.99
 ext4 cutshort:50 --ext3 0.99 0.99 0.99 0 0.99
-ext4 reformat --ext3 0.9 0.89 0.89 0 0.8
+ext4 reformat --ext3 0.92 0.9 0.9 0 0.85
 ext4 reformat --ext3,--blocksize=4096 0.95 0.94 0.94 0 0.8
 ext4 reformat --ext3 0.55 0.0 0.0 1 0.05 --no-metadata
 ext4 mounted twice 0.98 0.0 0.0 0 0.9

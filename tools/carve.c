@@ -1085,7 +1085,7 @@ static void place_through_leaves(struct carve_run *c)
 	for (size_t i = 0; i < ninds; i++) {
 		int n;
 
-		if (is_message_start(c, (inds[i].first - 12ull) * sb->block_size) &&
+		if (is_message_start(c, ext4_indirect_head(sb, &inds[i]) * sb->block_size) &&
 		    (n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, ext, ARRAY_SIZE(ext),
 					    CARVE_MAX / sb->block_size)) > 0 &&
 		    ext4_ranges(ext, n, sb->block_size) > 0)

@@ -153,39 +153,78 @@ static void gdt_case(char *descs, char *got, size_t gotlen)
  * commas; those left out are 0), BLOCKS what indirect blocks hold
  * ("B=V,V..;B=..", V or FIRST..LAST; "-" for none). */
 #define MAP_BLOCKS 600
+
+/* A device of MAP_BLOCKS blocks of BS bytes whose blocks hold the numbers
+ * BLOCKS ("B=V,V..;B=..", V or FIRST..LAST; "-" for none), opened as D;
+ * with IND set, each such block listing a first number of 12 or more
+ * goes into IND, *NIND of them, sorted by ext4_indirect_cmp(). Returns
+ * its memfd. */
+static int numbers_dev(size_t bs, char *blocks, struct dev *d, struct ext4_indirect *ind,
+		       size_t *nind)
+{
+	uint8_t *dev = calloc(MAP_BLOCKS, bs);
+	char path[64], *b;
+	int fd;
+
+	if (!strcmp(blocks, "-"))
+		blocks = NULL;
+	while (blocks && (b = strsep(&blocks, ";"))) {
+		uint64_t at = strtoul(b, &b, 10);
+
+		put_numbers(dev + at * bs, b + 1);
+		if (ind && get_le32(dev + at * bs) >= 12)
+			ind[(*nind)++] = (struct ext4_indirect){ at * bs, get_le32(dev + at * bs) };
+	}
+	if (ind)
+		qsort(ind, *nind, sizeof(*ind), ext4_indirect_cmp);
+	fd = memfd_create("unit-ext4", MFD_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (fd < 0 || write(fd, dev, MAP_BLOCKS * bs) != (ssize_t)(MAP_BLOCKS * bs) ||
+	    dev_open(d, path) < 0)
+		exit(2);
+	free(dev);
+	return fd;
+}
+
 static void map_case(size_t bs, uint64_t size, char *iblock, char *blocks, char *got,
 		     size_t gotlen)
 {
 	struct ext4_sb_info sb = { .block_size = (uint32_t)bs, .blocks = MAP_BLOCKS };
-	uint8_t *dev = calloc(MAP_BLOCKS, bs);
 	struct ext2_inode_large in;
 	struct ext4_extent out[16];
-	char path[64], *b;
 	struct dev d;
-	int fd, k = 0, n = -1;
+	int fd, k = 0;
 
 	memset(&in, 0, sizeof(in));
 	in.i_size = (uint32_t)size;
 	in.i_size_high = (uint32_t)(size >> 32);
 	for (char *e; (e = strsep(&iblock, ",")) && k < EXT2_N_BLOCKS; k++)
 		in.i_block[k] = (uint32_t)strtoul(e, NULL, 10);
-	if (!strcmp(blocks, "-"))
-		blocks = NULL;
-	while (blocks && (b = strsep(&blocks, ";"))) {
-		uint8_t *blk = dev + strtoul(b, &b, 10) * bs;
-
-		put_numbers(blk, b + 1);
-	}
-	fd = memfd_create("unit-ext4", MFD_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (fd < 0 || write(fd, dev, MAP_BLOCKS * bs) != (ssize_t)(MAP_BLOCKS * bs) ||
-	    dev_open(&d, path) < 0)
-		exit(2);
-	n = ext4_inode_extents(&sb, (const uint8_t *)&in, &d, out, 16);
-	print_extents(n, out, got, gotlen);
+	fd = numbers_dev(bs, blocks, &d, NULL, NULL);
+	print_extents(ext4_inode_extents(&sb, (const uint8_t *)&in, &d, out, 16), out, got,
+		      gotlen);
 	dev_close(&d);
 	close(fd);
-	free(dev);
+}
+
+/* The file ext4_indirect_file() gives from the single indirect block at
+ * block START, on a device whose blocks hold BLOCKS (as numbers_dev()),
+ * every one of them that lists 12 or more a single indirect block. */
+static void indfile_case(size_t bs, uint64_t start, char *blocks, char *got, size_t gotlen)
+{
+	struct ext4_sb_info sb = { .block_size = (uint32_t)bs, .blocks = MAP_BLOCKS };
+	struct ext4_indirect inds[16];
+	struct ext4_extent out[16];
+	struct dev d;
+	size_t n = 0, i = 0;
+	int fd = numbers_dev(bs, blocks, &d, inds, &n);
+
+	while (i < n && inds[i].off != start * bs)
+		i++;
+	print_extents(i < n ? ext4_indirect_file(&sb, &d, &inds[i], inds, n, out, 16, 100000) : -1,
+		      out, got, gotlen);
+	dev_close(&d);
+	close(fd);
 }
 
 int main(int argc, char **argv)
@@ -217,6 +256,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(col[0], "map") && c == 6) {
 			map_case(strtoul(col[1], NULL, 10), strtoull(col[2], NULL, 10), col[3],
 				 col[4], got, sizeof(got));
+		} else if (!strcmp(col[0], "indfile") && c == 5) {
+			indfile_case(strtoul(col[1], NULL, 10), strtoull(col[2], NULL, 10), col[3],
+				     got, sizeof(got));
 		} else if (!strcmp(col[0], "gdt") && c == 3) {
 			gdt_case(col[1], got, sizeof(got));
 		} else if (!strcmp(col[0], "leaf") && c == 6) {

@@ -499,6 +499,29 @@ static int walk_map(struct extent_walk *w, uint32_t ptr, int level, uint64_t *lo
 	return err;
 }
 
+uint64_t ext4_indirect_head(const struct ext4_sb_info *sb, const struct ext4_indirect *ind)
+{
+	return ind->first - 12ull - (ind->first > 12 && ind->off / sb->block_size + 1 == ind->first);
+}
+
+/* The single indirect block of INDS (N) that goes on after block LAST:
+ * its first block is LAST's next, or the next after itself where it sits
+ * right after LAST or after the double indirect block there. */
+static const struct ext4_indirect *next_indirect(const struct ext4_sb_info *sb,
+						 const struct ext4_indirect *inds, size_t n,
+						 uint64_t last)
+{
+	for (uint64_t gap = 1; gap <= 3; gap++) {
+		struct ext4_indirect key = { 0, (uint32_t)(last + gap) };
+		const struct ext4_indirect *next =
+			bsearch(&key, inds, n, sizeof(*inds), ext4_indirect_cmp);
+
+		if (next && (gap == 1 || next->off / sb->block_size == last + gap - 1))
+			return next;
+	}
+	return NULL;
+}
+
 int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
 		       const struct ext4_indirect *ind, const struct ext4_indirect *inds, size_t n,
 		       struct ext4_extent *out, size_t max, uint64_t max_blocks)
@@ -513,9 +536,8 @@ int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
 		return -EUCLEAN;
 	if (!(blk = malloc(sb->block_size)))
 		return -ENOMEM;
-	out[w.n++] = (struct ext4_extent){ 0, ind->first - 12ull, 12 };
+	out[w.n++] = (struct ext4_extent){ 0, ext4_indirect_head(sb, ind), 12 };
 	while (ind && !err && logical < max_blocks) {
-		struct ext4_indirect key;
 		uint32_t got;
 
 		if ((err = (int)dev_read(dev, blk, sb->block_size, ind->off)) < 0)
@@ -523,8 +545,8 @@ int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
 		err = (got = ext4_indirect_count(sb, blk)) ? 0 : -EUCLEAN;
 		for (uint32_t k = 0; k < got && !err; k++)
 			err = map_block(&w, logical++, get_le32(blk + 4 * k));
-		key.first = (uint32_t)(out[w.n - 1].phys + out[w.n - 1].len);
-		ind = got == per ? bsearch(&key, inds, n, sizeof(*inds), ext4_indirect_cmp) : NULL;
+		ind = got == per ? next_indirect(sb, inds, n, out[w.n - 1].phys + out[w.n - 1].len - 1)
+				 : NULL;
 	}
 	free(blk);
 	return err < 0 ? err : (int)w.n;

@@ -167,18 +167,26 @@ struct ext4_indirect {
 };
 int ext4_indirect_cmp(const void *a, const void *b);
 
+/* The first of the 12 direct blocks of the file whose single indirect
+ * block is IND: right before the first block IND lists (the kernel
+ * allocates the 13th block after the 12th) or, where IND itself sits
+ * just before that block (ext2's and ext3's own order: the 12th block,
+ * the indirect block, the 13th), right before IND. */
+uint64_t ext4_indirect_head(const struct ext4_sb_info *sb, const struct ext4_indirect *ind);
+
 /*
  * Where the data of the ext2/ext3 file whose single indirect block is IND
  * lies, its inode gone, as extents (as ext4_inode_extents() gives them,
- * into OUT, at most MAX): its first 12 blocks run up to the one before
- * the first block IND lists (the kernel allocates the 13th block after
- * the 12th), then the blocks IND lists. A full one is followed by the
- * single indirect blocks of the double indirect block: each is the one
- * of INDS (N of them, sorted by ext4_indirect_cmp()) whose first block
- * comes right after the last one listed, while there is one and the file
- * is under MAX_BLOCKS (the double indirect block itself is not linked to
- * the file without the inode). Returns how many extents, or -EUCLEAN when
- * IND is no indirect block or OUT is full, or -errno.
+ * into OUT, at most MAX): its first 12 blocks (from ext4_indirect_head()),
+ * then the blocks IND lists. A full one is followed by the single
+ * indirect blocks of the double indirect block: each is the one of INDS
+ * (N of them, sorted by ext4_indirect_cmp()) whose first block comes
+ * right after the last one listed, or right after itself where it sits
+ * one or two blocks (the double indirect block's) after that last one,
+ * while there is one and the file is under MAX_BLOCKS (the double
+ * indirect block itself is not linked to the file without the inode).
+ * Returns how many extents, or -EUCLEAN when IND is no indirect block or
+ * OUT is full, or -errno.
  */
 int ext4_indirect_file(const struct ext4_sb_info *sb, struct dev *dev,
 		       const struct ext4_indirect *ind, const struct ext4_indirect *inds, size_t n,
