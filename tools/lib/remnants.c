@@ -788,15 +788,15 @@ static int infer_ext4_at(struct remnants *r, struct dev *dev, uint64_t gdt, uint
 			struct ext4_sb_info sb = { .block_size = bs, .first_data_block = fdb,
 						   .blocks_per_group = 8 * bs, .inode_size = isizes[k],
 						   .desc_size = desc_size, .blocks = dev->size / bs };
+			uint32_t blocks;
 
 			if (dev_read(dev, root, isizes[k], table + isizes[k]) != isizes[k] ||
 			    dev_read(dev, lf, isizes[k], table + 10u * isizes[k]) != isizes[k])
 				continue;
-			if (own)
-				stride = table_blocks_by_root(&sb, dev, root, lf, it0);
-			if (!stride || (uint64_t)stride * bs % isizes[k])
+			blocks = own ? table_blocks_by_root(&sb, dev, root, lf, it0) : stride;
+			if (!blocks || (uint64_t)blocks * bs % isizes[k])
 				continue;
-			sb.inodes_per_group = (uint32_t)((uint64_t)stride * bs / isizes[k]);
+			sb.inodes_per_group = (uint32_t)((uint64_t)blocks * bs / isizes[k]);
 			sb.inodes = sb.inodes_per_group * ext4_group_count(&sb);
 			/* A seed runs back from any root inode's checksum
 			 * field, zero or not: without metadata_csum,
