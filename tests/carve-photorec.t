@@ -17,7 +17,11 @@
 # piece whose body quotes a header block on a 1 KiB boundary, with a whole
 # message right behind it, which must come back (until 2026-12-06 both
 # pairs passed for one complete message: the start after the cut line, and
-# the proven start past a false one, were not seen to end the run before).
+# the proven start past a false one, were not seen to end the run before);
+# nor a first piece followed by a small binary file (control bytes, then
+# the zero tail of its block: until 2026-12-06 the two passed for a
+# complete message, as bytes no message holds ended only runs judged
+# partial).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -67,7 +71,7 @@ bounce = head + (b"Received: from a.example.net by b.example.net; Mon, 23 Nov 20
 img = bytearray()
 layout = ["from-first", "content-type-first", "block-aligned", "after-aligned", "tiny-tail", "adjacent",
           "bounce", "first-piece", "cut-line-piece", "unclosed-piece", "quoting-piece",
-          "after-quoting"]
+          "after-quoting", "before-binary"]
 first_piece = pad(msg(b"From", b"the first piece of a fragmented message\n"), 2 * B)
 cut_line = msg(b"From", b"a piece whose last line goes on in its next piece\n")
 cut_line += b"p" * (2 * B - len(cut_line))
@@ -83,7 +87,8 @@ quoting = pad(quoting, 2 * B)
 msgs["after-quoting"] = msg(b"From", b"right behind the quoting piece\n")
 msgs_all = dict(msgs, bounce=bounce)
 msgs_all.update({"first-piece": first_piece, "cut-line-piece": cut_line,
-                 "unclosed-piece": unclosed, "quoting-piece": quoting})
+                 "unclosed-piece": unclosed, "quoting-piece": quoting,
+                 "before-binary": cut_line + bytes([1, 2, 3, 17, 200]) * 300})
 for name in layout:
     m = msgs_all[name]
     img += m

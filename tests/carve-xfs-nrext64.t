@@ -5,9 +5,9 @@
 # one of them written in pieces between another file's so that it has
 # several extents, come back exact at their paths through their inodes.
 # Before 2026-12-06 the count at 76 was read (0 here): no file was read
-# through its inode, and on the undamaged disk every message went to
-# unverified/ (carved by content, in blocks the filesystem on the disk
-# uses).
+# through its inode; the small messages came back by content and their
+# names' sizes, and the fragmented one, glued to the filler between its
+# pieces, as an orphan.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop mounts need root"; exit 77; }

@@ -746,10 +746,12 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		return err;
 	buf->len = cut_at_other_file(dev, start, buf->p, buf->len, &end);
 	judge(dev, start, buf->p, buf->len, end, sizes, 0, &whole);
-	if (whole.cls == CARVE_PARTIAL && (bin = binary_block(start, buf->p, buf->len))) {
+	if (whole.cls != CARVE_EXACT && (bin = binary_block(start, buf->p, buf->len))) {
 		/* Bytes that are not mail follow a block boundary: the message
-		 * ended there (block-aligned, or cut short by an overwrite),
-		 * and the block after it is another file's. */
+		 * ended there (block-aligned, cut short by an overwrite, or a
+		 * fragment whose next piece lies elsewhere), and the block
+		 * after it is another file's. A complete whole is no proof:
+		 * a text fragment glued to a binary block ends at a NUL too. */
 		buf->len = bin;
 		end = END_NEXT;
 		judge(dev, start, buf->p, buf->len, end, sizes, 0, &whole);
