@@ -248,7 +248,11 @@ static int note_dir_seed(struct remnants *r, uint32_t seed, uint64_t ino)
 
 /* A directory block at OFF: in a block the ext4 now on the device uses,
  * it is that filesystem's own (REMNANTS_EXT4_NOW_VOL). */
-static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off)
+/* The directory block at P (BS bytes, at OFF): its entries go into the
+ * tree under its own directory, the one its "." names, or OWNER (the
+ * inode whose blocks it is, read through that inode; 0 where not). */
+static void keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off,
+			       uint32_t owner)
 {
 	struct ext4_block_ctx c = { &r->tree, REMNANTS_EXT4_VOL, 0, 0 };
 	uint32_t seed;
@@ -256,10 +260,12 @@ static void scan_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
 
 	if (ext4_dirblock_parse(p, bs, find_dot, &c) <= 0)
 		return;
+	if (!c.dir)
+		c.dir = owner;
 	if (r->now_fs && inuse_any(r->now_fs, off, bs))
 		c.vol = REMNANTS_EXT4_NOW_VOL;
 	c.copy = r->now_fs && inuse_journal(r->now_fs, off);
-	r->ext4_dirblocks++;
+	r->ext4_dirblocks += !owner;
 	has_seed = ext4_dirblock_seed(p, bs, &seed) == 0;
 	if (c.dir && has_seed)
 		note_dir_seed(r, seed, c.dir);
@@ -672,13 +678,13 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 
 			if (rl >= 12 && rl % 4 == 0 && rl <= 4096) {
 				if (left >= 1024 && rl <= 1024)
-					scan_ext4_dirblock(r, q, 1024, off);
+					keep_ext4_dirblock(r, q, 1024, off, 0);
 				if (off % 2048 == 0 && left >= 2048 && rl <= 2048 &&
 				    dirblock_2k(r, q) && !split_dirblock(q, 2048, 0))
-					scan_ext4_dirblock(r, q, 2048, off);
+					keep_ext4_dirblock(r, q, 2048, off, 0);
 				if (off % 4096 == 0 && left >= 4096 &&
 				    !split_dirblock(q, 4096, dirblock_2k(r, q)))
-					scan_ext4_dirblock(r, q, 4096, off);
+					keep_ext4_dirblock(r, q, 4096, off, 0);
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
 				scan_message_start(r, q, left, off);
@@ -1019,7 +1025,28 @@ static void elect_seeds(struct ext4_fs *fs, const struct seed_votes *v)
  * from the descriptors beside its lowest superblock copy; and find the
  * seeds of earlier filesystems whose inodes still sit in the same tables
  * (a same-geometry reformat puts the new tables where the old ones were). */
-static int survey_ext4(struct ext4_fs *fs, struct dev *dev)
+/* The directory blocks of directory inode INO (at P) of fs SB, read
+ * through its extents or block map: without metadata_csum nothing else
+ * joins the later blocks of a directory (an htree's leaves, which have no
+ * "." entry) to it. */
+static void keep_dir_through_inode(struct remnants *r, const struct ext4_sb_info *sb,
+				   struct dev *dev, const uint8_t *p, uint32_t ino)
+{
+	static struct ext4_extent ext[64];
+	uint8_t *blk = malloc(sb->block_size);
+	int n = ext4_inode_extents(sb, p, dev, ext, ARRAY_SIZE(ext));
+
+	for (int i = 0; blk && i < n; i++)
+		for (uint32_t k = 0; k < ext[i].len; k++) {
+			uint64_t off = (ext[i].phys + k) * sb->block_size;
+
+			if (dev_read(dev, blk, sb->block_size, off) == sb->block_size)
+				keep_ext4_dirblock(r, blk, sb->block_size, off, ino);
+		}
+	free(blk);
+}
+
+static int survey_ext4(struct remnants *r, struct ext4_fs *fs, struct dev *dev)
 {
 	const struct ext4_sb_info *sb = &fs->sb;
 	uint32_t groups = ext4_group_count(sb);
@@ -1053,6 +1080,8 @@ static int survey_ext4(struct ext4_fs *fs, struct dev *dev)
 
 			if (ok == 1)
 				valid++;
+			if (ok == 1 && !sb->metadata_csum && (ext4_inode_mode(p) & 0xF000) == 0x4000)
+				keep_dir_through_inode(r, sb, dev, p, ino);
 			else if (ok < 0 && sb->metadata_csum && ext4_inode_seed(sb, p, ino, &seed) == 0)
 				vote(votes, seed);
 		}
@@ -1071,7 +1100,7 @@ out:
 int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev)
 {
 	for (int i = 0; i < r->next4; i++) {
-		int err = survey_ext4(&r->ext4[i], dev);
+		int err = survey_ext4(r, &r->ext4[i], dev);
 
 		if (err < 0)
 			return err;
