@@ -1032,7 +1032,7 @@ static void elect_seeds(struct ext4_fs *fs, const struct seed_votes *v)
 static void keep_dir_through_inode(struct remnants *r, const struct ext4_sb_info *sb,
 				   struct dev *dev, const uint8_t *p, uint32_t ino)
 {
-	static struct ext4_extent ext[64];
+	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
 	uint8_t *blk = malloc(sb->block_size);
 	int n = ext4_inode_extents(sb, p, dev, ext, ARRAY_SIZE(ext));
 
