@@ -279,8 +279,9 @@ static void keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
 
 /* May a directory block of 2 KiB start at P? Where an ext4 of 2 KiB
  * blocks was found, or where it ends in its own checksum tail; else a 4
- * KiB block whose entries happen to end at its middle (one in some
- * fourteen of a Maildir's) would be read as two. */
+ * KiB block with an entry that happens to end at its middle (entries end
+ * on 4-byte boundaries, so with a Maildir's names of some 50 bytes, about
+ * one block in a dozen) would be read as two. */
 static int dirblock_2k(const struct remnants *r, const uint8_t *p)
 {
 	uint32_t seed;
