@@ -47,17 +47,7 @@ groups=$(for p in $(cat want); do debugfs -R "stat /$p" disk.img 2>/dev/null |
 # the format, below a lost-ID/ for vmail/, whose entry was in the root
 # directory's block, which the new root's took).
 check() {
-	python3 - "$1" <<'PY' || fail "carve of the $2 disk"
-import re, sys
-out = sys.argv[1]
-rows = {re.sub(r"^lost-[0-9]+/", "vmail/", r.rstrip("\n").split("\t")[-1]): r.split("\t")
-        for r in open(f"{out}/.lifeboat/manifest.tsv") if not r.startswith("#")}
-for path in open("want").read().split():
-    r = rows.get(path)
-    assert r, f"{path} not placed: {sorted(rows)}"
-    assert r[2] == "exact" and r[4].startswith("ext4-inode"), r
-print(f"{len(rows)} placed, exact, through their inodes")
-PY
+	"$TOP/tests/placed" "$1" want ext4-inode --lost-vmail || fail "carve of the $2 disk"
 }
 "$LIFEBOAT" carve -q disk.img --out whole >/dev/null || fail "carve exited $?"
 check whole undamaged

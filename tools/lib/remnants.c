@@ -1034,17 +1034,16 @@ static void keep_dir_through_inode(struct remnants *r, const struct ext4_sb_info
 				   struct dev *dev, const uint8_t *p, uint32_t ino)
 {
 	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
-	uint8_t *blk = malloc(sb->block_size);
+	static uint8_t blk[65536];	/* ext4_sb_check()'s largest block */
 	int n = ext4_inode_extents(sb, p, dev, ext, ARRAY_SIZE(ext));
 
-	for (int i = 0; blk && i < n; i++)
+	for (int i = 0; i < n; i++)
 		for (uint32_t k = 0; k < ext[i].len; k++) {
 			uint64_t off = (ext[i].phys + k) * sb->block_size;
 
 			if (dev_read(dev, blk, sb->block_size, off) == sb->block_size)
 				keep_ext4_dirblock(r, blk, sb->block_size, off, ino);
 		}
-	free(blk);
 }
 
 static int survey_ext4(struct remnants *r, struct ext4_fs *fs, struct dev *dev)
