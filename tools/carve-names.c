@@ -367,23 +367,34 @@ static ssize_t read_file_start(struct carve_run *c, uint64_t vol, uint64_t ino,
  * a uidlist whose entry survives tells its directory's GUID, and one
  * found anywhere tells the GUID of the folder whose new/ or cur/ holds a
  * name it lists. Each is a vote; a directory given two GUIDs, or a GUID
- * given two directories, is left out.
+ * given two directories, is left out. A name in a directory block known
+ * only by itself (REMNANTS_LEAF_DIR) votes for that block.
  */
-static void add_folder_vote(struct carve_run *c, uint64_t vol, uint64_t dir, const uint8_t guid[16])
+struct folder_votes {
+	struct folder_dir *v;
+	size_t n, cap;
+};
+
+struct guid_votes {
+	struct carve_run *c;
+	struct folder_votes folders, leaves;
+};
+
+static void add_vote(struct folder_votes *to, uint64_t vol, uint64_t dir, const uint8_t guid[16])
 {
-	if (ARRAY_GROW(c->folder_dirs, c->nfolder_dirs, c->folder_dirs_cap) < 0)
+	if (ARRAY_GROW(to->v, to->n, to->cap) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
-	c->folder_dirs[c->nfolder_dirs] = (struct folder_dir){ vol, dir, { 0 }, NULL };
-	memcpy(c->folder_dirs[c->nfolder_dirs++].guid, guid, 16);
+	to->v[to->n] = (struct folder_dir){ vol, dir, { 0 }, NULL, 0 };
+	memcpy(to->v[to->n++].guid, guid, 16);
 }
 
 static void vote_folder_guid(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
-	struct carve_run *c = arg;
+	struct guid_votes *g = arg;
 	const struct dirtree_node *up;
 	const char *name = dirtree_name(t, n);
-	const uint8_t *g;
-	uint8_t head[512], guid[16];
+	const uint8_t *guid;
+	uint8_t head[512], own[16];
 	uint64_t size;
 	ssize_t len;
 	int current;
@@ -393,15 +404,18 @@ static void vote_folder_guid(const struct dirtree *t, const struct dirtree_node 
 	/* Only folders whose own entry is lost need the read. */
 	if (!strcmp(name, "dovecot-uidlist")) {
 		if (!dirtree_name_of(t, n->vol, n->dir) &&
-		    (len = read_file_start(c, n->vol, n->ino, head, sizeof(head), &size,
+		    (len = read_file_start(g->c, n->vol, n->ino, head, sizeof(head), &size,
 					   &current)) > 0 &&
-		    maildir_uidlist_guid(head, (size_t)len, guid) == 0)
-			add_folder_vote(c, n->vol, n->dir, guid);
+		    maildir_uidlist_guid(head, (size_t)len, own) == 0)
+			add_vote(&g->folders, n->vol, n->dir, own);
 		return;
 	}
-	if ((g = folders_file_guid(&c->r.folders, name, strcspn(name, ":"))) &&
-	    (up = dirtree_lookup(t, n->vol, n->dir, "..")) && up->ino != n->dir)
-		add_folder_vote(c, n->vol, up->ino, g);
+	if (!(guid = folders_file_guid(&g->c->r.folders, name, strcspn(name, ":"))))
+		return;
+	if (remnants_is_leaf_dir(n->vol, n->dir))
+		add_vote(&g->leaves, n->vol, n->dir, guid);
+	else if ((up = dirtree_lookup(t, n->vol, n->dir, "..")) && up->ino != n->dir)
+		add_vote(&g->folders, n->vol, up->ino, guid);
 }
 
 static int cmp_vol_dir(const void *a, const void *b)
@@ -428,13 +442,15 @@ static int cmp_folder_guid(const void *a, const void *b)
 	return cmp_guid(a, b) ?: cmp_vol_dir(a, b);
 }
 
-/* Keep the votes that agree both ways, once each. */
-static void count_folder_votes(struct carve_run *c)
+/* Keep the votes that agree, once each: each directory given one GUID,
+ * and with BOTH_WAYS each GUID given one directory too (a folder's
+ * leaves are many). Leaves them sorted by (vol, dir). */
+static void count_votes(struct folder_votes *votes, int both_ways)
 {
-	struct folder_dir *v = c->folder_dirs;
-	size_t n = c->nfolder_dirs, k = 0;
+	struct folder_dir *v = votes->v;
+	size_t n = votes->n, k = 0;
 
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 1 + both_ways; pass++) {
 		int (*cmp)(const void *, const void *) = pass ? cmp_folder_guid : cmp_folder_dir;
 
 		if (n)
@@ -453,95 +469,182 @@ static void count_folder_votes(struct carve_run *c)
 		}
 		n = k;
 	}
-	qsort(v, n, sizeof(*v), cmp_vol_dir);
-	c->nfolder_dirs = n;
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_vol_dir);
+	votes->n = n;
 }
 
-/*
- * The pairs of one list index are one user's folders, and a Maildir++
- * folder sits in its user's Maildir root. So a folder whose ".." is lost
- * sits where the folders of its list index whose ".." survives sit, when
- * they all agree. Returns how many were given a "..".
- */
-static int learn_folder_parents(struct carve_run *c)
+/* The Maildir root of each list index: the pairs of one list index are
+ * one user's folders, and a Maildir++ folder sits in its user's Maildir
+ * root, so the root is where its folders whose ".." survives sit, when
+ * they all agree. BY_GUID: the folders' votes, in GUID order. */
+struct index_root {
+	uint64_t vol, dir;
+	int state;		/* 0 none known, 1 known, -1 split */
+};
+
+static struct index_root *index_roots(struct carve_run *c, const struct folder_dir *by_guid,
+				      size_t n)
 {
 	const struct folders *f = &c->r.folders;
-	struct dirtree *t = &c->r.tree;
-	struct root { uint64_t vol, dir; int state; } *root;	/* state: 0 none, 1, -1 split */
-	struct folder_dir *by_guid, key;
-	size_t n = c->nfolder_dirs;
-	int added = 0;
+	struct index_root *root = calloc(f->nindex ? f->nindex : 1, sizeof(*root));
+	struct folder_dir key;
 
-	if (!n || !f->nindex)
-		return 0;
-	if (!(root = calloc(f->nindex, sizeof(*root))) || !(by_guid = malloc(n * sizeof(*by_guid))))
+	if (!root)
 		lb_die(EXIT_SYSTEM, "out of memory");
-	memcpy(by_guid, c->folder_dirs, n * sizeof(*by_guid));
-	qsort(by_guid, n, sizeof(*by_guid), cmp_folder_guid);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct dirtree_node *up;
-		struct folder_dir *d;
-		struct root *r = &root[f->v[i].index];
+		const struct folder_dir *d;
+		struct index_root *r = &root[f->v[i].index];
 
 		memcpy(key.guid, f->v[i].guid, 16);
 		if (!(d = bsearch(&key, by_guid, n, sizeof(key), cmp_guid)) ||
-		    !(up = dirtree_lookup(t, d->vol, d->dir, "..")) || up->ino == d->dir)
+		    !(up = dirtree_lookup(&c->r.tree, d->vol, d->dir, "..")) || up->ino == d->dir)
 			continue;
 		if (!r->state)
-			*r = (struct root){ d->vol, up->ino, 1 };
+			*r = (struct index_root){ d->vol, up->ino, 1 };
 		else if (r->vol != d->vol || r->dir != up->ino)
 			r->state = -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct folder_dir *d = &by_guid[i];
-		struct root r = { 0, 0, 0 };
+	return root;
+}
+
+/* The Maildir root the list indexes naming GUID agree on, or state 0. */
+static struct index_root guid_root(const struct carve_run *c, const struct index_root *root,
+				   const uint8_t guid[16])
+{
+	const struct folders *f = &c->r.folders;
+	struct index_root r = { 0, 0, 0 };
+
+	for (size_t j = folders_find(f, guid); j < f->n && !memcmp(f->v[j].guid, guid, 16); j++) {
+		const struct index_root *q = &root[f->v[j].index];
+
+		if (!q->state)
+			continue;
+		if (q->state < 0 || (r.state && (r.vol != q->vol || r.dir != q->dir)))
+			return (struct index_root){ 0, 0, 0 };
+		r = *q;
+	}
+	return r;
+}
+
+/* A folder whose ".." is lost sits in the Maildir root of its list
+ * index. Returns how many were given a "..". */
+static int learn_folder_parents(struct carve_run *c, const struct index_root *root)
+{
+	struct dirtree *t = &c->r.tree;
+	int added = 0;
+
+	for (size_t i = 0; i < c->nfolder_dirs; i++) {
+		const struct folder_dir *d = &c->folder_dirs[i];
+		struct index_root r;
 
 		if (dirtree_lookup(t, d->vol, d->dir, ".."))
 			continue;
-		for (size_t j = folders_find(f, d->guid);
-		     j < f->n && !memcmp(f->v[j].guid, d->guid, 16); j++) {
-			const struct root *q = &root[f->v[j].index];
-
-			if (!q->state)
-				continue;
-			if (q->state < 0 || (r.state && (r.vol != q->vol || r.dir != q->dir))) {
-				r.state = -1;
-				break;
-			}
-			r = *q;
-		}
+		r = guid_root(c, root, d->guid);
 		if (r.state > 0 && r.vol == d->vol && r.dir != d->dir &&
 		    dirtree_add(t, d->vol, d->dir, r.dir, "..", 2, 1, 0) > 0)
 			added++;
 	}
-	free(by_guid);
-	free(root);
 	return added;
+}
+
+/* The folder directory of GUID in volume VOL: the one the votes gave it,
+ * or the one its list index names so in its user's Maildir root; 0 where
+ * neither is known. */
+static uint64_t guid_folder(const struct carve_run *c, const struct folder_dir *by_guid, size_t n,
+			    const struct index_root *root, uint64_t vol, const uint8_t guid[16])
+{
+	const struct dirtree_node *d;
+	const struct folder_dir *v;
+	struct folder_dir key;
+	struct index_root r;
+	const char *name;
+
+	memcpy(key.guid, guid, 16);
+	if ((v = bsearch(&key, by_guid, n, sizeof(key), cmp_guid)))
+		return v->vol == vol ? v->dir : 0;
+	r = guid_root(c, root, guid);
+	if (r.state <= 0 || r.vol != vol || !(name = folders_lookup(&c->r.folders, guid)) ||
+	    !(d = dirtree_lookup(&c->r.tree, vol, r.dir, name)) || !d->is_dir)
+		return 0;
+	return d->ino;
+}
+
+static uint64_t unjoined_leaf(uint64_t vol, uint64_t dir, void *arg)
+{
+	const struct folder_votes *leaves = arg;
+	struct folder_dir key = { vol, dir, { 0 }, NULL, 0 }, *l;
+
+	if (!remnants_is_leaf_dir(vol, dir))
+		return dir;
+	l = bsearch(&key, leaves->v, leaves->n, sizeof(key), cmp_vol_dir);
+	return l && l->joined ? dir : 0;
+}
+
+/*
+ * A directory block with no "." that nothing else joins to its directory
+ * (an htree leaf of an ext4 without metadata_csum, or of an ext3, whose
+ * inode a format zeroed) is its folder's cur/ or new/ where the uidlists
+ * give its names one GUID whose folder is known (fill_maildir_name tells
+ * cur/ from new/ by the names). The rest go back to no directory.
+ */
+static void join_leaves(struct carve_run *c, struct folder_votes *leaves,
+			const struct folder_dir *by_guid, size_t n, const struct index_root *root)
+{
+	for (size_t i = 0; i < leaves->n; i++) {
+		struct folder_dir *l = &leaves->v[i];
+		uint64_t folder = guid_folder(c, by_guid, n, root, l->vol, l->guid);
+
+		l->joined = folder && folder != l->dir &&
+			    dirtree_add(&c->r.tree, l->vol, l->dir, folder, "..", 2, 1, 0) > 0;
+	}
+	if (dirtree_remap(&c->r.tree, unjoined_leaf, leaves) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
 }
 
 /*
  * Folder names for directories whose own entry is lost: a folder's
  * dovecot-uidlist gives its GUID, and the name a list index gives that
  * GUID is the folder's directory name (fill_maildir_name). Where the
- * folder's ".." is lost too, its list index tells its Maildir root. Runs
- * before anything holds a pointer into the tree, which this may grow.
+ * folder's ".." is lost too, its list index tells its Maildir root; and
+ * a leaf is joined to its folder (join_leaves). Runs before anything
+ * holds a pointer into the tree, which this may grow.
  */
 void learn_folder_names(struct carve_run *c)
 {
-	if (!c->r.folders.n)
-		return;
-	dirtree_each(&c->r.tree, vote_folder_guid, c);
-	count_folder_votes(c);
-	for (size_t i = 0; i < c->nfolder_dirs; i++)
+	struct guid_votes g = { c, { NULL, 0, 0 }, { NULL, 0, 0 } };
+	struct index_root *root;
+	struct folder_dir *by_guid;
+	size_t n;
+
+	if (c->r.folders.n)
+		dirtree_each(&c->r.tree, vote_folder_guid, &g);
+	count_votes(&g.folders, 1);
+	count_votes(&g.leaves, 0);
+	c->folder_dirs = g.folders.v;
+	c->nfolder_dirs = n = g.folders.n;
+	for (size_t i = 0; i < n; i++)
 		c->folder_dirs[i].name = folders_lookup(&c->r.folders, c->folder_dirs[i].guid);
-	if (learn_folder_parents(c) > 0 && dirtree_index(&c->r.tree) < 0)
+	if (!(by_guid = malloc((n ? n : 1) * sizeof(*by_guid))))
 		lb_die(EXIT_SYSTEM, "out of memory");
+	if (n)
+		memcpy(by_guid, c->folder_dirs, n * sizeof(*by_guid));
+	qsort(by_guid, n, sizeof(*by_guid), cmp_folder_guid);
+	root = index_roots(c, by_guid, n);
+	learn_folder_parents(c, root);
+	join_leaves(c, &g.leaves, by_guid, n, root);
+	if (dirtree_index(&c->r.tree) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	free(g.leaves.v);
+	free(by_guid);
+	free(root);
 }
 
 /* The name a list index gives directory DIR through its GUID, or NULL. */
 static const char *folder_name(const struct carve_run *c, uint64_t vol, uint64_t dir)
 {
-	struct folder_dir key = { vol, dir, { 0 }, NULL }, *f;
+	struct folder_dir key = { vol, dir, { 0 }, NULL, 0 }, *f;
 
 	f = bsearch(&key, c->folder_dirs, c->nfolder_dirs, sizeof(key), cmp_vol_dir);
 	return f ? f->name : NULL;

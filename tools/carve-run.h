@@ -107,8 +107,9 @@ struct carve_run {
 		uint64_t vol, dir;
 		uint8_t guid[16];
 		const char *name;
+		int joined;	/* a leaf's (join_leaves) */
 	} *folder_dirs;
-	size_t nfolder_dirs, folder_dirs_cap;
+	size_t nfolder_dirs;
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
 	/* Verified messages whose sizes are an unplaced file's, held until
 	 * all content is carved (place_held): another content of those

@@ -271,9 +271,10 @@ static void keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
 		note_dir_seed(r, seed, c.dir);
 	/* A block without "." (a later block of a big directory) is kept
 	 * under its directory's seed until the end of the scan maps the
-	 * seed to the directory; without a checksum, under dir 0. */
-	if (!c.dir && has_seed)
-		c.dir = SEED_DIR | seed;
+	 * seed to the directory; without a checksum, as a directory of its
+	 * own (REMNANTS_LEAF_DIR). */
+	if (!c.dir)
+		c.dir = has_seed ? SEED_DIR | seed : REMNANTS_LEAF_DIR | off >> 10;
 	ext4_dirblock_parse(p, bs, keep_ext4_dirent, &c);
 }
 

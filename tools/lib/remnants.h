@@ -33,6 +33,18 @@ static inline int remnants_is_ext4_vol(uint64_t vol)
 {
 	return vol == REMNANTS_EXT4_VOL || vol == REMNANTS_EXT4_NOW_VOL;
 }
+
+/* An ext4 directory block with no "." that nothing joins to its directory
+ * (an htree leaf without metadata_csum, found where its inode is lost):
+ * its entries go into a directory of its own, this bit and the block's
+ * place in KiB, until the carve joins it to its folder by what Dovecot's
+ * uidlists say of its names (learn_folder_names), or to none (0). */
+#define REMNANTS_LEAF_DIR (1ULL << 62)
+
+static inline int remnants_is_leaf_dir(uint64_t vol, uint64_t dir)
+{
+	return remnants_is_ext4_vol(vol) && (dir & REMNANTS_LEAF_DIR);
+}
 /* Ceiling on directory entries kept, so memory stays bounded on huge
  * disks; remnants_init() sets the cap below it by the machine's memory
  * (remnants_name_cap()). */
