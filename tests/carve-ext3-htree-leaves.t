@@ -23,7 +23,7 @@ python3 - <<'PY'
 import os
 # Each message's size is its own, so that its content finds its name by S=.
 for u, user in enumerate(("alice", "bob")):
-    for folder, n in (("", 3), (".Sent", 5), (".Lists", 200)):
+    for folder, n in (("", 150), (".Sent", 5), (".Lists", 200)):
         d = f"mnt/vmail/example.com/{user}/Maildir/{folder}"
         for sub in ("cur", "new", "tmp"):
             os.makedirs(f"{d}/{sub}", exist_ok=True)
@@ -33,8 +33,8 @@ for u, user in enumerate(("alice", "bob")):
                    f"Message-ID: <{k}@example.net>\n\n").encode() + b"a line of the body\n" * (5 + k)
             name = f"{1700000000 + k}.M{k}P{k}.host,S={len(raw)},W={len(raw) + raw.count(10)}:2,S"
             open(f"{d}/cur/{name}", "wb").write(raw)
-            if folder == ".Lists":
-                open("want", "a").write(f"vmail/example.com/{user}/Maildir/{folder}/cur/{name}\n")
+            if n > 100:
+                open("want", "a").write(f"{d[4:]}/cur/{name}\n".replace("//", "/"))
 PY
 chown -R lbmail: mnt/vmail
 # Dovecot makes each folder's uidlist; then new mail, delivered to INBOX,

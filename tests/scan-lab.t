@@ -56,9 +56,12 @@ for p, f in folders.items():
         assert f["names"] <= want, f"{p}: {f['names']} names, the store had {want}"
 assert r["mail"]["message_starts"] >= 0.5 * sum(m["intact"] for m in live), r["mail"]
 # Dovecot's list indexes name each folder once by its GUID: some survive,
-# and never more names than the store had folders besides INBOX.
-folders_had = {m["path"].split("/Maildir/")[0] + "/" + m["path"].split("/Maildir/")[1].split("/")[0]
-               for m in t["messages"] if m["path"].split("/Maildir/")[1].startswith(".")}
+# and never more names than the store had folders (INBOX, the Maildir
+# root, among them).
+def folder_of(path):
+    user, rest = path.split("/Maildir/")
+    return user + "/" + (rest.split("/")[0] if rest.startswith(".") else "INBOX")
+folders_had = {folder_of(m["path"]) for m in t["messages"]}
 assert 0 < r["folder_names"] <= len(folders_had), (r["folder_names"], sorted(folders_had))
 print(f"{old} -> {new}: {earlier[0]['superblocks_found']} old superblocks, "
       f"{names} Maildir names for {len(live)} live messages, "

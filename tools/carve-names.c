@@ -52,13 +52,20 @@ static size_t user_dir_end(const struct carve_run *c, const char *path)
  * over tmp/, and among cur/ names the one with more flags (flags are
  * mostly added, rarely taken away).
  */
-static int name_rank(const struct dirtree *t, const struct dirtree_node *n,
+static int dir_path(struct carve_run *c, const struct dirtree *t, const struct dirtree_node *n,
+		    char *dir, size_t cap, struct dirtree_walk *w);
+
+static int name_rank(struct carve_run *c, const struct dirtree *t, const struct dirtree_node *n,
 		     const struct maildir_name *mn)
 {
+	struct dirtree_walk w = { 0 };
 	char dir[3072];
 	const char *last;
 
-	if (dirtree_path(t, n->vol, n->dir, dir, sizeof(dir)) < 0)
+	/* The directory as the name will be placed (a leaf joined to its
+	 * folder is its cur/ or new/): before 2026-12-06 the same name left
+	 * in no directory could outrank it, and its message go to orphans. */
+	if (dir_path(c, t, n, dir, sizeof(dir), &w) < 0)
 		dir[0] = 0;
 	last = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
 	return (n->dead ? 0 : 1000) +
@@ -137,7 +144,7 @@ void collect_named(const struct dirtree *t, const struct dirtree_node *n, void *
 	l->v[l->n].used = 0;
 	l->v[l->n].deleted = name_was_deleted(c, n, &mn);
 	l->v[l->n].mn = mn;
-	l->v[l->n++].rank = name_rank(t, n, &mn);
+	l->v[l->n++].rank = name_rank(c, t, n, &mn);
 }
 
 int cmp_named(const void *a, const void *b)
@@ -496,14 +503,20 @@ static struct index_root *index_roots(struct carve_run *c, const struct folder_d
 		const struct dirtree_node *up;
 		const struct folder_dir *d;
 		struct index_root *r = &root[f->v[i].index];
+		uint64_t at;
 
 		memcpy(key.guid, f->v[i].guid, 16);
-		if (!(d = bsearch(&key, by_guid, n, sizeof(key), cmp_guid)) ||
-		    !(up = dirtree_lookup(&c->r.tree, d->vol, d->dir, "..")) || up->ino == d->dir)
+		if (!(d = bsearch(&key, by_guid, n, sizeof(key), cmp_guid)))
+			continue;
+		if (!f->names[f->v[i].name])
+			at = d->dir;	/* INBOX's: the root itself */
+		else if ((up = dirtree_lookup(&c->r.tree, d->vol, d->dir, "..")) && up->ino != d->dir)
+			at = up->ino;
+		else
 			continue;
 		if (!r->state)
-			*r = (struct index_root){ d->vol, up->ino, 1 };
-		else if (r->vol != d->vol || r->dir != up->ino)
+			*r = (struct index_root){ d->vol, at, 1 };
+		else if (r->vol != d->vol || r->dir != at)
 			r->state = -1;
 	}
 	return root;
@@ -539,8 +552,8 @@ static int learn_folder_parents(struct carve_run *c, const struct index_root *ro
 		const struct folder_dir *d = &c->folder_dirs[i];
 		struct index_root r;
 
-		if (dirtree_lookup(t, d->vol, d->dir, ".."))
-			continue;
+		if (!d->name || !d->name[0] || dirtree_lookup(t, d->vol, d->dir, ".."))
+			continue;	/* INBOX's is the root: its ".." is no root's */
 		r = guid_root(c, root, d->guid);
 		if (r.state > 0 && r.vol == d->vol && r.dir != d->dir &&
 		    dirtree_add(t, d->vol, d->dir, r.dir, "..", 2, 1, 0) > 0)
@@ -565,10 +578,11 @@ static uint64_t guid_folder(const struct carve_run *c, const struct folder_dir *
 	if ((v = bsearch(&key, by_guid, n, sizeof(key), cmp_guid)))
 		return v->vol == vol ? v->dir : 0;
 	r = guid_root(c, root, guid);
-	if (r.state <= 0 || r.vol != vol || !(name = folders_lookup(&c->r.folders, guid)) ||
-	    !(d = dirtree_lookup(&c->r.tree, vol, r.dir, name)) || !d->is_dir)
+	if (r.state <= 0 || r.vol != vol || !(name = folders_lookup(&c->r.folders, guid)))
 		return 0;
-	return d->ino;
+	if (!name[0])
+		return r.dir;	/* INBOX */
+	return (d = dirtree_lookup(&c->r.tree, vol, r.dir, name)) && d->is_dir ? d->ino : 0;
 }
 
 static uint64_t unjoined_leaf(uint64_t vol, uint64_t dir, void *arg)
@@ -588,10 +602,13 @@ static uint64_t unjoined_leaf(uint64_t vol, uint64_t dir, void *arg)
  * inode a format zeroed) is its folder's cur/ or new/ where the uidlists
  * give its names one GUID whose folder is known (fill_maildir_name tells
  * cur/ from new/ by the names). The rest go back to no directory.
+ * Returns whether the tree changed.
  */
-static void join_leaves(struct carve_run *c, struct folder_votes *leaves,
-			const struct folder_dir *by_guid, size_t n, const struct index_root *root)
+static int join_leaves(struct carve_run *c, struct folder_votes *leaves,
+		       const struct folder_dir *by_guid, size_t n, const struct index_root *root)
 {
+	if (!c->r.leaf_dirblocks)
+		return 0;
 	for (size_t i = 0; i < leaves->n; i++) {
 		struct folder_dir *l = &leaves->v[i];
 		uint64_t folder = guid_folder(c, by_guid, n, root, l->vol, l->guid);
@@ -601,6 +618,7 @@ static void join_leaves(struct carve_run *c, struct folder_votes *leaves,
 	}
 	if (dirtree_remap(&c->r.tree, unjoined_leaf, leaves) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
+	return 1;
 }
 
 /*
@@ -632,9 +650,8 @@ void learn_folder_names(struct carve_run *c)
 		memcpy(by_guid, c->folder_dirs, n * sizeof(*by_guid));
 	qsort(by_guid, n, sizeof(*by_guid), cmp_folder_guid);
 	root = index_roots(c, by_guid, n);
-	learn_folder_parents(c, root);
-	join_leaves(c, &g.leaves, by_guid, n, root);
-	if (dirtree_index(&c->r.tree) < 0)
+	if ((learn_folder_parents(c, root) > 0) | join_leaves(c, &g.leaves, by_guid, n, root) &&
+	    dirtree_index(&c->r.tree) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
 	free(g.leaves.v);
 	free(by_guid);
@@ -660,20 +677,22 @@ struct fill_ctx {
  * dirtree_fill_fn): a message's directory, under a Maildir whose
  * listing is gone, is cur/ when the name carries Maildir info (":2,")
  * and new/ when not (Dovecot's own files lie in the folder's directory
- * itself); a Maildir root is called what the other roots on the disk are
- * called; a Maildir++ folder is called what a list index calls its GUID.
+ * itself); a Maildir root (or the directory of INBOX's GUID) is called
+ * what the other roots on the disk are called; a Maildir++ folder is
+ * called what a list index calls its GUID.
  * A folder's name is never guessed.
  */
 static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint64_t dir,
 				     int depth, void *arg)
 {
 	struct fill_ctx *f = arg;
+	const char *name = NULL;
 
 	if (depth == 0 && !maildir_state_file(f->name, 0))
 		return strstr(f->name, ":2,") ? "cur" : "new";
-	if (is_maildir_root(t, vol, dir))
-		return f->c->root_name[0] ? f->c->root_name : NULL;
-	return folder_name(f->c, vol, dir);
+	if (is_maildir_root(t, vol, dir) || ((name = folder_name(f->c, vol, dir)) && !name[0]))
+		return f->c->root_name[0] ? f->c->root_name : NULL;	/* INBOX's too */
+	return name;
 }
 
 /*

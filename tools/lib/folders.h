@@ -6,8 +6,9 @@
 
 /*
  * Each Dovecot list index found on a disk (maildir_list_index) gives
- * pairs of a mailbox GUID and the folder's Maildir++ directory name; the
- * pairs of one index are one user's folders. Each dovecot-uidlist found
+ * pairs of a mailbox GUID and the folder's Maildir++ directory name (""
+ * for INBOX, the Maildir root); the pairs of one index are one user's
+ * folders. Each dovecot-uidlist found
  * (maildir_uidlist_names) gives its folder's GUID and the file names the
  * folder held. Where a format lost the directories that named a folder
  * and its parent, these join the folder's surviving new/ and cur/ to its

@@ -280,7 +280,8 @@ static int list_names(const uint8_t *d, size_t size, struct list_name **out, siz
 	return 0;
 }
 
-/* The Maildir++ directory of record R: ".A.B", from the root down. */
+/* The Maildir++ directory of record R: ".A.B", from the root down; ""
+ * for INBOX. */
 static int folder_dir(const struct list_rec *recs, size_t nrec, const struct list_name *names,
 		      size_t nnames, const struct list_rec *r, char *out, size_t cap)
 {
@@ -299,8 +300,13 @@ static int folder_dir(const struct list_rec *recs, size_t nrec, const struct lis
 		if (rkey.uid && !r)
 			return -EINVAL;	/* a parent not in the index */
 	}
-	if (!strcmp(level[nl - 1], "INBOX"))
-		return -EINVAL;	/* INBOX is the Maildir's root, not a folder */
+	/* INBOX is the Maildir's root itself (""), and holds no folder. */
+	if (!strcmp(level[nl - 1], "INBOX")) {
+		if (nl > 1)
+			return -EINVAL;
+		out[0] = 0;
+		return 0;
+	}
 	for (size_t i = nl; i-- > 0; ) {
 		size_t k = strlen(level[i]);
 

@@ -92,9 +92,9 @@ int maildir_uidlist_lines(const uint8_t *p, size_t len,
 size_t maildir_list_index_size(const uint8_t *p, size_t len);
 
 /*
- * Call FN for every selectable folder in the list index at P (LEN bytes)
- * but INBOX, with its GUID and its Maildir++ directory name (".Archive.2019":
- * a dot before each level). A folder with a name that would not make a
+ * Call FN for every selectable folder in the list index at P (LEN bytes),
+ * with its GUID and its Maildir++ directory name (".Archive.2019": a dot
+ * before each level; "" for INBOX, the Maildir's root itself). A folder with a name that would not make a
  * plain directory name ('/', '.', control bytes) is skipped, not guessed.
  * Returns the count of folders given to FN, or -EINVAL when P is no list
  * index or is cut short.

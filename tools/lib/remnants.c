@@ -246,20 +246,30 @@ static int note_dir_seed(struct remnants *r, uint32_t seed, uint64_t ino)
 	return 0;
 }
 
-/* A directory block at OFF: in a block the ext4 now on the device uses,
- * it is that filesystem's own (REMNANTS_EXT4_NOW_VOL). */
+/* Is the block of BS bytes at OFF inside a larger one read whole (the
+ * last kept, remnants.whole_start and whole_end)? Then it is no block of
+ * its own: a quarter of a 4 KiB block whose entries end on its 1 KiB
+ * boundaries (an htree leaf's of names of one length) parses too. */
+static int inside_whole(const struct remnants *r, uint64_t off, size_t bs)
+{
+	return off >= r->whole_start && off + bs <= r->whole_end &&
+	       r->whole_end - r->whole_start > bs;
+}
+
 /* The directory block at P (BS bytes, at OFF): its entries go into the
  * tree under its own directory, the one its "." names, or OWNER (the
- * inode whose blocks it is, read through that inode; 0 where not). */
-static void keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off,
-			       uint32_t owner)
+ * inode whose blocks it is, read through that inode; 0 where not). In a
+ * block the ext4 now on the device uses, it is that filesystem's own
+ * (REMNANTS_EXT4_NOW_VOL). */
+static int keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off,
+			      uint32_t owner)
 {
 	struct ext4_block_ctx c = { &r->tree, REMNANTS_EXT4_VOL, 0, 0 };
 	uint32_t seed;
 	int has_seed;
 
 	if (ext4_dirblock_parse(p, bs, find_dot, &c) <= 0)
-		return;
+		return 0;
 	if (!c.dir)
 		c.dir = owner;
 	if (r->now_fs && inuse_any(r->now_fs, off, bs))
@@ -272,10 +282,19 @@ static void keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
 	/* A block without "." (a later block of a big directory) is kept
 	 * under its directory's seed until the end of the scan maps the
 	 * seed to the directory; without a checksum, as a directory of its
-	 * own (REMNANTS_LEAF_DIR). */
-	if (!c.dir)
-		c.dir = has_seed ? SEED_DIR | seed : REMNANTS_LEAF_DIR | off >> 10;
+	 * own (REMNANTS_LEAF_DIR), or under dir 0 inside a larger block. */
+	if (!c.dir && has_seed) {
+		c.dir = SEED_DIR | seed;
+	} else if (!c.dir && !owner && !inside_whole(r, off, bs)) {
+		c.dir = REMNANTS_LEAF_DIR | off >> 10;
+		r->leaf_dirblocks++;
+	}
 	ext4_dirblock_parse(p, bs, keep_ext4_dirent, &c);
+	if (!owner && !inside_whole(r, off, bs)) {
+		r->whole_start = off;
+		r->whole_end = off + bs;
+	}
+	return 1;
 }
 
 /* May a directory block of 2 KiB start at P? Where an ext4 of 2 KiB
@@ -678,15 +697,17 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			 * is non-zero and whose rec_len is small and aligned. */
 			uint16_t rl = get_le16(q + 4);
 
+			/* The largest first, so that a smaller one inside
+			 * it is known to be (inside_whole). */
 			if (rl >= 12 && rl % 4 == 0 && rl <= 4096) {
-				if (left >= 1024 && rl <= 1024)
-					keep_ext4_dirblock(r, q, 1024, off, 0);
-				if (off % 2048 == 0 && left >= 2048 && rl <= 2048 &&
-				    dirblock_2k(r, q) && !split_dirblock(q, 2048, 0))
-					keep_ext4_dirblock(r, q, 2048, off, 0);
 				if (off % 4096 == 0 && left >= 4096 &&
 				    !split_dirblock(q, 4096, dirblock_2k(r, q)))
 					keep_ext4_dirblock(r, q, 4096, off, 0);
+				if (off % 2048 == 0 && left >= 2048 && rl <= 2048 &&
+				    dirblock_2k(r, q) && !split_dirblock(q, 2048, 0))
+					keep_ext4_dirblock(r, q, 2048, off, 0);
+				if (left >= 1024 && rl <= 1024)
+					keep_ext4_dirblock(r, q, 1024, off, 0);
 			}
 			if ((q[0] | 0x20) >= 'a' && (q[0] | 0x20) <= 'z')
 				scan_message_start(r, q, left, off);

@@ -116,6 +116,8 @@ struct remnants {
 	struct remnants_shifted shifted[8];
 	int nshifted;
 	uint64_t ext4_dirblocks, xfs_dirblocks;
+	uint64_t leaf_dirblocks;	/* of them, kept as REMNANTS_LEAF_DIR */
+	uint64_t whole_start, whole_end;	/* the last one found whole (inside_whole) */
 	/* The blocks the ext4 now on the device uses (inuse_open), or NULL:
 	 * set by the caller before the scan, never kept in a checkpoint. */
 	const struct inuse *now_fs;
