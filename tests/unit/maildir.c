@@ -110,7 +110,8 @@ static void keep_name(const struct uidlist_entry *e, void *arg)
 /*
  * A uidlist lists its files after the header line, extensions before the
  * name, flags cut off, sizes from the name, else from the S and W fields;
- * it ends at a line that is not one, or one longer than a uidlist's line
+ * it ends at a line that is not one (a name with a space: another
+ * uidlist's header run into), or one longer than a uidlist's line
  * may be (MAILDIR_UIDLIST_LINE), header line too. Folders: a file
  * name gives the GUID of the one uidlist that lists it, a GUID the one
  * name its list indexes give it.
@@ -151,6 +152,20 @@ static int check_uidlist_folders(void)
 	memcpy(big, "3 V1 N3 G2eb4293548d8116b1228000083ecc375 ", 42);
 	if (!maildir_uidlist_guid((const uint8_t *)big, sizeof(big), guid)) {
 		printf("FAIL a header line past MAILDIR_UIDLIST_LINE was read\n");
+		bad++;
+	}
+	/* A uidlist whose next block went to another uidlist: its cut last
+	 * line runs into the other's header, and ends it there. */
+	static const char two[] =
+		"3 V1 N3 Gc39e2b3785b2156b8909000083ecc375\n"
+		"1 :1700001600.M1600P1600.host,S=30583,W=32193\n"
+		"2 :17000016"
+		"3 V2 N2 Gc49e2b3785b2156b8909000083ecc375\n"
+		"1 :1700001000.M1000P1000.host,S=19183,W=20193\n";
+	got[0] = 0;
+	if (maildir_uidlist_names((const uint8_t *)two, sizeof(two) - 1, keep_name, got) != 1 ||
+	    strcmp(got, "1700001600.M1600P1600.host,S=30583,W=32193 30583 32193|")) {
+		printf("FAIL a cut uidlist read into the next one: '%s'\n", got);
 		bad++;
 	}
 	if (maildir_uidlist_names((const uint8_t *)"1 :x\n", 5, keep_name, got) != -EINVAL) {

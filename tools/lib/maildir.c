@@ -153,6 +153,22 @@ int maildir_uidlist_names(const uint8_t *p, size_t len,
 	return maildir_uidlist_lines(nl + 1, (size_t)(p + len - nl - 1), fn, arg);
 }
 
+/*
+ * Does [P, END) look like a Maildir file's name: no space and no control
+ * byte? A uidlist whose next block went to another file runs, in its last
+ * line cut by the block's end, into that file: into another uidlist's
+ * header line, "3 V... N... G...", and then its lines. Before 2026-12-06
+ * such a line was read as a name, and every name after it as this
+ * uidlist's, so that the other folder's mail could be joined to this one.
+ */
+static int file_name_ok(const uint8_t *p, const uint8_t *end)
+{
+	for (; p < end; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 int maildir_uidlist_lines(const uint8_t *p, size_t len,
 			  void (*fn)(const struct uidlist_entry *e, void *arg), void *arg)
 {
@@ -176,7 +192,8 @@ int maildir_uidlist_lines(const uint8_t *p, size_t len,
 			break;
 		name += 2;
 		colon = memchr(name, ':', (size_t)(nl - name));
-		if ((colon ? colon : nl) == name || memchr(name, 0, (size_t)(nl - name)))
+		if ((colon ? colon : nl) == name || memchr(name, 0, (size_t)(nl - name)) ||
+		    !file_name_ok(name, colon ? colon : nl))
 			break;
 		e = (struct uidlist_entry){ (const char *)name,
 					    (size_t)((colon ? colon : nl) - name), -1, -1, nl + 1 };
