@@ -261,15 +261,17 @@ static int inside_whole(const struct remnants *r, uint64_t off, size_t bs)
  * inode whose blocks it is, read through that inode; 0 where not). In a
  * block the ext4 now on the device uses, it is that filesystem's own
  * (REMNANTS_EXT4_NOW_VOL). */
-static int keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off,
-			      uint32_t owner)
+static void keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, uint64_t off,
+			       uint32_t owner)
 {
 	struct ext4_block_ctx c = { &r->tree, REMNANTS_EXT4_VOL, 0, 0 };
 	uint32_t seed;
-	int has_seed;
+	int has_seed, whole;
 
 	if (ext4_dirblock_parse(p, bs, find_dot, &c) <= 0)
-		return 0;
+		return;
+	/* Found on its own, not inside a larger block read whole. */
+	whole = !owner && !inside_whole(r, off, bs);
 	if (!c.dir)
 		c.dir = owner;
 	if (r->now_fs && inuse_any(r->now_fs, off, bs))
@@ -285,16 +287,15 @@ static int keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, u
 	 * own (REMNANTS_LEAF_DIR), or under dir 0 inside a larger block. */
 	if (!c.dir && has_seed) {
 		c.dir = SEED_DIR | seed;
-	} else if (!c.dir && !owner && !inside_whole(r, off, bs)) {
+	} else if (!c.dir && whole) {
 		c.dir = REMNANTS_LEAF_DIR | off >> 10;
 		r->leaf_dirblocks++;
 	}
 	ext4_dirblock_parse(p, bs, keep_ext4_dirent, &c);
-	if (!owner && !inside_whole(r, off, bs)) {
+	if (whole) {
 		r->whole_start = off;
 		r->whole_end = off + bs;
 	}
-	return 1;
 }
 
 /* May a directory block of 2 KiB start at P? Where an ext4 of 2 KiB
@@ -1044,10 +1045,6 @@ static void elect_seeds(struct ext4_fs *fs, const struct seed_votes *v)
 	}
 }
 
-/* Count the in-use, valid inodes of one ext4 filesystem, group by group,
- * from the descriptors beside its lowest superblock copy; and find the
- * seeds of earlier filesystems whose inodes still sit in the same tables
- * (a same-geometry reformat puts the new tables where the old ones were). */
 /* The directory blocks of directory inode INO (at P) of fs SB, read
  * through its extents or block map: without metadata_csum nothing else
  * joins the later blocks of a directory (an htree's leaves, which have no
@@ -1068,6 +1065,10 @@ static void keep_dir_through_inode(struct remnants *r, const struct ext4_sb_info
 		}
 }
 
+/* Count the in-use, valid inodes of one ext4 filesystem, group by group,
+ * from the descriptors beside its lowest superblock copy; and find the
+ * seeds of earlier filesystems whose inodes still sit in the same tables
+ * (a same-geometry reformat puts the new tables where the old ones were). */
 static int survey_ext4(struct remnants *r, struct ext4_fs *fs, struct dev *dev)
 {
 	const struct ext4_sb_info *sb = &fs->sb;
@@ -1100,12 +1101,13 @@ static int survey_ext4(struct remnants *r, struct ext4_fs *fs, struct dev *dev)
 			uint32_t ino = g * sb->inodes_per_group + i + 1, seed;
 			int ok = ext4_inode_check(sb, p, ino);
 
-			if (ok == 1)
+			if (ok == 1) {
 				valid++;
-			if (ok == 1 && !sb->metadata_csum && (ext4_inode_mode(p) & 0xF000) == 0x4000)
-				keep_dir_through_inode(r, sb, dev, p, ino);
-			else if (ok < 0 && sb->metadata_csum && ext4_inode_seed(sb, p, ino, &seed) == 0)
+				if (!sb->metadata_csum && (ext4_inode_mode(p) & 0xF000) == 0x4000)
+					keep_dir_through_inode(r, sb, dev, p, ino);
+			} else if (ok < 0 && sb->metadata_csum && ext4_inode_seed(sb, p, ino, &seed) == 0) {
 				vote(votes, seed);
+			}
 		}
 		if (valid) {
 			fs->groups_with_inodes++;
