@@ -799,13 +799,62 @@ static int carve_mbox(struct carve_run *c, size_t i, const struct size_index *si
 	return 1;
 }
 
+/* The text file at OFF, read to its zero tail (at most MAX bytes), when
+ * its length and its count of lines are the S= and W= of a name not yet
+ * placed, or, with NO_META, of a name a dovecot-uidlist lists: written
+ * (how: text). Returns whether it was. */
+static int take_text(struct carve_run *c, uint64_t off, uint64_t max, int no_meta)
+{
+	struct dev_range r;
+	struct carved m;
+	int found = carve_text_file(&c->dev, off, max, &c->sizes, c->buf, &m);
+
+	if (found < 0)
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", c->src, strerror(-found));
+	if (!found ||
+	    (!no_meta && !unplaced_files(c, m.len, maildir_vsize(c->buf->p, m.len), NULL, 0)))
+		return 0;
+	r = (struct dev_range){ m.off, m.len };
+	write_carved(c, &m, c->buf->p, &r, 1, "text");
+	claim_sorted(c, &r, 1);
+	return 1;
+}
+
 /*
- * The text at each piece start (after a block holding a NUL) that no
- * message took, read as a whole file: one with no mail header comes back
- * when its length and its count of lines are the S= and W= of a name not
- * yet placed, or, with NO_META, of a name a dovecot-uidlist lists (how:
- * text). Such a name is how we know it was mail. No run is read past the
- * longest of those names: most are placed by now.
+ * The file that begins where a block-aligned message that a name's sizes
+ * proved ended, at no message start (carved->rest): text that a name's
+ * sizes prove too (a message that opens "MIME-Version:", which starts no
+ * message), else the run from there to the start at NEXT (of the run's
+ * starts), judged as any run is (unverified, mostly): the bytes stay in
+ * the output either way, as they did when the run was one.
+ */
+static void carve_rest(struct carve_run *c, uint64_t off, size_t next, int no_meta)
+{
+	struct carved m;
+
+	for (; off && !take_text(c, off, CARVE_MAX, no_meta); off = m.rest) {
+		uint64_t starts[2] = { off, next < c->r.nstarts ? c->r.starts[next] : 0 };
+		struct dev_range r;
+		int err = carve_message(&c->dev, starts, next < c->r.nstarts ? 2 : 1, &c->sizes,
+					c->buf, &m);
+
+		if (err < 0)
+			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", c->src, strerror(-err));
+		r = (struct dev_range){ m.off, m.len };
+		write_carved(c, &m, c->buf->p, &r, 1, "content");
+	}
+}
+
+/*
+ * The text that no message took at each piece start (after a block
+ * holding a NUL), and right after each block-aligned end of what is
+ * claimed (a file read through its inode or an extent leaf, a message's
+ * later piece: nothing before such text need hold a NUL), read as a whole
+ * file: one with no mail header comes back when its length and its count
+ * of lines are the S= and W= of a name not yet placed, or, with NO_META,
+ * of a name a dovecot-uidlist lists (how: text). Such a name is how we
+ * know it was mail. No run is read past the longest of those names: most
+ * are placed by now.
  */
 static void carve_headless(struct carve_run *c, int no_meta)
 {
@@ -816,22 +865,15 @@ static void carve_headless(struct carve_run *c, int no_meta)
 	for (size_t i = c->nby_size; i > 0 && !longest; i--)
 		if (!c->by_size[i - 1]->used)
 			longest = (uint64_t)c->by_size[i - 1]->mn.size;
-	for (size_t i = 0; i < c->r.npieces && longest; i++) {
-		uint64_t off = c->r.pieces[i];
-		struct dev_range r;
-		struct carved m;
-		int found;
+	for (size_t i = 0; i < c->r.npieces && longest; i++)
+		if (!claimed(c, c->r.pieces[i], 1024))
+			take_text(c, c->r.pieces[i], longest, no_meta);
+	/* (What take_text() claims goes in after I.) */
+	for (size_t i = 0; i < c->nclaimed && longest; i++) {
+		uint64_t end = c->claimed[i].off + c->claimed[i].len;
 
-		if (claimed(c, off, 1024))
-			continue;
-		found = carve_text_file(&c->dev, off, longest, &c->sizes, c->buf, &m);
-		if (found < 0)
-			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", c->src, strerror(-found));
-		if (!found ||
-		    (!no_meta && !unplaced_files(c, m.len, maildir_vsize(c->buf->p, m.len), NULL, 0)))
-			continue;
-		r = (struct dev_range){ m.off, m.len };
-		write_carved(c, &m, c->buf->p, &r, 1, "text");
+		if (end % 1024 == 0 && !claimed(c, end, 1024))
+			take_text(c, end, longest, no_meta);
 	}
 }
 
@@ -1276,6 +1318,8 @@ int cmd_carve(int argc, char **argv)
 		/* The later pieces are this message's: no start in them is
 		 * one of its own. */
 		claim_sorted(c, pieces + 1, npieces - 1);
+		if (m.rest)
+			carve_rest(c, m.rest, i + 1 + m.covers, no_meta);
 		i += m.covers;
 		pr.items = c->n.by_class[CARVE_EXACT] + c->n.by_class[CARVE_COMPLETE] +
 			   c->n.by_class[CARVE_PARTIAL];

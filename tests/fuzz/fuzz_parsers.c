@@ -79,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t guid[16];
 	char value[256];
 
+	if (mail_entity_header(data, data + size) < mail_header_block(data, data + size))
+		__builtin_trap();	/* a message's header is an entity's too */
 	hdr = mail_header_block(data, data + size);
 	if (hdr) {
 		char domain[256];

@@ -1,4 +1,5 @@
-/* mail.c - data-driven test of mail_header_block (tests/unit/mail.data), mail_date_parse and mail_delivered_to. */
+/* mail.c - data-driven test of mail_header_block and mail_entity_header
+ * (tests/unit/mail.data), mail_date_parse and mail_delivered_to. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +99,8 @@ int main(int argc, char **argv)
 		size_t l = strlen(line);
 
 		if (!strncmp(line, "--- ", 4)) {
-			size_t want = strtoul(line + 4, NULL, 10), got;
+			char *more;
+			size_t want = strtoul(line + 4, &more, 10), got;
 			/* Copy to an exact-size buffer: a read past the end is an
 			 * ASan error, not a silent pass. */
 			uint8_t *p = malloc(len ? len : 1);
@@ -108,6 +110,11 @@ int main(int argc, char **argv)
 			n++;
 			if (got != want) {
 				printf("FAIL case %d: got %zu, want %zu\n", n, got, want);
+				bad++;
+			}
+			if (*more == ' ' && (got = mail_entity_header(p, p + len)) !=
+						  (want = strtoul(more, NULL, 10))) {
+				printf("FAIL case %d: entity header %zu, want %zu\n", n, got, want);
 				bad++;
 			}
 			free(p);

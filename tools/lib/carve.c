@@ -732,6 +732,25 @@ size_t carve_mbox_next(struct dev *dev, uint64_t off, const uint8_t *p, size_t l
 	return len;
 }
 
+/* Where in the run in BUF (from START) a block-aligned message ends
+ * that a name's S= and W= prove, before byte LIMIT: at a 1 KiB boundary
+ * after a line end, where a MIME entity's header begins that starts no
+ * message by itself (one that opens "MIME-Version:"), so no start cut the
+ * run there. Both signs together, since at some boundary inside a long
+ * message some name's sizes may fit. 0 when there is none. */
+static size_t size_cut(uint64_t start, const struct buf *buf, size_t limit,
+		       const struct size_index *sizes)
+{
+	for (uint64_t b = (start / 1024 + 1) * 1024; b - start < limit; b += 1024) {
+		const uint8_t *at = buf->p + (b - start);
+
+		if (at[-1] == '\n' && mail_entity_header(at, buf->p + buf->len) &&
+		    size_index_has_both(sizes, buf->p, b - start))
+			return (size_t)(b - start);
+	}
+	return 0;
+}
+
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		  const struct size_index *sizes, struct buf *buf, struct carved *out)
 {
@@ -777,9 +796,20 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		 * start inside a header block is none. */
 		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);
 		size_t first = start_after_header(starts, 0, inner, buf);
+		size_t sized = mime_whole ? 0 : size_cut(start, buf,
+							 first <= inner ? starts[first] - start : buf->len,
+							 sizes);
 		int cut_taken = 0;
 
-		for (size_t k = first; k <= inner; k++) {
+		if (sized) {
+			judge(dev, start, buf->p, sized, END_NEXT, sizes, 0, &cut);
+			cut.covers = first - 1;
+			cut.rest = start + sized;
+			if (cut.cls == CARVE_EXACT)
+				*out = cut;
+		}
+		/* (A size cut lies before every start past the header.) */
+		for (size_t k = first; k <= inner && !out->rest; k++) {
 			size_t at = (size_t)(starts[k] - start);
 			int proven = !mime_whole && start_proven(dev, starts, k, inner, buf, end, sizes);
 			int apart = !mime_whole && (proven || buf->p[at - 1] != '\n');
@@ -989,7 +1019,8 @@ int carve_text_file(struct dev *dev, uint64_t off, uint64_t max, const struct si
 		return err;
 	buf->len = cut_at_other_file(dev, off, buf->p, buf->len, &end);
 	if (end != END_NUL || !buf->len || dev_bad_bytes(dev, off, buf->len) ||
-	    !zero_tail(dev, off + buf->len) || !size_index_has_both(sizes, buf->p, buf->len))
+	    !zero_tail(dev, off + buf->len) || mail_header_block(buf->p, buf->p + buf->len) ||
+	    !size_index_has_both(sizes, buf->p, buf->len))
 		return 0;
 	memset(out, 0, sizeof(*out));
 	out->off = off;

@@ -74,6 +74,8 @@ struct carved {
 	int64_t date;		/* delivery time from Received:/Date:, or 0 */
 	size_t covers;		/* following starts inside this message */
 	enum carve_end run_end;	/* carve_message(): how the run in its buffer ended */
+	uint64_t rest;		/* carve_message(): where the next file begins, when
+				 * a name's sizes cut the run at no message start */
 	uint8_t sha256[32];
 	/* PROOF_PACKED: the message's size unpacked, and with CRLF line
 	 * ends (its name's S= and W=). */
@@ -189,8 +191,9 @@ int carve_packed(struct dev *dev, uint64_t off, const struct size_index *sizes, 
  * A file with no mail header (a digest's body, a client's broken save) is
  * found by its name alone: read the text at piece OFF to its zero tail, at
  * most MAX bytes, into BUF. 1 and OUT judged exact when its length and its
- * count of lines are a surviving name's S= and W= (both), 0 when not, or
- * -errno.
+ * count of lines are a surviving name's S= and W= (both), 0 when not (or
+ * when it starts with a message's header block: carve_message() carves
+ * that), or -errno.
  */
 int carve_text_file(struct dev *dev, uint64_t off, uint64_t max, const struct size_index *sizes,
 		    struct buf *buf, struct carved *out);

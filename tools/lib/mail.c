@@ -65,7 +65,9 @@ static size_t field_name_len(const uint8_t *p, size_t len)
 	return i < len && p[i] == ':' ? n : 0;
 }
 
-size_t mail_header_block(const uint8_t *p, const uint8_t *end)
+/* The header block at P: fields up to an empty line, at least MIN_FIELDS
+ * of them, and where NEED_MESSAGE is set, one a message-level field. */
+static size_t header_block(const uint8_t *p, const uint8_t *end, int min_fields, int need_message)
 {
 	const uint8_t *q = p;
 	int fields = 0, message = 0;
@@ -84,7 +86,7 @@ size_t mail_header_block(const uint8_t *p, const uint8_t *end)
 		if (!(len = line_len(q, end)))
 			return 0;
 		if (is_empty_line(q, len))
-			return fields >= 2 && message ? (size_t)(q + len - p) : 0;
+			return fields >= min_fields && (message || !need_message) ? (size_t)(q + len - p) : 0;
 		if (q[0] == ' ' || q[0] == '\t') {
 			if (!fields)
 				return 0;
@@ -97,6 +99,16 @@ size_t mail_header_block(const uint8_t *p, const uint8_t *end)
 		q += len;
 	}
 	return 0;
+}
+
+size_t mail_header_block(const uint8_t *p, const uint8_t *end)
+{
+	return header_block(p, end, 2, 1);
+}
+
+size_t mail_entity_header(const uint8_t *p, const uint8_t *end)
+{
+	return header_block(p, end, 1, 0);
 }
 
 ssize_t mail_header_field(const uint8_t *hdr, const uint8_t *hdr_end, const char *name,

@@ -23,6 +23,11 @@
  */
 size_t mail_header_block(const uint8_t *p, const uint8_t *end);
 
+/* The same for any MIME entity's header (RFC 2045): one field or more,
+ * none of them need be a message-level one ("MIME-Version:" then
+ * "Content-Type:", as some mailers start a message). */
+size_t mail_entity_header(const uint8_t *p, const uint8_t *end);
+
 /*
  * Find field NAME (case-insensitive) in the header block [HDR, HDR_END)
  * and copy its value, unfolded (CRLF/LF before whitespace removed) and
