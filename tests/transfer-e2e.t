@@ -168,17 +168,23 @@ tree_digest x/arch/data >tar.txt
 cmp -s want.txt tar.txt || fail "the extracted archive differs (content or mtime)"
 
 # A carved file changed since the carve (a bad sector on the rescue
-# side, a hand edit) is not sent: send stops there with exit 4, and the
-# receiver commits nothing of it and does not call the job complete.
+# side, a hand edit) is not committed: the receiver refuses it by its
+# SHA-256, send stops there with exit 4, and the receiver commits nothing
+# of it and does not call the job complete. Into an archive file, send
+# checks the hash itself and writes nothing of it.
 cp -a local changed
 victim=$(grep -v '^#' changed/.lifeboat/manifest.tsv | awk -F"\t" "{ print \$NF }" | sed -n 20p)
 printf 'X' | dd of="changed/$victim" bs=1 seek=100 conv=notrunc 2>/dev/null
 rc=0; "$LIFEBOAT" send changed --tls site/beta --to "127.0.0.1:$rport" --job changed 2>changed.log || rc=$?
-[ $rc = 4 ] && grep -q "no longer matches the manifest" changed.log ||
+[ $rc = 4 ] && grep -q "refused: '$victim' does not match its SHA-256" changed.log ||
 	fail "send of a changed file: exit $rc: $(cat changed.log)"
 [ ! -e "recv/beta/changed/data/$victim" ] && [ ! -e recv/beta/changed/bagit.txt ] ||
 	fail "the receiver kept the changed file or completed the job"
-echo "a file changed since the carve: not sent (exit 4), the job left incomplete"
+rc=0; "$LIFEBOAT" send changed --tls site/beta --archive changed.tar --job changed 2>changed.log || rc=$?
+[ $rc = 4 ] && grep -q "'changed/$victim' no longer matches the manifest" changed.log ||
+	fail "send --archive of a changed file: exit $rc: $(cat changed.log)"
+! tar -tf changed.tar 2>/dev/null | grep -qF "$victim" || fail "the archive holds the changed file"
+echo "a file changed since the carve: not committed (exit 4), the job left incomplete; not archived"
 
 # The tree's manifest is read as its files are: a FIFO in its place is
 # refused at once (not waited on for a writer), and so is a symlink to
