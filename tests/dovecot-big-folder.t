@@ -6,7 +6,10 @@
 # the test puts in cur/), on an ext4, carved as it is and then
 # reformatted. (Before 2026-12-05 carve put back no state file past 1 MiB:
 # every UID of such a folder changed on restore, and every client fetched
-# it all again.)
+# it all again.) After the reformat, scan names each message once, in its
+# folder: an unused 1 KiB directory block of that ext4 of 1 KiB blocks
+# followed by a leaf parsed as one block of 2 KiB, whose "checksum" named
+# no directory (until 2026-12-06: 143 names twice).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: loop devices need root"; exit 77; }
@@ -51,6 +54,9 @@ cmp uidlist.live out/vmail/example.com/alice/Maildir/dovecot-uidlist ||
 echo "carve puts back a uidlist of $size bytes ($n messages)"
 
 mkfs.ext4 -q -F -N 32768 -E nodiscard disk.img || fail "the reformat"
+"$LIFEBOAT" scan disk.img >scan.txt 2>&1 || fail "scan after the reformat exited $?: $(cat scan.txt)"
+grep -q "^mail: $n message starts, $n messages named" scan.txt && ! grep -q "folder unknown" scan.txt ||
+	fail "scan after the reformat names other than the $n: $(grep -A3 '^mail:' scan.txt)"
 "$LIFEBOAT" carve -q disk.img --out again >again.log 2>err || fail "carve after the reformat exited $?: $(cat err)"
 # The new root directory took the old one's inode: the top is lost-ID.
 maildir=$(echo again/lost-*/example.com/alice/Maildir)

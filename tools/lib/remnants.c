@@ -272,22 +272,28 @@ static void keep_ext4_dirblock(struct remnants *r, const uint8_t *p, size_t bs, 
 		return;
 	/* Found on its own, not inside a larger block read whole. */
 	whole = !owner && !inside_whole(r, off, bs);
+	has_seed = ext4_dirblock_seed(p, bs, &seed) == 0;
+	/* Inside one, a block with no "." and no checksum of its own (the
+	 * last one ends in the larger block's) holds only entries that block
+	 * held: until 2026-12-06 they were kept again, under no directory or
+	 * a seed that names none. */
+	if (!owner && !whole && !c.dir && (!has_seed || off + bs == r->whole_end))
+		return;
 	if (!c.dir)
 		c.dir = owner;
 	if (r->now_fs && inuse_any(r->now_fs, off, bs))
 		c.vol = REMNANTS_EXT4_NOW_VOL;
 	c.copy = r->now_fs && inuse_journal(r->now_fs, off);
 	r->ext4_dirblocks += !owner;
-	has_seed = ext4_dirblock_seed(p, bs, &seed) == 0;
 	if (c.dir && has_seed)
 		note_dir_seed(r, seed, c.dir);
 	/* A block without "." (a later block of a big directory) is kept
 	 * under its directory's seed until the end of the scan maps the
 	 * seed to the directory; without a checksum, as a directory of its
-	 * own (REMNANTS_LEAF_DIR), or under dir 0 inside a larger block. */
+	 * own (REMNANTS_LEAF_DIR). */
 	if (!c.dir && has_seed) {
 		c.dir = SEED_DIR | seed;
-	} else if (!c.dir && whole) {
+	} else if (!c.dir) {
 		c.dir = REMNANTS_LEAF_DIR | off >> 10;
 		r->leaf_dirblocks++;
 	}
@@ -333,6 +339,13 @@ static int split_dirblock(const uint8_t *p, size_t bs, int two_k)
 	for (size_t k = 1024; k < bs; k += 1024)
 		if (ext4_dirblock_start(p + k))
 			return 1;
+	/* A first 1 KiB that is one unused entry is an unused block of an
+	 * ext4 of 1 KiB blocks: a real larger block's first entry, deleted,
+	 * keeps its own length (until 2026-12-06 such a block and the leaf
+	 * after it parsed as one of 2 KiB, whose checksum named no
+	 * directory). */
+	if (get_le32(p) == 0 && get_le16(p + 4) == 1024)
+		return 1;
 	/* With metadata_csum each block ends in its own checksum tail: one
 	 * at the end of BS and none at a smaller block's is one block (of
 	 * names of one length, say, whose entries fall on every 1 KiB
