@@ -26,6 +26,16 @@
 # lists; with no uidlist, the bytes of both are still written.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
+# expect GOT PATTERN WHAT [FILE OUT]: GOT ("class placement how-or-proof
+# path") matches the case PATTERN, else WHAT failed; and FILE's bytes are
+# at GOT's path in OUT.
+expect() {
+	case $1 in
+	$2) ;;
+	*) fail "$3: got '$1'" ;;
+	esac
+	[ $# -lt 5 ] || cmp -s "$4" "$5/${1##* }" || fail "$3: the bytes differ"
+}
 
 python3 - <<'PY' || fail "making the images"
 def message(n, size=None):
@@ -105,17 +115,10 @@ carve_a() {
 	sum=$(sha256sum <a.eml | cut -d' ' -f1)
 	awk -F'\t' -v s="$sum" '$1 == s { print $3, $4, $6, $NF }' "$2/.lifeboat/manifest.tsv"
 }
-got=$(carve_a plain.img plain)
-case $got in
-"partial unverified "*) ;;
-*) fail "with no uidlist, the block-aligned message is '$got', not partial in unverified/" ;;
-esac
-got=$(carve_a listed.img listed)
-case $got in
-"exact orphan size"*" orphans/"*) ;;
-*) fail "with the uidlist, the block-aligned message is '$got', not exact by size in orphans/" ;;
-esac
-cmp -s a.eml "listed/${got##* }" || fail "the message's bytes differ"
+expect "$(carve_a plain.img plain)" 'partial unverified *' \
+	"with no uidlist, the block-aligned message is not partial in unverified/"
+expect "$(carve_a listed.img listed)" 'exact orphan size* orphans/*' \
+	"with the uidlist, the block-aligned message is not exact by size in orphans/" a.eml listed
 
 # headless FILE OUT: where FILE's bytes went, and as what.
 headless() {
@@ -123,18 +126,11 @@ headless() {
 	awk -F'\t' -v s="$sum" '$1 == s { print $3, $4, $5, $NF }' "$2/.lifeboat/manifest.tsv"
 }
 [ -z "$(headless h.eml plain)" ] || fail "with no uidlist, the headless text was written: $(headless h.eml plain)"
-got=$(headless h.eml listed)
-case $got in
-"exact orphan text"*" orphans/"*) ;;
-*) fail "the headless message the uidlist lists is '$got', not exact by its text's sizes in orphans/" ;;
-esac
-cmp -s h.eml "listed/${got##* }" || fail "the headless message's bytes differ"
+expect "$(headless h.eml listed)" 'exact orphan text* orphans/*' \
+	"the headless message the uidlist lists is not exact by its text's sizes in orphans/" h.eml listed
 [ -z "$(headless h2.eml listed)" ] || fail "a text listed with another W= was written: $(headless h2.eml listed)"
-got=$(carve_a next.img next)
-case $got in
-"exact orphan size"*" orphans/"*) ;;
-*) fail "followed by its uidlist, the block-aligned message is '$got', not exact by size in orphans/" ;;
-esac
+expect "$(carve_a next.img next)" 'exact orphan size* orphans/*' \
+	"followed by its uidlist, the block-aligned message is not exact by size in orphans/"
 # Listed with S= alone, a block-multiple length proves nothing.
 "$LIFEBOAT" carve -q --no-metadata sonly.img --out sonly >/dev/null || fail "carve sonly.img exited $?"
 got=$(awk -F'\t' -v s="$(sha256sum <c.eml | cut -d' ' -f1)" '$1 == s { print $3, $4 }' sonly/.lifeboat/manifest.tsv)
@@ -144,17 +140,10 @@ got=$(awk -F'\t' -v s="$(sha256sum <mp.eml | cut -d' ' -f1)" '$1 == s { print $3
 [ "$got" = "partial unverified" ] ||
 	fail "a multipart never closed, listed with S= alone, is '$got', not partial in unverified/"
 [ -z "$(headless h3.eml sonly)" ] || fail "text with other bytes after its NUL was written: $(headless h3.eml sonly)"
-got=$(carve_a glued.img glued)
-case $got in
-"exact orphan size"*" orphans/"*) ;;
-*) fail "followed by a message that opens MIME-Version:, the block-aligned message is '$got', not exact by size" ;;
-esac
-got=$(headless v.eml glued)
-case $got in
-"exact orphan text"*" orphans/"*) ;;
-*) fail "the message that opens MIME-Version: behind it is '$got', not exact by its text's sizes in orphans/" ;;
-esac
-cmp -s v.eml "glued/${got##* }" || fail "the MIME-Version: message's bytes differ"
+expect "$(carve_a glued.img glued)" 'exact orphan size* orphans/*' \
+	"followed by a message that opens MIME-Version:, the block-aligned message is not exact by size"
+expect "$(headless v.eml glued)" 'exact orphan text* orphans/*' \
+	"the message that opens MIME-Version: behind it is not exact by its text's sizes in orphans/" v.eml glued
 got=$(carve_a glued-plain.img glued-plain)
 case $got in
 "exact "*) fail "with no uidlist, the block-aligned message before another is exact: $got" ;;
@@ -165,10 +154,7 @@ want = open("a.eml", "rb").read() + open("v.eml", "rb").read()
 rows = [l.rstrip("\n").split("\t") for l in open("glued-plain/.lifeboat/manifest.tsv") if not l.startswith("#")]
 assert any(open(os.path.join("glued-plain", r[-1]), "rb").read() == want for r in rows), [r[2:] for r in rows]
 PY
-got=$(carve_a far.img far)
-case $got in
-"exact orphan size"*" orphans/"*) ;;
-*) fail "listed past the scan's chunk, the block-aligned message is '$got', not exact by size" ;;
-esac
+expect "$(carve_a far.img far)" 'exact orphan size* orphans/*' \
+	"listed past the scan's chunk, the block-aligned message is not exact by size"
 
 echo ok
