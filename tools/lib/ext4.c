@@ -361,9 +361,21 @@ int ext4_extent_block_start(const uint8_t p[12])
 
 int ext4_indirect_block_start(const uint8_t p[64])
 {
-	uint32_t first = get_le32(p), second = get_le32(p + 4);
+	uint32_t prev = get_le32(p);
+	int steps = 0, zeros = 0;
 
-	return first >= 12 && (second == first + 1 || (second == 0 && mem_is_zero(p + 8, 56)));
+	if (prev < 12)
+		return 0;
+	for (int i = 1; i < 16; i++) {
+		uint32_t v = get_le32(p + 4 * i);
+
+		if (zeros && v)
+			return 0;
+		zeros |= v == 0;
+		steps += v && v == prev + 1;
+		prev = v;
+	}
+	return steps > 0 || get_le32(p + 4) == 0;
 }
 
 uint32_t ext4_indirect_count(const struct ext4_sb_info *sb, const uint8_t *p)

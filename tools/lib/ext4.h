@@ -148,10 +148,10 @@ int ext4_extent_block_start(const uint8_t p[12]);
  * An ext2/ext3 single indirect block (a block map's, ext4_inode_extents())
  * lists the blocks of a file from its 13th on. One found on its own after
  * the inode tables were zeroed still says where that file went.
- * ext4_indirect_block_start(): do the 64 bytes at P start one that goes on
- * where the 12th block stopped (a second number that follows the first,
- * or a file of 13 blocks: one number, then zeros)? A cheap first look
- * for the disk scan.
+ * ext4_indirect_block_start(): do the 64 bytes at P start one (numbers,
+ * two of them in a row, one following the other, then only zeros; or a
+ * file of 13 blocks: one number, then zeros)? A cheap first look for the
+ * disk scan.
  * ext4_indirect_count(): the count of block numbers the block at P (SB's
  * size) holds, when it holds numbers inside the filesystem and then only
  * zeros; 0 when it is not an indirect block.
