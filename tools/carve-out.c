@@ -186,7 +186,7 @@ static void proofs_str(unsigned p, char *buf, size_t cap)
 		{ PROOF_TAIL, "tail" }, { PROOF_INODE, "inode" }, { PROOF_NEXT, "next" },
 		{ PROOF_MBOX, "mbox" }, { PROOF_PACKED, "packed" }, { FLAW_DKIM, "!dkim" }, { FLAW_UNREADABLE, "!unreadable" },
 		{ FLAW_CAPPED, "!capped" }, { FLAW_MIME, "!mime" }, { FLAW_REUSED, "!reused" },
-		{ FLAW_CLAIMED, "!claimed" },
+		{ FLAW_CLAIMED, "!claimed" }, { FLAW_SEAM, "!seam" },
 	};
 	size_t len = 0;
 

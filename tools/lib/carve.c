@@ -732,22 +732,32 @@ size_t carve_mbox_next(struct dev *dev, uint64_t off, const uint8_t *p, size_t l
 	return len;
 }
 
-/* Where in the run in BUF (from START) a block-aligned message ends
- * that a name's S= and W= prove, before byte LIMIT: at a 1 KiB boundary
- * after a line end, where a MIME entity's header begins that starts no
- * message by itself (one that opens "MIME-Version:"), so no start cut the
- * run there. Both signs together, since at some boundary inside a long
- * message some name's sizes may fit. 0 when there is none. */
-static size_t size_cut(uint64_t start, const struct buf *buf, size_t limit,
-		       const struct size_index *sizes)
+/* The first 1 KiB boundary in the run in BUF (from START), from byte
+ * FROM on and before byte LIMIT, that follows a line end and where a MIME
+ * entity's header begins that starts no message by itself (one that
+ * opens "MIME-Version:"): where another file may begin that no start
+ * marks. 0 when there is none. */
+static size_t entity_seam(uint64_t start, const struct buf *buf, size_t from, size_t limit)
 {
-	for (uint64_t b = (start / 1024 + 1) * 1024; b - start < limit; b += 1024) {
+	for (uint64_t b = (start + from) / 1024 * 1024 + 1024; b - start < limit; b += 1024) {
 		const uint8_t *at = buf->p + (b - start);
 
-		if (at[-1] == '\n' && mail_entity_header(at, buf->p + buf->len) &&
-		    size_index_has_both(sizes, buf->p, b - start))
+		if (at[-1] == '\n' && mail_entity_header(at, buf->p + buf->len))
 			return (size_t)(b - start);
 	}
+	return 0;
+}
+
+/* Where in the run a block-aligned message ends that a name's S= and W=
+ * prove, at an entity_seam() after its header block and before LIMIT.
+ * Both signs together, since at some boundary inside a long message some
+ * name's sizes may fit. 0 when there is none. */
+static size_t size_cut(uint64_t start, const struct buf *buf, size_t hdr, size_t limit,
+		       const struct size_index *sizes)
+{
+	for (size_t at = hdr; (at = entity_seam(start, buf, at, limit));)
+		if (size_index_has_both(sizes, buf->p, at))
+			return at;
 	return 0;
 }
 
@@ -796,7 +806,8 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		 * start inside a header block is none. */
 		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);
 		size_t first = start_after_header(starts, 0, inner, buf);
-		size_t sized = mime_whole ? 0 : size_cut(start, buf,
+		size_t hdr = mail_header_block(buf->p, buf->p + buf->len);
+		size_t sized = mime_whole ? 0 : size_cut(start, buf, hdr,
 							 first <= inner ? starts[first] - start : buf->len,
 							 sizes);
 		int cut_taken = 0;
@@ -823,6 +834,13 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 				if (cut.cls == CARVE_EXACT)
 					break;
 			}
+		}
+		/* A complete whole with a seam in it may be two files, the
+		 * first block-aligned: nothing says which. */
+		if (!cut_taken && !out->rest && out->cls == CARVE_COMPLETE && !mime_whole &&
+		    entity_seam(start, buf, hdr, (size_t)out->len)) {
+			out->cls = CARVE_PARTIAL;
+			out->proof |= FLAW_SEAM;
 		}
 	}
 	out->run_end = end;

@@ -40,6 +40,7 @@ enum {
 	FLAW_MIME = 1 << 11,	/* a multipart that is not closed */
 	FLAW_REUSED = 1 << 12,	/* a block the new filesystem has in use */
 	FLAW_CLAIMED = 1 << 13,	/* bytes of a file read through its inode */
+	FLAW_SEAM = 1 << 14,	/* a file that no start marks may begin inside */
 };
 
 /* How a run of bytes ended: at a NUL (a file's zero tail), where the next
