@@ -732,14 +732,14 @@ size_t carve_mbox_next(struct dev *dev, uint64_t off, const uint8_t *p, size_t l
 	return len;
 }
 
-/* The first 1 KiB boundary in the run in BUF (from START), from byte
- * FROM on and before byte LIMIT, that follows a line end and where a MIME
- * entity's header begins that starts no message by itself (one that
- * opens "MIME-Version:"): where another file may begin that no start
- * marks. 0 when there is none. */
-static size_t entity_seam(uint64_t start, const struct buf *buf, size_t from, size_t limit)
+/* The first 1 KiB boundary in the run in BUF (from START) past byte
+ * FROM that follows a line end and where a MIME entity's header begins
+ * that starts no message by itself (one that opens "MIME-Version:"):
+ * where another file may begin that no start marks. 0 when there is
+ * none. */
+static size_t entity_seam(uint64_t start, const struct buf *buf, size_t from)
 {
-	for (uint64_t b = (start + from) / 1024 * 1024 + 1024; b - start < limit; b += 1024) {
+	for (uint64_t b = (start + from) / 1024 * 1024 + 1024; b - start < buf->len; b += 1024) {
 		const uint8_t *at = buf->p + (b - start);
 
 		if (at[-1] == '\n' && mail_entity_header(at, buf->p + buf->len))
@@ -749,15 +749,15 @@ static size_t entity_seam(uint64_t start, const struct buf *buf, size_t from, si
 }
 
 /* Where in the run a block-aligned message ends that a name's S= and W=
- * prove, at an entity_seam() after its header block and before LIMIT.
- * Both signs together, since at some boundary inside a long message some
- * name's sizes may fit. 0 when there is none. */
-static size_t size_cut(uint64_t start, const struct buf *buf, size_t hdr, size_t limit,
+ * prove, at SEAM or a later entity_seam() before LIMIT. Both signs
+ * together, since at some boundary inside a long message some name's
+ * sizes may fit. 0 when there is none. */
+static size_t size_cut(uint64_t start, const struct buf *buf, size_t seam, size_t limit,
 		       const struct size_index *sizes)
 {
-	for (size_t at = hdr; (at = entity_seam(start, buf, at, limit));)
-		if (size_index_has_both(sizes, buf->p, at))
-			return at;
+	for (; seam && seam < limit; seam = entity_seam(start, buf, seam))
+		if (size_index_has_both(sizes, buf->p, seam))
+			return seam;
 	return 0;
 }
 
@@ -806,10 +806,10 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		 * start inside a header block is none. */
 		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);
 		size_t first = start_after_header(starts, 0, inner, buf);
-		size_t hdr = mail_header_block(buf->p, buf->p + buf->len);
-		size_t sized = mime_whole ? 0 : size_cut(start, buf, hdr,
-							 first <= inner ? starts[first] - start : buf->len,
-							 sizes);
+		size_t seam = mime_whole ? 0 : entity_seam(start, buf,
+							   mail_header_block(buf->p, buf->p + buf->len));
+		size_t sized = size_cut(start, buf, seam,
+					first <= inner ? starts[first] - start : buf->len, sizes);
 		int cut_taken = 0;
 
 		if (sized) {
@@ -837,8 +837,7 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		}
 		/* A complete whole with a seam in it may be two files, the
 		 * first block-aligned: nothing says which. */
-		if (!cut_taken && !out->rest && out->cls == CARVE_COMPLETE && !mime_whole &&
-		    entity_seam(start, buf, hdr, (size_t)out->len)) {
+		if (!cut_taken && !out->rest && out->cls == CARVE_COMPLETE && seam) {
 			out->cls = CARVE_PARTIAL;
 			out->proof |= FLAW_SEAM;
 		}
@@ -1037,7 +1036,7 @@ int carve_text_file(struct dev *dev, uint64_t off, uint64_t max, const struct si
 		return err;
 	buf->len = cut_at_other_file(dev, off, buf->p, buf->len, &end);
 	if (end != END_NUL || !buf->len || dev_bad_bytes(dev, off, buf->len) ||
-	    !zero_tail(dev, off + buf->len) || mail_header_block(buf->p, buf->p + buf->len) ||
+	    mail_header_block(buf->p, buf->p + buf->len) || !zero_tail(dev, off + buf->len) ||
 	    !size_index_has_both(sizes, buf->p, buf->len))
 		return 0;
 	memset(out, 0, sizeof(*out));
