@@ -91,8 +91,9 @@ assert s["domains_mixed"] == 0, f"{s['domains_mixed']} directories hold the user
 # What one old directory held stays together: every directory under
 # orphans/paths/ holds the mail of one original directory (by the names,
 # which are unique), and where a directory's name is lost it still is one
-# (the XFS zeroed prefix loses the directories of 29 to 33 folders' cur/
-# and new/, by the lab's build).
+# (the XFS zeroed prefix loses the directories of 16 folders' cur/ and
+# new/ whose uidlists went too, in the lab build of 2026-12-06; those
+# whose folder a list index names sit in their user's Maildir).
 t = json.load(open(sys.argv[8]))
 dirs_of = {}
 for m in t["messages"]:
@@ -106,7 +107,7 @@ mixed = [d for d, common in groups.items() if not common]
 assert not mixed, f"orphans/paths/ directories that mix two original directories: {mixed[:3]}"
 flat = sum(r[-1].startswith("orphans/names/") for r in rows)
 if what.startswith("xfs zeroprefix"):
-    assert len(groups) >= 25 and flat == 0, f"{len(groups)} orphan directories, {flat} names flat in orphans/names/"
+    assert len(groups) >= 12 and flat == 0, f"{len(groups)} orphan directories, {flat} names flat in orphans/names/"
 # The manifest names every file written, and nothing else.
 listed = {r[-1] for r in rows}
 files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs
@@ -121,7 +122,7 @@ ext4 zeroprefix:64 - 1.0 1.0 1.0 0 1.0
 ext4 wipefs - 1.0 1.0 1.0 0 1.0
 ext4 crossformat - 0.98 0.95 0.95 1 0.9
 ext4 mounted - 0.99 0.97 0.97 0 0.9
-ext4 reuse - 0.98 0.95 0.95 1 0.9
+ext4 reuse - 0.97 0.45 0.45 1 0.8
 xfs none - 1.0 1.0 1.0 0 1.0
 xfs wipefs - 1.0 1.0 1.0 0 1.0
 xfs nosb - 1.0 1.0 1.0 0 1.0
@@ -130,10 +131,10 @@ ext4 nosb --ext3 1.0 1.0 1.0 0 1.0
 ext4 nosb --no-csum 1.0 1.0 1.0 0 1.0
 xfs reformat - 0.99 0.98 0.98 0 0.9
 xfs cutshort:50 - 0.99 0.98 0.98 0 0.9
-xfs zeroprefix:64 - 0.97 0.5 0.5 0 0.8
+xfs zeroprefix:64 - 0.97 0.78 0.78 0 0.8
 xfs mounted - 0.99 0.98 0.98 0 0.9
 xfs crossformat - 0.99 0.98 0.98 1 0.9
-xfs reuse - 0.96 0.12 0.12 1 0.8
+xfs reuse - 0.94 0.25 0.25 1 0.7
 ext4 reformat - 0.94/0.999 0.0 0.0 1 0.5 --no-metadata
 xfs reformat - 0.88/0.99 0.0 0.0 1 0.2 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0
@@ -143,11 +144,11 @@ xfs none --big-folder=1500 1.0 1.0 1.0 0 1.0
 xfs reformat --big-folder=1500 0.99 0.99 0.99 0 0.9
 ext4 reformat --no-csum 0.99 0.98 0.98 0 0.9
 ext4 reformat --no-csum,--big-folder=1500 0.99 0.45 0.45 0 0.9
-ext4 reformat --ext3,--blocksize=4096,--big-folder=1500 0.97 0.45 0.45 0 0.5
+ext4 reformat --ext3,--blocksize=4096,--big-folder=1500 0.97 0.45 0.45 1 0.5
 ext4 none --ext3 0.99 0.99 0.99 0 0.99
 ext4 zeroprefix:64 --ext3 0.99 0.99 0.99 0 0.99
-ext4 cutshort:50 --ext3 0.99 0.99 0.99 0 0.99
-ext4 reformat --ext3 0.93/0.999 0.92 0.92 0 0.85
+ext4 cutshort:50 --ext3 0.93 0.92 0.92 1 0.85
+ext4 reformat --ext3 0.93/0.999 0.92 0.92 1 0.85
 ext4 reformat --ext3,--blocksize=4096 0.96/0.999 0.95 0.95 0 0.8
 ext4 reformat --ext3 0.56/0.999 0.0 0.0 1 0.05 --no-metadata
 ext4 mounted twice 0.99 0.95 0.0 0 0.9

@@ -300,25 +300,35 @@ static int is_maildir_root(const struct dirtree *t, uint64_t vol, uint64_t dir)
 	       !(up && up->ino != dir && holds_cur(t, vol, up->ino));
 }
 
+static int cmp_dir_ref(const void *a, const void *b)
+{
+	const struct dir_ref *x = a, *y = b;
+
+	if (x->vol != y->vol)
+		return x->vol < y->vol ? -1 : 1;
+	return x->dir < y->dir ? -1 : x->dir > y->dir;
+}
+
+/* Is DIR a Maildir root: by its entries (is_maildir_root), or because a
+ * list index's folders sit in it (learn_folder_names)? */
+static int is_root_dir(const struct carve_run *c, uint64_t vol, uint64_t dir)
+{
+	struct dir_ref key = { vol, dir };
+
+	return is_maildir_root(&c->r.tree, vol, dir) ||
+	       (c->nindex_roots && bsearch(&key, c->index_roots, c->nindex_roots, sizeof(key),
+					   cmp_dir_ref));
+}
+
 struct root_names {
 	char name[8][256];
 	unsigned count[8], n;
 };
 
-static void count_root_name(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+static void add_root_name(struct root_names *r, const char *name)
 {
-	struct root_names *r = arg;
-	const struct dirtree_node *parent, *e;
-	const char *name;
 	unsigned i;
 
-	if (!n->is_dir || strcmp(dirtree_name(t, n), "cur") || !is_maildir_root(t, n->vol, n->dir))
-		return;
-	/* The root's own name, from the entry in its parent. */
-	if (!(parent = dirtree_lookup(t, n->vol, n->dir, "..")) || parent->ino == n->dir ||
-	    !(e = dirtree_name_of(t, n->vol, n->dir)) || e->dir != parent->ino)
-		return;
-	name = dirtree_name(t, e);
 	for (i = 0; i < r->n && strcmp(r->name[i], name); i++)
 		;
 	if (i == r->n) {
@@ -327,6 +337,19 @@ static void count_root_name(const struct dirtree *t, const struct dirtree_node *
 		snprintf(r->name[r->n++], sizeof(r->name[0]), "%s", name);
 	}
 	r->count[i]++;
+}
+
+static void count_root_name(const struct dirtree *t, const struct dirtree_node *n, void *arg)
+{
+	const struct dirtree_node *parent, *e;
+
+	if (!n->is_dir || strcmp(dirtree_name(t, n), "cur") || !is_maildir_root(t, n->vol, n->dir))
+		return;
+	/* The root's own name, from the entry in its parent. */
+	if (!(parent = dirtree_lookup(t, n->vol, n->dir, "..")) || parent->ino == n->dir ||
+	    !(e = dirtree_name_of(t, n->vol, n->dir)) || e->dir != parent->ino)
+		return;
+	add_root_name(arg, dirtree_name(t, e));
 }
 
 /* What the Maildir roots whose names survive are called, when they all
@@ -338,6 +361,15 @@ void learn_root_name(struct carve_run *c)
 	struct root_names r = { .n = 0 };
 
 	dirtree_each(&c->r.tree, count_root_name, &r);
+	/* A list index's root whose own listing and ".." are lost (an XFS
+	 * format zeroed its inode) is named where its entry survives. */
+	for (size_t i = 0; i < c->nindex_roots; i++) {
+		const struct dirtree_node *e = dirtree_name_of(&c->r.tree, c->index_roots[i].vol,
+							       c->index_roots[i].dir);
+
+		if (e)
+			add_root_name(&r, dirtree_name(&c->r.tree, e));
+	}
 	c->users_are_roots = r.n > 0;
 	for (unsigned i = 0; i < r.n; i++)
 		if (maildir_root_name(r.name[i], strlen(r.name[i])))
@@ -522,6 +554,92 @@ static struct index_root *index_roots(struct carve_run *c, const struct folder_d
 	return root;
 }
 
+static uint32_t find_user(uint32_t *up, uint32_t i)
+{
+	while (up[i] != i)
+		i = up[i] = up[up[i]];
+	return i;
+}
+
+/* Each list index's user: the lowest list index it is joined to by the
+ * GUIDs they share (the copies of one user's index its rewrites left). */
+static uint32_t *user_of_index(const struct folders *f)
+{
+	uint32_t *up = malloc((f->nindex ? f->nindex : 1) * sizeof(*up));
+
+	if (!up)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	for (uint32_t i = 0; i < f->nindex; i++)
+		up[i] = i;
+	/* v is in GUID order: the pairs of one GUID side by side. */
+	for (size_t i = 1; i < f->n; i++) {
+		uint32_t a = find_user(up, f->v[i - 1].index), b = find_user(up, f->v[i].index);
+
+		if (!memcmp(f->v[i - 1].guid, f->v[i].guid, 16) && a != b)
+			up[a > b ? a : b] = a < b ? a : b;
+	}
+	for (uint32_t i = 0; i < f->nindex; i++)
+		up[i] = find_user(up, i);
+	return up;
+}
+
+/*
+ * Where no folder of a user's list indexes has its ".." (a format
+ * zeroed their Maildir root and every folder's entry), the folders still
+ * sit in one root: make one up for them (MADE_UP_ROOT), in the volume of
+ * their directories, so that they are named as one Maildir's and, by the
+ * mail delivered into them, as one user's (learn_lost_dirs).
+ */
+static void make_up_roots(struct carve_run *c, struct index_root *root,
+			  const struct folder_dir *by_guid, size_t n)
+{
+	const struct folders *f = &c->r.folders;
+	uint32_t *user = user_of_index(f);
+	uint64_t *vol = malloc((f->nindex ? f->nindex : 1) * sizeof(*vol));
+	int *state = calloc(f->nindex ? f->nindex : 1, sizeof(*state));
+	struct folder_dir key;
+
+	if (!vol || !state)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	/* state, by user: 0 no folder known, 1 folders in vol, -1 a root
+	 * known (or split), or folders in two volumes (which is the root's?) */
+	for (uint32_t k = 0; k < f->nindex; k++)
+		if (root[k].state)
+			state[user[k]] = -1;
+	for (size_t i = 0; i < f->n; i++) {
+		uint32_t u = user[f->v[i].index];
+		const struct folder_dir *d;
+
+		memcpy(key.guid, f->v[i].guid, 16);
+		if (state[u] < 0 || !(d = bsearch(&key, by_guid, n, sizeof(key), cmp_guid)))
+			continue;
+		if (!state[u])
+			vol[u] = d->vol;
+		state[u] = !state[u] || vol[u] == d->vol ? 1 : -1;
+	}
+	for (uint32_t k = 0; k < f->nindex; k++)
+		if (state[user[k]] > 0)
+			root[k] = (struct index_root){ vol[user[k]], MADE_UP_ROOT | user[k], 1 };
+	free(state);
+	free(vol);
+	free(user);
+}
+
+/* Keep the roots of the list indexes in c->index_roots. */
+static void keep_index_roots(struct carve_run *c, const struct index_root *root)
+{
+	size_t n = 0;
+
+	if (!(c->index_roots = malloc((c->r.folders.nindex + 1) * sizeof(*c->index_roots))))
+		lb_die(EXIT_SYSTEM, "out of memory");
+	for (uint32_t i = 0; i < c->r.folders.nindex; i++)
+		if (root[i].state > 0)
+			c->index_roots[n++] = (struct dir_ref){ root[i].vol, root[i].dir };
+	if (n)
+		qsort(c->index_roots, n, sizeof(*c->index_roots), cmp_dir_ref);
+	c->nindex_roots = n;
+}
+
 /* The Maildir root the list indexes naming GUID agree on, or state 0. */
 static struct index_root guid_root(const struct carve_run *c, const struct index_root *root,
 				   const uint8_t guid[16])
@@ -650,6 +768,8 @@ void learn_folder_names(struct carve_run *c)
 		memcpy(by_guid, c->folder_dirs, n * sizeof(*by_guid));
 	qsort(by_guid, n, sizeof(*by_guid), cmp_folder_guid);
 	root = index_roots(c, by_guid, n);
+	make_up_roots(c, root, by_guid, n);
+	keep_index_roots(c, root);
 	if ((learn_folder_parents(c, root) > 0) | join_leaves(c, &g.leaves, by_guid, n, root) &&
 	    dirtree_index(&c->r.tree) < 0)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -690,7 +810,7 @@ static const char *fill_maildir_name(const struct dirtree *t, uint64_t vol, uint
 
 	if (depth == 0 && !maildir_state_file(f->name, 0))
 		return strstr(f->name, ":2,") ? "cur" : "new";
-	if (is_maildir_root(t, vol, dir) || ((name = folder_name(f->c, vol, dir)) && !name[0]))
+	if (is_root_dir(f->c, vol, dir) || ((name = folder_name(f->c, vol, dir)) && !name[0]))
 		return f->c->root_name[0] ? f->c->root_name : NULL;	/* INBOX's too */
 	return name;
 }
@@ -715,12 +835,25 @@ static int dir_path(struct carve_run *c, const struct dirtree *t, const struct d
 		dir[0] = 0;
 	if (top == 0 && !user_dir_end(c, dir) &&
 	    (more_top = dirtree_path_filled(t, n->vol, n->dir, more, sizeof(more), &filled)) >= 0 &&
-	    user_dir_end(c, more) && strlen(more) < cap) {
+	    (user_dir_end(c, more) || (more_top == 0 && is_root_dir(c, n->vol, filled.top))) &&
+	    strlen(more) < cap) {
 		memcpy(dir, more, strlen(more) + 1);
 		*w = filled;
 		top = more_top;
 	}
 	return top;
+}
+
+/* What a lost directory is called: lost-ID, after its old inode number;
+ * a Maildir root made up for a list index's folders (MADE_UP_ROOT), which
+ * has none, lost-maildir-N. */
+static const char *lost_label(uint64_t dir, char label[40])
+{
+	if (dir & MADE_UP_ROOT)
+		snprintf(label, 40, "lost-maildir-%llu", (unsigned long long)(dir & ~MADE_UP_ROOT) + 1);
+	else
+		snprintf(label, 40, "lost-%llu", (unsigned long long)dir);
+	return label;
 }
 
 static int cmp_lost_dir(const void *a, const void *b)
@@ -772,7 +905,7 @@ const char *name_path(struct carve_run *c, const struct dirtree *t,
 {
 	const char *name = dirtree_name(t, n), *lost;
 	struct dirtree_walk w = { 0 };
-	char dir[3072];
+	char dir[3072], label[40];
 	int top = dir_path(c, t, n, dir, sizeof(dir), &w);
 
 	if (top == -ELOOP)
@@ -796,7 +929,7 @@ const char *name_path(struct carve_run *c, const struct dirtree *t,
 			snprintf(path, cap, "%s/%s/%s", lost, dir, name);
 			return "placed-inferred";
 		}
-		snprintf(path, cap, "lost-%llu/%s/%s", (unsigned long long)w.top, dir, name);
+		snprintf(path, cap, "%s/%s/%s", lost_label(w.top, label), dir, name);
 		c->lost_ids = 1;
 		return w.filled ? "placed-inferred" : "placed-suffix";
 	}
@@ -811,12 +944,11 @@ const char *name_path(struct carve_run *c, const struct dirtree *t,
 		return "placed-inferred";
 	}
 	if (top == 0 && dir[0])
-		snprintf(path, cap, "orphans/paths/lost-%llu/%s/%s", (unsigned long long)w.top, dir,
-			 name);
+		snprintf(path, cap, "orphans/paths/%s/%s/%s", lost_label(w.top, label), dir, name);
 	else if (top == 0)
 		/* Even the directory's own name is lost: what it held stays
 		 * together, under its old inode number. */
-		snprintf(path, cap, "orphans/paths/lost-%llu/%s", (unsigned long long)w.top, name);
+		snprintf(path, cap, "orphans/paths/%s/%s", lost_label(w.top, label), name);
 	else
 		snprintf(path, cap, "orphans/names/%s", name);
 	return "orphan";
@@ -849,7 +981,7 @@ static int lost_dir_kind(const struct carve_run *c, uint64_t vol, uint64_t top, 
 		return LOST_USER;
 	if (dir[0] == '.' && dir[k] == '/')
 		dir += k + 1;	/* a Maildir++ folder sits in its Maildir's root */
-	else if (!is_maildir_root(&c->r.tree, vol, top))
+	else if (!is_root_dir(c, vol, top))
 		return LOST_NONE;
 	return !strcmp(dir, "cur") || !strcmp(dir, "new") ? LOST_ROOT : LOST_NONE;
 }
@@ -1167,6 +1299,7 @@ static void keep_names_once(struct carve_run *c, size_t from)
 {
 	struct lost_name *l = c->lost + from;
 	size_t n = c->nlost - from;
+	char label[40];
 
 	if (n)
 		qsort(l, n, sizeof(*l), cmp_lost_name);
@@ -1177,9 +1310,9 @@ static void keep_names_once(struct carve_run *c, size_t from)
 		if (l[i].twice)
 			l[i].name[0] = 0;
 		else
-			lb_warn("carve: lost-%llu is %s%s: the recipient of %u of the %u messages "
+			lb_warn("carve: %s is %s%s: the recipient of %u of the %u messages "
 				"read there (their Delivered-To, or their top Received's \"for\") %s",
-				(unsigned long long)l[i].dir, l[i].name,
+				lost_label(l[i].dir, label), l[i].name,
 				l[i].kind == LOST_ROOT ? "'s Maildir" : "", l[i].votes, l[i].with,
 				l[i].kind == LOST_DOMAIN ? "delivered to their own user"
 							 : "delivered to this disk's domains");
@@ -1203,6 +1336,7 @@ static void keep_names_once(struct carve_run *c, size_t from)
 void learn_lost_dirs(struct carve_run *c)
 {
 	struct disk_domains d = { .c = c };
+	char label[40];
 
 	vote_lost_dirs(c, NULL);
 	keep_names_once(c, 0);
@@ -1213,11 +1347,12 @@ void learn_lost_dirs(struct carve_run *c)
 		sort_domains(&d);
 		vote_lost_dirs(c, &d);
 		/* A user whose own directory survives is not lost: two trees
-		 * of one name would be merged. */
+		 * of one name would be merged. A root made up for a list
+		 * index's folders is no tree: its folders are that user's. */
 		for (size_t i = from; i < c->nlost; i++)
-			if (is_disk_user(&d, c->lost[i].name)) {
-				lb_warn("carve: lost-%llu would be %s, whose directory survives: left "
-					"as it is", (unsigned long long)c->lost[i].dir, c->lost[i].name);
+			if (is_disk_user(&d, c->lost[i].name) && !(c->lost[i].dir & MADE_UP_ROOT)) {
+				lb_warn("carve: %s would be %s, whose directory survives: left "
+					"as it is", lost_label(c->lost[i].dir, label), c->lost[i].name);
 				c->lost[i].twice = 1;
 			}
 		keep_names_once(c, from);

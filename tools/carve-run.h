@@ -52,6 +52,10 @@ enum { SUM_PLACED = 3, SUM_ORPHANED, SUM_DELETED };
  * ("DOMAIN/USER") may be. */
 enum { LOST_NONE, LOST_DOMAIN, LOST_USER, LOST_ROOT };
 #define LOST_NAME 384
+/* The number of a directory that has none on the disk: a Maildir root
+ * known only from a list index (learn_folder_names), the bit added to its
+ * index's. No inode number has it. */
+#define MADE_UP_ROOT (1ULL << 63)
 
 struct carve_run {
 	struct dev dev;
@@ -110,6 +114,14 @@ struct carve_run {
 		int joined;	/* a leaf's (join_leaves) */
 	} *folder_dirs;
 	size_t nfolder_dirs;
+	/* The Maildir roots the list indexes tell (learn_folder_names),
+	 * sorted: where their folders sit, or, where no folder's ".."
+	 * survives, one made up (MADE_UP_ROOT) for the folders of one user's
+	 * list indexes. */
+	struct dir_ref {
+		uint64_t vol, dir;
+	} *index_roots;
+	size_t nindex_roots;
 	struct inuse *inuse;	/* blocks the ext4 made by the format uses */
 	/* Verified messages whose sizes are an unplaced file's, held until
 	 * all content is carved (place_held): another content of those

@@ -532,8 +532,8 @@ static void place_through_inodes(struct carve_run *c)
 
 	c->reformatted = disk_was_reformatted(c);
 	keep_now_tree_apart(c);
-	learn_root_name(c);
 	learn_folder_names(c);
+	learn_root_name(c);
 	dirtree_each(&c->r.tree, collect_named, c);
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_named);
@@ -1432,6 +1432,7 @@ int cmd_carve(int argc, char **argv)
 	free(c->claimed);
 	free(c->by_size);
 	free(c->folder_dirs);
+	free(c->index_roots);
 	free(c->lost);
 	free(c->held);
 	free(c->held_ranges);
