@@ -134,7 +134,7 @@ xfs cutshort:50 - 0.99 0.98 0.98 0 0.9
 xfs zeroprefix:64 - 0.97 0.78 0.78 0 0.8
 xfs mounted - 0.99 0.98 0.98 0 0.9
 xfs crossformat - 0.99 0.98 0.98 1 0.9
-xfs reuse - 0.94 0.25 0.25 1 0.7
+xfs reuse - 0.95/0.99 0.25 0.25 1 0.7
 ext4 reformat - 0.94/0.999 0.0 0.0 1 0.5 --no-metadata
 xfs reformat - 0.88/0.99 0.0 0.0 1 0.2 --no-metadata
 ext4 reformat --blocksize=4096,--big-folder=1500 1.0 1.0 1.0 0 1.0

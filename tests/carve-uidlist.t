@@ -9,7 +9,9 @@
 # a message whose header is one Content-Type field (so it starts no
 # message: every MIME part's header looks so), after a zero block: it
 # comes back only where a uidlist lists its S= and W=, and one listed
-# with the right S= and another W= does not. A name with S= but no W=
+# with the right S= and another W= does not; and so it is where the
+# filesystems' metadata is read too (until 2026-12-06 only --no-metadata
+# took a uidlist's name for such text). A name with S= but no W=
 # proves no block-multiple length: a run cut at a block boundary has
 # that length whatever it held, so a block-aligned message followed by
 # another, listed with its S= alone, stays in unverified/. Nor does S=
@@ -129,6 +131,10 @@ headless() {
 [ -z "$(headless h.eml plain)" ] || fail "with no uidlist, the headless text was written: $(headless h.eml plain)"
 expect "$(headless h.eml listed)" 'exact orphan text* orphans/*' \
 	"the headless message the uidlist lists is not exact by its text's sizes in orphans/" h.eml listed
+"$LIFEBOAT" carve -q listed.img --out listed-meta >/dev/null || fail "carve listed.img exited $?"
+expect "$(headless h.eml listed-meta)" 'exact orphan text* orphans/*' \
+	"without --no-metadata, the headless message the uidlist lists is not exact in orphans/" \
+	h.eml listed-meta
 [ -z "$(headless h2.eml listed)" ] || fail "a text listed with another W= was written: $(headless h2.eml listed)"
 expect "$(carve_a next.img next)" 'exact orphan size* orphans/*' \
 	"followed by its uidlist, the block-aligned message is not exact by size in orphans/"

@@ -800,10 +800,10 @@ static int carve_mbox(struct carve_run *c, size_t i, const struct size_index *si
 }
 
 /* The text file at OFF, read to its zero tail (at most MAX bytes), when
- * its length and its count of lines are the S= and W= of a name not yet
- * placed, or, with NO_META, of a name a dovecot-uidlist lists: written
- * (how: text). Returns whether it was. */
-static int take_text(struct carve_run *c, uint64_t off, uint64_t max, int no_meta)
+ * its length and its count of lines are the S= and W= of a name that
+ * survives (c->sizes: in a directory, unless --no-metadata, or in a
+ * dovecot-uidlist): written (how: text). Returns whether it was. */
+static int take_text(struct carve_run *c, uint64_t off, uint64_t max)
 {
 	struct dev_range r;
 	struct carved m;
@@ -811,8 +811,7 @@ static int take_text(struct carve_run *c, uint64_t off, uint64_t max, int no_met
 
 	if (found < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", c->src, strerror(-found));
-	if (!found ||
-	    (!no_meta && !unplaced_files(c, m.len, maildir_vsize(c->buf->p, m.len), NULL, 0)))
+	if (!found)
 		return 0;
 	r = (struct dev_range){ m.off, m.len };
 	write_carved(c, &m, c->buf->p, &r, 1, "text");
@@ -828,11 +827,11 @@ static int take_text(struct carve_run *c, uint64_t off, uint64_t max, int no_met
  * starts), judged as any run is (unverified, mostly): the bytes stay in
  * the output either way, as they did when the run was one.
  */
-static void carve_rest(struct carve_run *c, uint64_t off, size_t next, int no_meta)
+static void carve_rest(struct carve_run *c, uint64_t off, size_t next)
 {
 	struct carved m;
 
-	for (; off && !take_text(c, off, CARVE_MAX, no_meta); off = m.rest) {
+	for (; off && !take_text(c, off, CARVE_MAX); off = m.rest) {
 		uint64_t starts[2] = { off, next < c->r.nstarts ? c->r.starts[next] : 0 };
 		struct dev_range r;
 		int err = carve_message(&c->dev, starts, next < c->r.nstarts ? 2 : 1, &c->sizes,
@@ -851,29 +850,25 @@ static void carve_rest(struct carve_run *c, uint64_t off, size_t next, int no_me
  * claimed (a file read through its inode or an extent leaf, a message's
  * later piece: nothing before such text need hold a NUL), read as a whole
  * file: one with no mail header comes back when its length and its count
- * of lines are the S= and W= of a name not yet placed, or, with NO_META,
- * of a name a dovecot-uidlist lists (how: text). Such a name is how we
- * know it was mail. No run is read past the longest of those names: most
- * are placed by now.
+ * of lines are the S= and W= of a name that survives (take_text), as
+ * that name is how we know it was mail (how: text): a directory's, or a
+ * dovecot-uidlist's where the directory's entry is gone (before
+ * 2026-12-06 only --no-metadata took the uidlists' names). No run is read
+ * past the longest of those names.
  */
-static void carve_headless(struct carve_run *c, int no_meta)
+static void carve_headless(struct carve_run *c)
 {
-	uint64_t longest = 0;
+	uint64_t longest = c->sizes.n ? c->sizes.v[c->sizes.n - 1].size : 0;
 
-	if (no_meta && c->sizes.n)
-		longest = c->sizes.v[c->sizes.n - 1].size;
-	for (size_t i = c->nby_size; i > 0 && !longest; i--)
-		if (!c->by_size[i - 1]->used)
-			longest = (uint64_t)c->by_size[i - 1]->mn.size;
 	for (size_t i = 0; i < c->r.npieces && longest; i++)
 		if (!claimed(c, c->r.pieces[i], 1024))
-			take_text(c, c->r.pieces[i], longest, no_meta);
+			take_text(c, c->r.pieces[i], longest);
 	/* (What take_text() claims goes in after I.) */
 	for (size_t i = 0; i < c->nclaimed && longest; i++) {
 		uint64_t end = c->claimed[i].off + c->claimed[i].len;
 
 		if (end % 1024 == 0 && !claimed(c, end, 1024))
-			take_text(c, end, longest, no_meta);
+			take_text(c, end, longest);
 	}
 }
 
@@ -1319,14 +1314,14 @@ int cmd_carve(int argc, char **argv)
 		 * one of its own. */
 		claim_sorted(c, pieces + 1, npieces - 1);
 		if (m.rest)
-			carve_rest(c, m.rest, i + 1 + m.covers, no_meta);
+			carve_rest(c, m.rest, i + 1 + m.covers);
 		i += m.covers;
 		pr.items = c->n.by_class[CARVE_EXACT] + c->n.by_class[CARVE_COMPLETE] +
 			   c->n.by_class[CARVE_PARTIAL];
 		progress_update(&pr, c->r.starts[i]);
 	}
 	carve_packed_files(c);
-	carve_headless(c, no_meta);
+	carve_headless(c);
 	place_held(c);
 	progress_end(&pr);
 
