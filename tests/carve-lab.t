@@ -144,7 +144,7 @@ xfs none --big-folder=1500 1.0 1.0 1.0 0 1.0
 xfs reformat --big-folder=1500 0.99 0.99 0.99 0 0.9
 ext4 reformat --no-csum 0.99 0.98 0.98 0 0.9
 ext4 reformat --no-csum,--big-folder=1500 0.99 0.45 0.45 0 0.9
-ext4 reformat --ext3,--blocksize=4096,--big-folder=1500 0.97 0.45 0.45 1 0.5
+ext4 reformat --ext3,--blocksize=4096,--big-folder=1500 0.97/0.999 0.45 0.45 0 0.5
 ext4 none --ext3 0.99 0.99 0.99 0 0.99
 ext4 zeroprefix:64 --ext3 0.99 0.99 0.99 0 0.99
 ext4 cutshort:50 --ext3 0.93 0.92 0.92 1 0.85

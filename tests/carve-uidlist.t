@@ -26,7 +26,10 @@
 # ran on into it, and neither came back (until 2026-12-06): the listed
 # sizes of the first now end it, and the second is text the uidlist
 # lists; with no uidlist, the two stay one run, partial (!seam: until
-# 2026-12-06 it passed for one complete message), in unverified/.
+# 2026-12-06 it passed for one complete message), in unverified/. And a
+# block-aligned message followed by the short last piece of another file
+# (less than a block, then zeros) read as one complete message (until
+# 2026-12-06): the listed sizes of the first end it there too.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 # expect GOT PATTERN WHAT [FILE OUT]: GOT ("class placement how-or-proof
@@ -109,6 +112,8 @@ open("v.eml", "wb").write(v)
 vlines = lines + b"203 :1700000203.M1P1.host,S=%d,W=%d\n" % (len(v), vsize(v))
 open("glued.img", "wb").write(bytes(4096) + a + block(v) + block(vlines) + bytes(4096))
 open("glued-plain.img", "wb").write(bytes(4096) + a + block(v) + bytes(4096))
+open("tail.img", "wb").write(bytes(4096) + a + block(b"the last line of another file\n") +
+                             block(lines) + bytes(4096))
 
 PY
 
@@ -162,6 +167,9 @@ rows = [l.rstrip("\n").split("\t") for l in open("glued-plain/.lifeboat/manifest
 run = [r for r in rows if open(os.path.join("glued-plain", r[-1]), "rb").read() == want]
 assert run and run[0][2:4] == ["partial", "unverified"] and "!seam" in run[0][5], [r[2:] for r in rows]
 PY
+expect "$(carve_a tail.img tail)" 'exact orphan size* orphans/*' \
+	"followed by another file's short last piece, the block-aligned message is not exact by size" \
+	a.eml tail
 expect "$(carve_a far.img far)" 'exact orphan size* orphans/*' \
 	"listed past the scan's chunk, the block-aligned message is not exact by size"
 

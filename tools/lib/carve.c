@@ -761,6 +761,21 @@ static size_t size_cut(uint64_t start, const struct buf *buf, size_t seam, size_
 	return 0;
 }
 
+/* Where the run's last 1 KiB block starts, when the run ends inside it
+ * at a zero tail, a line ends right before it, and it lies past the
+ * header: a block-aligned message may end there, with another file's
+ * short last piece glued on. 0 when not. */
+static size_t last_block(uint64_t start, const struct buf *buf, enum carve_end end)
+{
+	uint64_t b = (start + buf->len - 1) / 1024 * 1024;
+
+	if (end != END_NUL || b <= start || (start + buf->len) % 1024 == 0 ||
+	    buf->p[b - start - 1] != '\n' ||
+	    b - start <= mail_header_block(buf->p, buf->p + buf->len))
+		return 0;
+	return (size_t)(b - start);
+}
+
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		  const struct size_index *sizes, struct buf *buf, struct carved *out)
 {
@@ -808,8 +823,14 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		size_t first = start_after_header(starts, 0, inner, buf);
 		size_t seam = mime_whole ? 0 : entity_seam(start, buf,
 							   mail_header_block(buf->p, buf->p + buf->len));
-		size_t sized = size_cut(start, buf, seam,
-					first <= inner ? starts[first] - start : buf->len, sizes);
+		size_t limit = first <= inner ? starts[first] - start : buf->len;
+		size_t sized = size_cut(start, buf, seam, limit, sizes);
+		size_t tail = mime_whole ? 0 : last_block(start, buf, end);
+
+		/* Failing a seam, where a short last block begins (another
+		 * file's last piece may be glued on): its name proves it too. */
+		if (!sized && tail && tail < limit && size_index_has_both(sizes, buf->p, tail))
+			sized = tail;
 		int cut_taken = 0;
 
 		if (sized) {
