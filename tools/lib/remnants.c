@@ -422,7 +422,10 @@ static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
 {
 	struct xfs_block_ctx *c = arg;
 
-	if (de->name_len == 1 && de->name[0] == '.')
+	/* No XFS inode number reaches 2^56 (xfsprogs' XFS_MAXINUMBER): a
+	 * larger one is hostile, and would pass for a Maildir root carve
+	 * made up (MADE_UP_ROOT, tools/carve-run.h). */
+	if ((de->name_len == 1 && de->name[0] == '.') || (de->ino | de->dir) >> 56)
 		return 0;
 	return dirtree_add(c->tree, c->vol, de->dir, de->ino, de->name,
 			   de->name_len, de->ftype == 2, 0);
