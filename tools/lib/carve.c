@@ -748,32 +748,31 @@ static size_t entity_seam(uint64_t start, const struct buf *buf, size_t from)
 	return 0;
 }
 
-/* Where in the run a block-aligned message ends that a name's S= and W=
- * prove, at SEAM or a later entity_seam() before LIMIT. Both signs
- * together, since at some boundary inside a long message some name's
- * sizes may fit. 0 when there is none. */
-static size_t size_cut(uint64_t start, const struct buf *buf, size_t seam, size_t limit,
-		       const struct size_index *sizes)
-{
-	for (; seam && seam < limit; seam = entity_seam(start, buf, seam))
-		if (size_index_has_both(sizes, buf->p, seam))
-			return seam;
-	return 0;
-}
-
 /* Where the run's last 1 KiB block starts, when the run ends inside it
  * at a zero tail, a line ends right before it, and it lies past the
- * header: a block-aligned message may end there, with another file's
- * short last piece glued on. 0 when not. */
-static size_t last_block(uint64_t start, const struct buf *buf, enum carve_end end)
+ * header (HDR bytes): a block-aligned message may end there, with
+ * another file's short last piece glued on. 0 when not. */
+static size_t last_block(uint64_t start, const struct buf *buf, enum carve_end end, size_t hdr)
 {
 	uint64_t b = (start + buf->len - 1) / 1024 * 1024;
 
 	if (end != END_NUL || b <= start || (start + buf->len) % 1024 == 0 ||
-	    buf->p[b - start - 1] != '\n' ||
-	    b - start <= mail_header_block(buf->p, buf->p + buf->len))
+	    buf->p[b - start - 1] != '\n' || b - start <= hdr)
 		return 0;
 	return (size_t)(b - start);
+}
+
+/* Where in the run a block-aligned message ends that a name's S= and W=
+ * prove, before LIMIT: at SEAM or a later entity_seam(), else at TAIL
+ * (last_block()). Both signs together, since at some boundary inside a
+ * long message some name's sizes may fit. 0 when there is none. */
+static size_t size_cut(uint64_t start, const struct buf *buf, size_t seam, size_t tail,
+		       size_t limit, const struct size_index *sizes)
+{
+	for (; seam && seam < limit; seam = entity_seam(start, buf, seam))
+		if (size_index_has_both(sizes, buf->p, seam))
+			return seam;
+	return tail && tail < limit && size_index_has_both(sizes, buf->p, tail) ? tail : 0;
 }
 
 int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
@@ -821,16 +820,11 @@ int carve_message(struct dev *dev, const uint64_t *starts, size_t nstarts,
 		 * start inside a header block is none. */
 		int mime_whole = whole.cls == CARVE_COMPLETE && (whole.proof & PROOF_MIME);
 		size_t first = start_after_header(starts, 0, inner, buf);
-		size_t seam = mime_whole ? 0 : entity_seam(start, buf,
-							   mail_header_block(buf->p, buf->p + buf->len));
-		size_t limit = first <= inner ? starts[first] - start : buf->len;
-		size_t sized = size_cut(start, buf, seam, limit, sizes);
-		size_t tail = mime_whole ? 0 : last_block(start, buf, end);
-
-		/* Failing a seam, where a short last block begins (another
-		 * file's last piece may be glued on): its name proves it too. */
-		if (!sized && tail && tail < limit && size_index_has_both(sizes, buf->p, tail))
-			sized = tail;
+		size_t hdr = mail_header_block(buf->p, buf->p + buf->len);
+		size_t seam = mime_whole ? 0 : entity_seam(start, buf, hdr);
+		size_t tail = mime_whole ? 0 : last_block(start, buf, end, hdr);
+		size_t sized = size_cut(start, buf, seam, tail,
+					first <= inner ? starts[first] - start : buf->len, sizes);
 		int cut_taken = 0;
 
 		if (sized) {
