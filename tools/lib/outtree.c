@@ -56,12 +56,15 @@ static int dir_is_empty(int fd)
 	return empty;
 }
 
-/* Close the parent directory open_parent() kept open. */
-static void forget_parent(struct outtree *o)
+/* Close the parent directories open_parent() kept open. */
+static void forget_parents(struct outtree *o)
 {
-	if (o->parent_len)
-		close(o->parent_fd);
-	o->parent_len = 0;
+	for (int i = 0; i < OUTTREE_PARENTS; i++) {
+		if (o->parents[i].path)
+			close(o->parents[i].fd);
+		free(o->parents[i].path);
+		o->parents[i].path = NULL;
+	}
 }
 
 /* Open (creating) directory NAME under DIRFD, refusing symlinks. A new
@@ -165,22 +168,48 @@ fail:
 	return err;
 }
 
+/* The kept parent directory REL[0 .. LEN), or the slot to keep it in
+ * (free, or the least recently used). */
+static struct outtree_parent *kept_parent(struct outtree *o, const char *rel, size_t len)
+{
+	struct outtree_parent *slot = o->parents;
+
+	for (int i = 0; i < OUTTREE_PARENTS; i++) {
+		struct outtree_parent *k = &o->parents[i];
+
+		if (k->path && k->len == len && !memcmp(k->path, rel, len)) {
+			k->used = ++o->uses;
+			return k;
+		}
+		if (slot->path && (!k->path || k->used < slot->used))
+			slot = k;
+	}
+	return slot;
+}
+
 /* Walk (creating when CREATE) the parent directories of the safe path
- * REL one component at a time. Returns the parent's fd, *BASE its last
- * component. The last parent walked to is kept open: files come mostly
- * a folder at a time, and each walk costs two syscalls a component. */
+ * REL one component at a time. Returns the parent's fd, which the tree
+ * keeps open (the caller must not close it), *BASE REL's last component.
+ * Each walk costs two syscalls a component, so the last OUTTREE_PARENTS
+ * parents walked to stay open. */
 static int open_parent(struct outtree *o, const char *rel, int create, const char **base)
 {
 	char comp[256];
 	const char *p = rel, *slash, *last;
+	struct outtree_parent *k;
+	size_t len;
 	int dfd;
 
 	if (!path_is_safe(rel))
 		return -EINVAL;
 	last = strrchr(rel, '/');
 	*base = last ? last + 1 : rel;
-	if (last && o->parent_len == (size_t)(last - rel) && !memcmp(o->parent, rel, o->parent_len))
-		return (dfd = dup(o->parent_fd)) < 0 ? -errno : dfd;
+	if (!last)
+		return o->dirfd;
+	len = (size_t)(last - rel);
+	k = kept_parent(o, rel, len);
+	if (k->path && k->len == len && !memcmp(k->path, rel, len))
+		return k->fd;
 	if ((dfd = dup(o->dirfd)) < 0)
 		return -errno;
 	while ((slash = strchr(p, '/'))) {
@@ -198,13 +227,17 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 		dfd = next;
 		p = slash + 1;
 	}
-	if (last && (size_t)(last - rel) < sizeof(o->parent)) {
-		forget_parent(o);
-		if ((o->parent_fd = dup(dfd)) >= 0) {
-			o->parent_len = (size_t)(last - rel);
-			memcpy(o->parent, rel, o->parent_len);
-		}
+	if (k->path) {
+		close(k->fd);
+		free(k->path);
 	}
+	if (!(k->path = strndup(rel, len))) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	k->len = len;
+	k->fd = dfd;
+	k->used = ++o->uses;
 	return dfd;
 }
 
@@ -284,7 +317,6 @@ static int place(struct outtree *o, const char *tmpname, const char *rel)
 	/* renameat2(RENAME_NOREPLACE): an existing file is never replaced. */
 	if (renameat2(o->tmpfd, tmpname, dfd, p, RENAME_NOREPLACE) < 0)
 		err = -errno;
-	close(dfd);
 	return err;
 }
 
@@ -312,8 +344,8 @@ int outtree_flush(struct outtree *o)
 }
 
 /* What a commit does before its rename: the directories above REL made
- * (with the tree's owner), F's owner and mtime set. The parent's fd, *BASE
- * REL's last component; or -errno, with F removed. */
+ * (with the tree's owner), F's owner and mtime set. The parent's fd (the
+ * tree's to close), *BASE REL's last component; or -errno, with F removed. */
 static int prepare(struct outtree *o, struct outtree_file *f, const char *rel, int64_t mtime,
 		   const char **base)
 {
@@ -332,7 +364,6 @@ static int prepare(struct outtree *o, struct outtree_file *f, const char *rel, i
 			err = -errno;
 	}
 	if (err) {
-		close(dfd);
 		outtree_abort(o, f);
 		return err;
 	}
@@ -351,7 +382,6 @@ int outtree_commit_in_batch(struct outtree *o, struct outtree_file *f, const cha
 	}
 	if ((dfd = prepare(o, f, rel, mtime, &p)) < 0)
 		return dfd;
-	close(dfd);
 	return wait_for_name(o, f, rel);
 }
 
@@ -395,7 +425,6 @@ int outtree_commit(struct outtree *o, struct outtree_file *f, const char *rel, i
 		unlinkat(o->tmpfd, f->tmpname, 0);
 	else if ((o->flags & OUTTREE_DURABLE) && fsync(dfd) < 0)
 		err = -errno;
-	close(dfd);
 	return err;
 }
 
@@ -422,7 +451,6 @@ int outtree_replace(struct outtree *o, const char *rel, fill_fn fill, void *ctx)
 		unlinkat(o->tmpfd, f.tmpname, 0);
 	else if (fsync(dfd) < 0)
 		err = -errno;
-	close(dfd);
 	return err;
 }
 
@@ -452,7 +480,6 @@ int outtree_remove(struct outtree *o, const char *rel)
 		return dfd == -ENOENT ? 0 : dfd;
 	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
 		err = -errno;
-	close(dfd);
 	return err;
 }
 
@@ -465,10 +492,8 @@ int outtree_mkdir(struct outtree *o, const char *rel)
 	/* open_parent() makes every directory above a path's last part. */
 	if ((size_t)snprintf(path, sizeof(path), "%s/x", rel) >= sizeof(path))
 		return -ENAMETOOLONG;
-	if ((fd = open_parent(o, path, 1, &base)) < 0)
-		return fd;
-	close(fd);
-	return 0;
+	fd = open_parent(o, path, 1, &base);
+	return fd < 0 ? fd : 0;
 }
 
 int outtree_open_file(struct outtree *o, const char *rel, struct stat *st)
@@ -481,7 +506,6 @@ int outtree_open_file(struct outtree *o, const char *rel, struct stat *st)
 	/* O_NONBLOCK until it is known to be a file: opening a FIFO planted
 	 * in a bag or a store would wait for a writer. */
 	fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	close(dfd);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, st) < 0)
@@ -543,7 +567,6 @@ int outtree_exists(struct outtree *o, const char *rel)
 	if (dfd < 0)
 		return 0;
 	ok = faccessat(dfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-	close(dfd);
 	return ok;
 }
 
@@ -576,7 +599,7 @@ int outtree_close(struct outtree *o)
 	free(o->failed);
 	o->waiting = NULL;
 	o->failed = NULL;
-	forget_parent(o);
+	forget_parents(o);
 	/* A tree only read (tmpfd -1) has nothing to sync. */
 	if (o->tmpfd >= 0 && syncfs(o->dirfd) < 0 && !err)
 		err = -errno;

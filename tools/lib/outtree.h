@@ -22,6 +22,10 @@
 
 struct outtree_waiting;
 
+/* How many parent directories a tree keeps open: files come in the
+ * carve's order, by disk offset, so one folder's alternate with others'. */
+#define OUTTREE_PARENTS 64
+
 struct outtree {
 	int dirfd;		/* the destination */
 	int tmpfd;		/* .lifeboat/tmp */
@@ -35,10 +39,14 @@ struct outtree {
 	uint64_t waiting_bytes;
 	int64_t waiting_since_ms;	/* CLOCK_MONOTONIC, when the first came */
 	char *failed;		/* the path a failed outtree_flush() was placing */
-	/* The last parent directory walked to, kept open (parent_len 0: none). */
-	char parent[1024];
-	size_t parent_len;
-	int parent_fd;
+	/* The parent directories walked to last, kept open (open_parent()). */
+	struct outtree_parent {
+		char *path;	/* relative to the tree; NULL: a free slot */
+		size_t len;
+		int fd;
+		unsigned long used;	/* when last used, for the one to close */
+	} parents[OUTTREE_PARENTS];
+	unsigned long uses;
 };
 
 enum {
