@@ -42,7 +42,7 @@ $(B)/lifeboat: $(CMD_OBJ) $(B)/liblifeboat.a
 
 # Unit drivers are built with sanitizers and linked dynamically.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
-$(B)/test/unit-%: tests/unit/%.c $(LIB_SRC) $(wildcard tools/lib/*.h)
+$(B)/test/unit-%: tests/unit/%.c $(LIB_SRC) $(wildcard tools/lib/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter $(SAN) \
 		-D_FILE_OFFSET_BITS=64 -Itools/lib -Itools $< $(LIB_SRC) -o $@ $(LDLIBS:-static=)

@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <ext2fs/ext2fs.h>
 
-#include "lib/dev.h"
+#include "image.h"
 #include "lib/xfs.h"
 
 #define BS 4096
@@ -14,10 +14,6 @@
 #define LEAF 10		/* a BMA3 leaf of inode INO with one extent */
 #define EMPTY 11	/* one with no records */
 #define FORK_LEN 336	/* a 512-byte inode's data fork */
-
-static void put_be16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
-static void put_be32(uint8_t *p, uint32_t v) { put_be16(p, v >> 16); put_be16(p + 2, (uint16_t)v); }
-static void put_be64(uint8_t *p, uint64_t v) { put_be32(p, v >> 32); put_be32(p + 4, (uint32_t)v); }
 
 /* A BMA3 leaf block (level 0) of inode INO, its CRC good; NREC
  * records, the first one file block 0 at fs block 20, 2 blocks. */
@@ -48,10 +44,10 @@ int main(int argc, char **argv)
 	const uint8_t uuid[16] = "0123456789abcdef";
 	struct xfs_sb_info sb = { .block_size = BS, .blocks = 64, .ag_blocks = 64, .ag_count = 1,
 				  .sect_size = 512, .inode_size = 512, .agblklog = 6, .inopblog = 3, .v5 = 1 };
-	char line[512], path[] = "/tmp/unit-xfs-XXXXXX";
+	char line[512];
 	struct xfs_extent ext[8];
 	struct dev dev;
-	int fd, n = 0, bad = 0;
+	int n = 0, bad = 0;
 
 	if (!f) {
 		fprintf(stderr, "usage: unit-xfs xfs.data\n");
@@ -60,13 +56,7 @@ int main(int argc, char **argv)
 	memcpy(sb.uuid, uuid, 16);
 	leaf(img + LEAF * BS, uuid, LEAF, 1);
 	leaf(img + EMPTY * BS, uuid, EMPTY, 0);
-	if ((fd = mkstemp(path)) < 0 || write(fd, img, sizeof(img)) != (ssize_t)sizeof(img) ||
-	    dev_open(&dev, path) < 0) {
-		perror(path);
-		return 2;
-	}
-	unlink(path);
-	close(fd);
+	open_image(&dev, img, sizeof(img));
 	while (fgets(line, sizeof(line), f)) {
 		struct xfs_inode_info in = { .ino = INO, .mode = 0x8000, .format = 3,
 					     .fork = fork, .fork_len = FORK_LEN };
