@@ -1,6 +1,9 @@
 /* compress.c - zstd on the wire (compress.h). libzstd does the work: a
  * compressor of our own would be slower and less tested (docs/build.md). */
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <zstd.h>
 
 #include "compress.h"
@@ -12,55 +15,201 @@
  * make it allocate more. */
 #define ZWIRE_WINDOW_LOG_MAX 23
 
-int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len), void *ctx)
+enum { ZCHUNK_FREE, ZCHUNK_QUEUED, ZCHUNK_DONE };
+
+/* Compress chunk C (the compressor's thread): all its input, and with a
+ * flush, all zstd holds back, into C->out, grown as needed. */
+static int compress_chunk(ZSTD_CCtx *z, struct zchunk *c)
 {
-	s->write = write;
-	s->ctx = ctx;
-	s->in = s->out = 0;
-	if (!(s->z = ZSTD_createCCtx()))
-		return -ENOMEM;
-	ZSTD_CCtx_setParameter(s->z, ZSTD_c_compressionLevel, ZWIRE_LEVEL);
+	ZSTD_inBuffer in = { c->in, c->in_len, 0 };
+	ZSTD_EndDirective end = c->flush ? ZSTD_e_flush : ZSTD_e_continue;
+	size_t left;
+
+	c->out_len = 0;
+	do {
+		ZSTD_outBuffer out;
+
+		if (c->out_cap - c->out_len < ZSTD_CStreamOutSize()) {
+			uint8_t *p = realloc(c->out, c->out_cap * 2);
+
+			if (!p)
+				return -ENOMEM;
+			c->out = p;
+			c->out_cap *= 2;
+		}
+		out = (ZSTD_outBuffer){ c->out, c->out_cap, c->out_len };
+		left = ZSTD_compressStream2(z, &out, &in, end);
+		if (ZSTD_isError(left))
+			return -ENOMEM;	/* our own input: only memory can fail */
+		c->out_len = out.pos;
+	} while (end == ZSTD_e_continue ? in.pos < in.size : left != 0);
 	return 0;
 }
 
-/* Feed IN to the compressor with directive END, writing whatever it gives
- * back, until it has taken all of IN (and, for a flush, given all out). */
-static int pump(struct zout *s, ZSTD_inBuffer *in, ZSTD_EndDirective end)
+/* The compressor's thread: each chunk queued, in turn, until told to quit. */
+static void *compressor(void *arg)
 {
-	size_t left;
+	struct zout *s = arg;
 
-	do {
-		ZSTD_outBuffer out = { s->buf, sizeof(s->buf), 0 };
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct zchunk *c = &s->chunk[s->work];
 		int err;
 
-		left = ZSTD_compressStream2(s->z, &out, in, end);
-		if (ZSTD_isError(left))
-			return -ENOMEM;	/* our own input: only memory can fail */
-		if (out.pos && (err = s->write(s->ctx, s->buf, out.pos)) < 0)
-			return err;
-		s->out += out.pos;
-	} while (end == ZSTD_e_continue ? in->pos < in->size : left != 0);
+		while (!s->quit && c->state != ZCHUNK_QUEUED)
+			pthread_cond_wait(&s->changed, &s->lock);
+		if (s->quit)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		err = compress_chunk(s->z, c);
+		pthread_mutex_lock(&s->lock);
+		c->err = err;
+		c->state = ZCHUNK_DONE;
+		s->work = (s->work + 1) % ZWIRE_CHUNKS;
+		pthread_cond_broadcast(&s->changed);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len), void *ctx)
+{
+	sigset_t all, was;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->write = write;
+	s->ctx = ctx;
+	if (!(s->z = ZSTD_createCCtx()))
+		return -ENOMEM;
+	ZSTD_CCtx_setParameter(s->z, ZSTD_c_compressionLevel, ZWIRE_LEVEL);
+	for (int i = 0; i < ZWIRE_CHUNKS; i++) {
+		struct zchunk *c = &s->chunk[i];
+
+		c->out_cap = ZSTD_compressBound(ZWIRE_CHUNK) + ZSTD_CStreamOutSize();
+		if (!(c->in = malloc(ZWIRE_CHUNK)) || !(c->out = malloc(c->out_cap))) {
+			zout_free(s);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->changed, NULL);
+	/* Signals (an operator's SIGINT) go to the caller's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was);
+	err = pthread_create(&s->thread, NULL, compressor, s);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (err) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->changed);
+		zout_free(s);
+		return -err;
+	}
+	s->started = 1;
 	return 0;
+}
+
+/* Write out the compressed chunks, in order, while the next one is DONE;
+ * with WAIT, until chunk UNTIL is FREE (all of them: ZWIRE_CHUNKS),
+ * waiting for the compressor. 0 or -errno. Called with the lock held;
+ * the lock is let go while writing. */
+static int drain(struct zout *s, unsigned until, int wait)
+{
+	for (;;) {
+		struct zchunk *c = &s->chunk[s->drain];
+		int err;
+
+		if (until < ZWIRE_CHUNKS ? s->chunk[until].state == ZCHUNK_FREE
+					 : c->state == ZCHUNK_FREE)
+			return 0;
+		if (c->state != ZCHUNK_DONE) {
+			if (!wait)
+				return 0;
+			pthread_cond_wait(&s->changed, &s->lock);
+			continue;
+		}
+		if ((err = c->err) < 0)
+			return err;
+		pthread_mutex_unlock(&s->lock);
+		if (c->out_len)
+			err = s->write(s->ctx, c->out, c->out_len);
+		pthread_mutex_lock(&s->lock);
+		if (err < 0)
+			return err;
+		s->out += c->out_len;
+		c->state = ZCHUNK_FREE;
+		c->in_len = 0;
+		s->drain = (s->drain + 1) % ZWIRE_CHUNKS;
+	}
+}
+
+/* Hand the chunk being filled to the compressor (with a flush, FLUSH),
+ * and go on to the next, written out first if it still waits. */
+static int submit(struct zout *s, int flush)
+{
+	struct zchunk *c = &s->chunk[s->fill];
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	c->flush = flush;
+	c->state = ZCHUNK_QUEUED;
+	pthread_cond_broadcast(&s->changed);
+	s->fill = (s->fill + 1) % ZWIRE_CHUNKS;
+	err = drain(s, s->fill, 1);
+	pthread_mutex_unlock(&s->lock);
+	return err;
 }
 
 int zout_write(void *ctx, const void *p, size_t len)
 {
 	struct zout *s = ctx;
-	ZSTD_inBuffer in = { p, len, 0 };
+	const uint8_t *b = p;
+	int err;
 
 	s->in += len;
-	return pump(s, &in, ZSTD_e_continue);
+	while (len) {
+		struct zchunk *c = &s->chunk[s->fill];
+		size_t n = ZWIRE_CHUNK - c->in_len < len ? ZWIRE_CHUNK - c->in_len : len;
+
+		memcpy(c->in + c->in_len, b, n);
+		c->in_len += n;
+		b += n;
+		len -= n;
+		if (c->in_len == ZWIRE_CHUNK && (err = submit(s, 0)) < 0)
+			return err;
+	}
+	return 0;
 }
 
 int zout_flush(struct zout *s)
 {
-	ZSTD_inBuffer in = { NULL, 0, 0 };
+	int err;
 
-	return pump(s, &in, ZSTD_e_flush);
+	if ((err = submit(s, 1)) < 0)
+		return err;
+	pthread_mutex_lock(&s->lock);
+	err = drain(s, ZWIRE_CHUNKS, 1);
+	pthread_mutex_unlock(&s->lock);
+	return err;
 }
 
 void zout_free(struct zout *s)
 {
+	if (s->started) {
+		pthread_mutex_lock(&s->lock);
+		s->quit = 1;
+		pthread_cond_broadcast(&s->changed);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->changed);
+		s->started = 0;
+	}
+	for (int i = 0; i < ZWIRE_CHUNKS; i++) {
+		free(s->chunk[i].in);
+		free(s->chunk[i].out);
+		s->chunk[i].in = s->chunk[i].out = NULL;
+	}
 	ZSTD_freeCCtx(s->z);
 	s->z = NULL;
 }
