@@ -503,8 +503,9 @@ int outtree_open_file(struct outtree *o, const char *rel, struct stat *st)
 
 	if (dfd < 0)
 		return dfd;
-	/* O_NONBLOCK until it is known to be a file: opening a FIFO planted
-	 * in a bag or a store would wait for a writer. */
+	/* O_NONBLOCK: opening a FIFO planted in a bag or a store would wait
+	 * for a writer. On the regular file it must be, it changes nothing
+	 * (open(2)), so it stays. */
 	fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -512,8 +513,6 @@ int outtree_open_file(struct outtree *o, const char *rel, struct stat *st)
 		err = -errno;
 	else if (!S_ISREG(st->st_mode))
 		err = -EINVAL;
-	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		err = -errno;
 	if (err) {
 		close(fd);
 		return err;

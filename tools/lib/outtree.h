@@ -23,8 +23,10 @@
 struct outtree_waiting;
 
 /* How many parent directories a tree keeps open: files come in the
- * carve's order, by disk offset, so one folder's alternate with others'. */
-#define OUTTREE_PARENTS 64
+ * carve's order, by disk offset, so one folder's alternate with others'
+ * (a restore, with its bag and its store, holds 512 of the usual limit
+ * of 1024 open files). */
+#define OUTTREE_PARENTS 256
 
 struct outtree {
 	int dirfd;		/* the destination */
