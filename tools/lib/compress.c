@@ -109,22 +109,18 @@ int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len)
 	return 0;
 }
 
-/* Write out the compressed chunks, in order, while the next one is DONE;
- * with WAIT, until chunk UNTIL is FREE (all of them: ZWIRE_CHUNKS),
- * waiting for the compressor. 0 or -errno. Called with the lock held;
- * the lock is let go while writing. */
-static int drain(struct zout *s, unsigned until, int wait)
+/* Write out the compressed chunks, in order, waiting for the compressor:
+ * until the chunk to fill next is FREE, or with ALL, every chunk. 0 or
+ * -errno. Called with the lock held; the lock is let go while writing. */
+static int drain(struct zout *s, int all)
 {
 	for (;;) {
 		struct zchunk *c = &s->chunk[s->drain];
 		int err;
 
-		if (until < ZWIRE_CHUNKS ? s->chunk[until].state == ZCHUNK_FREE
-					 : c->state == ZCHUNK_FREE)
+		if ((all ? c : &s->chunk[s->fill])->state == ZCHUNK_FREE)
 			return 0;
 		if (c->state != ZCHUNK_DONE) {
-			if (!wait)
-				return 0;
 			pthread_cond_wait(&s->changed, &s->lock);
 			continue;
 		}
@@ -155,7 +151,7 @@ static int submit(struct zout *s, int flush)
 	c->state = ZCHUNK_QUEUED;
 	pthread_cond_broadcast(&s->changed);
 	s->fill = (s->fill + 1) % ZWIRE_CHUNKS;
-	err = drain(s, s->fill, 1);
+	err = drain(s, 0);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -188,7 +184,7 @@ int zout_flush(struct zout *s)
 	if ((err = submit(s, 1)) < 0)
 		return err;
 	pthread_mutex_lock(&s->lock);
-	err = drain(s, ZWIRE_CHUNKS, 1);
+	err = drain(s, 1);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }

@@ -168,12 +168,12 @@ fail:
 	return err;
 }
 
-/* The kept parent directory REL[0 .. LEN), or the slot to keep it in
- * (free, or the least recently used). */
-static struct outtree_parent *kept_parent(struct outtree *o, const char *rel, size_t len)
+/* The kept parent directory REL[0 .. LEN), or NULL with *SLOT the one
+ * to keep it in (free, or the least recently used). */
+static struct outtree_parent *kept_parent(struct outtree *o, const char *rel, size_t len,
+					  struct outtree_parent **slot)
 {
-	struct outtree_parent *slot = o->parents;
-
+	*slot = o->parents;
 	for (int i = 0; i < OUTTREE_PARENTS; i++) {
 		struct outtree_parent *k = &o->parents[i];
 
@@ -181,10 +181,10 @@ static struct outtree_parent *kept_parent(struct outtree *o, const char *rel, si
 			k->used = ++o->uses;
 			return k;
 		}
-		if (slot->path && (!k->path || k->used < slot->used))
-			slot = k;
+		if ((*slot)->path && (!k->path || k->used < (*slot)->used))
+			*slot = k;
 	}
-	return slot;
+	return NULL;
 }
 
 /* Walk (creating when CREATE) the parent directories of the safe path
@@ -196,7 +196,7 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 {
 	char comp[256];
 	const char *p = rel, *slash, *last;
-	struct outtree_parent *k;
+	struct outtree_parent *k, *slot;
 	size_t len;
 	int dfd;
 
@@ -207,8 +207,7 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 	if (!last)
 		return o->dirfd;
 	len = (size_t)(last - rel);
-	k = kept_parent(o, rel, len);
-	if (k->path && k->len == len && !memcmp(k->path, rel, len))
+	if ((k = kept_parent(o, rel, len, &slot)))
 		return k->fd;
 	if ((dfd = dup(o->dirfd)) < 0)
 		return -errno;
@@ -227,17 +226,17 @@ static int open_parent(struct outtree *o, const char *rel, int create, const cha
 		dfd = next;
 		p = slash + 1;
 	}
-	if (k->path) {
-		close(k->fd);
-		free(k->path);
+	if (slot->path) {
+		close(slot->fd);
+		free(slot->path);
 	}
-	if (!(k->path = strndup(rel, len))) {
+	if (!(slot->path = strndup(rel, len))) {
 		close(dfd);
 		return -ENOMEM;
 	}
-	k->len = len;
-	k->fd = dfd;
-	k->used = ++o->uses;
+	slot->len = len;
+	slot->fd = dfd;
+	slot->used = ++o->uses;
 	return dfd;
 }
 
