@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	rounds = TOTAL / in.len + 1;
 	for (unsigned r = 0; r < rounds; r++) {
 		z.len = 0;
-		if (zout_init(&zo, keep, &z) < 0)
+		if (zout_init(&zo, keep, &z, 1) < 0)
 			return 111;
 		/* In 64 KiB pieces (from 512 bytes to the whole file, the speed
 		 * changes by a tenth at most). */

@@ -1,4 +1,5 @@
-/* compress.c - zstd on the wire (compress.h). libzstd does the work: a
+/* compress.c - the archive's way out (compress.h): zstd-compressed or as
+ * it is, from a thread beside the caller's. libzstd does the work: a
  * compressor of our own would be slower and less tested (docs/build.md). */
 #include <errno.h>
 #include <signal.h>
@@ -17,7 +18,7 @@
 
 enum { ZCHUNK_FREE, ZCHUNK_QUEUED, ZCHUNK_DONE };
 
-/* Compress chunk C (the compressor's thread): all its input, and with a
+/* Compress chunk C (the pipe's thread): all its input, and with a
  * flush, all zstd holds back, into C->out, grown as needed. */
 static int compress_chunk(ZSTD_CCtx *z, struct zchunk *c)
 {
@@ -46,8 +47,10 @@ static int compress_chunk(ZSTD_CCtx *z, struct zchunk *c)
 	return 0;
 }
 
-/* The compressor's thread: each chunk queued, in turn, until told to quit. */
-static void *compressor(void *arg)
+/* The pipe's thread: each chunk queued, in turn, until told to quit,
+ * compressed, or written as it is. After a failure it writes nothing
+ * more: each chunk after takes the failure's error. */
+static void *pipe_thread(void *arg)
 {
 	struct zout *s = arg;
 
@@ -60,9 +63,14 @@ static void *compressor(void *arg)
 			pthread_cond_wait(&s->changed, &s->lock);
 		if (s->quit)
 			break;
+		err = s->failed;
 		pthread_mutex_unlock(&s->lock);
-		err = compress_chunk(s->z, c);
+		c->out_len = 0;
+		if (!err)
+			err = s->z ? compress_chunk(s->z, c) : s->write(s->ctx, c->in, c->in_len);
 		pthread_mutex_lock(&s->lock);
+		if (err < 0)
+			s->failed = err;
 		c->err = err;
 		c->state = ZCHUNK_DONE;
 		s->work = (s->work + 1) % ZWIRE_CHUNKS;
@@ -72,7 +80,8 @@ static void *compressor(void *arg)
 	return NULL;
 }
 
-int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len), void *ctx)
+int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len), void *ctx,
+	      int compress)
 {
 	sigset_t all, was;
 	int err;
@@ -80,14 +89,16 @@ int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len)
 	memset(s, 0, sizeof(*s));
 	s->write = write;
 	s->ctx = ctx;
-	if (!(s->z = ZSTD_createCCtx()))
-		return -ENOMEM;
-	ZSTD_CCtx_setParameter(s->z, ZSTD_c_compressionLevel, ZWIRE_LEVEL);
+	if (compress) {
+		if (!(s->z = ZSTD_createCCtx()))
+			return -ENOMEM;
+		ZSTD_CCtx_setParameter(s->z, ZSTD_c_compressionLevel, ZWIRE_LEVEL);
+	}
 	for (int i = 0; i < ZWIRE_CHUNKS; i++) {
 		struct zchunk *c = &s->chunk[i];
 
-		c->out_cap = ZSTD_compressBound(ZWIRE_CHUNK) + ZSTD_CStreamOutSize();
-		if (!(c->in = malloc(ZWIRE_CHUNK)) || !(c->out = malloc(c->out_cap))) {
+		c->out_cap = compress ? ZSTD_compressBound(ZWIRE_CHUNK) + ZSTD_CStreamOutSize() : 0;
+		if (!(c->in = malloc(ZWIRE_CHUNK)) || (compress && !(c->out = malloc(c->out_cap)))) {
 			zout_free(s);
 			return -ENOMEM;
 		}
@@ -97,7 +108,7 @@ int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len)
 	/* Signals (an operator's SIGINT) go to the caller's thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &was);
-	err = pthread_create(&s->thread, NULL, compressor, s);
+	err = pthread_create(&s->thread, NULL, pipe_thread, s);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	if (err) {
 		pthread_mutex_destroy(&s->lock);
@@ -109,9 +120,10 @@ int zout_init(struct zout *s, int (*write)(void *ctx, const void *p, size_t len)
 	return 0;
 }
 
-/* Write out the compressed chunks, in order, waiting for the compressor:
- * until the chunk to fill next is FREE, or with ALL, every chunk. 0 or
- * -errno. Called with the lock held; the lock is let go while writing. */
+/* Write out the compressed chunks, in order, waiting for the pipe's
+ * thread (a chunk it wrote has nothing left to write here): until the
+ * chunk to fill next is FREE, or with ALL, every chunk. 0 or -errno.
+ * Called with the lock held; the lock is let go while writing. */
 static int drain(struct zout *s, int all)
 {
 	for (;;) {
@@ -127,19 +139,19 @@ static int drain(struct zout *s, int all)
 		if ((err = c->err) < 0)
 			return err;
 		pthread_mutex_unlock(&s->lock);
-		if (c->out_len)
+		if (s->z && c->out_len)
 			err = s->write(s->ctx, c->out, c->out_len);
 		pthread_mutex_lock(&s->lock);
 		if (err < 0)
 			return err;
-		s->out += c->out_len;
+		s->out += s->z ? c->out_len : c->in_len;
 		c->state = ZCHUNK_FREE;
 		c->in_len = 0;
 		s->drain = (s->drain + 1) % ZWIRE_CHUNKS;
 	}
 }
 
-/* Hand the chunk being filled to the compressor (with a flush, FLUSH),
+/* Hand the chunk being filled to the pipe's thread (with a flush, FLUSH),
  * and go on to the next, written out first if it still waits. */
 static int submit(struct zout *s, int flush)
 {

@@ -40,6 +40,9 @@ static int send_failed(struct sender *s, int err)
 {
 	char line[512];
 
+	/* The pipe's thread may still be writing to s->tls: let it end. */
+	if (s->out)
+		zout_flush(s->out);
 	/* A receiver that refuses says why before it closes. */
 	if (rbuf_line(s->r, line, sizeof(line)) == 0 && !strncmp(line, "ERROR ", 6))
 		return receiver_error(s, line);
@@ -138,21 +141,27 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
 	s->a.resume = seq;
 	if ((err = resume_words(s, line + at, flags, &zstd)) < 0)
 		return io_error(s, err, "hello");
-	/* The receiver says whether it takes the archive compressed. */
-	if (zstd) {
-		if (!(s->z = malloc(sizeof(*s->z))) || zout_init(s->z, tls_writer, s->tls) < 0)
-			return -ENOMEM;
-		s->a.write = zout_write;
-		s->a.ctx = s->z;
+	/* The receiver says whether it takes the archive compressed. As it
+	 * is, the cipher runs in the pipe's thread, while this one reads and
+	 * frames the next messages. */
+	if (!(s->out = malloc(sizeof(*s->out))) || zout_init(s->out, tls_writer, s->tls, zstd) < 0) {
+		free(s->out);
+		s->out = NULL;
+		return -ENOMEM;
 	}
+	s->a.write = zout_write;
+	s->a.ctx = s->out;
 	return 0;
 }
 
-/* Let the receiver have everything written so far (compressed data waits
- * in the compressor otherwise). */
+/* Let the receiver have everything written so far (it waits in the
+ * pipe and in tls.c otherwise). After it, the pipe's thread is idle: this
+ * thread may use the TLS context. */
 static int flush(struct sender *s)
 {
-	return s->z ? zout_flush(s->z) : 0;
+	int err = s->out ? zout_flush(s->out) : 0;
+
+	return err < 0 ? err : tls_flush(s->tls);
 }
 
 int sender_put(struct sender *s, struct archive_member *m, const void *data)
@@ -213,25 +222,25 @@ int sender_finish(struct sender *s)
 
 const char *sender_wire(const struct sender *s, char *out, size_t len)
 {
-	if (!s->z)
+	if (!s->out || !s->out->z)
 		return "";
 	snprintf(out, len, ", %.1f MiB of archive sent as %.1f MiB (zstd)",
-		 s->z->in / 1048576.0, s->z->out / 1048576.0);
+		 s->out->in / 1048576.0, s->out->out / 1048576.0);
 	return out;
 }
 
 void sender_close(struct sender *s)
 {
+	if (s->out)	/* first: its thread may be writing to s->tls */
+		zout_free(s->out);
+	free(s->out);
 	tls_close(s->tls, 1);
 	archive_out_free(&s->a);
-	if (s->z)
-		zout_free(s->z);
-	free(s->z);
 	free(s->r);
 	buf_free(&s->checkpoint);
 	s->tls = NULL;
 	s->r = NULL;
-	s->z = NULL;
+	s->out = NULL;
 }
 
 int sender_exit_code(int err)

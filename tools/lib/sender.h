@@ -42,7 +42,7 @@ struct sender {
 	struct tls *tls;
 	struct archive_out a;
 	struct rbuf *r;
-	struct zout *z;		/* the archive's compressor, where agreed */
+	struct zout *out;	/* the archive's way out: zstd where agreed */
 	struct buf checkpoint;	/* the receiver's scan checkpoint, if it had one */
 	int complete;		/* the receiver had the whole job already */
 	char phase[64];		/* of the last progress record sent */

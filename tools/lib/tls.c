@@ -31,6 +31,7 @@
 #define MAX_PINS 4096
 #define READ_TIMEOUT_MS (300 * 1000)	/* a silent peer for 5 minutes is gone */
 #define HANDSHAKE_TIMEOUT_MS (30 * 1000)	/* an unknown peer may not hold a connection longer */
+#define OUT_MAX (128 * 1024)	/* seven full records a write (send_behind) */
 
 struct tls_site {
 	enum tls_role role;
@@ -55,6 +56,11 @@ struct tls {
 	/* Bytes read from the socket ahead of mbedtls (recv_ahead). */
 	unsigned char in[65536];
 	size_t in_pos, in_len;
+	/* Records sealed by mbedtls, held back to go out in one write
+	 * (send_behind); the first failure to send them, kept. */
+	unsigned char out[OUT_MAX];
+	size_t out_len;
+	int out_err;
 	int64_t (*waiting)(void *ctx);	/* tls_while_waiting() */
 	void *waiting_ctx;
 };
@@ -335,6 +341,59 @@ static int wait_readable(struct tls *t, uint32_t timeout_ms)
 	}
 }
 
+/* Send P[LEN] whole. A write blocked for READ_TIMEOUT_MS (SO_SNDTIMEO: a
+ * peer that stopped reading) is a timeout. 0 or an mbedtls error. */
+static int send_all(struct tls *t, const unsigned char *p, size_t len)
+{
+	while (len) {
+		int ret = mbedtls_net_send(&t->net, p, len);
+
+		if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)	/* EINTR */
+			continue;
+		if (ret == MBEDTLS_ERR_NET_SEND_FAILED && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return MBEDTLS_ERR_SSL_TIMEOUT;
+		if (ret < 0)
+			return ret;
+		p += ret;
+		len -= (size_t)ret;
+	}
+	return 0;
+}
+
+/* Send the records held back. 0 or the (kept) mbedtls error. */
+static int flush_out(struct tls *t)
+{
+	if (!t->out_err && t->out_len)
+		t->out_err = send_all(t, t->out, t->out_len);
+	t->out_len = 0;
+	return t->out_err;
+}
+
+/*
+ * The socket's writes for mbedtls. mbedtls hands over each record as it
+ * seals it (16 KiB of data at most); a write() each costs a syscall, and
+ * on loopback a wakeup of the reader, a tenth of a sender's time. Here
+ * records gather up to OUT_MAX and go out together: when the next would
+ * not fit, before any read (recv_ahead: the peer may be waiting for
+ * them), at the handshake's end, at tls_flush() and at tls_close(). A
+ * failure to send shows at the next call.
+ */
+static int send_behind(void *ctx, const unsigned char *p, size_t len)
+{
+	struct tls *t = ctx;
+	int ret;
+
+	if (t->out_len + len > sizeof(t->out) && (ret = flush_out(t)) < 0)
+		return ret;
+	if (t->out_err)
+		return t->out_err;
+	if (len > sizeof(t->out))
+		return (ret = send_all(t, p, len)) < 0 ? ret : (int)len;
+	memcpy(t->out + t->out_len, p, len);
+	t->out_len += len;
+	return (int)len;
+}
+
 /*
  * The socket's reads for mbedtls. mbedtls asks for each record's 5-byte
  * header, then for its body: read straight from the socket, that is two
@@ -347,6 +406,9 @@ static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_
 	struct tls *t = ctx;
 	size_t n;
 
+	/* A failure is kept for the next write: a peer that refused says
+	 * why before it closes, and that is still read. */
+	flush_out(t);
 	if (t->in_pos == t->in_len) {
 		ssize_t got = recv(t->net.fd, t->in, sizeof(t->in), MSG_DONTWAIT);
 
@@ -385,18 +447,6 @@ static int recv_ahead(void *ctx, unsigned char *p, size_t len, uint32_t timeout_
 	return (int)n;
 }
 
-/* A write blocked for READ_TIMEOUT_MS (SO_SNDTIMEO: a peer that stopped
- * reading) is a timeout too. */
-static int send_net(void *ctx, const unsigned char *p, size_t len)
-{
-	struct tls *t = ctx;
-	int ret = mbedtls_net_send(&t->net, p, len);
-
-	if (ret == MBEDTLS_ERR_NET_SEND_FAILED && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return MBEDTLS_ERR_SSL_TIMEOUT;
-	return ret;
-}
-
 /* Steps shared by both ends once a socket is connected. */
 static int handshake(struct tls *t)
 {
@@ -413,7 +463,7 @@ static int handshake(struct tls *t)
 	 * often reached by an address. */
 	if (s->role == TLS_CLIENT && (ret = mbedtls_ssl_set_hostname(&t->ssl, NULL)))
 		return tls_fail(t, ret, "TLS setup");
-	mbedtls_ssl_set_bio(&t->ssl, t, send_net, NULL, recv_ahead);
+	mbedtls_ssl_set_bio(&t->ssl, t, send_behind, NULL, recv_ahead);
 	s->pin_failed = 0;
 	t->in_handshake = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t->deadline);
@@ -422,6 +472,8 @@ static int handshake(struct tls *t)
 		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE)
 			return tls_fail(t, ret, "TLS handshake");
 	t->in_handshake = 0;
+	if ((ret = flush_out(t)) < 0)	/* the server's last flight */
+		return tls_fail(t, ret, "TLS handshake");
 	proto = mbedtls_ssl_get_alpn_protocol(&t->ssl);
 	if (!proto || strcmp(proto, alpn[0])) {
 		snprintf(s->error, sizeof(s->error),
@@ -524,6 +576,13 @@ int tls_write(struct tls *t, const void *p, size_t len)
 	return 0;
 }
 
+int tls_flush(struct tls *t)
+{
+	int ret = flush_out(t);
+
+	return ret < 0 ? tls_fail(t, ret, "TLS write") : 0;
+}
+
 ssize_t tls_reader(void *ctx, void *p, size_t len)
 {
 	return tls_read(ctx, p, len);
@@ -540,6 +599,7 @@ void tls_close(struct tls *t, int send_notify)
 		return;
 	if (send_notify)
 		mbedtls_ssl_close_notify(&t->ssl);
+	flush_out(t);	/* an ERROR line, an alert: the peer is told why */
 	mbedtls_net_free(&t->net);
 	mbedtls_ssl_free(&t->ssl);
 	free(t);

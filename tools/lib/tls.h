@@ -51,12 +51,16 @@ ssize_t tls_read(struct tls *t, void *p, size_t len);
  * receiver places a batch that is due while its sender is silent.
  * WAITING must not use T. */
 void tls_while_waiting(struct tls *t, int64_t (*waiting)(void *ctx), void *ctx);
+/* Write LEN bytes. They may be held back (up to 128 KiB) until the next
+ * write, read, tls_flush() or tls_close(): a failure to send may show
+ * only then. */
 int tls_write(struct tls *t, const void *p, size_t len);
+int tls_flush(struct tls *t);
 /* The same two as the read and write callbacks of a stream (rbuf, archive,
  * compress): CTX is the struct tls. */
 ssize_t tls_reader(void *ctx, void *p, size_t len);
 int tls_writer(void *ctx, const void *p, size_t len);
-/* Send close_notify (when SEND_NOTIFY), close and free. */
+/* Send close_notify (when SEND_NOTIFY) and what is held back, close and free. */
 void tls_close(struct tls *t, int send_notify);
 
 /* The peer certificate's subject CN, and the certificate as PEM. */
