@@ -358,6 +358,7 @@ void print_summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_key(&j, "unreadable_bytes"); json_u64(&j, bad);
 		json_key(&j, "failed_reads"); json_u64(&j, c->dev.failed_reads);
 		json_key(&j, "refused_inodes"); json_u64(&j, c->n.refused);
+		json_key(&j, "refused_dirents"); json_u64(&j, c->r.forged_dirents);
 		json_key(&j, "directory_loops"); json_u64(&j, c->n.loops);
 		json_key(&j, "users"); summary_json(&c->users, &j);
 		json_obj_end(&j);

@@ -1381,6 +1381,10 @@ int cmd_carve(int argc, char **argv)
 		lb_warn("carve: %llu inodes refused (an extent tree or a size that is not sane, "
 			"or a file past %u MiB): their messages were looked for by content",
 			(unsigned long long)c->n.refused, CARVE_MAX >> 20);
+	if (c->r.forged_dirents)
+		lb_warn("carve: %llu XFS directory entries refused (an inode number of 2^56 or "
+			"more, which no XFS gives: corrupt or forged): their names are not used",
+			(unsigned long long)c->r.forged_dirents);
 	if (c->n.loops)
 		lb_warn("carve: %llu names are in directories whose entries lead round in a loop "
 			"(written at different times, or forged): their paths are not used",

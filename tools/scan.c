@@ -475,6 +475,10 @@ int cmd_scan(int argc, char **argv)
 	if (s->r.tree.dropped)
 		lb_warn("scan: kept the first %zu directory entries (a cap set by this machine's "
 			"memory), %zu more were not counted", s->r.tree.max, s->r.tree.dropped);
+	if (s->r.forged_dirents)
+		lb_warn("scan: %llu XFS directory entries refused (an inode number of 2^56 or "
+			"more, which no XFS gives: corrupt or forged)",
+			(unsigned long long)s->r.forged_dirents);
 	err = dev_bad_total(&s->dev) ? EXIT_LOSSES : EXIT_DONE;
 	if (dev_bad_total(&s->dev))
 		lb_warn("'%s': %llu bytes were unreadable", s->path,

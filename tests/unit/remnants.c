@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	char line[512];
 	struct remnants r;
 	struct dev dev;
-	int n = 0, bad = 0;
+	int n = 0, bad = 0, refused = 0;
 
 	if (!f) {
 		fprintf(stderr, "usage: unit-remnants remnants.data\n");
@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 		    sscanf(line, "%llx %llx %63s %d", &c[n].dir, &c[n].ino, c[n].name, &c[n].want) != 4)
 			continue;
 		dirblock(img + (size_t)(n + 1) * BS, uuid, c[n].dir, c[n].ino, c[n].name);
+		refused += !c[n].want;
 		n++;
 	}
 	open_image(&dev, img, sizeof(img));
@@ -71,6 +72,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "FAIL: directory %llx, entry %s of inode %llx: %s\n",
 				c[i].dir, c[i].name, c[i].ino, got ? "kept" : "dropped");
 		}
+	}
+	/* Each one dropped is counted, for carve's warning. */
+	if (r.forged_dirents != (uint64_t)refused) {
+		bad++;
+		fprintf(stderr, "FAIL: %llu entries counted as refused, want %d\n",
+			(unsigned long long)r.forged_dirents, refused);
 	}
 	remnants_free(&r);
 	dev_close(&dev);

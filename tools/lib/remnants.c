@@ -416,6 +416,7 @@ static uint64_t map_seed_dir(uint64_t vol, uint64_t dir, void *arg)
 struct xfs_block_ctx {
 	struct dirtree *tree;
 	uint64_t vol;
+	uint64_t *forged;	/* entries refused, counted */
 };
 
 static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
@@ -425,8 +426,12 @@ static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
 	/* No XFS inode number reaches 2^56 (xfsprogs' XFS_MAXINUMBER): a
 	 * larger one is hostile, and would pass for a Maildir root carve
 	 * made up (MADE_UP_ROOT, tools/carve-run.h). */
-	if ((de->name_len == 1 && de->name[0] == '.') || (de->ino | de->dir) >> 56)
+	if (de->name_len == 1 && de->name[0] == '.')
 		return 0;
+	if ((de->ino | de->dir) >> 56) {
+		(*c->forged)++;
+		return 0;
+	}
 	return dirtree_add(c->tree, c->vol, de->dir, de->ino, de->name,
 			   de->name_len, de->ftype == 2, 0);
 }
@@ -434,7 +439,7 @@ static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
 static void scan_xfs_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
 {
 	uint8_t uuid[16];
-	struct xfs_block_ctx c = { &r->tree, 0 };
+	struct xfs_block_ctx c = { &r->tree, 0, &r->forged_dirents };
 
 	if (xfs_dirblock_parse(p, bs, uuid, NULL, NULL) < 0)
 		return;
@@ -505,7 +510,7 @@ static void scan_xfs_inode(struct remnants *r, const uint8_t *p, size_t isize, u
 		xi->inode_size = (uint16_t)isize;
 	}
 	if ((in.mode & 0xF000) == 0x4000) {
-		struct xfs_block_ctx c = { &r->tree, remnants_uuid_vol(in.uuid) };
+		struct xfs_block_ctx c = { &r->tree, remnants_uuid_vol(in.uuid), &r->forged_dirents };
 
 		xi->dirs++;
 		if (in.format == 1)

@@ -116,6 +116,9 @@ struct remnants {
 	struct remnants_shifted shifted[8];
 	int nshifted;
 	uint64_t ext4_dirblocks, xfs_dirblocks;
+	/* XFS directory entries refused: an inode number (of the entry or of
+	 * its directory) of 2^56 or more, which no XFS gives. */
+	uint64_t forged_dirents;
 	uint64_t leaf_dirblocks;	/* of them, kept as REMNANTS_LEAF_DIR */
 	uint64_t whole_start, whole_end;	/* the last one found whole (inside_whole) */
 	/* The blocks the ext4 now on the device uses (inuse_open), or NULL:
