@@ -414,9 +414,8 @@ static uint64_t map_seed_dir(uint64_t vol, uint64_t dir, void *arg)
 }
 
 struct xfs_block_ctx {
-	struct dirtree *tree;
+	struct remnants *r;
 	uint64_t vol;
-	uint64_t *forged;	/* entries refused, counted */
 };
 
 static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
@@ -429,17 +428,17 @@ static int keep_xfs_dirent(const struct xfs_dirent *de, void *arg)
 	if (de->name_len == 1 && de->name[0] == '.')
 		return 0;
 	if ((de->ino | de->dir) >> 56) {
-		(*c->forged)++;
+		c->r->forged_dirents++;
 		return 0;
 	}
-	return dirtree_add(c->tree, c->vol, de->dir, de->ino, de->name,
+	return dirtree_add(&c->r->tree, c->vol, de->dir, de->ino, de->name,
 			   de->name_len, de->ftype == 2, 0);
 }
 
 static void scan_xfs_dirblock(struct remnants *r, const uint8_t *p, size_t bs)
 {
 	uint8_t uuid[16];
-	struct xfs_block_ctx c = { &r->tree, 0, &r->forged_dirents };
+	struct xfs_block_ctx c = { r, 0 };
 
 	if (xfs_dirblock_parse(p, bs, uuid, NULL, NULL) < 0)
 		return;
@@ -510,7 +509,7 @@ static void scan_xfs_inode(struct remnants *r, const uint8_t *p, size_t isize, u
 		xi->inode_size = (uint16_t)isize;
 	}
 	if ((in.mode & 0xF000) == 0x4000) {
-		struct xfs_block_ctx c = { &r->tree, remnants_uuid_vol(in.uuid), &r->forged_dirents };
+		struct xfs_block_ctx c = { r, remnants_uuid_vol(in.uuid) };
 
 		xi->dirs++;
 		if (in.format == 1)

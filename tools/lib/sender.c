@@ -41,8 +41,7 @@ static int send_failed(struct sender *s, int err)
 	char line[512];
 
 	/* The pipe's thread may still be writing to s->tls: let it end. */
-	if (s->out)
-		zout_flush(s->out);
+	zout_flush(s->out);
 	/* A receiver that refuses says why before it closes. */
 	if (rbuf_line(s->r, line, sizeof(line)) == 0 && !strncmp(line, "ERROR ", 6))
 		return receiver_error(s, line);
@@ -159,7 +158,7 @@ int sender_open(struct sender *s, struct tls_site *site, const char *hostport, c
  * thread may use the TLS context. */
 static int flush(struct sender *s)
 {
-	int err = s->out ? zout_flush(s->out) : 0;
+	int err = zout_flush(s->out);
 
 	return err < 0 ? err : tls_flush(s->tls);
 }
