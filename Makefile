@@ -21,6 +21,12 @@ LDFLAGS += -static
 LDLIBS = -lext2fs -lcom_err -lblkid -luuid -lmbedtls -lmbedx509 -lmbedcrypto -lzstd -lz
 
 B := build
+# The version every binary reports (lifeboat --version, carve's log, the
+# bag-info.txt of each job sent): git's name for the tree it was built
+# from, "-dirty" when that tree held changes not committed. build/version.h
+# is written again only when it changes, so that only version.o follows.
+VERSION := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+CPPFLAGS += -I$(B)
 LIB_SRC := $(wildcard tools/lib/*.c)
 LIB_OBJ := $(LIB_SRC:tools/%.c=$(B)/obj/%.o)
 CMD_SRC := $(wildcard tools/*.c)
@@ -33,6 +39,12 @@ $(B)/obj/%.o: tools/%.c $(wildcard tools/*.h tools/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+$(B)/version.h: FORCE
+	@mkdir -p $(B)
+	@echo '#define LB_VERSION "$(VERSION)"' >$@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+$(B)/obj/lib/version.o: $(B)/version.h
+
 $(B)/liblifeboat.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -42,10 +54,10 @@ $(B)/lifeboat: $(CMD_OBJ) $(B)/liblifeboat.a
 
 # Unit drivers are built with sanitizers and linked dynamically.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
-$(B)/test/unit-%: tests/unit/%.c $(LIB_SRC) $(wildcard tools/lib/*.h tests/unit/*.h)
+$(B)/test/unit-%: tests/unit/%.c $(LIB_SRC) $(wildcard tools/lib/*.h tests/unit/*.h) $(B)/version.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter $(SAN) \
-		-D_FILE_OFFSET_BITS=64 -Itools/lib -Itools $< $(LIB_SRC) -o $@ $(LDLIBS:-static=)
+		-D_FILE_OFFSET_BITS=64 -Itools/lib -Itools -I$(B) $< $(LIB_SRC) -o $@ $(LDLIBS:-static=)
 
 deps:
 	@scripts/install-deps
@@ -88,10 +100,10 @@ site: image
 	scripts/media build/image/site.cpio.gz
 
 FUZZ := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(B)/version.h
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
-		-Itools/lib -Itools $< $(LIB_SRC) -o $@ $(LDLIBS)
+		-Itools/lib -Itools -I$(B) $< $(LIB_SRC) -o $@ $(LDLIBS)
 
 fuzz: deps $(FUZZ)
 	scripts/fuzz $(FUZZ)
@@ -99,4 +111,4 @@ fuzz: deps $(FUZZ)
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check demo bench fuzz image site clean
+.PHONY: all deps check demo bench fuzz image site clean FORCE

@@ -51,7 +51,8 @@ start=$(date +%s)
 ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd initrd \
 	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.pin=$pin lifeboat.sha256 lifeboat.end=poweroff" \
-	-drive file=disk.img,format=raw,if=virtio -nic user,model=virtio-net-pci \
+	-drive file=disk.img,format=raw,if=none,id=evidence \
+	-device virtio-blk-pci,drive=evidence,serial=EVIDENCE-0001 -nic user,model=virtio-net-pci \
 	-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
 secs=$(( $(date +%s) - start ))
 grep -E "lifeboat: (write-blocked: vda|eth0|job done)" serial.log
@@ -71,6 +72,11 @@ cmp -s want.txt got.txt || fail "the bag differs from a carve on the host"
 # lifeboat.sha256: the bag gives the disk's hash, as the box read it.
 grep -qx "Lifeboat-Source-SHA256: ${before%% *}" "$bag/bag-info.txt" ||
 	fail "bag-info.txt does not give the disk's SHA-256: $(cat "$bag/bag-info.txt")"
+# The bag names the disk as the box's kernel knew it (its serial number,
+# from sysfs) and the version that read it (the image's lifeboat is this one).
+grep -qx "Lifeboat-Source: '/dev/vda': a block device of $(stat -c %s disk.img) bytes, serial 'EVIDENCE-0001'" "$bag/bag-info.txt" &&
+	grep -qx "Bag-Software-Agent: $("$LIFEBOAT" --version)" "$bag/bag-info.txt" ||
+	fail "bag-info.txt does not name the disk and the version: $(cat "$bag/bag-info.txt")"
 
 # The second disk holds the same filesystem 1 MiB in (a wiped partition
 # table): lifeboat.disks=vdb@1048576 carves it from there, as job
@@ -96,6 +102,8 @@ grep -q "lifeboat carve /dev/vdb --offset 1048576 .* --job box1-vdb.1048576" sta
 grep -q "lifeboat: job done (exit 0)" static.log || fail "the static boot's job failed: $(tail -n 15 static.log)"
 shifted=recv/box1/box1-vdb.1048576
 "$LIFEBOAT" verify "$shifted" >/dev/null || fail "verify of the shifted disk's bag"
+grep -qx "Lifeboat-Source: '/dev/vdb': a block device of $(stat -c %s shifted.img) bytes, read from byte 1048576 on" "$shifted/bag-info.txt" ||
+	fail "the shifted disk's bag-info.txt: $(cat "$shifted/bag-info.txt")"
 "$LIFEBOAT" carve -q --offset 1048576 shifted.img --out local2 >/dev/null || fail "carve --offset on the host"
 tree_digest local2 >want2.txt
 tree_digest "$shifted/data" >shifted.txt

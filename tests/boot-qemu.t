@@ -53,6 +53,9 @@ grep -q "lifeboat: write-blocked: vda (ro=1)" serial.log || fail "vda was not wr
 grep -q "lifeboat: lifeboat scan /dev/vda" serial.log || fail "the job did not start"
 grep -qi "ext4" serial.log || fail "the scan output is not on the serial console"
 grep -q "lifeboat: job done (exit 0)" serial.log || fail "the job did not end well"
+# The ready line names the version booted (the image's lifeboat is this build's).
+grep -qF "lifeboat: ready after" serial.log && grep -q "s ($("$LIFEBOAT" --version))" serial.log ||
+	fail "the ready line does not name the version: $(grep -a 'ready after' serial.log)"
 # Every console gets the status and the job's output, not only the
 # kernel's console=.
 for line in "lifeboat: write-blocked: vda (ro=1)" "lifeboat: lifeboat scan /dev/vda" "lifeboat: job done (exit 0)"; do

@@ -45,6 +45,10 @@ rc=0
 [ "$rc" = 1 ] || fail "carve --mapfile exited $rc, wanted 1: $(cat carve.log)"
 grep -q "4096 bytes of 'image.img' read as unreadable: the areas 'image.map' says were not read" carve.log ||
 	fail "carve did not say what the mapfile made unreadable: $(cat carve.log)"
+# The run's log keeps the warning, and that the run ended with losses.
+grep -q "Z 'image.img': 4096 bytes were unreadable$" mapped/.lifeboat/log &&
+	[ "$(tail -n 1 mapped/.lifeboat/log | cut -d' ' -f2-)" = "exit 1: done, with losses (listed above)" ] ||
+	fail "the carve's log does not keep the loss: $(cat mapped/.lifeboat/log)"
 grep -qx "0x0*$(printf %X "$hole")  0x00001000  -" mapped/.lifeboat/badmap ||
 	fail "the carve's badmap does not list the area: $(cat mapped/.lifeboat/badmap)"
 # Nothing outside unverified/ holds a byte of the area.

@@ -157,6 +157,34 @@ grep -q "checkpoint is not used (it was made without --sha256" run.log ||
 	fail "a checkpoint without the hash was used for --sha256: $(cat run.log)"
 cmp -s whole/.lifeboat/source.sha256 stopped/.lifeboat/source.sha256 || fail "stopped: source.sha256"
 same_as_whole stopped
+# DIR/.lifeboat/log keeps both runs: each one's version and command line
+# as given, the source, and how it ended; the first's interruption, the
+# second's going on.
+version=$("$LIFEBOAT" --version | sed -n 's/^lifeboat \([0-9a-f]\{12\}\(-dirty\)\{0,1\}\|unknown\)$/\1/p')
+[ -n "$version" ] || fail "lifeboat --version: $("$LIFEBOAT" --version)"
+python3 - stopped/.lifeboat/log "$version" "$disk" "$(stat -c %s "$disk")" <<'PY' || fail "stopped's log: $(cat stopped/.lifeboat/log)"
+import re, sys
+log, version, disk, size = sys.argv[1:]
+lines = open(log).read().split("\n")
+assert lines.pop() == ""
+stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "
+# Each line but a command line starts with the time.
+assert all(re.match(stamp, l) or l.startswith("  lifeboat carve ") for l in lines), lines
+text = [l[21:] if re.match(stamp, l) else l for l in lines]
+runs = [i for i, l in enumerate(text) if l == f"lifeboat {version}, run as:"]
+assert len(runs) == 2, text
+first, second = text[runs[0]:runs[1]], text[runs[1]:]
+assert first[1] == f"  lifeboat carve --checkpoint 0 {disk} --out stopped", first
+assert second[1] == f"  lifeboat carve -q --sha256 {disk} --out stopped", second
+for run in first, second:
+    assert run[2] == f"source '{disk}': a file of {size} bytes", run
+assert any("carve: scanning: interrupted" in l for l in first), first
+assert first[-1] == "exit 130: interrupted", first
+assert any(l.startswith("taking up the unfinished carve in 'stopped'") for l in second), second
+assert any(l.startswith("checkpoint is not used") or "checkpoint is not used" in l for l in second), second
+assert any(l.startswith("carved: ") for l in second), second
+assert second[-1] == "exit 0: all done", second
+PY
 
 # Files a crash of the machine left damaged: the rows of the last three
 # files cut from the manifest, one of those files cut short, and the file

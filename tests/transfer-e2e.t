@@ -47,6 +47,11 @@ grep -E "receive: alpha/lab: carve: scanning [0-9.]+ of 400.0 MiB \([0-9]+%\)" r
 	fail "no scan progress at the receiver: $(cat recv.log)"
 grep -q "receive: alpha/lab: carve: recovering" recv.log || fail "no recovery progress at the receiver"
 
+# bag-info.txt, signed with the rest: the version that made the bag, and
+# for carve --send, the disk it read (dev_describe()).
+grep -qx "Bag-Software-Agent: $("$LIFEBOAT" --version)" "$bag/bag-info.txt" &&
+	grep -qx "Lifeboat-Source: '$lab/disk.img': a file of $(stat -c %s "$lab/disk.img") bytes" "$bag/bag-info.txt" ||
+	fail "bag-info.txt does not name the version and the disk: $(cat "$bag/bag-info.txt")"
 "$LIFEBOAT" verify "$bag" || fail "verify exited $?"
 (cd "$bag" && sha256sum -c --quiet manifest-sha256.txt) || fail "sha256sum -c"
 (cd "$bag" && sha256sum -c --quiet tagmanifest-sha256.txt) || fail "sha256sum -c of the tag manifest"

@@ -477,6 +477,7 @@ static void resume_out(struct carve_run *c, const char *dir, int quiet)
 	if (!quiet)
 		fprintf(stderr, "lifeboat: carve: taking up the unfinished carve in '%s': its %llu "
 			"files are kept\n", dir, c->resume);
+	log_line("taking up the unfinished carve in '%s': its %llu files are kept", dir, c->resume);
 }
 
 /* One carve writes in DIR at a time: a second one run while the first
@@ -488,6 +489,34 @@ static void lock_out(struct carve_run *c, const char *dir)
 		return;
 	lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
 	       errno == EWOULDBLOCK ? "another carve is writing in it" : strerror(errno));
+}
+
+/* DIR/.lifeboat/log: each run into DIR adds what ran, on what, what it
+ * warned of and how it ended (cli.h, log_to()). */
+static void start_log(struct carve_run *c, const char *dir)
+{
+	char what[640];
+	FILE *f;
+	int fd;
+
+	if ((fd = outtree_meta_open(&c->out, "log", 1)) < 0 || !(f = fdopen(fd, "a")))
+		lb_die(EXIT_SYSTEM, "unable to write the log in '%s'", dir);
+	log_to(f);
+	log_command(c->argc, c->argv);
+	describe_source(c, what, sizeof(what));
+	log_line("source %s", what);
+}
+
+void describe_source(struct carve_run *c, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "'%s': ", c->src);
+
+	/* One line, whatever the path holds. */
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 127)
+			*p = '?';
+	if (n > 0 && (size_t)n < cap)
+		dev_describe(&c->dev, out + n, cap - (size_t)n);
 }
 
 /* Open DIR for the carve of the source named SOURCE (hex): new or empty,
@@ -516,6 +545,7 @@ void open_out(struct carve_run *c, const char *dir, const char *source, int quie
 			/* Its only writer, as a new tree's: tmp/ goes at the close. */
 			c->out.flags &= ~OUTTREE_RESUME;
 			lock_out(c, dir);
+			start_log(c, dir);
 			resume_out(c, dir, quiet);
 			return;
 		}
@@ -524,6 +554,7 @@ void open_out(struct carve_run *c, const char *dir, const char *source, int quie
 		lb_die(EXIT_SYSTEM, "unable to use '%s' as the destination: %s", dir,
 		       strerror(-err));
 	lock_out(c, dir);
+	start_log(c, dir);
 	if ((fd = outtree_meta_open(&c->out, "manifest.tsv", 0)) < 0 ||
 	    !(c->manifest = fdopen(fd, "w")))
 		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);

@@ -89,6 +89,8 @@ struct carve_run {
 	struct named **by_size;
 	size_t nby_size;
 	const char *src;
+	int argc;		/* the command line, for DIR/.lifeboat/log */
+	char **argv;
 	char source_sha256[65];	/* with --sha256: of every byte scanned; or "" */
 	int reformatted;	/* disk_was_reformatted(), once the names are in */
 	char root_name[256];	/* what Maildir roots here are called, or "" */
@@ -173,6 +175,8 @@ void write_output(struct carve_run *c, const struct carved *m, const uint8_t *da
 		  const struct dev_range *ranges, size_t nranges, int64_t mtime);
 int keep_source_sha256(struct carve_run *c);
 void print_summary(struct carve_run *c, const char *src, int as_json, FILE *f);
+/* "'SOURCE': " and what dev_describe() says of it, on one line. */
+void describe_source(struct carve_run *c, char *out, size_t cap);
 void open_out(struct carve_run *c, const char *dir, const char *source, int quiet);
 
 #endif

@@ -30,6 +30,8 @@ static const char carve_usage[] =
 "  DIR/.lifeboat/manifest.tsv  every file: sha256, size, class, placement,\n"
 "                  how it was found, what proved it, source bytes; its\n"
 "                  last line is '# complete' once the carve has finished\n"
+"  DIR/.lifeboat/log  each run: version, command line, source (a disk's\n"
+"                  model and serial), warnings, totals and exit code\n"
 "\n"
 "It ends with the totals and a table per user (DOMAIN/USER) and folder:\n"
 "messages exact, complete, partial, placed, orphaned and deleted.\n"
@@ -1165,8 +1167,11 @@ int cmd_carve(int argc, char **argv)
 	struct carve_pieces cands;
 	const struct remnants_shifted *shifted[8];
 
-	if (!c)
+	/* The command line as given, for the log: getopt_long() reorders argv. */
+	if (!c || !(c->argv = malloc(((size_t)argc + 1) * sizeof(*argv))))
 		lb_die(EXIT_SYSTEM, "out of memory");
+	memcpy(c->argv, argv, ((size_t)argc + 1) * sizeof(*argv));
+	c->argc = argc;
 	c->checkpoint_every = 300;
 	while ((ch = getopt_long(argc, argv, "o:jqh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -1329,6 +1334,7 @@ int cmd_carve(int argc, char **argv)
 		char wire[100];
 
 		memcpy(c->send->a.source_sha256, c->source_sha256, sizeof(c->source_sha256));
+		describe_source(c, c->send->a.source, sizeof(c->send->a.source));
 		if ((err = sender_finish(c->send)))
 			lb_die(sender_exit_code(err), "carve: %s", c->send->error);
 		fprintf(stderr, "lifeboat: carve: job %s verified by the receiver: %llu messages, "
@@ -1423,6 +1429,16 @@ int cmd_carve(int argc, char **argv)
 	if (dev_bad_total(&c->dev))
 		lb_warn("'%s': %llu bytes were unreadable", src,
 			(unsigned long long)dev_bad_total(&c->dev));
+	if (c->source_sha256[0])
+		log_line("sha256 of every byte as read: %s", c->source_sha256);
+	log_line("carved: %zu message starts; %llu placed, %llu exact, %llu complete, %llu "
+		 "partial (in unverified/), %llu orphans, %llu deleted; %llu duplicates written "
+		 "once", c->r.nstarts, (unsigned long long)c->n.placed,
+		 (unsigned long long)c->n.by_class[CARVE_EXACT],
+		 (unsigned long long)c->n.by_class[CARVE_COMPLETE],
+		 (unsigned long long)c->n.by_class[CARVE_PARTIAL], (unsigned long long)c->n.orphans,
+		 (unsigned long long)c->n.deleted, (unsigned long long)c->n.duplicates);
+	log_end(err);
 	buf_free(&buf);
 	size_index_free(&c->sizes);
 	remnants_free(&c->r);
@@ -1439,6 +1455,7 @@ int cmd_carve(int argc, char **argv)
 	free(names.v);
 	free(names.by_base);
 	summary_free(&c->users);
+	free(c->argv);
 	free(c);
 	free(srccopy);
 	return err;

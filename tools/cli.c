@@ -11,11 +11,98 @@
 #include "lib/dev.h"
 #include "lib/sender.h"
 
+/* The run's log (log_to()), or NULL. */
+static FILE *run_log;
+
+static void log_vline(const char *fmt, va_list ap)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char when[32];
+
+	if (!run_log)
+		return;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	fprintf(run_log, "%s ", when);
+	vfprintf(run_log, fmt, ap);
+	fputc('\n', run_log);
+	fflush(run_log);
+}
+
+void log_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(fmt, ap);
+	va_end(ap);
+}
+
+void log_to(FILE *f)
+{
+	run_log = f;
+}
+
+/* A word as a shell reads it back: as it is, or in single quotes. */
+static void put_word(FILE *f, const char *w)
+{
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789_-+=.,/:@%") == strlen(w)) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *w; w++)
+		if (*w == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*w >= ' ' && *w != 127 ? *w : '?', f);
+	fputc('\'', f);
+}
+
+void log_command(int argc, char **argv)
+{
+	log_line("lifeboat %s, run as:", lb_version);
+	if (!run_log)
+		return;
+	fputs("  lifeboat", run_log);
+	for (int i = 0; i < argc; i++) {
+		fputc(' ', run_log);
+		put_word(run_log, argv[i]);
+	}
+	fputc('\n', run_log);
+	fflush(run_log);
+}
+
+void log_end(int code)
+{
+	static const char *const meaning[] = {
+		[EXIT_DONE] = "all done", [EXIT_LOSSES] = "done, with losses (listed above)",
+		[EXIT_INTEGRITY] = "an integrity check failed", [EXIT_USAGE] = "usage",
+		[EXIT_SYSTEM] = "a system or I/O failure", [EXIT_INTERRUPTED] = "interrupted",
+	};
+	FILE *f = run_log;
+
+	if (!f)
+		return;
+	log_line("exit %d: %s", code, code >= 0 && (size_t)code < ARRAY_SIZE(meaning) &&
+		 meaning[code] ? meaning[code] : "unknown");
+	run_log = NULL;
+	/* On stable storage, as the tree it describes. */
+	if (fflush(f) == EOF || fsync(fileno(f)) < 0 || fclose(f) == EOF)
+		fprintf(stderr, "lifeboat: unable to write the log: %s\n", strerror(errno));
+}
+
 static void lb_vwarn(const char *fmt, va_list ap)
 {
+	va_list again;
+
+	va_copy(again, ap);
 	fputs("lifeboat: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	log_vline(fmt, again);	/* the run's log has it too */
+	va_end(again);
 }
 
 void lb_warn(const char *fmt, ...)
@@ -34,6 +121,7 @@ void lb_die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	lb_vwarn(fmt, ap);
 	va_end(ap);
+	log_end(code);
 	exit(code);
 }
 

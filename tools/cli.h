@@ -9,6 +9,20 @@
 void lb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* lb_warn(), then exit with CODE. */
 void lb_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/*
+ * A run's log: a record, for whoever reads its output later, of what ran
+ * and what came of it (carve's DIR/.lifeboat/log, appended to by each run
+ * into DIR). Each line starts with the UTC time. Once log_to() has given
+ * it, every lb_warn() and lb_die() line goes there too, and lb_die() ends
+ * it with its exit code.
+ */
+void log_to(FILE *f);
+void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The version, then the command line as a shell would read it back. */
+void log_command(int argc, char **argv);
+/* "exit CODE: what it means"; then sync and close the log. */
+void log_end(int code);
+
 /* Print USAGE to stderr and exit 100. */
 void usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

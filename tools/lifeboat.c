@@ -1,5 +1,6 @@
 /* lifeboat.c - the lifeboat command: dispatch to one subcommand per file. */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 	      "commands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("\n'lifeboat COMMAND --help' describes one command.\n", f);
+	fputs("\n'lifeboat COMMAND --help' describes one command; 'lifeboat --version'\n"
+	      "names the tree this binary was built from.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -38,6 +40,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return EXIT_DONE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("lifeboat %s\n", lb_version);
 		return EXIT_DONE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)

@@ -419,15 +419,18 @@ static int fill_manifest(void *ctx, piece_fn put, void *put_ctx)
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 {
 	struct buf tags = BUF_INIT(4096);
-	char name[JOB_NAME_MAX + 64], info[320];
+	char name[JOB_NAME_MAX + 64], info[1024];
 	uint8_t hash[32], sig[1024];
 	size_t siglen;
 	int err = 0;
 
-	snprintf(info, sizeof(info), "Payload-Oxum: %llu.%llu\nLifeboat-Job: %s\n%s%s%s",
-		 (unsigned long long)a->octets, (unsigned long long)a->files, a->job,
+	/* Bag-Software-Agent is BagIt's own (RFC 8493, 2.2.2). */
+	snprintf(info, sizeof(info), "Payload-Oxum: %llu.%llu\nLifeboat-Job: %s\n"
+		 "Bag-Software-Agent: lifeboat %s\n%s%s%s%s%s%s",
+		 (unsigned long long)a->octets, (unsigned long long)a->files, a->job, lb_version,
 		 a->source_sha256[0] ? "Lifeboat-Source-SHA256: " : "", a->source_sha256,
-		 a->source_sha256[0] ? "\n" : "");
+		 a->source_sha256[0] ? "\n" : "", a->source[0] ? "Lifeboat-Source: " : "",
+		 a->source, a->source[0] ? "\n" : "");
 	if (!a->tsv.size)
 		err = packed_append(&a->tsv, BAG_TSV_HEAD, strlen(BAG_TSV_HEAD));
 	err = err ?: emit_tag(a, &tags, bag_signed_tags[0], fill_text,

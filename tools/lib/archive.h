@@ -89,6 +89,9 @@ struct archive_out {
 	/* Set before archive_finish(): the SHA-256 of the source as read
 	 * (carve --sha256), which bag-info.txt then gives; or "". */
 	char source_sha256[65];
+	/* Set before archive_finish() by carve --send: the source, named and
+	 * described (dev_describe()), which bag-info.txt then gives; or "". */
+	char source[640];
 };
 
 void archive_out_init(struct archive_out *a, const char *job,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -192,6 +193,74 @@ fail_errno:
 fail:
 	dev_close(d);
 	return err;
+}
+
+/* One line of the sysfs file DIR/NAME into OUT as printable text, its
+ * spaces at either end gone; "" when there is none. */
+static void sysfs_text(const char *dir, const char *name, char *out, size_t cap)
+{
+	char path[160], *p = out, *e;
+	ssize_t n;
+	int fd;
+
+	*out = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, out, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	out[n] = 0;
+	out[strcspn(out, "\n")] = 0;
+	for (e = out; *e; e++)
+		if (*e < ' ' || *e > '~' || *e == '\'')
+			*e = '?';
+	while (e > out && e[-1] == ' ')
+		*--e = 0;
+	while (*p == ' ')
+		p++;
+	memmove(out, p, strlen(p) + 1);
+}
+
+void dev_describe(const struct dev *d, char *out, size_t cap)
+{
+	/* Each from the first of its files that sysfs has. */
+	static const struct { const char *what, *file[2]; } make[] = {
+		{ "vendor", { "device/vendor" } }, { "model", { "device/model" } },
+		{ "serial", { "serial", "device/serial" } }, { "wwid", { "wwid", "device/wwid" } },
+		{ "backing file", { "loop/backing_file" } },
+	};
+	char disk[96], text[128];
+	struct stat st;
+	size_t len;
+
+	len = (size_t)snprintf(out, cap, "a %s of %llu bytes", d->is_blockdev ? "block device" : "file",
+			       (unsigned long long)(d->origin + d->size));
+	if (d->is_blockdev && fstat(d->fd, &st) == 0) {
+		snprintf(disk, sizeof(disk), "/sys/dev/block/%u:%u", major(st.st_rdev),
+			 minor(st.st_rdev));
+		sysfs_text(disk, "partition", text, sizeof(text));
+		/* A partition's make is its disk's, the directory above. */
+		if (*text) {
+			if (len < cap)
+				len += (size_t)snprintf(out + len, cap - len, ", partition %s", text);
+			snprintf(disk, sizeof(disk), "/sys/dev/block/%u:%u/..", major(st.st_rdev),
+				 minor(st.st_rdev));
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(make); i++) {
+			sysfs_text(disk, make[i].file[0], text, sizeof(text));
+			if (!*text && make[i].file[1])
+				sysfs_text(disk, make[i].file[1], text, sizeof(text));
+			/* PCI's vendor number (virtio's) says nothing of the disk. */
+			if (*text && strncmp(text, "0x", 2) && len < cap)
+				len += (size_t)snprintf(out + len, cap - len, ", %s '%s'",
+							make[i].what, text);
+		}
+	}
+	if (d->origin && len < cap)
+		snprintf(out + len, cap - len, ", read from byte %llu on",
+			 (unsigned long long)d->origin);
 }
 
 void dev_close(struct dev *d)

@@ -59,6 +59,13 @@ struct dev {
 int dev_open(struct dev *d, const char *path);
 void dev_close(struct dev *d);
 
+/* What D is, in words, for the record of where mail came from: "a file
+ * of N bytes", or "a block device of N bytes" with what sysfs says of its
+ * make (its partition number; vendor, model, serial and WWID; a loop
+ * device's backing file), then "read from byte N on" after dev_start().
+ * What sysfs does not give is left out. */
+void dev_describe(const struct dev *d, char *out, size_t cap);
+
 /* Read the GNU ddrescue mapfile at PATH (its "Mapfile structure": a
  * status line, then "POS SIZE STATUS" lines, numbers in C notation) for
  * the image D was opened on: every area whose status is not "+" (finished)

@@ -30,6 +30,10 @@ enum {
 #error "Lifeboat reads little-endian ext4 structures in place: build on a little-endian host"
 #endif
 
+/* "5951acf1a2b3" or "5951acf1a2b3-dirty": git describe of the tree this
+ * binary was built from (tools/lib/version.c, the Makefile's VERSION). */
+extern const char lb_version[];
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Milliseconds of CLOCK_MONOTONIC: for waits and ages, not dates. */
