@@ -42,7 +42,8 @@ boot() {
 	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -no-reboot \
 		-kernel "$img/bzImage" -initrd "$img/initramfs.cpio.gz" \
 		-append "console=ttyS0 quiet $1" \
-		-drive file=disk.img,format=raw,if=virtio \
+		-drive file=disk.img,format=raw,if=none,id=evidence \
+		-device virtio-blk-pci,drive=evidence,serial=SCAN-0042 \
 		-nic none -display none -monitor none -serial file:serial.log -serial file:serial1.log
 }
 start=$(date +%s)
@@ -52,6 +53,10 @@ cat serial.log
 grep -q "lifeboat: write-blocked: vda (ro=1)" serial.log || fail "vda was not write-blocked"
 grep -q "lifeboat: lifeboat scan /dev/vda" serial.log || fail "the job did not start"
 grep -qi "ext4" serial.log || fail "the scan output is not on the serial console"
+# scan names the disk as the kernel knows it, so that the operator can tell
+# which of the server's disks it is.
+grep -q "^disk: a block device of $(stat -c %s disk.img) bytes, serial 'SCAN-0042'" serial.log ||
+	fail "scan did not name the disk: $(grep -a '^disk:' serial.log)"
 grep -q "lifeboat: job done (exit 0)" serial.log || fail "the job did not end well"
 # The ready line names the version booted (the image's lifeboat is this build's).
 grep -qF "lifeboat: ready after" serial.log && grep -q "s ($("$LIFEBOAT" --version))" serial.log ||

@@ -145,6 +145,9 @@ cmp -s want.txt beta.txt || fail "beta's tree differs"
 disk_sha=$(sha256sum <"$lab/disk.img" | cut -d' ' -f1)
 grep -qx "Lifeboat-Source-SHA256: $disk_sha" recv/beta/lab/bag-info.txt ||
 	fail "beta's bag-info.txt does not give the disk's SHA-256: $(cat recv/beta/lab/bag-info.txt)"
+# send names the disk the tree was carved from (its .lifeboat/source).
+grep -qx "Lifeboat-Source: '$lab/disk.img': a file of $(stat -c %s "$lab/disk.img") bytes" recv/beta/lab/bag-info.txt ||
+	fail "beta's bag-info.txt does not name the disk: $(cat recv/beta/lab/bag-info.txt)"
 "$LIFEBOAT" verify recv/beta/lab 2>/dev/null | grep -qx "the disk as carved: sha256 $disk_sha (.*)" ||
 	fail "verify does not say the disk's SHA-256: $("$LIFEBOAT" verify recv/beta/lab 2>&1 | head -n 3)"
 grep -Eq "receive: beta/lab: send [0-9.]+ of [0-9.]+ MiB \([0-9]+%\)" recv.log || fail "send's progress did not reach the receiver"

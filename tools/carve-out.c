@@ -330,6 +330,18 @@ int keep_source_sha256(struct carve_run *c)
 	return outtree_put(&c->out, ".lifeboat/source.sha256", line, (size_t)len, -1);
 }
 
+int keep_source(struct carve_run *c)
+{
+	char line[BAG_SOURCE_MAX + 1];
+	size_t len;
+
+	describe_source(c, line, BAG_SOURCE_MAX);
+	len = strlen(line);
+	line[len++] = '\n';
+	return outtree_remove(&c->out, ".lifeboat/source") ?:
+	       outtree_put(&c->out, ".lifeboat/source", line, len, -1);
+}
+
 void print_summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 {
 	uint64_t bad = dev_bad_total(&c->dev);
@@ -495,7 +507,7 @@ static void lock_out(struct carve_run *c, const char *dir)
  * warned of and how it ended (cli.h, log_to()). */
 static void start_log(struct carve_run *c, const char *dir)
 {
-	char what[640];
+	char what[BAG_SOURCE_MAX];
 	FILE *f;
 	int fd;
 

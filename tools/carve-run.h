@@ -174,6 +174,9 @@ void write_output(struct carve_run *c, const struct carved *m, const uint8_t *da
 		  const char *placement, const char *how, const char *path,
 		  const struct dev_range *ranges, size_t nranges, int64_t mtime);
 int keep_source_sha256(struct carve_run *c);
+/* DIR/.lifeboat/source: describe_source()'s line, which send puts in the
+ * bag's bag-info.txt (Lifeboat-Source). 0 or -errno. */
+int keep_source(struct carve_run *c);
 void print_summary(struct carve_run *c, const char *src, int as_json, FILE *f);
 /* "'SOURCE': " and what dev_describe() says of it, on one line. */
 void describe_source(struct carve_run *c, char *out, size_t cap);

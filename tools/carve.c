@@ -1353,6 +1353,7 @@ int cmd_carve(int argc, char **argv)
 		    outtree_remove(&c->out, ".lifeboat/badmap") < 0 ||
 		    outtree_put(&c->out, ".lifeboat/badmap", map.p, map.len, -1) < 0 ||
 		    keep_source_sha256(c) < 0 ||
+		    keep_source(c) < 0 ||
 		    outtree_remove(&c->out, ".lifeboat/checkpoint") < 0 ||
 		    fputs("# complete\n", c->manifest) == EOF || fclose(c->manifest) != 0 ||
 		    (err = outtree_close(&c->out)) < 0)

@@ -1200,7 +1200,7 @@ int cmd_receive(int argc, char **argv)
 	if ((lfd = tcp_listen(host[0] ? host : NULL, port)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to listen on '%s': %s", listen_at, strerror(-lfd));
 	if (getsockname(lfd, (struct sockaddr *)&sa, &salen) == 0)
-		lb_warn("receive: listening on %s:%u", host,
+		lb_warn("receive: lifeboat %s, listening on %s:%u", lb_version, host,
 			ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
 						       : ((struct sockaddr_in *)&sa)->sin_port));
 	for (;;) {

@@ -173,6 +173,13 @@ static void report_text(struct scan *s, struct folder_counts *f)
 		       s->path, (unsigned long long)s->dev.origin, (unsigned long long)s->dev.size);
 	else
 		printf("source: %s (%llu bytes)\n", s->path, (unsigned long long)s->dev.size);
+	/* Which disk it is, to match the one in the server: model, serial. */
+	if (s->dev.is_blockdev) {
+		char what[512];
+
+		dev_describe(&s->dev, what, sizeof(what));
+		printf("disk: %s\n", what);
+	}
 	if (s->sha256[0])
 		printf("sha256: %s (every byte%s as read%s)\n", s->sha256,
 		       s->dev.origin ? " from the offset on" : "",
@@ -284,13 +291,16 @@ static void report_json(struct scan *s, struct folder_counts *f)
 	const struct remnants_shifted *sh[8];
 	int nsh = remnants_shifted(&s->r, sh);
 	struct json j;
-	char u[37];
+	char u[37], what[512];
 
 	json_init(&j, stdout);
 	json_obj_begin(&j);
 	json_key(&j, "source"); json_str(&j, s->path);
 	json_key(&j, "offset"); json_u64(&j, s->dev.origin);
 	json_key(&j, "size"); json_u64(&j, s->dev.size);
+	dev_describe(&s->dev, what, sizeof(what));
+	json_key(&j, "described"); json_str(&j, what);
+	json_key(&j, "lifeboat"); json_str(&j, lb_version);
 	json_key(&j, "unreadable_bytes"); json_u64(&j, dev_bad_total(&s->dev));
 	json_key(&j, "failed_reads"); json_u64(&j, s->dev.failed_reads);
 	if (s->sha256[0]) {

@@ -61,6 +61,20 @@ static void read_source_sha256(struct outtree *src, char hex[65])
 	buf_free(&b);
 }
 
+/* The carve's source, named and described (DIR/.lifeboat/source), into
+ * SOURCE for bag-info.txt: one line of printable text; else "". */
+static void read_source(struct outtree *src, char *source, size_t cap)
+{
+	struct buf b = BUF_INIT(4096);
+	size_t n = 0;
+
+	if (outtree_read(src, ".lifeboat/source", &b, NULL) == 0)
+		for (; n < b.len && n < cap - 1 && b.p[n] >= ' ' && b.p[n] < 127; n++)
+			source[n] = (char)b.p[n];
+	source[n] = 0;
+	buf_free(&b);
+}
+
 int cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -167,10 +181,12 @@ int cmd_send(int argc, char **argv)
 			lb_die(EXIT_SYSTEM, "unable to create '%s': %s", archive, strerror(errno));
 		archive_out_init(&a, job, write_fd_piece, &ofd);
 		memcpy(a.source_sha256, source_sha256, sizeof(source_sha256));
+		read_source(&src, a.source, sizeof(a.source));
 	} else if ((err = sender_open(&s, site, to, job, source, flags))) {
 		lb_die(sender_exit_code(err), "send: %s", s.error);
 	} else {
 		memcpy(s.a.source_sha256, source_sha256, sizeof(source_sha256));
+		read_source(&src, s.a.source, sizeof(s.a.source));
 	}
 
 	progress_begin(&pr, "send", total, quiet);

@@ -43,6 +43,8 @@
 #define ARCHIVE_CHECKPOINT_MAX BAG_MANIFEST_MAX
 #define ARCHIVE_XHDR_MAX (64u << 10)	/* one pax extended header */
 #define JOB_NAME_MAX 64
+/* The longest Lifeboat-Source of bag-info.txt, with its NUL. */
+#define BAG_SOURCE_MAX 640
 
 /* A message with its manifest.tsv fields (docs/carve.md). */
 struct archive_member {
@@ -89,9 +91,10 @@ struct archive_out {
 	/* Set before archive_finish(): the SHA-256 of the source as read
 	 * (carve --sha256), which bag-info.txt then gives; or "". */
 	char source_sha256[65];
-	/* Set before archive_finish() by carve --send: the source, named and
-	 * described (dev_describe()), which bag-info.txt then gives; or "". */
-	char source[640];
+	/* Set before archive_finish() by carve --send (or send, from the
+	 * tree's .lifeboat/source): the source, named and described
+	 * (dev_describe()), which bag-info.txt then gives; or "". */
+	char source[BAG_SOURCE_MAX];
 };
 
 void archive_out_init(struct archive_out *a, const char *job,
