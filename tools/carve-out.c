@@ -531,6 +531,29 @@ void describe_source(struct carve_run *c, char *out, size_t cap)
 		dev_describe(&c->dev, out + n, cap - (size_t)n);
 }
 
+/* The carve must not write on the disk it reads: what it writes would
+ * overwrite the mail it is to recover. DIR, or the nearest directory
+ * above it that exists, tells which filesystem DIR is (or will be) on. */
+static void refuse_out_on_source(struct carve_run *c, const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	char *slash;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
+		return;		/* outtree_open() says what is wrong with it */
+	while (stat(path, &st) < 0) {
+		if (!(slash = strrchr(path, '/')))
+			snprintf(path, sizeof(path), ".");
+		else
+			slash[slash == path] = 0;	/* "/x" goes to "/" */
+	}
+	if (dev_under(&c->dev, st.st_dev))
+		lb_die(EXIT_USAGE, "carve: '%s' lies on '%s', the disk being carved: what the carve "
+		       "wrote there would overwrite the mail it is to recover; give a DIR on "
+		       "another disk", dir, c->src);
+}
+
 /* Open DIR for the carve of the source named SOURCE (hex): new or empty,
  * or holding an unfinished carve of the same source to go on with. */
 void open_out(struct carve_run *c, const char *dir, const char *source, int quiet)
@@ -539,6 +562,7 @@ void open_out(struct carve_run *c, const char *dir, const char *source, int quie
 	int err, fd;
 
 	snprintf(want, sizeof(want), "# source %s", source);
+	refuse_out_on_source(c, dir);
 	err = outtree_open(&c->out, dir, 0);
 	if (err == -ENOTEMPTY) {
 		int complete = manifest_ends(dir, line, sizeof(line));

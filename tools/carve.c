@@ -68,7 +68,8 @@ static const char carve_usage[] =
 "\n"
 "exit: 0 done, 1 done but sectors were unreadable or a limit left\n"
 "something out (listed), 4 the receiver\n"
-"refused the stream (authentication or integrity), 100 usage, 111 SOURCE\n"
+"refused the stream (authentication or integrity), 100 usage (a DIR on\n"
+"SOURCE among them: refused before anything is written), 111 SOURCE\n"
 "could not be read, DIR could not be written, or the network failed,\n"
 "130 interrupted (SIGINT, SIGTERM) after the message being written\n";
 

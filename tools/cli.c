@@ -141,8 +141,8 @@ void open_source(struct dev *d, const char *path, const char *offset, const char
 {
 	unsigned long long origin = 0, unread = 0;
 	unsigned line;
-	char *end;
-	int err;
+	char *end, where[4096];
+	int err, rw;
 
 	if (offset) {
 		errno = 0;
@@ -155,6 +155,11 @@ void open_source(struct dev *d, const char *path, const char *offset, const char
 	if (origin && dev_start(d, origin) < 0)
 		usage_error(usage, "%s: --offset %llu is not a multiple of 512 below the size of '%s' "
 			    "(%llu bytes)", cmd, origin, path, (unsigned long long)d->size);
+	if (dev_mounted(d, where, sizeof(where), &rw))
+		lb_warn("%s: '%s' is mounted (at '%s', %s): a mounted filesystem writes to its "
+			"disk (ext4 and XFS replay their journal even when mounted read-only), "
+			"and what is read may change as it is read; unmount it first", cmd, path,
+			where, rw ? "read-write" : "read-only");
 	if (!mapfile)
 		return;
 	if ((err = dev_read_mapfile(d, mapfile, &line)) == -EINVAL)

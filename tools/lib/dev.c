@@ -1,6 +1,7 @@
 /* dev.c - read-only source access with an EIO map, a ddrescue mapfile and a test fault shim. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -261,6 +262,90 @@ void dev_describe(const struct dev *d, char *out, size_t cap)
 	if (d->origin && len < cap)
 		snprintf(out + len, cap - len, ", read from byte %llu on",
 			 (unsigned long long)d->origin);
+}
+
+/* "MAJ:MIN" in sysfs file DIR/NAME into *NO. 0, or -1 when there is none. */
+static int sysfs_devno(const char *dir, const char *name, dev_t *no)
+{
+	char text[32];
+	unsigned a, b;
+
+	sysfs_text(dir, name, text, sizeof(text));
+	if (sscanf(text, "%u:%u", &a, &b) != 2)
+		return -1;
+	*no = makedev(a, b);
+	return 0;
+}
+
+/* Does block device NO stand on SRC, through at most DEPTH more layers? */
+static int stands_on(dev_t no, dev_t src, int depth)
+{
+	char dir[64], slaves[80], slave[400];
+	struct dirent *e;
+	dev_t up;
+	DIR *dp;
+	int on = 0;
+
+	if (no == src)
+		return 1;
+	if (!depth)
+		return 0;
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(no), minor(no));
+	/* A partition, on its disk (the directory above). */
+	snprintf(slave, sizeof(slave), "%s/partition", dir);
+	if (access(slave, F_OK) == 0 && sysfs_devno(dir, "../dev", &up) == 0 &&
+	    stands_on(up, src, depth - 1))
+		return 1;
+	/* A device mapper or md device, on each device it is made of. */
+	snprintf(slaves, sizeof(slaves), "%s/slaves", dir);
+	if (!(dp = opendir(slaves)))
+		return 0;
+	while (!on && (e = readdir(dp)))
+		if (e->d_name[0] != '.') {
+			snprintf(slave, sizeof(slave), "%s/%s", slaves, e->d_name);
+			on = sysfs_devno(slave, "dev", &up) == 0 && stands_on(up, src, depth - 1);
+		}
+	closedir(dp);
+	return on;
+}
+
+int dev_under(const struct dev *d, dev_t no)
+{
+	struct stat st;
+
+	return d->is_blockdev && fstat(d->fd, &st) == 0 && stands_on(no, st.st_rdev, 8);
+}
+
+int dev_mounted(const struct dev *d, char *where, size_t cap, int *rw)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, point[4096], opts[256];
+	size_t len = 0;
+	unsigned a, b;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && getline(&line, &len, f) > 0)
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s %255s", &a, &b, point, opts) == 4 &&
+		    a && dev_under(d, makedev(a, b))) {
+			/* mountinfo writes a space, tab, newline or \ as \ and three octal digits. */
+			size_t o = 0;
+
+			for (char *p = point; *p && o + 1 < cap; p++)
+				if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+					where[o++] = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+					p += 3;
+				} else {
+					where[o++] = *p;
+				}
+			where[o] = 0;
+			*rw = !strncmp(opts, "rw", 2) && (opts[2] == ',' || !opts[2]);
+			found = 1;
+		}
+	free(line);
+	fclose(f);
+	return found;
 }
 
 void dev_close(struct dev *d)

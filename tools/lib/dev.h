@@ -66,6 +66,16 @@ void dev_close(struct dev *d);
  * What sysfs does not give is left out. */
 void dev_describe(const struct dev *d, char *out, size_t cap);
 
+/* Does the block device numbered NO (a filesystem's st_dev) lie on D's
+ * source: the source itself, a partition of it, or a device mapper or md
+ * device made of either (sysfs, 8 layers deep at most)? Writing there may
+ * write to the source. 1 or 0; 0 for a source that is a file. */
+int dev_under(const struct dev *d, dev_t no);
+/* Is a filesystem on D's source mounted (/proc/self/mountinfo, dev_under())?
+ * 1 with the first such mount point in WHERE and *RW 1 for read-write;
+ * else 0. */
+int dev_mounted(const struct dev *d, char *where, size_t cap, int *rw);
+
 /* Read the GNU ddrescue mapfile at PATH (its "Mapfile structure": a
  * status line, then "POS SIZE STATUS" lines, numbers in C notation) for
  * the image D was opened on: every area whose status is not "+" (finished)
