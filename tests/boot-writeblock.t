@@ -43,7 +43,8 @@ want=$(find host -type f | wc -l)
 before_lab=$(sha256sum <lab.img) before_dirty=$(sha256sum <dirty.img) before_stick=$(sha256sum <stick.img)
 
 "$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
-# The console session: the menu lists the disks, then gives a shell. Each
+# The console session: the menu lists the disks (name, size, write-blocked,
+# model, serial: lifeboat-disks), then gives a shell. Each
 # command typed ends by echoing NAME=$?, written so that the echo of the
 # typed line itself does not match what the test waits for; the statuses
 # are checked against WANT (a regex) after the session.
@@ -54,7 +55,8 @@ run() {
 : >want
 {
 	printf '%s\n' "expect:lifeboat: ready after" "expect:choice: " 'send:1\r' \
-		"expect:[0-9] +sda\r?\n" "expect:choice: " 'send:4\r'
+		"expect:sda +[0-9.]+ GB +write-blocked +QEMU HARDDISK +LABDISK-7\r?\n" \
+		"expect:vda +[0-9.]+ GB +write-blocked +- +DIRTY-3\r?\n" "expect:choice: " 'send:4\r'
 	run "blockdev --getro /dev/sda >/tmp/ro && blockdev --getro /dev/vda >>/tmp/ro && test \$(grep -c 1 /tmp/ro) = 2" blocked-at-boot 0
 	run "grep -qx 1 /sys/module/md_mod/parameters/start_ro" md-start-ro 0
 	run "dd if=/dev/zero of=/dev/sda bs=4096 count=1 conv=notrunc" dd-sda '[1-9][0-9]*'
@@ -68,6 +70,8 @@ run() {
 	run "mount /dev/sdb /mnt" plain-mount-late '[1-9][0-9]*'
 	run "lifeboat scan /dev/vda >/tmp/scan-vda" scan-vda 0
 	run "lifeboat scan /dev/sda >/tmp/scan-sda" scan-sda 0
+	# scan names the SATA disk by its serial (VPD page 0x80), as the list did.
+	run "grep -q \"^disk: a block device of [0-9]* bytes, vendor 'ATA', model 'QEMU HARDDISK', serial 'LABDISK-7'\" /tmp/scan-sda" scan-serial 0
 	run "lifeboat carve -q /dev/vda --out /tmp/vda >/dev/null; test \$? -le 1" carve-vda 0
 	run "lifeboat carve -q /dev/sda --out /tmp/sda >/dev/null; test \$? -le 1" carve-sda 0
 	printf '%s\n' 'send:echo "files=$(find /tmp/sda -type f | wc -l)"\r' "expect:files=[0-9]+" 'send:poweroff -f\r' exit
@@ -76,8 +80,8 @@ cat steps
 "$TOP/tests/boot/console.py" --timeout 900 --log serial.log --steps steps --monitor mon.sock \
 	-- qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd "$BUILD/image/initramfs.cpio.gz" -append "console=ttyS0" \
-	-device ahci,id=ahci -drive if=none,id=lab,file=lab.img,format=raw -device ide-hd,drive=lab,bus=ahci.0 \
-	-drive file=dirty.img,format=raw,if=virtio \
+	-device ahci,id=ahci -drive if=none,id=lab,file=lab.img,format=raw -device ide-hd,drive=lab,bus=ahci.0,serial=LABDISK-7 \
+	-drive if=none,id=dirty,file=dirty.img,format=raw -device virtio-blk-pci,drive=dirty,serial=DIRTY-3 \
 	-device qemu-xhci,id=xhci -drive if=none,id=stick,file=stick.img,format=raw \
 	-nic none -display none -monitor "unix:$PWD/mon.sock,server=on,wait=off" -serial stdio ||
 	fail "the console session: $(tail -n 20 serial.log)"

@@ -224,6 +224,37 @@ static void sysfs_text(const char *dir, const char *name, char *out, size_t cap)
 	memmove(out, p, strlen(p) + 1);
 }
 
+/* A SCSI or SATA disk's serial number, from its unit serial number page
+ * (VPD page 0x80, which sysfs gives as it came: a 4-byte header, then the
+ * serial, padded with spaces): as sysfs_text(). */
+static void vpd_serial(const char *dir, char *out, size_t cap)
+{
+	uint8_t page[132];
+	char path[160];
+	ssize_t n;
+	size_t len, o = 0;
+	int fd;
+
+	*out = 0;
+	snprintf(path, sizeof(path), "%s/device/vpd_pg80", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, page, sizeof(page));
+	close(fd);
+	if (n < 4 || page[1] != 0x80)
+		return;
+	len = (size_t)get_be16(page + 2);
+	if (len > (size_t)n - 4)
+		len = (size_t)n - 4;
+	for (size_t i = 0; i < len && o + 1 < cap; i++)
+		if (page[4 + i] != ' ' || o)
+			out[o++] = page[4 + i] >= ' ' && page[4 + i] <= '~' && page[4 + i] != '\'' ?
+					   (char)page[4 + i] : '?';
+	while (o && out[o - 1] == ' ')
+		o--;
+	out[o] = 0;
+}
+
 void dev_describe(const struct dev *d, char *out, size_t cap)
 {
 	/* Each from the first of its files that sysfs has. */
@@ -253,6 +284,9 @@ void dev_describe(const struct dev *d, char *out, size_t cap)
 			sysfs_text(disk, make[i].file[0], text, sizeof(text));
 			if (!*text && make[i].file[1])
 				sysfs_text(disk, make[i].file[1], text, sizeof(text));
+			/* SCSI and SATA disks (sd) have it only in their VPD. */
+			if (!*text && !strcmp(make[i].what, "serial"))
+				vpd_serial(disk, text, sizeof(text));
 			/* PCI's vendor number (virtio's) says nothing of the disk. */
 			if (*text && strncmp(text, "0x", 2) && len < cap)
 				len += (size_t)snprintf(out + len, cap - len, ", %s '%s'",

@@ -61,7 +61,8 @@ void dev_close(struct dev *d);
 
 /* What D is, in words, for the record of where mail came from: "a file
  * of N bytes", or "a block device of N bytes" with what sysfs says of its
- * make (its partition number; vendor, model, serial and WWID; a loop
+ * make (its partition number; vendor, model, serial (an sd disk's from
+ * its VPD page 0x80) and WWID; a loop
  * device's backing file), then "read from byte N on" after dev_start().
  * What sysfs does not give is left out. */
 void dev_describe(const struct dev *d, char *out, size_t cap);
