@@ -205,6 +205,8 @@ grep -q "2 files the interrupted carve left damaged were written again" run.log 
 	fail "damaged: the two short files were not counted: $(cat run.log)"
 grep -q "checkpoint is not used (it is damaged): scanning from the start" run.log ||
 	fail "damaged: a changed checkpoint was used: $(cat run.log)"
+grep -q "Z 2 files the interrupted carve left damaged were written again$" damaged/.lifeboat/log ||
+	fail "damaged: the log does not say what was written again: $(cat damaged/.lifeboat/log)"
 same_as_whole damaged
 [ ! -e damaged/.lifeboat/source.sha256 ] || fail "damaged: a run without --sha256 kept the last one's source.sha256"
 

@@ -155,6 +155,9 @@ void resume_scan(struct carve_run *c, const struct buf *b, const char *tlsdir, i
 		fprintf(stderr, "lifeboat: carve: the disk scan goes on at %.1f of %.1f MiB, "
 			"from %s checkpoint\n", c->r.scanned / 1048576.0,
 			c->dev.size / 1048576.0, whose);
+	if (!err)
+		log_line("the disk scan goes on at %.1f of %.1f MiB, from %s checkpoint",
+			 c->r.scanned / 1048576.0, c->dev.size / 1048576.0, whose);
 	if (err)
 		lb_warn("carve: %s scan checkpoint is not used (%s): scanning from the start",
 			whose,

@@ -1365,6 +1365,9 @@ int cmd_carve(int argc, char **argv)
 	if (c->replaced && !quiet)
 		fprintf(stderr, "lifeboat: carve: %llu files the interrupted carve left damaged "
 			"were written again\n", c->replaced);
+	if (c->replaced)
+		log_line("%llu files the interrupted carve left damaged were written again",
+			 c->replaced);
 	/* What a limit left out is a loss, listed (exit 1). */
 	if (c->r.starts_dropped)
 		lb_warn("carve: out of memory for message starts: %zu not carved",
