@@ -50,7 +50,7 @@ port=$rport
 start=$(date +%s)
 ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd initrd \
-	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.pin=$pin lifeboat.sha256 lifeboat.end=poweroff" \
+	-append "console=ttyS0 quiet lifeboat.job=carve lifeboat.disks=serial=EVIDENCE-0001 lifeboat.send=10.0.2.2:$port lifeboat.name=box1 lifeboat.pin=$pin lifeboat.sha256 lifeboat.end=poweroff" \
 	-drive file=disk.img,format=raw,if=none,id=evidence \
 	-device virtio-blk-pci,drive=evidence,serial=EVIDENCE-0001 -nic user,model=virtio-net-pci \
 	-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
@@ -61,7 +61,11 @@ grep -q "lifeboat: eth0: 10.0.2.15/24 (DHCP)" serial.log || fail "no DHCP addres
 grep -q "lifeboat: job done (exit 0)" serial.log || fail "the job failed: $(tail -n 15 serial.log)"
 wait "$rpid" || fail "the receiver exited $?"
 rpid=
-bag=recv/box1/box1-vda
+# The disk named by its serial (lifeboat.disks=serial=...): found whatever
+# the kernel called it, and its job named by the serial, so that a reboot
+# that names the disks otherwise resumes the same job.
+grep -q "lifeboat: serial=EVIDENCE-0001 is /dev/vda" serial.log || fail "the disk by its serial: $(grep -a serial= serial.log)"
+bag=recv/box1/box1-EVIDENCE-0001
 [ -f "$bag/bagit.txt" ] || fail "the job is not complete at the receiver"
 "$LIFEBOAT" verify "$bag" || fail "verify"
 "$LIFEBOAT" carve -q disk.img --out local >/dev/null || fail "carve on the host"
@@ -89,17 +93,22 @@ rpid=$!
 wait_listening recv.log
 ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 	-kernel "$BUILD/image/bzImage" -initrd initrd \
-	-append "console=ttyS0 quiet lifeboat.ip=10.0.2.20/24 lifeboat.gw=10.0.2.2 lifeboat.job=carve lifeboat.disks=vda,vdb@1048576 lifeboat.send=10.0.2.2:$rport lifeboat.name=box1 lifeboat.pin=$pin lifeboat.end=poweroff" \
-	-drive file=disk.img,format=raw,if=virtio -drive file=shifted.img,format=raw,if=virtio \
+	-append "console=ttyS0 quiet lifeboat.ip=10.0.2.20/24 lifeboat.gw=10.0.2.2 lifeboat.job=carve lifeboat.disks=serial=EVIDENCE-0001,serial=NO-SUCH-DISK,vdb@1048576 lifeboat.send=10.0.2.2:$rport lifeboat.name=box1 lifeboat.pin=$pin lifeboat.end=poweroff" \
+	-drive if=none,id=evidence,file=disk.img,format=raw -device virtio-blk-pci,drive=evidence,serial=EVIDENCE-0001 \
+	-drive file=shifted.img,format=raw,if=virtio \
 	-nic user,model=virtio-net-pci \
 	-display none -monitor none -serial file:static.log || fail "qemu exited $?: $(tail -n 20 static.log)"
 kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true
 rpid=
 grep -q "lifeboat: eth0: 10.0.2.20/24 (static)" static.log || fail "no static address: $(grep eth0 static.log)"
-grep -q "the receiver already holds job box1-vda" static.log || fail "the static boot did not reach the receiver: $(tail -n 15 static.log)"
+grep -q "the receiver already holds job box1-EVIDENCE-0001" static.log || fail "the static boot did not reach the receiver: $(tail -n 15 static.log)"
+# A serial no disk has: said, the other disks carved all the same, and the
+# job ends with a failure (111).
+grep -q "lifeboat: serial=NO-SUCH-DISK: no disk has that serial" static.log ||
+	fail "a serial no disk has: $(grep -a NO-SUCH static.log)"
 grep -q "lifeboat carve /dev/vdb --offset 1048576 .* --job box1-vdb.1048576" static.log ||
 	fail "vdb@1048576 was not carved with --offset: $(grep 'lifeboat carve' static.log)"
-grep -q "lifeboat: job done (exit 0)" static.log || fail "the static boot's job failed: $(tail -n 15 static.log)"
+grep -q "lifeboat: job done (exit 111)" static.log || fail "the static boot's job: $(tail -n 15 static.log)"
 shifted=recv/box1/box1-vdb.1048576
 "$LIFEBOAT" verify "$shifted" >/dev/null || fail "verify of the shifted disk's bag"
 grep -qx "Lifeboat-Source: '/dev/vdb': a block device of $(stat -c %s shifted.img) bytes, read from byte 1048576 on" "$shifted/bag-info.txt" ||

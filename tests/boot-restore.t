@@ -61,7 +61,8 @@ boot() {
 	ip netns exec "$ns" timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -no-reboot \
 		-kernel "$BUILD/image/bzImage" -initrd initrd \
 		-append "console=ttyS0 quiet lifeboat.job=restore lifeboat.disks=vda lifeboat.send=10.0.2.2:$port lifeboat.bag=box1/mail1-sda lifeboat.owner=$owner lifeboat.end=poweroff $append" \
-		-drive file=target.img,format=raw,if=virtio -nic user,model=virtio-net-pci "$@" \
+		-drive if=none,id=target,file=target.img,format=raw \
+		-device virtio-blk-pci,drive=target,serial=NEWDISK-1 -nic user,model=virtio-net-pci "$@" \
 		-display none -monitor none -serial file:serial.log || fail "qemu exited $?: $(tail -n 20 serial.log)"
 }
 
@@ -132,8 +133,18 @@ for fs in ext4 xfs menu usb; do
 			printf 'label: gpt\ntype=linux\n' | sfdisk -q target.img
 			force=lifeboat.force
 		fi
-		boot "lifeboat.rw=vda lifeboat.fs=$fs $force"
+		# ext4: the disk named by its serial number (kernel names can
+		# change from one boot to the next), for the job and to be left
+		# writable; xfs: by its kernel name.
+		disk="lifeboat.rw=vda"
+		[ $fs = ext4 ] && disk="lifeboat.disks=serial=NEWDISK-1 lifeboat.rw=serial=NEWDISK-1"
+		boot "$disk lifeboat.fs=$fs $force"
 		grep -q "job done (exit 0)" serial.log || fail "$fs: the restore job failed: $(tail -n 15 serial.log)"
+		if [ $fs = ext4 ]; then
+			grep -q "lifeboat: serial=NEWDISK-1 is /dev/vda" serial.log &&
+				grep -q "lifeboat: writable by request: vda" serial.log ||
+				fail "the disk named by its serial: $(grep -a 'vda' serial.log | head)"
+		fi
 	fi
 	secs=$(( $(date +%s) - start ))
 	grep -aE "^(restore|pull): " serial.log
