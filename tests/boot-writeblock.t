@@ -40,7 +40,10 @@ cp --sparse=always "$lab/disk.img" lab.img
 "$LIFEBOAT" carve -q lab.img --out host >/dev/null || true
 want=$(find host -type f | wc -l)
 [ "$want" -gt 100 ] || fail "the host carve found only $want files"
+# An NVMe disk (the servers' most common kind now), holding a copy of the dirty ext4.
+cp dirty.img nvme.img
 before_lab=$(sha256sum <lab.img) before_dirty=$(sha256sum <dirty.img) before_stick=$(sha256sum <stick.img)
+before_nvme=$(sha256sum <nvme.img)
 
 "$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
 # The console session: the menu lists the disks (name, size, write-blocked,
@@ -55,12 +58,16 @@ run() {
 : >want
 {
 	printf '%s\n' "expect:lifeboat: ready after" "expect:choice: " 'send:1\r' \
+		"expect:nvme0n1 +[0-9.]+ GB +write-blocked +QEMU NVMe Ctrl +NVME-5\r?\n" \
 		"expect:sda +[0-9.]+ GB +write-blocked +QEMU HARDDISK +LABDISK-7\r?\n" \
 		"expect:vda +[0-9.]+ GB +write-blocked +- +DIRTY-3\r?\n" "expect:choice: " 'send:4\r'
 	run "blockdev --getro /dev/sda >/tmp/ro && blockdev --getro /dev/vda >>/tmp/ro && test \$(grep -c 1 /tmp/ro) = 2" blocked-at-boot 0
 	run "grep -qx 1 /sys/module/md_mod/parameters/start_ro" md-start-ro 0
 	run "dd if=/dev/zero of=/dev/sda bs=4096 count=1 conv=notrunc" dd-sda '[1-9][0-9]*'
 	run "dd if=/dev/zero of=/dev/vda bs=4096 count=1 conv=notrunc" dd-vda '[1-9][0-9]*'
+	run "blockdev --getro /dev/nvme0n1 | grep -qx 1" nvme-blocked 0
+	run "dd if=/dev/zero of=/dev/nvme0n1 bs=4096 count=1 conv=notrunc" dd-nvme '[1-9][0-9]*'
+	run "lifeboat scan /dev/nvme0n1 | grep -q \"^disk: a block device of [0-9]* bytes, model 'QEMU NVMe Ctrl', serial 'NVME-5'\"" nvme-serial 0
 	run "mount /dev/vda /mnt" plain-mount '[1-9][0-9]*'
 	run "mount -o ro,noload /dev/vda /mnt && ls /mnt/vmail/example.com/bob/Maildir/cur | grep -c S=46 >/tmp/n && umount /mnt && grep -qx 3 /tmp/n" noload-mount 0
 	printf '%s\n' "monitor:device_add usb-storage,id=stick,drive=stick,bus=xhci.0" \
@@ -82,6 +89,7 @@ cat steps
 	-kernel "$BUILD/image/bzImage" -initrd "$BUILD/image/initramfs.cpio.gz" -append "console=ttyS0" \
 	-device ahci,id=ahci -drive if=none,id=lab,file=lab.img,format=raw -device ide-hd,drive=lab,bus=ahci.0,serial=LABDISK-7 \
 	-drive if=none,id=dirty,file=dirty.img,format=raw -device virtio-blk-pci,drive=dirty,serial=DIRTY-3 \
+	-drive if=none,id=nvme,file=nvme.img,format=raw -device nvme,drive=nvme,serial=NVME-5 \
 	-device qemu-xhci,id=xhci -drive if=none,id=stick,file=stick.img,format=raw \
 	-nic none -display none -monitor "unix:$PWD/mon.sock,server=on,wait=off" -serial stdio ||
 	fail "the console session: $(tail -n 20 serial.log)"
@@ -95,4 +103,5 @@ got=$(grep -ao 'files=[0-9]*' serial.log | tail -n 1 | cut -d= -f2)
 [ "$(sha256sum <lab.img)" = "$before_lab" ] || fail "the lab disk changed"
 [ "$(sha256sum <dirty.img)" = "$before_dirty" ] || fail "the dirty disk changed"
 [ "$(sha256sum <stick.img)" = "$before_stick" ] || fail "the USB stick plugged in late changed"
-echo "dd and a plain mount refused, ro,noload mount, scan and carve ($got files) in the image; a USB stick plugged in late write-blocked as it appeared; every disk unchanged"
+[ "$(sha256sum <nvme.img)" = "$before_nvme" ] || fail "the NVMe disk changed"
+echo "dd refused on SATA, virtio and NVMe disks, a plain mount refused, ro,noload mount, scan and carve ($got files) in the image; a USB stick plugged in late write-blocked as it appeared; every disk unchanged"
