@@ -52,7 +52,14 @@ grep -q "receive: alpha/lab: carve: recovering" recv.log || fail "no recovery pr
 grep -qx "Bag-Software-Agent: $("$LIFEBOAT" --version)" "$bag/bag-info.txt" &&
 	grep -qx "Lifeboat-Source: '$lab/disk.img': a file of $(stat -c %s "$lab/disk.img") bytes" "$bag/bag-info.txt" ||
 	fail "bag-info.txt does not name the version and the disk: $(cat "$bag/bag-info.txt")"
-"$LIFEBOAT" verify "$bag" || fail "verify exited $?"
+"$LIFEBOAT" verify "$bag" >verify.out || fail "verify exited $?"
+# verify names the disk and the version, from bag-info.txt; the receiver
+# logged the disk with the complete job.
+grep -qx "the disk: '$lab/disk.img': a file of $(stat -c %s "$lab/disk.img") bytes" verify.out &&
+	grep -qx "made by: $("$LIFEBOAT" --version)" verify.out ||
+	fail "verify does not name the disk and the version: $(cat verify.out)"
+grep -q "receive: alpha/lab: the disk: '$lab/disk.img': a file of" recv.log ||
+	fail "the receiver did not log the disk: $(grep 'alpha/lab' recv.log | tail -n 3)"
 (cd "$bag" && sha256sum -c --quiet manifest-sha256.txt) || fail "sha256sum -c"
 (cd "$bag" && sha256sum -c --quiet tagmanifest-sha256.txt) || fail "sha256sum -c of the tag manifest"
 [ "$(awk '{ print $2 }' "$bag/tagmanifest-sha256.txt" | tr '\n' ' ')" = \

@@ -3,6 +3,7 @@
 #define CLI_H
 
 #include <stdio.h>
+#include "lib/archive.h"
 #include "lib/lb.h"
 
 /* "lifeboat: unable to open 'x': reason" on stderr. */
@@ -103,6 +104,9 @@ struct bag_signer {
 	/* Also signed: the disk's SHA-256 bag-info.txt gives (carve
 	 * --sha256), or "". */
 	char source_sha256[65];
+	/* And what bag-info.txt says of the disk (Lifeboat-Source) and of
+	 * the software that made the bag (Bag-Software-Agent), or "". */
+	char source[BAG_SOURCE_MAX], agent[128];
 };
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
 	       unsigned long long *files, unsigned long long *octets, struct buf *tsv);

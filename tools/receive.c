@@ -973,7 +973,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 	struct job jb = { .tagmanifest = BUF_INIT(TAG_FILE_MAX),
 			  .sig = BUF_INIT(TAG_FILE_MAX), .info = BUF_INIT(TAG_FILE_MAX), .quiet = quiet,
 			  .manifest.f.fd = -1, .tsv.f.fd = -1 };
-	char line[256], dir[4096], reply[96];
+	char line[256], dir[4096], reply[96], source[BAG_SOURCE_MAX];
 	struct hello hello;
 	struct stat st;
 	int err, made, code = 0, lockfd = -1, jfd = -1;
@@ -1093,6 +1093,9 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 			lb_warn("receive: %s/%s: complete: %zu messages, %llu new now, "
 				"%llu sent again", jb.sender, jb.name, jb.j.n,
 				(unsigned long long)jb.received, (unsigned long long)jb.duplicates);
+		if (!quiet && bag_info_field((char *)jb.info.p, jb.info.len, "Lifeboat-Source",
+					     source, sizeof(source)) == 0)
+			lb_warn("receive: %s/%s: the disk: %s", jb.sender, jb.name, source);
 		if (!quiet)
 			log_job_table(&jb);
 	}

@@ -29,9 +29,10 @@ static const char verify_usage[] =
 "lifeboat-manifest.tsv agrees with manifest-sha256.txt: line for line,\n"
 "the same files in the same order, by path and SHA-256, each with the\n"
 "placement its path says (deleted/, orphans/, unverified/, current/, or\n"
-"placed), and no path twice. It ends with the totals, the disk's SHA-256\n"
-"where the carve took it (carve --sha256: bag-info.txt's\n"
-"Lifeboat-Source-SHA256, signed), and a table per user (DOMAIN/USER) and\n"
+"placed), and no path twice. It ends with the totals, the disk as the\n"
+"carve named it (device, size, model, serial) and its SHA-256 where the\n"
+"carve took it (carve --sha256), the version that made the bag (all from\n"
+"bag-info.txt, signed), and a table per user (DOMAIN/USER) and\n"
 "folder: files verified and failed (its messages, and Dovecot's uidlist\n"
 "and keywords beside them).\n"
 "\n"
@@ -316,7 +317,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	uint8_t hash[32], want[32], tag_sha[BAG_SIGNED_TAGS][32], disk_sha[32];
 	uint64_t size;
 	int err, bad = 0, t = 1, in_step = 1;
-	char *line, *field;
+	char *line, field[80];
 
 	if (!m)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -407,11 +408,17 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		lb_warn("verify: '%s/bag-info.txt': Payload-Oxum does not match the files", dir);
 		bad++;
 	}
-	/* The disk's SHA-256, where the carve took it (carve --sha256). */
-	signer->source_sha256[0] = 0;
-	if ((field = strstr((char *)info.p, "\nLifeboat-Source-SHA256: ")) &&
-	    sha256_unhex(field + 25, 64, disk_sha) == 0 && (field[89] == '\n' || !field[89]))
+	/* The disk's SHA-256, where the carve took it (carve --sha256); what
+	 * the disk was, and what made the bag. */
+	signer->source_sha256[0] = signer->source[0] = signer->agent[0] = 0;
+	if (bag_info_field((char *)info.p, info.len, "Lifeboat-Source-SHA256", field,
+			   sizeof(field)) == 0 && strlen(field) == 64 &&
+	    sha256_unhex(field, 64, disk_sha) == 0)
 		sha256_hex(disk_sha, signer->source_sha256);
+	bag_info_field((char *)info.p, info.len, "Lifeboat-Source", signer->source,
+		       sizeof(signer->source));
+	bag_info_field((char *)info.p, info.len, "Bag-Software-Agent", signer->agent,
+		       sizeof(signer->agent));
 	/* data/ holds the manifest's files, each once, and nothing else. */
 	if (nkeys)
 		qsort(keys, nkeys, sizeof(*keys), cmp_key);
@@ -493,6 +500,12 @@ int cmd_verify(int argc, char **argv)
 		if (signer.source_sha256[0]) {
 			json_key(&j, "source_sha256"); json_str(&j, signer.source_sha256);
 		}
+		if (signer.source[0]) {
+			json_key(&j, "source"); json_str(&j, signer.source);
+		}
+		if (signer.agent[0]) {
+			json_key(&j, "made_by"); json_str(&j, signer.agent);
+		}
 		json_key(&j, "failed_checks"); json_u64(&j, (uint64_t)bad);
 		json_key(&j, "users"); summary_json(&users, &j);
 		json_obj_end(&j);
@@ -503,9 +516,13 @@ int cmd_verify(int argc, char **argv)
 		if (!bad)
 			printf("signed by: %s%s\n", signer.name,
 			       signer.ca ? " (issued by the CA)" : " (no CA given: not checked)");
+		if (!bad && signer.source[0])
+			printf("the disk: %s\n", signer.source);
 		if (!bad && signer.source_sha256[0])
 			printf("the disk as carved: sha256 %s (sha256sum of the disk gives the same "
 			       "while no byte of it changed)\n", signer.source_sha256);
+		if (!bad && signer.agent[0])
+			printf("made by: %s\n", signer.agent);
 		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}

@@ -1,4 +1,4 @@
-/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire (the sender's hello, pax members and their paths, plain or zstd, the BagIt manifest) and the lines it keeps (journal, manifest.tsv). */
+/* fuzz_archive.c - libFuzzer harness for what a receiver parses from the wire (the sender's hello, pax members and their paths, plain or zstd, the BagIt manifest, bag-info.txt's fields) and the lines it keeps (journal, manifest.tsv). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pax_parse_records(data, size, &am);
 	while (manifest_next(&p, data + size, sha, path, sizeof(path)) > 0)
 		;
+	/* bag-info.txt, as the receiver logs and verify prints its fields. */
+	bag_info_field((const char *)data, size, "Lifeboat-Source", path, sizeof(path));
 	if ((copy = malloc(size + 1))) {
 		memcpy(copy, data, size);
 		copy[size] = 0;

@@ -416,6 +416,24 @@ static int fill_manifest(void *ctx, piece_fn put, void *put_ctx)
 	return packed_each(&((struct archive_out *)ctx)->tsv, put_manifest_lines, &ml);
 }
 
+int bag_info_field(const char *info, size_t len, const char *label, char *out, size_t cap)
+{
+	size_t l = strlen(label), o = 0;
+	const char *p = info, *end = info + len, *nl;
+
+	for (; p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end;
+		if ((size_t)(nl - p) < l + 2 || memcmp(p, label, l) || memcmp(p + l, ": ", 2))
+			continue;
+		for (p += l + 2; p < nl && o + 1 < cap; p++)
+			out[o++] = *p >= ' ' && *p < 127 ? *p : '?';
+		out[o] = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int archive_finish(struct archive_out *a, archive_sign_fn sign, void *sign_ctx)
 {
 	struct buf tags = BUF_INIT(4096);

@@ -106,6 +106,10 @@ int archive_put(struct archive_out *a, struct archive_member *m, const void *dat
 #define BAG_TAG_FILES 7
 extern const char *const bag_tag_files[BAG_TAG_FILES];
 int bag_file_is_known(const char *rel);
+/* The value of bag-info.txt's line "LABEL: VALUE" in INFO (LEN bytes),
+ * the first such line, into OUT as one line of printable text (other
+ * bytes made '?', cut to CAP - 1). 0, or -ENOENT when there is none. */
+int bag_info_field(const char *info, size_t len, const char *label, char *out, size_t cap);
 
 /* What the sender signs: the tag manifest, which lists these four tag
  * files in this order, and so every message's hash and carve's columns. */
