@@ -60,6 +60,21 @@ grep -qx "the disk: '$lab/disk.img': a file of $(stat -c %s "$lab/disk.img") byt
 	fail "verify does not name the disk and the version: $(cat verify.out)"
 grep -q "receive: alpha/lab: the disk: '$lab/disk.img': a file of" recv.log ||
 	fail "the receiver did not log the disk: $(grep 'alpha/lab' recv.log | tail -n 3)"
+# The job's own log at the receiver: the connection (from where, whose
+# certificate, the receiver's version), where it went on from, the job
+# complete, the disk, and how the connection ended; no progress lines.
+python3 - "$bag/.lifeboat/log" "$("$LIFEBOAT" --version)" <<'PY' || fail "the job's log: $(cat "$bag/.lifeboat/log")"
+import re, sys
+lines = [l[21:] for l in open(sys.argv[1]).read().splitlines()]
+version = sys.argv[2]
+assert re.fullmatch(r"connection from 127\.0\.0\.1 port \d+: sender alpha \(its certificate's CN\), "
+                    rf"job lab; received by {version}", lines[0]), lines
+assert lines[1] == "the job holds 0 messages (0 bytes): the sender goes on after them", lines
+assert any(re.fullmatch(r"receive: alpha/lab: complete: \d+ messages, \d+ new now, 0 sent again", l) for l in lines), lines
+assert any(l.startswith("receive: alpha/lab: the disk: ") for l in lines), lines
+assert not any("scanning" in l for l in lines), lines
+assert lines[-1] == "exit 0: all done", lines
+PY
 (cd "$bag" && sha256sum -c --quiet manifest-sha256.txt) || fail "sha256sum -c"
 (cd "$bag" && sha256sum -c --quiet tagmanifest-sha256.txt) || fail "sha256sum -c of the tag manifest"
 [ "$(awk '{ print $2 }' "$bag/tagmanifest-sha256.txt" | tr '\n' ' ')" = \
@@ -235,7 +250,16 @@ rc=0; "$LIFEBOAT" send other-tree --tls site/alpha --to "127.0.0.1:$rport" --job
 	rc=$?
 [ $rc = 4 ] && grep -q "made from another source" other.log ||
 	fail "a tree of another disk under a used job name: exit $rc: $(cat other.log)"
-diff -r bag-before "$bag" >/dev/null || fail "a refused source changed the job"
+# Nothing of the job changed but its log (.lifeboat/log), which records
+# both refused connections, with what was refused and their exit code.
+cp -a "$bag" bag-after
+diff bag-before/.lifeboat/log bag-after/.lifeboat/log | grep '^>' >refused.log || true
+rm bag-before/.lifeboat/log bag-after/.lifeboat/log
+diff -r bag-before bag-after >/dev/null || fail "a refused source changed the job"
+[ "$(grep -c "Z connection from 127.0.0.1 port [0-9]*: sender alpha (its certificate's CN), job lab;" refused.log)" = 2 ] &&
+	[ "$(grep -c "made from another source" refused.log)" = 2 ] &&
+	[ "$(grep -c "Z exit 4: an integrity check failed$" refused.log)" = 2 ] ||
+	fail "the job's log does not record the two refused connections: $(cat refused.log)"
 "$LIFEBOAT" carve -q "$lab/disk.img" --send "127.0.0.1:$rport" --tls site/alpha --job lab \
 	>/dev/null 2>same.log || fail "the same disk again: exit $?: $(cat same.log)"
 grep -q "already holds job lab" same.log || fail "the same disk again: $(cat same.log)"

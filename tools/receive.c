@@ -702,9 +702,11 @@ static void show_progress(struct job *jb, const char *rec)
 		snprintf(eta, sizeof(eta), ", ETA %lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
 	}
 	unit = total >= (10ull << 30) ? 1073741824.0 : 1048576.0;
-	lb_warn("receive: %s/%s: %s %.1f of %.1f %s (%.0f%%), %llu messages%s", jb->sender,
-		jb->name, rec + at, done / unit, total / unit, unit > 1048576.0 ? "GiB" : "MiB",
-		total ? 100.0 * done / total : 100.0, (unsigned long long)jb->j.n, eta);
+	/* Not lb_warn(): progress is no part of the job's log. */
+	fprintf(stderr, "lifeboat: receive: %s/%s: %s %.1f of %.1f %s (%.0f%%), %llu messages%s\n",
+		jb->sender, jb->name, rec + at, done / unit, total / unit,
+		unit > 1048576.0 ? "GiB" : "MiB", total ? 100.0 * done / total : 100.0,
+		(unsigned long long)jb->j.n, eta);
 }
 
 /* Read the archive from the resume point to its end. */
@@ -967,6 +969,39 @@ out:
 }
 
 /* Serve one connection: handshake, hello, archive, verdict. */
+/* JOB/.lifeboat/log: each connection to the job, for the record: when,
+ * from where and from whom, where it went on from, what was refused, and
+ * how it ended (cli.h, log_to(): the connection's lb_warn() lines go there
+ * too, its progress lines not). */
+static void start_job_log(struct job *jb, int fd)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	char peer[INET6_ADDRSTRLEN] = "?";
+	int lfd = outtree_meta_open(&jb->out, "log", 1);
+	unsigned port = 0;
+	FILE *f;
+
+	if (lfd < 0 || !(f = fdopen(lfd, "a"))) {
+		if (lfd >= 0)
+			close(lfd);
+		lb_warn("receive: %s/%s: unable to write the job's log", jb->sender, jb->name);
+		return;
+	}
+	log_to(f);
+	if (getpeername(fd, (struct sockaddr *)&sa, &salen) == 0) {
+		int v6 = sa.ss_family == AF_INET6;
+
+		inet_ntop(sa.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&sa)->sin6_addr :
+					     (void *)&((struct sockaddr_in *)&sa)->sin_addr,
+			  peer, sizeof(peer));
+		port = ntohs(v6 ? ((struct sockaddr_in6 *)&sa)->sin6_port :
+				  ((struct sockaddr_in *)&sa)->sin_port);
+	}
+	log_line("connection from %s port %u: sender %s (its certificate's CN), job %s; "
+		 "received by lifeboat %s", peer, port, jb->sender, jb->name, lb_version);
+}
+
 static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep,
 		 const char *pullers)
 {
@@ -1046,6 +1081,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = refuse(&jb, EXIT_SYSTEM, "job '%s' is busy on another connection", jb.name);
 		goto out;
 	}
+	start_job_log(&jb, fd);
 	/* A connection killed between a rename or mkdir and its directory's
 	 * fsync left entries that are not on disk yet: they are, before this
 	 * one journals them as found in place. */
@@ -1078,6 +1114,8 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
 	}
+	log_line("the job holds %zu messages (%llu bytes): the sender goes on after them",
+		 jb.j.n, (unsigned long long)jb.j.octets);
 	if (keep && (jb.keepfd = keep_archive(&jb)) < 0) {
 		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not keep the archive%s", "");
 		goto out;
@@ -1122,6 +1160,7 @@ out:
 		zin_free(jb.z);
 	free(jb.z);
 	free(jb.r);
+	log_end(code);
 	return code;
 }
 
