@@ -31,7 +31,7 @@ for s in $senders; do
 	i=$((i + 1))
 done
 
-start_receiver dest
+start_receiver dest -q
 start=$(date +%s.%N)
 pids=
 for s in $senders; do
@@ -51,9 +51,17 @@ for s in $senders; do
 	tree_digest "$bag/data" >got.txt
 	cmp -s want.txt got.txt || fail "$s: received something other than it sent"
 	"$LIFEBOAT" verify "$bag" >/dev/null || fail "$s: verify"
+	# Its log at the receiver (quiet: kept there, not on stderr) is its own.
+	grep -q "Z connection from 127.0.0.1 port [0-9]*: sender $s (its certificate's CN), job fleet;" "$bag/.lifeboat/log" &&
+		grep -q "Z receive: $s/fleet: complete: " "$bag/.lifeboat/log" &&
+		[ "$(tail -n 1 "$bag/.lifeboat/log" | cut -d' ' -f2-)" = "exit 0: all done" ] ||
+		fail "$s: the job's log: $(cat "$bag/.lifeboat/log")"
+	! grep -v "Z connection from .*: sender $s \|Z the job holds\|Z receive: $s/fleet: \|Z exit 0" "$bag/.lifeboat/log" ||
+		fail "$s: the job's log holds other lines"
 	bytes=$((bytes + $(du -sb "$bag/data" | cut -f1)))
 done
 [ "$(ls dest | wc -l)" = 32 ] || fail "dest holds $(ls dest | wc -l) sender directories"
+grep -q "complete" recv.log && fail "a quiet receiver logged a complete job on stderr: $(grep complete recv.log | head -n 2)"
 echo "32 senders at once: every job complete and its own, $bytes bytes in $secs s"
 
 # Out of descriptors (EMFILE at accept), the receiver keeps listening; once

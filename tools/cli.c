@@ -114,6 +114,18 @@ void lb_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void lb_note(int quiet, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (quiet)
+		log_vline(fmt, ap);
+	else
+		lb_vwarn(fmt, ap);
+	va_end(ap);
+}
+
 void lb_die(int code, const char *fmt, ...)
 {
 	va_list ap;

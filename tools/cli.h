@@ -8,6 +8,8 @@
 
 /* "lifeboat: unable to open 'x': reason" on stderr. */
 void lb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* lb_warn(); when QUIET, to the run's log alone (below). */
+void lb_note(int quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* lb_warn(), then exit with CODE. */
 void lb_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /*

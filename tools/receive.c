@@ -55,7 +55,8 @@ static const char receive_usage[] =
 "  --serve CN,...   let these certificates (by CN) pull complete jobs back\n"
 "                   for a restore ('lifeboat pull'); nobody may by default\n"
 "  --once           serve one connection, exit with its status\n"
-"  -q, --quiet      log only failures\n"
+"  -q, --quiet      log only failures (each job's JOB/.lifeboat/log still\n"
+"                   records its connections, whole)\n"
 "\n"
 "Received files are the receiver's alone (umask 077). At most 128\n"
 "connections are served at once; an unknown peer has 30 s for its\n"
@@ -1095,8 +1096,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		goto out;
 	if (outtree_exists(&jb.out, "bagit.txt")) {
 		tls_write(jb.tls, "COMPLETE\n", 9);
-		if (!quiet)
-			lb_warn("receive: %s/%s: already complete", jb.sender, jb.name);
+		lb_note(quiet, "receive: %s/%s: already complete", jb.sender, jb.name);
 		goto out;
 	}
 	if ((jfd = outtree_meta_open(&jb.out, "journal", 1)) < 0 ||
@@ -1127,13 +1127,12 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		snprintf(reply, sizeof(reply), "DONE %zu %llu\n", jb.j.n,
 			 (unsigned long long)jb.j.octets);
 		tls_write(jb.tls, reply, strlen(reply));
-		if (!quiet)
-			lb_warn("receive: %s/%s: complete: %zu messages, %llu new now, "
-				"%llu sent again", jb.sender, jb.name, jb.j.n,
-				(unsigned long long)jb.received, (unsigned long long)jb.duplicates);
-		if (!quiet && bag_info_field((char *)jb.info.p, jb.info.len, "Lifeboat-Source",
-					     source, sizeof(source)) == 0)
-			lb_warn("receive: %s/%s: the disk: %s", jb.sender, jb.name, source);
+		lb_note(quiet, "receive: %s/%s: complete: %zu messages, %llu new now, %llu sent "
+			"again", jb.sender, jb.name, jb.j.n, (unsigned long long)jb.received,
+			(unsigned long long)jb.duplicates);
+		if (bag_info_field((char *)jb.info.p, jb.info.len, "Lifeboat-Source", source,
+				   sizeof(source)) == 0)
+			lb_note(quiet, "receive: %s/%s: the disk: %s", jb.sender, jb.name, source);
 		if (!quiet)
 			log_job_table(&jb);
 	}
