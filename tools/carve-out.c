@@ -151,14 +151,10 @@ void resume_scan(struct carve_run *c, const struct buf *b, const char *tlsdir, i
 	} else {
 		err = checkpoint_load(&c->r, &c->dev, b->p, b->len, verify_local, NULL);
 	}
-	if (!err && !quiet)
-		fprintf(stderr, "lifeboat: carve: the disk scan goes on at %.1f of %.1f MiB, "
-			"from %s checkpoint\n", c->r.scanned / 1048576.0,
-			c->dev.size / 1048576.0, whose);
 	if (!err)
-		log_line("the disk scan goes on at %.1f of %.1f MiB, from %s checkpoint",
-			 c->r.scanned / 1048576.0, c->dev.size / 1048576.0, whose);
-	if (err)
+		lb_note(quiet, "carve: the disk scan goes on at %.1f of %.1f MiB, from %s checkpoint",
+			c->r.scanned / 1048576.0, c->dev.size / 1048576.0, whose);
+	else
 		lb_warn("carve: %s scan checkpoint is not used (%s): scanning from the start",
 			whose,
 			err == -EBADMSG ? c->send ? "its signature is not this sender's" : "it is damaged" :
@@ -489,10 +485,8 @@ static void resume_out(struct carve_run *c, const char *dir, int quiet)
 	/* What follows the last file found whole: written again. */
 	if (ftruncate(fd, keep) < 0 || !(c->manifest = fdopen(fd, "a")))
 		lb_die(EXIT_SYSTEM, "unable to write the manifest in '%s'", dir);
-	if (!quiet)
-		fprintf(stderr, "lifeboat: carve: taking up the unfinished carve in '%s': its %llu "
-			"files are kept\n", dir, c->resume);
-	log_line("taking up the unfinished carve in '%s': its %llu files are kept", dir, c->resume);
+	lb_note(quiet, "carve: taking up the unfinished carve in '%s': its %llu files are kept",
+		dir, c->resume);
 }
 
 /* One carve writes in DIR at a time: a second one run while the first

@@ -1362,12 +1362,9 @@ int cmd_carve(int argc, char **argv)
 		buf_free(&map);
 	}
 	print_summary(c, src, json, stdout);
-	if (c->replaced && !quiet)
-		fprintf(stderr, "lifeboat: carve: %llu files the interrupted carve left damaged "
-			"were written again\n", c->replaced);
 	if (c->replaced)
-		log_line("%llu files the interrupted carve left damaged were written again",
-			 c->replaced);
+		lb_note(quiet, "carve: %llu files the interrupted carve left damaged were written "
+			"again", c->replaced);
 	/* What a limit left out is a loss, listed (exit 1). */
 	if (c->r.starts_dropped)
 		lb_warn("carve: out of memory for message starts: %zu not carved",

@@ -969,7 +969,13 @@ out:
 	return code;
 }
 
-/* Serve one connection: handshake, hello, archive, verdict. */
+/* The port of an IPv4 or IPv6 socket address. */
+static unsigned sa_port(const struct sockaddr_storage *sa)
+{
+	return ntohs(sa->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port :
+						 ((const struct sockaddr_in *)sa)->sin_port);
+}
+
 /* JOB/.lifeboat/log: each connection to the job, for the record: when,
  * from where and from whom, where it went on from, what was refused, and
  * how it ended (cli.h, log_to(): the connection's lb_warn() lines go there
@@ -991,18 +997,17 @@ static void start_job_log(struct job *jb, int fd)
 	}
 	log_to(f);
 	if (getpeername(fd, (struct sockaddr *)&sa, &salen) == 0) {
-		int v6 = sa.ss_family == AF_INET6;
-
-		inet_ntop(sa.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&sa)->sin6_addr :
-					     (void *)&((struct sockaddr_in *)&sa)->sin_addr,
+		inet_ntop(sa.ss_family, sa.ss_family == AF_INET6 ?
+				(void *)&((struct sockaddr_in6 *)&sa)->sin6_addr :
+				(void *)&((struct sockaddr_in *)&sa)->sin_addr,
 			  peer, sizeof(peer));
-		port = ntohs(v6 ? ((struct sockaddr_in6 *)&sa)->sin6_port :
-				  ((struct sockaddr_in *)&sa)->sin_port);
+		port = sa_port(&sa);
 	}
 	log_line("connection from %s port %u: sender %s (its certificate's CN), job %s; "
 		 "received by lifeboat %s", peer, port, jb->sender, jb->name, lb_version);
 }
 
+/* Serve one connection: handshake, hello, archive, verdict. */
 static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int keep,
 		 const char *pullers)
 {
@@ -1241,9 +1246,7 @@ int cmd_receive(int argc, char **argv)
 	if ((lfd = tcp_listen(host[0] ? host : NULL, port)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to listen on '%s': %s", listen_at, strerror(-lfd));
 	if (getsockname(lfd, (struct sockaddr *)&sa, &salen) == 0)
-		lb_warn("receive: lifeboat %s, listening on %s:%u", lb_version, host,
-			ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
-						       : ((struct sockaddr_in *)&sa)->sin_port));
+		lb_warn("receive: lifeboat %s, listening on %s:%u", lb_version, host, sa_port(&sa));
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		pid_t pid;
