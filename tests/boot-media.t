@@ -46,7 +46,8 @@ bios_prompt="expect:boot: send:\r"
 ready="expect:lifeboat:\\sready\\safter\\s[0-9.]+\\ss"
 uefi() { cp /usr/share/OVMF/OVMF_VARS_4M.fd vars.fd
 	echo -drive if=pflash,format=raw,readonly=on,file=$ovmf -drive if=pflash,format=raw,file=vars.fd; }
-usb() { echo -device qemu-xhci -drive if=none,id=stick,format=raw,readonly=on,file=$1 -device usb-storage,drive=stick,bootindex=0; }
+# usb IMAGE [off]: the image as a USB stick, read-only unless off.
+usb() { echo -device qemu-xhci -drive if=none,id=stick,format=raw,readonly=${2:-on},file=$1 -device usb-storage,drive=stick,bootindex=0; }
 
 # medium NAME STEP... -- QEMU ARGS: boot, and print the seconds from qemu's
 # start to /init's ready line, and the kernel's uptime at that line.
@@ -85,13 +86,28 @@ for _ in $(seq 50); do grep -q "Serving HTTP" http.log 2>/dev/null && break; sle
 medium ipxe-http $ready -- ip netns exec "$ns" $(qemu) \
 	-nic user,model=e1000,bootfile="http://10.0.2.2:$port/boot.ipxe" -boot n
 # Media made with a site overlay load it: the UEFI USB stick's unified
-# image carries both initrds, and the shell finds the sender's key.
+# image carries both initrds, and the shell finds the sender's key. The
+# restore's list of disks marks the stick as the boot medium, and a
+# restore onto it, confirmed, is refused with the stick write-blocked again.
 "$TOP/scripts/mkcerts" site box1 >/dev/null 2>&1 || fail "mkcerts"
 "$TOP/scripts/site" site/box1 site.cpio.gz >/dev/null || fail "scripts/site"
 "$TOP/scripts/media" site.cpio.gz >/dev/null 2>&1 || fail "scripts/media with a site"
+# A writable copy of the stick, so that its write-block is /init's and the
+# menu's alone. (It is attached after the ready line: the shell waits.)
+cp "$img/site/lifeboat.img" stick.img
 # shellcheck disable=SC2046,SC2086
-medium uefi-usb-site $ready "expect:choice:" "send:4\r" "send:ls /etc/lifeboat/site\r" \
-	"expect:key.pem" -- $(qemu) -nic none $(uefi) $(usb "$img/site/lifeboat.img")
+medium uefi-usb-site $ready "expect:choice:" "send:4\r" \
+	'send:for i in $(seq 100); do [ -e /sys/block/sda ] && break; sleep 0.1; done; echo "sda=$(cat /sys/block/sda/size)"; exit\r' \
+	"expect:sda=[0-9]+" "expect:choice:" "send:5\r" \
+	"expect:sda +[0-9.]+ GB +write-blocked .*\(Lifeboat's boot medium\)\r?\n" \
+	"expect:new disk to erase" "send:sda\r" "expect:file system" "send:ext4\r" \
+	"expect:receiver HOST:PORT" "send:10.0.2.2:9\r" "expect:job \(SENDER/JOB\)" "send:box1/x\r" \
+	"expect:UID:GID" "send:0:0\r" "expect:type its name again" "send:sda\r" \
+	"expect:restore: /dev/sda is Lifeboat's boot medium \(its file system is labelled LIFEBOAT\): not erased" \
+	"expect:choice:" "send:1\r" "expect:sda +[0-9.]+ GB +write-blocked " "expect:choice:" \
+	"send:4\r" "send:ls /etc/lifeboat/site\r" \
+	"expect:key.pem" -- $(qemu) -nic none $(uefi) $(usb stick.img off)
+cmp -s stick.img "$img/site/lifeboat.img" || fail "the refused restore changed the stick"
 
 grep -q '"GET /boot.ipxe' http.log || fail "iPXE did not fetch its script over HTTP"
 grep -q '"GET /initramfs.cpio.gz' http.log || fail "iPXE did not fetch the initramfs over HTTP"
