@@ -99,12 +99,12 @@ cp "$img/site/lifeboat.img" stick.img
 medium uefi-usb-site $ready "expect:choice:" "send:4\r" \
 	'send:for i in $(seq 100); do [ -e /sys/block/sda ] && break; sleep 0.1; done; echo "sda=$(cat /sys/block/sda/size)"; exit\r' \
 	"expect:sda=[0-9]+" "expect:choice:" "send:5\r" \
-	"expect:sda +[0-9.]+ GB +write-blocked .*\(Lifeboat's boot medium\)\r?\n" \
+	"expect:sda +[0-9]+ MB +write-blocked .*\(Lifeboat's boot medium\)\r?\n" \
 	"expect:new disk to erase" "send:sda\r" "expect:file system" "send:ext4\r" \
 	"expect:receiver HOST:PORT" "send:10.0.2.2:9\r" "expect:job \(SENDER/JOB\)" "send:box1/x\r" \
 	"expect:UID:GID" "send:0:0\r" "expect:type its name again" "send:sda\r" \
 	"expect:restore: /dev/sda is Lifeboat's boot medium \(its file system is labelled LIFEBOAT\): not erased" \
-	"expect:choice:" "send:1\r" "expect:sda +[0-9.]+ GB +write-blocked " "expect:choice:" \
+	"expect:choice:" "send:1\r" "expect:sda +[0-9]+ MB +write-blocked " "expect:choice:" \
 	"send:4\r" "send:ls /etc/lifeboat/site\r" \
 	"expect:key.pem" -- $(qemu) -nic none $(uefi) $(usb stick.img off)
 cmp -s stick.img "$img/site/lifeboat.img" || fail "the refused restore changed the stick"

@@ -47,7 +47,8 @@ before_nvme=$(sha256sum <nvme.img)
 
 "$TOP/scripts/image" >/dev/null 2>&1 || fail "scripts/image"
 # The console session: the menu lists the disks (name, size, write-blocked,
-# model, serial: lifeboat-disks), then gives a shell. Each
+# model, serial: lifeboat-disks; 64 MiB and 400 MiB are 67 and 419 MB),
+# then gives a shell. Each
 # command typed ends by echoing NAME=$?, written so that the echo of the
 # typed line itself does not match what the test waits for; the statuses
 # are checked against WANT (a regex) after the session.
@@ -58,9 +59,9 @@ run() {
 : >want
 {
 	printf '%s\n' "expect:lifeboat: ready after" "expect:choice: " 'send:1\r' \
-		"expect:nvme0n1 +[0-9.]+ GB +write-blocked +QEMU NVMe Ctrl +NVME-5\r?\n" \
-		"expect:sda +[0-9.]+ GB +write-blocked +QEMU HARDDISK +LABDISK-7\r?\n" \
-		"expect:vda +[0-9.]+ GB +write-blocked +- +DIRTY-3\r?\n" "expect:choice: " 'send:4\r'
+		"expect:nvme0n1 +67 MB +write-blocked +QEMU NVMe Ctrl +NVME-5\r?\n" \
+		"expect:sda +419 MB +write-blocked +QEMU HARDDISK +LABDISK-7\r?\n" \
+		"expect:vda +67 MB +write-blocked +- +DIRTY-3\r?\n" "expect:choice: " 'send:4\r'
 	run "blockdev --getro /dev/sda >/tmp/ro && blockdev --getro /dev/vda >>/tmp/ro && test \$(grep -c 1 /tmp/ro) = 2" blocked-at-boot 0
 	run "grep -qx 1 /sys/module/md_mod/parameters/start_ro" md-start-ro 0
 	run "dd if=/dev/zero of=/dev/sda bs=4096 count=1 conv=notrunc" dd-sda '[1-9][0-9]*'
