@@ -6,8 +6,10 @@
 # PXELINUX over TFTP, and iPXE fetching its script, kernel and initramfs
 # over HTTP. The network boots run in a network namespace of their own:
 # qemu's user-mode network serves TFTP itself, and the HTTP server listens
-# on the namespace's loopback (10.0.2.2 to the guest). A USB stick made
-# with a site overlay boots with the sender's credentials in place.
+# on the namespace's loopback (10.0.2.2 to the guest). lifeboat-disks
+# names the medium booted from: the ISO and the USB image written onto
+# sticks; none after a CD or PXE. A USB stick made with a site overlay boots with the
+# sender's credentials in place.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for a network namespace"; exit 77; }
@@ -65,18 +67,33 @@ medium() {
 # (quiet: the kernel's messages would cut into the ready line it times)
 medium direct $ready -- $(qemu) -nic none -kernel "$img/bzImage" -initrd "$img/initramfs.cpio.gz" \
 	-append "console=ttyS0,115200 quiet"
+# boot_is DISK STEP...: the STEPs (the boot), then from the menu's shell:
+# wait for DISK (a USB stick is attached after the ready line), print what
+# lifeboat-disks names the boot medium, and wait for it to be DISK (""
+# none, as after PXE). One step a line, for console.py --steps.
+boot_is() {
+	disk=$1; shift
+	printf '%s\n' "$@" "expect:choice:" "send:4\r"
+	printf 'send:for i in $(seq 100); do [ -e /sys/block/%s ] && break; sleep 0.1; done; echo "boot=$(lifeboat-disks --boot)."\\r\n' "$disk"
+	echo "expect:boot=$disk\\."
+}
 # shellcheck disable=SC2046,SC2086
-medium bios-cd $bios_prompt $ready -- $(qemu) -nic none -cdrom "$img/lifeboat.iso" -boot d
+# (The kernel has no CD driver: a CD is no disk, and none is named.)
+boot_is "" $bios_prompt $ready >cd.steps
+medium bios-cd --steps cd.steps -- $(qemu) -nic none -cdrom "$img/lifeboat.iso" -boot d
 # shellcheck disable=SC2046,SC2086
-medium bios-usb-iso $bios_prompt $ready -- $(qemu) -nic none $(usb "$img/lifeboat.iso")
+boot_is sda $bios_prompt $ready >iso-stick.steps
+medium bios-usb-iso --steps iso-stick.steps -- $(qemu) -nic none $(usb "$img/lifeboat.iso")
 # shellcheck disable=SC2046,SC2086
-medium bios-usb-img $bios_prompt $ready -- $(qemu) -nic none $(usb "$img/lifeboat.img")
+boot_is sda $bios_prompt $ready >img-stick.steps
+medium bios-usb-img --steps img-stick.steps -- $(qemu) -nic none $(usb "$img/lifeboat.img")
 # shellcheck disable=SC2046,SC2086
 medium uefi-usb-img $ready -- $(qemu) -nic none $(uefi) $(usb "$img/lifeboat.img")
 # shellcheck disable=SC2046,SC2086
 medium uefi-cd $ready -- $(qemu) -nic none $(uefi) -cdrom "$img/lifeboat.iso"
 # shellcheck disable=SC2046,SC2086
-medium pxe-tftp $bios_prompt $ready -- ip netns exec "$ns" $(qemu) \
+boot_is "" $bios_prompt $ready >pxe.steps
+medium pxe-tftp --steps pxe.steps -- ip netns exec "$ns" $(qemu) \
 	-nic user,model=e1000,tftp="$img/pxe",bootfile=pxelinux.0 -boot n
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -103,7 +120,7 @@ medium uefi-usb-site $ready "expect:choice:" "send:4\r" \
 	"expect:new disk to erase" "send:sda\r" "expect:file system" "send:ext4\r" \
 	"expect:receiver HOST:PORT" "send:10.0.2.2:9\r" "expect:job \(SENDER/JOB\)" "send:box1/x\r" \
 	"expect:UID:GID" "send:0:0\r" "expect:type its name again" "send:sda\r" \
-	"expect:restore: /dev/sda is Lifeboat's boot medium \(its file system is labelled LIFEBOAT\): not erased" \
+	"expect:restore: /dev/sda is Lifeboat's boot medium: not erased" \
 	"expect:choice:" "send:1\r" "expect:sda +[0-9]+ MB +write-blocked " "expect:choice:" \
 	"send:4\r" "send:ls /etc/lifeboat/site\r" \
 	"expect:key.pem" -- $(qemu) -nic none $(uefi) $(usb stick.img off)
