@@ -8,7 +8,7 @@
 # qemu's user-mode network serves TFTP itself, and the HTTP server listens
 # on the namespace's loopback (10.0.2.2 to the guest). lifeboat-disks
 # names the medium booted from: the ISO and the USB image written onto
-# sticks; none after a CD or PXE. A USB stick made with a site overlay boots with the
+# sticks, and both where both are in; none after a CD or PXE. A USB stick made with a site overlay boots with the
 # sender's credentials in place.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -67,15 +67,17 @@ medium() {
 # (quiet: the kernel's messages would cut into the ready line it times)
 medium direct $ready -- $(qemu) -nic none -kernel "$img/bzImage" -initrd "$img/initramfs.cpio.gz" \
 	-append "console=ttyS0,115200 quiet"
-# boot_is DISK STEP...: the STEPs (the boot), then from the menu's shell:
-# wait for DISK (a USB stick is attached after the ready line), print what
-# lifeboat-disks names the boot medium, and wait for it to be DISK (""
-# none, as after PXE). One step a line, for console.py --steps.
+# boot_is "DISK..." STEP...: the STEPs (the boot), then from the menu's
+# shell: wait for the DISKs (a USB stick is attached after the ready line),
+# print the disks lifeboat-disks names the boot medium, and wait for them
+# to be the DISKs ("": none, as after PXE). One step a line, for
+# console.py --steps.
 boot_is() {
-	disk=$1; shift
+	disks=$1 wait=; shift
+	for d in $disks; do wait="$wait[ -e /sys/block/$d ] && "; done
 	printf '%s\n' "$@" "expect:choice:" "send:4\r"
-	printf 'send:for i in $(seq 100); do [ -e /sys/block/%s ] && break; sleep 0.1; done; echo "boot=$(lifeboat-disks --boot)."\\r\n' "$disk"
-	echo "expect:boot=$disk\\."
+	printf 'send:for i in $(seq 100); do %sbreak; sleep 0.1; done; echo boot=$(lifeboat-disks --boot).\\r\n' "$wait"
+	echo "expect:boot=$disks\\."
 }
 # shellcheck disable=SC2046,SC2086
 # (The kernel has no CD driver: a CD is no disk, and none is named.)
@@ -85,8 +87,10 @@ medium bios-cd --steps cd.steps -- $(qemu) -nic none -cdrom "$img/lifeboat.iso" 
 boot_is sda $bios_prompt $ready >iso-stick.steps
 medium bios-usb-iso --steps iso-stick.steps -- $(qemu) -nic none $(usb "$img/lifeboat.iso")
 # shellcheck disable=SC2046,SC2086
-boot_is sda $bios_prompt $ready >img-stick.steps
-medium bios-usb-img --steps img-stick.steps -- $(qemu) -nic none $(usb "$img/lifeboat.img")
+# With the ISO on a second stick: both are named.
+boot_is "sda sdb" $bios_prompt $ready >two-sticks.steps
+medium bios-usb-img --steps two-sticks.steps -- $(qemu) -nic none $(usb "$img/lifeboat.img") \
+	-drive if=none,id=iso,format=raw,readonly=on,file="$img/lifeboat.iso" -device usb-storage,drive=iso
 # shellcheck disable=SC2046,SC2086
 medium uefi-usb-img $ready -- $(qemu) -nic none $(uefi) $(usb "$img/lifeboat.img")
 # shellcheck disable=SC2046,SC2086
