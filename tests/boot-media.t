@@ -8,8 +8,8 @@
 # qemu's user-mode network serves TFTP itself, and the HTTP server listens
 # on the namespace's loopback (10.0.2.2 to the guest). lifeboat-disks
 # names the medium booted from: the ISO and the USB image written onto
-# sticks, and both where both are in; none after a CD or PXE. A USB stick made with a site overlay boots with the
-# sender's credentials in place.
+# sticks, and both where both are in; none after a CD or PXE. A USB stick
+# made with a site overlay boots with the sender's credentials in place.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for a network namespace"; exit 77; }
@@ -114,12 +114,11 @@ medium ipxe-http $ready -- ip netns exec "$ns" $(qemu) \
 "$TOP/scripts/site" site/box1 site.cpio.gz >/dev/null || fail "scripts/site"
 "$TOP/scripts/media" site.cpio.gz >/dev/null 2>&1 || fail "scripts/media with a site"
 # A writable copy of the stick, so that its write-block is /init's and the
-# menu's alone. (It is attached after the ready line: the shell waits.)
+# menu's alone; named the boot medium under UEFI too.
 cp "$img/site/lifeboat.img" stick.img
 # shellcheck disable=SC2046,SC2086
-medium uefi-usb-site $ready "expect:choice:" "send:4\r" \
-	'send:for i in $(seq 100); do [ -e /sys/block/sda ] && break; sleep 0.1; done; echo "sda=$(cat /sys/block/sda/size)"; exit\r' \
-	"expect:sda=[0-9]+" "expect:choice:" "send:5\r" \
+boot_is sda $ready >site.steps
+medium uefi-usb-site --steps site.steps "send:exit\r" "expect:choice:" "send:5\r" \
 	"expect:sda +[0-9]+ MB +write-blocked .*\(Lifeboat's boot medium\)\r?\n" \
 	"expect:new disk to erase" "send:sda\r" "expect:file system" "send:ext4\r" \
 	"expect:receiver HOST:PORT" "send:10.0.2.2:9\r" "expect:job \(SENDER/JOB\)" "send:box1/x\r" \
