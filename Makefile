@@ -18,7 +18,13 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 # offer, and a static binary is the same on the host and in the image
 # (docs/build.md says why).
 LDFLAGS += -static
-LDLIBS = -lext2fs -lcom_err -lblkid -luuid -lmbedtls -lmbedx509 -lmbedcrypto -lzstd -lz
+# Against another mbedtls than Debian's, built in its own source tree
+# (3.6: docs/build.md): make MBEDTLS=DIR B=build/mbedtls3
+MBEDTLS_INC := $(MBEDTLS:%=-I%/include)
+MBEDTLS_LIB := $(MBEDTLS:%=-L%/library)
+CFLAGS += $(MBEDTLS_INC)
+LDLIBS = -lext2fs -lcom_err -lblkid -luuid $(MBEDTLS_LIB) -lmbedtls -lmbedx509 -lmbedcrypto \
+	 -lzstd -lz
 
 B := build
 # The version every binary reports (lifeboat --version, carve's log, the
@@ -57,7 +63,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 $(B)/test/unit-%: tests/unit/%.c $(LIB_SRC) $(wildcard tools/lib/*.h tests/unit/*.h) $(B)/version.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter $(SAN) \
-		-D_FILE_OFFSET_BITS=64 -Itools/lib -Itools -I$(B) $< $(LIB_SRC) -o $@ $(LDLIBS:-static=)
+		-D_FILE_OFFSET_BITS=64 -Itools/lib -Itools -I$(B) $(MBEDTLS_INC) $< $(LIB_SRC) \
+		-o $@ $(LDLIBS:-static=)
 
 deps:
 	@scripts/install-deps
@@ -78,7 +85,7 @@ bench: deps all $(B)/bench/cipher $(B)/bench/zstd $(B)/test/unit-hash
 # The mbedtls cipher limit that make bench compares the transfer with.
 $(B)/bench/cipher: tests/bench/cipher.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< -lmbedcrypto
+	$(CC) $(CFLAGS) -o $@ $< $(MBEDTLS_LIB) -lmbedcrypto
 
 # What the wire's zstd (tools/lib/compress.c) costs a sender and a receiver.
 $(B)/bench/zstd: tests/bench/zstd.c $(B)/liblifeboat.a

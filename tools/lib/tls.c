@@ -1,4 +1,4 @@
-/* tls.c - mutually authenticated TLS and signatures through mbedtls 2.28 (the one seam for a move to 3.6). */
+/* tls.c - mutually authenticated TLS and signatures through mbedtls (2.28 and 3.6; the one seam for it). */
 #define _GNU_SOURCE
 #include <limits.h>
 #include <netdb.h>
@@ -22,7 +22,11 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
+#if MBEDTLS_VERSION_MAJOR >= 3
+#include <psa/crypto.h>
+#endif
 
 #include "buf.h"
 #include "hash.h"
@@ -32,6 +36,72 @@
 #define READ_TIMEOUT_MS (300 * 1000)	/* a silent peer for 5 minutes is gone */
 #define HANDSHAKE_TIMEOUT_MS (30 * 1000)	/* an unknown peer may not hold a connection longer */
 #define OUT_MAX (128 * 1024)	/* seven full records a write (send_behind) */
+
+/*
+ * The calls mbedtls 3 changed, in one place; the rest of this file is the
+ * same against 2.28 (Debian's) and 3.6 (docs/build.md: built and tested
+ * against both). 3.6 may use PSA for its TLS, which must be started first.
+ */
+#if MBEDTLS_VERSION_MAJOR >= 3
+static int crypto_start(void)
+{
+	return psa_crypto_init() == PSA_SUCCESS ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+}
+
+/* In a forked child: PSA's own random generator starts again from fresh
+ * entropy, so that no two children share its state. */
+static int crypto_restart(void)
+{
+	mbedtls_psa_crypto_free();
+	return crypto_start();
+}
+
+static int parse_key(mbedtls_pk_context *key, const char *path, mbedtls_ctr_drbg_context *drbg)
+{
+	return mbedtls_pk_parse_keyfile(key, path, NULL, mbedtls_ctr_drbg_random, drbg);
+}
+
+static int sign_sha256(mbedtls_pk_context *key, const uint8_t hash[32], uint8_t *sig, size_t cap,
+		       size_t *len, mbedtls_ctr_drbg_context *drbg)
+{
+	return mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, 32, sig, cap, len,
+			       mbedtls_ctr_drbg_random, drbg);
+}
+
+static void tls12_only(mbedtls_ssl_config *conf)
+{
+	mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+}
+#else
+static int crypto_start(void)
+{
+	return 0;
+}
+
+static int crypto_restart(void)
+{
+	return 0;
+}
+
+static int parse_key(mbedtls_pk_context *key, const char *path, mbedtls_ctr_drbg_context *drbg)
+{
+	return mbedtls_pk_parse_keyfile(key, path, NULL);
+}
+
+static int sign_sha256(mbedtls_pk_context *key, const uint8_t hash[32], uint8_t *sig, size_t cap,
+		       size_t *len, mbedtls_ctr_drbg_context *drbg)
+{
+	return mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, 32, sig, len, mbedtls_ctr_drbg_random,
+			       drbg);
+}
+
+static void tls12_only(mbedtls_ssl_config *conf)
+{
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+}
+#endif
 
 struct tls_site {
 	enum tls_role role;
@@ -180,8 +250,10 @@ int tls_site_load(struct tls_site **out, const char *dir, enum tls_role role)
 	mbedtls_ssl_config_init(&s->conf);
 
 	/* 1. Randomness. */
-	ret = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy,
-				    (const unsigned char *)"lifeboat", 8);
+	ret = crypto_start();
+	if (!ret)
+		ret = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy,
+					    (const unsigned char *)"lifeboat", 8);
 	if (ret) {
 		site_err(s, ret, "unable to seed the random generator%s: %s", "");
 		return -EIO;
@@ -198,7 +270,7 @@ int tls_site_load(struct tls_site **out, const char *dir, enum tls_role role)
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "%s/key.pem", dir);
-	if ((ret = mbedtls_pk_parse_keyfile(&s->key, path, NULL))) {
+	if ((ret = parse_key(&s->key, path, &s->drbg))) {
 		site_err(s, ret, "unable to load the key '%s': %s", path);
 		return -EINVAL;
 	}
@@ -218,8 +290,7 @@ int tls_site_load(struct tls_site **out, const char *dir, enum tls_role role)
 	mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&s->conf, &s->ca, NULL);
 	mbedtls_ssl_conf_verify(&s->conf, verify_pin, s);
-	mbedtls_ssl_conf_min_version(&s->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_max_version(&s->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	tls12_only(&s->conf);
 	mbedtls_ssl_conf_ciphersuites(&s->conf, suites);
 	mbedtls_ssl_conf_renegotiation(&s->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 	mbedtls_ssl_conf_session_tickets(&s->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
@@ -234,6 +305,8 @@ int tls_site_load(struct tls_site **out, const char *dir, enum tls_role role)
 
 int tls_site_reseed(struct tls_site *s)
 {
+	if (crypto_restart())
+		return -EIO;
 	return mbedtls_ctr_drbg_reseed(&s->drbg, (const unsigned char *)"child", 5) ? -EIO : 0;
 }
 
@@ -270,7 +343,9 @@ static int tls_fail(struct tls *t, int ret, const char *during)
 		snprintf(s->error, sizeof(s->error), "%s: certificate refused: %s", during, why);
 		return -EACCES;
 	case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+#ifdef MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED	/* 2.28 only */
 	case MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED:
+#endif
 	case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED:
 		mbedtls_strerror(ret, why, sizeof(why));
 		snprintf(s->error, sizeof(s->error), "%s: authentication failed: %s", during, why);
@@ -628,8 +703,7 @@ int tls_sign(struct tls_site *s, const uint8_t hash[32], uint8_t *sig, size_t ca
 
 	if (cap < MBEDTLS_PK_SIGNATURE_MAX_SIZE)
 		return -EINVAL;
-	ret = mbedtls_pk_sign(&s->key, MBEDTLS_MD_SHA256, hash, 32, sig, len,
-			      mbedtls_ctr_drbg_random, &s->drbg);
+	ret = sign_sha256(&s->key, hash, sig, cap, len, &s->drbg);
 	if (ret) {
 		site_err(s, ret, "unable to sign%s: %s", "");
 		return -EIO;
