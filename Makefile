@@ -110,7 +110,7 @@ FUZZ := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(B)/version.h
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
-		-Itools/lib -Itools -I$(B) $< $(LIB_SRC) -o $@ $(LDLIBS)
+		-Itools/lib -Itools -I$(B) $(MBEDTLS_INC) $< $(LIB_SRC) -o $@ $(LDLIBS)
 
 fuzz: deps $(FUZZ)
 	scripts/fuzz $(FUZZ)

@@ -42,66 +42,56 @@
  * same against 2.28 (Debian's) and 3.6 (docs/build.md: built and tested
  * against both). 3.6 may use PSA for its TLS, which must be started first.
  */
-#if MBEDTLS_VERSION_MAJOR >= 3
 static int crypto_start(void)
 {
+#if MBEDTLS_VERSION_MAJOR >= 3
 	return psa_crypto_init() == PSA_SUCCESS ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+#else
+	return 0;
+#endif
 }
 
 /* In a forked child: PSA's own random generator starts again from fresh
  * entropy, so that no two children share its state. */
 static int crypto_restart(void)
 {
+#if MBEDTLS_VERSION_MAJOR >= 3
 	mbedtls_psa_crypto_free();
+#endif
 	return crypto_start();
 }
 
 static int parse_key(mbedtls_pk_context *key, const char *path, mbedtls_ctr_drbg_context *drbg)
 {
+#if MBEDTLS_VERSION_MAJOR >= 3
 	return mbedtls_pk_parse_keyfile(key, path, NULL, mbedtls_ctr_drbg_random, drbg);
+#else
+	return mbedtls_pk_parse_keyfile(key, path, NULL);
+#endif
 }
 
 static int sign_sha256(mbedtls_pk_context *key, const uint8_t hash[32], uint8_t *sig, size_t cap,
 		       size_t *len, mbedtls_ctr_drbg_context *drbg)
 {
+#if MBEDTLS_VERSION_MAJOR >= 3
 	return mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, 32, sig, cap, len,
 			       mbedtls_ctr_drbg_random, drbg);
-}
-
-static void tls12_only(mbedtls_ssl_config *conf)
-{
-	mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
-	mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
-}
 #else
-static int crypto_start(void)
-{
-	return 0;
-}
-
-static int crypto_restart(void)
-{
-	return 0;
-}
-
-static int parse_key(mbedtls_pk_context *key, const char *path, mbedtls_ctr_drbg_context *drbg)
-{
-	return mbedtls_pk_parse_keyfile(key, path, NULL);
-}
-
-static int sign_sha256(mbedtls_pk_context *key, const uint8_t hash[32], uint8_t *sig, size_t cap,
-		       size_t *len, mbedtls_ctr_drbg_context *drbg)
-{
 	return mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, 32, sig, len, mbedtls_ctr_drbg_random,
 			       drbg);
+#endif
 }
 
 static void tls12_only(mbedtls_ssl_config *conf)
 {
+#if MBEDTLS_VERSION_MAJOR >= 3
+	mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
 	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-}
 #endif
+}
 
 struct tls_site {
 	enum tls_role role;
