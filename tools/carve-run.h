@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "lib/ahead.h"
 #include "lib/carve.h"
 #include "lib/dirtree.h"
 #include "lib/ext4.h"
@@ -76,6 +77,11 @@ struct carve_run {
 	struct counts n;
 	struct summary users;	/* the same counts per user and folder */
 	struct buf *buf;
+	/* The files read through their inodes: the next one is read, judged
+	 * and hashed on a second core while this one is written
+	 * (place_through_inodes); turn: the name list's index of this one. */
+	struct ahead ahead;
+	uint64_t turn;
 	/* Device byte ranges of the files read through their inodes: no
 	 * other message can be made of those bytes. Sorted before use. */
 	struct dev_range *claimed;

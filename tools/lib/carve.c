@@ -162,13 +162,17 @@ void carve_set_block_size(uint32_t block_size)
  * nothing. */
 static int zero_tail(struct dev *dev, uint64_t end)
 {
-	static uint8_t tail[65536];
-	size_t n = (size_t)((tail_block - end % tail_block) % tail_block);
+	uint8_t part[4096];	/* (on the stack: two threads carve, ahead.h) */
+	size_t n = (size_t)((tail_block - end % tail_block) % tail_block), k;
 
 	if (n == 0)
 		return 0;
-	return dev_read(dev, tail, n, end) >= 0 && !dev_bad_bytes(dev, end, n) &&
-	       mem_is_zero(tail, n);
+	for (size_t at = 0; at < n; at += k) {
+		k = n - at < sizeof(part) ? n - at : sizeof(part);
+		if (dev_read(dev, part, k, end + at) < 0 || !mem_is_zero(part, k))
+			return 0;
+	}
+	return !dev_bad_bytes(dev, end, n);
 }
 
 /*

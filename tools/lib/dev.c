@@ -163,6 +163,7 @@ int dev_open(struct dev *d, const char *path)
 	int err;
 
 	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
 	d->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (d->fd < 0)
 		return -errno;
@@ -430,7 +431,7 @@ static int faulty(const struct dev *d, uint64_t off, uint64_t len)
 	return i < d->nfaults && overlaps(&d->faults[i], off, len);
 }
 
-int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len)
+static int mark_bad(struct dev *d, uint64_t off, uint64_t len)
 {
 	size_t i = 0;
 
@@ -474,13 +475,23 @@ int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len)
 	return 0;
 }
 
+int dev_mark_bad(struct dev *d, uint64_t off, uint64_t len)
+{
+	int err;
+
+	pthread_mutex_lock(&d->lock);
+	err = mark_bad(d, off, len);
+	pthread_mutex_unlock(&d->lock);
+	return err;
+}
+
 static ssize_t pread_full(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
 	off += d->origin;
 	if (faulty(d, off, len)) {
-		d->failed_reads++;
+		__atomic_add_fetch(&d->failed_reads, 1, __ATOMIC_RELAXED);
 		errno = EIO;
 		return -1;
 	}
@@ -490,7 +501,8 @@ static ssize_t pread_full(struct dev *d, uint8_t *buf, size_t len, uint64_t off)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			d->failed_reads += errno == EIO;
+			if (errno == EIO)
+				__atomic_add_fetch(&d->failed_reads, 1, __ATOMIC_RELAXED);
 			return -1;
 		}
 		if (n == 0)
@@ -575,19 +587,23 @@ ssize_t dev_read(struct dev *d, void *buf, size_t len, uint64_t off)
 	/* The bad map's sectors as zeros, the rest read around them (looked
 	 * up again after each read: a read may add to the map). */
 	for (at = off; at < end;) {
-		size_t i = first_ending_after(d->bad, d->nbad, at);
-		uint64_t bad = i < d->nbad && d->bad[i].off < end ? d->bad[i].off : end;
+		uint64_t bad, good_end;
+		size_t i;
 		int err;
 
+		pthread_mutex_lock(&d->lock);
+		i = first_ending_after(d->bad, d->nbad, at);
+		bad = i < d->nbad && d->bad[i].off < end ? d->bad[i].off : end;
+		good_end = bad > at ? bad :
+			   d->bad[i].off + d->bad[i].len < end ? d->bad[i].off + d->bad[i].len : end;
+		pthread_mutex_unlock(&d->lock);
 		if (bad > at) {
 			if ((err = read_good(d, b + (at - off), (size_t)(bad - at), at)) < 0)
 				return err;
-			at = bad;
-			continue;
+		} else {
+			memset(b + (at - off), 0, (size_t)(good_end - at));
 		}
-		bad = d->bad[i].off + d->bad[i].len < end ? d->bad[i].off + d->bad[i].len : end;
-		memset(b + (at - off), 0, (size_t)(bad - at));
-		at = bad;
+		at = good_end;
 	}
 	memset(b + want, 0, len - want);
 	return (ssize_t)want;
@@ -623,8 +639,11 @@ void dev_will_need(const struct dev *d, uint64_t off, uint64_t len)
 
 uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len)
 {
+	/* (The lock is no part of what D holds: a reader takes it too.) */
+	pthread_mutex_t *lock = (pthread_mutex_t *)&d->lock;
 	uint64_t total = 0;
 
+	pthread_mutex_lock(lock);
 	for (size_t i = 0; i < d->nbad; i++) {
 		const struct dev_range *r = &d->bad[i];
 		uint64_t a = r->off > off ? r->off : off;
@@ -633,6 +652,7 @@ uint64_t dev_bad_bytes(const struct dev *d, uint64_t off, uint64_t len)
 		if (a < b)
 			total += b - a;
 	}
+	pthread_mutex_unlock(lock);
 	return total;
 }
 

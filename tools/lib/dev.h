@@ -2,6 +2,8 @@
 #ifndef DEV_H
 #define DEV_H
 
+#include <pthread.h>
+
 #include "lb.h"
 
 /*
@@ -47,6 +49,10 @@ struct dev {
 	/* Unreadable byte ranges, sorted and merged. */
 	struct dev_range *bad;
 	size_t nbad, bad_alloc;
+	/* Guards the bad map: dev_read(), dev_read_ranges(), dev_bad_bytes(),
+	 * dev_will_need() and dev_mark_bad() may run in two threads at once
+	 * (ahead.h). */
+	pthread_mutex_t lock;
 	/* Reads the source failed with EIO (each retried smaller after). */
 	uint64_t failed_reads;
 	/* Byte ranges of the device that read as unreadable: a ddrescue
