@@ -224,6 +224,13 @@ static int taken(void *arg, uint64_t off)
 	return claimed(arg, off, 1024);
 }
 
+/* Does the message at start I end before AHEAD_MIN, as far as the next
+ * start tells? Then it is carved in place, not ahead (lib/ahead.h). */
+static int small_run(const struct carve_run *c, size_t i)
+{
+	return i + 1 < c->r.nstarts && c->r.starts[i + 1] - c->r.starts[i] < AHEAD_MIN;
+}
+
 /* Ask for the messages after start I to be read ahead (dev_will_need()),
  * up to AHEAD bytes past it, each up to the next start or 1 MiB. */
 #define AHEAD (8u << 20)
@@ -540,7 +547,8 @@ static size_t next_inode(const struct named_list *l, size_t i)
 }
 
 /* Have the file place_inode() will read first for the names from I on
- * (their inode's, under the first name not yet used) carved ahead. 0
+ * (their inode's, under the first name not yet used) carved ahead,
+ * unless it is small (AHEAD_MIN, by the name's S= where it has one). 0
  * when there is no room for it yet. */
 static int expect_inode(struct carve_run *c, size_t i)
 {
@@ -553,9 +561,10 @@ static int expect_inode(struct carve_run *c, size_t i)
 
 	for (end = next_inode(l, i); k < end && l->v[k].used; k++)
 		;
-	if (k == end || (nr = inode_file(c, l->v[k].n->vol, l->v[k].n->ino, &size, &mtime,
-					 &links, &current)) <= 0 || size > c->dev.size)
-		return 1;	/* nothing to read */
+	if (k == end || (l->v[k].mn.size >= 0 && l->v[k].mn.size < AHEAD_MIN) ||
+	    (nr = inode_file(c, l->v[k].n->vol, l->v[k].n->ino, &size, &mtime, &links,
+			     &current)) <= 0 || size < AHEAD_MIN || size > c->dev.size)
+		return 1;	/* nothing to read ahead */
 	return ahead_expect_file(&c->ahead, i, file_ranges, (size_t)nr, size, l->v[k].mn.size);
 }
 
@@ -1344,7 +1353,7 @@ int cmd_carve(int argc, char **argv)
 		if (next <= i)
 			next = i + 1;
 		while (c->ahead.started && next < c->r.nstarts &&
-		       (claimed(c, c->r.starts[next], 1) ||
+		       (claimed(c, c->r.starts[next], 1) || small_run(c, next) ||
 			ahead_expect_message(&c->ahead, next, c->r.starts + next,
 					     c->r.nstarts - next)))
 			next++;

@@ -29,6 +29,11 @@
 /* The thread starts none while those it carved and the caller has not
  * taken yet hold this much. */
 #define AHEAD_BYTES (64u << 20)
+/* A caller should expect no message smaller than this: handing one to
+ * the thread and back (a sleep and a wake-up on either side) costs more
+ * than carving it (100000 messages of 170 bytes through their inodes
+ * took 5.0 s so, against 4.1 s in one thread). */
+#define AHEAD_MIN (16u << 10)
 
 enum { AHEAD_FREE, AHEAD_QUEUED, AHEAD_WORKING, AHEAD_DONE };
 
