@@ -77,11 +77,10 @@ struct carve_run {
 	struct counts n;
 	struct summary users;	/* the same counts per user and folder */
 	struct buf *buf;
-	/* The files read through their inodes: the next one is read, judged
-	 * and hashed on a second core while this one is written
-	 * (place_through_inodes); turn: the name list's index of this one. */
+	/* The messages to come, read through their inodes or carved by
+	 * content, are read, judged and hashed on a second core while this
+	 * one is written (place_through_inodes, and the content pass). */
 	struct ahead ahead;
-	uint64_t turn;
 	/* Device byte ranges of the files read through their inodes: no
 	 * other message can be made of those bytes. Sorted before use. */
 	struct dev_range *claimed;

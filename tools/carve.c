@@ -250,13 +250,13 @@ static void will_need_starts(struct carve_run *c, size_t i)
 	}
 }
 
-/* Put a file read through its inode back at its name's path; the
- * inode's link count into *LINKS. Returns 1 when placed, 0 when the inode
+/* Put a file read through its inode back at its name's path, in TURN
+ * (lib/ahead.h); the inode's link count into *LINKS. Returns 1 when placed, 0 when the inode
  * is gone or belongs to another file, or -EUCLEAN when the inode is
  * refused: an extent tree or a size that is not sane (past the disk), or a
  * file past what we carve. */
 static int place_named(struct carve_run *c, const struct dirtree *t, const struct named *nm,
-		       unsigned *links)
+		       uint64_t turn, unsigned *links)
 {
 	const struct dirtree_node *n = nm->n;
 	const char *placement;
@@ -271,7 +271,7 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 		return -EUCLEAN;
 	if (nr <= 0)
 		return 0;
-	if ((err = ahead_carve_file(&c->ahead, c->turn, file_ranges, (size_t)nr, size, nm->mn.size,
+	if ((err = ahead_carve_file(&c->ahead, turn, file_ranges, (size_t)nr, size, nm->mn.size,
 				    c->buf, &m)) < 0)
 		return err == -EFBIG ? -EUCLEAN : 0;
 	placement = name_path(c, t, n, current, path, sizeof(path));
@@ -422,7 +422,9 @@ static void place_inode(struct carve_run *c, struct named *v, size_t n)
 			other++;
 		if (v[k].used || other < placed)
 			continue;
-		if ((err = place_named(c, &c->r.tree, &v[k], &links)) == -EUCLEAN) {
+		/* (in the turn of the inode's first name in c->names) */
+		if ((err = place_named(c, &c->r.tree, &v[k], (uint64_t)(v - c->names->v),
+				       &links)) == -EUCLEAN) {
 			c->n.refused++;	/* its other names go by content */
 			return;
 		}
@@ -590,7 +592,6 @@ static void place_through_inodes(struct carve_run *c)
 	ahead_start(&c->ahead, &c->dev, &c->sizes, FILE_RANGES_MAX);
 	for (size_t i = 0, j, next = 0; i < l->n; i = j) {
 		j = next_inode(l, i);
-		c->turn = i;
 		/* The files after this one, as far as there is room. */
 		if (next <= i)
 			next = j;

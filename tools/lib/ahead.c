@@ -31,9 +31,9 @@ static struct ahead_slot *next_queued(struct ahead *a)
 
 static int carve(struct ahead *a, struct ahead_slot *s, struct buf *buf, struct carved *out)
 {
-	if (s->nr)
-		return carve_file(a->dev, s->r, s->nr, s->size, s->name_size, buf, out);
-	return carve_message(a->dev, s->starts, s->nstarts, a->sizes, buf, out);
+	if (s->starts)
+		return carve_message(a->dev, s->starts, s->nstarts, a->sizes, buf, out);
+	return carve_file(a->dev, s->r, s->nr, s->size, s->name_size, buf, out);
 }
 
 /* Carve queued slot S into itself (A locked; unlocked meanwhile). */
@@ -140,7 +140,7 @@ int ahead_expect_file(struct ahead *a, uint64_t turn, const struct dev_range *r,
 	struct ahead_slot job = { .r = (struct dev_range *)r, .nr = nr, .size = size,
 				  .name_size = name_size };
 
-	return nr && expect(a, turn, &job);
+	return expect(a, turn, &job);
 }
 
 int ahead_expect_message(struct ahead *a, uint64_t turn, const uint64_t *starts,
@@ -216,8 +216,6 @@ int ahead_carve_file(struct ahead *a, uint64_t turn, const struct dev_range *r, 
 	struct ahead_slot job = { .r = (struct dev_range *)r, .nr = nr, .size = size,
 				  .name_size = name_size };
 
-	if (!nr)	/* (carve_file() of no ranges: the nr 0 of a message) */
-		return carve_file(a->dev, r, nr, size, name_size, buf, out);
 	return take(a, turn, &job, buf, out);
 }
 

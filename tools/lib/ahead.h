@@ -40,7 +40,7 @@ enum { AHEAD_FREE, AHEAD_QUEUED, AHEAD_WORKING, AHEAD_DONE };
 struct ahead_slot {
 	int state;		/* AHEAD_FREE ... AHEAD_DONE */
 	uint64_t turn;
-	/* carve_file()'s arguments, or with nr 0, carve_message()'s */
+	/* carve_file()'s arguments, or with starts, carve_message()'s */
 	struct dev_range *r;	/* max_ranges of room */
 	size_t nr;
 	uint64_t size;
