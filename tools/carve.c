@@ -251,10 +251,10 @@ static void will_need_starts(struct carve_run *c, size_t i)
 }
 
 /* Put a file read through its inode back at its name's path, in TURN
- * (lib/ahead.h); the inode's link count into *LINKS. Returns 1 when placed, 0 when the inode
- * is gone or belongs to another file, or -EUCLEAN when the inode is
- * refused: an extent tree or a size that is not sane (past the disk), or a
- * file past what we carve. */
+ * (lib/ahead.h); the inode's link count into *LINKS. Returns 1 when
+ * placed, 0 when the inode is gone or belongs to another file, or
+ * -EUCLEAN when the inode is refused: an extent tree or a size that is
+ * not sane (past the disk), or a file past what we carve. */
 static int place_named(struct carve_run *c, const struct dirtree *t, const struct named *nm,
 		       uint64_t turn, unsigned *links)
 {
