@@ -6,7 +6,9 @@
 # xfs_db then sets the message's entry to inode 2^56 + 133, with a good
 # CRC (write -d), as a forger would. Carve must warn once, place the 40
 # others at their names, and not use the forged name: the message comes
-# back as an orphan, byte-exact.
+# back as an orphan, byte-exact. (The log is zeroed first: it still holds
+# the block as the kernel wrote it, and carve would take the entry from
+# there: tools/lib/xlog.h.)
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 command -v xfs_db >/dev/null || { echo "skip: xfs_db is not installed (xfsprogs)"; exit 77; }
@@ -22,6 +24,11 @@ fill_dir "$md/cur"
 dir=$(stat -c %i "$md/cur") ino=$(stat -c %i "$md/cur/$name")
 umount mnt
 trap - EXIT
+sb() { xfs_db -r -c 'sb 0' -c "p $1" disk.img | cut -d' ' -f3; }
+log=$(xfs_db -r -c "convert fsblock $(sb logstart) byte" disk.img | sed 's/.*(\([0-9]*\)).*/\1/')
+[ -n "$log" ] || fail "set-up: where the log is"
+dd if=/dev/zero of=disk.img bs="$(sb blocksize)" seek=$((log / $(sb blocksize))) \
+	count="$(sb logblocks)" conv=notrunc status=none
 
 entry=$(xfs_db -c "inode $dir" -c "dblock 0" -c print disk.img 2>/dev/null |
 	sed -n "s/^bu\[\([0-9]*\)\]\.name = \"$name\"\$/\1/p")

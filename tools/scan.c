@@ -262,6 +262,12 @@ static void report_text(struct scan *s, struct folder_counts *f)
 		       (unsigned long long)s->r.xino[i].dirs,
 		       (unsigned long long)s->r.xino[i].files);
 	}
+	if (s->r.xlog)
+		printf("xfs logs: %llu records read (%llu that do not check out passed over): "
+		       "%zu inodes (%llu short-form directories), %zu directory blocks\n",
+		       (unsigned long long)s->r.xlog->records,
+		       (unsigned long long)s->r.xlog->bad_records, s->r.xlog->inodes.n,
+		       (unsigned long long)s->r.xlog_dirs, s->r.xlog->blocks.n);
 	printf("directory blocks: %llu ext4, %llu xfs, %zu entries\n",
 	       (unsigned long long)s->r.ext4_dirblocks, (unsigned long long)s->r.xfs_dirblocks,
 	       s->r.tree.n);
@@ -396,6 +402,15 @@ static void report_json(struct scan *s, struct folder_counts *f)
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+
+	json_key(&j, "xfs_logs");
+	json_obj_begin(&j);
+	json_key(&j, "records"); json_u64(&j, s->r.xlog ? s->r.xlog->records : 0);
+	json_key(&j, "records_bad"); json_u64(&j, s->r.xlog ? s->r.xlog->bad_records : 0);
+	json_key(&j, "inodes"); json_u64(&j, s->r.xlog ? s->r.xlog->inodes.n : 0);
+	json_key(&j, "short_form_directories"); json_u64(&j, s->r.xlog_dirs);
+	json_key(&j, "directory_blocks"); json_u64(&j, s->r.xlog ? s->r.xlog->blocks.n : 0);
+	json_obj_end(&j);
 
 	json_key(&j, "directory_blocks");
 	json_obj_begin(&j);

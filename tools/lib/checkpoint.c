@@ -132,6 +132,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	copy->tree.names = NULL;
 	copy->tree.byino = NULL;
 	copy->now_fs = NULL;
+	copy->xlog = NULL;
 	copy->folders.v = NULL;
 	copy->folders.files = NULL;
 	copy->folders.names = NULL;
@@ -229,11 +230,16 @@ static int sane(const struct remnants *r, const struct dev *dev)
 	if (r->next4 < 0 || r->next4 > 16 || r->nxfs < 0 || r->nxfs > 16 || r->nxino < 0 ||
 	    r->nxino > 16 || r->ngdt < 0 || r->ngdt > (int)ARRAY_SIZE(r->gdt) ||
 	    r->nshifted < 0 || r->nshifted > (int)ARRAY_SIZE(r->shifted) ||
+	    r->nxlog_areas < 0 || r->nxlog_areas > (int)ARRAY_SIZE(r->xlog_areas) ||
 	    r->scanned > dev->size ||
 	    (r->scanned % REMNANTS_CHUNK && r->scanned != dev->size))
 		return 0;
 	for (int i = 0; i < r->ngdt; i++)
 		if (r->gdt[i].desc_size != 32 && r->gdt[i].desc_size != 64)
+			return 0;
+	for (int i = 0; i < r->nxlog_areas; i++)
+		if (r->xlog_areas[i].off > dev->size ||
+		    r->xlog_areas[i].len > dev->size - r->xlog_areas[i].off)
 			return 0;
 	for (int i = 0; i < 16; i++)
 		if (r->ext4[i].ncopies > 64 || r->ext4[i].nold_seeds < 0 ||
@@ -293,6 +299,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	memcpy(r, take(&c, 1, sizeof(*r)), sizeof(*r));
 	memset(&r->now, 0, sizeof(r->now));
 	r->now_fs = NULL;
+	r->xlog = NULL;
 	r->tree.byino = NULL;
 	r->tree.byino_cap = 0;
 	for (int i = 0; i < 16; i++) {

@@ -65,6 +65,9 @@ void remnants_free(struct remnants *r)
 	free(r->pieces);
 	free(r->piece_line);
 	free(r->dir_seeds);
+	if (r->xlog)
+		xlog_free(r->xlog);
+	free(r->xlog);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -529,6 +532,28 @@ static void scan_xfs_inodes_at(struct remnants *r, const uint8_t *p, size_t avai
 			scan_xfs_inode(r, p, sizes[i], off);
 }
 
+/* Records of one log follow each other, but for one that does not check
+ * out (a torn write at the head) and the unused rest of a log buffer. */
+#define XLOG_GAP (1u << 20)
+
+/* An XFS log record: the area of records it goes on from, or a new one. */
+static void keep_xlog_record(struct remnants *r, const uint8_t *p, size_t left, uint64_t off)
+{
+	uint32_t len = xlog_record_len(p, left);
+	struct dev_range *a = r->nxlog_areas ? &r->xlog_areas[r->nxlog_areas - 1] : NULL;
+
+	if (!len)
+		return;
+	if (a && off <= a->off + a->len + XLOG_GAP) {
+		if (off + len > a->off + a->len)
+			a->len = off + len - a->off;
+	} else if (r->nxlog_areas < (int)ARRAY_SIZE(r->xlog_areas)) {
+		r->xlog_areas[r->nxlog_areas++] = (struct dev_range){ off, len };
+	} else {
+		r->xlog_areas_dropped++;
+	}
+}
+
 /* A header block that starts inside the previous one's header block is
  * that one's tail (a long run of Received lines), not a message. */
 static void scan_message_start(struct remnants *r, const uint8_t *p, size_t avail,
@@ -709,6 +734,8 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			scan_xfs_dirblocks_at(r, q, left);
 		if (q[0] == 'I' && q[1] == 'N' && q[4] == 3)
 			scan_xfs_inodes_at(r, q, left, off);
+		if (q[0] == 0xFE && q[1] == 0xED && q[2] == 0xBA && q[3] == 0xBE)
+			keep_xlog_record(r, q, left, off);
 		if (q[0] == 7 && left >= 40 && q[12] & 1)
 			scan_list_index(r, q, left, off);
 		if (q[0] == '3' && q[1] == ' ' && q[2] == 'V')
@@ -978,6 +1005,126 @@ static void infer_xfs_geometry(struct remnants *r, struct dev *dev, const struct
 	r->nxfs++;
 }
 
+struct xlog_record {
+	uint64_t lsn, off;
+	uint32_t len;
+};
+
+static int cmp_xlog_record(const void *a, const void *b)
+{
+	const struct xlog_record *x = a, *y = b;
+
+	if (x->lsn != y->lsn)
+		return x->lsn < y->lsn ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The largest inode size of the XFS filesystems found, 512 where none
+ * says. */
+static size_t xfs_inode_size_max(const struct remnants *r)
+{
+	size_t size = 512;
+
+	for (int i = 0; i < r->nxfs; i++)
+		size = r->xfs[i].sb.inode_size > size ? r->xfs[i].sb.inode_size : size;
+	for (int i = 0; i < r->nxino; i++)
+		size = r->xino[i].inode_size > size ? r->xino[i].inode_size : size;
+	return size < 2048 ? size : 2048;
+}
+
+/* The records of each log area, in the log's order, into r->xlog. */
+static int read_xfs_log_records(struct remnants *r, struct dev *dev, uint8_t *buf)
+{
+	struct xlog_record *v = NULL, *w;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	for (int i = 0; i < r->nxlog_areas; i++) {
+		const struct dev_range *a = &r->xlog_areas[i];
+
+		for (uint64_t off = a->off; off + 512 <= a->off + a->len;) {
+			ssize_t got = dev_read(dev, buf, 512, off);
+			uint32_t len;
+
+			if (got < 0) {
+				free(v);
+				return (int)got;
+			}
+			if (got != 512 || !(len = xlog_record_len(buf, 512))) {
+				off += 512;
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				if (!(w = realloc(v, cap * sizeof(*v)))) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = w;
+			}
+			v[n++] = (struct xlog_record){ xlog_record_lsn(buf), off, len };
+			off += len;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_xlog_record);
+	for (size_t i = 0; i < n && !err; i++) {
+		ssize_t got = dev_read(dev, buf, v[i].len, v[i].off);
+
+		if (got < 0)
+			err = (int)got;
+		/* One that does not check out is passed over (counted). */
+		else if (got == v[i].len && xlog_take_record(r->xlog, buf, v[i].len) == -ENOMEM)
+			err = -ENOMEM;
+	}
+	free(v);
+	return err;
+}
+
+/*
+ * What the XFS logs found hold: the last logged state of each inode
+ * (remnants_xfs_inode() falls back on it), and the entries of the
+ * short-form directories among them, which live inside their inodes:
+ * where those are gone (the start of the disk zeroed), the log still
+ * names the files.
+ */
+static int read_xfs_logs(struct remnants *r, struct dev *dev)
+{
+	size_t isize = xfs_inode_size_max(r);
+	uint8_t *buf, img[2048];
+	int err;
+
+	if (!r->nxlog_areas)
+		return 0;
+	if (!(r->xlog = malloc(sizeof(*r->xlog))) || !(buf = malloc(XLOG_RECORD_MAX)))
+		return -ENOMEM;
+	xlog_init(r->xlog, isize - XLOG_CORE, REMNANTS_MAX_LOG_INODES, REMNANTS_MAX_LOG_BLOCKS);
+	err = read_xfs_log_records(r, dev, buf);
+	free(buf);
+	for (size_t i = 0; !err && i < r->xlog->blocks.cap; i++) {
+		const struct xlog_slot *s = &r->xlog->blocks.slots[i];
+		struct xfs_block_ctx c = { r, 0 };
+
+		if (!s->img)
+			continue;
+		c.vol = remnants_uuid_vol(s->img + 24);
+		xfs_dirblock_entries(s->img, s->len, NULL, keep_xfs_dirent, &c);
+	}
+	for (size_t i = 0; !err && i < r->xlog->inodes.cap; i++) {
+		const struct xlog_slot *s = &r->xlog->inodes.slots[i];
+		struct xfs_inode_info in;
+		struct xfs_block_ctx c = { r, 0 };
+
+		if (!s->img || xlog_inode_image(r->xlog, s->uuid, s->key, img, isize) < 0 ||
+		    xfs_inode_parse(img, isize, &in) < 0 || (in.mode & 0xF000) != 0x4000 ||
+		    in.format != 1)
+			continue;
+		c.vol = remnants_uuid_vol(in.uuid);
+		if (xfs_shortform_parse(&in, keep_xfs_dirent, &c) >= 0)
+			r->xlog_dirs++;
+	}
+	return err;
+}
+
 int remnants_scan(struct remnants *r, struct dev *dev,
 		  void (*progress)(void *arg, uint64_t done), void *arg)
 {
@@ -1017,6 +1164,8 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 		if (!known)
 			infer_xfs_geometry(r, dev, &r->xino[i]);
 	}
+	if ((err = read_xfs_logs(r, dev)) < 0)
+		return err;
 	sort_dir_seeds(r);
 	err = dirtree_remap(&r->tree, map_seed_dir, r);
 	return err < 0 ? err : dirtree_index(&r->tree);
@@ -1271,10 +1420,15 @@ int remnants_xfs_inode(const struct remnants *r, struct dev *dev, uint64_t vol, 
 			sb = &r->xfs[i].sb;
 	for (int i = 0; i < r->nxfs && !sb; i++)
 		sb = &r->xfs[i].sb;
-	if (!sb || sb->inode_size > 2048 ||
-	    dev_read(dev, buf, sb->inode_size, xfs_inode_offset(sb, ino)) != sb->inode_size ||
-	    xfs_inode_check(buf, sb->inode_size, in) < 0 || in->ino != ino ||
-	    remnants_uuid_vol(in->uuid) != vol)
+	if (!sb || sb->inode_size > 2048)
+		return -ENOENT;
+	/* Where the inode is gone, its last logged state (read_xfs_logs). */
+	if ((dev_read(dev, buf, sb->inode_size, xfs_inode_offset(sb, ino)) != sb->inode_size ||
+	     xfs_inode_check(buf, sb->inode_size, in) < 0 || in->ino != ino ||
+	     remnants_uuid_vol(in->uuid) != vol) &&
+	    (!r->xlog || xlog_inode_image(r->xlog, sb->uuid, ino, buf, sb->inode_size) < 0 ||
+	     xfs_inode_parse(buf, sb->inode_size, in) < 0 || in->ino != ino ||
+	     remnants_uuid_vol(in->uuid) != vol))
 		return -ENOENT;
 	*sb_out = *sb;
 	return 0;

@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "inuse.h"
 #include "xfs.h"
+#include "xlog.h"
 
 /*
  * remnants_scan() reads the whole source once, in large sequential reads,
@@ -54,6 +55,11 @@ static inline int remnants_is_leaf_dir(uint64_t vol, uint64_t dir)
 /* The same for (folder GUID, name) pairs from list indexes and the file
  * names of uidlists (one a message). */
 #define REMNANTS_MAX_FOLDERS (1u << 25)
+/* Inodes kept of what XFS logs hold (xlog.h): some 70 MiB of 512-byte
+ * inodes at most, however large the logs. */
+#define REMNANTS_MAX_LOG_INODES (1u << 17)
+/* and directory blocks: 64 MiB of 4 KiB ones. */
+#define REMNANTS_MAX_LOG_BLOCKS (1u << 14)
 
 struct ext4_fs {
 	struct ext4_sb_info sb;	/* the copy with the lowest group number */
@@ -116,6 +122,14 @@ struct remnants {
 	struct remnants_shifted shifted[8];
 	int nshifted;
 	uint64_t ext4_dirblocks, xfs_dirblocks;
+	/* Areas of XFS log records one after the other (a log, xlog.h),
+	 * and once the pass is over, the last logged state of the inodes
+	 * they hold (NULL where none was found). */
+	struct dev_range xlog_areas[16];
+	int nxlog_areas;
+	uint64_t xlog_areas_dropped;
+	struct xlog *xlog;
+	uint64_t xlog_dirs;	/* short-form directories read from them */
 	/* XFS directory entries refused: an inode number (of the entry or of
 	 * its directory) of 2^56 or more, which no XFS gives. */
 	uint64_t forged_dirents;

@@ -104,10 +104,16 @@ uint64_t xfs_inode_offset(const struct xfs_sb_info *sb, uint64_t ino)
 
 int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *out)
 {
+	if (inode_size < 256 || !xfs_crc_ok(p, inode_size, 100))
+		return -EUCLEAN;
+	return xfs_inode_parse(p, inode_size, out);
+}
+
+int xfs_inode_parse(const uint8_t *p, size_t inode_size, struct xfs_inode_info *out)
+{
 	uint8_t forkoff;
 
-	if (get_be16(p) != XFS_DINODE_MAGIC || p[4] != 3 ||
-	    inode_size < 256 || !xfs_crc_ok(p, inode_size, 100))
+	if (get_be16(p) != XFS_DINODE_MAGIC || p[4] != 3 || inode_size < 256)
 		return -EUCLEAN;
 	memset(out, 0, sizeof(*out));
 	out->mode = get_be16(p + 2);
@@ -143,12 +149,19 @@ static size_t round8(size_t v)
 int xfs_dirblock_parse(const uint8_t *p, size_t bs, uint8_t *uuid_out,
 		       xfs_dirent_fn fn, void *arg)
 {
+	if (bs < 512 || !xfs_crc_ok(p, bs, 4))
+		return -EUCLEAN;
+	return xfs_dirblock_entries(p, bs, uuid_out, fn, arg);
+}
+
+int xfs_dirblock_entries(const uint8_t *p, size_t bs, uint8_t *uuid_out,
+			 xfs_dirent_fn fn, void *arg)
+{
 	uint32_t magic = get_be32(p);
 	size_t off = 64, end = bs;
 	int n = 0;
 
-	if ((magic != XFS_DIR3_BLOCK_MAGIC && magic != XFS_DIR3_DATA_MAGIC) ||
-	    bs < 512 || !xfs_crc_ok(p, bs, 4))
+	if ((magic != XFS_DIR3_BLOCK_MAGIC && magic != XFS_DIR3_DATA_MAGIC) || bs < 512)
 		return -EUCLEAN;
 	if (magic == XFS_DIR3_BLOCK_MAGIC) {
 		uint64_t count = get_be32(p + bs - 8);

@@ -76,6 +76,9 @@ struct xfs_inode_info {
 
 /* Check INODE_SIZE bytes at P as a v3 inode with a good CRC. */
 int xfs_inode_check(const uint8_t *p, size_t inode_size, struct xfs_inode_info *out);
+/* The same without the CRC: for an inode whose bytes something else
+ * vouches for (a log record's CRC: xlog.h). */
+int xfs_inode_parse(const uint8_t *p, size_t inode_size, struct xfs_inode_info *out);
 
 /* A checked v3 inode's modification time, in seconds since 1970: the
  * legacy signed 32-bit seconds, or with the bigtime flag (di_flags2 bit 3,
@@ -148,6 +151,10 @@ typedef int (*xfs_dirent_fn)(const struct xfs_dirent *de, void *arg);
  */
 int xfs_dirblock_parse(const uint8_t *p, size_t dir_block_size, uint8_t *uuid_out,
 		       xfs_dirent_fn fn, void *arg);
+/* The same without the CRC (a block laid together from a log: xlog.h):
+ * FN is called for each entry up to the first that does not check out. */
+int xfs_dirblock_entries(const uint8_t *p, size_t dir_block_size, uint8_t *uuid_out,
+			 xfs_dirent_fn fn, void *arg);
 
 /*
  * Parse a short-form directory held in inode IN's data fork. Calls FN
