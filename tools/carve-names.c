@@ -124,7 +124,7 @@ static int name_was_deleted(struct carve_run *c, const struct dirtree_node *n,
 		       ext4_inode_size(buf) <= c->dev.size && !packed_file(c, n->vol, n->ino);
 	}
 	/* XFS: a freed inode keeps its CRC but has mode 0. */
-	return mn->size >= 0 && remnants_xfs_inode(&c->r, &c->dev, n->vol, n->ino, buf, &in, &xsb) == 0 &&
+	return mn->size >= 0 && remnants_xfs_inode(&c->r, &c->dev, n->vol, n->ino, buf, &in, &xsb) >= 0 &&
 	       (in.mode == 0 || (in.size != (uint64_t)mn->size && in.size <= c->dev.size &&
 				 !packed_file(c, n->vol, n->ino)));
 }
@@ -238,10 +238,18 @@ int inode_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *size,
 					 : xfs_file(c, vol, ino, size, mtime, links, current);
 }
 
-/* How a file read through an inode of VOL was found (the manifest's how). */
-const char *inode_how(uint64_t vol)
+/* How the file of inode INO of VOL was found (the manifest's how): an
+ * XFS inode may be one a log kept. */
+const char *inode_how(struct carve_run *c, uint64_t vol, uint64_t ino)
 {
-	return remnants_is_ext4_vol(vol) ? "ext4-inode" : "xfs-inode";
+	static uint8_t buf[2048];
+	struct xfs_inode_info in;
+	struct xfs_sb_info sb;
+
+	if (remnants_is_ext4_vol(vol))
+		return "ext4-inode";
+	return remnants_xfs_inode(&c->r, &c->dev, vol, ino, buf, &in, &sb) == 1 ? "xfs-log-inode" :
+										  "xfs-inode";
 }
 
 /* Was a filesystem made over an earlier one found on this disk? Then the

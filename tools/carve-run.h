@@ -155,7 +155,7 @@ int cmp_named(const void *a, const void *b);
 int ext4_ranges(const struct ext4_extent *ext, int n, uint32_t block_size);
 int inode_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *size,
 	       int64_t *mtime, unsigned *links, int *current);
-const char *inode_how(uint64_t vol);
+const char *inode_how(struct carve_run *c, uint64_t vol, uint64_t ino);
 int disk_was_reformatted(const struct carve_run *c);
 void check_reused(struct carve_run *c, struct carved *m,
 		  const struct dev_range *ranges, size_t n);

@@ -284,7 +284,7 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	} else {
 		seen_before(c, m.sha256);
 	}
-	write_output(c, &m, c->buf->p, placement, inode_how(n->vol), path, file_ranges, (size_t)nr,
+	write_output(c, &m, c->buf->p, placement, inode_how(c, n->vol, n->ino), path, file_ranges, (size_t)nr,
 		     mtime);
 	claim(c, file_ranges, (size_t)nr);
 	return 1;
@@ -529,7 +529,7 @@ static void place_state_files(struct carve_run *c)
 		m.cls = CARVE_EXACT;
 		m.proof = PROOF_INODE;
 		sha256(c->buf->p, c->buf->len, m.sha256);
-		put_output(c, &m, c->buf->p, s.v[i].placement, inode_how(s.v[i].n->vol),
+		put_output(c, &m, c->buf->p, s.v[i].placement, inode_how(c, s.v[i].n->vol, s.v[i].n->ino),
 			   s.v[i].path, file_ranges, (size_t)nr, mtime);
 		c->n.state_files++;
 	}
@@ -1440,8 +1440,17 @@ int cmd_carve(int argc, char **argv)
 	if (c->r.folders.dropped)
 		lb_warn("carve: %zu folder names and uidlist entries past the limit were not used",
 			c->r.folders.dropped);
+	if (c->r.xlog && (c->r.xlog->inodes.dropped || c->r.xlog->blocks.dropped))
+		lb_warn("carve: kept what XFS logs hold of the first %u inodes and %u directory "
+			"blocks, %zu and %zu more were not used (names and files only they kept "
+			"may be missed)", REMNANTS_MAX_LOG_INODES, REMNANTS_MAX_LOG_BLOCKS,
+			c->r.xlog->inodes.dropped, c->r.xlog->blocks.dropped);
+	if (c->r.xlog_areas_dropped)
+		lb_warn("carve: %llu XFS log records past the 16th log area were not read",
+			(unsigned long long)c->r.xlog_areas_dropped);
 	lost = c->r.starts_dropped || c->r.packed_dropped || c->r.tree.dropped ||
-	       c->r.leaves_dropped || c->r.folders.dropped;
+	       c->r.leaves_dropped || c->r.folders.dropped || c->r.xlog_areas_dropped ||
+	       (c->r.xlog && (c->r.xlog->inodes.dropped || c->r.xlog->blocks.dropped));
 	if (c->n.refused)
 		lb_warn("carve: %llu inodes refused (an extent tree or a size that is not sane, "
 			"or a file past %u MiB): their messages were looked for by content",

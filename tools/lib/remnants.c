@@ -1422,14 +1422,15 @@ int remnants_xfs_inode(const struct remnants *r, struct dev *dev, uint64_t vol, 
 		sb = &r->xfs[i].sb;
 	if (!sb || sb->inode_size > 2048)
 		return -ENOENT;
-	/* Where the inode is gone, its last logged state (read_xfs_logs). */
-	if ((dev_read(dev, buf, sb->inode_size, xfs_inode_offset(sb, ino)) != sb->inode_size ||
-	     xfs_inode_check(buf, sb->inode_size, in) < 0 || in->ino != ino ||
-	     remnants_uuid_vol(in->uuid) != vol) &&
-	    (!r->xlog || xlog_inode_image(r->xlog, sb->uuid, ino, buf, sb->inode_size) < 0 ||
-	     xfs_inode_parse(buf, sb->inode_size, in) < 0 || in->ino != ino ||
-	     remnants_uuid_vol(in->uuid) != vol))
-		return -ENOENT;
 	*sb_out = *sb;
-	return 0;
+	if (dev_read(dev, buf, sb->inode_size, xfs_inode_offset(sb, ino)) == sb->inode_size &&
+	    xfs_inode_check(buf, sb->inode_size, in) == 0 && in->ino == ino &&
+	    remnants_uuid_vol(in->uuid) == vol)
+		return 0;
+	/* Where the inode is gone, its last logged state (read_xfs_logs). */
+	if (r->xlog && xlog_inode_image(r->xlog, sb->uuid, ino, buf, sb->inode_size) == 0 &&
+	    xfs_inode_parse(buf, sb->inode_size, in) == 0 && in->ino == ino &&
+	    remnants_uuid_vol(in->uuid) == vol)
+		return 1;
+	return -ENOENT;
 }

@@ -246,8 +246,10 @@ void remnants_probe_now(struct remnants *r, struct dev *dev);
 /*
  * Find XFS inode INO of the filesystem whose directory entries are kept
  * under volume VOL: read it where the geometry puts it, and accept it only
- * with a good CRC, its own number and that filesystem's uuid. BUF holds
- * the inode (2048 bytes at most); IN describes it. Returns 0 or -ENOENT.
+ * with a good CRC, its own number and that filesystem's uuid; where it is
+ * not there, its last logged state (the XFS logs found, xlog.h). BUF holds
+ * the inode (2048 bytes at most); IN describes it. Returns 0 (read from
+ * the disk), 1 (from a log) or -ENOENT.
  */
 int remnants_xfs_inode(const struct remnants *r, struct dev *dev, uint64_t vol, uint64_t ino,
 		       uint8_t *buf, struct xfs_inode_info *in, struct xfs_sb_info *sb_out);

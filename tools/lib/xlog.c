@@ -319,10 +319,12 @@ static int take_op(struct xlog *x, uint32_t tid, uint8_t flags, const uint8_t *p
 	return err;
 }
 
-static uint32_t record_crc(const uint8_t *p, size_t hsectors, const uint8_t *data, uint32_t len)
+uint32_t xlog_record_crc(const uint8_t *p)
 {
 	static const uint8_t zero[4];
-	uint32_t c = ext2fs_crc32c_le(~0u, p, 32);
+	size_t hsectors = header_sectors(p);
+	uint32_t len = get_be32(p + 12), c = ext2fs_crc32c_le(~0u, p, 32);
+	const uint8_t *data = p + hsectors * SECTOR;
 
 	c = ext2fs_crc32c_le(c, zero, 4);
 	c = ext2fs_crc32c_le(c, p + 36, HEADER_CRC_LEN - 36);
@@ -339,8 +341,7 @@ int xlog_take_record(struct xlog *x, uint8_t *p, uint32_t rlen)
 	uint8_t *d = p + hsectors * SECTOR;
 	int err;
 
-	if (xlog_record_len(p, rlen) != rlen ||
-	    record_crc(p, hsectors, d, len) != get_le32(p + 32)) {
+	if (xlog_record_len(p, rlen) != rlen || xlog_record_crc(p) != get_le32(p + 32)) {
 		x->bad_records++;
 		return -EUCLEAN;
 	}

@@ -100,6 +100,9 @@ struct xlog {
 uint32_t xlog_record_len(const uint8_t *p, size_t left);
 /* The record's LSN (cycle << 32 | block): the log's order. */
 uint64_t xlog_record_lsn(const uint8_t *p);
+/* The CRC its header should hold (at byte 32, little-endian), of a
+ * record whose length xlog_record_len() gave. */
+uint32_t xlog_record_crc(const uint8_t *p);
 
 /* Keep at most MAX_INODES inodes, with up to FORK_MAX bytes of data fork
  * each, and MAX_BLOCKS directory blocks. */
