@@ -1032,23 +1032,24 @@ static size_t xfs_inode_size_max(const struct remnants *r)
 	return size < 2048 ? size : 2048;
 }
 
-/* The records of each log area, in the log's order, into r->xlog. */
+/* The records of each log area, in that log's order, into r->xlog. */
 static int read_xfs_log_records(struct remnants *r, struct dev *dev, uint8_t *buf)
 {
 	struct xlog_record *v = NULL, *w;
-	size_t n = 0, cap = 0;
+	size_t cap = 0;
 	int err = 0;
 
-	for (int i = 0; i < r->nxlog_areas; i++) {
+	for (int i = 0; !err && i < r->nxlog_areas; i++) {
 		const struct dev_range *a = &r->xlog_areas[i];
+		size_t n = 0;
 
 		for (uint64_t off = a->off; off + 512 <= a->off + a->len;) {
 			ssize_t got = dev_read(dev, buf, 512, off);
 			uint32_t len;
 
 			if (got < 0) {
-				free(v);
-				return (int)got;
+				err = (int)got;
+				break;
 			}
 			if (got != 512 || !(len = xlog_record_len(buf, 512))) {
 				off += 512;
@@ -1057,24 +1058,26 @@ static int read_xfs_log_records(struct remnants *r, struct dev *dev, uint8_t *bu
 			if (n == cap) {
 				cap = cap ? cap * 2 : 1024;
 				if (!(w = realloc(v, cap * sizeof(*v)))) {
-					free(v);
-					return -ENOMEM;
+					err = -ENOMEM;
+					break;
 				}
 				v = w;
 			}
 			v[n++] = (struct xlog_record){ xlog_record_lsn(buf), off, len };
 			off += len;
 		}
-	}
-	qsort(v, n, sizeof(*v), cmp_xlog_record);
-	for (size_t i = 0; i < n && !err; i++) {
-		ssize_t got = dev_read(dev, buf, v[i].len, v[i].off);
+		qsort(v, n, sizeof(*v), cmp_xlog_record);
+		for (size_t j = 0; j < n && !err; j++) {
+			ssize_t got = dev_read(dev, buf, v[j].len, v[j].off);
 
-		if (got < 0)
-			err = (int)got;
-		/* One that does not check out is passed over (counted). */
-		else if (got == v[i].len && xlog_take_record(r->xlog, buf, v[i].len) == -ENOMEM)
-			err = -ENOMEM;
+			if (got < 0)
+				err = (int)got;
+			/* One that does not check out is passed over (counted). */
+			else if (got == v[j].len &&
+				 xlog_take_record(r->xlog, buf, v[j].len) == -ENOMEM)
+				err = -ENOMEM;
+		}
+		xlog_end(r->xlog);
 	}
 	free(v);
 	return err;

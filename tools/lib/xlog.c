@@ -370,6 +370,12 @@ int xlog_take_record(struct xlog *x, uint8_t *p, uint32_t rlen)
 	return 0;
 }
 
+void xlog_end(struct xlog *x)
+{
+	for (int i = 0; i < XLOG_OPEN; i++)
+		x->trans[i].open = 0;
+}
+
 /* A timestamp of the core at P, into the on-disk form at Q. */
 static void put_time(uint8_t *q, const uint8_t *p, int bigtime)
 {

@@ -111,6 +111,9 @@ void xlog_init(struct xlog *x, size_t fork_max, size_t max_inodes, size_t max_bl
  * sectors are restored in place). Records must come in the log's order.
  * 0, -EUCLEAN where it does not check out (its CRC), or -ENOMEM. */
 int xlog_take_record(struct xlog *x, uint8_t *p, uint32_t len);
+/* The records of one log are over: what they left open is dropped (the
+ * next log's transaction ids are its own). */
+void xlog_end(struct xlog *x);
 /* Inode INO of the filesystem of metadata uuid UUID as last logged, as
  * an on-disk v3 inode of INODE_SIZE bytes (without a valid CRC) into
  * OUT: 0, or -ENOENT where it was not logged (or not with a v3 core). */
