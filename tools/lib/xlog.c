@@ -7,7 +7,8 @@
 #include "xlog.h"
 
 #define SECTOR 512
-#define CYCLE_SPAN (32u << 10)		/* data bytes whose cycle words one header sector holds */
+/* Data bytes whose sectors' first words one header sector holds. */
+#define CYCLE_SPAN (32u << 10)
 #define RECORD_MAX (256u << 10)		/* the largest log buffer */
 #define HEADER_CRC_LEN 328		/* sizeof(struct xlog_rec_header) */
 #define EXT_HEADER_CRC_LEN 260
@@ -66,9 +67,11 @@ void xlog_init(struct xlog *x, size_t fork_max, size_t max_inodes, size_t max_bl
 
 static struct xlog_slot *find(const struct xlog_table *t, const uint8_t *uuid, uint64_t key)
 {
+	size_t mask = t->cap - 1;
+
 	if (!t->cap)
 		return NULL;
-	for (size_t j = hash_mix(key ^ get_le64(uuid)) & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
+	for (size_t j = hash_mix(key ^ get_le64(uuid)) & mask;; j = (j + 1) & mask) {
 		struct xlog_slot *s = &t->slots[j];
 
 		if (!s->img || (s->key == key && !memcmp(s->uuid, uuid, 16)))
