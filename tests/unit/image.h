@@ -1,5 +1,5 @@
-/* image.h - for the unit tests that read a made-up disk: big-endian
- * stores, and the bytes put on a struct dev. */
+/* image.h - for the unit tests that read a made-up disk: the bytes put on
+ * a struct dev (big-endian stores: lb.h's put_be16() and the like). */
 #ifndef UNIT_IMAGE_H
 #define UNIT_IMAGE_H
 #include <stdio.h>
@@ -7,10 +7,6 @@
 #include <unistd.h>
 
 #include "lib/dev.h"
-
-static inline void put_be16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
-static inline void put_be32(uint8_t *p, uint32_t v) { put_be16(p, v >> 16); put_be16(p + 2, (uint16_t)v); }
-static inline void put_be64(uint8_t *p, uint64_t v) { put_be32(p, v >> 32); put_be32(p + 4, (uint32_t)v); }
 
 /* Open DEV on a file (removed at once) holding IMG's LEN bytes; exits 2
  * when that cannot be done. */
