@@ -1066,7 +1066,8 @@ static int read_xfs_log_records(struct remnants *r, struct dev *dev, uint8_t *bu
 			v[n++] = (struct xlog_record){ xlog_record_lsn(buf), off, len };
 			off += len;
 		}
-		qsort(v, n, sizeof(*v), cmp_xlog_record);
+		if (n)
+			qsort(v, n, sizeof(*v), cmp_xlog_record);
 		for (size_t j = 0; j < n && !err; j++) {
 			ssize_t got = dev_read(dev, buf, v[j].len, v[j].off);
 
@@ -1086,9 +1087,9 @@ static int read_xfs_log_records(struct remnants *r, struct dev *dev, uint8_t *bu
 /*
  * What the XFS logs found hold: the last logged state of each inode
  * (remnants_xfs_inode() falls back on it), and the entries of the
- * short-form directories among them, which live inside their inodes:
- * where those are gone (the start of the disk zeroed), the log still
- * names the files.
+ * directory blocks and of the short-form directories (inside their
+ * inodes) among them: where those are gone (the start of the disk
+ * zeroed), the log still names the files.
  */
 static int read_xfs_logs(struct remnants *r, struct dev *dev)
 {
@@ -1098,9 +1099,11 @@ static int read_xfs_logs(struct remnants *r, struct dev *dev)
 
 	if (!r->nxlog_areas)
 		return 0;
-	if (!(r->xlog = malloc(sizeof(*r->xlog))) || !(buf = malloc(XLOG_RECORD_MAX)))
+	if (!(r->xlog = malloc(sizeof(*r->xlog))))
 		return -ENOMEM;
 	xlog_init(r->xlog, isize - XLOG_CORE, REMNANTS_MAX_LOG_INODES, REMNANTS_MAX_LOG_BLOCKS);
+	if (!(buf = malloc(XLOG_RECORD_MAX)))
+		return -ENOMEM;
 	err = read_xfs_log_records(r, dev, buf);
 	free(buf);
 	for (size_t i = 0; !err && i < r->xlog->blocks.cap; i++) {
