@@ -9,6 +9,9 @@
 #  2. carve puts every intact message back at its user, folder, name and
 #     flags (tests/lab/score), some of those whose inode is gone through
 #     the logged one (how xfs-log-inode), and leaves the image as it was.
+#     A logged inode whose blocks lay in the zeroed prefix gives a file of
+#     zeros: it is counted (zeroed_files) and listed in the log, and no
+#     file of zeros is written.
 #  3. The same disk with one byte changed in each log record's data: no
 #     record checks out (its CRC), scan reads nothing from them, and carve
 #     places far fewer (the log was what named the rest), with nothing
@@ -31,7 +34,7 @@ print(f"1. log: {x['records']} records, {x['inodes']} inodes, "
 PY
 
 before=$(sha256sum <"$lab/disk.img")
-"$LIFEBOAT" carve -q "$lab/disk.img" --out out >/dev/null || fail "carve exited $?"
+"$LIFEBOAT" carve -q "$lab/disk.img" --out out --json >summary.json || fail "carve exited $?"
 [ "$(sha256sum <"$lab/disk.img")" = "$before" ] || fail "carve changed the image"
 "$TOP/tests/lab/score" --json "$lab/truth.json" out >score.json || fail "score"
 python3 - <<'PY' || fail "carve with the log"
@@ -45,7 +48,14 @@ assert s["false_positives"] == 0 and s["misplaced"] == 0, s
 # through the sizes their names give. Five of them are fragmented: only
 # the logged extents find their pieces.)
 assert len(logged) >= 5, f"only {len(logged)} files placed through logged inodes"
-print(f"2. placement {s['placement']} of {s['intact']} intact; {len(logged)} through logged inodes")
+zeroed = json.load(open("summary.json"))["zeroed_files"]
+listed = sum(" zeroed: " in l for l in open("out/.lifeboat/log"))
+assert zeroed >= 20 and listed == zeroed, (zeroed, listed)
+for r in rows:
+    data = open("out/" + r[-1], "rb").read()
+    assert data.strip(b"\0"), f"{r[-1]}: only zeros"
+print(f"2. placement {s['placement']} of {s['intact']} intact; {len(logged)} through logged inodes; "
+      f"{zeroed} files of zeros not written")
 PY
 
 # Each record's data, one byte changed (the header's first sector holds

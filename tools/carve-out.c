@@ -369,6 +369,7 @@ void print_summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 		json_key(&j, "unreadable_bytes"); json_u64(&j, bad);
 		json_key(&j, "failed_reads"); json_u64(&j, c->dev.failed_reads);
 		json_key(&j, "refused_inodes"); json_u64(&j, c->n.refused);
+		json_key(&j, "zeroed_files"); json_u64(&j, c->n.zeroed);
 		json_key(&j, "refused_dirents"); json_u64(&j, c->r.forged_dirents);
 		json_key(&j, "directory_loops"); json_u64(&j, c->n.loops);
 		json_key(&j, "users"); summary_json(&c->users, &j);
@@ -400,6 +401,10 @@ void print_summary(struct carve_run *c, const char *src, int as_json, FILE *f)
 	if (c->n.state_files)
 		fprintf(f, "  %llu of Dovecot's uidlist, keyword and subscription files put back\n",
 			(unsigned long long)c->n.state_files);
+	if (c->n.zeroed)
+		fprintf(f, "  %llu files read through their inodes hold only zeros (their blocks were "
+			"zeroed): not written, listed in .lifeboat/log\n",
+			(unsigned long long)c->n.zeroed);
 	if (bad)
 		fprintf(f, "  unreadable: %llu bytes\n", (unsigned long long)bad);
 	if (c->lost_ids)

@@ -25,6 +25,7 @@ struct counts {
 	uint64_t refused;	/* inodes with a hostile extent tree or size */
 	uint64_t loops;		/* names in directories that lead round in a loop */
 	uint64_t state_files;	/* Dovecot's keywords and subscriptions put back */
+	uint64_t zeroed;	/* files read through inodes that hold only zeros */
 };
 
 /* A Maildir name in an old directory block, to be joined to its inode. */

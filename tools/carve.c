@@ -252,9 +252,11 @@ static void will_need_starts(struct carve_run *c, size_t i)
 
 /* Put a file read through its inode back at its name's path, in TURN
  * (lib/ahead.h); the inode's link count into *LINKS. Returns 1 when
- * placed, 0 when the inode is gone or belongs to another file, or
+ * placed, 0 when the inode is gone or belongs to another file,
  * -EUCLEAN when the inode is refused: an extent tree or a size that is
- * not sane (past the disk), or a file past what we carve. */
+ * not sane (past the disk), or a file past what we carve; -ENODATA when
+ * every byte of its file reads as zero (its blocks were zeroed: nothing
+ * of it is left to write). */
 static int place_named(struct carve_run *c, const struct dirtree *t, const struct named *nm,
 		       uint64_t turn, unsigned *links)
 {
@@ -274,6 +276,12 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	if ((err = ahead_carve_file(&c->ahead, turn, file_ranges, (size_t)nr, size, nm->mn.size,
 				    c->buf, &m)) < 0)
 		return err == -EFBIG ? -EUCLEAN : 0;
+	if (mem_is_zero(c->buf->p, c->buf->len)) {
+		log_line("zeroed: %s (inode %llu, %zu bytes from byte %llu): every byte reads as "
+			 "zero, not written", dirtree_name(t, n), (unsigned long long)n->ino,
+			 c->buf->len, (unsigned long long)(c->dev.origin + file_ranges[0].off));
+		return -ENODATA;
+	}
 	placement = name_path(c, t, n, current, path, sizeof(path));
 	if (!current)
 		check_reused(c, &m, file_ranges, (size_t)nr);
@@ -426,6 +434,10 @@ static void place_inode(struct carve_run *c, struct named *v, size_t n)
 		if ((err = place_named(c, &c->r.tree, &v[k], (uint64_t)(v - c->names->v),
 				       &links)) == -EUCLEAN) {
 			c->n.refused++;	/* its other names go by content */
+			return;
+		}
+		if (err == -ENODATA) {
+			c->n.zeroed++;	/* and its other names: the same file */
 			return;
 		}
 		if (err) {
