@@ -355,8 +355,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(w[0], "buf") && n >= 5)
 			err = buf_item(tid, strtoull(w[2], NULL, 10), (unsigned)strtoul(w[3], NULL, 10),
 				       w[4], 0);
-		else if (!strcmp(w[0], "cancel") && n >= 3)
-			err = buf_item(tid, strtoull(w[2], NULL, 10), 11, NULL, 1);
+		else if (!strcmp(w[0], "cancel") && n >= 4)
+			err = buf_item(tid, strtoull(w[2], NULL, 10), (unsigned)strtoul(w[3], NULL, 10),
+				       NULL, 1);
 		else if (!strcmp(w[0], "record"))
 			err = feed(&x, w[1]);
 		else if (!strcmp(w[0], "want-inode") && w[1]) {

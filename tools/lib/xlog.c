@@ -183,17 +183,18 @@ static int apply_buf_item(struct xlog *x, const struct xlog_trans *t)
 	struct xlog_slot *s;
 	int err = 0;
 
+	/* Freed, whatever kind it says it is: what it held is no directory's
+	 * now. (A directory going back to short-form frees its block so.) */
+	if (flags & BLF_CANCEL) {
+		if ((s = find(&x->blocks, x->uuid, sector)) && s->img)
+			memset(s->img, 0, s->len);
+		return 0;
+	}
 	if ((kind != BLFT_DIR_BLOCK && kind != BLFT_DIR_DATA) || size < 512 ||
 	    size > (64u << 10) || words > size / BLF_CHUNK / 32 + 1 ||
 	    region_len(t, 0) < 20 + 4 * words)
 		return 0;
 	x->block_items++;
-	if (flags & BLF_CANCEL) {
-		/* Freed: what it held is no directory's now. */
-		if ((s = find(&x->blocks, x->uuid, sector)) && s->img)
-			memset(s->img, 0, s->len);
-		return 0;
-	}
 	if (!(s = slot_for(&x->blocks, x->uuid, sector, size, &err)))
 		return err;
 	if (s->len && s->len != size) {
