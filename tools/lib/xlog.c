@@ -124,16 +124,23 @@ static struct xlog_slot *slot_for(struct xlog_table *t, const uint8_t *uuid, uin
 	return s;
 }
 
-static uint32_t region_len(const struct xlog_trans *t, int i)
+/* One whole item: its bytes, and where each of its regions begins. */
+struct item {
+	const uint8_t *p;
+	const uint32_t *off;
+	uint32_t count, len;
+};
+
+static uint32_t region_len(const struct item *t, uint32_t i)
 {
-	return (i + 1 < t->count ? t->region_off[i + 1] : t->len) - t->region_off[i];
+	return (i + 1 < t->count ? t->off[i + 1] : t->len) - t->off[i];
 }
 
 /* A whole inode item: its core, and its data fork where logged, are now
  * the inode's last known state. */
-static int apply_inode_item(struct xlog *x, const struct xlog_trans *t)
+static int apply_inode_item(struct xlog *x, const struct item *t)
 {
-	const uint8_t *f = t->item, *core = t->item + t->region_off[1], *fork;
+	const uint8_t *f = t->p, *core = t->p + t->off[1], *fork;
 	uint32_t fields, fork_len;
 	struct xlog_slot *s;
 	uint64_t ino;
@@ -153,7 +160,7 @@ static int apply_inode_item(struct xlog *x, const struct xlog_trans *t)
 	memcpy(s->img, core, XLOG_CORE);
 	if (!(fields & ILOG_DFORK))
 		return 0;	/* the fork as it was last logged */
-	fork = t->count > 2 ? t->item + t->region_off[2] : NULL;
+	fork = t->count > 2 ? t->p + t->off[2] : NULL;
 	fork_len = fork ? region_len(t, 2) : 0;
 	/* A btree root is logged in memory's form, not the fork's: not kept.
 	 * Nor is a fork larger than the inodes of this disk hold. */
@@ -174,9 +181,9 @@ static int map_bit(const uint8_t *p, uint32_t words, uint32_t i)
 
 /* A whole buffer item of a directory block: its logged runs laid over
  * what was logged of the block before. */
-static int apply_buf_item(struct xlog *x, const struct xlog_trans *t)
+static int apply_buf_item(struct xlog *x, const struct item *t)
 {
-	const uint8_t *f = t->item;
+	const uint8_t *f = t->p;
 	uint16_t flags = get_le16(f + 4), kind = flags >> 11;
 	uint32_t size = get_le16(f + 6) * 512u, words = get_le32(f + 16), bit = 0;
 	uint64_t sector = get_le64(f + 8);
@@ -206,7 +213,7 @@ static int apply_buf_item(struct xlog *x, const struct xlog_trans *t)
 		s->img = img;
 	}
 	s->len = size;
-	for (uint16_t i = 1; i < t->count; i++) {
+	for (uint32_t i = 1; i < t->count; i++) {
 		uint32_t run = 0, len = region_len(t, i);
 
 		while (bit < size / BLF_CHUNK && !map_bit(f + 20, words, bit))
@@ -218,9 +225,63 @@ static int apply_buf_item(struct xlog *x, const struct xlog_trans *t)
 			run = len / BLF_CHUNK;
 		if (!run)
 			break;
-		memcpy(s->img + bit * BLF_CHUNK, t->item + t->region_off[i], run * BLF_CHUNK);
+		memcpy(s->img + bit * BLF_CHUNK, t->p + t->off[i], run * BLF_CHUNK);
 		bit += run;
 	}
+	return 0;
+}
+
+static int apply_item(struct xlog *x, const struct item *it)
+{
+	if (get_le16(it->p) == ITEM_INODE)
+		return apply_inode_item(x, it);
+	return apply_buf_item(x, it);
+}
+
+/* T's items in the order they came, now that it commits. */
+static int apply_staged(struct xlog *x, struct xlog_trans *t)
+{
+	int err = 0;
+
+	for (size_t at = 0; at < t->staged_len && !err;) {
+		struct item it;
+		uint32_t head[2];
+
+		memcpy(head, t->staged + at, 8);
+		it.len = head[0];
+		it.count = head[1];
+		it.off = (const uint32_t *)(t->staged + at + 8);
+		it.p = t->staged + at + 8 + 4 * (size_t)it.count;
+		err = apply_item(x, &it);
+		at += 8 + 4 * (size_t)it.count + ((it.len + 3) & ~3u);
+	}
+	t->staged_len = 0;
+	return err;
+}
+
+/* T's current item is whole: kept until T commits (past XLOG_STAGED_MAX,
+ * it takes effect now). */
+static int stage(struct xlog *x, struct xlog_trans *t)
+{
+	struct item it = { t->item, t->region_off, t->count, t->len };
+	size_t need = 8 + 4 * (size_t)t->count + ((t->len + 3) & ~3u);
+	uint32_t head[2] = { t->len, t->count };
+
+	if (t->staged_len + need > t->staged_cap) {
+		size_t cap = t->staged_cap ? t->staged_cap * 2 : 64u << 10;
+		uint8_t *p;
+
+		while (cap < t->staged_len + need)
+			cap *= 2;
+		if (cap > XLOG_STAGED_MAX || !(p = realloc(t->staged, cap)))
+			return apply_item(x, &it);
+		t->staged = p;
+		t->staged_cap = cap;
+	}
+	memcpy(t->staged + t->staged_len, head, 8);
+	memcpy(t->staged + t->staged_len + 8, t->region_off, 4 * (size_t)t->count);
+	memcpy(t->staged + t->staged_len + 8 + 4 * (size_t)t->count, t->item, t->len);
+	t->staged_len += need;
 	return 0;
 }
 
@@ -287,6 +348,7 @@ static struct xlog_trans *trans_of(struct xlog *x, uint32_t tid, int start)
 	if (!start || !free_one)
 		return NULL;
 	memset(free_one, 0, offsetof(struct xlog_trans, item));
+	free_one->staged_len = 0;	/* what an uncommitted one kept */
 	free_one->tid = tid;
 	free_one->open = 1;
 	return free_one;
@@ -304,19 +366,18 @@ static int take_op(struct xlog *x, uint32_t tid, uint8_t flags, const uint8_t *p
 		kind &= ~OP_GOES_ON;
 	if (kind == OP_COMMIT || kind == OP_UNMOUNT) {
 		t->open = 0;
-		return 0;
+		return kind == OP_COMMIT ? apply_staged(x, t) : 0;
 	}
 	if ((kind != 0 && kind != OP_GOES_ON && kind != OP_GONE_ON) ||
 	    (len && add_to_trans(t, p, len, kind == OP_GONE_ON) < 0)) {
-		t->open = 0;
+		t->open = 0;	/* and what it kept goes (trans_of) */
 		return 0;
 	}
 	t->region_open = !!(flags & OP_GOES_ON);
 	if (t->header == TRANS_HEADER && t->total && t->count == t->total && !t->region_open) {
-		if (!t->too_long && get_le16(t->item) == ITEM_INODE)
-			err = apply_inode_item(x, t);
-		else if (!t->too_long && get_le16(t->item) == ITEM_BUF)
-			err = apply_buf_item(x, t);
+		if (!t->too_long &&
+		    (get_le16(t->item) == ITEM_INODE || get_le16(t->item) == ITEM_BUF))
+			err = stage(x, t);
 		t->total = t->count = 0;
 		t->len = 0;
 	}
@@ -376,8 +437,10 @@ int xlog_take_record(struct xlog *x, uint8_t *p, uint32_t rlen)
 
 void xlog_end(struct xlog *x)
 {
-	for (int i = 0; i < XLOG_OPEN; i++)
+	for (int i = 0; i < XLOG_OPEN; i++) {
 		x->trans[i].open = 0;
+		x->trans[i].staged_len = 0;
+	}
 }
 
 /* A timestamp of the core at P, into the on-disk form at Q. */
@@ -439,5 +502,7 @@ void xlog_free(struct xlog *x)
 {
 	table_free(&x->inodes);
 	table_free(&x->blocks);
+	for (int i = 0; i < XLOG_OPEN; i++)
+		free(x->trans[i].staged);
 	memset(x, 0, sizeof(*x));
 }

@@ -59,6 +59,9 @@
 #define XLOG_REGIONS 257
 /* Bytes of an item kept: a directory block of 64 KiB and its format. */
 #define XLOG_ITEM_MAX ((64u << 10) + 1024)
+/* Bytes of items one transaction keeps until its commit; past them, its
+ * items take effect as they come. */
+#define XLOG_STAGED_MAX (64u << 20)
 
 /* What the log says of one inode, or of one directory block. */
 struct xlog_slot {
@@ -85,6 +88,13 @@ struct xlog_trans {
 	uint32_t region_off[XLOG_REGIONS];	/* where each region begins */
 	int too_long;
 	uint8_t item[XLOG_ITEM_MAX];
+	/* Its whole items, kept until its commit: transactions take effect
+	 * in the order of their commits, as in the kernel's recovery, not of
+	 * their items (two checkpoints may be written at once). Each is a
+	 * u32 length, a u32 count of regions, their u32 offsets, then its
+	 * bytes, padded to 4. */
+	uint8_t *staged;
+	size_t staged_len, staged_cap;
 };
 
 struct xlog {
