@@ -159,6 +159,7 @@ int cmp_named(const void *a, const void *b)
 }
 
 struct dev_range file_ranges[FILE_RANGES_MAX];
+const char *file_how;
 
 /* Put N ext4 extents of BLOCK_SIZE blocks into file_ranges as device
  * bytes. Returns N, or -1 for a file with a hole (not a message file as
@@ -206,11 +207,12 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 	static uint8_t buf[2048];
 	struct xfs_inode_info in;
 	struct xfs_sb_info sb;
-	int next;
+	int next, logged;
 
-	if (remnants_xfs_inode(&c->r, &c->dev, vol, ino, buf, &in, &sb) < 0 ||
+	if ((logged = remnants_xfs_inode(&c->r, &c->dev, vol, ino, buf, &in, &sb)) < 0 ||
 	    (in.mode & 0xF000) != 0x8000)
 		return -ENOENT;
+	file_how = logged ? "xfs-log-inode" : "xfs-inode";
 	if ((next = xfs_inode_extents(&sb, &in, &c->dev, ext, ARRAY_SIZE(ext))) <= 0)
 		return next ? next : -ENOENT;
 	for (int i = 0; i < next; i++) {
@@ -234,22 +236,9 @@ static int xfs_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *s
 int inode_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *size,
 	       int64_t *mtime, unsigned *links, int *current)
 {
+	file_how = "ext4-inode";
 	return remnants_is_ext4_vol(vol) ? ext4_file(c, ino, size, mtime, links, current)
 					 : xfs_file(c, vol, ino, size, mtime, links, current);
-}
-
-/* How the file of inode INO of VOL was found (the manifest's how): an
- * XFS inode may be one a log kept. */
-const char *inode_how(struct carve_run *c, uint64_t vol, uint64_t ino)
-{
-	static uint8_t buf[2048];
-	struct xfs_inode_info in;
-	struct xfs_sb_info sb;
-
-	if (remnants_is_ext4_vol(vol))
-		return "ext4-inode";
-	return remnants_xfs_inode(&c->r, &c->dev, vol, ino, buf, &in, &sb) == 1 ? "xfs-log-inode" :
-										  "xfs-inode";
 }
 
 /* Was a filesystem made over an earlier one found on this disk? Then the

@@ -148,15 +148,17 @@ struct carve_run {
 /* carve-names.c: where a message lived, from what old directories,
  * inodes and Dovecot's files left: its path, its folder's and its lost
  * directories' names. inode_file() and ext4_ranges() put a file's device
- * byte ranges, in file order, into file_ranges. */
+ * byte ranges, in file order, into file_ranges; inode_file() puts how it
+ * found the file (the manifest's how: ext4-inode, xfs-inode, or
+ * xfs-log-inode where a log kept the inode) into file_how. */
 #define FILE_RANGES_MAX (EXT4_MAX_EXTENTS > XFS_MAX_EXTENTS ? EXT4_MAX_EXTENTS : XFS_MAX_EXTENTS)
 extern struct dev_range file_ranges[FILE_RANGES_MAX];
+extern const char *file_how;
 void collect_named(const struct dirtree *t, const struct dirtree_node *n, void *arg);
 int cmp_named(const void *a, const void *b);
 int ext4_ranges(const struct ext4_extent *ext, int n, uint32_t block_size);
 int inode_file(struct carve_run *c, uint64_t vol, uint64_t ino, uint64_t *size,
 	       int64_t *mtime, unsigned *links, int *current);
-const char *inode_how(struct carve_run *c, uint64_t vol, uint64_t ino);
 int disk_was_reformatted(const struct carve_run *c);
 void check_reused(struct carve_run *c, struct carved *m,
 		  const struct dev_range *ranges, size_t n);

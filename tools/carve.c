@@ -292,7 +292,7 @@ static int place_named(struct carve_run *c, const struct dirtree *t, const struc
 	} else {
 		seen_before(c, m.sha256);
 	}
-	write_output(c, &m, c->buf->p, placement, inode_how(c, n->vol, n->ino), path, file_ranges,
+	write_output(c, &m, c->buf->p, placement, file_how, path, file_ranges,
 		     (size_t)nr, mtime);
 	claim(c, file_ranges, (size_t)nr);
 	return 1;
@@ -541,8 +541,7 @@ static void place_state_files(struct carve_run *c)
 		m.cls = CARVE_EXACT;
 		m.proof = PROOF_INODE;
 		sha256(c->buf->p, c->buf->len, m.sha256);
-		put_output(c, &m, c->buf->p, s.v[i].placement,
-			   inode_how(c, s.v[i].n->vol, s.v[i].n->ino), s.v[i].path, file_ranges,
+		put_output(c, &m, c->buf->p, s.v[i].placement, file_how, s.v[i].path, file_ranges,
 			   (size_t)nr, mtime);
 		c->n.state_files++;
 	}
