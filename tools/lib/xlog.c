@@ -184,12 +184,19 @@ static int map_bit(const uint8_t *p, uint32_t words, uint32_t i)
 static int apply_buf_item(struct xlog *x, const struct item *t)
 {
 	const uint8_t *f = t->p;
-	uint16_t flags = get_le16(f + 4), kind = flags >> 11;
-	uint32_t size = get_le16(f + 6) * 512u, words = get_le32(f + 16), bit = 0;
-	uint64_t sector = get_le64(f + 8);
+	uint32_t size, words, bit = 0;
+	uint16_t flags, kind;
+	uint64_t sector;
 	struct xlog_slot *s;
 	int err = 0;
 
+	if (region_len(t, 0) < 20)
+		return 0;
+	flags = get_le16(f + 4);
+	kind = flags >> 11;
+	size = get_le16(f + 6) * 512u;
+	sector = get_le64(f + 8);
+	words = get_le32(f + 16);
 	/* Freed, whatever kind it says it is: what it held is no directory's
 	 * now. (A directory going back to short-form frees its block so.) */
 	if (flags & BLF_CANCEL) {
