@@ -198,12 +198,17 @@ static int under_a_message(struct job *jb, const char *path)
 /* REL: the file's path in the job. */
 static int write_failed(struct job *jb, const char *rel, int err)
 {
+	char text[600];
+
 	/* Directories are opened with O_NOFOLLOW: a symlink in the way reads
 	 * as ELOOP or ENOTDIR. */
 	lb_warn("receive: unable to write '%s': %s%s", rel, strerror(-err),
 		err == -ELOOP || err == -ENOTDIR ? " (a symlink or a file where a directory "
 						  "should be: nothing was written through it)" : "");
-	return refuse(jb, EXIT_SYSTEM, "the receiver could not write '%s'", rel);
+	/* The sender's operator is told why too: a full disk there is
+	 * theirs to report. */
+	snprintf(text, sizeof(text), "the receiver could not write '%s': %s", rel, strerror(-err));
+	return refuse(jb, EXIT_SYSTEM, "%s", text);
 }
 
 /* Where a message's pieces go as they come: into its hash, and into its
