@@ -20,6 +20,7 @@
 #include "lib/hash.h"
 #include "lib/journal.h"
 #include "lib/lines.h"
+#include "lib/maildir.h"
 #include "lib/outtree.h"
 #include "lib/sender.h"
 #include "lib/summary.h"
@@ -45,7 +46,8 @@ static const char receive_usage[] =
 "(tmp; then a batch at a time: sync, rename, sync, journal). A sender that\n"
 "reconnects resumes after the last committed message. A job that is\n"
 "complete is logged with its totals and a table per user (DOMAIN/USER) and\n"
-"folder: messages exact, complete and partial.\n"
+"folder: messages exact, complete and partial, as carve's own (Dovecot's\n"
+"uidlist, keyword and subscription files beside them counted apart).\n"
 "\n"
 "  --tls DIR        ca.pem, cert.pem, key.pem and pins (scripts/mkcerts)\n"
 "  --listen H:P     address to listen on; port 0 picks one (printed)\n"
@@ -650,9 +652,11 @@ static const char *const class_cols[] = { "exact", "complete", "partial" };
 struct job_table {
 	struct summary users;
 	struct archive_member m;
+	unsigned long long state;	/* Dovecot's files, not counted as messages */
 };
 
-/* Count one journal line in the table. */
+/* Count one journal line in the table: a message, as carve's own table
+ * does; Dovecot's files beside them apart. */
 static int count_line(void *ctx, const struct journal_line *l)
 {
 	struct job_table *t = ctx;
@@ -660,6 +664,10 @@ static int count_line(void *ctx, const struct journal_line *l)
 
 	if (member_from_tsv(l->tsv, &t->m) < 0)
 		return 0;
+	if (maildir_state_path(t->m.path)) {
+		t->state++;
+		return 0;
+	}
 	for (int c = 0; c < (int)ARRAY_SIZE(class_cols); c++)
 		if (!strcmp(t->m.cls, class_cols[c]))
 			col = c;
@@ -674,7 +682,11 @@ static void log_job_table(const struct job *jb)
 	if (!t)
 		return;
 	summary_init(&t->users, class_cols, ARRAY_SIZE(class_cols));
+	t->state = 0;
 	journal_each(&jb->j, count_line, t);
+	if (t->state)
+		fprintf(stderr, "lifeboat: receive: %s/%s: %llu of Dovecot's uidlist, keyword and "
+			"subscription files beside the mail\n", jb->sender, jb->name, t->state);
 	fprintf(stderr, "lifeboat: receive: %s/%s: per user and folder:\n", jb->sender, jb->name);
 	summary_print(&t->users, stderr);
 	summary_free(&t->users);

@@ -438,53 +438,6 @@ static int make_folder(struct store_index *x, const char *rel)
 	return err;
 }
 
-/* Is [P, P + LEN) a Maildir folder's path below Maildir/: one .NAME
- * (Maildir++, Dovecot's default layout), or NAME/NAME/... (LAYOUT=fs),
- * none of them hidden, empty, or the INBOX's own cur, new or tmp? */
-static int maildir_folder(const char *p, size_t len)
-{
-	if (p[0] == '.')
-		return len > 1 && !memchr(p, '/', len);
-	for (const char *end = p + len, *c = p, *e; c < end; c = e + 1) {
-		size_t n = (size_t)((e = memchr(c, '/', (size_t)(end - c))) ? e : (e = end)) - (size_t)c;
-
-		if (!n || *c == '.' || (n == 3 && (!strncmp(c, "cur", 3) || !strncmp(c, "new", 3) ||
-						   !strncmp(c, "tmp", 3))))
-			return 0;
-	}
-	return 1;
-}
-
-/* Is REST, what follows Maildir/, a message: [FOLDER/](cur|new)/NAME,
- * NAME not hidden? What else is there (dovecot-uidlist, indexes,
- * subscriptions, tmp/) is Dovecot's, not mail to put back. */
-static int maildir_message(const char *rest)
-{
-	const char *name = strrchr(rest, '/'), *sub;
-
-	if (!name || !name[1] || name[1] == '.' || name - rest < 3)
-		return 0;
-	sub = name - 3;
-	if (strncmp(sub, "cur", 3) && strncmp(sub, "new", 3))
-		return 0;
-	if (sub == rest)
-		return 1;	/* the INBOX */
-	return sub[-1] == '/' && sub - 1 > rest && maildir_folder(rest, (size_t)(sub - 1 - rest));
-}
-
-/* Is REST, what follows Maildir/, one of Dovecot's files whose loss a
- * user sees (maildir_state_file()), which carve puts back? */
-static int maildir_state(const char *rest)
-{
-	const char *name = strrchr(rest, '/');
-
-	if (!name)
-		return maildir_state_file(rest, 0);
-	/* a folder's: FOLDER/FILE */
-	return name > rest && maildir_folder(rest, (size_t)(name - rest)) &&
-	       maildir_state_file(name + 1, 1);
-}
-
 /* What follows the Maildir in store path REL, which restorable() took. */
 static const char *rest_of(const char *rel)
 {
@@ -505,7 +458,7 @@ static int restorable(const struct archive_member *m, char *rel, size_t cap)
 	if (bag_area(m->path) || strncmp(m->placement, "placed", 6) || !strcmp(m->cls, "partial") ||
 	    store_path(m->path, rel, cap) < 0 || maildir_where(rel, &w) < 0)
 		return 0;
-	return maildir_message(w.rest) || maildir_state(w.rest);
+	return maildir_message_rest(w.rest) || maildir_state_rest(w.rest);
 }
 
 /* The next line of the checked manifest at *P (lines ending in a NUL, up
@@ -743,7 +696,7 @@ int cmd_restore(int argc, char **argv)
 			sha256(data.p, data.len, sha);
 			if (memcmp(sha, m->sha256, 32))
 				lb_die(EXIT_INTEGRITY, "'%s/%s' changed since it was verified", bag, path);
-			if (maildir_state(rest_of(rel))) {
+			if (maildir_state_rest(rest_of(rel))) {
 				/* Not a message: counted apart. */
 				state[restore_state(&index, to, rel, &data, mtime,
 						    owner_of(map, nmap, rel), &owner0, nmap > 0,

@@ -500,3 +500,52 @@ int maildir_where(const char *path, struct maildir_where *w)
 	w->rest = root_end + 1;
 	return 0;
 }
+
+/* Is [P, P + LEN) a Maildir folder's path below Maildir/: one .NAME
+ * (Maildir++, Dovecot's default layout), or NAME/NAME/... (LAYOUT=fs),
+ * none of them hidden, empty, or the INBOX's own cur, new or tmp? */
+static int folder_path(const char *p, size_t len)
+{
+	if (p[0] == '.')
+		return len > 1 && !memchr(p, '/', len);
+	for (const char *end = p + len, *c = p, *e; c < end; c = e + 1) {
+		size_t n = (size_t)((e = memchr(c, '/', (size_t)(end - c))) ? e : (e = end)) - (size_t)c;
+
+		if (!n || *c == '.' || (n == 3 && (!strncmp(c, "cur", 3) || !strncmp(c, "new", 3) ||
+						   !strncmp(c, "tmp", 3))))
+			return 0;
+	}
+	return 1;
+}
+
+int maildir_message_rest(const char *rest)
+{
+	const char *name = strrchr(rest, '/'), *sub;
+
+	if (!name || !name[1] || name[1] == '.' || name - rest < 3)
+		return 0;
+	sub = name - 3;
+	if (strncmp(sub, "cur", 3) && strncmp(sub, "new", 3))
+		return 0;
+	if (sub == rest)
+		return 1;	/* the INBOX */
+	return sub[-1] == '/' && sub - 1 > rest && folder_path(rest, (size_t)(sub - 1 - rest));
+}
+
+int maildir_state_rest(const char *rest)
+{
+	const char *name = strrchr(rest, '/');
+
+	if (!name)
+		return maildir_state_file(rest, 0);
+	/* a folder's: FOLDER/FILE */
+	return name > rest && folder_path(rest, (size_t)(name - rest)) &&
+	       maildir_state_file(name + 1, 1);
+}
+
+int maildir_state_path(const char *path)
+{
+	struct maildir_where w;
+
+	return maildir_where(path, &w) == 0 && maildir_state_rest(w.rest);
+}

@@ -145,4 +145,16 @@ int maildir_root_name(const char *name, size_t len);
  * Maildir with nothing above it, or no directory at all. */
 int maildir_where(const char *path, struct maildir_where *w);
 
+/* Is REST, what follows a Maildir's "/" (maildir_where()), a message:
+ * [FOLDER/](cur|new)/NAME, NAME not hidden? What else is there
+ * (dovecot-uidlist, indexes, subscriptions, tmp/) is Dovecot's. */
+int maildir_message_rest(const char *rest);
+/* Is REST one of Dovecot's files whose loss a user sees
+ * (maildir_state_file()), in the Maildir's root or in one of its
+ * folders, which carve puts back beside the mail? */
+int maildir_state_rest(const char *rest);
+/* The same for a store path, the Maildir found in it: such a file is
+ * not a message, and tables of messages leave it out. */
+int maildir_state_path(const char *path);
+
 #endif
