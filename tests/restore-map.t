@@ -15,7 +15,8 @@
 # lost-ID/USER/Maildir paths), at STORE/lost-ID/USER/Maildir, one lost-ID
 # per domain, and restore says so. verify's rows count every
 # message of the bag as verified under its user and folder, and a file
-# changed in the bag as failed in its own row. A lifeboat-manifest.tsv
+# changed in the bag as failed in its own row; Dovecot's files beside
+# them are counted apart. A lifeboat-manifest.tsv
 # changed after it was signed, or signed but at odds with the manifest of
 # hashes, fails the bag and restores nothing (exit 4); so does a bad --owner UID:GID (exit 100). Only
 # messages go into a Maildir, 0600 in 0700 directories without --owner
@@ -103,12 +104,17 @@ elif cmd == "verify":
     # verify.json manifest [changed-path]: every message verified, but the changed one.
     r = json.load(open(sys.argv[2]))
     want = collections.defaultdict(lambda: [0, 0])
-    for m in manifest(sys.argv[3]):
-        want[where(m["path"])][1 if m["path"] in sys.argv[4:] else 0] += 1
+    files = list(manifest(sys.argv[3]))
+    for m in files:
+        if not state(m["path"]):
+            want[where(m["path"])][1 if m["path"] in sys.argv[4:] else 0] += 1
     want = {k: tuple(v) for k, v in want.items()}
     if rows(r, ("verified", "failed")) != want:
         sys.exit(f"verify's rows {rows(r, ('verified', 'failed'))}\nthe manifest's {want}")
-    print(f"verify: {len(want)} rows equal the manifest's")
+    dovecot = sum(state(m["path"]) for m in files)
+    if not dovecot or r["dovecot_files"] != dovecot:
+        sys.exit(f"verify counts {r['dovecot_files']} of Dovecot's files apart, the manifest lists {dovecot}")
+    print(f"verify: {len(want)} rows equal the manifest's messages; {dovecot} of Dovecot's files apart")
 elif cmd == "text":
     # The text table a run printed equals its --json rows.
     report = json.load(open(sys.argv[3]))

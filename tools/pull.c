@@ -206,6 +206,7 @@ int cmd_pull(int argc, char **argv)
 	if (!quiet) {
 		printf("pull: %s -> %s: %llu messages, %llu bytes, signature and every hash good\n",
 		       what, to, files, octets);
+		summary_print_state(&users, "", stdout);
 		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}

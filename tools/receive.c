@@ -20,7 +20,6 @@
 #include "lib/hash.h"
 #include "lib/journal.h"
 #include "lib/lines.h"
-#include "lib/maildir.h"
 #include "lib/outtree.h"
 #include "lib/sender.h"
 #include "lib/summary.h"
@@ -652,11 +651,9 @@ static const char *const class_cols[] = { "exact", "complete", "partial" };
 struct job_table {
 	struct summary users;
 	struct archive_member m;
-	unsigned long long state;	/* Dovecot's files, not counted as messages */
 };
 
-/* Count one journal line in the table: a message, as carve's own table
- * does; Dovecot's files beside them apart. */
+/* Count one journal line in the table. */
 static int count_line(void *ctx, const struct journal_line *l)
 {
 	struct job_table *t = ctx;
@@ -664,10 +661,6 @@ static int count_line(void *ctx, const struct journal_line *l)
 
 	if (member_from_tsv(l->tsv, &t->m) < 0)
 		return 0;
-	if (maildir_state_path(t->m.path)) {
-		t->state++;
-		return 0;
-	}
 	for (int c = 0; c < (int)ARRAY_SIZE(class_cols); c++)
 		if (!strcmp(t->m.cls, class_cols[c]))
 			col = c;
@@ -678,16 +671,15 @@ static int count_line(void *ctx, const struct journal_line *l)
 static void log_job_table(const struct job *jb)
 {
 	struct job_table *t = malloc(sizeof(*t));
+	char prefix[400];
 
 	if (!t)
 		return;
 	summary_init(&t->users, class_cols, ARRAY_SIZE(class_cols));
-	t->state = 0;
 	journal_each(&jb->j, count_line, t);
-	if (t->state)
-		fprintf(stderr, "lifeboat: receive: %s/%s: %llu of Dovecot's uidlist, keyword and "
-			"subscription files beside the mail\n", jb->sender, jb->name, t->state);
-	fprintf(stderr, "lifeboat: receive: %s/%s: per user and folder:\n", jb->sender, jb->name);
+	snprintf(prefix, sizeof(prefix), "lifeboat: receive: %s/%s: ", jb->sender, jb->name);
+	summary_print_state(&t->users, prefix, stderr);
+	fprintf(stderr, "%sper user and folder:\n", prefix);
 	summary_print(&t->users, stderr);
 	summary_free(&t->users);
 	free(t);

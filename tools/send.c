@@ -8,7 +8,6 @@
 
 #include "cli.h"
 #include "lib/hash.h"
-#include "lib/maildir.h"
 #include "lib/outtree.h"
 #include "lib/sender.h"
 #include "lib/summary.h"
@@ -102,7 +101,6 @@ int cmd_send(int argc, char **argv)
 	char *line = NULL, path[4200], *dircopy;
 	size_t cap = 0;
 	uint64_t files = 0, octets = 0, total = 0;
-	unsigned long long state = 0;	/* Dovecot's files, not in the table */
 	int ch, err, code = EXIT_DONE, ofd = -1, fd, quiet = 0, finished = 0;
 	struct stat st;
 	unsigned flags = SENDER_ZSTD;
@@ -246,10 +244,7 @@ int cmd_send(int argc, char **argv)
 			lb_die(EXIT_SYSTEM, "unable to write '%s': %s", archive, strerror(-err));
 		if (!archive && (err = sender_put(&s, m, data.p)))
 			lb_die(sender_exit_code(err), "send: %s", s.error);
-		/* The table counts messages, as carve's does. */
-		if (maildir_state_path(m->path))
-			state++;
-		else if (summary_count(&users, m->path, already) < 0)
+		if (summary_count(&users, m->path, already) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 		files++;
 		octets += m->size;
@@ -278,9 +273,7 @@ int cmd_send(int argc, char **argv)
 		sender_close(&s);
 	}
 	if (!code && !quiet && !(archive && !strcmp(archive, "-"))) {
-		if (state)
-			printf("%llu of Dovecot's uidlist, keyword and subscription files beside the "
-			       "mail\n", state);
+		summary_print_state(&users, "", stdout);
 		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}

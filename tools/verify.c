@@ -507,6 +507,7 @@ int cmd_verify(int argc, char **argv)
 			json_key(&j, "made_by"); json_str(&j, signer.agent);
 		}
 		json_key(&j, "failed_checks"); json_u64(&j, (uint64_t)bad);
+		json_key(&j, "dovecot_files"); json_u64(&j, users.state);
 		json_key(&j, "users"); summary_json(&users, &j);
 		json_obj_end(&j);
 		json_end(&j);
@@ -523,6 +524,7 @@ int cmd_verify(int argc, char **argv)
 			       "while no byte of it changed)\n", signer.source_sha256);
 		if (!bad && signer.agent[0])
 			printf("made by: %s\n", signer.agent);
+		summary_print_state(&users, "", stdout);
 		printf("per user and folder:\n");
 		summary_print(&users, stdout);
 	}

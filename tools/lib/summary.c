@@ -80,6 +80,10 @@ int summary_count(struct summary *s, const char *path, int col)
 {
 	struct summary_row key, *r, **found;
 
+	if (maildir_state_path(path)) {
+		s->state++;
+		return 0;
+	}
 	summary_where(path, key.user, sizeof(key.user), key.folder, sizeof(key.folder));
 	if (!(found = tfind(&key, &s->root, cmp_row))) {
 		if (!(r = calloc(1, sizeof(*r))))
@@ -162,4 +166,11 @@ void summary_free(struct summary *s)
 {
 	tdestroy(s->root, free);
 	s->root = NULL;
+}
+
+void summary_print_state(const struct summary *s, const char *prefix, FILE *f)
+{
+	if (s->state)
+		fprintf(f, "%s%llu of Dovecot's uidlist, keyword and subscription files beside the "
+			"mail\n", prefix, (unsigned long long)s->state);
 }

@@ -34,17 +34,23 @@ struct summary {
 	const char *const *cols;
 	int ncols;
 	void *root;		/* tsearch(3) tree of struct summary_row */
+	uint64_t state;		/* Dovecot's files beside the mail, in no row */
 };
 
 void summary_init(struct summary *s, const char *const *cols, int ncols);
 /* Count one in column COL (none when COL is -1) for the message at PATH,
- * making its row if needed. 0 or -ENOMEM. */
+ * making its row if needed. The rows count messages: one of Dovecot's
+ * files whose loss a user sees (maildir_state_path(): a uidlist, its
+ * keywords, the subscriptions) counts in s->state instead. 0 or -ENOMEM. */
 int summary_count(struct summary *s, const char *path, int col);
 /* The user ("" for none) and folder that PATH counts under. */
 void summary_where(const char *path, char *user, size_t ucap, char *folder, size_t fcap);
 /* The rows by user and folder: a text table to F, or a JSON array of
  * objects {"user", "folder", and a key per column}. */
 void summary_print(const struct summary *s, FILE *f);
+/* "N of Dovecot's ... files beside the mail" to F, with PREFIX before it
+ * and a line end after; nothing where there are none. */
+void summary_print_state(const struct summary *s, const char *prefix, FILE *f);
 void summary_json(const struct summary *s, struct json *j);
 void summary_free(struct summary *s);
 
