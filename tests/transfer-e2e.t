@@ -57,9 +57,12 @@ table recv.log "alpha/lab: per user and folder:" >got-table.txt
 grep -q "receive: alpha/lab: $state of Dovecot's uidlist, keyword and subscription files beside the mail" recv.log ||
 	fail "the receiver does not count Dovecot's $state files apart: $(tail -n 5 recv.log)"
 echo "received $n messages, same tree and manifest as carve --out"
-# The sender's progress reached the receiver, for both passes.
+# The sender's progress reached the receiver, for each phase: the scan,
+# the files read through their old inodes (their names' S=), the content.
 grep -E "receive: alpha/lab: carve: scanning [0-9.]+ of 400.0 MiB \([0-9]+%\)" recv.log ||
 	fail "no scan progress at the receiver: $(cat recv.log)"
+grep -E "receive: alpha/lab: carve: placing [0-9.]+ of [0-9.]+ MiB" recv.log ||
+	fail "no placing progress at the receiver: $(cat recv.log)"
 grep -q "receive: alpha/lab: carve: recovering" recv.log || fail "no recovery progress at the receiver"
 
 # bag-info.txt, signed with the rest: the version that made the bag, and

@@ -72,7 +72,7 @@ struct carve_run {
 	unsigned long long replaced;	/* damaged files of that carve written again */
 	struct sender *send;	/* instead of out and manifest */
 	struct tls_site *site;	/* the sender's credentials, to sign checkpoints */
-	struct progress *pr;	/* of the disk scan */
+	struct progress *pr;	/* of the phase under way (begin_phase) */
 	double checkpoint_every, checkpoint_at;	/* seconds; < 0: no more */
 	struct archive_member *member;
 	struct counts n;

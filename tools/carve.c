@@ -76,10 +76,13 @@ static const char carve_usage[] =
 static const char *const user_cols[] = { "exact", "complete", "partial", "placed", "orphaned",
 					  "deleted" };
 
-/* Progress for a pass over the disk, to the receiver as well when sending. */
-static void begin_phase(struct carve_run *c, struct progress *pr, const char *what, int quiet)
+/* Progress for a phase of TOTAL bytes (the disk's, or the named files'),
+ * to the receiver as well when sending; c->pr from now on. */
+static void begin_phase(struct carve_run *c, struct progress *pr, const char *what,
+			uint64_t total, int quiet)
 {
-	progress_begin(pr, what, c->dev.size, quiet);
+	progress_begin(pr, what, total, quiet);
+	c->pr = pr;
 	pr->resume = c->send ? "the receiver keeps what it holds: run the same command again "
 			       "to resume" :
 			       "the messages written so far are in the destination, listed in "
@@ -90,6 +93,16 @@ static void begin_phase(struct carve_run *c, struct progress *pr, const char *wh
 		pr->hook_ctx = c->send;
 		progress_to_receiver(pr, 0);
 	}
+}
+
+/* Between two files of a phase: how far it got, DONE of its total, and
+ * the messages written so far, shown (and sent to the receiver); a
+ * Ctrl-C stops the carve here (progress_update()). */
+static void tick(struct carve_run *c, uint64_t done)
+{
+	c->pr->items = c->n.by_class[CARVE_EXACT] + c->n.by_class[CARVE_COMPLETE] +
+		       c->n.by_class[CARVE_PARTIAL];
+	progress_update(c->pr, done);
 }
 
 static void collect_size(const struct dirtree *t, const struct dirtree_node *n, void *arg)
@@ -582,8 +595,8 @@ static int expect_inode(struct carve_run *c, size_t i)
 	return ahead_expect_file(&c->ahead, i, file_ranges, (size_t)nr, size, l->v[k].mn.size);
 }
 
-/* Join every Maildir name to its surviving inode (place_inode). */
-static void place_through_inodes(struct carve_run *c)
+/* Gather the Maildir names, and what tells their directories apart. */
+static void collect_names(struct carve_run *c)
 {
 	struct named_list *l = c->names;
 
@@ -600,10 +613,32 @@ static void place_through_inodes(struct carve_run *c)
 		if (c->r.xfs[i].current && c->r.xfs[i].sb.v5 &&
 		    inuse_open_xfs(&c->inuse, &c->dev, &c->r.xfs[i].sb) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
+}
+
+/* The bytes of the files the names give (their S=, each inode once): the
+ * placing phase's total. */
+static uint64_t named_bytes(const struct carve_run *c)
+{
+	const struct named_list *l = c->names;
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < l->n; i = next_inode(l, i))
+		total += l->v[i].mn.size > 0 ? (uint64_t)l->v[i].mn.size : 0;
+	return total;
+}
+
+/* Join every Maildir name to its surviving inode (place_inode). */
+static void place_through_inodes(struct carve_run *c)
+{
+	struct named_list *l = c->names;
+	uint64_t done = 0;
+
 	/* (Without its thread, each file is carved here: slower, the same.) */
 	ahead_start(&c->ahead, &c->dev, &c->sizes, FILE_RANGES_MAX);
 	for (size_t i = 0, j, next = 0; i < l->n; i = j) {
+		tick(c, done);
 		j = next_inode(l, i);
+		done += l->v[i].mn.size > 0 ? (uint64_t)l->v[i].mn.size : 0;
 		/* The files after this one, as far as there is room. */
 		if (next <= i)
 			next = j;
@@ -923,13 +958,16 @@ static void carve_headless(struct carve_run *c)
 {
 	uint64_t longest = c->sizes.n ? c->sizes.v[c->sizes.n - 1].size : 0;
 
-	for (size_t i = 0; i < c->r.npieces && longest; i++)
+	for (size_t i = 0; i < c->r.npieces && longest; i++) {
+		tick(c, c->dev.size);
 		if (!claimed(c, c->r.pieces[i], 1024))
 			take_text(c, c->r.pieces[i], longest);
+	}
 	/* (What take_text() claims goes in after I.) */
 	for (size_t i = 0; i < c->nclaimed && longest; i++) {
 		uint64_t end = c->claimed[i].off + c->claimed[i].len;
 
+		tick(c, c->dev.size);
 		if (end % 1024 == 0 && !claimed(c, end, 1024))
 			take_text(c, end, longest);
 	}
@@ -944,6 +982,7 @@ static void carve_packed_files(struct carve_run *c)
 		struct carved m;
 		int found;
 
+		tick(c, c->dev.size);
 		if (claimed(c, c->r.packed[i], 1))
 			continue;	/* read through its inode */
 		found = carve_packed(&c->dev, c->r.packed[i], &c->sizes, c->buf, &m);
@@ -1074,6 +1113,7 @@ static void place_held(struct carve_run *c)
 		struct held *group = &c->held[g];
 		int contents = 1;
 
+		tick(c, c->dev.size);
 		for (ge = g + 1; ge < c->nheld && message_size(&c->held[ge].m) == message_size(&group->m) &&
 				 c->held[ge].vsize == group->vsize; ge++)
 			contents += !!memcmp(c->held[ge].m.sha256, c->held[ge - 1].m.sha256, 32);
@@ -1167,6 +1207,7 @@ static void place_through_leaves(struct carve_run *c)
 	for (size_t i = 0; i < c->r.nleaves; i++) {
 		int n;
 
+		tick(c, c->pr->total);
 		if (dev_read(&c->dev, blk, sb->block_size, c->r.leaves[i]) < 0)
 			continue;
 		if (ext4_indirect_count(sb, blk) && get_le32(blk) >= 12) {
@@ -1185,6 +1226,7 @@ static void place_through_leaves(struct carve_run *c)
 	for (size_t i = 0; i < ninds; i++) {
 		int n;
 
+		tick(c, c->pr->total);
 		if (is_message_start(c, ext4_indirect_head(sb, &inds[i]) * sb->block_size) &&
 		    (n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, ext, ARRAY_SIZE(ext),
 					    CARVE_MAX / sb->block_size)) > 0 &&
@@ -1316,9 +1358,8 @@ int cmd_carve(int argc, char **argv)
 		resume_scan(c, &c->send->checkpoint, tlsdir, quiet);
 	else if (!c->send && outtree_exists(&c->out, ".lifeboat/checkpoint"))
 		resume_local_scan(c, quiet);
-	begin_phase(c, &pr, "carve: scanning", quiet);
+	begin_phase(c, &pr, "carve: scanning", c->dev.size, quiet);
 	pr.count = &c->r.nstarts;	/* messages found so far */
-	c->pr = &pr;
 	c->checkpoint_at = now_seconds();
 	/* An ext4 at the device's start: which blocks are its own, so that
 	 * its directory blocks stay apart from the old ones'
@@ -1342,14 +1383,17 @@ int cmd_carve(int argc, char **argv)
 		if ((err = remnants_survey_ext4_inodes(&c->r, &c->dev)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
 		remnants_probe_now(&c->r, &c->dev);
+		collect_names(c);
+		begin_phase(c, &pr, "carve: placing", named_bytes(c), quiet);
 		place_through_inodes(c);
 		index_names_by_size(c);
 		if (c->nclaimed)
 			qsort(c->claimed, c->nclaimed, sizeof(*c->claimed), cmp_range);
 		place_through_leaves(c);
+		progress_end(&pr);
 	}
 
-	begin_phase(c, &pr, "carve: recovering", quiet);
+	begin_phase(c, &pr, "carve: recovering", c->dev.size, quiet);
 	cands = (struct carve_pieces){ c->r.pieces, c->r.piece_line, c->r.npieces };
 	ahead_start(&c->ahead, &c->dev, &c->sizes, FILE_RANGES_MAX);
 	for (size_t i = 0, next = 0; i < c->r.nstarts; i++) {
@@ -1357,6 +1401,7 @@ int cmd_carve(int argc, char **argv)
 		size_t npieces = 1;
 		struct carved m;
 
+		tick(c, c->r.starts[i]);
 		/* A start inside a file read through its inode, or inside a
 		 * piece of a reassembled message, is part of it. */
 		if (claimed(c, c->r.starts[i], 1))
@@ -1390,9 +1435,6 @@ int cmd_carve(int argc, char **argv)
 		if (m.rest)
 			carve_rest(c, m.rest, i + 1 + m.covers);
 		i += m.covers;
-		pr.items = c->n.by_class[CARVE_EXACT] + c->n.by_class[CARVE_COMPLETE] +
-			   c->n.by_class[CARVE_PARTIAL];
-		progress_update(&pr, c->r.starts[i]);
 	}
 	ahead_stop(&c->ahead);
 	carve_packed_files(c);
