@@ -98,7 +98,9 @@ struct buf;
  * by path and SHA-256), each with the placement of its path's area
  * (bag_area()), and no path listed twice. Both are read a line at a
  * time. TSV (BUF_INIT(BAG_MANIFEST_MAX)), or NULL, gets the tsv's text
- * as it was checked, every line ending in a NUL. */
+ * as it was checked, every line ending in a NUL. Unless QUIET, progress
+ * shows on stderr; a Ctrl-C stops it between two files
+ * (progress_update()). */
 #define VERIFY_COLS { "verified", "failed" }
 struct bag_signer {
 	const char *cert, *ca, *sender;
@@ -111,7 +113,7 @@ struct bag_signer {
 	char source[BAG_SOURCE_MAX], agent[128];
 };
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
-	       unsigned long long *files, unsigned long long *octets, struct buf *tsv);
+	       unsigned long long *files, unsigned long long *octets, struct buf *tsv, int quiet);
 /* carve's placement for what it writes under PATH's top directory:
  * "deleted", "orphan", "unverified" or "current"; NULL for placed mail,
  * which goes anywhere else. */

@@ -201,7 +201,7 @@ int cmd_pull(int argc, char **argv)
 	snprintf(sender, sizeof(sender), "%.*s", (int)(slash - what), what);
 	signer.ca = ca;
 	signer.sender = sender;
-	if (verify_bag(to, &signer, &users, &files, &octets, NULL))
+	if (verify_bag(to, &signer, &users, &files, &octets, NULL, quiet))
 		lb_die(EXIT_INTEGRITY, "pull: '%s' does not verify", to);
 	if (!quiet) {
 		printf("pull: %s -> %s: %llu messages, %llu bytes, signature and every hash good\n",

@@ -648,7 +648,7 @@ int cmd_restore(int argc, char **argv)
 
 	/* 1. Nothing is restored from a bag that does not verify, its
 	 * lifeboat-manifest.tsv read whole and checked first. */
-	if (verify_bag(bag, &signer, NULL, &files, &octets, &tsv))
+	if (verify_bag(bag, &signer, NULL, &files, &octets, &tsv, 0))
 		lb_die(EXIT_INTEGRITY, "restore: '%s' does not verify: nothing restored", bag);
 	if (!signer.ca)
 		lb_warn("restore: the signer '%s' was not checked against a CA (--ca)", signer.name);

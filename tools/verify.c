@@ -303,7 +303,8 @@ static int check_signature(const char *dir, struct outtree *bag, struct bag_sign
  * and *OCTETS; dies when the bag cannot be read at all. Memory holds 16
  * bytes per message (struct path_key), and TSV's text when asked for. */
 int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users,
-	       unsigned long long *files_out, unsigned long long *octets_out, struct buf *tsv_keep)
+	       unsigned long long *files_out, unsigned long long *octets_out, struct buf *tsv_keep,
+	       int quiet)
 {
 	struct buf sig = BUF_INIT(4096), info = BUF_INIT(4096), tags = BUF_INIT(4096),
 		   bagit = BUF_INIT(4096);
@@ -318,6 +319,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	uint64_t size;
 	int err, bad = 0, t = 1, in_step = 1;
 	char *line, field[80];
+	struct progress pr;
 
 	if (!m)
 		lb_die(EXIT_SYSTEM, "out of memory");
@@ -334,9 +336,19 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	bad += check_signature(dir, &bag, signer, &tags, &sig);
 
 	/* Each file of the signed manifest: its hash, and the tsv's next
-	 * line, which must name it with that hash. */
+	 * line, which must name it with that hash. A bag of a disk's mail
+	 * takes as long to read as the disk: the bytes its bag-info.txt
+	 * gives, and an ETA, are shown as it goes (checked against the files
+	 * below), and a Ctrl-C stops it between two files. */
+	if (bag_info_field((char *)info.p, info.len, "Payload-Oxum", field, sizeof(field)) < 0 ||
+	    sscanf(field, "%llu", &want_octets) != 1)
+		want_octets = 0;
+	progress_begin(&pr, "verify", want_octets, quiet);
 	while ((line = side_next(&man))) {
 		int good = 0;
+
+		pr.items = files;
+		progress_update(&pr, octets);
 
 		if (manifest_line(line, strlen(line), want, path + 5, sizeof(path) - 5) < 0)
 			break;
@@ -372,6 +384,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 		if (users && summary_count(users, path + 5, !good) < 0)
 			lb_die(EXIT_SYSTEM, "out of memory");
 	}
+	progress_end(&pr);
 	if (side_finish(&man, tag_sha[2]) < 0 || line) {
 		lb_warn("verify: '%s/manifest-sha256.txt' is malformed", dir);
 		bad++;
@@ -482,7 +495,7 @@ int cmd_verify(int argc, char **argv)
 	if (optind != argc - 1)
 		usage_error(verify_usage, "verify: expected one BAG");
 	summary_init(&users, cols, ARRAY_SIZE(cols));
-	bad = verify_bag(argv[optind], &signer, &users, &files, &octets, NULL);
+	bad = verify_bag(argv[optind], &signer, &users, &files, &octets, NULL, 0);
 	if (!signer.ca && !bad)
 		lb_warn("verify: the signer '%s' was not checked against a CA (--ca): the signature "
 			"shows only that the bag is as the holder of its certificate's key made it",
