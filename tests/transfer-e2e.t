@@ -58,9 +58,13 @@ grep -q "receive: alpha/lab: $state of Dovecot's uidlist, keyword and subscripti
 	fail "the receiver does not count Dovecot's $state files apart: $(tail -n 5 recv.log)"
 echo "received $n messages, same tree and manifest as carve --out"
 # The sender's progress reached the receiver, for each phase: the scan,
-# the files read through their old inodes (their names' S=), the content.
+# the ext4 inode tables read again (for their valid inodes, and the seeds
+# of earlier filesystems), the files read through their old inodes
+# (their names' S=), the content.
 grep -E "receive: alpha/lab: carve: scanning [0-9.]+ of 400.0 MiB \([0-9]+%\)" recv.log ||
 	fail "no scan progress at the receiver: $(cat recv.log)"
+grep -E "receive: alpha/lab: carve: reading inode tables [0-9.]+ of [0-9.]+ MiB" recv.log ||
+	fail "no progress through the inode tables at the receiver: $(cat recv.log)"
 grep -E "receive: alpha/lab: carve: placing [0-9.]+ of [0-9.]+ MiB" recv.log ||
 	fail "no placing progress at the receiver: $(cat recv.log)"
 grep -q "receive: alpha/lab: carve: recovering" recv.log || fail "no recovery progress at the receiver"

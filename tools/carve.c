@@ -105,6 +105,12 @@ static void tick(struct carve_run *c, uint64_t done)
 	progress_update(c->pr, done);
 }
 
+/* tick() between two groups of inodes (remnants_survey_ext4_inodes()). */
+static void survey_tick(void *arg, uint64_t done)
+{
+	tick(arg, done);
+}
+
 static void collect_size(const struct dirtree *t, const struct dirtree_node *n, void *arg)
 {
 	struct maildir_name mn;
@@ -1380,8 +1386,15 @@ int cmd_carve(int argc, char **argv)
 	c->names = &names;
 	collect_sizes(c, no_meta);
 	if (!no_meta) {
-		if ((err = remnants_survey_ext4_inodes(&c->r, &c->dev)) < 0)
+		uint64_t tables = remnants_ext4_table_bytes(&c->r);
+
+		if (tables)
+			begin_phase(c, &pr, "carve: reading inode tables", tables, quiet);
+		if ((err = remnants_survey_ext4_inodes(&c->r, &c->dev, tables ? survey_tick : NULL,
+						       c)) < 0)
 			lb_die(EXIT_SYSTEM, "unable to read '%s': %s", src, strerror(-err));
+		if (tables)
+			progress_end(&pr);
 		remnants_probe_now(&c->r, &c->dev);
 		collect_names(c);
 		begin_phase(c, &pr, "carve: placing", named_bytes(c), quiet);

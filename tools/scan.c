@@ -480,7 +480,7 @@ int cmd_scan(int argc, char **argv)
 	pr.count = &s->r.nstarts;	/* messages found so far */
 	err = remnants_scan(&s->r, &s->dev, show_progress, &pr);
 	progress_end(&pr);
-	if (err < 0 || (err = remnants_survey_ext4_inodes(&s->r, &s->dev)) < 0)
+	if (err < 0 || (err = remnants_survey_ext4_inodes(&s->r, &s->dev, NULL, NULL)) < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
 	if (hash)
 		remnants_source_sha256(&s->r, s->sha256);

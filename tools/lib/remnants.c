@@ -1244,7 +1244,8 @@ static void keep_dir_through_inode(struct remnants *r, const struct ext4_sb_info
  * from the descriptors beside its lowest superblock copy; and find the
  * seeds of earlier filesystems whose inodes still sit in the same tables
  * (a same-geometry reformat puts the new tables where the old ones were). */
-static int survey_ext4(struct remnants *r, struct ext4_fs *fs, struct dev *dev)
+static int survey_ext4(struct remnants *r, struct ext4_fs *fs, struct dev *dev,
+		       void (*progress)(void *arg, uint64_t done), void *arg, uint64_t *done)
 {
 	const struct ext4_sb_info *sb = &fs->sb;
 	uint32_t groups = ext4_group_count(sb);
@@ -1265,6 +1266,9 @@ static int survey_ext4(struct remnants *r, struct ext4_fs *fs, struct dev *dev)
 		uint64_t at = ext4_inode_table(sb, fs->gdt, g);
 		uint64_t valid = 0;
 
+		*done += it_len;
+		if (progress)
+			progress(arg, *done);
 		if (at == 0 || at + it_len > dev->size)
 			continue;
 		if ((err = (int)dev_read(dev, it, it_len, at)) < 0)
@@ -1296,15 +1300,28 @@ out:
 	return err;
 }
 
-int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev)
+int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev,
+				void (*progress)(void *arg, uint64_t done), void *arg)
 {
+	uint64_t done = 0;
+
 	for (int i = 0; i < r->next4; i++) {
-		int err = survey_ext4(r, &r->ext4[i], dev);
+		int err = survey_ext4(r, &r->ext4[i], dev, progress, arg, &done);
 
 		if (err < 0)
 			return err;
 	}
 	return 0;
+}
+
+uint64_t remnants_ext4_table_bytes(const struct remnants *r)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < r->next4; i++)
+		total += (uint64_t)ext4_group_count(&r->ext4[i].sb) * r->ext4[i].sb.inodes_per_group *
+			 r->ext4[i].sb.inode_size;
+	return total;
 }
 
 /* Read inode INO of each ext4 found and ask it, with that filesystem's own

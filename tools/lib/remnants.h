@@ -219,8 +219,13 @@ int remnants_scan(struct remnants *r, struct dev *dev,
 		  void (*progress)(void *arg, uint64_t done), void *arg);
 
 /* Count the valid inodes in the inode tables of each ext4 found, and find
- * the checksum seeds of earlier ext4 filesystems in the same tables. */
-int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev);
+ * the checksum seeds of earlier ext4 filesystems in the same tables.
+ * PROGRESS (if set) is called after each group with the bytes of inode
+ * tables done, of remnants_ext4_table_bytes() (some 1.5% of a disk made
+ * with mke2fs's defaults). Returns 0 or -errno. */
+int remnants_survey_ext4_inodes(struct remnants *r, struct dev *dev,
+				void (*progress)(void *arg, uint64_t done), void *arg);
+uint64_t remnants_ext4_table_bytes(const struct remnants *r);
 
 /*
  * Find inode INO in the inode tables of the ext4 filesystems found, valid
