@@ -480,8 +480,13 @@ int cmd_scan(int argc, char **argv)
 	pr.count = &s->r.nstarts;	/* messages found so far */
 	err = remnants_scan(&s->r, &s->dev, show_progress, &pr);
 	progress_end(&pr);
-	if (err < 0 || (err = remnants_survey_ext4_inodes(&s->r, &s->dev, NULL, NULL)) < 0)
+	if (err < 0)
 		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
+	/* The ext4 inode tables again, for their valid inodes. */
+	progress_begin(&pr, "scan: reading inode tables", remnants_ext4_table_bytes(&s->r), s->quiet);
+	if ((err = remnants_survey_ext4_inodes(&s->r, &s->dev, show_progress, &pr)) < 0)
+		lb_die(EXIT_SYSTEM, "unable to read '%s': %s", s->path, strerror(-err));
+	progress_end(&pr);
 	if (hash)
 		remnants_source_sha256(&s->r, s->sha256);
 	remnants_probe_now(&s->r, &s->dev);
