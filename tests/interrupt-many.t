@@ -62,7 +62,9 @@ grep -v '^#' whole/.lifeboat/manifest.tsv >want.tsv
 total=$(wc -l <want.tsv)
 [ "$total" = 20000 ] || fail "the carve run through wrote $total files, not 20000"
 
-"$LIFEBOAT" carve disk.img --out part >/dev/null 2>stop.log &
+# Each command stops itself before it starts, so that all of it runs in
+# slow motion.
+sh -c 'kill -STOP $$; exec "$@"' sh "$LIFEBOAT" carve disk.img --out part >/dev/null 2>stop.log &
 pid=$!
 slow_motion "$pid"
 rows=0
@@ -92,11 +94,24 @@ start_receiver recv
 "$LIFEBOAT" send whole --to "127.0.0.1:$rport" --tls site/alpha --job many -q >send.log 2>&1 ||
 	fail "send: $(cat send.log)"
 "$LIFEBOAT" verify recv/alpha/many >/dev/null 2>&1 || fail "the bag does not verify"
-"$LIFEBOAT" verify recv/alpha/many >/dev/null 2>verify.log &
+sh -c 'kill -STOP $$; exec "$@"' sh "$LIFEBOAT" verify recv/alpha/many >/dev/null 2>verify.log &
 pid=$!
 slow_motion "$pid"
-sleep 2
+# Once verify catches SIGINT (/proc's SigCgt: bit 1), it is in its loop
+# over the files, which takes seconds in slow motion. (Before its exec,
+# the process is the shell's child, which catches SIGINT too.)
+caught=
+for _ in $(seq 500); do
+	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || break
+	[ -n "$mask" ] || break
+	if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = lifeboat ] && [ $((0x$mask & 2)) != 0 ]; then
+		caught=1
+		break
+	fi
+	sleep 0.01
+done
 interrupt "$pid"
+[ -n "$caught" ] || fail "verify ended before it took SIGINT (exit $rc): $(cat verify.log)"
 [ "$rc" = 130 ] || fail "verify exited $rc after SIGINT, wanted 130: $(cat verify.log)"
 grep -q "verify: interrupted" verify.log || fail "verify's message: $(cat verify.log)"
 echo "verify of the bag: stopped by SIGINT (exit 130)"
