@@ -42,19 +42,7 @@ truncate -s 256M disk.img
 mkfs.ext4 -q -F -E nodiscard disk.img || fail "mkfs.ext4"
 mkdir mnt
 mount -o loop disk.img mnt || { echo "skip: no loop mount here"; exit 77; }
-python3 - mnt 20000 <<'PY' || fail "writing the mail"
-import email.utils, os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    d = f"{root}/vmail/example.com/user{i % 40}/Maildir/.Folder{i % 6}/cur"
-    os.makedirs(d, exist_ok=True)
-    t = 1700000000 + 600 * i
-    data = (f"Received: from mx.example.net by mail.example.com; {email.utils.formatdate(t)}\n"
-            f"From: a@example.net\nMessage-ID: <{i}@example.net>\nSubject: message {i}\n\n"
-            f"body {i}\n").encode()
-    name = f"{t + 1}.M{i}P{i}.mail.example.com,S={len(data)},W={len(data) + data.count(10)}:2,S"
-    open(f"{d}/{name}", "wb").write(data)
-PY
+"$TOP/tests/lab/many-mail" mnt 20000 40 6 || fail "writing the mail"
 umount mnt
 
 "$LIFEBOAT" carve -q disk.img --out whole >/dev/null || fail "carve run through"

@@ -18,21 +18,7 @@ n=3000
 truncate -s 64M disk.img
 mkfs.ext4 -q -F -E nodiscard disk.img || fail "mkfs.ext4"
 mount -o loop disk.img mnt 2>/dev/null || { echo "skip: no loop mount here"; exit 77; }
-python3 - mnt "$n" <<'EOF'
-import email.utils, os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    d = f"{root}/vmail/example.com/user{i % 3}/Maildir/.Folder{i % 10}/cur"
-    os.makedirs(d, exist_ok=True)
-    t = 1700000000 + 600 * i
-    data = (f"Received: from mx.example.net by mail.example.com; {email.utils.formatdate(t)}\n"
-            f"From: a@example.net\nMessage-ID: <{i}@example.net>\nSubject: message {i}\n\n"
-            f"body {i}\n").encode()
-    name = f"{t}.M{i}P{i}.mail.example.com,S={len(data)},W={len(data) + data.count(10)}:2,S"
-    with open(f"{d}/{name}", "wb") as f:
-        f.write(data)
-    os.utime(f"{d}/{name}", (t, t))
-EOF
+"$TOP/tests/lab/many-mail" mnt "$n" 3 10 || fail "writing the mail"
 umount mnt
 
 make_site

@@ -621,15 +621,21 @@ static void collect_names(struct carve_run *c)
 			lb_die(EXIT_SYSTEM, "out of memory");
 }
 
-/* The bytes of the files the names give (their S=, each inode once): the
- * placing phase's total. */
+/* The bytes of the file a name gives (its S=; 0 without one): what the
+ * placing phase counts its progress in. */
+static uint64_t name_bytes(const struct named *nm)
+{
+	return nm->mn.size > 0 ? (uint64_t)nm->mn.size : 0;
+}
+
+/* The placing phase's total: each inode once. */
 static uint64_t named_bytes(const struct carve_run *c)
 {
 	const struct named_list *l = c->names;
 	uint64_t total = 0;
 
 	for (size_t i = 0; i < l->n; i = next_inode(l, i))
-		total += l->v[i].mn.size > 0 ? (uint64_t)l->v[i].mn.size : 0;
+		total += name_bytes(&l->v[i]);
 	return total;
 }
 
@@ -644,7 +650,7 @@ static void place_through_inodes(struct carve_run *c)
 	for (size_t i = 0, j, next = 0; i < l->n; i = j) {
 		tick(c, done);
 		j = next_inode(l, i);
-		done += l->v[i].mn.size > 0 ? (uint64_t)l->v[i].mn.size : 0;
+		done += name_bytes(&l->v[i]);
 		/* The files after this one, as far as there is room. */
 		if (next <= i)
 			next = j;

@@ -317,7 +317,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	unsigned long long octets = 0, files = 0, want_octets, want_files;
 	uint8_t hash[32], want[32], tag_sha[BAG_SIGNED_TAGS][32], disk_sha[32];
 	uint64_t size;
-	int err, bad = 0, t = 1, in_step = 1;
+	int err, bad = 0, t = 1, in_step = 1, oxum;
 	char *line, field[80];
 	struct progress pr;
 
@@ -340,10 +340,11 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	 * takes as long to read as the disk: the bytes its bag-info.txt
 	 * gives, and an ETA, are shown as it goes (checked against the files
 	 * below), and a Ctrl-C stops it between two files. */
-	if (bag_info_field((char *)info.p, info.len, "Payload-Oxum", field, sizeof(field)) < 0 ||
-	    sscanf(field, "%llu", &want_octets) != 1)
-		want_octets = 0;
-	progress_begin(&pr, "verify", want_octets, quiet);
+	if (buf_reserve(&info, 1) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	info.p[info.len] = 0;	/* a string; its length, hashed below, stays */
+	oxum = sscanf((char *)info.p, "Payload-Oxum: %llu.%llu", &want_octets, &want_files) == 2;
+	progress_begin(&pr, "verify", oxum ? want_octets : 0, quiet);
 	while ((line = side_next(&man))) {
 		int good = 0;
 
@@ -414,10 +415,7 @@ int verify_bag(const char *dir, struct bag_signer *signer, struct summary *users
 	sha256(info.p, info.len, tag_sha[1]);
 	bad += check_tags(dir, &tags, tag_sha);
 
-	if (buf_append(&info, "", 1) < 0)
-		lb_die(EXIT_SYSTEM, "out of memory");
-	if (sscanf((char *)info.p, "Payload-Oxum: %llu.%llu", &want_octets, &want_files) != 2 ||
-	    want_octets != octets || want_files != files) {
+	if (!oxum || want_octets != octets || want_files != files) {
 		lb_warn("verify: '%s/bag-info.txt': Payload-Oxum does not match the files", dir);
 		bad++;
 	}
