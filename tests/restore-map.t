@@ -114,6 +114,9 @@ elif cmd == "verify":
     dovecot = sum(state(m["path"]) for m in files)
     if not dovecot or r["dovecot_files"] != dovecot:
         sys.exit(f"verify counts {r['dovecot_files']} of Dovecot's files apart, the manifest lists {dovecot}")
+    if r["files"] != len(files) or r["messages"] != len(files) - dovecot:
+        sys.exit(f"verify's totals: {r['files']} files, {r['messages']} messages; the manifest lists "
+                 f"{len(files)} files, {dovecot} of them Dovecot's")
     print(f"verify: {len(want)} rows equal the manifest's messages; {dovecot} of Dovecot's files apart")
 elif cmd == "text":
     # The text table a run printed equals its --json rows.

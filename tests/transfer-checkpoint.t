@@ -67,7 +67,7 @@ carve_send mid || fail "mid: the resumed carve exited $?: $(cat send.log)"
 at=$(sed -n 's/.*disk scan goes on at \([0-9.]*\) of 400.0 MiB.*/\1/p' send.log)
 [ -n "$at" ] || fail "mid: the scan did not go on from the checkpoint: $(cat send.log)"
 awk -v a="$at" 'BEGIN { exit !(a > 0 && a < 400) }' || fail "mid: went on at $at MiB, not part way"
-grep -q "receive: alpha/mid: resumes after [0-9]* messages, its disk scan from the checkpoint" recv.log ||
+grep -q "receive: alpha/mid: resumes after [0-9]* files, its disk scan from the checkpoint" recv.log ||
 	fail "mid: the receiver did not say it handed the checkpoint back"
 same_as_local mid
 

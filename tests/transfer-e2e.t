@@ -91,8 +91,8 @@ lines = [l[21:] for l in open(sys.argv[1]).read().splitlines()]
 version = sys.argv[2]
 assert re.fullmatch(r"connection from 127\.0\.0\.1 port \d+: sender alpha \(its certificate's CN\), "
                     rf"job lab; received by {version}", lines[0]), lines
-assert lines[1] == "the job holds 0 messages (0 bytes): the sender goes on after them", lines
-assert any(re.fullmatch(r"receive: alpha/lab: complete: \d+ messages, \d+ new now, 0 sent again", l) for l in lines), lines
+assert lines[1] == "the job holds 0 files (0 bytes): the sender goes on after them", lines
+assert any(re.fullmatch(r"receive: alpha/lab: complete: \d+ files, \d+ new now, 0 sent again", l) for l in lines), lines
 assert any(l.startswith("receive: alpha/lab: the disk: ") for l in lines), lines
 assert not any("scanning" in l for l in lines), lines
 assert lines[-1] == "exit 0: all done", lines
@@ -172,7 +172,7 @@ cmp -s got.txt got2.txt || fail "the second send changed the tree"
 rm "$bag/bagit.txt"
 "$LIFEBOAT" send local --tls site/alpha --to "127.0.0.1:$rport" --job lab >finish.out 2>finish.log ||
 	fail "send after an unfinished completion exited $?: $(cat finish.log) $(tail -n 2 recv.log)"
-grep -q "$n messages, 0 sent now" finish.log || fail "finish: $(cat finish.log)"
+grep -q "$n files, 0 sent now" finish.log || fail "finish: $(cat finish.log)"
 [ -f "$bag/bagit.txt" ] && "$LIFEBOAT" verify "$bag" >/dev/null || fail "the job was not completed again"
 
 # Another sender, same job name: its own directory.
@@ -318,7 +318,7 @@ mkdir -p recv/alpha/zeros/archive
 (cd recv/alpha/zeros/archive && for i in $(seq -w 0 999); do : >"part-$i.tar"; done)
 "$LIFEBOAT" carve -q zeros.img --send "127.0.0.1:$rport" --tls site/alpha --job zeros \
 	>/dev/null 2>zeros.log || fail "carve --send of a disk with no mail: exit $?: $(cat zeros.log)"
-grep -q "verified by the receiver: 0 messages" zeros.log && [ -f recv/alpha/zeros/bagit.txt ] &&
+grep -q "verified by the receiver: 0 files" zeros.log && [ -f recv/alpha/zeros/bagit.txt ] &&
 	[ ! -s recv/alpha/zeros/manifest-sha256.txt ] || fail "no mail: $(cat zeros.log)"
 "$LIFEBOAT" verify recv/alpha/zeros >/dev/null 2>&1 || fail "verify of the job with no mail"
 [ -s recv/alpha/zeros/archive/part-1000.tar ] || fail "no evidence part 1000: $(ls recv/alpha/zeros/archive | tail -n 2)"

@@ -1468,7 +1468,7 @@ int cmd_carve(int argc, char **argv)
 		describe_source(c, c->send->a.source, sizeof(c->send->a.source));
 		if ((err = sender_finish(c->send)))
 			lb_die(sender_exit_code(err), "carve: %s", c->send->error);
-		fprintf(stderr, "lifeboat: carve: job %s verified by the receiver: %llu messages, "
+		fprintf(stderr, "lifeboat: carve: job %s verified by the receiver: %llu files, "
 			"%llu sent now%s\n", job, (unsigned long long)c->send->a.files,
 			(unsigned long long)c->send->a.sent_files,
 			sender_wire(c->send, wire, sizeof(wire)));

@@ -204,7 +204,7 @@ int cmd_pull(int argc, char **argv)
 	if (verify_bag(to, &signer, &users, &files, &octets, NULL, quiet))
 		lb_die(EXIT_INTEGRITY, "pull: '%s' does not verify", to);
 	if (!quiet) {
-		printf("pull: %s -> %s: %llu messages, %llu bytes, signature and every hash good\n",
+		printf("pull: %s -> %s: %llu files, %llu bytes, signature and every hash good\n",
 		       what, to, files, octets);
 		summary_print_state(&users, "", stdout);
 		printf("per user and folder:\n");

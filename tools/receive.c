@@ -79,6 +79,9 @@ static const char receive_usage[] =
 #define CHECKPOINT_FILE ".lifeboat/checkpoint"
 /* And the source it is made from (sender.h: source=), in hex. */
 #define SOURCE_FILE ".lifeboat/source"
+/* And the journal of its committed messages (journal.h), in .lifeboat/. */
+#define JOURNAL_NAME "journal"
+#define JOURNAL_PATH ".lifeboat/" JOURNAL_NAME
 
 struct job {
 	struct tls *tls;
@@ -108,8 +111,10 @@ struct job {
 	unsigned tags;
 	int quiet;
 	/* How placing a batch while the sender was silent failed
-	 * (place_batch()), told once the stream goes on. */
+	 * (place_batch()), told once the stream goes on, and what it was
+	 * writing then. */
 	int batch_err;
+	const char *failed;
 };
 
 enum { TAG_MANIFEST = 1, TAG_SIG = 2, TAG_INFO = 4, TAG_TSV = 8, TAG_TAGS = 16, TAG_ALL = 31 };
@@ -329,7 +334,7 @@ static int send_resume(struct job *jb, struct hello *hello)
 	if (!err && left)
 		err = read_fd_each(fd, left, tls_writer, jb->tls);
 	if (!err && !jb->quiet && (jb->next_seq || sent))
-		lb_warn("receive: %s/%s: resumes after %llu messages%s", jb->sender, jb->name,
+		lb_warn("receive: %s/%s: resumes after %llu files%s", jb->sender, jb->name,
 			(unsigned long long)jb->next_seq,
 			sent ? ", its disk scan from the checkpoint kept here" : "");
 	if (fd >= 0)
@@ -337,27 +342,30 @@ static int send_resume(struct job *jb, struct hello *hello)
 	return err;
 }
 
-/* What place_batch() returns when the journal could not be written. */
-#define JOURNAL_FAILED 1
-
 /*
  * Make the messages of the batch durable, then journal them: one syncfs()
  * for the files, their renames, one for the renames, and the journal's
  * lines written and fdatasync'ed. So a journaled message is at its name
  * on disk, as when each had its own fsyncs (three a message), and a
  * crash before the journal leaves messages in place that a resumed job
- * compares and journals. 0, -errno (jb->out.failed names the file), or
- * JOURNAL_FAILED. It says nothing to the sender: commit_batch() does.
+ * compares and journals. 0 or -errno, with jb->failed naming what could
+ * not be written. It says nothing to the sender: commit_batch() does.
  */
 static int place_batch(struct job *jb)
 {
 	int err = outtree_flush(&jb->out);
 
-	if (err < 0)
+	if (err < 0) {
+		jb->failed = jb->out.failed ? jb->out.failed : "a batch";
 		return err;
-	if (jb->j.pending.len && (syncfs(jb->out.dirfd) < 0 || journal_sync(&jb->j) < 0))
-		return JOURNAL_FAILED;
-	return 0;
+	}
+	if (jb->j.pending.len && syncfs(jb->out.dirfd) < 0) {
+		jb->failed = "a batch";
+		return -errno;
+	}
+	if ((err = journal_sync(&jb->j)) < 0)
+		jb->failed = JOURNAL_PATH;
+	return err;
 }
 
 /* Place the batch (or take how placing it failed while the sender was
@@ -366,9 +374,7 @@ static int commit_batch(struct job *jb)
 {
 	int err = jb->batch_err ?: place_batch(jb);
 
-	if (err == JOURNAL_FAILED)
-		return refuse(jb, EXIT_SYSTEM, "the receiver could not write its journal%s", "");
-	return err ? write_failed(jb, jb->out.failed ? jb->out.failed : "a batch", err) : 0;
+	return err ? write_failed(jb, jb->failed, err) : 0;
 }
 
 /* While the receiver waits for the sender (tls_while_waiting): a batch
@@ -434,8 +440,8 @@ static int receive_message(struct job *jb, struct tls_site *site, struct archive
 	} else {
 		jb->received++;
 	}
-	if (journal_add(&jb->j, m) < 0)
-		return refuse(jb, EXIT_SYSTEM, "the receiver could not write its journal%s", "");
+	if ((err = journal_add(&jb->j, m)) < 0)
+		return write_failed(jb, JOURNAL_PATH, err);
 	jb->next_seq = m->seq + 1;
 	return outtree_batch_full(&jb->out) ? commit_batch(jb) : 0;
 }
@@ -713,7 +719,7 @@ static void show_progress(struct job *jb, const char *rec)
 	}
 	unit = total >= (10ull << 30) ? 1073741824.0 : 1048576.0;
 	/* Not lb_warn(): progress is no part of the job's log. */
-	fprintf(stderr, "lifeboat: receive: %s/%s: %s %.1f of %.1f %s (%.0f%%), %llu messages%s\n",
+	fprintf(stderr, "lifeboat: receive: %s/%s: %s %.1f of %.1f %s (%.0f%%), %llu files%s\n",
 		jb->sender, jb->name, rec + at, done / unit, total / unit,
 		unit > 1048576.0 ? "GiB" : "MiB", total ? 100.0 * done / total : 100.0,
 		(unsigned long long)jb->j.n, eta);
@@ -1113,7 +1119,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		lb_note(quiet, "receive: %s/%s: already complete", jb.sender, jb.name);
 		goto out;
 	}
-	if ((jfd = outtree_meta_open(&jb.out, "journal", 1)) < 0 ||
+	if ((jfd = outtree_meta_open(&jb.out, JOURNAL_NAME, 1)) < 0 ||
 	    (err = journal_load(&jb.j, jfd)) < 0) {
 		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not read its journal%s", "");
 		goto out;
@@ -1128,7 +1134,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		code = stream_failed(&jb, site, err, "the hello");
 		goto out;
 	}
-	log_line("the job holds %zu messages (%llu bytes): the sender goes on after them",
+	log_line("the job holds %zu files (%llu bytes): the sender goes on after them",
 		 jb.j.n, (unsigned long long)jb.j.octets);
 	if (keep && (jb.keepfd = keep_archive(&jb)) < 0) {
 		code = refuse(&jb, EXIT_SYSTEM, "the receiver could not keep the archive%s", "");
@@ -1141,7 +1147,7 @@ static int serve(struct tls_site *site, int fd, const char *dest, int quiet, int
 		snprintf(reply, sizeof(reply), "DONE %zu %llu\n", jb.j.n,
 			 (unsigned long long)jb.j.octets);
 		tls_write(jb.tls, reply, strlen(reply));
-		lb_note(quiet, "receive: %s/%s: complete: %zu messages, %llu new now, %llu sent "
+		lb_note(quiet, "receive: %s/%s: complete: %zu files, %llu new now, %llu sent "
 			"again", jb.sender, jb.name, jb.j.n, (unsigned long long)jb.received,
 			(unsigned long long)jb.duplicates);
 		if (bag_info_field((char *)jb.info.p, jb.info.len, "Lifeboat-Source", source,

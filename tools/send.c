@@ -257,7 +257,7 @@ int cmd_send(int argc, char **argv)
 		if ((err = archive_finish(&a, sign_with, site)) < 0 || (ofd != 1 && close(ofd) < 0))
 			lb_die(EXIT_SYSTEM, "unable to write '%s': %s", archive, strerror(err < 0 ? -err : errno));
 		archive_out_free(&a);
-		fprintf(stderr, "lifeboat: send: %llu messages written to '%s' as job %s\n",
+		fprintf(stderr, "lifeboat: send: %llu files written to '%s' as job %s\n",
 			(unsigned long long)files, archive, job);
 	} else {
 		if ((code = sender_finish(&s)) != 0) {
@@ -266,7 +266,7 @@ int cmd_send(int argc, char **argv)
 		} else if (s.complete) {
 			fprintf(stderr, "lifeboat: send: the receiver already holds job %s\n", job);
 		} else {
-			fprintf(stderr, "lifeboat: send: job %s verified by the receiver: %llu messages, "
+			fprintf(stderr, "lifeboat: send: job %s verified by the receiver: %llu files, "
 				"%llu sent now%s\n", job, (unsigned long long)files,
 				(unsigned long long)s.a.sent_files, sender_wire(&s, path, sizeof(path)));
 		}

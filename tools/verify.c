@@ -506,7 +506,8 @@ int cmd_verify(int argc, char **argv)
 		json_key(&j, "bag"); json_str(&j, argv[optind]);
 		json_key(&j, "signer"); json_str(&j, signer.name);
 		json_key(&j, "signer_from_ca"); json_bool(&j, signer.ca && !bad);
-		json_key(&j, "messages"); json_u64(&j, files);
+		json_key(&j, "files"); json_u64(&j, files);
+		json_key(&j, "messages"); json_u64(&j, files - users.state);
 		json_key(&j, "bytes"); json_u64(&j, octets);
 		if (signer.source_sha256[0]) {
 			json_key(&j, "source_sha256"); json_str(&j, signer.source_sha256);
@@ -523,7 +524,7 @@ int cmd_verify(int argc, char **argv)
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
-		printf("verify: %s: %llu messages, %llu bytes, %s\n", argv[optind], files, octets,
+		printf("verify: %s: %llu files, %llu bytes, %s\n", argv[optind], files, octets,
 		       bad ? "FAILED" : "signature and every hash good");
 		if (!bad)
 			printf("signed by: %s%s\n", signer.name,

@@ -208,11 +208,21 @@ out:
 
 int journal_sync(struct journal *j)
 {
+	size_t done = 0;
+
 	if (!j->pending.len)
 		return 0;
-	if (write(j->fd, j->pending.p, j->pending.len) != (ssize_t)j->pending.len ||
-	    fdatasync(j->fd) < 0)
-		return errno ? -errno : -EIO;
+	/* A short write is retried: the retry says why it cannot go on
+	 * (ENOSPC). What a failure leaves of a line, journal_load() cuts. */
+	while (done < j->pending.len) {
+		ssize_t n = write(j->fd, j->pending.p + done, j->pending.len - done);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		done += n > 0 ? (size_t)n : 0;
+	}
+	if (fdatasync(j->fd) < 0)
+		return -errno;
 	j->len += j->pending.len;
 	buf_reset(&j->pending);
 	return 0;
