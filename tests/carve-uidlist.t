@@ -29,7 +29,10 @@
 # 2026-12-06 it passed for one complete message), in unverified/. And a
 # block-aligned message followed by the short last piece of another file
 # (less than a block, then zeros) read as one complete message (until
-# 2026-12-06): the listed sizes of the first end it there too.
+# 2026-12-06): the listed sizes of the first end it there too. A headless
+# message right behind the middle of another file (no NUL before it, so
+# no piece start) is found from its zero tail back by its listed S= (until
+# 2026-12-08 it was lost).
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 # expect GOT PATTERN WHAT [FILE OUT]: GOT ("class placement how-or-proof
@@ -114,6 +117,12 @@ open("glued.img", "wb").write(bytes(4096) + a + block(v) + block(vlines) + bytes
 open("glued-plain.img", "wb").write(bytes(4096) + a + block(v) + bytes(4096))
 open("tail.img", "wb").write(bytes(4096) + a + block(b"the last line of another file\n") +
                              block(lines) + bytes(4096))
+# The headless message right behind the middle of another file (4 KiB of
+# base64 lines, no NUL): no piece start, so it is found from its zero tail.
+middle = b"".join(b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n"
+                  for _ in range(60))
+middle = (middle + b"QUJD" * 1024)[:4096]
+open("behind.img", "wb").write(bytes(4096) + middle + block(h) + block(lines) + bytes(4096))
 
 PY
 
@@ -172,5 +181,11 @@ expect "$(carve_a tail.img tail)" 'exact orphan size* orphans/*' \
 	a.eml tail
 expect "$(carve_a far.img far)" 'exact orphan size* orphans/*' \
 	"listed past the scan's chunk, the block-aligned message is not exact by size"
+"$LIFEBOAT" carve -q --no-metadata behind.img --out behind >/dev/null || fail "carve behind.img exited $?"
+expect "$(headless h.eml behind)" 'exact orphan text* orphans/*' \
+	"the headless message behind another file's middle is not exact by its text's sizes in orphans/" \
+	h.eml behind
+[ "$(grep -vc '^#' behind/.lifeboat/manifest.tsv)" = 1 ] ||
+	fail "behind.img: more than the message was written: $(cut -f3-6,9 behind/.lifeboat/manifest.tsv)"
 
 echo ok

@@ -86,6 +86,10 @@ struct carve_run {
 	 * other message can be made of those bytes. Sorted before use. */
 	struct dev_range *claimed;
 	size_t nclaimed, claimed_cap;
+	/* Where each message that write_carved() took as verified ends (its
+	 * last byte's next): no file ends inside one of its zero tails. */
+	uint64_t *verified_ends;
+	size_t nverified_ends, verified_ends_cap;
 	/* sha256 of every verified message written, to write each once. */
 	uint8_t (*seen)[32];
 	size_t nseen, seen_cap;

@@ -862,6 +862,11 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 			m->proof |= FLAW_CLAIMED;
 			m->cls = CARVE_PARTIAL;
 		}
+	if (m->cls != CARVE_PARTIAL) {
+		if (ARRAY_GROW(c->verified_ends, c->nverified_ends, c->verified_ends_cap) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		c->verified_ends[c->nverified_ends++] = ranges[n - 1].off + ranges[n - 1].len;
+	}
 	if (m->cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.eml",
 			 (unsigned long long)(c->dev.origin + m->off));
@@ -954,6 +959,88 @@ static void carve_rest(struct carve_run *c, uint64_t off, size_t next)
 	}
 }
 
+/* Sizes by their remainder modulo 1024, then size. */
+static int cmp_size_rest(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	if (x % 1024 != y % 1024)
+		return x % 1024 < y % 1024 ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void no_entry(const struct uidlist_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+}
+
+/* Are the whole lines of the text that ends at END, in its 1 KiB block,
+ * a dovecot-uidlist's (so that it ends a uidlist, no mail)? */
+static int ends_uidlist(struct carve_run *c, uint64_t end)
+{
+	uint8_t blk[1024];
+	size_t len = end % 1024;
+	const uint8_t *nl;
+
+	if (dev_read(&c->dev, blk, len, end - len) < 0 || !(nl = memchr(blk, '\n', len)))
+		return 0;
+	return maildir_uidlist_lines(nl + 1, len - (size_t)(nl + 1 - blk), no_entry, NULL) > 0;
+}
+
+/*
+ * A file with no mail header that follows the middle of another file (no
+ * NUL before it, so no piece start) is found from its end: at each zero
+ * tail that ends no file read through its inode, no verified message
+ * (whose tail could only end a piece of it) and no uidlist (whose lines
+ * are no mail, however their sizes fall), the S= of each name not yet
+ * placed (with --no-metadata, each uidlist's name) counted back to a block
+ * boundary is where such a file would start, and take_text() reads it
+ * there, as it must match that name's S= and W= both. The sizes are
+ * bucketed by S= modulo 1024, so that a tail tries only the sizes that
+ * reach a 1 KiB boundary.
+ */
+static void take_text_before_tails(struct carve_run *c)
+{
+	uint32_t bs = remnants_block_size(&c->r) ? remnants_block_size(&c->r) : 1024;
+	uint64_t *sizes = malloc((c->sizes.n + c->nby_size + 1) * sizeof(*sizes));
+	size_t n = 0, nv = c->nverified_ends;	/* what take_text() adds is after */
+
+	if (!sizes)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < c->nby_size; i++)
+		if (!c->by_size[i]->used)
+			sizes[n++] = (uint64_t)c->by_size[i]->mn.size;
+	for (size_t i = 0; i < c->sizes.n && !c->by_size; i++)
+		sizes[n++] = c->sizes.v[i].size;
+	n = array_sort_unique(sizes, n, sizeof(*sizes), cmp_size_rest, cmp_size_rest);
+	qsort(c->verified_ends, nv, sizeof(*c->verified_ends), cmp_u64);
+	for (size_t t = 0; t < c->r.ntails && n; t++) {
+		uint64_t end = c->r.tails[t], rest = end % 1024;
+		size_t v = u64_lower_bound(c->verified_ends, nv, end), lo = 0, hi = n;
+
+		tick(c, c->dev.size);
+		if (claimed(c, end - 1, 1) || (v < nv && c->verified_ends[v] == end) ||
+		    ends_uidlist(c, end))
+			continue;
+		while (lo < hi) {	/* the first size of this remainder */
+			size_t mid = (lo + hi) / 2;
+
+			if (sizes[mid] % 1024 < rest)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && sizes[lo] % 1024 == rest && sizes[lo] <= end; lo++) {
+			uint64_t start = end - sizes[lo];
+
+			if (start % bs == 0 && !claimed(c, start, sizes[lo]) && take_text(c, start, sizes[lo]))
+				break;
+		}
+	}
+	free(sizes);
+}
+
 /*
  * The text that no message took at each piece start (after a block
  * holding a NUL), and right after each block-aligned end of what is
@@ -983,6 +1070,7 @@ static void carve_headless(struct carve_run *c)
 		if (end % 1024 == 0 && !claimed(c, end, 1024))
 			take_text(c, end, longest);
 	}
+	take_text_before_tails(c);
 }
 
 /* Messages Dovecot stored compressed, found by content (carve_packed()):
@@ -1586,6 +1674,7 @@ int cmd_carve(int argc, char **argv)
 	dev_close(&c->dev);
 	free(c->seen);
 	free(c->claimed);
+	free(c->verified_ends);
 	free(c->by_size);
 	free(c->folder_dirs);
 	free(c->index_roots);

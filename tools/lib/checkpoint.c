@@ -137,7 +137,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	copy->folders.files = NULL;
 	copy->folders.names = NULL;
 	copy->dir_seeds = NULL;
-	copy->starts = copy->pieces = copy->leaves = copy->packed = NULL;
+	copy->starts = copy->pieces = copy->leaves = copy->packed = copy->tails = NULL;
 	copy->piece_line = NULL;
 	for (int i = 0; i < 16; i++)
 		copy->ext4[i].gdt = NULL;
@@ -158,6 +158,7 @@ int checkpoint_save(const struct remnants *r, struct dev *dev, checkpoint_sign_f
 	save(&w, r->piece_line, r->npieces * sizeof(*r->piece_line));
 	save(&w, r->leaves, r->nleaves * sizeof(*r->leaves));
 	save(&w, r->packed, r->npacked * sizeof(*r->packed));
+	save(&w, r->tails, r->ntails * sizeof(*r->tails));
 	free(copy);
 	if (w.err)
 		return w.err;
@@ -316,12 +317,13 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	r->pieces_cap = r->piece_line_cap = r->npieces;
 	r->leaves_cap = r->nleaves;
 	r->packed_cap = r->npacked;
+	r->tails_cap = r->ntails;
 	r->tree.nodes = NULL;
 	r->tree.names = r->folders.names = NULL;
 	r->folders.v = NULL;
 	r->folders.files = NULL;
 	r->dir_seeds = NULL;
-	r->starts = r->pieces = r->leaves = r->packed = NULL;
+	r->starts = r->pieces = r->leaves = r->packed = r->tails = NULL;
 	r->piece_line = NULL;
 
 	err = (nbad = take(&c, 1, sizeof(*nbad))) && (bad = take(&c, *nbad, sizeof(*bad))) ?
@@ -337,6 +339,7 @@ int checkpoint_load(struct remnants *r, struct dev *dev, const uint8_t *p, size_
 	err = err ?: take_array(&c, &r->piece_line, r->npieces, sizeof(*r->piece_line));
 	err = err ?: take_array(&c, &r->leaves, r->nleaves, sizeof(*r->leaves));
 	err = err ?: take_array(&c, &r->packed, r->npacked, sizeof(*r->packed));
+	err = err ?: take_array(&c, &r->tails, r->ntails, sizeof(*r->tails));
 	if (!err && (c.left || !sane(r, dev)))
 		err = -EUCLEAN;
 	if (!err && want_hash && !r->hash_source)

@@ -30,8 +30,8 @@
  *   u64 count, then that many bad ranges (off, len)
  *   the dirtree's slots (tree.cap of them) and its name arena
  *   the folder pairs and their name arena
- *   dir seeds, starts, pieces, piece line lengths, leaves (counts as in
- *   the struct)
+ *   dir seeds, starts, pieces, piece line lengths, leaves, packed
+ *   starts, tails (counts as in the struct)
  *   the signature over the SHA-256 of all the above (DER), and its length
  *   as a u16
  */

@@ -64,6 +64,7 @@ void remnants_free(struct remnants *r)
 	free(r->packed);
 	free(r->pieces);
 	free(r->piece_line);
+	free(r->tails);
 	free(r->dir_seeds);
 	if (r->xlog)
 		xlog_free(r->xlog);
@@ -579,9 +580,12 @@ static void scan_piece_start(struct remnants *r, const uint8_t *q, size_t left, 
 {
 	size_t n = left < 1024 ? left : 1024, line = 0;
 	int after_nul = r->prev_block_nul;
-	const uint8_t *nl;
+	const uint8_t *nl, *nul = memchr(q, 0, n);
 
-	r->prev_block_nul = memchr(q, 0, n) != NULL;
+	r->prev_block_nul = nul != NULL;
+	if (nul && nul > q && n == 1024 && mem_is_zero(nul, (size_t)(q + n - nul)) &&
+	    ARRAY_GROW(r->tails, r->ntails, r->tails_cap) == 0)
+		r->tails[r->ntails++] = off + (uint64_t)(nul - q);
 	if (!after_nul || n < 64 || (r->nstarts && r->starts[r->nstarts - 1] == off))
 		return;
 	for (size_t i = 0; i < 64; i++)

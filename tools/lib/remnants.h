@@ -159,6 +159,12 @@ struct remnants {
 	uint16_t *piece_line;	/* each one's first line length, 0 if none */
 	size_t npieces, pieces_cap, piece_line_cap;
 	int prev_block_nul;	/* the last 1 KiB block seen held a NUL */
+	/* Byte offsets, ascending, where text ends in a zero tail: a 1 KiB
+	 * block of text from its start, then zeros to its end (a file's last
+	 * block). Where a file with no mail header, whatever lies before
+	 * it, may end (carve: a name's S= counted back from there). */
+	uint64_t *tails;
+	size_t ntails, tails_cap;
 	/* Byte offsets, ascending, of blocks that look like the first ext4
 	 * extent leaf of a file (depth 0, first extent at file block 0): a
 	 * file of more than four extents keeps its extents there, outside
