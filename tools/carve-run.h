@@ -87,7 +87,7 @@ struct carve_run {
 	struct dev_range *claimed;
 	size_t nclaimed, claimed_cap;
 	/* Where each message that write_carved() took as verified ends (its
-	 * last byte's next): no file ends inside one of its zero tails. */
+	 * last byte's next): text that ends there is a piece of it. */
 	uint64_t *verified_ends;
 	size_t nverified_ends, verified_ends_cap;
 	/* sha256 of every verified message written, to write each once. */

@@ -959,6 +959,11 @@ static void carve_rest(struct carve_run *c, uint64_t off, size_t next)
 	}
 }
 
+/* How many names' sizes one zero tail tries at most (the smallest
+ * first): a hostile disk of tails and uidlist names cannot make the carve
+ * read each tail's text a million times. */
+#define TAIL_TRIES 64
+
 /* Sizes by their remainder modulo 1024, then size. */
 static int cmp_size_rest(const void *a, const void *b)
 {
@@ -998,7 +1003,7 @@ static int ends_uidlist(struct carve_run *c, uint64_t end)
  * boundary is where such a file would start, and take_text() reads it
  * there, as it must match that name's S= and W= both. The sizes are
  * bucketed by S= modulo 1024, so that a tail tries only the sizes that
- * reach a 1 KiB boundary.
+ * reach a 1 KiB boundary, and TAIL_TRIES of them at most.
  */
 static void take_text_before_tails(struct carve_run *c)
 {
@@ -1031,7 +1036,8 @@ static void take_text_before_tails(struct carve_run *c)
 			else
 				hi = mid;
 		}
-		for (; lo < n && sizes[lo] % 1024 == rest && sizes[lo] <= end; lo++) {
+		for (size_t k = 0; k < TAIL_TRIES && lo < n && sizes[lo] % 1024 == rest &&
+				   sizes[lo] <= end; k++, lo++) {
 			uint64_t start = end - sizes[lo];
 
 			if (start % bs == 0 && !claimed(c, start, sizes[lo]) && take_text(c, start, sizes[lo]))
