@@ -142,7 +142,7 @@ ext4 reformat --ext3,--blocksize=4096,--big-folder=1500 0.97/0.999 0.45 0.45 0 0
 ext4 none --ext3 0.99 0.99 0.99 0 0.99
 ext4 zeroprefix:64 --ext3 0.99 0.99 0.99 0 0.99
 ext4 cutshort:50 --ext3 0.93 0.92 0.92 1 0.85
-ext4 reformat --ext3 0.91/0.999 0.90 0.90 1 0.8
+ext4 reformat --ext3 0.93/0.999 0.92 0.92 1 0.85
 ext4 reformat --ext3,--blocksize=4096 0.96/0.999 0.95 0.95 0 0.8
 ext4 reformat --ext3 0.54/0.999 0.0 0.0 1 0.03 --no-metadata
 ext4 mounted twice 0.99 0.95 0.0 0 0.9

@@ -59,6 +59,10 @@ enum { LOST_NONE, LOST_DOMAIN, LOST_USER, LOST_ROOT };
  * index's. No inode number has it. */
 #define MADE_UP_ROOT (1ULL << 63)
 
+/* How many of an ext3 file's first 12 blocks may lie apart from the
+ * rest, at a message start of their own (place_split_heads()). */
+#define SPLIT_HEAD 11
+
 struct carve_run {
 	struct dev dev;
 	struct remnants r;
@@ -90,6 +94,17 @@ struct carve_run {
 	 * last byte's next): text that ends there is a piece of it. */
 	uint64_t *verified_ends;
 	size_t nverified_ends, verified_ends_cap;
+	/* The ext3 files found through their indirect blocks (sorted by
+	 * first block), those of them not placed so (by index), and the
+	 * message starts the content pass left partial: where the first
+	 * blocks of those files may lie (place_split_heads()). */
+	struct ext4_indirect *inds;
+	size_t ninds, *split, nsplit, split_cap;
+	struct partial_start {
+		uint64_t off;
+		int32_t nl[SPLIT_HEAD + 1];	/* lines in its first K blocks */
+	} *partial;
+	size_t npartial, partial_cap;
 	/* sha256 of every verified message written, to write each once. */
 	uint8_t (*seen)[32];
 	size_t nseen, seen_cap;

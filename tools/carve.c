@@ -213,6 +213,22 @@ static void claim_sorted(struct carve_run *c, const struct dev_range *r, size_t 
 	}
 }
 
+/* The geometry of the earlier ext4, for blocks of it found on their own
+ * (after a same-geometry reformat the current one's is the same). */
+static const struct ext4_sb_info *old_ext4(const struct carve_run *c)
+{
+	for (int i = 0; i < c->r.next4; i++)
+		if (!c->r.ext4[i].current)
+			return &c->r.ext4[i].sb;
+	return c->r.next4 ? &c->r.ext4[0].sb : NULL;
+}
+
+/* Is OFF where a message's header block starts? */
+static int is_message_start(const struct carve_run *c, uint64_t off)
+{
+	return bsearch(&off, c->r.starts, c->r.nstarts, sizeof(off), cmp_u64) != NULL;
+}
+
 /* Does [OFF, OFF+LEN) share a byte with a file read through its inode?
  * Files do not overlap, so the range starting last at or before the end
  * is the one to look at, and a few before it for safety. */
@@ -842,6 +858,28 @@ static void hold(struct carve_run *c, const struct carved *m, uint64_t vsize,
 	snprintf(h->how, sizeof(h->how), "%s", how);
 }
 
+/* A partial message at message start OFF, whose first LEN bytes at DATA
+ * lie in a row there: the lines in its first 1 .. SPLIT_HEAD blocks of the
+ * earlier ext3 (-1 past LEN), for place_split_heads(). */
+static void keep_partial_start(struct carve_run *c, const uint8_t *data, uint64_t len, uint64_t off)
+{
+	uint32_t bs = old_ext4(c)->block_size;
+	struct partial_start *p;
+	int32_t lines = 0;
+
+	if (ARRAY_GROW(c->partial, c->npartial, c->partial_cap) < 0)
+		lb_die(EXIT_SYSTEM, "out of memory");
+	p = &c->partial[c->npartial++];
+	p->off = off;
+	for (int k = 1; k <= SPLIT_HEAD; k++) {
+		if (lines >= 0 && (uint64_t)k * bs > len)
+			lines = -1;
+		for (uint64_t j = (uint64_t)(k - 1) * bs; lines >= 0 && j < (uint64_t)k * bs; j++)
+			lines += data[j] == '\n';
+		p->nl[k] = lines;
+	}
+}
+
 /* A message found by its content: the partial ones to unverified/; a
  * verified one whose sizes an unplaced file has waits for place_held(),
  * the rest go to orphans/ (each once). */
@@ -867,6 +905,9 @@ static void write_carved(struct carve_run *c, struct carved *m, const uint8_t *d
 			lb_die(EXIT_SYSTEM, "out of memory");
 		c->verified_ends[c->nverified_ends++] = ranges[n - 1].off + ranges[n - 1].len;
 	}
+	if (m->cls == CARVE_PARTIAL && c->nsplit && ranges[0].off == m->off &&
+	    is_message_start(c, m->off))
+		keep_partial_start(c, data, m->len < ranges[0].len ? m->len : ranges[0].len, m->off);
 	if (m->cls == CARVE_PARTIAL) {
 		snprintf(path, sizeof(path), "unverified/%012llx.eml",
 			 (unsigned long long)(c->dev.origin + m->off));
@@ -1256,36 +1297,139 @@ static void place_held(struct carve_run *c)
 	free(by_date);
 }
 
-/* Is OFF where a message's header block starts? */
-static int is_message_start(const struct carve_run *c, uint64_t off)
-{
-	return bsearch(&off, c->r.starts, c->r.nstarts, sizeof(off), cmp_u64) != NULL;
-}
-
-/* The geometry of the earlier ext4, for blocks of it found on their own
- * (after a same-geometry reformat the current one's is the same). */
-static const struct ext4_sb_info *old_ext4(const struct carve_run *c)
-{
-	for (int i = 0; i < c->r.next4; i++)
-		if (!c->r.ext4[i].current)
-			return &c->r.ext4[i].sb;
-	return c->r.next4 ? &c->r.ext4[0].sb : NULL;
-}
-
 /* The file in the first N of file_ranges, unless an inode's file took
  * some of it, when it starts a message and is not partial: written and
- * claimed (how: HOW). */
-static void place_through_ranges(struct carve_run *c, size_t n, const char *how, struct carved *m)
+ * claimed (how: HOW). Returns whether it was. */
+static int place_through_ranges(struct carve_run *c, size_t n, const char *how, struct carved *m)
 {
 	for (size_t k = 0; k < n; k++)
 		if (claimed(c, file_ranges[k].off, file_ranges[k].len))
-			return;	/* read through an inode already */
+			return 0;	/* read through an inode already */
 	if (!is_message_start(c, file_ranges[0].off) ||
 	    carve_extents(&c->dev, file_ranges, n, &c->sizes, c->buf, m) < 0 ||
 	    m->cls == CARVE_PARTIAL)
-		return;
+		return 0;
 	write_carved(c, m, c->buf->p, file_ranges, n, how);
 	claim_sorted(c, file_ranges, n);
+	return 1;
+}
+
+/* How many joins one ext3 file may try (place_split_head()): a hostile
+ * disk of partial starts of one line count cannot make it read each. */
+#define SPLIT_TRIES 16
+
+/* The partial starts by their lines in their first K blocks, for K = 1 ..
+ * SPLIT_HEAD: each as (lines << 32 | index into c->partial), ascending. */
+struct start_lines {
+	uint64_t *by[SPLIT_HEAD + 1];
+	size_t n[SPLIT_HEAD + 1];
+};
+
+static void index_start_lines(const struct carve_run *c, struct start_lines *sl)
+{
+	for (int k = 1; k <= SPLIT_HEAD; k++) {
+		if (!(sl->by[k] = malloc((c->npartial + 1) * sizeof(*sl->by[k]))))
+			lb_die(EXIT_SYSTEM, "out of memory");
+		sl->n[k] = 0;
+		for (size_t i = 0; i < c->npartial && i < UINT32_MAX; i++)
+			if (c->partial[i].nl[k] >= 0)
+				sl->by[k][sl->n[k]++] = (uint64_t)c->partial[i].nl[k] << 32 | i;
+		qsort(sl->by[k], sl->n[k], sizeof(*sl->by[k]), cmp_u64);
+	}
+}
+
+/*
+ * An ext3 file (its 13th block on known through its indirect block,
+ * file_ranges[0 .. N) with its first 12 blocks taken to lie right before
+ * the 13th) whose first K blocks lie apart, at a message start of their
+ * own that the content pass left partial, and the other 12 - K right
+ * before the 13th: mail delivered while other files grew is written so.
+ * The name of its size (by its zero tail) says how many lines the first K
+ * blocks must hold (its W= less its S=, less the lines of the rest; a
+ * Maildir's lines end in LF alone), which picks the starts and K to try;
+ * one is taken only when its DKIM body hash proves it (how:
+ * ext3-indirect-head).
+ */
+static void place_split_head(struct carve_run *c, size_t n, uint32_t bs, struct start_lines *sl)
+{
+	static struct dev_range r[FILE_RANGES_MAX + 1];
+	int32_t after[SPLIT_HEAD + 2];	/* lines from block K + 1 on; -1: a NUL there */
+	uint64_t total = 0, size, head = file_ranges[0].off, skip = 12ull * bs;
+	const uint8_t *nul;
+	struct carved m;
+	size_t len, nr = 0, i, tries = 0;
+
+	if (!c->by_size || file_ranges[0].len < skip || claimed(c, file_ranges[n - 1].off, 1))
+		return;
+	/* Blocks 13 on, as the indirect blocks list them: the length to the
+	 * zero tail, and their lines. */
+	for (size_t j = 0; j < n; j++)
+		if (file_ranges[j].len > (j ? 0 : skip))
+			r[nr++] = (struct dev_range){ file_ranges[j].off + (j ? 0 : skip),
+						      file_ranges[j].len - (j ? 0 : skip) };
+	for (size_t j = 0; j < nr; j++)
+		total += r[j].len;
+	/* Its size by its last block's zero tail: read the rest only where
+	 * a name not yet placed has that size. */
+	buf_reset(c->buf);
+	if (!nr || total > c->buf->max ||
+	    buf_reserve(c->buf, (size_t)(total > skip ? total : skip)) < 0 ||
+	    dev_read(&c->dev, c->buf->p, bs, r[nr - 1].off + r[nr - 1].len - bs) < 0)
+		return;
+	len = (nul = memchr(c->buf->p, 0, bs)) ? (size_t)(nul - c->buf->p) : bs;
+	size = skip + total - bs + len;
+	i = first_of_sizes(c, (int64_t)size, 0, INT64_MIN);
+	if (i >= c->nby_size || c->by_size[i]->mn.size != (int64_t)size)
+		return;
+	if (dev_read_ranges(&c->dev, r, nr, total, c->buf->p) != (ssize_t)total)
+		return;
+	len = (nul = memchr(c->buf->p, 0, total)) ? (size_t)(nul - c->buf->p) : total;
+	if (len + r[nr - 1].len < total || !mem_is_zero(c->buf->p + len, total - len))
+		return;
+	after[SPLIT_HEAD + 1] = 0;
+	for (size_t j = 0; j < len; j++)
+		after[SPLIT_HEAD + 1] += c->buf->p[j] == '\n';
+	/* Blocks K + 1 .. 12 right before the 13th. */
+	if (dev_read(&c->dev, c->buf->p, skip, head) < 0)
+		return;
+	for (int k = SPLIT_HEAD; k >= 1; k--) {
+		const uint8_t *b = c->buf->p + (size_t)k * bs;
+		int32_t lines = 0;
+
+		for (uint32_t j = 0; j < bs; j++)
+			lines += b[j] == '\n';
+		after[k] = after[k + 1] < 0 || memchr(b, 0, bs) ? -1 : after[k + 1] + lines;
+	}
+	if (!sl->by[1])
+		index_start_lines(c, sl);
+	for (; i < c->nby_size && c->by_size[i]->mn.size == (int64_t)size; i++) {
+		int64_t lines = c->by_size[i]->mn.vsize - (int64_t)size;
+
+		if (c->by_size[i]->used || c->by_size[i]->mn.vsize < 0)
+			continue;
+		for (int k = 1; k <= SPLIT_HEAD; k++) {
+			int64_t want = lines - after[k];
+			size_t s = want >= 0 && want <= INT32_MAX && after[k] >= 0 ?
+					   u64_lower_bound(sl->by[k], sl->n[k], (uint64_t)want << 32) :
+					   sl->n[k];
+
+			for (; s < sl->n[k] && sl->by[k][s] >> 32 == (uint64_t)want && tries < SPLIT_TRIES;
+			     s++, tries++) {
+				r[0] = (struct dev_range){ c->partial[(uint32_t)sl->by[k][s]].off,
+							   (uint64_t)k * bs };
+				r[1] = (struct dev_range){ head + (uint64_t)k * bs,
+							   file_ranges[0].len - (uint64_t)k * bs };
+				for (size_t j = 1; j < n; j++)
+					r[j + 1] = file_ranges[j];
+				if (carve_extents(&c->dev, r, n + 1, &c->sizes, c->buf, &m) < 0 ||
+				    m.cls != CARVE_EXACT || !(m.proof & PROOF_DKIM))
+					continue;
+				write_carved(c, &m, c->buf->p, r, n + 1, "ext3-indirect-head");
+				claim_sorted(c, r, n + 1);
+				return;
+			}
+		}
+	}
 }
 
 /*
@@ -1333,13 +1477,41 @@ static void place_through_leaves(struct carve_run *c)
 		int n;
 
 		tick(c, c->pr->total);
-		if (is_message_start(c, ext4_indirect_head(sb, &inds[i]) * sb->block_size) &&
-		    (n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, ext, ARRAY_SIZE(ext),
-					    CARVE_MAX / sb->block_size)) > 0 &&
-		    ext4_ranges(ext, n, sb->block_size) > 0)
-			place_through_ranges(c, (size_t)n, "ext3-indirect", &m);
+		if ((n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, ext, ARRAY_SIZE(ext),
+					    CARVE_MAX / sb->block_size)) <= 0 ||
+		    ext4_ranges(ext, n, sb->block_size) <= 0)
+			continue;
+		if (!place_through_ranges(c, (size_t)n, "ext3-indirect", &m)) {
+			if (ARRAY_GROW(c->split, c->nsplit, c->split_cap) < 0)
+				lb_die(EXIT_SYSTEM, "out of memory");
+			c->split[c->nsplit++] = i;	/* for place_split_heads() */
+		}
 	}
-	free(inds);
+	c->inds = inds;
+	c->ninds = ninds;
+}
+
+/* After the content pass: the ext3 files whose first 12 blocks were not
+ * right before the 13th, each tried with its first blocks apart at a start
+ * the content pass left partial (place_split_head()). */
+static void place_split_heads(struct carve_run *c)
+{
+	static struct ext4_extent ext[EXT4_MAX_EXTENTS];
+	const struct ext4_sb_info *sb = old_ext4(c);
+	struct start_lines sl = { { NULL }, { 0 } };
+
+	for (size_t i = 0; sb && i < c->nsplit && c->npartial; i++) {
+		int n;
+
+		tick(c, c->dev.size);
+		if ((n = ext4_indirect_file(sb, &c->dev, &c->inds[c->split[i]], c->inds, c->ninds, ext,
+					    ARRAY_SIZE(ext), CARVE_MAX / sb->block_size)) <= 0 ||
+		    ext4_ranges(ext, n, sb->block_size) <= 0)
+			continue;
+		place_split_head(c, (size_t)n, sb->block_size, &sl);
+	}
+	for (int k = 1; k <= SPLIT_HEAD; k++)
+		free(sl.by[k]);
 }
 
 int cmd_carve(int argc, char **argv)
@@ -1551,6 +1723,7 @@ int cmd_carve(int argc, char **argv)
 	}
 	ahead_stop(&c->ahead);
 	carve_packed_files(c);
+	place_split_heads(c);
 	carve_headless(c);
 	place_held(c);
 	progress_end(&pr);
@@ -1680,6 +1853,9 @@ int cmd_carve(int argc, char **argv)
 	dev_close(&c->dev);
 	free(c->seen);
 	free(c->claimed);
+	free(c->inds);
+	free(c->split);
+	free(c->partial);
 	free(c->verified_ends);
 	free(c->by_size);
 	free(c->folder_dirs);
