@@ -1477,15 +1477,15 @@ static void place_through_leaves(struct carve_run *c)
 		int n;
 
 		tick(c, c->pr->total);
-		if ((n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, ext, ARRAY_SIZE(ext),
-					    CARVE_MAX / sb->block_size)) <= 0 ||
-		    ext4_ranges(ext, n, sb->block_size) <= 0)
+		if (is_message_start(c, ext4_indirect_head(sb, &inds[i]) * sb->block_size) &&
+		    (n = ext4_indirect_file(sb, &c->dev, &inds[i], inds, ninds, ext, ARRAY_SIZE(ext),
+					    CARVE_MAX / sb->block_size)) > 0 &&
+		    ext4_ranges(ext, n, sb->block_size) > 0 &&
+		    place_through_ranges(c, (size_t)n, "ext3-indirect", &m))
 			continue;
-		if (!place_through_ranges(c, (size_t)n, "ext3-indirect", &m)) {
-			if (ARRAY_GROW(c->split, c->nsplit, c->split_cap) < 0)
-				lb_die(EXIT_SYSTEM, "out of memory");
-			c->split[c->nsplit++] = i;	/* for place_split_heads() */
-		}
+		if (ARRAY_GROW(c->split, c->nsplit, c->split_cap) < 0)
+			lb_die(EXIT_SYSTEM, "out of memory");
+		c->split[c->nsplit++] = i;	/* for place_split_heads() */
 	}
 	c->inds = inds;
 	c->ninds = ninds;

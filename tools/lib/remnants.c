@@ -572,11 +572,13 @@ static void scan_message_start(struct remnants *r, const uint8_t *p, size_t avai
 	r->starts[r->nstarts++] = off;
 }
 
-/* Text after a block with a NUL, that starts no message: a candidate for
- * the next piece of a fragmented message. The first 64 bytes must be
- * printable ASCII or line breaks (base64, quoted-printable, headers of a
- * MIME part, plain text). */
-static void scan_piece_start(struct remnants *r, const uint8_t *q, size_t left, uint64_t off)
+/* Where files end and pieces start, at the 1 KiB block at OFF: a zero
+ * tail (text from the block's start, then zeros to its end: a file's last
+ * block), and text after a block with a NUL that starts no message, a
+ * candidate for the next piece of a fragmented message. A piece's first
+ * 64 bytes must be printable ASCII or line breaks (base64,
+ * quoted-printable, headers of a MIME part, plain text). */
+static void scan_block_edges(struct remnants *r, const uint8_t *q, size_t left, uint64_t off)
 {
 	size_t n = left < 1024 ? left : 1024, line = 0;
 	int after_nul = r->prev_block_nul;
@@ -772,7 +774,7 @@ static void scan_chunk(struct remnants *r, const uint8_t *p, size_t len, size_t 
 			if (r->ngdt < (int)ARRAY_SIZE(r->gdt) &&
 			    ext4_gdt_guess(q, left, &r->gdt[r->ngdt].desc_size))
 				r->gdt[r->ngdt++].off = off;
-			scan_piece_start(r, q, left, off);
+			scan_block_edges(r, q, left, off);
 		}
 	}
 }
