@@ -1,4 +1,4 @@
-/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, each piece start read as a headerless file, each gzip or zstd start unpacked, each ext4 extent leaf found read as a file, and each ext3 single indirect block as the file it gives. */
+/* fuzz_carve.c - libFuzzer harness for carving a whole (small) device: the first pass over it, then each message start carved and, when partial, reassembled, each piece start read as a headerless file, and each zero tail's text read back by the name's S= as one, each gzip or zstd start unpacked, each ext4 extent leaf found read as a file, and each ext3 single indirect block as the file it gives. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +116,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				struct carved m;
 
 				if (carve_text_file(&d, r.pieces[i], size, &sizes, &buf, &m) < 0)
+					break;
+			}
+			for (size_t i = 0; i < r.ntails; i++) {
+				struct carved m;
+
+				if (r.tails[i] >= s_size &&
+				    carve_text_file(&d, r.tails[i] - s_size, s_size, &sizes, &buf, &m) < 0)
 					break;
 			}
 			for (size_t i = 0; i < r.npacked; i++) {
